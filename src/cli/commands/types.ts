@@ -1,0 +1,5 @@
+import type { Command } from 'commander';
+import type { CliIo } from '../io.js';
+
+/** Each command file exports one of these; commands/index.ts lists them in order. */
+export type RegisterCommand = (program: Command, io: CliIo, setExit: (code: number) => void) => void;

@@ -1,0 +1,30 @@
+/**
+ * Diagnostics are the user-facing face of every config problem: parse errors, schema errors,
+ * semantic checks. They carry a stable code so tests, the API and the web form can key on them.
+ */
+export type Severity = 'error' | 'warning';
+
+export interface Diagnostic {
+  code: string;
+  severity: Severity;
+  message: string;
+  /** 1-based; 0 when the problem has no place in the file (e.g. an unreadable file). */
+  line: number;
+  /** 1-based column. */
+  column: number;
+  hint?: string;
+}
+
+export function formatDiagnostic(file: string, d: Diagnostic): string {
+  const where = d.line > 0 ? `${file}:${d.line}:${d.column}` : file;
+  const hint = d.hint ? `\n  hint: ${d.hint}` : '';
+  return `${where}: ${d.severity}: ${d.message}${hint}`;
+}
+
+export function hasErrors(diags: readonly Diagnostic[]): boolean {
+  return diags.some((d) => d.severity === 'error');
+}
+
+export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
+  return [...diags].sort((a, b) => a.line - b.line || a.column - b.column);
+}

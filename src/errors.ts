@@ -1,0 +1,32 @@
+/**
+ * Error codes for failures that are not config diagnostics: usage, I/O, build steps.
+ * One table, so the CLI's exit codes and the API's HTTP statuses stay in step.
+ */
+export const ERROR_CODES = {
+  VMG_USAGE: { exit: 2, http: 400, message: 'bad command line' },
+  VMG_CONFIG_INVALID: { exit: 1, http: 422, message: 'the config does not validate' },
+  VMG_FILE_READ: { exit: 1, http: 400, message: 'cannot read a file' },
+  VMG_FILE_WRITE: { exit: 1, http: 500, message: 'cannot write a file' },
+  VMG_KEY_PATH: { exit: 1, http: 400, message: 'bad key path' },
+  VMG_NOT_FOUND: { exit: 1, http: 404, message: 'not found' },
+  VMG_CATALOG: { exit: 1, http: 500, message: 'a catalog file is invalid' },
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+/** An expected failure: the CLI prints its message (no stack) and exits with its code's exit status. */
+export class VmgenError extends Error {
+  readonly code: ErrorCode;
+  readonly hint: string | undefined;
+
+  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'VmgenError';
+    this.code = code;
+    this.hint = options?.hint;
+  }
+
+  get exitCode(): number {
+    return ERROR_CODES[this.code].exit;
+  }
+}
