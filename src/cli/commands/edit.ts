@@ -1,5 +1,134 @@
+import type { Command } from 'commander';
+import { resolve as resolvePath } from 'node:path';
+import { getValue, parseKeyPath, setValue, unsetValue } from '../../config/ini/edit.js';
+import { serializeDocument, toOrderedJson } from '../../config/ini/document.js';
+import { parseIni, parseValueText } from '../../config/ini/parse.js';
+import { loadConfig } from '../../config/load.js';
+import { hasErrors } from '../../diagnostics.js';
+import { VmgenError } from '../../errors.js';
+import { writeFileAtomic } from '../../fsutil/atomic-write.js';
+import type { CliIo } from '../io.js';
+import { catalogsFor, collect, printDiagnostics, readConfigText } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
-export const registerVmgctl: RegisterCommand = (program) => {
-  program.argument('<file>').argument('<assignments...>');
+interface EditOptions {
+  force?: boolean;
+  catalog?: string[];
+}
+
+type Edit = { kind: 'set'; path: string[]; value: string | string[] } | { kind: 'unset'; path: string[] };
+
+function parseAssignment(text: string): Edit {
+  const eq = text.indexOf('=');
+  if (eq <= 0) {
+    throw new VmgenError('VMG_USAGE', `'${text}' is not an assignment`, { hint: 'write key.path=value, e.g. hardware.num_cpu=2' });
+  }
+  const path = parseKeyPath(text.slice(0, eq));
+  const parsed = parseValueText(text.slice(eq + 1));
+  if (!parsed.ok) {
+    throw new VmgenError('VMG_USAGE', `cannot read the value in '${text}': ${parsed.message}`, { hint: 'quote a value holding a comma: key="a, b"' });
+  }
+  return { kind: 'set', path, value: parsed.value };
+}
+
+/**
+ * Applies edits to a file in place. The result must still parse and validate (unless forced),
+ * so a typo on the command line never leaves a broken config behind.
+ */
+function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): number {
+  const original = readConfigText(io, file);
+  const parsed = parseIni(original);
+  if (parsed.diagnostics.length > 0) {
+    printDiagnostics(io, file, parsed.diagnostics);
+    throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not parse; fix it by hand first`);
+  }
+  let doc = parsed.doc;
+  for (const edit of edits) {
+    if (edit.kind === 'set') setValue(doc, edit.path, edit.value);
+    else if (!unsetValue(doc, edit.path)) {
+      throw new VmgenError('VMG_NOT_FOUND', `${file} has no '${edit.path.join('.')}'`);
+    }
+    // Re-read after each edit: line numbers of everything below it have moved.
+    const again = parseIni(serializeDocument(doc));
+    if (again.diagnostics.length > 0) {
+      throw new VmgenError('VMG_KEY_PATH', `setting '${edit.path.join('.')}' would break the file's structure`, { hint: 'the key path may cross a value' });
+    }
+    doc = again.doc;
+  }
+  const text = serializeDocument(doc);
+  const result = loadConfig(text, { catalogs: catalogsFor(io, opts.catalog) });
+  if (hasErrors(result.diagnostics)) {
+    printDiagnostics(io, file, result.diagnostics.filter((d) => d.severity === 'error'));
+    if (!opts.force) {
+      io.stderr.write(`${file}: not written: the result would not validate (use --force to write it anyway)\n`);
+      return 1;
+    }
+  }
+  if (text !== original) writeFileAtomic(resolvePath(io.cwd, file), text);
+  return 0;
+}
+
+function addEditOptions(cmd: Command): Command {
+  return cmd
+    .option('-f, --force', 'write even if the result does not validate')
+    .option('--catalog <path>', 'an extra catalog file (repeatable)', collect);
+}
+
+export const registerSet: RegisterCommand = (program, io, setExit) => {
+  addEditOptions(
+    program
+      .command('set')
+      .description('set values in a config file in place, keeping comments and layout (same as vmgctl)')
+      .argument('<file>', 'config file')
+      .argument('<assignments...>', 'key.path=value, e.g. hardware.num_cpu=2'),
+  ).action((file: string, assignments: string[], opts: EditOptions) => {
+    setExit(applyEdits(io, file, assignments.map(parseAssignment), opts));
+  });
+};
+
+export const registerUnset: RegisterCommand = (program, io, setExit) => {
+  addEditOptions(
+    program
+      .command('unset')
+      .description('remove keys or whole sections from a config file in place')
+      .argument('<file>', 'config file')
+      .argument('<keys...>', 'key.path, e.g. gui.google-chrome or hardware.cd_drives'),
+  ).action((file: string, keys: string[], opts: EditOptions) => {
+    setExit(applyEdits(io, file, keys.map((k) => ({ kind: 'unset', path: parseKeyPath(k) })), opts));
+  });
+};
+
+export const registerGet: RegisterCommand = (program, io) => {
+  program
+    .command('get')
+    .description('print a value (or a section, as JSON) of a config file')
+    .argument('<file>', 'config file')
+    .argument('<key>', 'key.path, e.g. hardware.num_cpu')
+    .option('--json', 'print the value as JSON')
+    .action((file: string, key: string, opts: { json?: boolean }) => {
+      const parsed = parseIni(readConfigText(io, file));
+      if (parsed.diagnostics.length > 0) {
+        printDiagnostics(io, file, parsed.diagnostics);
+        throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not parse`);
+      }
+      const value = getValue(parsed.doc, parseKeyPath(key));
+      if (value === undefined) throw new VmgenError('VMG_NOT_FOUND', `${file} has no '${key}'`);
+      if (typeof value === 'object' && !Array.isArray(value)) io.stdout.write(`${toOrderedJson(value)}\n`);
+      else if (opts.json) io.stdout.write(`${JSON.stringify(value)}\n`);
+      else io.stdout.write(`${Array.isArray(value) ? value.join('\n') : value}\n`);
+    });
+};
+
+/** vmgctl FILE key=value…: the seed's vmgCtl.py (Listing 2.1). */
+export const registerVmgctl: RegisterCommand = (program, io, setExit) => {
+  addEditOptions(
+    program
+      .description('edit values of a vmgen config file in place (vmgctl web.conf hardware.num_cpu=2)')
+      .argument('<file>', 'config file')
+      .argument('<assignments...>', 'key.path=value; key.path= with --unset removes it')
+      .option('--unset <key>', 'remove a key or section (repeatable)', collect),
+  ).action((file: string, assignments: string[], opts: EditOptions & { unset?: string[] }) => {
+    const edits: Edit[] = [...assignments.map(parseAssignment), ...(opts.unset ?? []).map((k): Edit => ({ kind: 'unset', path: parseKeyPath(k) }))];
+    setExit(applyEdits(io, file, edits, opts));
+  });
 };

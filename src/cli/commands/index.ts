@@ -1,7 +1,19 @@
 import type { RegisterCommand } from './types.js';
 import { registerCatalog } from './catalog.js';
+import { registerGet, registerSet, registerUnset } from './edit.js';
+import { registerParse } from './parse.js';
+import { registerSchema } from './schema.js';
+import { registerValidate } from './validate.js';
 
 export { registerVmgctl } from './edit.js';
 
 /** Every vmgen subcommand, in the order `vmgen --help` lists them. */
-export const COMMANDS: readonly RegisterCommand[] = [registerCatalog];
+export const COMMANDS: readonly RegisterCommand[] = [
+  registerValidate,
+  registerParse,
+  registerSchema,
+  registerSet,
+  registerGet,
+  registerUnset,
+  registerCatalog,
+];

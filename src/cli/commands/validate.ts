@@ -1,0 +1,31 @@
+import { loadConfig } from '../../config/load.js';
+import { hasErrors } from '../../diagnostics.js';
+import { catalogsFor, collect, printDiagnostics, readConfigText, targetFor } from '../shared.js';
+import { TARGET_IDS } from '../../targets/registry.js';
+import type { RegisterCommand } from './types.js';
+
+export const registerValidate: RegisterCommand = (program, io, setExit) => {
+  program
+    .command('validate')
+    .description('check a config file: syntax, types and meaning; every problem at once')
+    .argument('<file>', 'config file')
+    .option('-t, --target <target>', `also check the limits of a target (${TARGET_IDS.join(', ')})`)
+    .option('--json', 'print {file, valid, diagnostics} as JSON on stdout')
+    .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
+    .action((file: string, opts: { target?: string; json?: boolean; catalog?: string[] }) => {
+      const target = targetFor(opts.target);
+      const result = loadConfig(readConfigText(io, file), { catalogs: catalogsFor(io, opts.catalog), ...(target ? { target } : {}) });
+      const valid = !hasErrors(result.diagnostics);
+      if (opts.json) {
+        io.stdout.write(`${JSON.stringify({ file, valid, diagnostics: result.diagnostics }, null, 2)}\n`);
+      } else {
+        printDiagnostics(io, file, result.diagnostics);
+        const warnings = result.diagnostics.filter((d) => d.severity === 'warning').length;
+        const errors = result.diagnostics.length - warnings;
+        io.stderr.write(valid
+          ? `${file}: valid${warnings ? ` (${warnings} warning${warnings > 1 ? 's' : ''})` : ''}\n`
+          : `${file}: ${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}\n`);
+      }
+      if (!valid) setExit(1);
+    });
+};

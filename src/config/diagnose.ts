@@ -1,0 +1,134 @@
+import { z } from 'zod';
+import type { Diagnostic, Severity } from '../diagnostics.js';
+import { pathKey, type PlaceIndex } from './normalize.js';
+import { didYouMean } from './validators.js';
+
+type Path = readonly PropertyKey[];
+
+/** The file position for a logical path: the value itself, a list item, or the nearest section. */
+export function placeOf(places: PlaceIndex, path: Path): { line: number; column: number } {
+  const p = path.map(String);
+  const exact = places.get(pathKey(p));
+  if (exact) return { line: exact.line, column: exact.column };
+  const last = path[path.length - 1];
+  if (typeof last === 'number') {
+    const list = places.get(pathKey(p.slice(0, -1)));
+    if (list) return { line: list.line, column: list.itemColumns?.[last] ?? list.column };
+  }
+  for (let n = p.length - 1; n >= 0; n--) {
+    const up = places.get(pathKey(p.slice(0, n)));
+    if (up) return { line: up.line, column: up.column };
+  }
+  return { line: 1, column: 1 };
+}
+
+export function diagnosticAt(
+  places: PlaceIndex, path: Path, severity: Severity, code: string, message: string, hint?: string,
+): Diagnostic {
+  return { code, severity, ...placeOf(places, path), message, ...(hint ? { hint } : {}) };
+}
+
+/** The schema that validates the value at `path`, to list the keys a section accepts. */
+function schemaAt(schema: z.ZodType, path: Path): z.ZodType | undefined {
+  let s: z.ZodType | undefined = schema;
+  for (const seg of path) {
+    s = unwrap(s);
+    if (s instanceof z.ZodObject) s = (s.shape as Record<string, z.ZodType>)[String(seg)];
+    else if (s instanceof z.ZodRecord) s = s.valueType as z.ZodType;
+    else return undefined;
+  }
+  return s && unwrap(s);
+}
+
+function unwrap(s: z.ZodType | undefined): z.ZodType | undefined {
+  while (s && (s instanceof z.ZodDefault || s instanceof z.ZodOptional || s instanceof z.ZodPrefault)) {
+    s = s.unwrap() as z.ZodType;
+  }
+  return s;
+}
+
+function knownKeys(schema: z.ZodType, path: Path): string[] {
+  const s = schemaAt(schema, path);
+  if (s instanceof z.ZodObject) return Object.keys(s.shape);
+  if (s instanceof z.ZodRecord) {
+    const key = s.keyType as z.ZodType;
+    if (key instanceof z.ZodEnum) return key.options.map(String);
+  }
+  return [];
+}
+
+const where = (path: Path): string => (path.length === 0 ? 'at the top level' : `in [${path.map(String).join('.')}]`);
+const nameOf = (path: Path): string => String(path[path.length - 1] ?? '');
+
+/** Turns zod's issues into diagnostics a person can act on, placed where the file says the thing. */
+export function issuesToDiagnostics(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], places: PlaceIndex, input: unknown): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const issue of issues) {
+    const path = issue.path;
+    switch (issue.code) {
+      case 'unrecognized_keys':
+        for (const key of issue.keys) {
+          const section = places.get(pathKey([...path, key].map(String)))?.section;
+          const guess = didYouMean(key, knownKeys(schema, path));
+          out.push(diagnosticAt(places, [...path, key], 'error', 'CFG_UNKNOWN_KEY',
+            section ? `unknown section [${key}] ${where(path)}` : `unknown key '${key}' ${where(path)}`,
+            guess ? `did you mean '${guess}'?` : `known: ${knownKeys(schema, path).join(', ')}`));
+        }
+        break;
+      case 'invalid_key': {
+        const key = nameOf(path);
+        const parent = path.slice(0, -1);
+        const guess = didYouMean(key, knownKeys(schema, parent));
+        out.push(diagnosticAt(places, path, 'error', 'CFG_UNKNOWN_NAME', `unknown application '${key}' ${where(parent)}`,
+          guess ? `did you mean '${guess}'? (vmgen catalog apps lists them)` : 'vmgen catalog apps lists the known names'));
+        break;
+      }
+      case 'invalid_value': {
+        const value = valueAt(input, path);
+        const options = issue.values.map(String);
+        const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
+        out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_CHOICE',
+          `'${String(value)}' is not a valid ${nameOf(path)}`,
+          guess ? `did you mean '${guess}'?` : options.length <= 12 ? `one of: ${options.join(', ')}` : `see vmgen catalog ${nameOf(path) === 'os' ? 'os' : 'apps'}`));
+        break;
+      }
+      case 'invalid_type': {
+        const value = valueAt(input, path);
+        if (value === undefined) {
+          out.push(diagnosticAt(places, path, 'error', 'CFG_MISSING',
+            issue.expected === 'object' ? `missing section [${nameOf(path)}]` : `missing '${nameOf(path)}' ${where(path.slice(0, -1))}`,
+            issue.expected === 'object' ? `add a [${nameOf(path)}] section` : `add '${nameOf(path)} = …'`));
+        } else if (issue.expected === 'object' || issue.expected === 'record') {
+          out.push(diagnosticAt(places, path, 'error', 'CFG_NOT_SECTION', `'${nameOf(path)}' must be a section, not a value`,
+            `write it as a subsection: [[${nameOf(path)}]] with 'key = value' lines inside`));
+        } else if (Array.isArray(value)) {
+          out.push(diagnosticAt(places, path, 'error', 'CFG_NOT_SCALAR', `'${nameOf(path)}' takes one value, not a list`,
+            'quote a value that contains a comma: "a, b"'));
+        } else if (typeof value === 'object') {
+          out.push(diagnosticAt(places, path, 'error', 'CFG_NOT_SCALAR', `'${nameOf(path)}' is a value, not a section`,
+            `write '${nameOf(path)} = …'`));
+        } else {
+          out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_VALUE', `'${nameOf(path)}': ${issue.message}`));
+        }
+        break;
+      }
+      case 'custom': {
+        const hint = (issue.params as { hint?: string } | undefined)?.hint;
+        out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_VALUE', `${nameOf(path)}: ${issue.message}`, hint));
+        break;
+      }
+      default:
+        out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_VALUE', `${nameOf(path)}: ${issue.message}`));
+    }
+  }
+  return out;
+}
+
+function valueAt(input: unknown, path: Path): unknown {
+  let v: unknown = input;
+  for (const seg of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[seg as string];
+  }
+  return v;
+}

@@ -1,0 +1,93 @@
+import type { Catalogs } from '../catalog/schema.js';
+import { findOs } from '../catalog/load.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
+import type { z } from 'zod';
+import type { TargetLimits } from '../targets/limits.js';
+import { diagnosticAt, issuesToDiagnostics } from './diagnose.js';
+import { parseIni } from './ini/parse.js';
+import type { IniDocument } from './ini/document.js';
+import { configSchema, type ConfigSchema, type VmConfig } from './model.js';
+import { normalize, type LogicalTree, type PlaceIndex } from './normalize.js';
+import { semanticDiagnostics } from './semantic.js';
+
+export interface LoadOptions {
+  catalogs: Catalogs;
+  target?: TargetLimits;
+}
+
+export interface LoadResult {
+  /** Present when the file has no errors (warnings allowed). */
+  config?: VmConfig;
+  doc?: IniDocument;
+  places?: PlaceIndex;
+  diagnostics: Diagnostic[];
+}
+
+const schemas = new WeakMap<Catalogs, ConfigSchema>();
+
+/** The model for these catalogs; built once per catalog set. */
+export function schemaFor(catalogs: Catalogs): ConfigSchema {
+  let s = schemas.get(catalogs);
+  if (!s) {
+    s = configSchema({ osIds: catalogs.os.map((o) => o.id), appNames: catalogs.apps.map((a) => a.name) });
+    schemas.set(catalogs, s);
+  }
+  return s;
+}
+
+/** Text in, a typed config or every diagnostic out: parse, normalize, model, semantics, target. */
+export function loadConfig(text: string, opts: LoadOptions): LoadResult {
+  const parsed = parseIni(text);
+  if (parsed.diagnostics.length > 0) return { doc: parsed.doc, diagnostics: sortDiagnostics(parsed.diagnostics) };
+  const { tree, places, diagnostics: structural } = normalize(parsed.doc.root);
+  const schema = schemaFor(opts.catalogs);
+  const first = schema.safeParse(tree);
+  const diagnostics = [...structural];
+  if (!first.success) diagnostics.push(...issuesToDiagnostics(schema, first.error.issues, places, tree));
+  // Semantic checks need a typed config; with bad fields dropped, the rest can still be checked,
+  // so one typo does not hide every other problem.
+  const typed = first.success ? first.data : withoutBadFields(schema, tree, first.error.issues);
+  if (typed) {
+    const os = findOs(opts.catalogs, typed.hardware.os)!;
+    diagnostics.push(...semanticDiagnostics(typed, os, opts.catalogs, places));
+    opts.target?.check(typed, os, (path, severity, code, message, hint) =>
+      diagnostics.push(diagnosticAt(places, path, severity, code, message, hint)));
+  }
+  const config = first.success ? first.data : undefined;
+  const sorted = sortDiagnostics(diagnostics);
+  return { ...(config && !hasErrors(sorted) ? { config } : {}), doc: parsed.doc, places, diagnostics: sorted };
+}
+
+/** The tree with every value zod rejected removed, parsed again; undefined if that is not enough. */
+function withoutBadFields(schema: ConfigSchema, tree: LogicalTree, issues: readonly z.core.$ZodIssue[]): VmConfig | undefined {
+  let current = structuredClone(tree);
+  let pending = issues;
+  for (let round = 0; round < 4; round++) {
+    let removed = false;
+    for (const issue of pending) {
+      const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
+      for (const path of paths) removed = removeAt(current, path) || removed;
+    }
+    if (!removed) return undefined;
+    const again = schema.safeParse(current);
+    if (again.success) return again.data;
+    pending = again.error.issues;
+    current = structuredClone(current);
+  }
+  return undefined;
+}
+
+function removeAt(tree: LogicalTree, path: readonly PropertyKey[]): boolean {
+  // A bad list item takes its whole list with it; a missing required value cannot be removed.
+  const end = path.findIndex((seg) => typeof seg === 'number');
+  const keyPath = (end === -1 ? path : path.slice(0, end)).map(String);
+  let node: unknown = tree;
+  for (const seg of keyPath.slice(0, -1)) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return false;
+    node = (node as LogicalTree)[seg];
+  }
+  const last = keyPath[keyPath.length - 1];
+  if (last === undefined || node === null || typeof node !== 'object' || !(last in (node as object))) return false;
+  delete (node as LogicalTree)[last];
+  return true;
+}
