@@ -5,8 +5,15 @@ import { COMMANDS, registerVmgctl } from './commands/index.js';
 
 const VERSION = '0.1.0';
 
+/** Settings that subcommands inherit must be made before they are added. */
+function baseProgram(name: string, io: CliIo): Command {
+  return new Command(name)
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
+}
+
 function buildVmgen(io: CliIo, setExit: (code: number) => void): Command {
-  const program = new Command('vmgen')
+  const program = baseProgram('vmgen', io)
     .description('Generate configured machines (LXC, OpenVZ, OCI, VMware, QEMU/KVM, VirtualBox) from one config file')
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
@@ -15,7 +22,7 @@ function buildVmgen(io: CliIo, setExit: (code: number) => void): Command {
 }
 
 function buildVmgctl(io: CliIo, setExit: (code: number) => void): Command {
-  const program = new Command('vmgctl').version(VERSION).showHelpAfterError('(run with --help for usage)');
+  const program = baseProgram('vmgctl', io).version(VERSION).showHelpAfterError('(run with --help for usage)');
   registerVmgctl(program, io, setExit);
   return program;
 }
@@ -30,11 +37,6 @@ export async function main(name: 'vmgen' | 'vmgctl', argv: string[], io: CliIo =
     exitCode = Math.max(exitCode, code);
   };
   const program = name === 'vmgen' ? buildVmgen(io, setExit) : buildVmgctl(io, setExit);
-  program.exitOverride();
-  program.configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  });
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: setup, type check, lint, then every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+npm run --silent typecheck
+npm run --silent lint
+node scripts/run-tests.mjs test
