@@ -1,5 +1,128 @@
+import { Option } from 'commander';
+import { VmgenError } from '../../errors.js';
+import { findOs, loadCatalogs, resolveApp } from '../../catalog/load.js';
+import type { AppEntry, Catalogs, OsEntry } from '../../catalog/schema.js';
+import type { CliIo } from '../io.js';
 import type { RegisterCommand } from './types.js';
 
-export const registerCatalog: RegisterCommand = (program) => {
-  program.command('catalog').description('(in progress)');
+interface CommonOptions {
+  json?: boolean;
+  catalog: string[];
+}
+
+const collect = (value: string, previous: string[]): string[] => [...previous, value];
+const catalogOption = (): Option =>
+  new Option('--catalog <path>', 'also read this catalog file (repeatable; after VMGEN_CATALOG_PATH)').argParser(collect).default([]);
+
+export const registerCatalog: RegisterCommand = (program, io) => {
+  const catalog = program.command('catalog').description('List the OS table and the application catalog');
+  // Subcommands copy these from their parent when created, and main() sets them on the program only
+  // after registration: without this a bad option would call process.exit and write to the real stderr.
+  catalog.exitOverride().configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    writeErr: (s) => io.stderr.write(s),
+  });
+
+  catalog
+    .command('os')
+    .description('List the OS ids accepted in [hardware] os')
+    .option('--json', 'print JSON')
+    .addOption(catalogOption())
+    .action((opts: CommonOptions) => {
+      const catalogs = load(opts, io);
+      if (opts.json) return writeJson(io, catalogs.os);
+      const header = ['ID', 'FAMILY', 'DISTRIBUTION', 'RELEASE', 'ARCH', 'INSTALLER', 'CONFIGURATOR', 'VMWARE GUESTOS', 'CONTROLLER', 'FIRMWARE'];
+      const rows = catalogs.os.map((os) => [
+        os.legacy ? `${os.id} *` : os.id,
+        os.family,
+        os.distribution,
+        os.codename ? `${os.release} (${os.codename})` : os.release,
+        os.arch,
+        os.installer,
+        os.configurator,
+        os.vmwareGuestOs,
+        os.defaultController,
+        os.firmware,
+      ]);
+      io.stdout.write(table([header, ...rows]));
+      if (catalogs.os.some((os) => os.legacy)) io.stdout.write('\n* seed-era id, kept for old config files (see --json labels)\n');
+    });
+
+  catalog
+    .command('apps')
+    .description('List the generic application names and the packages each installer uses for them')
+    .option('--os <id>', 'show what the names resolve to on this OS')
+    .addOption(new Option('--category <name>', 'only this section').choices(['devel', 'services', 'gui']))
+    .option('--json', 'print JSON')
+    .addOption(catalogOption())
+    .action((opts: CommonOptions & { os?: string; category?: string }) => {
+      const catalogs = load(opts, io);
+      const apps = catalogs.apps.filter((app) => opts.category === undefined || app.category === opts.category);
+      if (opts.os === undefined) return listAll(io, apps, opts.json === true);
+      const os = findOs(catalogs, opts.os);
+      if (os === undefined) {
+        throw new VmgenError('VMG_USAGE', `unknown OS id "${opts.os}"`, {
+          hint: `known ids: ${catalogs.os.map((o) => o.id).join(', ')} (run "vmgen catalog os")`,
+        });
+      }
+      listForOs(io, catalogs, apps, os, opts.json === true);
+    });
 };
+
+function load(opts: CommonOptions, io: CliIo): Catalogs {
+  return loadCatalogs({ extraPaths: opts.catalog, cwd: io.cwd });
+}
+
+function listAll(io: CliIo, apps: AppEntry[], json: boolean): void {
+  if (json) return writeJson(io, apps);
+  const cell = (entry: AppEntry['apt'] | AppEntry['windows-kits']): string => {
+    if (entry === undefined) return '-';
+    if ('unavailable' in entry) return 'unavailable';
+    if ('setupFile' in entry) return `${entry.setupFile} (${entry.type})`;
+    return entry.services.length > 0 ? `${entry.packages.join(' ')} [${entry.services.join(' ')}]` : entry.packages.join(' ');
+  };
+  const rows = apps.map((app) => [
+    app.osOverrides ? `${app.name} +` : app.name,
+    app.category,
+    cell(app.apt),
+    cell(app.dnf),
+    cell(app['windows-kits']),
+  ]);
+  io.stdout.write(table([['NAME', 'CATEGORY', 'APT', 'DNF/YUM', 'WINDOWS-KITS'], ...rows]));
+  io.stdout.write('\n[...] services enabled at boot; + differs on some OSes (use --os ID)\n');
+}
+
+function listForOs(io: CliIo, catalogs: Catalogs, apps: AppEntry[], os: OsEntry, json: boolean): void {
+  const resolved = apps.map((app) => ({ app, result: resolveApp(catalogs, app.name, os) }));
+  if (json) {
+    return writeJson(
+      io,
+      resolved.map(({ app, result }) => {
+        const head = { name: app.name, category: app.category, description: app.description, installer: os.installer };
+        if (!result.ok) return { ...head, available: false, reason: result.reason, ...(result.hint ? { hint: result.hint } : {}) };
+        const { packages, services, kit } = result;
+        return { ...head, available: true, packages, services, ...(kit ? { kit } : {}) };
+      }),
+    );
+  }
+  const windows = os.installer === 'windows-kits';
+  const rows = resolved.map(({ app, result }) => {
+    if (!result.ok) return [app.name, app.category, '-', '-', `unavailable: ${result.reason}${result.hint ? ` (hint: ${result.hint})` : ''}`];
+    if (result.kit) return [app.name, app.category, `${result.kit.setupFile} (${result.kit.type})`, result.kit.args ?? '-', ''];
+    return [app.name, app.category, result.packages.join(' '), result.services.join(' ') || '-', ''];
+  });
+  io.stdout.write(`${os.id}: ${os.label} — installer ${os.installer}\n\n`);
+  const header = ['NAME', 'CATEGORY', windows ? 'KIT' : 'PACKAGES', windows ? 'ARGS' : 'SERVICES', 'NOTE'];
+  io.stdout.write(table([header, ...rows]));
+}
+
+function writeJson(io: CliIo, value: unknown): void {
+  io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** Left-aligned columns two spaces apart; the last column is not padded. */
+function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd() + '\n').join('');
+}

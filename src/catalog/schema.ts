@@ -1,0 +1,153 @@
+import { z } from 'zod';
+
+/*
+ * Schemas for the two catalogs: the OS table (catalog/os.json) and the application catalog
+ * (catalog/apps.json). Admins extend both with extra files of the same shape, so the rules here
+ * are what keeps an admin's file from breaking a build: names that end up inside generated shell
+ * or batch scripts are restricted to characters that need no quoting.
+ */
+
+const ID = /^[a-z0-9][a-z0-9._-]*$/;
+const APP_NAME = /^[a-z0-9][a-z0-9+._-]*$/;
+// Debian and RPM package names, plus arch/version qualifiers (pkg:i386, pkg=1.2); nothing a shell interprets.
+const PACKAGE = /^[A-Za-z0-9][A-Za-z0-9+._:=~-]*$/;
+const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
+// A kit is a file in the admin's kit folder, never a path: setup.bat refers to it by name.
+const SETUP_FILE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
+// Quiet-mode switches go verbatim into setup.bat, so no batch metacharacters (& | < > ^ % ").
+const KIT_ARGS = /^[A-Za-z0-9 =/._:,-]*$/;
+
+export const FamilySchema = z.enum(['debian', 'redhat', 'windows']);
+export const DistributionSchema = z.enum(['debian', 'ubuntu', 'fedora', 'rocky', 'alma', 'windows']);
+export const InstallerSchema = z.enum(['apt', 'dnf', 'yum', 'windows-kits']);
+export const ConfiguratorSchema = z.enum(['debian', 'redhat', 'windows']);
+export const ControllerSchema = z.enum(['ide', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme']);
+export const FirmwareSchema = z.enum(['bios', 'efi']);
+export const CategorySchema = z.enum(['devel', 'services', 'gui']);
+
+export const OsEntrySchema = z
+  .strictObject({
+    id: z.string().regex(ID, 'an OS id is lower-case letters, digits, ".", "_" or "-"'),
+    label: z.string().min(1),
+    family: FamilySchema,
+    distribution: DistributionSchema,
+    release: z.string().min(1),
+    codename: z.string().regex(ID).optional(),
+    /** The apt suite written into sources.list and passed to debootstrap. */
+    suite: z.string().regex(ID).optional(),
+    /** Distributions whose app overrides also apply, like os-release ID_LIKE (Rocky/Alma → "rhel"). */
+    like: z.array(z.string().regex(ID)).optional(),
+    arch: z.enum(['amd64', 'i386']),
+    bits: z.union([z.literal(32), z.literal(64)]),
+    installer: InstallerSchema,
+    configurator: ConfiguratorSchema,
+    vmwareGuestOs: z.string().regex(/^[A-Za-z0-9-]+$/),
+    defaultController: ControllerSchema,
+    firmware: FirmwareSchema,
+    /** A seed-era id kept so old config files still build. */
+    legacy: z.boolean().optional(),
+  })
+  .superRefine((os, ctx) => {
+    // The installer and configurator are picked from these fields, so a mismatch would pair
+    // e.g. apt with a Windows guest at build time instead of failing here.
+    const expected = {
+      debian: { installers: ['apt'], configurator: 'debian' },
+      redhat: { installers: ['dnf', 'yum'], configurator: 'redhat' },
+      windows: { installers: ['windows-kits'], configurator: 'windows' },
+    }[os.family];
+    if (!expected.installers.includes(os.installer)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['installer'],
+        message: `family ${os.family} uses installer ${expected.installers.join(' or ')}, not ${os.installer}`,
+      });
+    }
+    if (os.configurator !== expected.configurator) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['configurator'],
+        message: `family ${os.family} uses configurator ${expected.configurator}, not ${os.configurator}`,
+      });
+    }
+    if (os.installer === 'apt' && os.suite === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['suite'], message: 'an apt distribution needs its suite' });
+    }
+    if ((os.arch === 'amd64') !== (os.bits === 64)) {
+      ctx.addIssue({ code: 'custom', path: ['bits'], message: `arch ${os.arch} does not match bits ${os.bits}` });
+    }
+  });
+
+/** The distribution cannot provide the app: a reason for the user, never a silent substitute. */
+export const UnavailableSchema = z.strictObject({
+  unavailable: z.string().min(1),
+  hint: z.string().min(1).optional(),
+});
+
+export const PackageSpecSchema = z.strictObject({
+  packages: z.array(z.string().regex(PACKAGE, 'not a package name')).min(1),
+  /** systemd units to enable at boot, as the package ships them. */
+  services: z.array(z.string().regex(UNIT, 'not a systemd unit name')).default([]),
+});
+
+/** Listing 4.8 of the seed: an msi, a "simple" executable with quiet switches, or a zip to extract. */
+export const WindowsKitSchema = z.strictObject({
+  type: z.enum(['msi', 'simple', 'archive']),
+  setupFile: z.string().regex(SETUP_FILE, 'a kit is a plain file name'),
+  /** Quiet-mode arguments; the seed ran a simple kit without args as "/S". */
+  args: z.string().regex(KIT_ARGS, 'kit arguments may not contain batch metacharacters').optional(),
+});
+
+export const LinuxInstallSchema = z.union([PackageSpecSchema, UnavailableSchema], {
+  error: 'expected {"packages": [...], "services": [...]} or {"unavailable": "reason", "hint": "..."}',
+});
+export const WindowsInstallSchema = z.union([WindowsKitSchema, UnavailableSchema], {
+  error: 'expected {"type": "msi|simple|archive", "setupFile": "...", "args": "..."} or {"unavailable": "reason", "hint": "..."}',
+});
+
+const installers = {
+  apt: LinuxInstallSchema.optional(),
+  /** Also used for yum: the RPM names are the same. */
+  dnf: LinuxInstallSchema.optional(),
+  'windows-kits': WindowsInstallSchema.optional(),
+};
+
+export const AppInstallersSchema = z.strictObject(installers);
+
+export const AppEntrySchema = z.strictObject({
+  name: z.string().regex(APP_NAME, 'a generic name is lower-case letters, digits, "+", ".", "_" or "-"'),
+  category: CategorySchema,
+  description: z.string().min(1),
+  ...installers,
+  /**
+   * Replaces an installer's entry for some OSes. Keys, most specific first: an OS id,
+   * "distribution:release", "distribution", "like:release", "like" (see OsEntry.like).
+   */
+  osOverrides: z
+    .record(z.string().regex(/^[a-z0-9][a-z0-9._-]*(:[a-z0-9._-]+)?$/, 'not an OS id or distribution[:release]'), AppInstallersSchema)
+    .optional(),
+});
+
+/** The top level of a catalog file; entries are checked one by one so errors can name them. */
+export const CatalogFileSchema = z.strictObject({
+  $comment: z.string().optional(),
+  os: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
+  apps: z.union([z.array(z.unknown()), z.record(z.string(), z.unknown())]).optional(),
+});
+
+export type OsEntry = z.infer<typeof OsEntrySchema>;
+export type AppEntry = z.infer<typeof AppEntrySchema>;
+export type AppInstallers = z.infer<typeof AppInstallersSchema>;
+export type PackageSpec = z.infer<typeof PackageSpecSchema>;
+export type Unavailable = z.infer<typeof UnavailableSchema>;
+export type WindowsKit = z.infer<typeof WindowsKitSchema>;
+export type Installer = z.infer<typeof InstallerSchema>;
+export type Category = z.infer<typeof CategorySchema>;
+/** The keys an app entry uses: yum shares dnf's. */
+export type CatalogInstaller = keyof AppInstallers;
+
+export interface Catalogs {
+  os: OsEntry[];
+  apps: AppEntry[];
+  /** Every file read, built-in first, in the order later ones override earlier ones. */
+  files: string[];
+}
