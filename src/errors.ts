@@ -1,3 +1,5 @@
+import type { Diagnostic } from './diagnostics.js';
+
 /**
  * Error codes for failures that are not config diagnostics: usage, I/O, build steps.
  * One table, so the CLI's exit codes and the API's HTTP statuses stay in step.
@@ -18,12 +20,15 @@ export type ErrorCode = keyof typeof ERROR_CODES;
 export class VmgenError extends Error {
   readonly code: ErrorCode;
   readonly hint: string | undefined;
+  /** Problems at places in a file, printed as FILE:LINE:COL diagnostics instead of the message. */
+  readonly diagnostics: { file: string; items: Diagnostic[] } | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown }) {
+  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown; diagnostics?: { file: string; items: Diagnostic[] } }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'VmgenError';
     this.code = code;
     this.hint = options?.hint;
+    this.diagnostics = options?.diagnostics;
   }
 
   get exitCode(): number {

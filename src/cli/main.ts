@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { formatDiagnostic } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';
 import { processIo, type CliIo } from './io.js';
 import { COMMANDS, registerVmgctl } from './commands/index.js';
@@ -44,6 +45,10 @@ export async function main(name: 'vmgen' | 'vmgctl', argv: string[], io: CliIo =
     if (err instanceof CommanderError) {
       // --help and --version arrive here as "errors" with exit code 0.
       return err.exitCode === 0 ? 0 : 2;
+    }
+    if (err instanceof VmgenError && err.diagnostics) {
+      for (const d of err.diagnostics.items) io.stderr.write(`${formatDiagnostic(err.diagnostics.file, d)}\n`);
+      return err.exitCode;
     }
     if (err instanceof VmgenError) {
       io.stderr.write(`${name}: error: ${err.message}\n`);

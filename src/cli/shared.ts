@@ -23,8 +23,43 @@ export function readConfigText(io: CliIo, file: string): string {
   try {
     return utf8.decode(bytes);
   } catch {
-    throw new VmgenError('VMG_FILE_READ', `${file} is not UTF-8 text`, { hint: 'save the config as UTF-8' });
+    const at = firstInvalidUtf8(bytes);
+    throw new VmgenError('VMG_FILE_READ', `${file} is not UTF-8 text`, {
+      diagnostics: {
+        file,
+        items: [{ code: 'INI_ENCODING', severity: 'error', ...at, message: 'this line is not UTF-8 text', hint: 'save the config as UTF-8 (iconv -f latin1 -t utf-8)' }],
+      },
+    });
   }
+}
+
+/** Offset of the first byte that does not start or continue a valid UTF-8 sequence, or -1. */
+function invalidUtf8Offset(raw: Uint8Array): number {
+  for (let i = 0; i < raw.length; ) {
+    const len = raw[i]! < 0x80 ? 1 : raw[i]! >= 0xc2 && raw[i]! < 0xe0 ? 2 : raw[i]! >= 0xe0 && raw[i]! < 0xf0 ? 3 : raw[i]! >= 0xf0 && raw[i]! < 0xf5 ? 4 : 0;
+    if (len === 0 || i + len > raw.length) return i;
+    try {
+      utf8.decode(raw.subarray(i, i + len));
+    } catch {
+      return i;
+    }
+    i += len;
+  }
+  return -1;
+}
+
+/** Line and column (in characters) of the first byte that is not UTF-8. */
+function firstInvalidUtf8(bytes: Buffer): { line: number; column: number } {
+  let start = 0;
+  for (let line = 1; start <= bytes.length; line++) {
+    const nl = bytes.indexOf(0x0a, start);
+    const end = nl === -1 ? bytes.length : nl;
+    const raw = bytes.subarray(start, end);
+    const bad = invalidUtf8Offset(raw);
+    if (bad !== -1) return { line, column: [...utf8.decode(raw.subarray(0, bad))].length + 1 };
+    start = end + 1;
+  }
+  return { line: 0, column: 0 };
 }
 
 export function catalogsFor(io: CliIo, extra: string[] | undefined): Catalogs {

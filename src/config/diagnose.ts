@@ -2,14 +2,15 @@ import { z } from 'zod';
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import { pathKey, type PlaceIndex } from './normalize.js';
 import { didYouMean } from './validators.js';
+import { APP_SECTIONS } from './model.js';
 
 type Path = readonly PropertyKey[];
 
 /** The file position for a logical path: the value itself, a list item, or the nearest section. */
-export function placeOf(places: PlaceIndex, path: Path): { line: number; column: number } {
+export function placeOf(places: PlaceIndex, path: Path, at: 'value' | 'key' = 'value'): { line: number; column: number } {
   const p = path.map(String);
   const exact = places.get(pathKey(p));
-  if (exact) return { line: exact.line, column: exact.column };
+  if (exact) return { line: exact.line, column: (at === 'key' ? exact.keyColumn : undefined) ?? exact.column };
   const last = path[path.length - 1];
   if (typeof last === 'number') {
     const list = places.get(pathKey(p.slice(0, -1)));
@@ -23,9 +24,9 @@ export function placeOf(places: PlaceIndex, path: Path): { line: number; column:
 }
 
 export function diagnosticAt(
-  places: PlaceIndex, path: Path, severity: Severity, code: string, message: string, hint?: string,
+  places: PlaceIndex, path: Path, severity: Severity, code: string, message: string, hint?: string, at: 'value' | 'key' = 'value',
 ): Diagnostic {
-  return { code, severity, ...placeOf(places, path), message, ...(hint ? { hint } : {}) };
+  return { code, severity, ...placeOf(places, path, at), message, ...(hint ? { hint } : {}) };
 }
 
 /** The schema that validates the value at `path`, to list the keys a section accepts. */
@@ -58,7 +59,8 @@ function knownKeys(schema: z.ZodType, path: Path): string[] {
 }
 
 const where = (path: Path): string => (path.length === 0 ? 'at the top level' : `in [${path.map(String).join('.')}]`);
-const nameOf = (path: Path): string => String(path[path.length - 1] ?? '');
+/** The key a path ends in; for a list item, the list's key. */
+const nameOf = (path: Path): string => String([...path].reverse().find((seg) => typeof seg !== 'number') ?? '');
 
 /** Turns zod's issues into diagnostics a person can act on, placed where the file says the thing. */
 export function issuesToDiagnostics(schema: z.ZodType, issues: readonly z.core.$ZodIssue[], places: PlaceIndex, input: unknown): Diagnostic[] {
@@ -68,23 +70,21 @@ export function issuesToDiagnostics(schema: z.ZodType, issues: readonly z.core.$
     switch (issue.code) {
       case 'unrecognized_keys':
         for (const key of issue.keys) {
-          const section = places.get(pathKey([...path, key].map(String)))?.section;
-          const guess = didYouMean(key, knownKeys(schema, path));
-          out.push(diagnosticAt(places, [...path, key], 'error', 'CFG_UNKNOWN_KEY',
-            section ? `unknown section [${key}] ${where(path)}` : `unknown key '${key}' ${where(path)}`,
-            guess ? `did you mean '${guess}'?` : `known: ${knownKeys(schema, path).join(', ')}`));
+          const place = places.get(pathKey([...path, key].map(String)));
+          const known = knownKeys(schema, path);
+          const guess = didYouMean(key, known);
+          const apps = path.length === 1 && APP_SECTIONS.includes(String(path[0]) as never);
+          const what = place?.section ? `section [${key}]` : apps ? `application '${key}'` : `key '${key}'`;
+          out.push(diagnosticAt(places, [...path, key], 'error', 'CFG_UNKNOWN_KEY', `unknown ${what} ${where(path)}`,
+            guess ? `did you mean '${guess}'?` : apps ? 'vmgen catalog apps lists the known names' : `known: ${known.join(', ')}`, 'key'));
         }
         break;
-      case 'invalid_key': {
-        const key = nameOf(path);
-        const parent = path.slice(0, -1);
-        const guess = didYouMean(key, knownKeys(schema, parent));
-        out.push(diagnosticAt(places, path, 'error', 'CFG_UNKNOWN_NAME', `unknown application '${key}' ${where(parent)}`,
-          guess ? `did you mean '${guess}'? (vmgen catalog apps lists them)` : 'vmgen catalog apps lists the known names'));
-        break;
-      }
       case 'invalid_value': {
         const value = valueAt(input, path);
+        if (value === undefined || (typeof value === 'object' && !Array.isArray(value))) {
+          out.push(...issuesToDiagnostics(schema, [{ ...issue, code: 'invalid_type', expected: 'string' } as z.core.$ZodIssue], places, input));
+          break;
+        }
         const options = issue.values.map(String);
         const guess = typeof value === 'string' ? didYouMean(value, options) : undefined;
         out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_CHOICE',

@@ -7,7 +7,7 @@ import { diagnosticAt, issuesToDiagnostics } from './diagnose.js';
 import { parseIni } from './ini/parse.js';
 import type { IniDocument } from './ini/document.js';
 import { configSchema, type ConfigSchema, type VmConfig } from './model.js';
-import { normalize, type LogicalTree, type PlaceIndex } from './normalize.js';
+import { normalize, pathKey, type LogicalTree, type PlaceIndex } from './normalize.js';
 import { semanticDiagnostics } from './semantic.js';
 
 export interface LoadOptions {
@@ -46,12 +46,18 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   if (!first.success) diagnostics.push(...issuesToDiagnostics(schema, first.error.issues, places, tree));
   // Semantic checks need a typed config; with bad fields dropped, the rest can still be checked,
   // so one typo does not hide every other problem.
-  const typed = first.success ? first.data : withoutBadFields(schema, tree, first.error.issues);
-  if (typed) {
+  const repaired = first.success ? { config: first.data, removed: [] } : withoutBadFields(schema, tree, first.error.issues);
+  if (repaired) {
+    const typed = repaired.config;
     const os = findOs(opts.catalogs, typed.hardware.os)!;
-    diagnostics.push(...semanticDiagnostics(typed, os, opts.catalogs, places));
+    const later: Diagnostic[] = semanticDiagnostics(typed, os, opts.catalogs, places);
     opts.target?.check(typed, os, (path, severity, code, message, hint) =>
-      diagnostics.push(diagnosticAt(places, path, severity, code, message, hint)));
+      later.push(diagnosticAt(places, path, severity, code, message, hint)));
+    // A section that lost a bad value already has its error; what follows from the loss is noise.
+    const damaged = new Set<number | undefined>();
+    for (const p of repaired.removed) if (p.length > 1) damaged.add(places.get(pathKey(p.slice(0, -1)))?.line);
+    damaged.delete(undefined);
+    diagnostics.push(...later.filter((d) => d.severity !== 'error' || !damaged.has(sectionLineOf(places, d.line))));
   }
   const config = first.success ? first.data : undefined;
   const sorted = sortDiagnostics(diagnostics);
@@ -59,35 +65,50 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
 }
 
 /** The tree with every value zod rejected removed, parsed again; undefined if that is not enough. */
-function withoutBadFields(schema: ConfigSchema, tree: LogicalTree, issues: readonly z.core.$ZodIssue[]): VmConfig | undefined {
+function withoutBadFields(
+  schema: ConfigSchema, tree: LogicalTree, issues: readonly z.core.$ZodIssue[],
+): { config: VmConfig; removed: string[][] } | undefined {
   let current = structuredClone(tree);
   let pending = issues;
+  const removed: string[][] = [];
   for (let round = 0; round < 4; round++) {
-    let removed = false;
+    const before = removed.length;
     for (const issue of pending) {
       const paths = issue.code === 'unrecognized_keys' ? issue.keys.map((k) => [...issue.path, k]) : [issue.path];
-      for (const path of paths) removed = removeAt(current, path) || removed;
+      for (const path of paths) {
+        const gone = removeAt(current, path);
+        if (gone) removed.push(gone);
+      }
     }
-    if (!removed) return undefined;
+    if (removed.length === before) return undefined;
     const again = schema.safeParse(current);
-    if (again.success) return again.data;
+    if (again.success) return { config: again.data, removed };
     pending = again.error.issues;
     current = structuredClone(current);
   }
   return undefined;
 }
 
-function removeAt(tree: LogicalTree, path: readonly PropertyKey[]): boolean {
+function removeAt(tree: LogicalTree, path: readonly PropertyKey[]): string[] | undefined {
   // A bad list item takes its whole list with it; a missing required value cannot be removed.
   const end = path.findIndex((seg) => typeof seg === 'number');
   const keyPath = (end === -1 ? path : path.slice(0, end)).map(String);
   let node: unknown = tree;
   for (const seg of keyPath.slice(0, -1)) {
-    if (node === null || typeof node !== 'object' || Array.isArray(node)) return false;
+    if (node === null || typeof node !== 'object' || Array.isArray(node)) return undefined;
     node = (node as LogicalTree)[seg];
   }
   const last = keyPath[keyPath.length - 1];
-  if (last === undefined || node === null || typeof node !== 'object' || !(last in (node as object))) return false;
+  if (last === undefined || node === null || typeof node !== 'object' || !(last in (node as object))) return undefined;
   delete (node as LogicalTree)[last];
-  return true;
+  return keyPath;
+}
+
+/** The header line of the section that holds `line`. */
+function sectionLineOf(places: PlaceIndex, line: number): number | undefined {
+  let best: number | undefined;
+  for (const place of places.values()) {
+    if (place.section && place.line <= line && (best === undefined || place.line > best)) best = place.line;
+  }
+  return best;
 }

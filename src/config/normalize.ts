@@ -37,6 +37,8 @@ export function ruleForItem(path: readonly string[], name: string): ContainerRul
 export interface Place {
   line: number;
   column: number;
+  /** For values, the column of the key (`column` is the value's). */
+  keyColumn?: number;
   /** For lists, the column of each item. */
   itemColumns?: number[];
   section: boolean;
@@ -80,7 +82,7 @@ function logical(section: IniSection, path: string[], places: PlaceIndex, warnin
   const emit = (name: string, entry: IniSection | IniScalar): void => {
     const p = [...path, name];
     if (entry.kind === 'scalar') {
-      places.set(pathKey(p), { line: entry.line + 1, column: entry.valueColumn, itemColumns: entry.itemColumns, section: false });
+      places.set(pathKey(p), { line: entry.line + 1, column: entry.valueColumn, keyColumn: entry.keyColumn, itemColumns: entry.itemColumns, section: false });
       out[name] = entry.value;
     } else {
       places.set(pathKey(p), { line: entry.line + 1, column: entry.nameColumn, section: true });

@@ -16,7 +16,7 @@ export interface SemanticContext {
   os: OsEntry;
   catalogs: Catalogs;
   places: PlaceIndex;
-  report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string) => void;
+  report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string, at?: 'value' | 'key') => void;
 }
 
 /** Groups every Linux or Windows install has, which users may join without declaring them. */
@@ -41,7 +41,7 @@ export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Cat
   const out: Diagnostic[] = [];
   const ctx: SemanticContext = {
     config, os, catalogs, places,
-    report: (path, severity, code, message, hint) => out.push(diagnosticAt(places, path, severity, code, message, hint)),
+    report: (path, severity, code, message, hint, at) => out.push(diagnosticAt(places, path, severity, code, message, hint, at)),
   };
   for (const check of CHECKS) check(ctx);
   return out;
@@ -272,7 +272,7 @@ function checkApplications({ config, os, catalogs, report }: SemanticContext): v
     for (const [name, wanted] of Object.entries(config[section])) {
       if (!wanted) continue;
       const r = resolveApp(catalogs, name, os);
-      if (!r.ok) report([section, name], 'error', 'CFG_APP_UNAVAILABLE', r.reason, r.hint);
+      if (!r.ok) report([section, name], 'error', 'CFG_APP_UNAVAILABLE', r.reason, r.hint, 'key');
     }
   }
 }

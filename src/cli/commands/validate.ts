@@ -1,5 +1,6 @@
 import { loadConfig } from '../../config/load.js';
 import { hasErrors } from '../../diagnostics.js';
+import { VmgenError } from '../../errors.js';
 import { catalogsFor, collect, printDiagnostics, readConfigText, targetFor } from '../shared.js';
 import { TARGET_IDS } from '../../targets/registry.js';
 import type { RegisterCommand } from './types.js';
@@ -14,7 +15,17 @@ export const registerValidate: RegisterCommand = (program, io, setExit) => {
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
     .action((file: string, opts: { target?: string; json?: boolean; catalog?: string[] }) => {
       const target = targetFor(opts.target);
-      const result = loadConfig(readConfigText(io, file), { catalogs: catalogsFor(io, opts.catalog), ...(target ? { target } : {}) });
+      let text: string;
+      try {
+        text = readConfigText(io, file);
+      } catch (err) {
+        // Even a file that cannot be decoded gets its JSON report.
+        if (!(opts.json && err instanceof VmgenError && err.diagnostics)) throw err;
+        io.stdout.write(`${JSON.stringify({ file, valid: false, diagnostics: err.diagnostics.items }, null, 2)}\n`);
+        setExit(1);
+        return;
+      }
+      const result = loadConfig(text, { catalogs: catalogsFor(io, opts.catalog), ...(target ? { target } : {}) });
       const valid = !hasErrors(result.diagnostics);
       if (opts.json) {
         io.stdout.write(`${JSON.stringify({ file, valid, diagnostics: result.diagnostics }, null, 2)}\n`);
