@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # python3-configobj: the reference parser the config tests compare against.
 bash scripts/ensure-debs.sh python3-configobj apt
+# The catalog tests ask apt-cache whether every package name exists: they need package lists.
+if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then apt-get update -qq; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   npm ci --no-audit --no-fund
 else

@@ -1,5 +1,5 @@
 import type { Diagnostic } from '../diagnostics.js';
-import type { IniScalar, IniSection, IniValue } from './ini/document.js';
+import { setOwn, type IniScalar, type IniSection, type IniValue } from './ini/document.js';
 
 /**
  * The seed writes list-like sections two ways: nested (`[[eths]]` holding `[[[eth0]]]`, Listing 2.5)
@@ -83,10 +83,10 @@ function logical(section: IniSection, path: string[], places: PlaceIndex, warnin
     const p = [...path, name];
     if (entry.kind === 'scalar') {
       places.set(pathKey(p), { line: entry.line + 1, column: entry.valueColumn, keyColumn: entry.keyColumn, itemColumns: entry.itemColumns, section: false });
-      out[name] = entry.value;
+      setOwn(out, name, entry.value);
     } else {
       places.set(pathKey(p), { line: entry.line + 1, column: entry.nameColumn, section: true });
-      out[name] = logical(entry, p, places, warnings);
+      setOwn(out, name, logical(entry, p, places, warnings));
     }
   };
 
@@ -116,9 +116,9 @@ function logical(section: IniSection, path: string[], places: PlaceIndex, warnin
     for (const item of items) {
       if (item.name in inner) continue; // the nested one wins; a duplicate item is reported below
       places.set(pathKey([...p, item.name]), { line: item.line + 1, column: item.nameColumn, section: true });
-      inner[item.name] = logical(item, [...p, item.name], places, warnings);
+      setOwn(inner, item.name, logical(item, [...p, item.name], places, warnings));
     }
-    out[name] = inner;
+    setOwn(out, name, inner);
     const depth = items[0]!.depth;
     const names = items.map((i) => i.name);
     warnings.push({

@@ -83,9 +83,14 @@ export type PlainTree = { [key: string]: string | string[] | PlainTree };
 export function toPlain(section: IniSection): PlainTree {
   const out: PlainTree = {};
   for (const [key, entry] of section.entries) {
-    out[key] = entry.kind === 'section' ? toPlain(entry) : entry.value;
+    setOwn(out, key, entry.kind === 'section' ? toPlain(entry) : entry.value);
   }
   return out;
+}
+
+/** Assignment that treats every key as data: a config key named __proto__ must not set a prototype. */
+export function setOwn<T>(target: Record<string, T>, key: string, value: T): void {
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
 }
 
 /**

@@ -28,9 +28,13 @@ export const SECTION_MARKER = py(
 /**
  * A value: 1 the list items that end in a comma, 2 the last item or the single value,
  * 3 a lone comma (the empty list), 4 the comment.
+ *
+ * Python's `(…|(?<!,))?` for group 2 is written `(?:(…|(?<!,))|)` here: JavaScript rejects an
+ * iteration of `?` that matches the empty string, so the group would stay undefined where Python
+ * sets it to '' (an empty value, `key =`, which ConfigObj reads as '').
  */
 export const VALUE = py(
-  String.raw`^(?:(?:((?:(?:(?:".*?")|(?:'.*?')|(?:[^'",#][^,#]*?))\s*,\s*)*)((?:".*?")|(?:'.*?')|(?:[^'",#\s][^,]*?)|(?:(?<!,)))?)|(,))\s*(#.*)?$`,
+  String.raw`^(?:(?:((?:(?:(?:".*?")|(?:'.*?')|(?:[^'",#][^,#]*?))\s*,\s*)*)(?:((?:".*?")|(?:'.*?')|(?:[^'",#\s][^,]*?)|(?:(?<!,)))|))|(,))\s*(#.*)?$`,
 );
 
 /** The members of group 1 of VALUE, found one match at a time. */

@@ -1,18 +1,30 @@
 import type { IniValue, PlainTree } from './document.js';
+import { isPyWhitespace } from './regex.js';
 
 /** ConfigObj's quoting (Section._quote with list_values on), so what vmgen writes ConfigObj reads back. */
 export class UnquotableError extends Error {}
 
 const WSPACE_PLUS = ' \r\n\v\t\'"';
 
+/**
+ * ConfigObj's `c in wspace_plus`, widened to all the whitespace its regexes strip (\s is
+ * str.isspace(): '\f', '\xa0', '\u3000', …): a bare value or key with such an edge would come back
+ * without it.
+ */
+const needsQuoteAtEdge = (c: string | undefined): boolean => c === undefined || WSPACE_PLUS.includes(c) || isPyWhitespace(c);
+
 function singleQuote(value: string): string {
   if (value.includes("'") && value.includes('"')) throw new UnquotableError(`value ${JSON.stringify(value)} cannot be safely quoted`);
   return value.includes('"') ? `'${value}'` : `"${value}"`;
 }
 
+/**
+ * ''' unless the value holds ''' itself. ConfigObj's _get_triple_quote has the two the wrong way
+ * round (a value holding """ gets """ around it), which writes a file it cannot read back.
+ */
 function tripleQuote(value: string): string {
   if (value.includes('"""') && value.includes("'''")) throw new UnquotableError(`value ${JSON.stringify(value)} cannot be safely quoted`);
-  return value.includes('"""') ? `"""${value}"""` : `'''${value}'''`;
+  return value.includes("'''") ? `"""${value}"""` : `'''${value}'''`;
 }
 
 export function quoteValue(value: IniValue, multiline = true): string {
@@ -25,14 +37,19 @@ export function quoteValue(value: IniValue, multiline = true): string {
   const needTriple = multiline && ((value.includes("'") && value.includes('"')) || value.includes('\n'));
   if (needTriple) return tripleQuote(value);
   if (value.includes('\n')) throw new UnquotableError(`a list item cannot span lines: ${JSON.stringify(value)}`);
-  const bare = !WSPACE_PLUS.includes(value[0]!) && !WSPACE_PLUS.includes(value[value.length - 1]!) && !value.includes(',');
+  const bare = !needsQuoteAtEdge(value[0]) && !needsQuoteAtEdge(value[value.length - 1]) && !value.includes(',');
   if (bare && !value.includes('#')) return value;
   return singleQuote(value);
 }
 
-/** Keys are quoted like values, but never as lists or on several lines. */
+/**
+ * Keys are quoted like values, but never as lists or on several lines. Unlike ConfigObj, a name
+ * that starts with '[' or ends with ']' is quoted too: bare, `[[a]` or `[a]]` is no section header
+ * (and `[a = b]` is one), so ConfigObj could not read back what it wrote.
+ */
 export function quoteKey(key: string): string {
-  const needs = key.includes('=') || WSPACE_PLUS.includes(key[0] ?? ' ') || WSPACE_PLUS.includes(key[key.length - 1] ?? ' ') || key.includes('#') || key.includes(',');
+  const needs = key.includes('=') || needsQuoteAtEdge(key[0]) || needsQuoteAtEdge(key[key.length - 1]) || key.includes('#') || key.includes(',')
+    || key.startsWith('[') || key.endsWith(']');
   return needs ? singleQuote(key) : key;
 }
 
