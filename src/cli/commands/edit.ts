@@ -1,8 +1,10 @@
 import type { Command } from 'commander';
+import { realpathSync } from 'node:fs';
 import { resolve as resolvePath } from 'node:path';
 import { getValue, parseKeyPath, setValue, unsetValue } from '../../config/ini/edit.js';
 import { serializeDocument, toOrderedJson } from '../../config/ini/document.js';
 import { parseIni, parseValueText } from '../../config/ini/parse.js';
+import { VALUE } from '../../config/ini/regex.js';
 import { loadConfig } from '../../config/load.js';
 import { hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
@@ -24,7 +26,10 @@ function parseAssignment(text: string): Edit {
     throw new VmgenError('VMG_USAGE', `'${text}' is not an assignment`, { hint: 'write key.path=value, e.g. hardware.num_cpu=2' });
   }
   const path = parseKeyPath(text.slice(0, eq));
-  const parsed = parseValueText(text.slice(eq + 1));
+  const raw = text.slice(eq + 1);
+  // On the command line '#' starts no comment: `root_passwd=pa#ss` means that password, not 'pa'.
+  if (VALUE.exec(raw.trim())?.[4] !== undefined) return { kind: 'set', path, value: raw.trim() };
+  const parsed = parseValueText(raw);
   if (!parsed.ok) {
     throw new VmgenError('VMG_USAGE', `cannot read the value in '${text}': ${parsed.message}`, { hint: 'quote a value holding a comma: key="a, b"' });
   }
@@ -51,7 +56,7 @@ function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): 
     // Re-read after each edit: line numbers of everything below it have moved.
     const again = parseIni(serializeDocument(doc));
     if (again.diagnostics.length > 0) {
-      throw new VmgenError('VMG_KEY_PATH', `setting '${edit.path.join('.')}' would break the file's structure`, { hint: 'the key path may cross a value' });
+      throw new VmgenError('VMG_KEY_PATH', `${edit.kind === 'set' ? 'setting' : 'removing'} '${edit.path.join('.')}' would break the file's structure`, { hint: 'the key path may cross a value' });
     }
     doc = again.doc;
   }
@@ -63,9 +68,30 @@ function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): 
       io.stderr.write(`${file}: not written: the result would not validate (use --force to write it anyway)\n`);
       return 1;
     }
+    io.stderr.write(`${file}: written with these errors (--force)\n`);
   }
-  if (text !== original) writeFileAtomic(resolvePath(io.cwd, file), text);
+  if (text !== original) writeConfig(io, file, text);
   return 0;
+}
+
+/** Replaces the file atomically; through a symlink, the file it points to (the link stays a link). */
+function writeConfig(io: CliIo, file: string, text: string): void {
+  const target = resolvePath(io.cwd, file);
+  let real = target;
+  try {
+    real = realpathSync(target);
+  } catch {
+    // write to the path as given; the error, if any, comes from the write
+  }
+  try {
+    writeFileAtomic(real, text);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new VmgenError('VMG_FILE_WRITE', `cannot write ${file}: ${code ?? (err as Error).message}`, {
+      cause: err,
+      hint: code === 'EACCES' || code === 'EPERM' ? 'the file and its directory must be writable (a new copy replaces the file)' : undefined,
+    });
+  }
 }
 
 function addEditOptions(cmd: Command): Command {
@@ -125,10 +151,13 @@ export const registerVmgctl: RegisterCommand = (program, io, setExit) => {
     program
       .description('edit values of a vmgen config file in place (vmgctl web.conf hardware.num_cpu=2)')
       .argument('<file>', 'config file')
-      .argument('<assignments...>', 'key.path=value; key.path= with --unset removes it')
+      .argument('[assignments...]', 'key.path=value, e.g. hardware.num_cpu=2')
       .option('--unset <key>', 'remove a key or section (repeatable)', collect),
   ).action((file: string, assignments: string[], opts: EditOptions & { unset?: string[] }) => {
     const edits: Edit[] = [...assignments.map(parseAssignment), ...(opts.unset ?? []).map((k): Edit => ({ kind: 'unset', path: parseKeyPath(k) }))];
+    if (edits.length === 0) {
+      throw new VmgenError('VMG_USAGE', 'nothing to change', { hint: 'vmgctl FILE key.path=value… [--unset key.path]' });
+    }
     setExit(applyEdits(io, file, edits, opts));
   });
 };
