@@ -43,6 +43,24 @@ export const ipv4 = (description?: string) =>
     return r.ok ? v.ok(v.formatIPv4(r.value)) : r;
   }, text).meta(description ? { description } : {});
 
+/** A network in CIDR form; the model holds it normalized to its network address. */
+export const cidr = (description: string) =>
+  fromCheck(z.string(), (s) => {
+    const r = v.parseCidr(s);
+    if (!r.ok) return r;
+    const net = v.networkAddress(r.value.address, r.value.prefix);
+    return net === r.value.address ? v.ok(`${v.formatIPv4(net)}/${r.value.prefix}`)
+      : v.fail(`'${s}' has host bits set`, `the network is ${v.formatIPv4(net)}/${r.value.prefix}`);
+  }, text).meta({ description });
+
+/**
+ * Text that becomes a file name or a line in the guest (a time zone is a path under
+ * /usr/share/zoneinfo), so it is held to the shape such names have.
+ */
+export const pattern = (re: RegExp, example: string, description: string) =>
+  fromCheck(z.string().regex(re), (s) => (re.test(s) ? v.ok(s) : v.fail(`${v.quote(s)} is not a valid ${description}`, `write it like ${example}`)), text)
+    .meta({ description: `${description}, e.g. ${example}` });
+
 /** A netmask, dotted or as a prefix length; the model holds the prefix length. */
 export const netmask = () =>
   fromCheck(z.number().int().min(0).max(32), v.parseNetmask, (p) => v.formatIPv4(v.prefixToNetmask(p)))

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, choice, hostname, int, ipv4, list, mac, netmask, portRange, safeName, size, textField } from './fields.js';
+import { bool, choice, cidr, hostname, int, ipv4, list, mac, netmask, pattern, portRange, safeName, size, textField } from './fields.js';
 
 /**
  * The typed model of a vmgen config: one zod schema per section. It is the single source of the
@@ -70,9 +70,9 @@ const configSection = z.strictObject({
   hostname: hostname().optional(),
   bash_completion: bool('install and enable bash completion').default(false),
   repos: z.record(z.string(), textField('an apt source line or a dnf baseurl')).default({}),
-  timezone: textField('time zone, e.g. Europe/Bucharest').optional(),
-  locale: textField('locale, e.g. en_US.UTF-8').optional(),
-  keyboard: textField('keyboard layout, e.g. us').optional(),
+  timezone: pattern(/^(?:UTC|[A-Z][A-Za-z_+-]*(?:\/[A-Za-z0-9_+-]+){1,2})$/, 'Europe/Bucharest', 'time zone').optional(),
+  locale: pattern(/^(?:C|POSIX|C\.UTF-8|[a-z]{2,3}_[A-Z]{2}(?:\.[A-Za-z0-9-]+)?(?:@[a-z]+)?)$/, 'en_US.UTF-8', 'locale').optional(),
+  keyboard: pattern(/^[a-z]{2,8}(?:[(_-][a-z0-9_]+\)?)?$/, 'us', 'keyboard layout').optional(),
   mirror: textField('package mirror URL; default: the build host\'s own apt sources').optional(),
 });
 
@@ -100,7 +100,7 @@ const netEth = z.strictObject({
 });
 
 const route = z.strictObject({
-  to: textField('destination network, CIDR (10.0.0.0/8)'),
+  to: cidr('destination network, CIDR (10.0.0.0/8)'),
   via: ipv4('next hop'),
   dev: textField('interface').optional(),
 });
