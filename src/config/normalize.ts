@@ -34,6 +34,18 @@ export function ruleForItem(path: readonly string[], name: string): ContainerRul
   return CONTAINER_RULES.find((r) => pathMatches(r.at, path) && r.item.test(name));
 }
 
+/**
+ * The rule that reads a subsection `name` of `section` (at logical `path`) as a flat item of a
+ * container. A scalar with the container's name keeps the items where they are: that file is
+ * wrong in another way, and moving items into a value would hide it.
+ */
+export function flatItemRule(section: IniSection, path: readonly string[], name: string): ContainerRule | undefined {
+  const rule = ruleForItem(path, name);
+  if (!rule) return undefined;
+  const container = section.entries.get(rule.container);
+  return container && container.kind !== 'section' ? undefined : rule;
+}
+
 export interface Place {
   line: number;
   column: number;
@@ -71,9 +83,8 @@ function logical(section: IniSection, path: string[], places: PlaceIndex, warnin
   const moved = new Map<string, IniSection[]>();
   for (const entry of section.entries.values()) {
     if (entry.kind !== 'section') continue;
-    const rule = ruleForItem(path, entry.name);
-    const container = rule ? section.entries.get(rule.container) : undefined;
-    if (!rule || (container && container.kind !== 'section')) continue;
+    const rule = flatItemRule(section, path, entry.name);
+    if (!rule) continue;
     moved.set(rule.container, [...(moved.get(rule.container) ?? []), entry]);
   }
   const movedNames = new Set([...moved.values()].flat());

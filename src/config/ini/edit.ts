@@ -1,5 +1,5 @@
 import { VmgenError } from '../../errors.js';
-import { CONTAINER_RULES, pathMatches, ruleForItem, type ContainerRule } from '../normalize.js';
+import { CONTAINER_RULES, flatItemRule, pathMatches, type ContainerRule } from '../normalize.js';
 import {
   lastLineOf, newSection, serializeDocument, walkSections,
   type IniDocument, type IniEntry, type IniScalar, type IniSection, type IniValue,
@@ -47,11 +47,7 @@ function subsections(section: IniSection): IniSection[] {
 /** The rule that moves `section` out of its physical parent into a container, if it is a flat item. */
 function itemRule(section: IniSection): ContainerRule | undefined {
   if (!section.parent || virtualContainers.has(section)) return undefined;
-  const rule = ruleForItem(logicalPath(section.parent), section.name);
-  if (!rule) return undefined;
-  // As in normalize: a scalar of the container's name keeps the items where they are.
-  const container = section.parent.entries.get(rule.container);
-  return container && container.kind !== 'section' ? undefined : rule;
+  return flatItemRule(section.parent, logicalPath(section.parent), section.name);
 }
 
 /** Where the model sees a section: flat items sit inside their container. */
