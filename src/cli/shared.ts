@@ -4,6 +4,8 @@ import { TextDecoder } from 'node:util';
 import { loadCatalogs } from '../catalog/load.js';
 import type { Catalogs } from '../catalog/schema.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
+import type { IniDocument } from '../config/ini/document.js';
+import { parseIni } from '../config/ini/parse.js';
 import { VmgenError } from '../errors.js';
 import { findTarget, TARGET_IDS } from '../targets/registry.js';
 import type { TargetLimits } from '../targets/limits.js';
@@ -78,3 +80,14 @@ export function printDiagnostics(io: CliIo, file: string, diags: readonly Diagno
 }
 
 export const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
+/** Reads and parses a config that a command edits or reads; one that does not parse is reported and refused. */
+export function readParsedConfig(io: CliIo, file: string, refusal: string): { text: string; doc: IniDocument } {
+  const text = readConfigText(io, file);
+  const parsed = parseIni(text);
+  if (parsed.diagnostics.length > 0) {
+    printDiagnostics(io, file, parsed.diagnostics);
+    throw new VmgenError('VMG_CONFIG_INVALID', refusal);
+  }
+  return { text, doc: parsed.doc };
+}

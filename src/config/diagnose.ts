@@ -81,8 +81,9 @@ export function issuesToDiagnostics(schema: z.ZodType, issues: readonly z.core.$
         break;
       case 'invalid_value': {
         const value = valueAt(input, path);
+        // zod reports a missing or section-shaped enum value as a bad choice; it is a shape problem.
         if (value === undefined || (typeof value === 'object' && !Array.isArray(value))) {
-          out.push(...issuesToDiagnostics(schema, [{ ...issue, code: 'invalid_type', expected: 'string' } as z.core.$ZodIssue], places, input));
+          out.push(shapeDiagnostic(places, path, value, 'string')!);
           break;
         }
         const options = issue.values.map(String);
@@ -92,26 +93,10 @@ export function issuesToDiagnostics(schema: z.ZodType, issues: readonly z.core.$
           guess ? `did you mean '${guess}'?` : options.length <= 12 ? `one of: ${options.join(', ')}` : `see vmgen catalog ${nameOf(path) === 'os' ? 'os' : 'apps'}`));
         break;
       }
-      case 'invalid_type': {
-        const value = valueAt(input, path);
-        if (value === undefined) {
-          out.push(diagnosticAt(places, path, 'error', 'CFG_MISSING',
-            issue.expected === 'object' ? `missing section [${nameOf(path)}]` : `missing '${nameOf(path)}' ${where(path.slice(0, -1))}`,
-            issue.expected === 'object' ? `add a [${nameOf(path)}] section` : `add '${nameOf(path)} = …'`));
-        } else if (issue.expected === 'object' || issue.expected === 'record') {
-          out.push(diagnosticAt(places, path, 'error', 'CFG_NOT_SECTION', `'${nameOf(path)}' must be a section, not a value`,
-            `write it as a subsection: [[${nameOf(path)}]] with 'key = value' lines inside`));
-        } else if (Array.isArray(value)) {
-          out.push(diagnosticAt(places, path, 'error', 'CFG_NOT_SCALAR', `'${nameOf(path)}' takes one value, not a list`,
-            'quote a value that contains a comma: "a, b"'));
-        } else if (typeof value === 'object') {
-          out.push(diagnosticAt(places, path, 'error', 'CFG_NOT_SCALAR', `'${nameOf(path)}' is a value, not a section`,
-            `write '${nameOf(path)} = …'`));
-        } else {
-          out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_VALUE', `'${nameOf(path)}': ${issue.message}`));
-        }
+      case 'invalid_type':
+        out.push(shapeDiagnostic(places, path, valueAt(input, path), issue.expected)
+          ?? diagnosticAt(places, path, 'error', 'CFG_BAD_VALUE', `'${nameOf(path)}': ${issue.message}`));
         break;
-      }
       case 'custom': {
         const hint = (issue.params as { hint?: string } | undefined)?.hint;
         out.push(diagnosticAt(places, path, 'error', 'CFG_BAD_VALUE', `${nameOf(path)}: ${issue.message}`, hint));
@@ -122,6 +107,27 @@ export function issuesToDiagnostics(schema: z.ZodType, issues: readonly z.core.$
     }
   }
   return out;
+}
+
+/** A value that is missing, or a section where a value belongs (or the other way round). */
+function shapeDiagnostic(places: PlaceIndex, path: Path, value: unknown, expected: string): Diagnostic | undefined {
+  const name = nameOf(path);
+  if (value === undefined) {
+    return expected === 'object'
+      ? diagnosticAt(places, path, 'error', 'CFG_MISSING', `missing section [${name}]`, `add a [${name}] section`)
+      : diagnosticAt(places, path, 'error', 'CFG_MISSING', `missing '${name}' ${where(path.slice(0, -1))}`, `add '${name} = …'`);
+  }
+  if (expected === 'object' || expected === 'record') {
+    return diagnosticAt(places, path, 'error', 'CFG_NOT_SECTION', `'${name}' must be a section, not a value`,
+      `write it as a subsection: [[${name}]] with 'key = value' lines inside`);
+  }
+  if (Array.isArray(value)) {
+    return diagnosticAt(places, path, 'error', 'CFG_NOT_SCALAR', `'${name}' takes one value, not a list`, 'quote a value that contains a comma: "a, b"');
+  }
+  if (typeof value === 'object') {
+    return diagnosticAt(places, path, 'error', 'CFG_NOT_SCALAR', `'${name}' is a value, not a section`, `write '${name} = …'`);
+  }
+  return undefined;
 }
 
 function valueAt(input: unknown, path: Path): unknown {

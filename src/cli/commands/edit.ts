@@ -10,7 +10,7 @@ import { hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 import type { CliIo } from '../io.js';
-import { catalogsFor, collect, printDiagnostics, readConfigText } from '../shared.js';
+import { catalogsFor, collect, printDiagnostics, readParsedConfig } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 interface EditOptions {
@@ -41,13 +41,8 @@ function parseAssignment(text: string): Edit {
  * so a typo on the command line never leaves a broken config behind.
  */
 function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): number {
-  const original = readConfigText(io, file);
-  const parsed = parseIni(original);
-  if (parsed.diagnostics.length > 0) {
-    printDiagnostics(io, file, parsed.diagnostics);
-    throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not parse; fix it by hand first`);
-  }
-  let doc = parsed.doc;
+  const { text: original, doc: first } = readParsedConfig(io, file, `${file} does not parse; fix it by hand first`);
+  let doc = first;
   for (const edit of edits) {
     if (edit.kind === 'set') setValue(doc, edit.path, edit.value);
     else if (!unsetValue(doc, edit.path)) {
@@ -132,12 +127,8 @@ export const registerGet: RegisterCommand = (program, io) => {
     .argument('<key>', 'key.path, e.g. hardware.num_cpu')
     .option('--json', 'print the value as JSON')
     .action((file: string, key: string, opts: { json?: boolean }) => {
-      const parsed = parseIni(readConfigText(io, file));
-      if (parsed.diagnostics.length > 0) {
-        printDiagnostics(io, file, parsed.diagnostics);
-        throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not parse`);
-      }
-      const value = getValue(parsed.doc, parseKeyPath(key));
+      const { doc } = readParsedConfig(io, file, `${file} does not parse`);
+      const value = getValue(doc, parseKeyPath(key));
       if (value === undefined) throw new VmgenError('VMG_NOT_FOUND', `${file} has no '${key}'`);
       if (typeof value === 'object' && !Array.isArray(value)) io.stdout.write(`${toOrderedJson(value)}\n`);
       else if (opts.json) io.stdout.write(`${JSON.stringify(value)}\n`);
