@@ -12,6 +12,18 @@ export const ERROR_CODES = {
   VMG_KEY_PATH: { exit: 1, http: 400, message: 'bad key path' },
   VMG_NOT_FOUND: { exit: 1, http: 404, message: 'not found' },
   VMG_CATALOG: { exit: 1, http: 500, message: 'a catalog file is invalid' },
+  VMG_CACHE_KEY: { exit: 1, http: 500, message: 'bad build cache key' },
+  VMG_CACHE_IO: { exit: 1, http: 500, message: 'cannot use the build cache directory' },
+  VMG_CACHE_LOCKED: { exit: 1, http: 503, message: 'timed out waiting for a build cache lock' },
+  VMG_CACHE_LOCK_LOST: { exit: 1, http: 500, message: 'lost a build cache lock' },
+  VMG_MIRROR: { exit: 1, http: 502, message: 'the package mirror cannot be used' },
+  VMG_PACKAGE: { exit: 1, http: 422, message: 'a package cannot be installed' },
+  VMG_BUILD: { exit: 1, http: 500, message: 'a build step failed' },
+  VMG_DISK_FULL: { exit: 1, http: 507, message: 'no space left for the build' },
+  VMG_TOOL_MISSING: { exit: 1, http: 500, message: 'a required host tool is missing' },
+  VMG_CANCELLED: { exit: 1, http: 409, message: 'the build was cancelled' },
+  VMG_VERIFY: { exit: 1, http: 500, message: 'the guest does not match its spec' },
+  VMG_UNSUPPORTED: { exit: 1, http: 422, message: 'not supported for this target or OS' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -6,9 +6,13 @@ import type { Catalogs } from '../catalog/schema.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
 import type { IniDocument } from '../config/ini/document.js';
 import { parseIni } from '../config/ini/parse.js';
+import { loadConfig } from '../config/load.js';
+import type { VmConfig } from '../config/model.js';
+import { hasErrors } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';
 import { findTarget, TARGET_IDS } from '../targets/registry.js';
 import type { TargetLimits } from '../targets/limits.js';
+import type { Target } from '../targets/types.js';
 import type { CliIo } from './io.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -68,7 +72,7 @@ export function catalogsFor(io: CliIo, extra: string[] | undefined): Catalogs {
   return loadCatalogs({ extraPaths: extra ?? [], cwd: io.cwd });
 }
 
-export function targetFor(id: string | undefined): TargetLimits | undefined {
+export function targetFor(id: string | undefined): Target | undefined {
   if (id === undefined) return undefined;
   const t = findTarget(id);
   if (!t) throw new VmgenError('VMG_USAGE', `unknown target '${id}'`, { hint: `targets: ${TARGET_IDS.join(', ')}` });
@@ -90,4 +94,18 @@ export function readParsedConfig(io: CliIo, file: string, refusal: string): { te
     throw new VmgenError('VMG_CONFIG_INVALID', refusal);
   }
   return { text, doc: parsed.doc };
+}
+
+/**
+ * Reads, parses and validates a config for a command that acts on it (build, render, verify):
+ * warnings are printed, errors stop the command with every diagnostic at its line.
+ */
+export function loadValidConfig(io: CliIo, file: string, catalogs: Catalogs, target?: TargetLimits): VmConfig {
+  const text = readConfigText(io, file);
+  const result = loadConfig(text, { catalogs, ...(target ? { target } : {}) });
+  if (hasErrors(result.diagnostics) || result.config === undefined) {
+    throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not validate`, { diagnostics: { file, items: result.diagnostics } });
+  }
+  printDiagnostics(io, file, result.diagnostics);
+  return result.config;
 }

@@ -11,6 +11,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each chunk of stderr, for progress and logs. */
   onStderr?: (chunk: string) => void;
+  /** Sent when `signal` aborts; `unshare --kill-child` turns it into SIGKILL for the whole tree. */
+  killSignal?: NodeJS.Signals;
 }
 
 export interface RunResult {
@@ -44,7 +46,7 @@ export function run(argv: readonly [string, ...string[]], opts: RunOptions = {})
     }
     const child = spawn(argv[0], argv.slice(1), {
       cwd: opts.cwd, env: opts.env ?? process.env, shell: false, stdio: ['pipe', 'pipe', 'pipe'],
-      ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGTERM' as const } : {}),
+      ...(opts.signal ? { signal: opts.signal, killSignal: opts.killSignal ?? ('SIGTERM' as const) } : {}),
     });
     let stdout = '';
     let stderr = '';

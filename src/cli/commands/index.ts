@@ -1,5 +1,8 @@
 import type { RegisterCommand } from './types.js';
+import { registerCache } from './cache.js';
+import { registerBuild } from './build.js';
 import { registerCatalog } from './catalog.js';
+import { registerRender } from './render.js';
 import { registerGet, registerSet, registerUnset } from './edit.js';
 import { registerParse } from './parse.js';
 import { registerSchema } from './schema.js';
@@ -10,10 +13,13 @@ export { registerVmgctl } from './edit.js';
 /** Every vmgen subcommand, in the order `vmgen --help` lists them. */
 export const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
+  registerBuild,
+  registerRender,
   registerParse,
   registerSchema,
   registerSet,
   registerGet,
   registerUnset,
   registerCatalog,
+  registerCache,
 ];

@@ -1,0 +1,195 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { LayerCache } from '../cache/store.js';
+import type { Catalogs } from '../catalog/schema.js';
+import { ChrootCommunicator } from '../communicators/chroot.js';
+import { resolveSpec, type ResolvedSpec } from '../config/resolve.js';
+import type { VmConfig } from '../config/model.js';
+import { VmgenError } from '../errors.js';
+import { applyPlan } from '../guests/apply.js';
+import { configuratorFor } from '../guests/registry.js';
+import type { Configurator, GuestContext } from '../guests/types.js';
+import { installerFor } from '../installers/registry.js';
+import type { Installer } from '../installers/types.js';
+import { runPipeline, type Step, type StepEvent } from '../pipeline/run.js';
+import { findTarget } from '../targets/registry.js';
+import type { ArchiveFormat, Commander, Target, TargetOptions } from '../targets/types.js';
+import { ensureLayer, type LayerResult } from './layers.js';
+import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
+import { defaultMirror } from './mirror.js';
+import { checkHostTools } from './host-tools.js';
+
+export interface BuildOptions {
+  config: VmConfig;
+  catalogs: Catalogs;
+  target: string;
+  format?: ArchiveFormat;
+  targetOptions?: TargetOptions;
+  outDir: string;
+  cacheRoot: string;
+  signal?: AbortSignal;
+  onEvent?(e: StepEvent): void;
+  /** Tool output and notes, one line at a time. */
+  log?(line: string): void;
+}
+
+export interface BuildResult {
+  archive: string;
+  spec: ResolvedSpec;
+  layer: LayerResult;
+}
+
+/** Everything the steps share; each step fills in what the next ones read. */
+interface BuildState {
+  spec: ResolvedSpec;
+  target: Target & { commander: Commander };
+  configurator: Configurator;
+  installer: Installer;
+  guest: GuestContext;
+  cache: LayerCache;
+  format: ArchiveFormat;
+  options: TargetOptions;
+  outDir: string;
+  log(line: string): void;
+  workDir?: string;
+  layer?: LayerResult;
+  rootfs?: MountedRootfs;
+  partial?: string;
+  archive?: string;
+}
+
+/**
+ * The seed's build sequence (Listing 2.10) as typed steps: hardware → partitions → OS → start →
+ * configure → install → stop → archive. Each step that holds a resource (a work directory, a mount,
+ * a half-written archive) registers its undo, and the runner undoes them in reverse order however
+ * the build ends.
+ */
+export const BUILD_STEPS: readonly Step<BuildState>[] = [
+  {
+    name: 'check host tools',
+    run: async ({ state }) => checkHostTools(state.target.id),
+  },
+  {
+    name: 'hardware: target configuration',
+    run: ({ state }) => {
+      const files = state.target.commander.render(state.spec, state.options).archiveFiles.map((f) => f.path);
+      state.log(`${state.target.label}: ${files.join(', ')}`);
+    },
+  },
+  {
+    name: 'partitions',
+    applies: (s) => s.target.kind === 'vm',
+    run: () => {},
+  },
+  {
+    name: 'OS and packages: root file system layer',
+    run: async ({ state, signal }) => {
+      const prepare = state.configurator.layerPlan?.(state.guest);
+      state.layer = await ensureLayer({
+        source: { os: state.spec.os, mirror: state.spec.mirror },
+        basePackages: [...state.configurator.packages(state.guest), ...(state.target.commander.packages?.(state.spec) ?? [])],
+        appPackages: state.spec.appPackages,
+        ...(prepare ? { prepare } : {}),
+      }, { cache: state.cache, installer: state.installer, signal, log: state.log });
+      for (const e of state.layer.events) state.log(e);
+    },
+  },
+  {
+    name: 'start: mount the guest',
+    run: async ({ state, signal, defer }) => {
+      state.workDir = await state.cache.newWorkDir(`build-${state.spec.name}`);
+      const workDir = state.workDir;
+      defer(() => rm(workDir, { recursive: true, force: true }));
+      state.rootfs = await mountLayer(state.layer!.rootfs, workDir, join(workDir, 'stage', 'rootfs'), signal);
+      const mounted = state.rootfs;
+      defer(() => mounted.release());
+      state.log(`guest root: ${mounted.how === 'overlay' ? 'overlay on the cached layer' : 'copy of the cached layer'}`);
+    },
+  },
+  {
+    name: 'configure: system, groups, users, network, firewall',
+    run: async ({ state, signal }) => {
+      const comm = new ChrootCommunicator(state.rootfs!.path);
+      const plan = state.configurator.plan(state.guest);
+      const targetFiles = state.target.commander.render(state.spec, state.options).guestFiles;
+      await applyPlan(comm, { ...plan, files: [...plan.files, ...targetFiles] }, { signal, log: state.log });
+    },
+  },
+  {
+    name: 'install: services, devel tools, GUI apps',
+    applies: (s) => s.spec.apps.length > 0,
+    run: ({ state }) => {
+      // The packages are in the layer; their services were enabled by the configure step.
+      state.log(`${state.spec.apps.map((a) => a.name).join(', ')}: ${state.spec.appPackages.join(' ')}`);
+    },
+  },
+  {
+    name: 'stop and archive',
+    run: async ({ state, signal, defer, progress }) => {
+      await mkdir(state.outDir, { recursive: true });
+      const partial = join(state.outDir, `.${state.spec.name}.${randomBytes(4).toString('hex')}.partial`);
+      state.partial = partial;
+      defer(() => rm(partial, { force: true }));
+      await state.target.commander.package({
+        spec: state.spec, options: state.options, stageDir: join(state.workDir!, 'stage'), output: partial, format: state.format, signal,
+        progress, ...(state.layer?.bytes === undefined ? {} : { expectedBytes: state.layer.bytes }),
+      });
+    },
+  },
+  {
+    name: 'publish',
+    run: async ({ state }) => {
+      const final = join(state.outDir, `${state.spec.name}-${state.target.id}.${state.format}`);
+      await rename(state.partial!, final);
+      state.archive = final;
+    },
+  },
+];
+
+export async function build(opts: BuildOptions): Promise<BuildResult> {
+  const target = findTarget(opts.target);
+  if (!target?.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${opts.target} cannot be built yet`, { hint: 'use --target lxc, openvz or oci' });
+  const commander = target.commander;
+  const mirror = opts.config.config.mirror ?? defaultMirror(opts.catalogs, opts.config.hardware.os);
+  const spec = resolveSpec(opts.config, opts.catalogs, { target: target.id, defaultMirror: mirror });
+  const configurator = configuratorFor(spec.os.configurator);
+  const installer = installerFor(spec.os.installer);
+  if (!configurator || !installer) {
+    throw new VmgenError('VMG_UNSUPPORTED', `${spec.os.label} guests cannot be built yet (no ${configurator ? 'installer' : 'configurator'} for it)`,
+      { hint: 'Debian-family OSes (debian12-64, debian13-64) build today' });
+  }
+  const format = opts.format ?? commander.formats[0]!;
+  if (!commander.formats.includes(format)) {
+    throw new VmgenError('VMG_USAGE', `${target.label} archives are ${commander.formats.join(' or ')}, not ${format}`);
+  }
+  const state: BuildState = {
+    spec, target: { ...target, commander }, configurator, installer,
+    guest: { spec, nicOwner: commander.nicOwner },
+    cache: new LayerCache(opts.cacheRoot),
+    format, options: opts.targetOptions ?? {}, outDir: resolve(opts.outDir),
+    log: opts.log ?? (() => {}),
+  };
+  try {
+    await runPipeline(BUILD_STEPS, state, { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) });
+  } catch (err) {
+    throw classifyBuildError(err, opts.signal);
+  }
+  return { archive: state.archive!, spec, layer: state.layer! };
+}
+
+/** Turns what the system says into what the user can act on. */
+function classifyBuildError(err: unknown, signal?: AbortSignal): unknown {
+  if (err instanceof VmgenError) return err;
+  if (signal?.aborted) return new VmgenError('VMG_CANCELLED', 'the build was cancelled; nothing was left behind', { cause: err });
+  const text = err instanceof Error ? `${err.message} ${(err as { stderr?: string }).stderr ?? ''}` : String(err);
+  if (/ENOSPC|No space left on device/.test(text)) {
+    return new VmgenError('VMG_DISK_FULL', 'no space left on device during the build; nothing was left behind',
+      { hint: 'free space where the cache (VMGEN_CACHE_DIR) and the output directory live, or prune: vmgen cache prune', cause: err });
+  }
+  return new VmgenError('VMG_BUILD', err instanceof Error ? err.message : String(err), { cause: err });
+}
+
+export async function fileSize(path: string): Promise<number> {
+  return (await stat(path)).size;
+}

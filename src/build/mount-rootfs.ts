@@ -1,0 +1,41 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { CommandError, run } from '../exec/run.js';
+
+/**
+ * A writable view of a cached layer for one build. An overlay mount costs nothing however big the
+ * layer is and leaves the layer untouched; where overlayfs is unavailable (no root, an old kernel)
+ * the layer is copied instead.
+ */
+export interface MountedRootfs {
+  path: string;
+  how: 'overlay' | 'copy';
+  release(): Promise<void>;
+}
+
+export async function mountLayer(layerRootfs: string, workDir: string, mountPoint: string, signal?: AbortSignal): Promise<MountedRootfs> {
+  // overlayfs splits its options at commas and colons; such a cache path cannot be mounted safely.
+  if (/[,:\\]/.test(layerRootfs + workDir)) throw new Error(`cache and work paths may not contain ',', ':' or '\\': ${workDir}`);
+  const upper = join(workDir, 'upper');
+  const scratch = join(workDir, 'overlay-work');
+  await Promise.all([mkdir(upper, { recursive: true }), mkdir(scratch, { recursive: true }), mkdir(mountPoint, { recursive: true })]);
+  try {
+    await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${layerRootfs},upperdir=${upper},workdir=${scratch}`, mountPoint],
+      signal ? { signal } : {});
+    return { path: mountPoint, how: 'overlay', release: () => unmount(mountPoint) };
+  } catch (err) {
+    if (signal?.aborted || !(err instanceof CommandError)) throw err;
+    // cp -a, not fs.cp: a root file system needs its owners, modes, links and device nodes kept.
+    await run(['cp', '-a', '--reflink=auto', `${layerRootfs}/.`, mountPoint], signal ? { signal } : {});
+    return { path: mountPoint, how: 'copy', release: async () => {} };
+  }
+}
+
+/** Lazy unmount as a last resort, so a busy mount cannot survive the build that made it. */
+async function unmount(path: string): Promise<void> {
+  try {
+    await run(['umount', path]);
+  } catch {
+    await run(['umount', '--lazy', path]);
+  }
+}

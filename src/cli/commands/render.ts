@@ -1,0 +1,60 @@
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
+import { Option } from 'commander';
+import { resolveSpec } from '../../config/resolve.js';
+import { VmgenError } from '../../errors.js';
+import { configuratorFor } from '../../guests/registry.js';
+import { renderCommands } from '../../guests/render-commands.js';
+import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
+import { targetOptionsFrom } from './build.js';
+import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
+import type { RegisterCommand } from './types.js';
+
+export const registerRender: RegisterCommand = (program, io) => {
+  program
+    .command('render')
+    .description('write every file a build would generate (target config, guest /etc files, firewall rules, commands) without building')
+    .argument('<file>', 'config file')
+    .addOption(new Option('-t, --target <target>', 'target').choices(BUILDABLE_TARGET_IDS).makeOptionMandatory())
+    .requiredOption('-o, --out <dir>', 'directory to write into (created; must not exist or be empty)')
+    .option('--mirror <url>', 'mirror to show in the files (default: the config\'s, else http://mirror.invalid/)')
+    .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
+    .option('--lxc-path <dir>', 'lxc: the directory the archive will be unpacked under (lxc-start -P DIR)', '/var/lib/lxc')
+    .option('--ctid <id>', 'openvz: the container id (CTID.conf name)', '101')
+    .action(async (file: string, flags: { target: string; out: string; mirror?: string; catalog?: string[]; lxcPath?: string; ctid?: string }) => {
+      const target = targetFor(flags.target)!;
+      const commander = target.commander;
+      if (!commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${target.id} cannot be rendered yet`);
+      const catalogs = catalogsFor(io, flags.catalog);
+      const config = loadValidConfig(io, file, catalogs, target);
+      // Rendering reads no host state: the mirror is a placeholder unless one is given.
+      const spec = resolveSpec(config, catalogs, { target: target.id, defaultMirror: flags.mirror ?? 'http://mirror.invalid/debian' });
+      const configurator = configuratorFor(spec.os.configurator);
+      if (!configurator) throw new VmgenError('VMG_UNSUPPORTED', `${spec.os.label} guests cannot be rendered yet`);
+      const guest = { spec, nicOwner: commander.nicOwner };
+      const plan = configurator.plan(guest);
+      const layer = configurator.layerPlan?.(guest);
+      const targetRender = commander.render(spec, targetOptionsFrom(flags));
+      const files = new Map<string, string>();
+      for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
+      for (const f of [...(layer?.plan.files ?? []), ...plan.files, ...targetRender.guestFiles]) files.set(join('guest', f.path), f.content);
+      files.set('guest-commands.txt', renderCommands([...(layer?.plan.commands ?? []), ...plan.commands], [...(layer?.plan.links ?? []), ...plan.links]));
+      files.set('packages.txt', `${[...new Set([...configurator.packages(guest), ...(commander.packages?.(spec) ?? []), ...spec.appPackages])].sort().join('\n')}\n`);
+
+      const out = resolve(io.cwd, flags.out);
+      const tmp = `${out}.partial-${process.pid}`;
+      await rm(tmp, { recursive: true, force: true });
+      try {
+        for (const [path, content] of files) {
+          await mkdir(dirname(join(tmp, path)), { recursive: true });
+          await writeFile(join(tmp, path), content);
+        }
+        await rm(out, { recursive: false, force: true }).catch(() => {});
+        await rename(tmp, out);
+      } catch (err) {
+        await rm(tmp, { recursive: true, force: true });
+        throw new VmgenError('VMG_FILE_WRITE', `cannot write ${flags.out}: ${(err as Error).message}`, { hint: 'the output directory must not exist or be empty' });
+      }
+      for (const path of [...files.keys()].sort()) io.stdout.write(`${join(flags.out, path)}\n`);
+    });
+};

@@ -1,0 +1,60 @@
+import type { ResolvedSpec } from '../config/resolve.js';
+
+/** A text file to place in the guest; `path` is absolute inside the guest. */
+export interface GuestFile {
+  path: string;
+  content: string;
+  /** Octal permission bits; 0o644 when absent. */
+  mode?: number;
+}
+
+/** A symbolic link to create in the guest (systemd's enable links, /etc/localtime). */
+export interface GuestLink {
+  path: string;
+  target: string;
+}
+
+/** A program run inside the guest's root, never on the host. */
+export interface GuestCommand {
+  argv: string[];
+  /** Fed on stdin; this is how passwords travel, never in argv. */
+  input?: string;
+  /** True when `input` holds a secret: logs and `vmgen render` show it as <redacted>. */
+  secret?: boolean;
+  /** Why the command runs, for the step log. */
+  why: string;
+}
+
+/**
+ * Everything a configurator does to a guest, computed without touching it: files first, then
+ * links, then commands in order. The same plan is written by `vmgen render` and applied by a build.
+ */
+export interface GuestPlan {
+  files: GuestFile[];
+  links: GuestLink[];
+  commands: GuestCommand[];
+}
+
+export interface GuestContext {
+  spec: ResolvedSpec;
+  /**
+   * Who configures the NICs: the target (lxc.net.N.*, OpenVZ's IP_ADDRESS, podman) or the guest
+   * itself (its own network files, as in a VM).
+   */
+  nicOwner: 'target' | 'guest';
+}
+
+/** One OS family's configurator: the seed's ConfigDebian, ConfigRedHat, ConfigWindows. */
+export interface Configurator {
+  id: string;
+  /** Packages the configuration itself needs in the guest (init, firewall, locales…). */
+  packages(ctx: GuestContext): string[];
+  /** Units the configuration enables at boot (firewall, network). */
+  services(ctx: GuestContext): string[];
+  plan(ctx: GuestContext): GuestPlan;
+  /**
+   * Slow work that depends only on what already keys the packages layer (generating locales), done
+   * once when the layer is made instead of in every build. `key` joins the layer's cache key.
+   */
+  layerPlan?(ctx: GuestContext): { key: unknown; plan: GuestPlan } | undefined;
+}

@@ -1,0 +1,87 @@
+import { fileURLToPath } from 'node:url';
+import { VmgenError } from '../../errors.js';
+import { CommandError, run } from '../../exec/run.js';
+import type { InstallContext, Installer, LayerSource } from '../types.js';
+
+const LIBEXEC = fileURLToPath(new URL('../../../libexec/', import.meta.url));
+
+/** Options both paths give apt, so a layer holds the same packages however it was made. */
+const APT_OPTIONS = ['APT::Install-Recommends "false"', 'Acquire::Retries "3"'];
+
+/**
+ * mmdebstrap's command line for a layer. mmdebstrap runs inside a private mount and PID namespace:
+ * whatever it mounts in the chroot, and whatever it starts, ends with it even if vmgen is killed.
+ */
+export function mmdebstrapArgv(source: LayerSource, rootfs: string, libexec = LIBEXEC): [string, ...string[]] {
+  const suite = source.os.suite;
+  if (suite === undefined) throw new Error(`${source.os.id} has no apt suite`);
+  return [
+    'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--',
+    'mmdebstrap', '--mode=root', '--variant=minbase', `--arch=${source.os.arch}`, '--components=main',
+    ...(source.packages.length > 0 ? [`--include=${[...source.packages].sort().join(',')}`] : []),
+    ...APT_OPTIONS.map((o) => `--aptopt=${o}`),
+    `--setup-hook=${libexec}debs-in`, `--customize-hook=${libexec}debs-out`,
+    '--skip=download/empty', '--skip=essential/unlink',
+    suite, rootfs, source.mirror,
+  ];
+}
+
+export function aptInstallArgv(rootfs: string, packages: readonly string[], libexec = LIBEXEC): [string, ...string[]] {
+  return ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--', `${libexec}apt-install`, rootfs, ...packages];
+}
+
+/** Turns apt's and mmdebstrap's messages into errors that name what the user can fix. */
+export function classifyAptFailure(stderr: string, source: LayerSource): VmgenError | undefined {
+  const missing = [...stderr.matchAll(/Unable to locate package (\S+)|Package '?([^' ]+)'? has no installation candidate/g)].map((m) => m[1] ?? m[2]);
+  if (missing.length > 0) {
+    return new VmgenError('VMG_PACKAGE', `package ${[...new Set(missing)].join(', ')} is not in ${source.mirror} ${source.os.suite ?? ''}`.trimEnd(), {
+      hint: 'check the application catalog entry (vmgen catalog apps) or add the repository that has it',
+    });
+  }
+  if (/Failed to fetch|Could not resolve|Could not connect|Connection failed|does not have a Release file|Temporary failure resolving|Unable to connect|No such file or directory.*Release/i.test(stderr)
+    || /failed to download|apt-get update.*failed|E: The repository .* does not have/i.test(stderr)) {
+    return new VmgenError('VMG_MIRROR', `cannot fetch suite ${source.os.suite ?? '?'} from mirror ${source.mirror}`, {
+      hint: 'check that the mirror is reachable from this host and serves that suite, or set `mirror` in [config]',
+    });
+  }
+  if (/No space left on device/i.test(stderr)) {
+    return new VmgenError('VMG_DISK_FULL', 'no space left on device while installing packages', { hint: 'free space in the cache directory (vmgen cache prune) or set VMGEN_CACHE_DIR elsewhere' });
+  }
+  return undefined;
+}
+
+async function runApt(argv: [string, ...string[]], source: LayerSource, ctx: InstallContext): Promise<void> {
+  let pending = '';
+  try {
+    await run(argv, {
+      signal: ctx.signal,
+      env: { ...process.env, VMGEN_DEBS: ctx.debsDir, DEBIAN_FRONTEND: 'noninteractive' },
+      onStderr: (chunk) => {
+        pending += chunk;
+        const lines = pending.split(/\r?\n|\r/);
+        pending = lines.pop() ?? '';
+        for (const line of lines) if (line.trim()) ctx.log(line.trim());
+      },
+    });
+  } catch (err) {
+    if (ctx.signal.aborted) throw err;
+    if (err instanceof CommandError) {
+      if (err.exitCode === null && !err.signal) {
+        throw new VmgenError('VMG_TOOL_MISSING', `cannot run ${argv[0]}`, { hint: 'install mmdebstrap (bash scripts/setup.sh does it)', cause: err });
+      }
+      throw classifyAptFailure(err.stderr, source)
+        ?? new VmgenError('VMG_BUILD', `${argv.includes('mmdebstrap') ? 'mmdebstrap' : 'apt-get'} failed for ${source.os.suite} from ${source.mirror}: ${lastLines(err.stderr)}`, { cause: err });
+    }
+    throw err;
+  }
+}
+
+function lastLines(text: string): string {
+  return text.trim().split('\n').filter((l) => !l.startsWith('I: ')).slice(-3).join(' | ');
+}
+
+export const aptInstaller: Installer = {
+  id: 'apt',
+  bootstrap: (source, rootfs, ctx) => runApt(mmdebstrapArgv(source, rootfs), source, ctx),
+  install: (source, rootfs, packages, ctx) => runApt(aptInstallArgv(rootfs, packages), source, ctx),
+};

@@ -1,0 +1,12 @@
+import type { Installer as InstallerId } from '../catalog/schema.js';
+import { aptInstaller } from './apt/index.js';
+import type { Installer } from './types.js';
+
+/** Every package tool vmgen drives, one line each; keyed by the OS table's `installer`. */
+export const INSTALLERS: Partial<Record<InstallerId, Installer>> = {
+  apt: aptInstaller,
+};
+
+export function installerFor(id: InstallerId): Installer | undefined {
+  return INSTALLERS[id];
+}

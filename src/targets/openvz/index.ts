@@ -1,0 +1,28 @@
+import { join } from 'node:path';
+import { writeArchive } from '../../archive/write.js';
+import { writeStageFiles } from '../stage.js';
+import type { Commander } from '../types.js';
+import { ostemplateName, renderOpenvz } from './render.js';
+
+/** The container id written into CTID.conf; vzctl's first free id by convention. */
+export const DEFAULT_CTID = 101;
+
+/**
+ * OpenVZ: the OS template cache tarball (what vzctl create --ostemplate extracts) and the
+ * container's CTID.conf, side by side. OpenVZ owns the NICs (venet, IP_ADDRESS).
+ */
+export const openvzCommander: Commander = {
+  nicOwner: 'target',
+  formats: ['tar', 'tar.zst', 'tar.gz'],
+  render: (spec, options = {}) => renderOpenvz(spec, { ctid: options.ctid ?? DEFAULT_CTID, ostemplate: ostemplateName(spec) }),
+  async package(ctx) {
+    const template = `${ostemplateName(ctx.spec)}.tar.gz`;
+    // The template is what vzctl reads: a gzip tarball of the root, entries relative to it.
+    await writeArchive('tar.gz', join(ctx.stageDir, template), join(ctx.stageDir, 'rootfs'), ['.'], {
+      signal: ctx.signal, progress: (f) => ctx.progress(f * 0.95), ...(ctx.expectedBytes === undefined ? {} : { expectedBytes: ctx.expectedBytes }),
+    });
+    const render = openvzCommander.render(ctx.spec, ctx.options);
+    const names = await writeStageFiles(ctx.stageDir, render.archiveFiles);
+    await writeArchive(ctx.format, ctx.output, ctx.stageDir, [...names, template], { signal: ctx.signal });
+  },
+};
