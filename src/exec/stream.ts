@@ -3,6 +3,7 @@ import type { Readable, Writable } from 'node:stream';
 import { CommandError } from './run.js';
 
 export interface StreamedProcess {
+  pid: number | undefined;
   stdin: Writable;
   stdout: Readable;
   /** Resolves when the process exits 0; rejects with a CommandError otherwise. */
@@ -29,5 +30,5 @@ export function spawnStream(argv: readonly [string, ...string[]], opts: { signal
     });
   });
   child.stdin.on('error', () => {});
-  return { stdin: child.stdin, stdout: child.stdout, done };
+  return { pid: child.pid, stdin: child.stdin, stdout: child.stdout, done };
 }

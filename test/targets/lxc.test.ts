@@ -95,7 +95,7 @@ describe('renderLxcConfig', () => {
 
   it('sets static addresses and leaves DHCP NICs to the guest', () => {
     const config = renderLxcConfig(specFor('two-nics', 'lxc'));
-    assert.deepEqual(values(config, 'lxc.net.0.ipv4.address'), ['192.168.1.2/24']);
+    assert.deepEqual(values(config, 'lxc.net.0.ipv4.address'), ['192.168.1.2/24 192.168.1.255']);
     assert.deepEqual(values(config, 'lxc.net.0.ipv4.gateway'), ['192.168.1.1']);
     assert.deepEqual(values(config, 'lxc.net.1.ipv4.address'), []);
     assert.deepEqual(values(config, 'lxc.net.1.flags'), ['up']);
@@ -134,7 +134,7 @@ describe('renderLxcConfig', () => {
   it('netTypeOverride veth keeps the NICs and their addresses but joins no bridge', () => {
     const config = renderLxcConfig(specFor('two-nics', 'lxc'), { netTypeOverride: 'veth' });
     assert.deepEqual(settings(config).filter(([k]) => k.endsWith('.link')), []);
-    assert.deepEqual(values(config, 'lxc.net.0.ipv4.address'), ['192.168.1.2/24']);
+    assert.deepEqual(values(config, 'lxc.net.0.ipv4.address'), ['192.168.1.2/24 192.168.1.255']);
     assert.deepEqual(values(config, 'lxc.net.1.type'), ['veth']);
   });
 

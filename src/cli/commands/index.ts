@@ -3,6 +3,7 @@ import { registerCache } from './cache.js';
 import { registerBuild } from './build.js';
 import { registerCatalog } from './catalog.js';
 import { registerRender } from './render.js';
+import { registerVerify } from './verify.js';
 import { registerGet, registerSet, registerUnset } from './edit.js';
 import { registerParse } from './parse.js';
 import { registerSchema } from './schema.js';
@@ -15,6 +16,7 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerValidate,
   registerBuild,
   registerRender,
+  registerVerify,
   registerParse,
   registerSchema,
   registerSet,

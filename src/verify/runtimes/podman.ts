@@ -1,0 +1,62 @@
+import { randomBytes } from 'node:crypto';
+import { PodmanExecCommunicator } from '../../communicators/podman-exec.js';
+import { run } from '../../exec/run.js';
+import { VmgenError } from '../../errors.js';
+import type { Runtime, RuntimeFactory } from './types.js';
+import { waitForBoot } from './wait.js';
+
+/**
+ * OCI images run under podman. Podman owns the network and the hostname: the first static NIC's
+ * address is given through a podman network with that subnet, the hostname from the image's
+ * io.vmgen.hostname label, the firewall through CAP_NET_ADMIN. runc, with ulimits podman can set,
+ * because crun fails on hosts like this one (hybrid cgroups).
+ */
+export const ociRuntimeFactory: RuntimeFactory = {
+  kind: 'oci',
+  matches: async () => false, // an OCI archive is recognized before unpacking, see verify.ts
+  async create({ archive, spec }) {
+    const id = `vmgen-verify-${randomBytes(4).toString('hex')}`;
+    const notes: string[] = [];
+    let image: string | undefined;
+    let network: string | undefined;
+    let container: string | undefined;
+    const staticNic = spec.nics.find((n) => n.mode === 'static' && n.address && n.networkAddress);
+    const runtime: Runtime = {
+      name: 'podman (runc)',
+      notes,
+      addressesInGuest: staticNic !== undefined,
+      async start(signal) {
+        const loaded = await run(['podman', 'load', '-q', '-i', archive], { signal });
+        image = /Loaded image(?:\(s\))?:\s*(\S+)/.exec(loaded.stdout)?.[1];
+        if (!image) throw new VmgenError('VMG_VERIFY', `podman load did not name the image: ${loaded.stdout.trim()}`);
+        const inspect = await run(['podman', 'image', 'inspect', '--format', '{{index .Labels "io.vmgen.hostname"}}', image], { signal });
+        const hostname = inspect.stdout.trim() || spec.hostname;
+        const net: string[] = [];
+        if (staticNic) {
+          network = id;
+          const gw = spec.gateway ?? staticNic.gateway;
+          await run(['podman', 'network', 'create', '--subnet', `${staticNic.networkAddress}/${staticNic.prefix}`,
+            ...(gw && gw !== staticNic.address ? ['--gateway', gw] : []), network], { signal });
+          net.push('--network', network, '--ip', staticNic.address!);
+          notes.push(`${staticNic.name}'s address given by podman network ${network} (${staticNic.networkAddress}/${staticNic.prefix})`);
+        }
+        notes.push(`hostname given by podman from the image label io.vmgen.hostname (${hostname})`);
+        if (spec.dns.length > 0) notes.push(`DNS servers given to podman (--dns): podman writes the guest's resolv.conf`);
+        container = id;
+        await run(['podman', 'run', '-d', '--name', container, '--runtime', 'runc', '--systemd=always',
+          '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--cap-add', 'NET_ADMIN',
+          '--hostname', hostname, ...spec.dns.flatMap((d) => ['--dns', d]), ...net, image], { signal });
+        const comm = new PodmanExecCommunicator(container);
+        await waitForBoot(comm, signal);
+        return comm;
+      },
+      async stop() {
+        if (container) await run(['podman', 'rm', '-f', '-t', '0', container]).catch(() => undefined);
+        if (network) await run(['podman', 'network', 'rm', '-f', network]).catch(() => undefined);
+        if (image) await run(['podman', 'rmi', '-f', image]).catch(() => undefined);
+      },
+      targetChecks: async () => [],
+    };
+    return runtime;
+  },
+};
