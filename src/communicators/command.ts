@@ -72,7 +72,7 @@ export abstract class CommandCommunicator implements Communicator {
   }
 
   private spawn(argv: readonly string[], input: string | Uint8Array | undefined, signal?: AbortSignal): Promise<RunResult> {
-    if (argv.length === 0) throw new Error('empty command');
+    if (argv.length === 0) return Promise.reject(new Error('empty command'));
     return run(this.hostArgv(argv), {
       env: this.hostEnv(),
       ...(input === undefined ? {} : { input }),

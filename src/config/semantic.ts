@@ -1,6 +1,7 @@
 import type { Diagnostic, Severity } from '../diagnostics.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { resolveApp } from '../catalog/load.js';
+import { checkRawNftRule } from '../guests/firewall/nftables.js';
 import { diagnosticAt } from './diagnose.js';
 import { APP_SECTIONS, type VmConfig } from './model.js';
 import type { PlaceIndex } from './normalize.js';
@@ -30,6 +31,7 @@ const CHECKS: ReadonlyArray<(c: SemanticContext) => void> = [
   checkAdapters,
   checkLinuxWideNetwork,
   checkPorts,
+  checkFirewallRules,
   checkAccounts,
   checkDisks,
   checkCdDrives,
@@ -115,6 +117,15 @@ function checkPorts({ config, report }: SemanticContext): void {
       if (prior) report(['network', 'open_ports', name, 'port'], 'warning', 'CFG_PORT_DUPLICATE', `${proto} port ${port.port.from} is already opened by [${prior}]`);
       else seen.set(key, name);
     }
+  }
+}
+
+/** Linux guests load raw rules verbatim into nftables' input chain; Windows rules are netsh commands, checked elsewhere. */
+function checkFirewallRules({ config, os, report }: SemanticContext): void {
+  if (isWindows(os)) return;
+  for (const [name, rule] of Object.entries(config.network['firewall-rules'])) {
+    const r = checkRawNftRule(rule);
+    if (!r.ok) report(['network', 'firewall-rules', name], 'error', 'CFG_FIREWALL_RULE', r.message, r.hint);
   }
 }
 

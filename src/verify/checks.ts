@@ -55,11 +55,11 @@ export function verifyChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
 /** Runs every check in order; a check that cannot run at all (the guest is unreachable) fails with the reason. */
 export async function runChecks(checks: readonly Check[], comm: Communicator): Promise<NamedResult[]> {
   const results: NamedResult[] = [];
-  for (const check of checks) {
+  for (const c of checks) {
     try {
-      results.push({ name: check.name, ...(await check.run(comm)) });
+      results.push({ name: c.name, ...(await c.run(comm)) });
     } catch (err) {
-      results.push({ name: check.name, ok: false, detail: `could not check: ${err instanceof Error ? err.message : String(err)}` });
+      results.push({ name: c.name, ok: false, detail: `could not check: ${shown(err instanceof Error ? err.message : String(err))}` });
     }
   }
   return results;
@@ -69,7 +69,8 @@ export async function runChecks(checks: readonly Check[], comm: Communicator): P
 export function formatResults(results: ReadonlyArray<{ name: string; ok: boolean; detail: string }>): string {
   const lines = results.map((r) => `${r.ok ? 'ok  ' : 'FAIL'}  ${r.name}${r.detail === '' ? '' : `: ${r.detail}`}`);
   const failed = results.filter((r) => !r.ok).length;
-  const summary = failed === 0 ? `all ${results.length} checks passed` : `${failed} of ${results.length} checks failed`;
+  const total = `${results.length} check${results.length === 1 ? '' : 's'}`;
+  const summary = failed === 0 ? `all ${total} passed` : `${failed} of ${total} failed`;
   return `${[...lines, summary].join('\n')}\n`;
 }
 
@@ -295,7 +296,7 @@ function activeCheck(unit: string, opts: VerifyOptions): Check {
       if (state === 'active') return pass(state);
       const settling = state === 'activating' || state === 'reloading';
       if (!settling) return fail(state === '' ? why(r, 'systemctl') : state);
-      if (Date.now() >= deadline) return fail(`still ${state} after ${Math.round(timeout / 1000)} s`);
+      if (Date.now() >= deadline) return fail(`still ${state} after ${timeout / 1000} s`);
       await sleep(interval);
     }
   });

@@ -25,12 +25,13 @@ export function inetFilterInputChains(text: string): InputChain[] {
   let chain: (InputChain & { isInput: boolean }) | undefined;
   for (const raw of text.split('\n')) {
     const line = stripComment(raw).trim();
+    const delta = braceDelta(line);
     if (depth === 0 && /^table\s+inet\s+filter\s*\{$/.test(line)) inTable = true;
     else if (inTable && depth === 1) {
       const m = /^chain\s+(\S+)\s*\{$/.exec(line);
       if (m !== null && m[1] !== undefined) chain = { name: m[1], rules: [], isInput: false };
-    } else if (chain !== undefined && depth === 2 && line !== '') readChainLine(chain, line);
-    depth += braceDelta(line);
+    } else if (chain !== undefined && depth === 2 && depth + delta >= 2 && line !== '') readChainLine(chain, line);
+    depth += delta;
     if (chain !== undefined && depth < 2) {
       if (chain.isInput) chains.push({ name: chain.name, rules: chain.rules, ...(chain.policy === undefined ? {} : { policy: chain.policy }) });
       chain = undefined;

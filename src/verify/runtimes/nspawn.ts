@@ -5,7 +5,7 @@ import { NsenterCommunicator } from '../../communicators/nsenter.js';
 import { run } from '../../exec/run.js';
 import { spawnStream, type StreamedProcess } from '../../exec/stream.js';
 import { VmgenError } from '../../errors.js';
-import type { Runtime, RuntimeFactory } from './types.js';
+import type { RuntimeFactory } from './types.js';
 import { waitForBoot } from './wait.js';
 
 /** The values of a vzctl config file (KEY="value" lines; vmgen writes no shell beyond that). */

@@ -1,0 +1,66 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { CHECKPOINT_BYTES, archiveArgv, archiveExtension } from '../../src/archive/write.js';
+import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../src/targets/types.js';
+
+const OUT = '/srv/out/web1.archive';
+const CWD = '/var/lib/vmgen/build/web1';
+const ENTRIES = ['config', 'rootfs', 'fstab'];
+
+const TAR_HEAD = ['tar', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability'];
+const TAR_TAIL = ['--record-size=10240', '--checkpoint=1024', '--checkpoint-action=echo=vmgen-checkpoint', '-C', CWD, '-cf', OUT, '--', ...ENTRIES];
+
+describe('archiveArgv', () => {
+  const cases: ReadonlyArray<readonly [ArchiveFormat, string[]]> = [
+    ['tar.zst', [...TAR_HEAD, '-I', 'zstd -T0 -3 -q', ...TAR_TAIL]],
+    ['tar.gz', [...TAR_HEAD, '-z', ...TAR_TAIL]],
+    ['tar', [...TAR_HEAD, ...TAR_TAIL]],
+    ['zip', ['zip', '-q', '-r', '-y', OUT, '--', ...ENTRIES]],
+  ];
+
+  for (const [format, expected] of cases) {
+    it(`packs ${format}`, () => assert.deepEqual(archiveArgv(format, OUT, CWD, ENTRIES), expected));
+  }
+
+  it('covers every archive format a target can ask for', () => {
+    assert.deepEqual(cases.map(([f]) => f).sort(), [...ARCHIVE_FORMATS].sort());
+  });
+
+  it('checkpoints tar every CHECKPOINT_BYTES, counted in 10 KiB records', () => {
+    assert.ok(archiveArgv('tar', OUT, CWD, ENTRIES).includes(`--checkpoint=${CHECKPOINT_BYTES / 10240}`));
+    assert.equal(CHECKPOINT_BYTES % 10240, 0);
+  });
+
+  for (const format of ARCHIVE_FORMATS) {
+    it(`${format}: entries follow '--', so a name like -rf is never an option`, () => {
+      const entries = ['-rf', '--to-command=sh', 'a b'];
+      const argv = archiveArgv(format, OUT, CWD, entries);
+      const dashes = argv.indexOf('--');
+      assert.ok(dashes > 0);
+      assert.deepEqual(argv.slice(dashes + 1), entries);
+      assert.equal(argv.filter((a) => a === '--').length, 1);
+    });
+  }
+
+  for (const format of ARCHIVE_FORMATS.filter((f) => f !== 'zip')) {
+    it(`${format}: keeps numeric owners and capabilities, works from -C cwd`, () => {
+      const argv = archiveArgv(format, OUT, CWD, ENTRIES);
+      assert.ok(argv.includes('--numeric-owner'));
+      assert.ok(argv.includes('--xattrs'));
+      assert.ok(argv.includes('--xattrs-include=security.capability'));
+      assert.equal(argv[argv.indexOf('-C') + 1], CWD);
+      assert.equal(argv[argv.indexOf('-cf') + 1], OUT);
+      assert.ok(argv.indexOf('-C') < argv.indexOf('--'));
+    });
+  }
+
+  it('zip stores symbolic links as links (-y)', () => {
+    assert.ok(archiveArgv('zip', OUT, CWD, ENTRIES).includes('-y'));
+  });
+});
+
+describe('archiveExtension', () => {
+  it('is the format with a dot', () => {
+    assert.deepEqual(ARCHIVE_FORMATS.map(archiveExtension), ['.tar.zst', '.tar.gz', '.tar', '.zip']);
+  });
+});

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { run } from '../../src/exec/run.js';
+import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, spawnCapture, vmgen } from './helpers.js';
+
+/*
+ * Real builds: mmdebstrap from the host's mirror, lxc-start, systemd-nspawn and podman. They run as
+ * root (CI does), share the persistent cache (/var/cache/vmgen, or $VMGEN_CACHE_DIR) so a rerun is
+ * fast, and still pass from an empty cache.
+ */
+const CONFIG = join(ROOT, 'examples', 'debian-web.conf');
+const skip = IS_ROOT ? false : 'needs root (mmdebstrap, mounts, lxc)';
+const work = mkdtempSync(join(tmpdir(), 'vmgen-it-'));
+const out = join(work, 'out');
+const archives: Record<string, string> = {};
+
+async function buildOk(target: string, extra: string[] = [], config = CONFIG): Promise<{ archive: string; stderr: string; stdout: string }> {
+  const r = await vmgen(['build', config, '--target', target, '--out', out, ...extra]);
+  assert.equal(r.code, 0, `build ${target} failed:\n${r.stderr}`);
+  const archive = lastLine(r.stdout);
+  assert.ok(existsSync(archive), `${archive} exists`);
+  return { archive, stderr: r.stderr, stdout: r.stdout };
+}
+
+async function verifyOk(archive: string, runtime: RegExp): Promise<string> {
+  const r = await vmgen(['verify', archive, '--config', CONFIG]);
+  assert.equal(r.code, 0, `verify failed:\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, runtime);
+  assert.match(r.stdout, /^all \d+ checks passed$/m);
+  assert.doesNotMatch(r.stdout, /^FAIL/m);
+  for (const line of ['hostname (running): web1', 'user caesar in group julius', 'user vv in group vmg', 'password of caesar: yescrypt',
+    'package apache2: installed', 'package git: installed', 'package vim: installed', 'package openssh-server: installed',
+    'service ssh active: active', 'service apache2 active: active', 'firewall accepts tcp 22', 'firewall accepts tcp 80']) {
+    assert.ok(r.stdout.includes(line), `verify output has "${line}":\n${r.stdout}`);
+  }
+  return r.stdout;
+}
+
+describe('container builds of the Debian 12 web server', { skip }, () => {
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('lxc: the archive starts with lxc-start as unpacked, with no further step', async () => {
+    const lxcpath = join(work, 'lxc');
+    const { archive } = await buildOk('lxc', ['--lxc-path', lxcpath]);
+    archives.lxc = archive;
+    assert.match(archive, /web1-lxc\.tar\.zst$/);
+    const dir = join(lxcpath, 'web1');
+    mkdirSync(dir, { recursive: true });
+    await run(['tar', '-xf', archive, '-C', dir]);
+    assert.deepEqual(readdirSync(dir).sort(), ['config', 'fstab', 'rootfs']);
+    // The one change this host needs: it has no lxcbr0, so the NIC joins no bridge.
+    const config = readFileSync(join(dir, 'config'), 'utf8');
+    if (!existsSync('/sys/class/net/lxcbr0')) writeFileSync(join(dir, 'config'), config.replace(/^lxc\.net\.0\.link = .*\n/m, ''));
+    await run(['lxc-start', '-n', 'web1', '-P', lxcpath]);
+    try {
+      let state = '';
+      for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
+        const r = await spawnCapture('lxc-attach', ['-n', 'web1', '-P', lxcpath, '--', 'systemctl', 'is-system-running']);
+        state = r.stdout.trim();
+        if (!/^(running|degraded)$/.test(state)) await new Promise((res) => setTimeout(res, 500));
+      }
+      assert.equal(state, 'running');
+      const r = await run(['lxc-attach', '-n', 'web1', '-P', lxcpath, '--', 'sh', '-c', 'hostname; ip -4 -o addr show dev eth0']);
+      assert.match(r.stdout, /^web1$/m);
+      assert.match(r.stdout, /inet 192\.168\.1\.2\/24/);
+    } finally {
+      await run(['lxc-stop', '-n', 'web1', '-P', lxcpath, '-k']).catch(() => undefined);
+    }
+  });
+
+  it('lxc: vmgen verify passes, under lxc-start', async () => {
+    await verifyOk(archives.lxc!, /^runtime: lxc/m);
+  });
+
+  it('oci: skopeo reads the image layout and its labels carry the spec', async () => {
+    const { archive } = await buildOk('oci');
+    archives.oci = archive;
+    const inspect = JSON.parse((await run(['skopeo', 'inspect', `oci-archive:${archive}`])).stdout) as { Labels: Record<string, string> };
+    const spec = JSON.parse(inspect.Labels['io.vmgen.spec']!) as { hostname: string; users: Array<{ name: string; password: string }> };
+    assert.equal(spec.hostname, 'web1');
+    assert.deepEqual(spec.users.map((u) => [u.name, u.password]), [['caesar', '<redacted>'], ['vv', '<redacted>']]);
+  });
+
+  it('oci: vmgen verify passes, under podman', async () => {
+    await verifyOk(archives.oci!, /^runtime: podman/m);
+  });
+
+  it('openvz: the template cache and CTID.conf, and vmgen verify passes under systemd-nspawn', async () => {
+    const { archive } = await buildOk('openvz');
+    const names = (await run(['tar', '-tf', archive])).stdout.trim().split('\n').sort();
+    assert.deepEqual(names, ['101.conf', 'debian-12-x86_64-vmgen-web1.tar.gz']);
+    const conf = (await run(['tar', '-xOf', archive, '101.conf'])).stdout;
+    assert.match(conf, /^HOSTNAME="web1"$/m);
+    assert.match(conf, /^IP_ADDRESS="192\.168\.1\.2"$/m);
+    assert.match(conf, /^OSTEMPLATE="debian-12-x86_64-vmgen-web1"$/m);
+    const report = await verifyOk(archive, /^runtime: systemd-nspawn/m);
+    assert.match(report, /ok {4}address 192\.168\.1\.2 \(101\.conf IP_ADDRESS\)/);
+  });
+
+  it('a rebuild with only the hostname changed reuses the cache and runs no apt', async () => {
+    const renamed = join(work, 'renamed.conf');
+    writeFileSync(renamed, readFileSync(CONFIG, 'utf8').replace('hostname = web1', 'hostname = web2'));
+    const r = await vmgen(['build', renamed, '--target', 'lxc', '--out', out, '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const result = JSON.parse(r.stdout) as { layer: { packageToolRuns: number; events: string[] } };
+    assert.equal(result.layer.packageToolRuns, 0);
+    assert.match(result.layer.events.join('\n'), /packages layer packages-[0-9a-f]+: cached/);
+    assert.doesNotMatch(r.stderr, /mmdebstrap|apt-get|Unpacking|Setting up/);
+  });
+});
+
+describe('failed builds leave nothing behind', { skip }, () => {
+  const failWork = mkdtempSync(join(tmpdir(), 'vmgen-fail-'));
+  after(async () => {
+    for (const mp of mountsUnder(failWork).reverse()) await run(['umount', '-l', mp]).catch(() => undefined);
+    rmSync(failWork, { recursive: true, force: true });
+  });
+
+  /** Exit 1, a message naming the problem, no stack, and no archive, mount, process or scratch left. */
+  function assertCleanFailure(r: { code: number | null; stderr: string }, message: RegExp, dirs: { out: string; cache: string }): void {
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, message);
+    assert.doesNotMatch(r.stderr, /^\s+at .+:\d+:\d+\)?$/m);
+    assert.deepEqual(listTree(dirs.out).filter((p) => !p.startsWith('lost+found')), [], 'no archive or partial file');
+    // The cache may itself be a test's tmpfs; nothing may be mounted inside it.
+    assert.deepEqual(mountsUnder(dirs.cache).filter((mp) => mp !== dirs.cache), [], 'no mounts');
+    assert.deepEqual(processesMentioning(dirs.cache), [], 'no processes');
+    const layers = join(dirs.cache, 'layers');
+    assert.deepEqual(existsSync(layers) ? readdirSync(layers) : [], [], 'no half-made layer');
+    const scratch = join(dirs.cache, 'work');
+    assert.deepEqual(existsSync(scratch) ? readdirSync(scratch) : [], [], 'no work directory');
+  }
+
+  function freshDirs(name: string): { out: string; cache: string } {
+    const dirs = { out: join(failWork, name, 'out'), cache: join(failWork, name, 'cache') };
+    mkdirSync(dirs.out, { recursive: true });
+    return dirs;
+  }
+
+  it('an unreachable mirror: the error names the mirror and the suite', async () => {
+    const dirs = freshDirs('mirror');
+    const conf = join(failWork, 'mirror.conf');
+    writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace('[config]\n', '[config]\n    mirror = http://127.0.0.1:9/debian\n'));
+    const r = await vmgen(['build', conf, '--target', 'lxc', '--out', dirs.out, '--cache-dir', dirs.cache]);
+    assertCleanFailure(r, /cannot fetch suite bookworm from mirror http:\/\/127\.0\.0\.1:9\/debian/, dirs);
+  });
+
+  it('an unknown package: the error names it', async () => {
+    const dirs = freshDirs('package');
+    const catalog = join(failWork, 'extra-catalog.json');
+    writeFileSync(catalog, JSON.stringify({ apps: [{ name: 'nosuchapp', category: 'devel', description: 'a package no mirror has', apt: { packages: ['vmgen-no-such-package'] } }] }));
+    const conf = join(failWork, 'package.conf');
+    writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace('[devel]\n', '[devel]\n    nosuchapp = 1\n'));
+    const r = await vmgen(['build', conf, '--target', 'lxc', '--out', dirs.out, '--cache-dir', dirs.cache, '--catalog', catalog]);
+    assertCleanFailure(r, /package vmgen-no-such-package is not in/, dirs);
+  });
+
+  it('a full disk for the archive (a small tmpfs): exit 1, no partial archive, the overlay unmounted', async () => {
+    const small = join(failWork, 'small');
+    mkdirSync(small, { recursive: true });
+    await run(['mount', '-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', small]);
+    try {
+      const cache = process.env.VMGEN_CACHE_DIR ?? '/var/cache/vmgen';
+      const before = existsSync(join(cache, 'work')) ? readdirSync(join(cache, 'work')) : [];
+      const r = await vmgen(['build', CONFIG, '--target', 'lxc', '--out', small]);
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /no space left/i);
+      assert.deepEqual(listTree(small), []);
+      assert.deepEqual(mountsUnder(join(cache, 'work')), []);
+      assert.deepEqual(existsSync(join(cache, 'work')) ? readdirSync(join(cache, 'work')) : [], before);
+    } finally {
+      await run(['umount', small]);
+    }
+  });
+
+  it('a full disk for the cache (a small tmpfs): exit 1, no half-made layer, no mounts or processes', async () => {
+    const dirs = freshDirs('full');
+    mkdirSync(dirs.cache, { recursive: true });
+    await run(['mount', '-t', 'tmpfs', '-o', 'size=64m', 'tmpfs', dirs.cache]);
+    try {
+      const r = await vmgen(['build', CONFIG, '--target', 'lxc', '--out', dirs.out, '--cache-dir', dirs.cache]);
+      assertCleanFailure(r, /no space left/i, dirs);
+    } finally {
+      await run(['umount', dirs.cache]);
+    }
+  });
+});
+
+describe('hostile names never reach a host shell or a path outside the rootfs', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmgen-inject-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  for (const [what, from, to, line] of [
+    ['a hostname like a;reboot', 'hostname = web1', 'hostname = a;reboot', 24],
+    ['a user named ../x', 'name = caesar', 'name = ../x', 35],
+  ] as const) {
+    it(`${what} is refused at its line before anything runs`, async () => {
+      const conf = join(dir, 'hostile.conf');
+      writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace(from, to));
+      const cache = join(dir, 'cache');
+      const r = await vmgen(['build', conf, '--target', 'lxc', '--out', join(dir, 'out'), '--cache-dir', cache]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, new RegExp(`hostile\\.conf:${line}:\\d+: error: `));
+      assert.ok(!existsSync(cache), 'no cache, work directory or mount was made');
+      assert.ok(!existsSync(join(dir, 'out')));
+    });
+  }
+});

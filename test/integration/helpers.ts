@@ -1,0 +1,70 @@
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const IS_ROOT = process.getuid?.() === 0;
+
+export interface ProcResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built CLI as a separate process, as a user would: real exit codes, real signals. */
+export function vmgen(args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcResult> {
+  return spawnCapture(process.execPath, [join(ROOT, 'bin', 'vmgen.js'), ...args], opts);
+}
+
+export function spawnCapture(cmd: string, args: readonly string[], opts: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<ProcResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** The last non-empty line of stdout: where `vmgen build` prints the archive's path. */
+export function lastLine(text: string): string {
+  return text.trim().split('\n').pop() ?? '';
+}
+
+/** Mount points under `dir`, from the kernel's own table. */
+export function mountsUnder(dir: string): string[] {
+  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
+    .map((l) => l.split(' ')[4] ?? '')
+    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
+}
+
+/** Processes whose command line mentions `needle` (a build's private path), other than this one. */
+export function processesMentioning(needle: string): string[] {
+  const found: string[] = [];
+  for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
+    if (Number(pid) === process.pid) continue;
+    try {
+      const cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+      if (cmd.includes(needle)) found.push(`${pid}: ${cmd}`);
+    } catch {
+      continue;
+    }
+  }
+  return found;
+}
+
+/** Everything in a directory, recursively, as relative paths (to show what a failure left). */
+export function listTree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  const out: string[] = [];
+  const walk = (d: string, rel: string): void => {
+    for (const e of readdirSync(d, { withFileTypes: true })) {
+      out.push(join(rel, e.name));
+      if (e.isDirectory() && !e.isSymbolicLink()) walk(join(d, e.name), join(rel, e.name));
+    }
+  };
+  walk(dir, '');
+  return out;
+}
