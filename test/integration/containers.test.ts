@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, spawnCapture, vmgen } from './helpers.js';
 
