@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
+import type { Command } from 'commander';
 import { TextDecoder } from 'node:util';
 import { loadCatalogs } from '../catalog/load.js';
 import type { Catalogs } from '../catalog/schema.js';
@@ -108,4 +109,20 @@ export function loadValidConfig(io: CliIo, file: string, catalogs: Catalogs, tar
   }
   printDiagnostics(io, file, result.diagnostics);
   return result.config;
+}
+
+/** Columns padded to their widest cell, two spaces apart. */
+export function table(rows: string[][]): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
+  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd() + '\n').join('');
+}
+
+/**
+ * For a command group: its subcommands copy these settings when created, and main() sets them on
+ * the program only after registration, so without this a bad option would call process.exit and
+ * write to the real stderr.
+ */
+export function routeOutput(group: Command, io: CliIo): void {
+  group.exitOverride().configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
 }

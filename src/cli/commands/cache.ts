@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
 import { DEFAULT_PRUNE_DAYS, defaultCacheRoot, LayerCache, type LayerInfo, type PrunedItem, type PruneResult } from '../../cache/store.js';
 import type { CliIo } from '../io.js';
+import { routeOutput, table } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 interface CacheOptions {
@@ -19,11 +20,7 @@ const cacheDirOption = (): Option => new Option('--cache-dir <dir>', 'use this c
 
 export const registerCache: RegisterCommand = (program, io) => {
   const cache = program.command('cache').description('Show and clean the build cache (root file system layers and the .deb pool)');
-  // As in catalog.ts: subcommands copy these when created, before main() could set them.
-  cache.exitOverride().configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  });
+  routeOutput(cache, io);
 
   cache
     .command('path')
@@ -115,9 +112,3 @@ function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Left-aligned columns two spaces apart, as in catalog.ts; the last column is not padded. */
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd() + '\n').join('');
-}

@@ -3,6 +3,7 @@ import { VmgenError } from '../../errors.js';
 import { findOs, loadCatalogs, resolveApp } from '../../catalog/load.js';
 import type { AppEntry, Catalogs, OsEntry } from '../../catalog/schema.js';
 import type { CliIo } from '../io.js';
+import { routeOutput, table } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 interface CommonOptions {
@@ -16,12 +17,7 @@ const catalogOption = (): Option =>
 
 export const registerCatalog: RegisterCommand = (program, io) => {
   const catalog = program.command('catalog').description('List the OS table and the application catalog');
-  // Subcommands copy these from their parent when created, and main() sets them on the program only
-  // after registration: without this a bad option would call process.exit and write to the real stderr.
-  catalog.exitOverride().configureOutput({
-    writeOut: (s) => io.stdout.write(s),
-    writeErr: (s) => io.stderr.write(s),
-  });
+  routeOutput(catalog, io);
 
   catalog
     .command('os')
@@ -120,9 +116,3 @@ function writeJson(io: CliIo, value: unknown): void {
   io.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }
 
-/** Left-aligned columns two spaces apart; the last column is not padded. */
-function table(rows: string[][]): string {
-  const widths: number[] = [];
-  for (const row of rows) row.forEach((c, i) => (widths[i] = Math.max(widths[i] ?? 0, c.length)));
-  return rows.map((row) => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd() + '\n').join('');
-}
