@@ -60,6 +60,7 @@ interface Comparison {
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
+const controller = new AbortController();
 const coldRunsArg = args.indexOf('--cold-runs');
 const COLD_RUNS = coldRunsArg === -1 ? 1 : Number(args[coldRunsArg + 1]);
 
@@ -136,10 +137,11 @@ async function main(): Promise<number> {
     note('needs root, like vmgen build (mmdebstrap --mode=root and overlay mounts)');
     return 1;
   }
-  const controller = new AbortController();
+  // Stays registered: Ctrl-C reaches this process twice under tsx (from the terminal and relayed by
+  // its parent), and a second signal with no listener would exit before the temp dir is removed.
   const onSignal = (sig: NodeJS.Signals): void => controller.abort(new Error(`received ${sig}`));
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   const signal = controller.signal;
 
   note('npm run build');
@@ -306,6 +308,7 @@ async function main(): Promise<number> {
 try {
   process.exitCode = await main();
 } catch (err) {
-  note(`could not measure: ${err instanceof Error ? err.message : String(err)}`);
+  const why = controller.signal.aborted ? controller.signal.reason : err;
+  note(`${controller.signal.aborted ? 'interrupted' : 'could not measure'}: ${why instanceof Error ? why.message : String(why)}`);
   process.exitCode = 1;
 }
