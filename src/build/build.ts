@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LayerCache } from '../cache/store.js';
 import type { Catalogs } from '../catalog/schema.js';
@@ -60,15 +60,15 @@ interface BuildState {
 }
 
 /**
- * The seed's build sequence (Listing 2.10) as typed steps: hardware → partitions → OS → start →
- * configure → install → stop → archive. Each step that holds a resource (a work directory, a mount,
+ * The seed's build sequence (Listing 2.10) as typed steps: hardware → OS and applications → start →
+ * configure → stop and archive (partitions come with the VM targets). Each step that holds a resource (a work directory, a mount,
  * a half-written archive) registers its undo, and the runner undoes them in reverse order however
  * the build ends.
  */
 export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'check host tools',
-    run: async ({ state }) => checkHostTools(state.target.id),
+    run: () => checkHostTools(),
   },
   {
     name: 'hardware: target configuration',
@@ -78,13 +78,11 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     },
   },
   {
-    name: 'partitions',
-    applies: (s) => s.target.kind === 'vm',
-    run: () => {},
-  },
-  {
-    name: 'OS and packages: root file system layer',
+    // The seed installed applications after configuring; here they go into the cached layer with
+    // the OS, so a rebuild that changes only the configuration runs no package tool.
+    name: 'OS and applications: root file system layer',
     run: async ({ state, signal }) => {
+      if (state.spec.apps.length > 0) state.log(`applications: ${state.spec.apps.map((a) => a.name).join(', ')} (${state.spec.appPackages.join(' ')})`);
       const prepare = state.configurator.layerPlan?.(state.guest);
       state.layer = await ensureLayer({
         source: { os: state.spec.os, mirror: state.spec.mirror },
@@ -108,20 +106,12 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     },
   },
   {
-    name: 'configure: system, groups, users, network, firewall',
+    name: 'configure: system, groups, users, network, firewall, services at boot',
     run: async ({ state, signal }) => {
       const comm = new ChrootCommunicator(state.rootfs!.path);
       const plan = state.configurator.plan(state.guest);
       const targetFiles = state.target.commander.render(state.spec, state.options).guestFiles;
       await applyPlan(comm, { ...plan, files: [...plan.files, ...targetFiles] }, { signal, log: state.log });
-    },
-  },
-  {
-    name: 'install: services, devel tools, GUI apps',
-    applies: (s) => s.spec.apps.length > 0,
-    run: ({ state }) => {
-      // The packages are in the layer; their services were enabled by the configure step.
-      state.log(`${state.spec.apps.map((a) => a.name).join(', ')}: ${state.spec.appPackages.join(' ')}`);
     },
   },
   {
@@ -188,8 +178,4 @@ function classifyBuildError(err: unknown, signal?: AbortSignal): unknown {
       { hint: 'free space where the cache (VMGEN_CACHE_DIR) and the output directory live, or prune: vmgen cache prune', cause: err });
   }
   return new VmgenError('VMG_BUILD', err instanceof Error ? err.message : String(err), { cause: err });
-}
-
-export async function fileSize(path: string): Promise<number> {
-  return (await stat(path)).size;
 }

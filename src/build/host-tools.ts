@@ -28,7 +28,7 @@ export function findTool(name: string, path = process.env.PATH ?? '/usr/sbin:/us
 }
 
 /** Fails before any work when a tool is missing, naming the package that has it. */
-export function checkHostTools(_target: string, tools: readonly string[] = ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip']): void {
+export function checkHostTools(tools: readonly string[] = ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip']): void {
   const missing = tools.filter((t) => findTool(t) === undefined);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((t) => TOOLS[t] ?? t))];

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -112,6 +113,57 @@ describe('container builds of the Debian 12 web server', { skip }, () => {
   });
 });
 
+describe('other releases and package sets', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'vmgen-more-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('Debian 13 builds and verifies', async () => {
+    const conf = join(dir, 'trixie.conf');
+    writeFileSync(conf, [
+      '[hardware]', '    vm_id = tri1', '    os = debian13-64', '[config]', '    hostname = tri1', '    root_passwd = secret',
+      '[users]', '    [[users]]', '        [[[u0]]]', '            name = ana', '            passwd = x1',
+      '[network]', '    [[eths]]', '        [[[eth0]]]', '            type = static', '            address = 10.0.3.5', '            network = 24',
+      '    [[open_ports]]', '        [[[ssh]]]', '            port = 22', '[services]', '    sshd = 1', '',
+    ].join('\n'));
+    const b = await vmgen(['build', conf, '--target', 'lxc', '--out', join(dir, 'out')]);
+    assert.equal(b.code, 0, b.stderr);
+    const v = await vmgen(['verify', lastLine(b.stdout), '--config', conf]);
+    assert.equal(v.code, 0, v.stdout + v.stderr);
+    for (const line of ['hostname (running): tri1', 'password of ana: yescrypt', 'service ssh active: active', 'address of eth0: 10.0.3.5/24', 'firewall accepts tcp 22']) {
+      assert.ok(v.stdout.includes(line), `${line}:\n${v.stdout}`);
+    }
+  });
+
+  it('a second package set makes the base layer, and later sets start from it, installing only the difference', async () => {
+    // A fresh cache (sharing the .deb pool by hard links, so nothing is downloaded twice) makes
+    // every case happen: the first set in one mmdebstrap pass, the second from a new base layer.
+    const cache = join(dir, 'cache');
+    const pool = join(process.env.VMGEN_CACHE_DIR ?? '/var/cache/vmgen', 'debs');
+    mkdirSync(join(cache, 'debs'), { recursive: true });
+    if (existsSync(pool)) await run(['cp', '-al', `${pool}/.`, join(cache, 'debs')]);
+    const variant = (app: string): string => {
+      const conf = join(dir, `only-${app}.conf`);
+      writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace(/\[devel\][\s\S]*$/, `[devel]\n    ${app} = 1\n`));
+      return conf;
+    };
+    const build = async (app: string): Promise<{ events: string; rootfs: string }> => {
+      const b = await vmgen(['build', variant(app), '--target', 'lxc', '--out', join(dir, 'out'), '--cache-dir', cache, '--json']);
+      assert.equal(b.code, 0, b.stderr);
+      const { layer } = JSON.parse(b.stdout) as { layer: { events: string[]; rootfs: string } };
+      return { events: layer.events.join('\n'), rootfs: layer.rootfs };
+    };
+    const first = await build('vim');
+    assert.match(first.events, /^packages layer packages-[0-9a-f]+: made in one pass$/);
+    const second = await build('git');
+    assert.match(second.events, /base layer base-[0-9a-f]+: made\npackages layer packages-[0-9a-f]+: made from the base layer/);
+    const installed = (rootfs: string, pkg: string): boolean =>
+      new RegExp(`^Package: ${pkg}\nStatus: install ok installed$`, 'm').test(readFileSync(join(rootfs, 'var/lib/dpkg/status'), 'utf8'));
+    assert.ok(installed(second.rootfs, 'git') && !installed(second.rootfs, 'vim'));
+    assert.ok(installed(first.rootfs, 'vim') && !installed(first.rootfs, 'git'));
+    assert.deepEqual(readdirSync(join(cache, 'layers')).filter((n) => n.startsWith('.')), [], 'no half-made layers');
+  });
+});
+
 describe('failed builds leave nothing behind', { skip }, () => {
   const failWork = mkdtempSync(join(tmpdir(), 'vmgen-fail-'));
   after(async () => {
@@ -156,6 +208,23 @@ describe('failed builds leave nothing behind', { skip }, () => {
     writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace('[devel]\n', '[devel]\n    nosuchapp = 1\n'));
     const r = await vmgen(['build', conf, '--target', 'lxc', '--out', dirs.out, '--cache-dir', dirs.cache, '--catalog', catalog]);
     assertCleanFailure(r, /package vmgen-no-such-package is not in/, dirs);
+  });
+
+  it('a cancelled build (SIGTERM while archiving) exits 1 and leaves nothing behind', async () => {
+    const dirs = freshDirs('cancel');
+    const cache = process.env.VMGEN_CACHE_DIR ?? '/var/cache/vmgen';
+    const child = spawn(process.execPath, [join(ROOT, 'bin', 'vmgen.js'), 'build', CONFIG, '--target', 'lxc', '--out', dirs.out], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (s: string) => {
+      stderr += s;
+      if (/\] stop and archive\n/.test(stderr) && !child.killed) child.kill('SIGTERM');
+    });
+    const code = await new Promise<number | null>((res) => child.on('close', res));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /cancelled/);
+    assert.deepEqual(listTree(dirs.out), []);
+    assert.deepEqual(mountsUnder(join(cache, 'work')), []);
+    assert.deepEqual(processesMentioning(join(cache, 'work')), []);
   });
 
   it('a full disk for the archive (a small tmpfs): exit 1, no partial archive, the overlay unmounted', async () => {
