@@ -15,6 +15,7 @@ import {
   ociManifest,
   ociPlatform,
   renderOci,
+  PENDING_DIFF_ID,
   type OciDescriptor,
 } from '../../src/targets/oci/render.js';
 import { assertGolden } from './golden.js';
@@ -206,9 +207,13 @@ describe('canonicalJson', () => {
 });
 
 describe('renderOci', () => {
-  it('has no archive text (the documents need the layer digest) and a comment-only guest fstab', () => {
+  it('previews the image config with placeholder digest and time, and a comment-only guest fstab', () => {
     const render = renderOci(spec('web'));
-    assert.deepEqual(render.archiveFiles, []);
+    assert.deepEqual(render.archiveFiles.map((f) => f.path), ['image-config.json']);
+    const preview = JSON.parse(render.archiveFiles[0]!.content) as { rootfs: { diff_ids: string[] }; config: { Labels: Record<string, string>; ExposedPorts: object } };
+    assert.deepEqual(preview.rootfs.diff_ids, [PENDING_DIFF_ID]);
+    assert.equal(preview.config.Labels['io.vmgen.hostname'], 'web1');
+    assert.deepEqual(Object.keys(preview.config.ExposedPorts), ['22/tcp', '80/tcp']);
     assert.equal(render.guestFiles[0]?.path, '/etc/fstab');
     assert.ok(render.guestFiles[0]?.content.split('\n').every((l) => l === '' || l.startsWith('#')));
   });

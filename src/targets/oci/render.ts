@@ -164,8 +164,16 @@ export function ociGuestFstab(): GuestFile {
 }
 
 /** The image's documents depend on the layer's digest, so they are made when packing; only the guest file is text. */
-export function renderOci(_spec: ResolvedSpec): TargetRender {
-  return { archiveFiles: [], guestFiles: [ociGuestFstab()] };
+/** The layer's digest is known only once it is packed; `vmgen render` shows this placeholder instead. */
+export const PENDING_DIFF_ID = `sha256:${'0'.repeat(64)}`;
+
+/**
+ * For review (`vmgen render`): the image config the build will write, with the layer digest and
+ * the creation time left as placeholders. The build itself writes it into blobs/, not as a file.
+ */
+export function renderOci(spec: ResolvedSpec): TargetRender {
+  const preview = ociImageConfig(spec, { diffId: PENDING_DIFF_ID, created: '1970-01-01T00:00:00Z' });
+  return { archiveFiles: [{ path: 'image-config.json', content: `${JSON.stringify(preview, null, 2)}\n` }], guestFiles: [ociGuestFstab()] };
 }
 
 /** Docker's EXPOSE expands a range into single ports too; "all" means both protocols. */
