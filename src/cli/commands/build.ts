@@ -3,8 +3,8 @@ import { Option } from 'commander';
 import { build } from '../../build/build.js';
 import { defaultCacheRoot } from '../../cache/store.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
-import { ARCHIVE_FORMATS, type ArchiveFormat, type TargetOptions } from '../../targets/types.js';
-import { VmgenError } from '../../errors.js';
+import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
+import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { StepReporter } from '../progress.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -20,23 +20,6 @@ interface BuildFlags {
   ctid?: string;
 }
 
-/** --lxc-path and --ctid, checked here so a bad value never reaches a generated file. */
-export function targetOptionsFrom(flags: { lxcPath?: string; ctid?: string }): TargetOptions {
-  const options: TargetOptions = {};
-  if (flags.lxcPath !== undefined) {
-    if (!/^\/[A-Za-z0-9._/-]*$/.test(flags.lxcPath) || flags.lxcPath.split('/').includes('..')) {
-      throw new VmgenError('VMG_USAGE', `--lxc-path must be an absolute path of plain names: ${JSON.stringify(flags.lxcPath)}`);
-    }
-    options.lxcPath = flags.lxcPath.replace(/\/+$/, '') || '/';
-  }
-  if (flags.ctid !== undefined) {
-    if (!/^\d+$/.test(flags.ctid) || Number(flags.ctid) < 101 || Number(flags.ctid) > 2 ** 31 - 1) {
-      throw new VmgenError('VMG_USAGE', `--ctid must be a number from 101: ${JSON.stringify(flags.ctid)}`);
-    }
-    options.ctid = Number(flags.ctid);
-  }
-  return options;
-}
 
 /** Cancels the build on Ctrl-C or SIGTERM, so its cleanups run; a second signal is not caught. */
 function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
@@ -52,7 +35,7 @@ function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
 }
 
 export const registerBuild: RegisterCommand = (program, io) => {
-  program
+  const command = program
     .command('build')
     .description('build the machine a config describes and write its archive; the path is the last line on stdout')
     .argument('<file>', 'config file')
@@ -61,9 +44,8 @@ export const registerBuild: RegisterCommand = (program, io) => {
     .addOption(new Option('-f, --format <format>', "archive format (default: the target's own)").choices([...ARCHIVE_FORMATS]))
     .option('--cache-dir <dir>', 'cache directory (default: $VMGEN_CACHE_DIR or /var/cache/vmgen)')
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
-    .option('--lxc-path <dir>', 'lxc: the directory the archive will be unpacked under (lxc-start -P DIR)', '/var/lib/lxc')
-    .option('--ctid <id>', 'openvz: the container id (CTID.conf name)', '101')
-    .option('--json', 'print {archive, target, spec, layer} as JSON on stdout instead of the path')
+    .option('--json', 'print {archive, target, spec, layer} as JSON on stdout instead of the path');
+  withTargetOptions(command)
     .action(async (file: string, flags: BuildFlags) => {
       const target = targetFor(flags.target)!;
       const targetOptions = targetOptionsFrom(flags);

@@ -6,21 +6,20 @@ import { VmgenError } from '../../errors.js';
 import { configuratorFor } from '../../guests/registry.js';
 import { renderCommands } from '../../guests/render-commands.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
-import { targetOptionsFrom } from './build.js';
+import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 export const registerRender: RegisterCommand = (program, io) => {
-  program
+  const command = program
     .command('render')
     .description('write every file a build would generate (target config, guest /etc files, firewall rules, commands) without building')
     .argument('<file>', 'config file')
     .addOption(new Option('-t, --target <target>', 'target').choices(BUILDABLE_TARGET_IDS).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'directory to write into (created; must not exist or be empty)')
     .option('--mirror <url>', 'mirror to show in the files (default: the config\'s, else http://mirror.invalid/)')
-    .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
-    .option('--lxc-path <dir>', 'lxc: the directory the archive will be unpacked under (lxc-start -P DIR)', '/var/lib/lxc')
-    .option('--ctid <id>', 'openvz: the container id (CTID.conf name)', '101')
+    .option('--catalog <path>', 'an extra catalog file (repeatable)', collect);
+  withTargetOptions(command)
     .action(async (file: string, flags: { target: string; out: string; mirror?: string; catalog?: string[]; lxcPath?: string; ctid?: string }) => {
       const target = targetFor(flags.target)!;
       const commander = target.commander;

@@ -1,0 +1,28 @@
+import type { Command } from 'commander';
+import { VmgenError } from '../errors.js';
+import type { TargetOptions } from '../targets/types.js';
+
+/** The per-build choices a target needs beyond the machine config, for build and render alike. */
+export function withTargetOptions(command: Command): Command {
+  return command
+    .option('--lxc-path <dir>', 'lxc: the directory the archive will be unpacked under (lxc-start -P DIR)', '/var/lib/lxc')
+    .option('--ctid <id>', 'openvz: the container id (CTID.conf name)', '101');
+}
+
+/** --lxc-path and --ctid, checked here so a bad value never reaches a generated file. */
+export function targetOptionsFrom(flags: { lxcPath?: string; ctid?: string }): TargetOptions {
+  const options: TargetOptions = {};
+  if (flags.lxcPath !== undefined) {
+    if (!/^\/[A-Za-z0-9._/-]*$/.test(flags.lxcPath) || flags.lxcPath.split('/').includes('..')) {
+      throw new VmgenError('VMG_USAGE', `--lxc-path must be an absolute path of plain names: ${JSON.stringify(flags.lxcPath)}`);
+    }
+    options.lxcPath = flags.lxcPath.replace(/\/+$/, '') || '/';
+  }
+  if (flags.ctid !== undefined) {
+    if (!/^\d+$/.test(flags.ctid) || Number(flags.ctid) < 101 || Number(flags.ctid) > 2 ** 31 - 1) {
+      throw new VmgenError('VMG_USAGE', `--ctid must be a number from 101: ${JSON.stringify(flags.ctid)}`);
+    }
+    options.ctid = Number(flags.ctid);
+  }
+  return options;
+}
