@@ -11,6 +11,8 @@ const CHECKPOINT_MARK = 'vmgen-checkpoint';
  */
 export function archiveArgv(format: ArchiveFormat, output: string, cwd: string, entries: readonly string[]): [string, ...string[]] {
   if (format === 'zip') return ['zip', '-q', '-r', '-y', output, '--', ...entries];
+  // An OVA is a plain ustar archive whose members keep the given order (the OVF descriptor first).
+  if (format === 'ova') return ['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '-C', cwd, '-cf', output, '--', ...entries];
   const compress = { 'tar.zst': ['-I', 'zstd -T0 -3 -q'], 'tar.gz': ['-z'], tar: [] }[format];
   return [
     'tar', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability', ...compress,
@@ -36,8 +38,4 @@ export async function writeArchive(format: ArchiveFormat, output: string, cwd: s
       if (opts.expectedBytes && opts.progress) opts.progress(Math.min(0.99, (checkpoints * CHECKPOINT_BYTES) / opts.expectedBytes));
     },
   });
-}
-
-export function archiveExtension(format: ArchiveFormat): string {
-  return `.${format}`;
 }

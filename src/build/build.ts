@@ -13,8 +13,10 @@ import type { Configurator, GuestContext } from '../guests/types.js';
 import { installerFor } from '../installers/registry.js';
 import type { Installer } from '../installers/types.js';
 import { runPipeline, type Step, type StepEvent } from '../pipeline/run.js';
-import { findTarget } from '../targets/registry.js';
-import type { ArchiveFormat, Commander, Target, TargetOptions } from '../targets/types.js';
+import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
+import type { ArchiveFormat, Commander, RawImage, Target, TargetOptions } from '../targets/types.js';
+import { buildDiskImages } from '../vm/disk-image.js';
+import { filesystemPackages, resolveVmLayout, type VmLayout } from '../vm/layout.js';
 import { ensureLayer, type LayerResult } from './layers.js';
 import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
 import { defaultMirror } from './mirror.js';
@@ -55,13 +57,16 @@ interface BuildState {
   workDir?: string;
   layer?: LayerResult;
   rootfs?: MountedRootfs;
+  /** VM targets: the disks to make, and the raw images once made. */
+  layout?: VmLayout;
+  images?: RawImage[];
   partial?: string;
   archive?: string;
 }
 
 /**
  * The seed's build sequence (Listing 2.10) as typed steps: hardware → OS and applications → start →
- * configure → stop and archive (partitions come with the VM targets). Each step that holds a resource (a work directory, a mount,
+ * configure → partitions (VMs: disks, file systems, bootloader) → stop and archive. Each step that holds a resource (a work directory, a mount,
  * a half-written archive) registers its undo, and the runner undoes them in reverse order however
  * the build ends.
  */
@@ -86,9 +91,13 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
       const prepare = state.configurator.layerPlan?.(state.guest);
       state.layer = await ensureLayer({
         source: { os: state.spec.os, mirror: state.spec.mirror },
-        basePackages: [...state.configurator.packages(state.guest), ...(state.target.commander.packages?.(state.spec) ?? [])],
+        basePackages: [
+          ...state.configurator.packages(state.guest), ...(state.target.commander.packages?.(state.spec) ?? []),
+          ...(state.layout ? filesystemPackages(state.layout) : []),
+        ],
         appPackages: state.spec.appPackages,
         ...(prepare ? { prepare } : {}),
+        ...(state.target.commander.layerFiles ? { setupFiles: state.target.commander.layerFiles(state.spec) } : {}),
       }, { cache: state.cache, installer: state.installer, signal, log: state.log });
       for (const e of state.layer.events) state.log(e);
     },
@@ -115,6 +124,16 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     },
   },
   {
+    name: 'partitions: disks, file systems, bootloader',
+    applies: (s) => s.layout !== undefined,
+    run: async ({ state, signal, defer }) => {
+      const disks = join(state.workDir!, 'disks');
+      await mkdir(disks, { recursive: true });
+      const images = await buildDiskImages({ layout: state.layout!, rootfs: state.rootfs!.path, workDir: disks, signal, log: state.log, defer });
+      state.images = images.map((i) => ({ disk: i.disk, path: i.path }));
+    },
+  },
+  {
     name: 'stop and archive',
     run: async ({ state, signal, defer, progress }) => {
       await mkdir(state.outDir, { recursive: true });
@@ -122,6 +141,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
       state.partial = partial;
       defer(() => rm(partial, { force: true }));
       await state.target.commander.package({
+        ...(state.layout && state.images ? { vm: { layout: state.layout, images: state.images } } : {}),
         spec: state.spec, options: state.options, stageDir: join(state.workDir!, 'stage'), output: partial, format: state.format, signal,
         progress, ...(state.layer?.bytes === undefined ? {} : { expectedBytes: state.layer.bytes }),
       });
@@ -139,7 +159,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
 
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const target = findTarget(opts.target);
-  if (!target?.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${opts.target} cannot be built yet`, { hint: 'use --target lxc, openvz or oci' });
+  if (!target?.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${opts.target} cannot be built yet`, { hint: `buildable targets: ${BUILDABLE_TARGET_IDS.join(', ')}` });
   const commander = target.commander;
   const mirror = opts.config.config.mirror ?? defaultMirror(opts.catalogs, opts.config.hardware.os);
   const spec = resolveSpec(opts.config, opts.catalogs, { target: target.id, defaultMirror: mirror });
@@ -158,6 +178,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     guest: { spec, nicOwner: commander.nicOwner },
     cache: new LayerCache(opts.cacheRoot),
     format, options: opts.targetOptions ?? {}, outDir: resolve(opts.outDir),
+    ...(target.kind === 'vm' ? { layout: resolveVmLayout(opts.config, spec.os, spec.name) } : {}),
     log: opts.log ?? (() => {}),
   };
   try {

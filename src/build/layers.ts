@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import { run } from '../exec/run.js';
 import type { LayerCache } from '../cache/store.js';
 import { layerKey, type LayerKeyParts } from '../cache/key.js';
 import { ChrootCommunicator } from '../communicators/chroot.js';
 import { applyPlan } from '../guests/apply.js';
-import type { GuestPlan } from '../guests/types.js';
+import type { GuestFile, GuestPlan } from '../guests/types.js';
 import type { InstallContext, Installer, LayerSource } from '../installers/types.js';
 
 /** Bumped whenever the way layers are made changes, so old layers are not reused by mistake. */
@@ -15,6 +16,8 @@ export interface LayerRequest {
   basePackages: string[];
   /** What the apps need, on top. */
   appPackages: string[];
+  /** Files in place before any package is installed (initramfs-tools settings for VM kernels). */
+  setupFiles?: GuestFile[];
   /** Work done once per layer rather than per build (locale generation), and its key. */
   prepare?: { key: unknown; plan: GuestPlan };
 }
@@ -36,7 +39,9 @@ export interface LayerDeps {
   log(line: string): void;
 }
 
-function parts(req: LayerRequest, packages: readonly string[], extra?: unknown): LayerKeyParts {
+function parts(req: LayerRequest, packages: readonly string[], prepareKey?: unknown): LayerKeyParts {
+  const files = (req.setupFiles ?? []).map((f) => [f.path, f.mode ?? 0o644, createHash('sha256').update(f.content).digest('hex')]);
+  const extra = files.length === 0 ? prepareKey : { files, ...(prepareKey === undefined ? {} : { prepare: prepareKey }) };
   return {
     distribution: req.source.os.distribution,
     release: req.source.os.release,
@@ -63,6 +68,7 @@ export async function ensureLayer(req: LayerRequest, deps: LayerDeps): Promise<L
   const key = layerKey('packages', keyParts);
   const result: LayerResult = { rootfs: '', key, events: [], packageToolRuns: 0 };
   const ctx: InstallContext = { debsDir: deps.cache.debsDir, signal: deps.signal, log: deps.log };
+  const source = { ...req.source, ...(req.setupFiles?.length ? { setupFiles: req.setupFiles } : {}) };
 
   const hit = await deps.cache.get(key);
   if (hit) {
@@ -75,7 +81,7 @@ export async function ensureLayer(req: LayerRequest, deps: LayerDeps): Promise<L
     const filled = await deps.cache.fill(baseKey, { kind: 'base', parts: baseParts },
       async (rootfs) => {
         result.packageToolRuns++;
-        await deps.installer.bootstrap({ ...req.source, packages: req.basePackages }, rootfs, ctx);
+        await deps.installer.bootstrap({ ...source, packages: req.basePackages }, rootfs, ctx);
       }, { signal: deps.signal, onWait: () => deps.log(`waiting for another build to make layer ${baseKey}`) });
     base = filled.layer;
     result.events.push(`base layer ${baseKey}: ${filled.filled ? 'made' : 'made by another build'}`);
@@ -89,9 +95,9 @@ export async function ensureLayer(req: LayerRequest, deps: LayerDeps): Promise<L
       result.packageToolRuns++;
       if (from) {
         await run(['cp', '-a', '--reflink=auto', `${from.rootfs}/.`, rootfs], { signal: deps.signal });
-        await deps.installer.install({ ...req.source, packages: all }, rootfs, req.appPackages, ctx);
+        await deps.installer.install({ ...source, packages: all }, rootfs, req.appPackages, ctx);
       } else {
-        await deps.installer.bootstrap({ ...req.source, packages: all }, rootfs, ctx);
+        await deps.installer.bootstrap({ ...source, packages: all }, rootfs, ctx);
       }
       if (req.prepare) await applyPlan(new ChrootCommunicator(rootfs), req.prepare.plan, { signal: deps.signal, log: deps.log });
     }, { signal: deps.signal, onWait: () => deps.log(`waiting for another build to make layer ${key}`) });

@@ -1,4 +1,5 @@
 import type { Diagnostic, Severity } from '../diagnostics.js';
+import { CONTROLLER_BUS } from '../vm/controllers.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { resolveApp } from '../catalog/load.js';
 import { checkRawNftRule } from '../guests/firewall/nftables.js';
@@ -187,16 +188,6 @@ function checkWindowsPath(p: string): v.Check<string> {
 }
 
 /** Positions by controller family: SCSI variants share the scsiN:M namespace in a .vmx. */
-const CONTROLLER_BUS: Record<string, { bus: string; maxController: number; maxUnit: number; reserved?: number }> = {
-  ide: { bus: 'ide', maxController: 1, maxUnit: 1 },
-  scsi: { bus: 'scsi', maxController: 3, maxUnit: 15, reserved: 7 },
-  lsilogic: { bus: 'scsi', maxController: 3, maxUnit: 15, reserved: 7 },
-  buslogic: { bus: 'scsi', maxController: 3, maxUnit: 15, reserved: 7 },
-  lsisas1068: { bus: 'scsi', maxController: 3, maxUnit: 15, reserved: 7 },
-  pvscsi: { bus: 'scsi', maxController: 3, maxUnit: 15, reserved: 7 },
-  sata: { bus: 'sata', maxController: 3, maxUnit: 29 },
-  nvme: { bus: 'nvme', maxController: 3, maxUnit: 14 },
-};
 
 function checkPosition(ctx: SemanticContext, at: string[], controller: string, pos: string, taken: Map<string, string>): void {
   const bus = CONTROLLER_BUS[controller]!;

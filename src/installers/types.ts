@@ -1,10 +1,13 @@
 import type { OsEntry } from '../catalog/schema.js';
+import type { GuestFile } from '../guests/types.js';
 
 /** What a layer is made from: everything that goes into its cache key. */
 export interface LayerSource {
   os: OsEntry;
   mirror: string;
   packages: string[];
+  /** Files placed in the root before any package is installed (initramfs-tools settings). */
+  setupFiles?: GuestFile[];
 }
 
 export interface InstallContext {

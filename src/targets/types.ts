@@ -1,8 +1,9 @@
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { GuestFile } from '../guests/types.js';
 import type { TargetLimits } from './limits.js';
+import type { VmLayout } from '../vm/layout.js';
 
-export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip'] as const;
+export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip', 'ova'] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 /** A file the target puts in the archive next to the root file system (lxc config, CTID.conf). */
@@ -28,6 +29,13 @@ export interface TargetOptions {
   ctid?: number;
 }
 
+/** A bootable raw disk image made by the build, before a target converts it to its own format. */
+export interface RawImage {
+  /** The layout's disk name (hdd0…). */
+  disk: string;
+  path: string;
+}
+
 export interface PackageContext {
   spec: ResolvedSpec;
   options: TargetOptions;
@@ -39,6 +47,8 @@ export interface PackageContext {
   signal: AbortSignal;
   /** Size of the root file system, when known, for progress. */
   expectedBytes?: number;
+  /** VM targets: the disk layout and the raw images the build made from it, in layout order. */
+  vm?: { layout: VmLayout; images: RawImage[] };
   progress(fraction: number): void;
 }
 
@@ -48,8 +58,10 @@ export interface Commander {
   nicOwner: 'target' | 'guest';
   /** Archive formats this target's runtime accepts; the first is the default. */
   formats: readonly ArchiveFormat[];
-  /** Packages the target needs in the guest (none for most). */
+  /** Packages the target needs in the guest (a VM's kernel and bootloader files). */
   packages?(spec: ResolvedSpec): string[];
+  /** Files the root file system needs before packages are installed (a VM kernel's initramfs settings). */
+  layerFiles?(spec: ResolvedSpec): GuestFile[];
   render(spec: ResolvedSpec, options?: TargetOptions): TargetRender;
   package(ctx: PackageContext): Promise<void>;
 }

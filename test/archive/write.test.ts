@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHECKPOINT_BYTES, archiveArgv, archiveExtension } from '../../src/archive/write.js';
+import { CHECKPOINT_BYTES, archiveArgv } from '../../src/archive/write.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../src/targets/types.js';
 
 const OUT = '/srv/out/web1.archive';
@@ -16,6 +16,7 @@ describe('archiveArgv', () => {
     ['tar.gz', [...TAR_HEAD, '-z', ...TAR_TAIL]],
     ['tar', [...TAR_HEAD, ...TAR_TAIL]],
     ['zip', ['zip', '-q', '-r', '-y', OUT, '--', ...ENTRIES]],
+    ['ova', ['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '-C', CWD, '-cf', OUT, '--', ...ENTRIES]],
   ];
 
   for (const [format, expected] of cases) {
@@ -42,7 +43,8 @@ describe('archiveArgv', () => {
     });
   }
 
-  for (const format of ARCHIVE_FORMATS.filter((f) => f !== 'zip')) {
+  // An OVA holds only a descriptor, a manifest and disk images: no owners or capabilities to keep.
+  for (const format of ARCHIVE_FORMATS.filter((f) => f !== 'zip' && f !== 'ova')) {
     it(`${format}: keeps numeric owners and capabilities, works from -C cwd`, () => {
       const argv = archiveArgv(format, OUT, CWD, ENTRIES);
       assert.ok(argv.includes('--numeric-owner'));
@@ -54,13 +56,13 @@ describe('archiveArgv', () => {
     });
   }
 
+  it('ova is ustar, keeps the order of its members, and records root as owner', () => {
+    const argv = archiveArgv('ova', OUT, CWD, ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
+    assert.ok(argv.includes('--format=ustar'));
+    assert.deepEqual(argv.slice(-3), ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
+  });
+
   it('zip stores symbolic links as links (-y)', () => {
     assert.ok(archiveArgv('zip', OUT, CWD, ENTRIES).includes('-y'));
-  });
-});
-
-describe('archiveExtension', () => {
-  it('is the format with a dot', () => {
-    assert.deepEqual(ARCHIVE_FORMATS.map(archiveExtension), ['.tar.zst', '.tar.gz', '.tar', '.zip']);
   });
 });

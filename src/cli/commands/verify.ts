@@ -4,6 +4,7 @@ import { defaultCacheRoot, LayerCache } from '../../cache/store.js';
 import { resolveSpec } from '../../config/resolve.js';
 import { defaultMirror } from '../../build/mirror.js';
 import { verifyArchive } from '../../verify/verify.js';
+import { resolveVmLayout } from '../../vm/layout.js';
 import { formatResults } from '../../verify/checks.js';
 import { catalogsFor, collect, loadValidConfig } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -11,7 +12,7 @@ import type { RegisterCommand } from './types.js';
 export const registerVerify: RegisterCommand = (program, io, setExit) => {
   program
     .command('verify')
-    .description('start a built guest with a runtime of this host (lxc, systemd-nspawn, podman) and check it against its config from inside')
+    .description('start a built guest (containers: lxc, systemd-nspawn, podman; VMs: qemu) and check it against its config from inside')
     .argument('<archive>', 'archive made by vmgen build')
     .requiredOption('-c, --config <file>', 'the config it was built from')
     .addOption(new Option('--net <mode>', 'lxc: replace the NICs (empty) or keep them off any bridge (veth); default: veth only where the bridge is missing').choices(['empty', 'veth']))
@@ -29,7 +30,7 @@ export const registerVerify: RegisterCommand = (program, io, setExit) => {
       process.once('SIGTERM', onSignal);
       try {
         const report = await verifyArchive({
-          archive: resolve(io.cwd, archive), spec, workDir: await cache.newWorkDir('verify'),
+          archive: resolve(io.cwd, archive), spec, layout: resolveVmLayout(config, spec.os, spec.name), workDir: await cache.newWorkDir('verify'),
           ...(flags.net ? { netOverride: flags.net } : {}), signal: controller.signal,
           log: (line) => io.stderr.write(`${line}\n`),
         });
@@ -39,6 +40,7 @@ export const registerVerify: RegisterCommand = (program, io, setExit) => {
           io.stdout.write(`runtime: ${report.runtime}\n`);
           for (const note of report.notes) io.stdout.write(`note: ${note}\n`);
           io.stdout.write(formatResults(report.results));
+          if (!report.ok && report.console?.length) io.stdout.write(`console, last lines:\n${report.console.map((l) => `  | ${l}`).join('\n')}\n`);
         }
         if (!report.ok) setExit(1);
       } finally {

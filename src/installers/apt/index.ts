@@ -1,4 +1,8 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { GuestFile } from '../../guests/types.js';
 import { VmgenError } from '../../errors.js';
 import { CommandError, run } from '../../exec/run.js';
 import type { InstallContext, Installer, LayerSource } from '../types.js';
@@ -20,7 +24,9 @@ export function mmdebstrapArgv(source: LayerSource, rootfs: string, libexec = LI
     'mmdebstrap', '--mode=root', '--variant=minbase', `--arch=${source.os.arch}`, '--components=main',
     ...(source.packages.length > 0 ? [`--include=${[...source.packages].sort().join(',')}`] : []),
     ...APT_OPTIONS.map((o) => `--aptopt=${o}`),
-    `--setup-hook=${libexec}debs-in`, `--customize-hook=${libexec}debs-out`,
+    `--setup-hook=${libexec}debs-in`,
+    ...(source.setupFiles?.length ? [`--setup-hook=${libexec}files-in`] : []),
+    `--customize-hook=${libexec}debs-out`,
     '--skip=download/empty', '--skip=essential/unlink',
     suite, rootfs, source.mirror,
   ];
@@ -50,12 +56,25 @@ export function classifyAptFailure(stderr: string, source: LayerSource): VmgenEr
   return undefined;
 }
 
+/** Writes a layer's setup files into a private directory that the files-in hook copies from. */
+async function stageSetupFiles(files: readonly GuestFile[]): Promise<string | undefined> {
+  if (files.length === 0) return undefined;
+  const dir = await mkdtemp(join(tmpdir(), 'vmgen-files-'));
+  for (const f of files) {
+    if (!f.path.startsWith('/') || f.path.split('/').includes('..')) throw new Error(`setup file path must be absolute and plain: ${f.path}`);
+    await mkdir(dirname(join(dir, f.path)), { recursive: true });
+    await writeFile(join(dir, f.path), f.content, { mode: f.mode ?? 0o644 });
+  }
+  return dir;
+}
+
 async function runApt(argv: [string, ...string[]], source: LayerSource, ctx: InstallContext): Promise<void> {
   let pending = '';
+  const files = await stageSetupFiles(source.setupFiles ?? []);
   try {
     await run(argv, {
       signal: ctx.signal,
-      env: { ...process.env, VMGEN_DEBS: ctx.debsDir, DEBIAN_FRONTEND: 'noninteractive' },
+      env: { ...process.env, VMGEN_DEBS: ctx.debsDir, DEBIAN_FRONTEND: 'noninteractive', ...(files ? { VMGEN_FILES: files } : {}) },
       onStderr: (chunk) => {
         pending += chunk;
         const lines = pending.split(/\r?\n|\r/);
@@ -73,6 +92,8 @@ async function runApt(argv: [string, ...string[]], source: LayerSource, ctx: Ins
         ?? new VmgenError('VMG_BUILD', `${argv.includes('mmdebstrap') ? 'mmdebstrap' : 'apt-get'} failed for ${source.os.suite} from ${source.mirror}: ${lastLines(err.stderr)}`, { cause: err });
     }
     throw err;
+  } finally {
+    if (files) await rm(files, { recursive: true, force: true });
   }
 }
 

@@ -1,0 +1,25 @@
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { writeArchive } from '../../archive/write.js';
+import type { Commander } from '../types.js';
+import { convertImages, placeIsos, vmLayerFiles, vmPackages } from '../vm/common.js';
+import { renderVmx } from './render.js';
+
+/** VMware: NAME.vmx and monolithicSparse .vmdk disks (the seed's chapter 4), plus ISOs the user asked to ship. */
+export const vmwareCommander: Commander = {
+  nicOwner: 'guest',
+  formats: ['tar.zst', 'tar.gz', 'zip', 'tar'],
+  packages: vmPackages,
+  layerFiles: vmLayerFiles,
+  render: () => ({ archiveFiles: [], guestFiles: [] }),
+  async package(ctx) {
+    const { layout, images } = ctx.vm!;
+    const dir = join(ctx.stageDir, 'vm');
+    const diskFiles = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'monolithicSparse' });
+    const isoFiles = await placeIsos(layout, dir);
+    const vmx = `${ctx.spec.name}.vmx`;
+    await writeFile(join(dir, vmx), renderVmx(ctx.spec, layout, { diskFiles, isoFiles }));
+    const shipped = layout.cdDrives.filter((c) => c.copy && isoFiles[c.name]).map((c) => isoFiles[c.name]!);
+    await writeArchive(ctx.format, ctx.output, dir, [vmx, ...Object.values(diskFiles), ...shipped], { signal: ctx.signal });
+  },
+};
