@@ -10,9 +10,10 @@ import type { Communicator } from './types.js';
  * A guest reached only through its serial console (a VM under qemu, before any network is up).
  * A console is one byte stream shared with the kernel and getty, so every command is framed:
  *
- *   - Nothing from the caller is ever typed as shell text. Each argv element and stdin travel as
- *     base64 tokens ([A-Za-z0-9+/=], prefixed with "x" so an empty value is still a word), given
- *     to a constant shell function defined once after login; the guest decodes them into "$@".
+ *   - Nothing from the caller is ever typed as shell text. The arguments (NUL-terminated) and
+ *     stdin travel as two base64 tokens ([A-Za-z0-9+/=], prefixed with "x" so an empty value is
+ *     still a word), given to a constant shell function defined once after login, which decodes
+ *     them and hands the arguments to xargs -0 as data.
  *   - The guest answers with markers around base64 of stdout and stderr, and ends with the exit
  *     status and both byte counts. Markers are printed from a printf format, so the echo of a
  *     command line never contains one; the byte counts catch a kernel message that landed inside
@@ -50,20 +51,24 @@ function guestEnvWords(): string {
 }
 
 /**
- * `__vmgen_run NONCE INPUT ARG…` (or `NONCE @` to read the tokens from the chunk file): decodes the
- * tokens, runs "$@" with a cleared environment and the decoded input on stdin, then prints the
- * frame. A subshell body, so `set -f` and the positional parameters stay out of the login shell.
- * `printf x` keeps trailing newlines of a value, which `$(…)` would strip.
+ * `__vmgen_run NONCE INPUT ARGV` (or `NONCE @` to read both from the chunk file): INPUT is stdin,
+ * ARGV the arguments, each NUL-terminated, both base64. xargs -0 turns the decoded arguments into
+ * argv as they are, with no shell in between; `-a` leaves the command's stdin free for the input,
+ * and the inner sh records the command's own status on fd 3 (xargs would fold it into 123). One decode
+ * per command, not one per argument: each process costs tens of milliseconds under TCG. A
+ * subshell body, so `set -f` and the variables stay out of the login shell.
  */
 export const RUN_FUNCTION = [
-  '__vmgen_run() ( n=$1; shift; umask 077; set -f; unset IFS',
-  'f=/tmp/.vmgen-$n.args; if [ "$1" = @ ]; then set -- $(cat "$f"); rm -f "$f"; fi',
+  '__vmgen_run() ( n=$1; umask 077; set -f; unset IFS',
+  'f=/tmp/.vmgen-$n.args; if [ "$2" = @ ]; then read -r i a < "$f"; rm -f "$f"; else i=$2; a=$3; fi',
   `d=$(mktemp -d /tmp/.vmgen-XXXXXXXX) || { printf '__VMGEN_%s_%s__\\n__VMGEN_%s_%s__\\n__VMGEN_%s_%s_%s_%s_%s__\\n' BEGIN "$n" ERR "$n" END "$n" 125 0 0; exit; }`,
-  'printf %s "${1#x}" | base64 -d > "$d/in"; shift',
-  'for a; do v=$(printf %s "${a#x}" | base64 -d; printf x); shift; set -- "$@" "${v%x}"; done',
-  `env -i ${guestEnvWords()} "$@" < "$d/in" > "$d/out" 2> "$d/err"; s=$?`,
-  `printf ${MARK_FORMAT} BEGIN "$n"; base64 "$d/out"; printf ${MARK_FORMAT} ERR "$n"; base64 "$d/err"`,
-  `printf '__VMGEN_%s_%s_%s_%s_%s__\\n' END "$n" "$s" "$(($(wc -c < "$d/out")))" "$(($(wc -c < "$d/err")))"; rm -rf "$d" )`,
+  ': > "$d/in"; [ "$i" = x ] || printf %s "${i#x}" | base64 -d > "$d/in"',
+  'printf %s "${a#x}" | base64 -d > "$d/argv"',
+  `xargs -0 -x -a "$d/argv" env -i ${guestEnvWords()} sh -c '"$@" 3>&-; echo $? >&3' vmgen < "$d/in" > "$d/out" 2> "$d/err" 3> "$d/s"`,
+  's=126; if [ -s "$d/s" ]; then read -r s < "$d/s"; fi',
+  `printf ${MARK_FORMAT} BEGIN "$n"; if [ -s "$d/out" ]; then base64 "$d/out"; fi; printf ${MARK_FORMAT} ERR "$n"; if [ -s "$d/err" ]; then base64 "$d/err"; fi`,
+  'set -- $(wc -c "$d/out" "$d/err")',
+  `printf '__VMGEN_%s_%s_%s_%s_%s__\\n' END "$n" "$s" "$1" "$3"; rm -rf "$d" )`,
 ].join('; ');
 
 /** Typed once after login: a shell that echoes nothing, prompts with nothing and keeps no history. */
@@ -92,11 +97,12 @@ export function ackMarker(nonce: string, index: number): string {
 
 /** The console lines that run argv with input: base64 tokens and constant text, nothing else. */
 export function commandLines(nonce: string, argv: readonly string[], input: string | Uint8Array = ''): CommandLines {
-  const payload = [encodeToken(input), ...argv.map((a) => encodeToken(a))].join(' ');
+  if (argv.some((a) => a.includes('\0'))) throw new Error('an argument contains a NUL byte, which no command can receive');
+  const payload = `${encodeToken(input)} ${encodeToken(argv.map((a) => `${a}\0`).join(''))}`;
   if (payload.length <= MAX_LINE) return { chunks: [], call: `__vmgen_run ${nonce} ${payload}` };
   const chunks: string[] = [];
   for (let i = 0, at = 0; at < payload.length; i++, at += MAX_LINE) {
-    // Base64, "x" and spaces only, so single quotes hold any piece as is.
+    // Base64, "x" and a space only, so single quotes hold any piece as is.
     const piece = payload.slice(at, at + MAX_LINE);
     chunks.push(`printf %s '${piece}' ${i === 0 ? '>' : '>>'} /tmp/.vmgen-${nonce}.args && printf '__VMGEN_%s_%s_%s__\\n' ACK ${nonce} ${i}`);
   }
@@ -142,7 +148,11 @@ export function parseFrame(text: string, nonce: string, from = 0): { frame: Fram
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]/g;
 
-/** The last lines of the console as a person would read them; command frames shown by their markers only. */
+/**
+ * The last lines of the console as a person would read them: what the guest printed itself. The
+ * protocol's own lines (markers, base64 between them, the echo of the setup line) are left out, so
+ * after a failure the tail still shows the boot and the guest's messages, not a screen of frames.
+ */
 class ConsoleTail {
   private readonly lines: string[] = [];
   private partial = '';
@@ -156,10 +166,9 @@ class ConsoleTail {
 
   private add(raw: string): void {
     const line = raw.replace(ANSI, '').replace(/\r/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
-    if (line.includes('__VMGEN_ACK_')) return; // one per chunk of a long command: noise to a reader
     if (line.includes('__VMGEN_BEGIN_')) this.inFrame = true;
-    else if (line.includes('__VMGEN_END_')) this.inFrame = false;
-    else if (this.inFrame && BASE64_LINE.test(line.trim())) return;
+    if (line.includes('__VMGEN_END_')) this.inFrame = false;
+    if (line.includes('__VMGEN_') || line.includes('__vmgen_run') || (this.inFrame && BASE64_LINE.test(line.trim()))) return;
     this.lines.push(line);
     if (this.lines.length > TAIL_LINES) this.lines.shift();
   }

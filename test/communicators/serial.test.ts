@@ -100,7 +100,10 @@ class FakeGuest {
     assert.equal(this.busy, false, 'a command was typed while the previous one was running');
     const [, nonce = '', rest = ''] = call;
     const tokens = (rest === '@' ? this.stored.get(nonce) ?? '' : rest).split(' ');
-    const [input = '', ...argv] = tokens.map(decodeToken);
+    assert.equal(tokens.length, 2, 'the call carries stdin and the arguments, one token each');
+    const [input = '', args = ''] = tokens.map(decodeToken);
+    assert.ok(args.endsWith('\0'), 'every argument is NUL-terminated');
+    const argv = args.slice(0, -1).split('\0');
     this.ran.push({ argv, input });
     this.busy = true;
     setTimeout(() => {
@@ -152,7 +155,7 @@ async function loggedIn(respond: Responder = () => ({})): Promise<{ guest: FakeG
 
 /** What may be typed after login: calls of the constant function with base64 tokens, and chunks of them. */
 const SAFE_LINE = [
-  /^__vmgen_run [0-9a-f]+ (?:@|x[A-Za-z0-9+/=]*(?: x[A-Za-z0-9+/=]*)*)$/,
+  /^__vmgen_run [0-9a-f]+ (?:@|x[A-Za-z0-9+/=]* x[A-Za-z0-9+/=]*)$/,
   /^printf %s '[x A-Za-z0-9+/=]*' >>? \/tmp\/\.vmgen-[0-9a-f]+\.args && printf '__VMGEN_%s_%s_%s__\\n' ACK [0-9a-f]+ \d+$/,
 ];
 

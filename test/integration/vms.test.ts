@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { run } from '../../src/exec/run.js';
+import { IS_ROOT, ROOT, lastLine, vmgen } from './helpers.js';
+
+/*
+ * Real VM builds, booted under qemu (TCG here) by `vmgen verify`: the VMware vmdk as is, the qcow2,
+ * and the VMDK taken out of the OVA, each under UEFI and BIOS. About a minute per boot.
+ */
+const WEB = join(ROOT, 'examples', 'debian-web.conf');
+const TWO_DISKS = join(ROOT, 'test', 'fixtures', 'vm', 'two-disks.conf');
+const skip = IS_ROOT ? false : 'needs root (loop devices, mounts, mmdebstrap)';
+const work = mkdtempSync(join(tmpdir(), 'vmgen-vm-'));
+const WEB_BIOS = join(work, 'web-bios.conf');
+writeFileSync(WEB_BIOS, readFileSync(WEB, 'utf8').replace('    os = debian12-64\n', '    os = debian12-64\n    firmware = bios\n'));
+
+async function build(config: string, target: string): Promise<string> {
+  const r = await vmgen(['build', config, '--target', target, '--out', join(work, 'out')]);
+  assert.equal(r.code, 0, `build ${target} failed:\n${r.stderr}`);
+  return lastLine(r.stdout);
+}
+
+async function verify(archive: string, config: string, expect: string[]): Promise<void> {
+  const r = await vmgen(['verify', archive, '--config', config]);
+  assert.equal(r.code, 0, `verify failed:\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, /^runtime: qemu/m);
+  assert.match(r.stdout, /^all \d+ checks passed$/m);
+  for (const line of expect) assert.ok(r.stdout.includes(line), `verify output has "${line}":\n${r.stdout}`);
+}
+
+async function unpack(archive: string): Promise<string> {
+  const dir = join(work, `x-${createHash('sha256').update(archive).digest('hex').slice(0, 8)}`);
+  mkdirSync(dir, { recursive: true });
+  await run(['tar', '-xf', archive, '-C', dir]);
+  return dir;
+}
+
+async function qemuImgCheckClean(path: string): Promise<void> {
+  const r = await run(['qemu-img', 'check', path]);
+  assert.match(r.stdout, /No errors were found on the image/, r.stdout);
+}
+
+const WEB_CHECKS = ['hostname (login prompt): web1', 'user caesar in group julius', 'password of caesar: yescrypt', 'service ssh active: active',
+  'service apache2 active: active', 'address of eth0: 192.168.1.2/24', 'firewall accepts tcp 80', 'root file system:', 'swap: in use'];
+
+describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('vmware, UEFI: the vmx, a clean monolithicSparse vmdk, and the guest as specified', async () => {
+    const archive = await build(WEB, 'vmware');
+    const dir = await unpack(archive);
+    assert.deepEqual(readdirSync(dir).sort(), ['web1-hdd0.vmdk', 'web1.vmx']);
+    const vmx = readFileSync(join(dir, 'web1.vmx'), 'utf8');
+    assert.match(vmx, /^firmware = "efi"$/m);
+    assert.match(vmx, /^guestOS = "debian12-64"$/m);
+    assert.match(readFileSync(join(dir, 'web1-hdd0.vmdk')).subarray(0, 1024).toString('latin1'), /^KDMV/);
+    await qemuImgCheckClean(join(dir, 'web1-hdd0.vmdk'));
+    await verify(archive, WEB, [...WEB_CHECKS, 'mount /boot/efi']);
+  });
+
+  it('vmware, BIOS', async () => {
+    const archive = await build(WEB_BIOS, 'vmware');
+    const vmx = (await run(['tar', '-xOf', archive, 'web1.vmx'])).stdout;
+    assert.doesNotMatch(vmx, /^firmware/m);
+    await verify(archive, WEB_BIOS, WEB_CHECKS);
+  });
+
+  it('qemu, UEFI: virt-xml-validate accepts the domain, the qcow2 is clean, run.sh is there', async () => {
+    const archive = await build(WEB, 'qemu');
+    const dir = await unpack(archive);
+    assert.deepEqual(readdirSync(dir).sort(), ['run.sh', 'web1-OVMF_VARS.fd', 'web1-hdd0.qcow2', 'web1.xml']);
+    const validate = await run(['virt-xml-validate', join(dir, 'web1.xml'), 'domain']);
+    assert.match(validate.stdout, /validates/);
+    await qemuImgCheckClean(join(dir, 'web1-hdd0.qcow2'));
+    await verify(archive, WEB, WEB_CHECKS);
+  });
+
+  it('qemu, BIOS, two disks and four partitions: sfdisk shows exactly that layout, and the guest mounts and swaps it', async () => {
+    const archive = await build(TWO_DISKS, 'qemu');
+    const dir = await unpack(archive);
+    const layout = async (disk: string): Promise<Array<[string, number]>> => {
+      const raw = join(work, `${disk}.raw`);
+      await run(['qemu-img', 'convert', '-O', 'raw', join(dir, `${disk}.qcow2`), raw]);
+      const table = JSON.parse((await run(['sfdisk', '--json', raw])).stdout) as { partitiontable: { label: string; partitions: Array<{ type: string; size: number }> } };
+      rmSync(raw);
+      return [[table.partitiontable.label, 0], ...table.partitiontable.partitions.map((p): [string, number] => [p.type.toLowerCase(), Math.round(p.size / 2048)])];
+    };
+    // hdd0: MBR, root 2 GiB, an extended partition holding the logical swap (the rest: 3 GiB - 2 GiB - 1 MiB - 1 MiB EBR).
+    assert.deepEqual(await layout('store1-hdd0'), [['dos', 0], ['83', 2048], ['5', 1023], ['82', 1022]]);
+    // hdd1: GPT, data 512 MiB and logs with the rest (minus the backup table's last MiB).
+    assert.deepEqual(await layout('store1-hdd1'), [['gpt', 0], ['0fc63daf-8483-4772-8e79-3d69d8477de4', 512], ['0fc63daf-8483-4772-8e79-3d69d8477de4', 510]]);
+    await verify(archive, TWO_DISKS, ['hostname (login prompt): store1', 'mount /srv/data', 'mount /var/log/app', 'xfs', 'swap: in use']);
+  });
+
+  it('virtualbox, UEFI: an OVA with the descriptor first, a manifest whose digests match, a clean streamOptimized VMDK', async () => {
+    const archive = await build(WEB, 'virtualbox');
+    assert.match(archive, /\.ova$/);
+    const members = (await run(['tar', '-tf', archive])).stdout.trim().split('\n');
+    assert.deepEqual(members, ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
+    const dir = await unpack(archive);
+    const manifest = readFileSync(join(dir, 'web1.mf'), 'utf8').trim().split('\n');
+    assert.equal(manifest.length, 2);
+    for (const line of manifest) {
+      const m = /^SHA256\((.+)\)= ([0-9a-f]{64})$/.exec(line);
+      assert.ok(m, line);
+      assert.equal(createHash('sha256').update(readFileSync(join(dir, m[1]!))).digest('hex'), m[2], `digest of ${m[1]}`);
+    }
+    assert.match((await run(['qemu-img', 'info', join(dir, 'web1-hdd0.vmdk')])).stdout, /create type: streamOptimized/);
+    await qemuImgCheckClean(join(dir, 'web1-hdd0.vmdk'));
+    await run(['xmllint', '--noout', join(dir, 'web1.ovf')]);
+    await verify(archive, WEB, WEB_CHECKS);
+  });
+
+  it('virtualbox, BIOS', async () => {
+    await verify(await build(WEB_BIOS, 'virtualbox'), WEB_BIOS, WEB_CHECKS);
+  });
+});
