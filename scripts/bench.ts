@@ -1,16 +1,24 @@
 // Build speed next to its baselines, measured in the same run and reported as ratios:
-//   npm run bench [-- --json] [-- --cold-runs N]
+//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware]
 // A measurement, not a test: it prints PASS/MISS next to each goal and exits 0 either way (1 only
-// when it could not measure). Needs root (mmdebstrap --mode=root, overlay mounts), like vmgen build.
+// when it could not measure). Needs root (mmdebstrap --mode=root, overlay mounts, loop devices), like vmgen build.
 //
+// lxc, the first table (examples/debian-web.conf):
 //   cold  `vmgen build --target lxc` into an empty cache  vs  the mmdebstrap command line vmgen runs, alone
 //   warm  the same machine with another hostname, layer cached  vs  tar -cf - ROOTFS | zstd -T0 -3
+// vmware, the second table (the same config):
+//   cold  `vmgen build --target vmware` into an empty cache  vs  the same steps by hand with the same
+//         tools: mmdebstrap (same packages, same setup files), truncate + sfdisk + mkfs.ext4 -d -E offset=…
+//         (the root partition), qemu-img convert -O vmdk -o subformat=monolithicSparse
+//   warm  the same machine with another hostname, layer cached  vs  cp --sparse=always of the by-hand
+//         raw disk image + qemu-img convert of the copy; the warm build is also split into its steps
 //
-// Both sides of the cold comparison get their own copy of the default cache's .deb pool, so neither
+// Both sides of a cold comparison get their own copy of the default cache's .deb pool, so neither
 // downloads a package (only apt's indexes come from the mirror). Should the pool lack something,
 // the first mmdebstrap run fetches it and is run again with the completed pool, which vmgen's side
 // then starts from. One cold pair is noisy (dpkg's fsyncs, other work on the host), so the output
-// also splits the cold build into its own mmdebstrap run and the rest; --cold-runs N (default 3) repeats the pair.
+// also splits the cold build into its own mmdebstrap run and the rest; --cold-runs N repeats the pair
+// (default 3 for lxc; 1 for vmware, whose pair takes minutes and has no goal).
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -18,24 +26,40 @@ import { fileURLToPath } from 'node:url';
 import { defaultMirror } from '../src/build/mirror.js';
 import { defaultCacheRoot, treeBytes } from '../src/cache/store.js';
 import { loadCatalogs } from '../src/catalog/load.js';
+import type { Catalogs } from '../src/catalog/schema.js';
 import { loadConfig } from '../src/config/load.js';
+import type { VmConfig } from '../src/config/model.js';
 import { resolveSpec } from '../src/config/resolve.js';
 import { run } from '../src/exec/run.js';
 import { debianConfigurator } from '../src/guests/debian/index.js';
+import { configuratorFor } from '../src/guests/registry.js';
+import type { GuestFile } from '../src/guests/types.js';
 import { mmdebstrapArgv } from '../src/installers/apt/index.js';
 import type { LayerSource } from '../src/installers/types.js';
 import { findTarget } from '../src/targets/registry.js';
+import { convertArgv, vmdkAdapter } from '../src/targets/vm/common.js';
+import { filesystemPackages, resolveVmLayout } from '../src/vm/layout.js';
+import { planPartitions, sfdiskScript } from '../src/vm/partition-plan.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG_NAME = 'examples/debian-web.conf';
 const CONFIG = join(ROOT, CONFIG_NAME);
 const VMGEN = join(ROOT, 'bin', 'vmgen.js');
 const TARGET = 'lxc';
+const VM_TARGET = 'vmware';
 const REPEATS = 3;
 const WARM_HOSTNAME = 'bench-warm';
 const GOALS = { cold: 1.2, warm: 2 } as const;
+const VM_GOALS = { warm: 2 } as const;
+const MIB = 1024 * 1024;
 // bash for pipefail: a failing tar must fail the baseline, not just zstd. Paths come in as "$1", "$2".
 const TAR_ZSTD = 'set -o pipefail; tar -C "$1" -cf - . | zstd -T0 -3 -q -f -o "$2"';
+// The same for one file (a vmdk), the way the vmware archive step packs it: "$1" directory, "$2" name, "$3" output.
+const TAR_ZSTD_FILE = 'set -o pipefail; tar -C "$1" -cf - -- "$2" | zstd -T0 -3 -q -f -o "$3"';
+/** The build's plain (non-terminal) step lines on stderr, as src/cli/progress.ts writes them. */
+const STEP_DONE = /^\[(\d+)\/(\d+)\] (.+): done in ([\d.]+) s$/gm;
+const PARTS = ['lxc', 'vmware'] as const;
+type Part = (typeof PARTS)[number];
 
 interface BuildJson {
   archive: string;
@@ -64,6 +88,10 @@ const controller = new AbortController();
 const coldRunsArg = args.indexOf('--cold-runs');
 // One cold pair swings by ±20 % with dpkg's disk writes; the median of three is what is reported.
 const COLD_RUNS = coldRunsArg === -1 ? 3 : Number(args[coldRunsArg + 1]);
+// A vmware cold pair takes minutes and the issue sets it no goal: one pair unless asked for more.
+const VM_COLD_RUNS = coldRunsArg === -1 ? 1 : COLD_RUNS;
+const onlyArg = args.indexOf('--only');
+const ONLY = onlyArg === -1 ? undefined : args[onlyArg + 1];
 
 function note(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -75,11 +103,15 @@ async function timed<T>(what: () => Promise<T>): Promise<{ seconds: number; valu
   return { seconds: (performance.now() - start) / 1000, value };
 }
 
-function series(runs: number[]): Series {
+function median(runs: readonly number[]): number {
   const sorted = [...runs].sort((a, b) => a - b);
   const mid = Math.floor(sorted.length / 2);
-  const median = sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-  return { runs, min: sorted[0]!, median, max: sorted[sorted.length - 1]! };
+  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+function series(runs: number[]): Series {
+  const sorted = [...runs].sort((a, b) => a - b);
+  return { runs, min: sorted[0]!, median: median(runs), max: sorted[sorted.length - 1]! };
 }
 
 function compare(vmgen: number[], baseline: number[], goal: number): Comparison {
@@ -98,18 +130,31 @@ async function seedPool(from: string, to: string, signal: AbortSignal): Promise<
   if ((await debCount(from)) > 0) await run(['cp', '-a', '--reflink=auto', `${from}/.`, to], { signal });
 }
 
+interface StepTime {
+  step: string;
+  seconds: number;
+}
+
 interface BuildRun {
   seconds: number;
   result: BuildJson;
   /** How long mmdebstrap said it took inside the build ("I: success in N seconds"), when it ran. */
   mmdebstrapSeconds: number | undefined;
+  /** The build's own steps, from its "[i/n] NAME: done in X s" lines. */
+  steps: StepTime[];
 }
 
-async function vmgenBuild(config: string, outDir: string, cacheDir: string, signal: AbortSignal): Promise<BuildRun> {
+function stepTimes(stderr: string): StepTime[] {
+  return [...stderr.matchAll(STEP_DONE)].map((m) => ({ step: m[3]!, seconds: Number(m[4]) }));
+}
+
+async function vmgenBuild(config: string, outDir: string, cacheDir: string, signal: AbortSignal, target: string = TARGET): Promise<BuildRun> {
   const { seconds, value } = await timed(() =>
-    run(['node', VMGEN, 'build', config, '--target', TARGET, '--out', outDir, '--cache-dir', cacheDir, '--json'], { cwd: ROOT, signal }));
+    run(['node', VMGEN, 'build', config, '--target', target, '--out', outDir, '--cache-dir', cacheDir, '--json'], { cwd: ROOT, signal }));
   const said = /I: success in ([\d.]+) seconds/.exec(value.stderr)?.[1];
-  return { seconds, result: JSON.parse(value.stdout) as BuildJson, mmdebstrapSeconds: said === undefined ? undefined : Number(said) };
+  return {
+    seconds, result: JSON.parse(value.stdout) as BuildJson, mmdebstrapSeconds: said === undefined ? undefined : Number(said), steps: stepTimes(value.stderr),
+  };
 }
 
 async function tarZstd(rootfs: string, output: string, signal: AbortSignal): Promise<number> {
@@ -120,41 +165,73 @@ async function fileBytes(path: string): Promise<number> {
   return (await stat(path)).size;
 }
 
+/** What a sparse file really takes on disk. */
+async function allocatedBytes(path: string): Promise<number> {
+  return (await stat(path)).blocks * 512;
+}
+
 const s = (n: number): string => `${n.toFixed(1)} s`;
 const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
 const verdict = (c: { pass: boolean }): string => (c.pass ? 'PASS' : 'MISS');
+const range = (x: Series): string => `${x.runs.map((r) => r.toFixed(1)).join(', ')} (min ${x.min.toFixed(1)}, max ${x.max.toFixed(1)})`;
 
 function table(rows: string[][]): string {
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
   return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
 }
 
-async function main(): Promise<number> {
-  if (!Number.isInteger(COLD_RUNS) || COLD_RUNS < 1) {
-    note('--cold-runs takes a whole number from 1');
-    return 1;
-  }
-  if (process.getuid?.() !== 0) {
-    note('needs root, like vmgen build (mmdebstrap --mode=root and overlay mounts)');
-    return 1;
-  }
-  // Stays registered: Ctrl-C reaches this process twice under tsx (from the terminal and relayed by
-  // its parent), and a second signal with no listener would exit before the temp dir is removed.
-  const onSignal = (sig: NodeJS.Signals): void => controller.abort(new Error(`received ${sig}`));
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  const signal = controller.signal;
+/** What both parts start from: the config as loaded, and where the default .deb pool is. */
+interface Shared {
+  catalogs: Catalogs;
+  config: VmConfig;
+  warmText: string;
+  mirror: string;
+  defaultPool: string;
+  signal: AbortSignal;
+}
 
-  note('npm run build');
-  await run(['npm', 'run', 'build'], { cwd: ROOT, signal });
+interface PartResult {
+  results: Record<string, unknown>;
+  lines: string[];
+}
 
+async function withTmp<T>(prefix: string, what: (tmp: string) => Promise<T>): Promise<T> {
+  const tmp = await mkdtemp(prefix);
+  try {
+    return await what(tmp);
+  } finally {
+    await releaseLeftovers(tmp);
+    note(`removing ${tmp}`);
+    await rm(tmp, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The builds release their own mounts and loop devices; should one have been killed before it
+ * could, what it left under this run's temp dir is released here, so that removing the dir can
+ * neither fail on a busy mount nor delete through one.
+ */
+async function releaseLeftovers(tmp: string): Promise<void> {
+  const inside = (p: string): boolean => p.startsWith(`${tmp}/`);
+  const mountinfo = await readFile('/proc/self/mountinfo', 'utf8');
+  const mounts = mountinfo.split('\n').map((l) => l.split(' ')[4]?.replace(/\\040/g, ' ')).filter((p): p is string => p !== undefined && inside(p));
+  for (const m of mounts.sort((a, b) => b.length - a.length)) {
+    note(`left mounted by a build: ${m}; unmounting it`);
+    await run(['umount', m]).catch(() => run(['umount', '--lazy', m]));
+  }
+  const loops = await run(['losetup', '--list', '--noheadings', '--raw', '--output', 'NAME,BACK-FILE']).catch(() => ({ stdout: '' }));
+  for (const line of loops.stdout.split('\n')) {
+    const [dev, file] = [line.slice(0, line.indexOf(' ')), line.slice(line.indexOf(' ') + 1)];
+    if (dev === '' || !inside(file.replace(/ \(deleted\)$/, ''))) continue;
+    note(`left attached by a build: ${dev} (${file}); detaching it`);
+    await run(['partx', '--delete', dev]).catch(() => undefined);
+    await run(['losetup', '--detach', dev]);
+  }
+}
+
+async function benchLxc(sh: Shared): Promise<PartResult> {
+  const { catalogs, config, warmText, mirror, defaultPool, signal } = sh;
   // What vmgen build would make the packages layer from, computed the way build.ts does.
-  const catalogs = loadCatalogs();
-  const text = await readFile(CONFIG, 'utf8');
-  const loaded = loadConfig(text, { catalogs });
-  if (!loaded.config) throw new Error(`${CONFIG_NAME} does not validate: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
-  const config = loaded.config;
-  const mirror = config.config.mirror ?? defaultMirror(catalogs, config.hardware.os);
   const spec = resolveSpec(config, catalogs, { target: TARGET, defaultMirror: mirror });
   const commander = findTarget(TARGET)?.commander;
   if (!commander) throw new Error(`target ${TARGET} has no commander`);
@@ -165,12 +242,7 @@ async function main(): Promise<number> {
   ])].sort();
   const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages };
 
-  const warmText = text.replace(/^(\s*hostname\s*=\s*)\S.*$/m, `$1${WARM_HOSTNAME}`);
-  if (warmText === text) throw new Error(`${CONFIG_NAME} has no hostname line to change`);
-
-  const defaultPool = join(defaultCacheRoot(), 'debs');
-  const tmp = await mkdtemp('/var/tmp/vmgen-bench-');
-  try {
+  return withTmp('/var/tmp/vmgen-bench-', async (tmp) => {
     const pool = join(tmp, 'mmdebstrap-debs');
     const outDir = join(tmp, 'out');
     const warmConfig = join(tmp, 'warm.conf');
@@ -270,37 +342,297 @@ async function main(): Promise<number> {
       warmPackageToolRuns: noApt,
     };
 
+    const lines = [
+      `vmgen bench: ${CONFIG_NAME}, target ${TARGET}, ${packages.length} packages; times are wall clock, vmgen via node bin/vmgen.js`,
+      `.deb pool: both sides start from a copy of ${defaultPool} (${seeded} files${primed > 0 ? `, +${primed} fetched by an untimed mmdebstrap run` : ''}),`,
+      `  so neither downloads packages (only apt's indexes); .debs downloaded in timed runs: vmgen ${coldFetched}, mmdebstrap 0`,
+      '',
+      table([
+        ['', 'vmgen', 'baseline', 'ratio', 'goal', ''],
+        [`cold build  vs mmdebstrap alone${COLD_RUNS > 1 ? ` (median of ${COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), `${coldCmp.ratio.toFixed(2)}×`, `≤ ${GOALS.cold}×`, verdict(coldCmp)],
+        [`warm build  vs tar | zstd (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), `${warmCmp.ratio.toFixed(2)}×`, `≤ ${GOALS.warm}×`, verdict(warmCmp)],
+      ]),
+      '',
+      ...(COLD_RUNS > 1 ? [`cold build runs, s:  ${range(coldCmp.vmgen)}`, `mmdebstrap runs, s:  ${range(coldCmp.baseline)}`] : []),
+      innerKnown
+        ? `cold build split: its own mmdebstrap run ${inner.map((n) => n.toFixed(1)).join(', ')} s (mmdebstrap's count), everything else ${coldRuns.map((r, i) => (r.seconds - inner[i]!).toFixed(1)).join(', ')} s`
+        : 'cold build split: mmdebstrap\'s "success in" line was not in the build log',
+      `warm build runs, s:  ${range(warmCmp.vmgen)}`,
+      `tar | zstd runs, s:  ${range(warmCmp.baseline)}`,
+      `warm build packageToolRuns (--json): ${toolRuns.join(', ')}  (goal 0: no apt) ${verdict(noApt)}`,
+      `same packages as the baseline: ${samePackages ? 'yes' : 'NO'}; warm builds reused the cold build's layer: ${results.warm.layerReused ? 'yes' : 'NO'}`,
+      `sizes: layer ${cold.result.layer.bytes === undefined ? '?' : mib(cold.result.layer.bytes)}, mmdebstrap rootfs ${mib(mmdebstrapBytes)}; archive ${mib(warmArchiveBytes)}, tar|zstd ${mib(tarBytes)}`,
+    ];
+    return { results, lines };
+  });
+}
+
+/** Writes setup files below `dir` the way vmgen stages them for libexec/files-in (VMGEN_FILES). */
+async function stageFiles(dir: string, files: readonly GuestFile[]): Promise<void> {
+  for (const f of files) {
+    const path = join(dir, f.path);
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(path, f.content, { mode: f.mode ?? 0o644 });
+  }
+}
+
+/** Per step, the median over runs; steps in the order the build ran them. */
+function stepMedians(runs: readonly StepTime[][]): StepTime[] {
+  const names = runs[0]?.map((st) => st.step) ?? [];
+  return names.map((step) => ({ step, seconds: median(runs.map((r) => r.find((st) => st.step === step)?.seconds ?? 0)) }));
+}
+
+function stepTable(steps: readonly StepTime[], wall: number, indent = '  '): string[] {
+  const inSteps = steps.reduce((sum, st) => sum + st.seconds, 0);
+  const rows = [
+    ...steps.map((st) => [st.step, s(st.seconds), `${((100 * st.seconds) / wall).toFixed(0)} %`]),
+    ['outside the steps (node start, config, exit)', s(Math.max(0, wall - inSteps)), `${((100 * Math.max(0, wall - inSteps)) / wall).toFixed(0)} %`],
+  ];
+  return table([['step', 'time', 'share'], ...rows]).split('\n').map((l) => `${indent}${l}`);
+}
+
+async function benchVmware(sh: Shared): Promise<PartResult> {
+  const { catalogs, config, warmText, mirror, defaultPool, signal } = sh;
+  // The packages layer and its setup files, assembled the way build.ts does for a VM target.
+  const spec = resolveSpec(config, catalogs, { target: VM_TARGET, defaultMirror: mirror });
+  const commander = findTarget(VM_TARGET)?.commander;
+  if (!commander) throw new Error(`target ${VM_TARGET} has no commander`);
+  const configurator = configuratorFor(spec.os.configurator);
+  if (!configurator) throw new Error(`no configurator for ${spec.os.label}`);
+  const layout = resolveVmLayout(config, spec.os, spec.name);
+  const packages = [...new Set([
+    ...configurator.packages({ spec, nicOwner: commander.nicOwner }),
+    ...(commander.packages?.(spec) ?? []),
+    ...filesystemPackages(layout),
+    ...spec.appPackages,
+  ])].sort();
+  const setupFiles = commander.layerFiles?.(spec) ?? [];
+  const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages, ...(setupFiles.length > 0 ? { setupFiles } : {}) };
+
+  // By hand: the root partition only (no swap signature, no bootloader), made without a loop device.
+  const disk = layout.disks.find((d) => d.boot)!;
+  if (layout.disks.length !== 1) throw new Error(`${CONFIG_NAME} has ${layout.disks.length} disks; the by-hand baseline makes one`);
+  const rootPart = planPartitions(disk, layout.firmware).find((p) => p.partition?.mount === '/');
+  if (!rootPart || rootPart.partition?.fs !== 'ext4') throw new Error(`${CONFIG_NAME}: the by-hand baseline wants an ext4 root partition`);
+  const convert = (raw: string, vmdk: string): [string, ...string[]] =>
+    convertArgv(raw, vmdk, 'vmdk', { subformat: 'monolithicSparse', adapter: vmdkAdapter(disk.controller) });
+
+  return withTmp('/var/tmp/vmgen-bench-vm-', async (tmp) => {
+    const pool = join(tmp, 'byhand-debs');
+    const files = join(tmp, 'byhand-files');
+    const outDir = join(tmp, 'out');
+    const warmConfig = join(tmp, 'warm.conf');
+    const raw = join(tmp, 'byhand.raw');
+    const vmdk = join(tmp, 'byhand.vmdk');
+    const rawCopy = join(tmp, 'copy.raw');
+    const vmdkCopy = join(tmp, 'copy.vmdk');
+    const tarOut = join(tmp, 'vmdk.tar.zst');
+    await writeFile(warmConfig, warmText);
+    await mkdir(files);
+    await stageFiles(files, setupFiles);
+
+    // 1. cold: the steps by hand, then vmgen build into an empty cache; VM_COLD_RUNS such pairs.
+    await seedPool(defaultPool, pool, signal);
+    const seeded = await debCount(pool);
+    note(`vmware: .deb pool: ${seeded} files copied from ${defaultPool}`);
+    const byHand: Array<{ mmdebstrap: number; disk: number; convert: number; total: number }> = [];
+    const coldRuns: BuildRun[] = [];
+    let primed = 0;
+    let rootfsBytes = 0;
+    let coldFetched = 0;
+    let cache = '';
+    for (let i = 1; i <= VM_COLD_RUNS; i++) {
+      const nth = VM_COLD_RUNS > 1 ? ` ${i}/${VM_COLD_RUNS}` : '';
+      const rootfs = join(tmp, 'byhand-rootfs');
+      let mmdebstrapSeconds = 0;
+      for (;;) {
+        await rm(rootfs, { recursive: true, force: true });
+        await mkdir(rootfs);
+        const before = await debCount(pool);
+        note(`vmware cold baseline${nth}: mmdebstrap (${packages.length} packages, ${setupFiles.length} setup files)`);
+        mmdebstrapSeconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
+          signal, env: { ...process.env, VMGEN_DEBS: pool, VMGEN_FILES: files, DEBIAN_FRONTEND: 'noninteractive' },
+        }))).seconds;
+        const fetched = (await debCount(pool)) - before;
+        if (fetched === 0) break;
+        if (primed > 0) throw new Error(`mmdebstrap downloaded ${fetched} more packages with a completed pool`);
+        primed = fetched;
+        note(`the default pool lacked ${fetched} packages; mmdebstrap downloaded them, so that run does not count`);
+      }
+      rootfsBytes = await treeBytes(rootfs);
+      note(`vmware cold baseline${nth}: truncate, sfdisk, mkfs.ext4 -d, qemu-img convert`);
+      await rm(raw, { force: true });
+      await rm(vmdk, { force: true });
+      const diskSeconds = (await timed(async () => {
+        await run(['truncate', '-s', `${disk.sizeMiB}M`, raw], { signal });
+        await run(['sfdisk', '--quiet', '--no-reread', '--no-tell-kernel', raw], { signal, input: sfdiskScript(disk, layout.firmware) });
+        await run(['mkfs.ext4', '-q', '-F', '-d', rootfs, '-E', `offset=${rootPart.startMiB * MIB}`, raw, `${rootPart.sizeMiB * 1024}k`], { signal });
+      })).seconds;
+      const convertSeconds = (await timed(() => run(convert(raw, vmdk), { signal }))).seconds;
+      byHand.push({ mmdebstrap: mmdebstrapSeconds, disk: diskSeconds, convert: convertSeconds, total: mmdebstrapSeconds + diskSeconds + convertSeconds });
+      await rm(rootfs, { recursive: true, force: true });
+
+      // Only the last cold build's cache is kept, for the warm builds.
+      if (cache !== '') await rm(cache, { recursive: true, force: true });
+      cache = join(tmp, `cache-${i}`);
+      await seedPool(pool, join(cache, 'debs'), signal);
+      const coldPool = await debCount(join(cache, 'debs'));
+      note(`vmware cold${nth}: vmgen build --target ${VM_TARGET} into an empty cache`);
+      coldRuns.push(await vmgenBuild(CONFIG, outDir, cache, signal, VM_TARGET));
+      coldFetched += (await debCount(join(cache, 'debs'))) - coldPool;
+    }
+    const cold = coldRuns[coldRuns.length - 1]!;
+    const layerRootfs = cold.result.layer.rootfs;
+    const meta = JSON.parse(await readFile(join(dirname(layerRootfs), 'meta.json'), 'utf8')) as { parts: { packages: string[] } };
+    const samePackages = JSON.stringify([...meta.parts.packages].sort()) === JSON.stringify(packages);
+    const rawBytes = await fileBytes(raw);
+    const rawAllocated = await allocatedBytes(raw);
+    const byHandVmdkBytes = await fileBytes(vmdk);
+    await rm(vmdk, { force: true });
+
+    // 2. warm: same machine, another hostname, interleaved with copying and converting the raw disk once.
+    const warmRuns: BuildRun[] = [];
+    const copyRuns: number[] = [];
+    const convertRuns: number[] = [];
+    const baselineRuns: number[] = [];
+    const tarRuns: number[] = [];
+    const toolRuns: number[] = [];
+    const layerReused: boolean[] = [];
+    let warmArchiveBytes = 0;
+    let copyVmdkBytes = 0;
+    for (let i = 1; i <= REPEATS; i++) {
+      note(`vmware warm ${i}/${REPEATS}: vmgen build --target ${VM_TARGET}, hostname ${WARM_HOSTNAME}`);
+      const warm = await vmgenBuild(warmConfig, outDir, cache, signal, VM_TARGET);
+      warmRuns.push(warm);
+      toolRuns.push(warm.result.layer.packageToolRuns);
+      layerReused.push(warm.result.layer.rootfs === layerRootfs);
+      warmArchiveBytes = await fileBytes(warm.result.archive);
+      note(`vmware warm ${i}/${REPEATS}: cp --sparse=always of the raw disk + qemu-img convert`);
+      const copy = (await timed(() => run(['cp', '--sparse=always', raw, rawCopy], { signal }))).seconds;
+      const conv = (await timed(() => run(convert(rawCopy, vmdkCopy), { signal }))).seconds;
+      copyRuns.push(copy);
+      convertRuns.push(conv);
+      baselineRuns.push(copy + conv);
+      copyVmdkBytes = await fileBytes(vmdkCopy);
+      // Not part of the baseline: what packing that vmdk costs, next to the build's archive step.
+      note(`vmware warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the vmdk (for reference)`);
+      tarRuns.push((await timed(() => run(['bash', '-c', TAR_ZSTD_FILE, 'bench-tar-zstd', tmp, 'copy.vmdk', tarOut], { signal }))).seconds);
+      await rm(rawCopy, { force: true });
+      await rm(vmdkCopy, { force: true });
+      await rm(tarOut, { force: true });
+    }
+
+    const coldCmp = compare(coldRuns.map((r) => r.seconds), byHand.map((b) => b.total), Number.NaN);
+    const warmCmp = compare(warmRuns.map((r) => r.seconds), baselineRuns, VM_GOALS.warm);
+    const noApt = { runs: toolRuns, pass: toolRuns.every((n) => n === 0) };
+    const warmSteps = stepMedians(warmRuns.map((r) => r.steps));
+    const coldSteps = stepMedians(coldRuns.map((r) => r.steps));
+    const byHandMedian = {
+      mmdebstrap: median(byHand.map((b) => b.mmdebstrap)), disk: median(byHand.map((b) => b.disk)), convert: median(byHand.map((b) => b.convert)),
+    };
+    const results = {
+      config: CONFIG_NAME,
+      target: VM_TARGET,
+      packages,
+      setupFiles: setupFiles.map((f) => f.path),
+      debPool: {
+        seededFrom: defaultPool, seeded, primedByMmdebstrap: primed,
+        downloadedDuringTimedRuns: { vmgen: coldFetched, byHand: 0 },
+      },
+      cold: {
+        ...coldCmp, goal: null, pass: null,
+        baselineName: 'by hand: mmdebstrap (same packages and setup files), truncate + sfdisk + mkfs.ext4 -d -E offset, qemu-img convert -O vmdk monolithicSparse',
+        samePackages, byHand, steps: coldRuns.map((r) => r.steps), buildSeconds: coldRuns.map((r) => r.result.seconds),
+        ownMmdebstrapSeconds: coldRuns.map((r) => r.mmdebstrapSeconds),
+        layerBytes: cold.result.layer.bytes, byHandRootfsBytes: rootfsBytes, byHandVmdkBytes,
+      },
+      warm: {
+        ...warmCmp, baselineName: 'cp --sparse=always RAW RAW2 + qemu-img convert -O vmdk -o subformat=monolithicSparse RAW2',
+        copySeconds: copyRuns, convertSeconds: convertRuns, tarZstdVmdkSeconds: tarRuns,
+        steps: warmRuns.map((r) => r.steps), stepMedians: warmSteps, buildSeconds: warmRuns.map((r) => r.result.seconds),
+        layerReused: layerReused.every(Boolean), archiveBytes: warmArchiveBytes, baselineVmdkBytes: copyVmdkBytes,
+        rawDiskBytes: rawBytes, rawDiskAllocatedBytes: rawAllocated,
+      },
+      warmPackageToolRuns: noApt,
+    };
+
+    const lines = [
+      `vmgen bench: ${CONFIG_NAME}, target ${VM_TARGET}, ${packages.length} packages + ${setupFiles.length} setup files (${setupFiles.map((f) => f.path).join(', ')})`,
+      `.deb pool: both sides start from a copy of ${defaultPool} (${seeded} files${primed > 0 ? `, +${primed} fetched by an untimed mmdebstrap run` : ''});`,
+      `  .debs downloaded in timed runs: vmgen ${coldFetched}, by hand 0`,
+      `by hand = mmdebstrap, then truncate -s ${disk.sizeMiB}M + sfdisk + mkfs.ext4 -d ROOTFS -E offset=${rootPart.startMiB * MIB} (root partition only), then qemu-img convert`,
+      '',
+      table([
+        ['', 'vmgen', 'baseline', 'ratio', 'goal', ''],
+        [`cold build  vs the same steps by hand${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), `${coldCmp.ratio.toFixed(2)}×`, '—', ''],
+        [`warm build  vs cp --sparse + qemu-img convert (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), `${warmCmp.ratio.toFixed(2)}×`, `≤ ${VM_GOALS.warm}×`, verdict(warmCmp)],
+      ]),
+      '',
+      ...(VM_COLD_RUNS > 1 ? [`cold build runs, s:  ${range(coldCmp.vmgen)}`, `by-hand runs, s:     ${range(coldCmp.baseline)}`] : []),
+      `by hand, cold: mmdebstrap ${s(byHandMedian.mmdebstrap)}, disk image ${s(byHandMedian.disk)}, qemu-img convert ${s(byHandMedian.convert)}`,
+      `cold build steps${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}${cold.mmdebstrapSeconds === undefined ? '' : `; its mmdebstrap said ${s(cold.mmdebstrapSeconds)}`}:`,
+      ...stepTable(coldSteps, coldCmp.vmgen.median),
+      `warm build steps (median of ${REPEATS}, wall ${s(warmCmp.vmgen.median)}):`,
+      ...stepTable(warmSteps, warmCmp.vmgen.median),
+      `warm build runs, s:  ${range(warmCmp.vmgen)}`,
+      `cp + convert runs, s:  ${range(warmCmp.baseline)}; cp ${s(median(copyRuns))}, qemu-img convert ${s(median(convertRuns))}`,
+      `for reference, tar | zstd -T0 -3 of that vmdk: ${s(median(tarRuns))} (runs ${tarRuns.map((r) => r.toFixed(1)).join(', ')})`,
+      `warm build packageToolRuns (--json): ${toolRuns.join(', ')}  (goal 0: no apt) ${verdict(noApt)}`,
+      `same packages as the by-hand mmdebstrap: ${samePackages ? 'yes' : 'NO'}; warm builds reused the cold build's layer: ${results.warm.layerReused ? 'yes' : 'NO'}`,
+      `sizes: layer ${cold.result.layer.bytes === undefined ? '?' : mib(cold.result.layer.bytes)}, by-hand rootfs ${mib(rootfsBytes)}; raw disk ${mib(rawBytes)} (${mib(rawAllocated)} allocated);`,
+      `  vmdk ${mib(copyVmdkBytes)} (by hand), archive ${mib(warmArchiveBytes)} (vmgen, tar.zst of vmx + vmdk)`,
+    ];
+    return { results, lines };
+  });
+}
+
+async function main(): Promise<number> {
+  if (!Number.isInteger(COLD_RUNS) || COLD_RUNS < 1) {
+    note('--cold-runs takes a whole number from 1');
+    return 1;
+  }
+  if (ONLY !== undefined && !(PARTS as readonly string[]).includes(ONLY)) {
+    note(`--only takes ${PARTS.join(' or ')}`);
+    return 1;
+  }
+  const parts: Part[] = ONLY === undefined ? [...PARTS] : [ONLY as Part];
+  if (process.getuid?.() !== 0) {
+    note('needs root, like vmgen build (mmdebstrap --mode=root, overlay mounts and loop devices)');
+    return 1;
+  }
+  // Stays registered: Ctrl-C reaches this process twice under tsx (from the terminal and relayed by
+  // its parent), and a second signal with no listener would exit before the temp dir is removed.
+  const onSignal = (sig: NodeJS.Signals): void => controller.abort(new Error(`received ${sig}`));
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const signal = controller.signal;
+  try {
+    note('npm run build');
+    await run(['npm', 'run', 'build'], { cwd: ROOT, signal });
+
+    const catalogs = loadCatalogs();
+    const text = await readFile(CONFIG, 'utf8');
+    const loaded = loadConfig(text, { catalogs });
+    if (!loaded.config) throw new Error(`${CONFIG_NAME} does not validate: ${loaded.diagnostics.map((d) => d.message).join('; ')}`);
+    const config = loaded.config;
+    const mirror = config.config.mirror ?? defaultMirror(catalogs, config.hardware.os);
+    const warmText = text.replace(/^(\s*hostname\s*=\s*)\S.*$/m, `$1${WARM_HOSTNAME}`);
+    if (warmText === text) throw new Error(`${CONFIG_NAME} has no hostname line to change`);
+    const shared: Shared = { catalogs, config, warmText, mirror, defaultPool: join(defaultCacheRoot(), 'debs'), signal };
+
+    const lxc = parts.includes('lxc') ? await benchLxc(shared) : undefined;
+    const vmware = parts.includes('vmware') ? await benchVmware(shared) : undefined;
+
     if (json) {
-      process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+      // The lxc results stay at the top level, as before the vmware part existed.
+      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}) };
+      process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      const range = (x: Series): string => `${x.runs.map((r) => r.toFixed(1)).join(', ')} (min ${x.min.toFixed(1)}, max ${x.max.toFixed(1)})`;
-      const lines = [
-        `vmgen bench: ${CONFIG_NAME}, target ${TARGET}, ${packages.length} packages; times are wall clock, vmgen via node bin/vmgen.js`,
-        `.deb pool: both sides start from a copy of ${defaultPool} (${seeded} files${primed > 0 ? `, +${primed} fetched by an untimed mmdebstrap run` : ''}),`,
-        `  so neither downloads packages (only apt's indexes); .debs downloaded in timed runs: vmgen ${coldFetched}, mmdebstrap 0`,
-        '',
-        table([
-          ['', 'vmgen', 'baseline', 'ratio', 'goal', ''],
-          [`cold build  vs mmdebstrap alone${COLD_RUNS > 1 ? ` (median of ${COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), `${coldCmp.ratio.toFixed(2)}×`, `≤ ${GOALS.cold}×`, verdict(coldCmp)],
-          [`warm build  vs tar | zstd (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), `${warmCmp.ratio.toFixed(2)}×`, `≤ ${GOALS.warm}×`, verdict(warmCmp)],
-        ]),
-        '',
-        ...(COLD_RUNS > 1 ? [`cold build runs, s:  ${range(coldCmp.vmgen)}`, `mmdebstrap runs, s:  ${range(coldCmp.baseline)}`] : []),
-        innerKnown
-          ? `cold build split: its own mmdebstrap run ${inner.map((n) => n.toFixed(1)).join(', ')} s (mmdebstrap's count), everything else ${coldRuns.map((r, i) => (r.seconds - inner[i]!).toFixed(1)).join(', ')} s`
-          : 'cold build split: mmdebstrap\'s "success in" line was not in the build log',
-        `warm build runs, s:  ${range(warmCmp.vmgen)}`,
-        `tar | zstd runs, s:  ${range(warmCmp.baseline)}`,
-        `warm build packageToolRuns (--json): ${toolRuns.join(', ')}  (goal 0: no apt) ${verdict(noApt)}`,
-        `same packages as the baseline: ${samePackages ? 'yes' : 'NO'}; warm builds reused the cold build's layer: ${results.warm.layerReused ? 'yes' : 'NO'}`,
-        `sizes: layer ${cold.result.layer.bytes === undefined ? '?' : mib(cold.result.layer.bytes)}, mmdebstrap rootfs ${mib(mmdebstrapBytes)}; archive ${mib(warmArchiveBytes)}, tar|zstd ${mib(tarBytes)}`,
-      ];
+      const lines = [...(lxc?.lines ?? []), ...(lxc && vmware ? [''] : []), ...(vmware?.lines ?? [])];
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     return 0;
   } finally {
-    note(`removing ${tmp}`);
-    await rm(tmp, { recursive: true, force: true });
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
   }

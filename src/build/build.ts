@@ -78,7 +78,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'hardware: target configuration',
     run: ({ state }) => {
-      const files = state.target.commander.render(state.spec, state.options).archiveFiles.map((f) => f.path);
+      const files = state.target.commander.render(state.spec, state.options, state.layout).archiveFiles.map((f) => f.path);
       state.log(`${state.target.label}: ${files.join(', ')}`);
     },
   },
@@ -119,7 +119,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     run: async ({ state, signal }) => {
       const comm = new ChrootCommunicator(state.rootfs!.path);
       const plan = state.configurator.plan(state.guest);
-      const targetFiles = state.target.commander.render(state.spec, state.options).guestFiles;
+      const targetFiles = state.target.commander.render(state.spec, state.options, state.layout).guestFiles;
       await applyPlan(comm, { ...plan, files: [...plan.files, ...targetFiles] }, { signal, log: state.log });
     },
   },

@@ -54,9 +54,9 @@ function guestEnvWords(): string {
  * `__vmgen_run NONCE INPUT ARGV` (or `NONCE @` to read both from the chunk file): INPUT is stdin,
  * ARGV the arguments, each NUL-terminated, both base64. xargs -0 turns the decoded arguments into
  * argv as they are, with no shell in between; `-a` leaves the command's stdin free for the input,
- * and the inner sh records the command's own status on fd 3 (xargs would fold it into 123). One decode
- * per command, not one per argument: each process costs tens of milliseconds under TCG. A
- * subshell body, so `set -f` and the variables stay out of the login shell.
+ * and the inner sh records the command's own status on fd 3 (xargs would fold it into 123). One
+ * decode per command, not one per argument: each process costs tens of milliseconds under TCG.
+ * A subshell body, so `set -f` and the variables stay out of the login shell.
  */
 export const RUN_FUNCTION = [
   '__vmgen_run() ( n=$1; umask 077; set -f; unset IFS',
@@ -148,6 +148,10 @@ export function parseFrame(text: string, nonce: string, from = 0): { frame: Fram
 
 const ANSI = /\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Za-z0-9]|\x1b[=>]/g;
 
+function readable(raw: string): string {
+  return raw.replace(ANSI, '').replace(/[\x00-\x08\x0a-\x1f\x7f]/g, '');
+}
+
 /**
  * The last lines of the console as a person would read them: what the guest printed itself. The
  * protocol's own lines (markers, base64 between them, the echo of the setup line) are left out, so
@@ -165,17 +169,22 @@ class ConsoleTail {
   }
 
   private add(raw: string): void {
-    const line = raw.replace(ANSI, '').replace(/\r/g, '').replace(/[\x00-\x08\x0b-\x1f\x7f]/g, '');
+    const line = readable(raw);
     if (line.includes('__VMGEN_BEGIN_')) this.inFrame = true;
     if (line.includes('__VMGEN_END_')) this.inFrame = false;
-    if (line.includes('__VMGEN_') || line.includes('__vmgen_run') || (this.inFrame && BASE64_LINE.test(line.trim()))) return;
+    if (this.isProtocol(line)) return;
     this.lines.push(line);
     if (this.lines.length > TAIL_LINES) this.lines.shift();
   }
 
+  private isProtocol(line: string): boolean {
+    return line.includes('__VMGEN_') || line.includes('__vmgen_run') || (this.inFrame && BASE64_LINE.test(line.trim()));
+  }
+
+  /** The line still being printed counts too: it may be the prompt a boot stopped at. */
   get(): string[] {
-    const last = this.partial.replace(ANSI, '').replace(/[\x00-\x1f\x7f]/g, '');
-    return last.trim() === '' ? [...this.lines] : [...this.lines, last].slice(-TAIL_LINES);
+    const last = readable(this.partial);
+    return last.trim() === '' || this.isProtocol(last) ? [...this.lines] : [...this.lines, last].slice(-TAIL_LINES);
   }
 }
 
@@ -357,7 +366,7 @@ export class SerialCommunicator implements Communicator {
     await this.reader.waitFor(regexMatcher(PASSWORD_PROMPT), { timeoutMs: left(), signal: opts.signal, what: 'password prompt' });
     this.type(password);
     const after = await this.reader.waitFor(regexMatcher(AFTER_PASSWORD), { timeoutMs: left(), signal: opts.signal, what: 'shell prompt after the password' });
-    if (after[1] !== undefined) throw new Error(`login as ${user} failed: Login incorrect`);
+    if (after[1] !== undefined) throw new Error(`the password of ${user} was refused (Login incorrect)`);
     const nonce = randomBytes(8).toString('hex');
     this.type(setupLine(nonce));
     await this.reader.waitFor(markerMatcher(marker('READY', nonce)), { timeoutMs: left(), signal: opts.signal, what: 'answer to the shell setup' });

@@ -62,7 +62,8 @@ export interface Commander {
   packages?(spec: ResolvedSpec): string[];
   /** Files the root file system needs before packages are installed (a VM kernel's initramfs settings). */
   layerFiles?(spec: ResolvedSpec): GuestFile[];
-  render(spec: ResolvedSpec, options?: TargetOptions): TargetRender;
+  /** `layout` is given for VM targets: the disks their description files name. */
+  render(spec: ResolvedSpec, options?: TargetOptions, layout?: VmLayout): TargetRender;
   package(ctx: PackageContext): Promise<void>;
 }
 

@@ -173,7 +173,7 @@ describe('SerialCommunicator', () => {
     const guest = new FakeGuest(() => ({}), 'other');
     const comm = new SerialCommunicator(guest.stream);
     guest.send('web1 login: ');
-    await assert.rejects(comm.login('root', 'secret', { timeoutMs: 5000 }), /login as root failed: Login incorrect/);
+    await assert.rejects(comm.login('root', 'secret', { timeoutMs: 5000 }), /the password of root was refused \(Login incorrect\)/);
     assert.equal(comm.promptHostname, 'web1');
     assert.equal(comm.isLoggedIn, false);
     await assert.rejects(comm.exec(['true']), /not logged in/);
@@ -248,6 +248,18 @@ describe('SerialCommunicator', () => {
     assert.equal((await comm.exec(['cat', '/etc/motd'])).stdout, 'y'.repeat(300));
   });
 
+  it('powers off by typing the command, without waiting for an answer', async () => {
+    const { guest, comm } = await loggedIn();
+    comm.poweroff();
+    await new Promise((r) => setImmediate(r));
+    assert.equal(guest.typed.at(-1), 'systemctl poweroff || poweroff');
+  });
+
+  it('refuses an argument with a NUL byte, which no command could receive', async () => {
+    const { comm } = await loggedIn();
+    await assert.rejects(comm.exec(['printf', 'a\0b']), /NUL byte/);
+  });
+
   it('rejects pending and later commands when the console closes', async () => {
     const { guest, comm } = await loggedIn(() => ({}));
     guest.close();
@@ -263,6 +275,14 @@ describe('SerialCommunicator', () => {
     assert.equal(tail.length, 200);
     assert.equal(tail.at(-1), '[ 299] message 299');
     assert.ok(!tail.some((l) => l.includes('\x1b')));
+  });
+
+  it('tail() leaves out an end marker whose line has not ended yet', async () => {
+    const guest = new FakeGuest(() => ({}));
+    const comm = new SerialCommunicator(guest.stream);
+    guest.send('boot line\r\n__VMGEN_BEGIN_ab__\r\nQUJD\r\n__VMGEN_ERR_ab__\r\n__VMGEN_END_ab_0_3_0__');
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(comm.tail(), ['boot line']);
   });
 
   it('tail() after a boot shows the boot, and hides base64 lines between markers', async () => {
@@ -297,6 +317,13 @@ describe('the guest side of the protocol, in real shells', () => {
   it('the setup line and every command line stay within a tty line', () => {
     assert.ok(setupLine('0123456789abcdef').length < 4095);
     assert.ok(commandLines('0123456789abcdef', ['a'.repeat(3000)]).chunks.every((l) => l.length < 4095));
+  });
+
+  it("reports the command's own status, even 255, and closes the status descriptor before running it", async () => {
+    const script = 'test -e /proc/self/fd/3 && echo fd3 open; exit 255';
+    const out = await run(['sh', '-c', `${RUN_FUNCTION}; ${commandLines('5e', ['sh', '-c', script]).call}`], { cwd: '/' });
+    const frame = parseFrame(out.stdout, '5e')?.frame;
+    assert.deepEqual([frame?.status, frame?.stdout.toString()], [255, '']);
   });
 
   it('a command the guest lacks exits 127, as probe() expects of a missing program', async () => {

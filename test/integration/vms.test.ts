@@ -74,7 +74,7 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
     const dir = await unpack(archive);
     assert.deepEqual(readdirSync(dir).sort(), ['run.sh', 'web1-OVMF_VARS.fd', 'web1-hdd0.qcow2', 'web1.xml']);
     const validate = await run(['virt-xml-validate', join(dir, 'web1.xml'), 'domain']);
-    assert.match(validate.stdout, /validates/);
+    assert.match(validate.stdout + validate.stderr, /validates/);
     await qemuImgCheckClean(join(dir, 'web1-hdd0.qcow2'));
     await verify(archive, WEB, WEB_CHECKS);
   });

@@ -1,6 +1,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { OVMF_CANDIDATES, cpuCanVirtualize, findOvmf, qemuOptValue, qemuVerifyArgv, type QemuVerifyArgvOptions } from '../../src/verify/runtimes/qemu.js';
+import type { ResolvedSpec } from '../../src/config/resolve.js';
+import { VmgenError } from '../../src/errors.js';
+import { OVMF_CANDIDATES, cpuCanVirtualize, findOvmf, qemuOptValue, qemuVerifyArgv, verifyVm, type QemuVerifyArgvOptions } from '../../src/verify/runtimes/qemu.js';
+import type { VmLayout } from '../../src/vm/layout.js';
+import { recordedSpec } from '../fixtures/verify/specs.js';
 
 const BASE: QemuVerifyArgvOptions = {
   disks: [{ path: '/w/web1-hdd0.qcow2', format: 'qcow2' }],
@@ -106,5 +110,19 @@ describe('cpuCanVirtualize', () => {
     assert.equal(cpuCanVirtualize('processor\t: 0\nflags\t\t: fpu vme de pse tsc msr pae vmx ept\n'), true);
     assert.equal(cpuCanVirtualize('flags\t\t: fpu svm npt\n'), true);
     assert.equal(cpuCanVirtualize('flags\t\t: fpu vme hypervisor avx512vbmi\nvmx flags\t: \n'), false);
+  });
+});
+
+describe('verifyVm', () => {
+  const layout: VmLayout = { firmware: 'bios', disks: [], cdDrives: [] };
+  const request = (spec: ResolvedSpec) => ({
+    disks: [{ path: '/nonexistent.raw', format: 'raw' as const }], firmware: 'bios' as const, layout, spec,
+    workDir: '/nonexistent/work', signal: new AbortController().signal, log: () => undefined,
+  });
+
+  it('needs a plain root password to log in on the console, and says so before booting anything', async () => {
+    const { rootPassword: _, ...noPassword } = recordedSpec();
+    await assert.rejects(verifyVm(request(noPassword)), (err: unknown) => err instanceof VmgenError && /gives root no password/.test(err.message) && /root_passwd/.test(err.hint ?? ''));
+    await assert.rejects(verifyVm(request({ ...recordedSpec(), rootPassword: { hash: '$y$j9T$x$y' } })), /gives root only a password hash/);
   });
 });

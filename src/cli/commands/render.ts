@@ -6,6 +6,7 @@ import { VmgenError } from '../../errors.js';
 import { configuratorFor } from '../../guests/registry.js';
 import { renderCommands } from '../../guests/render-commands.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
+import { resolveVmLayout } from '../../vm/layout.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -13,7 +14,7 @@ import type { RegisterCommand } from './types.js';
 export const registerRender: RegisterCommand = (program, io) => {
   const command = program
     .command('render')
-    .description('write every file a build would generate (target config, guest /etc files, firewall rules, commands) without building')
+    .description('write every file a build would generate (target config or VM description, partition tables, guest /etc files, firewall rules, commands) without building')
     .argument('<file>', 'config file')
     .addOption(new Option('-t, --target <target>', 'target').choices(BUILDABLE_TARGET_IDS).makeOptionMandatory())
     .requiredOption('-o, --out <dir>', 'directory to write into (created; must not exist or be empty)')
@@ -33,7 +34,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const guest = { spec, nicOwner: commander.nicOwner };
       const plan = configurator.plan(guest);
       const layer = configurator.layerPlan?.(guest);
-      const targetRender = commander.render(spec, targetOptionsFrom(flags));
+      const targetRender = commander.render(spec, targetOptionsFrom(flags), target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined);
       const files = new Map<string, string>();
       for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
       for (const f of [...(layer?.plan.files ?? []), ...plan.files, ...targetRender.guestFiles]) files.set(join('guest', f.path), f.content);

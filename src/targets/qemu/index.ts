@@ -2,12 +2,24 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
-import { convertImages, placeIsos, vmLayerFiles, vmPackages } from '../vm/common.js';
+import type { ResolvedSpec } from '../../config/resolve.js';
+import type { VmLayout } from '../../vm/layout.js';
+import { convertImages, isoNames, placeIsos, renderVmCommon, vmLayerFiles, vmPackages } from '../vm/common.js';
 import { renderLibvirtXml, renderRunSh } from './render.js';
 
 /** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
 export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+/** libvirt resolves nothing relative: shipped files are named where the README says to put them. */
+function libvirtXml(spec: ResolvedSpec, layout: VmLayout, files: Record<string, string>, isos: Record<string, string>): string {
+  const inLibvirt = (path: string): string => (path.startsWith('/') ? path : `${LIBVIRT_IMAGES}/${path}`);
+  return renderLibvirtXml(spec, layout, {
+    diskPaths: Object.fromEntries(Object.entries(files).map(([disk, file]) => [disk, inLibvirt(file)])),
+    isoPaths: Object.fromEntries(Object.entries(isos).map(([cd, path]) => [cd, inLibvirt(path)])),
+    ...(layout.firmware === 'efi' ? { ovmf: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd` } } : {}),
+  });
+}
 
 /**
  * QEMU/KVM: qcow2 disks, a libvirt domain XML (copy the disks to /var/lib/libvirt/images, then
@@ -19,7 +31,16 @@ export const qemuCommander: Commander = {
   formats: ['tar.zst', 'tar.gz', 'zip', 'tar'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
-  render: () => ({ archiveFiles: [], guestFiles: [] }),
+  render: (spec, _options, layout) => {
+    if (!layout) return renderVmCommon([], layout);
+    const files = Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.qcow2`]));
+    const isos = isoNames(layout);
+    const ovmf = layout.firmware === 'efi' ? { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: `${spec.name}-OVMF_VARS.fd` } : undefined;
+    return renderVmCommon([
+      { path: `${spec.name}.xml`, content: libvirtXml(spec, layout, files, isos) },
+      { path: 'run.sh', content: renderRunSh(spec, layout, { diskPaths: files, isoPaths: isos, ...(ovmf ? { ovmf } : {}) }), mode: 0o755 },
+    ], layout);
+  },
   async package(ctx) {
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');
@@ -33,12 +54,7 @@ export const qemuCommander: Commander = {
       extra.push(`${name}-OVMF_VARS.fd`);
       ovmf = { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: `${name}-OVMF_VARS.fd` };
     }
-    // libvirt resolves nothing relative: shipped files are named where the README says to put them.
-    const inLibvirt = Object.fromEntries(Object.entries(files).map(([disk, file]) => [disk, `${LIBVIRT_IMAGES}/${file}`]));
-    const isosInLibvirt = Object.fromEntries(Object.entries(isos).map(([cd, path]) => [cd, path.startsWith('/') ? path : `${LIBVIRT_IMAGES}/${path}`]));
-    await writeFile(join(dir, `${name}.xml`), renderLibvirtXml(ctx.spec, layout, {
-      diskPaths: inLibvirt, isoPaths: isosInLibvirt, ...(ovmf ? { ovmf: { code: ovmf.code, vars: `/var/lib/libvirt/qemu/nvram/${name}_VARS.fd` } } : {}),
-    }));
+    await writeFile(join(dir, `${name}.xml`), libvirtXml(ctx.spec, layout, files, isos));
     await writeFile(join(dir, 'run.sh'), renderRunSh(ctx.spec, layout, { diskPaths: files, isoPaths: isos, ...(ovmf ? { ovmf } : {}) }), { mode: 0o755 });
     const shipped = layout.cdDrives.filter((c) => c.copy && isos[c.name]).map((c) => isos[c.name]!);
     await writeArchive(ctx.format, ctx.output, dir, [`${name}.xml`, 'run.sh', ...Object.values(files), ...extra, ...shipped], { signal: ctx.signal });

@@ -4,7 +4,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
-import { convertImages, placeIsos, vmLayerFiles, vmPackages } from '../vm/common.js';
+import { convertImages, isoNames, placeIsos, renderVmCommon, vmLayerFiles, vmPackages } from '../vm/common.js';
 import { renderManifest, renderOvf } from './render.js';
 
 async function sha256(path: string): Promise<string> {
@@ -23,7 +23,14 @@ export const virtualboxCommander: Commander = {
   formats: ['ova'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
-  render: () => ({ archiveFiles: [], guestFiles: [] }),
+  // The preview cannot know the VMDKs' compressed sizes; it shows 0 where the build writes them.
+  render: (spec, _options, layout) => renderVmCommon(layout ? [{
+    path: `${spec.name}.ovf`,
+    content: renderOvf(spec, layout, {
+      disks: layout.disks.map((d) => ({ name: d.name, file: `${d.file}.vmdk`, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: 0 })),
+      isoFiles: isoNames(layout),
+    }),
+  }] : [], layout),
   async package(ctx) {
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');

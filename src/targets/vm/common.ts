@@ -4,7 +4,9 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import { run } from '../../exec/run.js';
 import type { GuestFile } from '../../guests/types.js';
 import type { VmLayout } from '../../vm/layout.js';
-import type { RawImage } from '../types.js';
+import type { ArchiveEntry, RawImage, TargetRender } from '../types.js';
+import { chooseUuids, renderVmFstab } from '../../vm/fstab.js';
+import { sfdiskScript } from '../../vm/partition-plan.js';
 
 /**
  * What every Debian-family VM needs beyond a container: a kernel with its initramfs, udev, and the
@@ -74,4 +76,26 @@ export async function placeIsos(layout: VmLayout, dir: string): Promise<Record<s
     }
   }
   return isos;
+}
+
+/** How the build will name shipped ISOs: by file name when copied into the archive, else the host path. */
+export function isoNames(layout: VmLayout): Record<string, string> {
+  return Object.fromEntries(layout.cdDrives.filter((c) => c.path !== undefined).map((c) => [c.name, c.copy ? basename(c.path!) : c.path!]));
+}
+
+/**
+ * What `vmgen render` shows for any VM besides its description file: each disk's partition table
+ * as sfdisk reads it, and the guest's fstab with example UUIDs (the disk builder writes the real
+ * one, with the UUIDs it gives the file systems).
+ */
+export function renderVmCommon(description: ArchiveEntry[], layout: VmLayout | undefined): TargetRender {
+  if (!layout) return { archiveFiles: description, guestFiles: [] };
+  return {
+    archiveFiles: [
+      ...description,
+      ...layout.disks.map((d) => ({ path: `partitions/${d.file}.sfdisk`, content: sfdiskScript(d, layout.firmware) })),
+      { path: 'partitions/fstab', content: renderVmFstab(layout, chooseUuids(layout, 'vmgen-render')) },
+    ],
+    guestFiles: [],
+  };
 }

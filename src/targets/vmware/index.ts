@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
-import { convertImages, placeIsos, vmLayerFiles, vmPackages } from '../vm/common.js';
+import { convertImages, isoNames, placeIsos, renderVmCommon, vmLayerFiles, vmPackages } from '../vm/common.js';
 import { renderVmx } from './render.js';
 
 /** VMware: NAME.vmx and monolithicSparse .vmdk disks (the seed's chapter 4), plus ISOs the user asked to ship. */
@@ -11,7 +11,10 @@ export const vmwareCommander: Commander = {
   formats: ['tar.zst', 'tar.gz', 'zip', 'tar'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
-  render: () => ({ archiveFiles: [], guestFiles: [] }),
+  render: (spec, _options, layout) => renderVmCommon(layout ? [{
+    path: `${spec.name}.vmx`,
+    content: renderVmx(spec, layout, { diskFiles: Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.vmdk`])), isoFiles: isoNames(layout) }),
+  }] : [], layout),
   async package(ctx) {
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');

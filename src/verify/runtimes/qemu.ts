@@ -228,10 +228,11 @@ function exitText(err: unknown): string {
 }
 
 export async function bootVm(opts: BootVmOptions): Promise<BootedVm> {
+  if (opts.signal.aborted) throw opts.signal.reason;
   await mkdir(opts.workDir, { recursive: true });
   const accel = opts.accel ?? (kvmUsable() ? 'kvm' : 'tcg');
-  const socket = await socketLocation(opts.workDir);
   const ovmf = await ovmfFor(opts.firmware, opts.workDir);
+  const socket = await socketLocation(opts.workDir);
   const argv = qemuVerifyArgv({
     disks: opts.disks, firmware: opts.firmware, accel, memoryMiB: opts.memoryMiB, cpus: opts.cpus,
     nics: opts.nics ?? 1, socketPath: socket.path, ...(ovmf ? { ovmf } : {}),
