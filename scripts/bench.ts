@@ -12,6 +12,7 @@
 //         (the root partition), qemu-img convert -O vmdk -o subformat=monolithicSparse
 //   warm  the same machine with another hostname, layer cached  vs  cp --sparse=always of the by-hand
 //         raw disk image + qemu-img convert of the copy; the warm build is also split into its steps
+//   Each vmware measurement starts after an untimed sync, so none pays for the previous one's writeback.
 //
 // Both sides of a cold comparison get their own copy of the default cache's .deb pool, so neither
 // downloads a package (only apt's indexes come from the mirror). Should the pool lack something,
@@ -382,13 +383,29 @@ function stepMedians(runs: readonly StepTime[][]): StepTime[] {
   return names.map((step) => ({ step, seconds: median(runs.map((r) => r.find((st) => st.step === step)?.seconds ?? 0)) }));
 }
 
-function stepTable(steps: readonly StepTime[], wall: number, indent = '  '): string[] {
+/**
+ * The steps, then what the step lines do not cover: the cleanups the runner does after the last step
+ * (unmounting, removing the work dir) up to the build's own count (--json seconds), and the rest of
+ * the wall clock (node start, loading the config, exit).
+ */
+function stepTable(steps: readonly StepTime[], inside: number, wall: number, indent = '  '): string[] {
   const inSteps = steps.reduce((sum, st) => sum + st.seconds, 0);
+  const row = (name: string, seconds: number): string[] => [name, s(seconds), `${((100 * seconds) / wall).toFixed(0)} %`];
   const rows = [
-    ...steps.map((st) => [st.step, s(st.seconds), `${((100 * st.seconds) / wall).toFixed(0)} %`]),
-    ['outside the steps (node start, config, exit)', s(Math.max(0, wall - inSteps)), `${((100 * Math.max(0, wall - inSteps)) / wall).toFixed(0)} %`],
+    ...steps.map((st) => row(st.step, st.seconds)),
+    row('after the steps: cleanups (unmount, remove the work dir)', Math.max(0, inside - inSteps)),
+    row('outside the build: node start, config, exit', Math.max(0, wall - Math.max(inside, inSteps))),
   ];
   return table([['step', 'time', 'share'], ...rows]).split('\n').map((l) => `${indent}${l}`);
+}
+
+/**
+ * Written data the previous measurement left in the page cache is flushed, untimed, before the next
+ * one starts, so that no side pays for the other's writeback (2 cores here: kworker flushing
+ * competes with zstd and tar). Each side still pays for whatever it forces to disk itself.
+ */
+async function settle(signal: AbortSignal): Promise<void> {
+  await run(['sync'], { signal });
 }
 
 async function benchVmware(sh: Shared): Promise<PartResult> {
@@ -449,6 +466,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
         await rm(rootfs, { recursive: true, force: true });
         await mkdir(rootfs);
         const before = await debCount(pool);
+        await settle(signal);
         note(`vmware cold baseline${nth}: mmdebstrap (${packages.length} packages, ${setupFiles.length} setup files)`);
         mmdebstrapSeconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
           signal, env: { ...process.env, VMGEN_DEBS: pool, VMGEN_FILES: files, DEBIAN_FRONTEND: 'noninteractive' },
@@ -477,6 +495,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       cache = join(tmp, `cache-${i}`);
       await seedPool(pool, join(cache, 'debs'), signal);
       const coldPool = await debCount(join(cache, 'debs'));
+      await settle(signal);
       note(`vmware cold${nth}: vmgen build --target ${VM_TARGET} into an empty cache`);
       coldRuns.push(await vmgenBuild(CONFIG, outDir, cache, signal, VM_TARGET));
       coldFetched += (await debCount(join(cache, 'debs'))) - coldPool;
@@ -501,12 +520,14 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
     let warmArchiveBytes = 0;
     let copyVmdkBytes = 0;
     for (let i = 1; i <= REPEATS; i++) {
+      await settle(signal);
       note(`vmware warm ${i}/${REPEATS}: vmgen build --target ${VM_TARGET}, hostname ${WARM_HOSTNAME}`);
       const warm = await vmgenBuild(warmConfig, outDir, cache, signal, VM_TARGET);
       warmRuns.push(warm);
       toolRuns.push(warm.result.layer.packageToolRuns);
       layerReused.push(warm.result.layer.rootfs === layerRootfs);
       warmArchiveBytes = await fileBytes(warm.result.archive);
+      await settle(signal);
       note(`vmware warm ${i}/${REPEATS}: cp --sparse=always of the raw disk + qemu-img convert`);
       const copy = (await timed(() => run(['cp', '--sparse=always', raw, rawCopy], { signal }))).seconds;
       const conv = (await timed(() => run(convert(rawCopy, vmdkCopy), { signal }))).seconds;
@@ -515,6 +536,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       baselineRuns.push(copy + conv);
       copyVmdkBytes = await fileBytes(vmdkCopy);
       // Not part of the baseline: what packing that vmdk costs, next to the build's archive step.
+      await settle(signal);
       note(`vmware warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the vmdk (for reference)`);
       tarRuns.push((await timed(() => run(['bash', '-c', TAR_ZSTD_FILE, 'bench-tar-zstd', tmp, 'copy.vmdk', tarOut], { signal }))).seconds);
       await rm(rawCopy, { force: true });
@@ -561,6 +583,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       `.deb pool: both sides start from a copy of ${defaultPool} (${seeded} files${primed > 0 ? `, +${primed} fetched by an untimed mmdebstrap run` : ''});`,
       `  .debs downloaded in timed runs: vmgen ${coldFetched}, by hand 0`,
       `by hand = mmdebstrap, then truncate -s ${disk.sizeMiB}M + sfdisk + mkfs.ext4 -d ROOTFS -E offset=${rootPart.startMiB * MIB} (root partition only), then qemu-img convert`,
+      '  each measurement starts after an untimed sync (no side pays for the previous one\'s writeback)',
       '',
       table([
         ['', 'vmgen', 'baseline', 'ratio', 'goal', ''],
@@ -571,9 +594,9 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       ...(VM_COLD_RUNS > 1 ? [`cold build runs, s:  ${range(coldCmp.vmgen)}`, `by-hand runs, s:     ${range(coldCmp.baseline)}`] : []),
       `by hand, cold: mmdebstrap ${s(byHandMedian.mmdebstrap)}, disk image ${s(byHandMedian.disk)}, qemu-img convert ${s(byHandMedian.convert)}`,
       `cold build steps${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}${cold.mmdebstrapSeconds === undefined ? '' : `; its mmdebstrap said ${s(cold.mmdebstrapSeconds)}`}:`,
-      ...stepTable(coldSteps, coldCmp.vmgen.median),
+      ...stepTable(coldSteps, median(coldRuns.map((r) => r.result.seconds)), coldCmp.vmgen.median),
       `warm build steps (median of ${REPEATS}, wall ${s(warmCmp.vmgen.median)}):`,
-      ...stepTable(warmSteps, warmCmp.vmgen.median),
+      ...stepTable(warmSteps, median(warmRuns.map((r) => r.result.seconds)), warmCmp.vmgen.median),
       `warm build runs, s:  ${range(warmCmp.vmgen)}`,
       `cp + convert runs, s:  ${range(warmCmp.baseline)}; cp ${s(median(copyRuns))}, qemu-img convert ${s(median(convertRuns))}`,
       `for reference, tar | zstd -T0 -3 of that vmdk: ${s(median(tarRuns))} (runs ${tarRuns.map((r) => r.toFixed(1)).join(', ')})`,

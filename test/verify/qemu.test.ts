@@ -1,8 +1,12 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
-import { OVMF_CANDIDATES, cpuCanVirtualize, findOvmf, qemuOptValue, qemuVerifyArgv, verifyVm, type QemuVerifyArgvOptions } from '../../src/verify/runtimes/qemu.js';
+import { OVMF_CANDIDATES, bootVm, cpuCanVirtualize, findOvmf, qemuOptValue, qemuVerifyArgv, verifyVm, type QemuVerifyArgvOptions } from '../../src/verify/runtimes/qemu.js';
 import type { VmLayout } from '../../src/vm/layout.js';
 import { recordedSpec } from '../fixtures/verify/specs.js';
 
@@ -124,5 +128,22 @@ describe('verifyVm', () => {
     const { rootPassword: _, ...noPassword } = recordedSpec();
     await assert.rejects(verifyVm(request(noPassword)), (err: unknown) => err instanceof VmgenError && /gives root no password/.test(err.message) && /root_passwd/.test(err.hint ?? ''));
     await assert.rejects(verifyVm(request({ ...recordedSpec(), rootPassword: { hash: '$y$j9T$x$y' } })), /gives root only a password hash/);
+  });
+});
+
+describe('bootVm', () => {
+  const hasQemu = spawnSync('qemu-system-x86_64', ['--version']).status === 0;
+
+  it("reports qemu's own error when it cannot start the VM, and leaves nothing in the work directory", { skip: !hasQemu && 'qemu-system-x86_64 is not installed' }, async () => {
+    const workDir = mkdtempSync(join(tmpdir(), 'vmgen-qemu-test-'));
+    try {
+      await assert.rejects(
+        bootVm({ disks: [{ path: join(workDir, 'missing.raw'), format: 'raw' }], firmware: 'bios', memoryMiB: 128, cpus: 1, accel: 'tcg', workDir, signal: new AbortController().signal, log: () => undefined }),
+        /qemu exited before opening its serial console: .*Could not open '.*missing\.raw'/,
+      );
+      assert.deepEqual(readdirSync(workDir), []);
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
   });
 });

@@ -227,6 +227,36 @@ function exitText(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
+interface QemuProcess {
+  /** Settles when qemu has exited, however it did. */
+  exit: Promise<void>;
+  exitMessage(): string | undefined;
+  /** SIGKILL, then waits (a few seconds at most) for the exit. */
+  kill(): Promise<void>;
+}
+
+/** qemu is killed through a controller of its own, so stop() can kill it without the caller aborting. */
+function startQemu(argv: [string, ...string[]], signal: AbortSignal): QemuProcess {
+  const killer = new AbortController();
+  const forwardAbort = (): void => killer.abort();
+  signal.addEventListener('abort', forwardAbort, { once: true });
+  const proc = spawnStream(argv, { signal: killer.signal });
+  proc.stdout.resume();
+  proc.stdin.end();
+  let exited: string | undefined;
+  const exit = proc.done
+    .then(() => { exited = 'powered off'; }, (err: unknown) => { exited = exitText(err); })
+    .finally(() => signal.removeEventListener('abort', forwardAbort));
+  return {
+    exit,
+    exitMessage: () => exited,
+    async kill() {
+      if (exited === undefined) killer.abort();
+      await settledWithin(exit, 5000);
+    },
+  };
+}
+
 export async function bootVm(opts: BootVmOptions): Promise<BootedVm> {
   if (opts.signal.aborted) throw opts.signal.reason;
   await mkdir(opts.workDir, { recursive: true });
@@ -238,49 +268,33 @@ export async function bootVm(opts: BootVmOptions): Promise<BootedVm> {
     nics: opts.nics ?? 1, socketPath: socket.path, ...(ovmf ? { ovmf } : {}),
   });
   opts.log(`starting qemu (${accel.toUpperCase()}, ${opts.firmware === 'efi' ? 'UEFI' : 'BIOS'}, ${opts.memoryMiB} MiB, ${opts.cpus} CPU${opts.cpus === 1 ? '' : 's'}) on a snapshot of ${opts.disks.length} disk${opts.disks.length === 1 ? '' : 's'}`);
-
-  // qemu is killed through its own controller, so stop() can kill it without the caller aborting.
-  const killer = new AbortController();
-  const forwardAbort = (): void => killer.abort();
-  opts.signal.addEventListener('abort', forwardAbort, { once: true });
-  const proc = spawnStream(argv, { signal: killer.signal });
-  proc.stdout.resume();
-  proc.stdin.end();
-  let exited: string | undefined;
-  const exit = proc.done.then(() => { exited = 'powered off'; }, (err: unknown) => { exited = exitText(err); });
-
+  const qemu = startQemu(argv, opts.signal);
   const cleanup = async (): Promise<void> => {
-    if (exited === undefined) killer.abort();
-    await settledWithin(exit, 5000);
-    opts.signal.removeEventListener('abort', forwardAbort);
+    await qemu.kill();
     await rm(socket.ownDir ?? socket.path, { recursive: true, force: true });
+    if (ovmf) await rm(ovmf.vars, { force: true });
   };
 
   let conn: Socket;
   try {
-    conn = await connectConsole(socket.path, opts.signal, () => exited);
+    conn = await connectConsole(socket.path, opts.signal, qemu.exitMessage);
   } catch (err) {
     await cleanup();
     throw err;
   }
   const comm = new SerialCommunicator(conn, { description: `serial console of qemu (${accel})` });
-  let stopping: Promise<void> | undefined;
   const stop = async (): Promise<void> => {
-    if (comm.isLoggedIn && exited === undefined) {
+    if (comm.isLoggedIn && qemu.exitMessage() === undefined) {
       opts.log('powering the guest off');
       comm.poweroff();
-      await settledWithin(exit, POWEROFF_TIMEOUT_MS);
-      if (exited === undefined) opts.log(`the guest did not power off within ${POWEROFF_TIMEOUT_MS / 1000} s; killing qemu`);
+      await settledWithin(qemu.exit, POWEROFF_TIMEOUT_MS);
+      if (qemu.exitMessage() === undefined) opts.log(`the guest did not power off within ${POWEROFF_TIMEOUT_MS / 1000} s; killing qemu`);
     }
     conn.destroy();
     await cleanup();
   };
-  return {
-    comm, accel,
-    stop: () => (stopping ??= stop()),
-    console: () => comm.tail(),
-    exitMessage: () => exited,
-  };
+  let stopping: Promise<void> | undefined;
+  return { comm, accel, stop: () => (stopping ??= stop()), console: () => comm.tail(), exitMessage: qemu.exitMessage };
 }
 
 // ---------------------------------------------------------------------------------------------
