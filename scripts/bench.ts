@@ -21,6 +21,7 @@
 // also splits the cold build into its own mmdebstrap run and the rest; --cold-runs N repeats the pair
 // (default 3 for lxc; 1 for vmware, whose pair takes minutes and has no goal).
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { cpus, loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -434,6 +435,8 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
   const convert = (raw: string, vmdk: string): [string, ...string[]] =>
     convertArgv(raw, vmdk, 'vmdk', { subformat: 'monolithicSparse', adapter: vmdkAdapter(disk.controller) });
 
+  // Other work on the host shows in every number; the load before and after says how much there was.
+  const loadBefore = loadavg()[0]!;
   return withTmp('/var/tmp/vmgen-bench-vm-', async (tmp) => {
     const pool = join(tmp, 'byhand-debs');
     const files = join(tmp, 'byhand-files');
@@ -576,6 +579,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
         rawDiskBytes: rawBytes, rawDiskAllocatedBytes: rawAllocated,
       },
       warmPackageToolRuns: noApt,
+      hostLoad: { before: loadBefore, after: loadavg()[0]!, cores: cpus().length },
     };
 
     const lines = [
@@ -604,6 +608,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       `same packages as the by-hand mmdebstrap: ${samePackages ? 'yes' : 'NO'}; warm builds reused the cold build's layer: ${results.warm.layerReused ? 'yes' : 'NO'}`,
       `sizes: layer ${cold.result.layer.bytes === undefined ? '?' : mib(cold.result.layer.bytes)}, by-hand rootfs ${mib(rootfsBytes)}; raw disk ${mib(rawBytes)} (${mib(rawAllocated)} allocated);`,
       `  vmdk ${mib(copyVmdkBytes)} (by hand), archive ${mib(warmArchiveBytes)} (vmgen, tar.zst of vmx + vmdk)`,
+      `host load (1 min average) before ${results.hostLoad.before.toFixed(1)}, after ${results.hostLoad.after.toFixed(1)}, on ${results.hostLoad.cores} cores`,
     ];
     return { results, lines };
   });

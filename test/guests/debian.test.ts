@@ -464,3 +464,16 @@ describe('SSH keys', () => {
     assert.throws(() => debianConfigurator.plan(guest(bareSpec({ users: [user('vv', { sshKeys: ['ssh-ed25519 AAAA\nssh-rsa BBBB'] })] }))), /SSH key/);
   });
 });
+
+describe('SSH host keys', () => {
+  it('are made anew in every build when sshd is installed, so machines from one cached layer never share them', () => {
+    const plan = debianConfigurator.plan(guest(bareSpec({ appPackages: ['openssh-server'] })));
+    const argv = argvs(plan);
+    const drop = argv.findIndex((a) => a[0] === 'find' && a.includes('ssh_host_*') && a.includes('-delete'));
+    const make = argv.findIndex((a) => a.join(' ') === 'ssh-keygen -A');
+    assert.ok(drop >= 0 && make > drop, JSON.stringify(argv));
+  });
+  it('are left alone without sshd', () => {
+    assert.ok(!argvs(debianConfigurator.plan(guest(bareSpec()))).some((a) => a[0] === 'ssh-keygen'));
+  });
+});

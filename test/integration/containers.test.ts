@@ -110,6 +110,11 @@ describe('container builds of the Debian 12 web server', { skip }, () => {
     assert.equal(result.layer.packageToolRuns, 0);
     assert.match(result.layer.events.join('\n'), /packages layer packages-[0-9a-f]+: cached/);
     assert.doesNotMatch(r.stderr, /mmdebstrap|apt-get|Unpacking|Setting up/);
+    // Same cached layer, yet each machine has its own SSH host keys.
+    const hostKey = async (archive: string): Promise<string> => (await run(['tar', '-xOf', archive, 'rootfs/etc/ssh/ssh_host_ed25519_key.pub'])).stdout;
+    const [a, b] = [await hostKey(archives.lxc!), await hostKey((JSON.parse(r.stdout) as { archive: string }).archive)];
+    assert.match(a, /^ssh-ed25519 /);
+    assert.notEqual(a, b);
   });
 });
 

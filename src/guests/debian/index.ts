@@ -74,6 +74,7 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
       ...spec.users.map((u) => useraddCommand(u, spec.groups)),
       ...passwordCommands(spec),
       ...keyCommands(spec),
+      ...hostKeyCommands(spec),
       enableCommand(ctx),
     ],
   };
@@ -229,6 +230,18 @@ function localeCommands(spec: ResolvedSpec): GuestCommand[] {
   if (spec.locale === undefined || isBuiltinLocale(spec.locale)) return [];
   // Debian's and Ubuntu's locale-gen both build what /etc/locale.gen lists; Debian's ignores arguments.
   return [{ argv: ['locale-gen'], why: `generate the ${spec.locale} locale` }];
+}
+
+/**
+ * openssh-server makes its host keys when it is installed, which happens once in the cached layer:
+ * left alone, every machine built from that layer would share them. Each build makes its own.
+ */
+function hostKeyCommands(spec: ResolvedSpec): GuestCommand[] {
+  if (!spec.appPackages.includes('openssh-server')) return [];
+  return [
+    { argv: ['find', '/etc/ssh', '-maxdepth', '1', '-name', 'ssh_host_*', '-delete'], why: 'drop the SSH host keys shared by every build of the cached layer' },
+    { argv: ['ssh-keygen', '-A'], why: 'make this machine\'s own SSH host keys' },
+  ];
 }
 
 const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
