@@ -20,7 +20,7 @@ import { filesystemPackages, resolveVmLayout, type VmLayout } from '../vm/layout
 import { ensureLayer, type LayerResult } from './layers.js';
 import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
 import { defaultMirror } from './mirror.js';
-import { checkHostTools } from './host-tools.js';
+import { checkHostTools, CONTAINER_TOOLS, VM_TOOLS } from './host-tools.js';
 
 export interface BuildOptions {
   config: VmConfig;
@@ -73,7 +73,7 @@ interface BuildState {
 export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'check host tools',
-    run: () => checkHostTools(),
+    run: ({ state }) => checkHostTools(state.target.kind === 'vm' ? VM_TOOLS : CONTAINER_TOOLS),
   },
   {
     name: 'hardware: target configuration',

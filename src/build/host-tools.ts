@@ -12,7 +12,19 @@ const TOOLS: Record<string, string> = {
   zstd: 'zstd',
   gzip: 'gzip',
   zip: 'zip',
+  sfdisk: 'fdisk',
+  losetup: 'mount',
+  'mkfs.ext4': 'e2fsprogs',
+  'mkfs.vfat': 'dosfstools',
+  mcopy: 'mtools',
+  mkswap: 'util-linux',
+  extlinux: 'extlinux',
+  'qemu-img': 'qemu-utils',
 };
+
+export const CONTAINER_TOOLS = ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip'] as const;
+/** A VM build also partitions, formats and converts disks, and installs a bootloader. */
+export const VM_TOOLS = [...CONTAINER_TOOLS, 'sfdisk', 'losetup', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mkswap', 'extlinux', 'qemu-img'] as const;
 
 export function findTool(name: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string | undefined {
   for (const dir of [...path.split(delimiter), '/usr/sbin', '/sbin']) {
@@ -28,7 +40,7 @@ export function findTool(name: string, path = process.env.PATH ?? '/usr/sbin:/us
 }
 
 /** Fails before any work when a tool is missing, naming the package that has it. */
-export function checkHostTools(tools: readonly string[] = ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip']): void {
+export function checkHostTools(tools: readonly string[] = CONTAINER_TOOLS): void {
   const missing = tools.filter((t) => findTool(t) === undefined);
   if (missing.length > 0) {
     const pkgs = [...new Set(missing.map((t) => TOOLS[t] ?? t))];
