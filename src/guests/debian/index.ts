@@ -240,7 +240,11 @@ function hostKeyCommands(spec: ResolvedSpec): GuestCommand[] {
   if (!spec.appPackages.includes('openssh-server')) return [];
   return [
     { argv: ['find', '/etc/ssh', '-maxdepth', '1', '-name', 'ssh_host_*', '-delete'], why: 'drop the SSH host keys shared by every build of the cached layer' },
-    { argv: ['ssh-keygen', '-A'], why: 'make this machine\'s own SSH host keys' },
+    // One by one rather than `ssh-keygen -A`, whose key comments would name the build host.
+    ...(['rsa', 'ecdsa', 'ed25519'] as const).map((type): GuestCommand => ({
+      argv: ['ssh-keygen', '-q', '-t', type, '-N', '', '-C', `root@${spec.hostname}`, '-f', `/etc/ssh/ssh_host_${type}_key`],
+      why: `make this machine's own SSH ${type} host key`,
+    })),
   ];
 }
 
