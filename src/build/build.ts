@@ -14,7 +14,7 @@ import { installerFor } from '../installers/registry.js';
 import type { Installer } from '../installers/types.js';
 import { runPipeline, type Step, type StepEvent } from '../pipeline/run.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
-import type { ArchiveFormat, Commander, RawImage, Target, TargetOptions } from '../targets/types.js';
+import type { ArchiveFormat, Commander, RawImage, Target, TargetOptions, TargetRender } from '../targets/types.js';
 import { buildDiskImages } from '../vm/disk-image.js';
 import { filesystemPackages, resolveVmLayout, type VmLayout } from '../vm/layout.js';
 import { ensureLayer, type LayerResult } from './layers.js';
@@ -55,6 +55,8 @@ interface BuildState {
   outDir: string;
   log(line: string): void;
   workDir?: string;
+  /** The target's generated text, made once in the hardware step. */
+  targetRender?: TargetRender;
   layer?: LayerResult;
   rootfs?: MountedRootfs;
   /** VM targets: the disks to make, and the raw images once made. */
@@ -78,8 +80,8 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'hardware: target configuration',
     run: ({ state }) => {
-      const files = state.target.commander.render(state.spec, state.options, state.layout).archiveFiles.map((f) => f.path);
-      state.log(`${state.target.label}: ${files.join(', ')}`);
+      state.targetRender = state.target.commander.render(state.spec, state.options, state.layout);
+      state.log(`${state.target.label}: ${state.targetRender.archiveFiles.map((f) => f.path).join(', ')}`);
     },
   },
   {
@@ -119,8 +121,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     run: async ({ state, signal }) => {
       const comm = new ChrootCommunicator(state.rootfs!.path);
       const plan = state.configurator.plan(state.guest);
-      const targetFiles = state.target.commander.render(state.spec, state.options, state.layout).guestFiles;
-      await applyPlan(comm, { ...plan, files: [...plan.files, ...targetFiles] }, { signal, log: state.log });
+      await applyPlan(comm, { ...plan, files: [...plan.files, ...state.targetRender!.guestFiles] }, { signal, log: state.log });
     },
   },
   {

@@ -2,16 +2,9 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, posix } from 'node:path';
 import { run, type RunResult } from '../exec/run.js';
+import { GUEST_ENV } from './command.js';
 import type { Communicator } from './types.js';
 import { resolveInRoot } from './rootfs-path.js';
-
-/** The guest's environment for commands: nothing of the host's leaks in. */
-const GUEST_ENV = {
-  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
-  HOME: '/root',
-  LC_ALL: 'C.UTF-8',
-  DEBIAN_FRONTEND: 'noninteractive',
-};
 
 /**
  * Reaches a guest that is a directory on the build host. Commands run chrooted inside fresh mount,

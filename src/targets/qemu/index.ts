@@ -9,7 +9,13 @@ import { renderLibvirtXml, renderRunSh } from './render.js';
 
 /** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
 export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';
+const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+
+/** run.sh's firmware: OVMF's code from the host, the machine's own variable store beside it. */
+function runShOvmf(spec: ResolvedSpec, layout: VmLayout): { ovmf?: { code: string; vars: string } } {
+  return layout.firmware === 'efi' ? { ovmf: { code: OVMF_CODE, vars: `${spec.name}-OVMF_VARS.fd` } } : {};
+}
 
 /** libvirt resolves nothing relative: shipped files are named where the README says to put them. */
 function libvirtXml(spec: ResolvedSpec, layout: VmLayout, files: Record<string, string>, isos: Record<string, string>): string {
@@ -17,7 +23,7 @@ function libvirtXml(spec: ResolvedSpec, layout: VmLayout, files: Record<string, 
   return renderLibvirtXml(spec, layout, {
     diskPaths: Object.fromEntries(Object.entries(files).map(([disk, file]) => [disk, inLibvirt(file)])),
     isoPaths: Object.fromEntries(Object.entries(isos).map(([cd, path]) => [cd, inLibvirt(path)])),
-    ...(layout.firmware === 'efi' ? { ovmf: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd` } } : {}),
+    ...(layout.firmware === 'efi' ? { ovmf: { code: OVMF_CODE, vars: `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd` } } : {}),
   });
 }
 
@@ -35,10 +41,9 @@ export const qemuCommander: Commander = {
     if (!layout) return renderVmCommon([], layout);
     const files = Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.qcow2`]));
     const isos = isoNames(layout);
-    const ovmf = layout.firmware === 'efi' ? { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: `${spec.name}-OVMF_VARS.fd` } : undefined;
     return renderVmCommon([
       { path: `${spec.name}.xml`, content: libvirtXml(spec, layout, files, isos) },
-      { path: 'run.sh', content: renderRunSh(spec, layout, { diskPaths: files, isoPaths: isos, ...(ovmf ? { ovmf } : {}) }), mode: 0o755 },
+      { path: 'run.sh', content: renderRunSh(spec, layout, { diskPaths: files, isoPaths: isos, ...runShOvmf(spec, layout) }), mode: 0o755 },
     ], layout);
   },
   async package(ctx) {
@@ -46,17 +51,15 @@ export const qemuCommander: Commander = {
     const dir = join(ctx.stageDir, 'vm');
     const name = ctx.spec.name;
     const files = await convertImages(images, layout, dir, 'qcow2', ctx.signal);
-    const isos = await placeIsos(layout, dir);
+    const { names: isos, shipped } = await placeIsos(layout, dir);
+    const { ovmf } = runShOvmf(ctx.spec, layout);
     const extra: string[] = [];
-    let ovmf: { code: string; vars: string } | undefined;
-    if (layout.firmware === 'efi') {
-      await copyFile(OVMF_VARS, join(dir, `${name}-OVMF_VARS.fd`));
-      extra.push(`${name}-OVMF_VARS.fd`);
-      ovmf = { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: `${name}-OVMF_VARS.fd` };
+    if (ovmf) {
+      await copyFile(OVMF_VARS, join(dir, ovmf.vars));
+      extra.push(ovmf.vars);
     }
     await writeFile(join(dir, `${name}.xml`), libvirtXml(ctx.spec, layout, files, isos));
     await writeFile(join(dir, 'run.sh'), renderRunSh(ctx.spec, layout, { diskPaths: files, isoPaths: isos, ...(ovmf ? { ovmf } : {}) }), { mode: 0o755 });
-    const shipped = layout.cdDrives.filter((c) => c.copy && isos[c.name]).map((c) => isos[c.name]!);
     await writeArchive(ctx.format, ctx.output, dir, [`${name}.xml`, 'run.sh', ...Object.values(files), ...extra, ...shipped], { signal: ctx.signal });
   },
 };

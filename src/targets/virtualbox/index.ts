@@ -36,13 +36,12 @@ export const virtualboxCommander: Commander = {
     const dir = join(ctx.stageDir, 'vm');
     const name = ctx.spec.name;
     const files = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'streamOptimized' });
-    const isoFiles = await placeIsos(layout, dir);
+    const { names: isoFiles, shipped } = await placeIsos(layout, dir);
     const disks = await Promise.all(layout.disks.map(async (d) => ({
       name: d.name, file: files[d.name]!, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: (await stat(join(dir, files[d.name]!))).size,
     })));
     const ovf = `${name}.ovf`;
     await writeFile(join(dir, ovf), renderOvf(ctx.spec, layout, { disks, isoFiles }));
-    const shipped = layout.cdDrives.filter((c) => c.copy && isoFiles[c.name]).map((c) => isoFiles[c.name]!);
     const members = [ovf, ...disks.map((d) => d.file), ...shipped];
     const digests = await Promise.all(members.map(async (m) => ({ name: m, sha256: await sha256(join(dir, m)) })));
     const mf = `${name}.mf`;

@@ -63,19 +63,14 @@ export async function convertImages(images: readonly RawImage[], layout: VmLayou
   return files;
 }
 
-/** CD images the user asked to ship inside the archive; the others are referenced where they are. */
-export async function placeIsos(layout: VmLayout, dir: string): Promise<Record<string, string>> {
-  const isos: Record<string, string> = {};
-  for (const cd of layout.cdDrives) {
-    if (cd.path === undefined) continue;
-    if (cd.copy) {
-      await copyFile(cd.path, join(dir, basename(cd.path)));
-      isos[cd.name] = basename(cd.path);
-    } else {
-      isos[cd.name] = cd.path;
-    }
-  }
-  return isos;
+/**
+ * CD images: those the user asked to ship are copied into the archive (`shipped`); the others are
+ * referenced where they are. `names` is what the description file names each drive's image.
+ */
+export async function placeIsos(layout: VmLayout, dir: string): Promise<{ names: Record<string, string>; shipped: string[] }> {
+  const copied = layout.cdDrives.filter((cd) => cd.copy && cd.path !== undefined);
+  for (const cd of copied) await copyFile(cd.path!, join(dir, basename(cd.path!)));
+  return { names: isoNames(layout), shipped: copied.map((cd) => basename(cd.path!)) };
 }
 
 /** How the build will name shipped ISOs: by file name when copied into the archive, else the host path. */

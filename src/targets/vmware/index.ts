@@ -19,10 +19,9 @@ export const vmwareCommander: Commander = {
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');
     const diskFiles = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'monolithicSparse' });
-    const isoFiles = await placeIsos(layout, dir);
+    const { names: isoFiles, shipped } = await placeIsos(layout, dir);
     const vmx = `${ctx.spec.name}.vmx`;
     await writeFile(join(dir, vmx), renderVmx(ctx.spec, layout, { diskFiles, isoFiles }));
-    const shipped = layout.cdDrives.filter((c) => c.copy && isoFiles[c.name]).map((c) => isoFiles[c.name]!);
     await writeArchive(ctx.format, ctx.output, dir, [vmx, ...Object.values(diskFiles), ...shipped], { signal: ctx.signal });
   },
 };
