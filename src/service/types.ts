@@ -1,0 +1,62 @@
+/**
+ * The contract between the HTTP service (API, SQLite job table, users) and what runs builds
+ * (an in-process executor with N slots, or BullMQ workers on other machines). The service owns
+ * the job table; executors only report what happened to a build, through onUpdate.
+ */
+export const BUILD_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
+export type BuildState = (typeof BUILD_STATES)[number];
+
+/** What an executor needs to run one build. `config` is the config text, validated by the service. */
+export interface BuildRequest {
+  id: string;
+  owner: string;
+  config: string;
+  target: string;
+  format?: string;
+}
+
+export interface ArtifactInfo {
+  /** Key in the artifact store (a relative path for the directory store, an object key for S3). */
+  key: string;
+  /** The file name a download offers, e.g. web1-lxc.tar.zst. */
+  name: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** A change to one build; fields left out are unchanged. Log lines are appended in order. */
+export interface BuildUpdate {
+  id: string;
+  state?: BuildState;
+  step?: string;
+  /** 0..1 over the whole build. */
+  progress?: number;
+  started?: string;
+  finished?: string;
+  error?: string;
+  errorCode?: string;
+  /** The machine (worker name) that ran or runs the build. */
+  worker?: string;
+  artifact?: ArtifactInfo;
+  log?: string[];
+}
+
+export interface Executor {
+  /** Starts taking work; every change to a build is reported through onUpdate, in order per build. */
+  start(onUpdate: (u: BuildUpdate) => void): Promise<void>;
+  submit(req: BuildRequest): Promise<void>;
+  /** Cancels a queued or running build; it ends as 'canceled' through onUpdate. */
+  cancel(id: string): Promise<void>;
+  /** Stops taking work; running builds are cancelled (local) or left to the queue (redis). */
+  close(): Promise<void>;
+}
+
+/** Where finished archives live: a directory shared by server and workers, or an S3 bucket. */
+export interface ArtifactStore {
+  /** Moves or uploads a complete local file; the artifact becomes visible only when whole. */
+  put(key: string, file: string): Promise<{ bytes: number; sha256: string }>;
+  /** A readable stream of bytes [start, end] inclusive (the whole object when range is omitted). */
+  open(key: string, range?: { start: number; end: number }): Promise<NodeJS.ReadableStream>;
+  stat(key: string): Promise<{ bytes: number } | undefined>;
+  delete(key: string): Promise<void>;
+}
