@@ -14,8 +14,10 @@ import { installerFor } from '../installers/registry.js';
 import type { Installer } from '../installers/types.js';
 import { runPipeline, type Step, type StepEvent } from '../pipeline/run.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
-import type { ArchiveFormat, Commander, RawImage, Target, TargetOptions, TargetRender } from '../targets/types.js';
+import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions, TargetRender } from '../targets/types.js';
 import { buildDiskImages } from '../vm/disk-image.js';
+import { ensureDiskSet, openCachedDisks, patchOpenedDisks, type OpenedDisks } from '../vm/disk-cache.js';
+import { deltaBlocker, readOverlayDelta } from '../vm/overlay-delta.js';
 import { filesystemPackages, resolveVmLayout, type VmLayout } from '../vm/layout.js';
 import { ensureLayer, type LayerResult } from './layers.js';
 import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
@@ -61,7 +63,9 @@ interface BuildState {
   rootfs?: MountedRootfs;
   /** VM targets: the disks to make, and the raw images once made. */
   layout?: VmLayout;
-  images?: RawImage[];
+  images?: DiskImage[];
+  /** VM targets: copies of the cached disk images being opened while the guest is configured. */
+  openingDisks?: Promise<OpenedDisks>;
   partial?: string;
   archive?: string;
 }
@@ -114,6 +118,22 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
       const mounted = state.rootfs;
       defer(() => mounted.release());
       state.log(`guest root: ${mounted.how === 'overlay' ? 'overlay on the cached layer' : 'copy of the cached layer'}`);
+      const format = state.target.commander.diskFormat;
+      if (state.layout && format !== undefined && mounted.lower !== undefined) {
+        const disks = join(workDir, 'disks');
+        await mkdir(disks, { recursive: true });
+        const ctx = { layout: state.layout, workDir: disks, signal, log: state.log, defer };
+        const lower = mounted.lower;
+        const opening = ensureDiskSet({ ...ctx, cache: state.cache, layerKey: state.layer!.key, layerRootfs: lower, format })
+          .then(({ set }) => openCachedDisks({ ...ctx, set }));
+        // Awaited by the partitions step; should the build stop before that, its cleanup waits for
+        // the disks and closes them (release is idempotent) before the work directory goes.
+        opening.catch(() => {});
+        defer(async () => {
+          await (await opening.catch(() => undefined))?.release();
+        });
+        state.openingDisks = opening;
+      }
     },
   },
   {
@@ -130,8 +150,23 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     run: async ({ state, signal, defer }) => {
       const disks = join(state.workDir!, 'disks');
       await mkdir(disks, { recursive: true });
-      const images = await buildDiskImages({ layout: state.layout!, rootfs: state.rootfs!.path, workDir: disks, signal, log: state.log, defer });
-      state.images = images.map((i) => ({ disk: i.disk, path: i.path }));
+      const layout = state.layout!;
+      const rootfs = state.rootfs!;
+      const ctx = { layout, workDir: disks, signal, log: state.log, defer };
+      if (state.openingDisks && rootfs.upper !== undefined && rootfs.lower !== undefined) {
+        const opened = await state.openingDisks;
+        const delta = await readOverlayDelta({ upper: rootfs.upper, lower: rootfs.lower, merged: rootfs.path });
+        const blocker = deltaBlocker(delta, layout);
+        if (blocker === undefined) {
+          state.images = await patchOpenedDisks(opened, { layout, delta, upper: rootfs.upper, signal, log: state.log });
+          return;
+        }
+        await opened.release();
+        await Promise.all(opened.images.map((i) => rm(i.path, { force: true })));
+        state.log(`the configuration changed /${blocker}, which cached disk images cannot take: making the disks from the configured root`);
+      }
+      const images = await buildDiskImages({ ...ctx, rootfs: rootfs.path });
+      state.images = images.map((i) => ({ disk: i.disk, path: i.path, format: 'raw' }));
     },
   },
   {

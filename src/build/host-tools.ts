@@ -20,11 +20,12 @@ const TOOLS: Record<string, string> = {
   mkswap: 'util-linux',
   extlinux: 'extlinux',
   'qemu-img': 'qemu-utils',
+  'qemu-storage-daemon': 'qemu-system-common',
 };
 
 export const CONTAINER_TOOLS = ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip'] as const;
 /** A VM build also partitions, formats and converts disks, and installs a bootloader. */
-export const VM_TOOLS = [...CONTAINER_TOOLS, 'sfdisk', 'losetup', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mkswap', 'extlinux', 'qemu-img'] as const;
+export const VM_TOOLS = [...CONTAINER_TOOLS, 'sfdisk', 'losetup', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mkswap', 'extlinux', 'qemu-img', 'qemu-storage-daemon'] as const;
 
 export function findTool(name: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string | undefined {
   for (const dir of [...path.split(delimiter), '/usr/sbin', '/sbin']) {

@@ -5,11 +5,15 @@ import { CommandError, run } from '../exec/run.js';
 /**
  * A writable view of a cached layer for one build. An overlay mount costs nothing however big the
  * layer is and leaves the layer untouched; where overlayfs is unavailable (no root, an old kernel)
- * the layer is copied instead.
+ * the layer is copied instead. Renamed directories and metadata-only copy-ups are off, so the upper
+ * directory holds whole files: a VM build copies exactly those into its cached disk images.
  */
 export interface MountedRootfs {
   path: string;
   how: 'overlay' | 'copy';
+  /** Overlay only: every file the build wrote, and the layer below (what the build changed is their difference). */
+  upper?: string;
+  lower?: string;
   release(): Promise<void>;
 }
 
@@ -20,9 +24,9 @@ export async function mountLayer(layerRootfs: string, workDir: string, mountPoin
   const scratch = join(workDir, 'overlay-work');
   await Promise.all([mkdir(upper, { recursive: true }), mkdir(scratch, { recursive: true }), mkdir(mountPoint, { recursive: true })]);
   try {
-    await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${layerRootfs},upperdir=${upper},workdir=${scratch}`, mountPoint],
+    await run(['mount', '-t', 'overlay', 'overlay', '-o', `lowerdir=${layerRootfs},upperdir=${upper},workdir=${scratch},redirect_dir=off,metacopy=off`, mountPoint],
       signal ? { signal } : {});
-    return { path: mountPoint, how: 'overlay', release: () => unmount(mountPoint) };
+    return { path: mountPoint, how: 'overlay', upper, lower: layerRootfs, release: () => unmount(mountPoint) };
   } catch (err) {
     if (signal?.aborted || !(err instanceof CommandError)) throw err;
     // cp -a, not fs.cp: a root file system needs its owners, modes, links and device nodes kept.

@@ -29,11 +29,16 @@ export interface TargetOptions {
   ctid?: number;
 }
 
-/** A bootable raw disk image made by the build, before a target converts it to its own format. */
-export interface RawImage {
+/** Formats a build's disk images can be in before the target packs them. */
+export type DiskFormat = 'raw' | 'vmdk' | 'qcow2';
+
+/** A bootable disk image made by the build; a target converts it if its format is not the one it ships. */
+export interface DiskImage {
   /** The layout's disk name (hdd0…). */
   disk: string;
   path: string;
+  /** A vmdk here is monolithicSparse. */
+  format: DiskFormat;
 }
 
 export interface PackageContext {
@@ -47,8 +52,8 @@ export interface PackageContext {
   signal: AbortSignal;
   /** Size of the root file system, when known, for progress. */
   expectedBytes?: number;
-  /** VM targets: the disk layout and the raw images the build made from it, in layout order. */
-  vm?: { layout: VmLayout; images: RawImage[] };
+  /** VM targets: the disk layout and the images the build made from it, in layout order. */
+  vm?: { layout: VmLayout; images: DiskImage[] };
   progress(fraction: number): void;
 }
 
@@ -64,6 +69,11 @@ export interface Commander {
   layerFiles?(spec: ResolvedSpec): GuestFile[];
   /** `layout` is given for VM targets: the disks their description files name. */
   render(spec: ResolvedSpec, options?: TargetOptions, layout?: VmLayout): TargetRender;
+  /**
+   * VM targets: the format their disks are cached in and patched per build; the closer to what
+   * they ship, the less a warm build converts.
+   */
+  diskFormat?: DiskFormat;
   package(ctx: PackageContext): Promise<void>;
 }
 

@@ -27,6 +27,9 @@ export interface DiskImageContext {
   defer(cleanup: () => Promise<void> | void): void;
 }
 
+/** What the loop device and mount helpers need, which patching cached images shares. */
+export type DiskToolContext = Pick<DiskImageContext, 'signal' | 'log' | 'workDir'>;
+
 export interface BuiltDiskImage {
   disk: string;
   path: string;
@@ -40,15 +43,15 @@ const BOOT_CODE_BYTES = 440;
 const SYSLINUX_MBR_DIRS = ['/usr/lib/syslinux/mbr', '/usr/lib/EXTLINUX', '/usr/share/syslinux'];
 const SYSTEMD_BOOT_EFI = 'usr/lib/systemd/boot/efi/systemd-bootx64.efi';
 /** Kernel file systems vmgen can mount to copy into; vfat and ntfs are written without mounting. */
-const MOUNTABLE = new Set(['ext2', 'ext3', 'ext4', 'xfs']);
+export const MOUNTABLE: ReadonlySet<string> = new Set(['ext2', 'ext3', 'ext4', 'xfs']);
 const TOOL_PACKAGES: Record<string, string> = {
   sfdisk: 'fdisk', losetup: 'mount', partx: 'util-linux', 'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', mkswap: 'util-linux',
-  'mkfs.xfs': 'xfsprogs', 'mkfs.vfat': 'dosfstools', 'mkfs.ntfs': 'ntfs-3g', ntfslabel: 'ntfs-3g', mmd: 'mtools', mcopy: 'mtools',
+  'mkfs.xfs': 'xfsprogs', 'qemu-storage-daemon': 'qemu-system-common', 'mkfs.vfat': 'dosfstools', 'mkfs.ntfs': 'ntfs-3g', ntfslabel: 'ntfs-3g', mmd: 'mtools', mcopy: 'mtools',
   extlinux: 'extlinux', tar: 'tar',
 };
 
 /** Releases resources newest first; a release that fails stays listed so a later call retries it. */
-class Releases {
+export class Releases {
   private readonly stack: Array<{ what: string; fn: () => Promise<void> }> = [];
 
   add(what: string, fn: () => Promise<void>): void {
@@ -72,7 +75,7 @@ class Releases {
   }
 }
 
-export async function buildDiskImages(ctx: DiskImageContext): Promise<BuiltDiskImage[]> {
+export async function buildDiskImages(ctx: DiskImageContext & { uuids?: Record<string, string> }): Promise<BuiltDiskImage[]> {
   if (process.getuid?.() !== 0) {
     throw new VmgenError('VMG_TOOL_MISSING', 'building VM disk images needs root (loop devices and mounts)', { hint: 'run vmgen build as root, e.g. with sudo' });
   }
@@ -90,7 +93,7 @@ export async function buildDiskImages(ctx: DiskImageContext): Promise<BuiltDiskI
 }
 
 /** A partition of an attached disk: its config, its block device and the id its file system gets. */
-interface AttachedPartition {
+export interface AttachedPartition {
   disk: VmDisk;
   partition: VmPartition;
   device: string;
@@ -98,12 +101,12 @@ interface AttachedPartition {
   sizeMiB: number;
 }
 
-async function assemble(ctx: DiskImageContext, releases: Releases): Promise<BuiltDiskImage[]> {
+async function assemble(ctx: DiskImageContext & { uuids?: Record<string, string> }, releases: Releases): Promise<BuiltDiskImage[]> {
   // Everything that can be known wrong is checked before the first image is written.
   checkLayout(ctx.layout);
   const kernel = await findKernel(ctx.rootfs);
   const efiBinary = ctx.layout.firmware === 'efi' ? systemdBootBinary(ctx) : undefined;
-  const uuids = chooseUuids(ctx.layout);
+  const uuids = ctx.uuids ?? chooseUuids(ctx.layout);
   const disks: PreparedDisk[] = [];
   for (const disk of ctx.layout.disks) disks.push(await prepareDisk(ctx, disk, uuids, releases));
   const attached = disks.flatMap((d) => d.partitions);
@@ -163,7 +166,7 @@ async function findKernel(rootfs: string): Promise<KernelFiles> {
 }
 
 /** Runs a host tool, turning "not installed" into an error that names the package to install. */
-async function tool(ctx: DiskImageContext, argv: [string, ...string[]], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+export async function tool(ctx: Pick<DiskImageContext, 'signal'>, argv: [string, ...string[]], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
   try {
     return (await run(argv, { signal: ctx.signal, ...opts })).stdout;
   } catch (err) {
@@ -200,7 +203,7 @@ async function writeBootCode(path: string, name: 'mbr.bin' | 'gptmbr.bin'): Prom
   }
 }
 
-async function attach(ctx: DiskImageContext, path: string, releases: Releases): Promise<string> {
+export async function attach(ctx: DiskToolContext, path: string, releases: Releases): Promise<string> {
   const loop = (await tool(ctx, ['losetup', '--find', '--show', '--partscan', path])).trim();
   releases.add(`loop device ${loop}`, async () => {
     await run(['losetup', '--detach', loop]);
@@ -227,7 +230,7 @@ async function waitForNode(device: string, ms: number): Promise<boolean> {
  * parsers, which some kernels lack (this project's build machines); then partx reads the table
  * in user space and adds the partitions.
  */
-async function partitionNodes(ctx: DiskImageContext, loop: string, numbers: number[], releases: Releases): Promise<Map<number, string>> {
+export async function partitionNodes(ctx: DiskToolContext, loop: string, numbers: number[], releases: Releases): Promise<Map<number, string>> {
   const nodes = new Map(numbers.map((n) => [n, `${loop}p${n}`]));
   if (numbers.length === 0) return nodes;
   // A kernel scan registers the partitions before losetup returns; sysfs shows them at once.
@@ -289,7 +292,7 @@ function byDepth(a: AttachedPartition, b: AttachedPartition): number {
 }
 
 /** The guest's tree of Linux file systems below a fresh directory; releases unmount deepest first. */
-async function mountTree(ctx: DiskImageContext, attached: AttachedPartition[], releases: Releases): Promise<string> {
+export async function mountTree(ctx: DiskToolContext, attached: AttachedPartition[], releases: Releases): Promise<string> {
   // checkLayout made sure the first one is /.
   const mounted = attached.filter((a) => a.partition.mount !== undefined && MOUNTABLE.has(a.partition.fs)).sort(byDepth);
   const mnt = await mkdtemp(join(ctx.workDir, 'mnt-'));
@@ -351,7 +354,7 @@ async function warnUnwritten(ctx: DiskImageContext, attached: AttachedPartition[
   }
 }
 
-function copyError(reason: unknown): unknown {
+export function copyError(reason: unknown): unknown {
   // tar says "Wrote only N of M bytes" when a write falls short, which on a full file system it does.
   if (reason instanceof CommandError && /No space left on device|Wrote only \d+ of \d+ bytes/.test(reason.stderr)) {
     return new VmgenError('VMG_BUILD', 'the guest\'s files do not fit in its partitions', {

@@ -37,6 +37,7 @@ export const qemuCommander: Commander = {
   formats: ['tar.zst', 'tar.gz', 'zip', 'tar'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
+  diskFormat: 'qcow2',
   render: (spec, _options, layout) => {
     if (!layout) return renderVmCommon([], layout);
     const files = Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.qcow2`]));

@@ -23,6 +23,7 @@ export const virtualboxCommander: Commander = {
   formats: ['ova'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
+  diskFormat: 'raw',
   // The preview cannot know the VMDKs' compressed sizes; it shows 0 where the build writes them.
   render: (spec, _options, layout) => renderVmCommon(layout ? [{
     path: `${spec.name}.ovf`,

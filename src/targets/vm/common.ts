@@ -1,10 +1,13 @@
-import { copyFile, mkdir } from 'node:fs/promises';
+import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import { run } from '../../exec/run.js';
 import type { GuestFile } from '../../guests/types.js';
 import type { VmLayout } from '../../vm/layout.js';
-import type { ArchiveEntry, RawImage, TargetRender } from '../types.js';
+import type { ArchiveEntry, DiskImage, TargetRender } from '../types.js';
+import { convertArgv, vmdkAdapter } from '../../vm/disk-cache.js';
+
+export { convertArgv, vmdkAdapter };
 import { chooseUuids, renderVmFstab } from '../../vm/fstab.js';
 import { sfdiskScript } from '../../vm/partition-plan.js';
 
@@ -35,29 +38,25 @@ export function vmPackages(_spec: ResolvedSpec): string[] {
   return [...VM_PACKAGES];
 }
 
-/** qemu-img's argv for one disk; VMware wants the controller's adapter type in the descriptor. */
-export function convertArgv(src: string, dest: string, format: 'vmdk' | 'qcow2', opts: { subformat?: 'monolithicSparse' | 'streamOptimized'; adapter?: string } = {}): [string, ...string[]] {
-  const o = format === 'vmdk'
-    ? [`subformat=${opts.subformat ?? 'monolithicSparse'}`, ...(opts.adapter ? [`adapter_type=${opts.adapter}`] : [])]
-    : [];
-  return ['qemu-img', 'convert', '-f', 'raw', '-O', format, ...(o.length ? ['-o', o.join(',')] : []), src, dest];
-}
-
-/** VMware's adapter_type for a disk on this controller. */
-export function vmdkAdapter(controller: string): string {
-  return controller === 'ide' ? 'ide' : controller === 'buslogic' ? 'buslogic' : 'lsilogic';
-}
-
-export async function convertImages(images: readonly RawImage[], layout: VmLayout, dir: string, format: 'vmdk' | 'qcow2',
+/**
+ * Puts each disk into `dir` in the target's format: an image already in that format is moved,
+ * any other converted (a cached VMDK is monolithicSparse; VirtualBox wants streamOptimized).
+ */
+export async function convertImages(images: readonly DiskImage[], layout: VmLayout, dir: string, format: 'vmdk' | 'qcow2',
   signal: AbortSignal, opts: { subformat?: 'monolithicSparse' | 'streamOptimized'; extension?: string } = {}): Promise<Record<string, string>> {
   await mkdir(dir, { recursive: true });
   const files: Record<string, string> = {};
   for (const image of images) {
     const disk = layout.disks.find((d) => d.name === image.disk)!;
     const name = `${disk.file}.${opts.extension ?? format}`;
-    await run(convertArgv(image.path, join(dir, name), format, {
-      ...(opts.subformat ? { subformat: opts.subformat } : {}), ...(format === 'vmdk' ? { adapter: vmdkAdapter(disk.controller) } : {}),
-    }), { signal });
+    const sameSubformat = format !== 'vmdk' || (opts.subformat ?? 'monolithicSparse') === 'monolithicSparse';
+    if (image.format === format && sameSubformat) {
+      await rename(image.path, join(dir, name));
+    } else {
+      await run(convertArgv(image.path, join(dir, name), format, {
+        from: image.format, ...(opts.subformat ? { subformat: opts.subformat } : {}), ...(format === 'vmdk' ? { adapter: vmdkAdapter(disk.controller) } : {}),
+      }), { signal });
+    }
     files[disk.name] = name;
   }
   return files;

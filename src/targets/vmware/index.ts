@@ -11,6 +11,7 @@ export const vmwareCommander: Commander = {
   formats: ['tar.zst', 'tar.gz', 'zip', 'tar'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
+  diskFormat: 'vmdk',
   render: (spec, _options, layout) => renderVmCommon(layout ? [{
     path: `${spec.name}.vmx`,
     content: renderVmx(spec, layout, { diskFiles: Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.vmdk`])), isoFiles: isoNames(layout) }),
