@@ -1,5 +1,5 @@
 // Build speed next to its baselines, measured in the same run and reported as ratios:
-//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware]
+//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service]
 // A measurement, not a test: it prints PASS/MISS next to each goal and exits 0 either way (1 only
 // when it could not measure). Needs root (mmdebstrap --mode=root, overlay mounts, loop devices), like vmgen build.
 //
@@ -33,6 +33,7 @@ import { loadConfig } from '../src/config/load.js';
 import type { VmConfig } from '../src/config/model.js';
 import { resolveSpec } from '../src/config/resolve.js';
 import { run } from '../src/exec/run.js';
+import { table } from './bench-table.js';
 import { debianConfigurator } from '../src/guests/debian/index.js';
 import { configuratorFor } from '../src/guests/registry.js';
 import type { GuestFile } from '../src/guests/types.js';
@@ -42,6 +43,7 @@ import { findTarget } from '../src/targets/registry.js';
 import { convertArgv, vmdkAdapter } from '../src/targets/vm/common.js';
 import { filesystemPackages, resolveVmLayout } from '../src/vm/layout.js';
 import { planPartitions, sfdiskScript } from '../src/vm/partition-plan.js';
+import { benchService, HEADER as SERVICE_HEADER } from './bench-service.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG_NAME = 'examples/debian-web.conf';
@@ -60,7 +62,7 @@ const TAR_ZSTD = 'set -o pipefail; tar -C "$1" -cf - . | zstd -T0 -3 -q -f -o "$
 const TAR_ZSTD_FILE = 'set -o pipefail; tar -C "$1" -cf - -- "$2" | zstd -T0 -3 -q -f -o "$3"';
 /** The build's plain (non-terminal) step lines on stderr, as src/cli/progress.ts writes them. */
 const STEP_DONE = /^\[(\d+)\/(\d+)\] (.+): done in ([\d.]+) s$/gm;
-const PARTS = ['lxc', 'vmware'] as const;
+const PARTS = ['lxc', 'vmware', 'service'] as const;
 type Part = (typeof PARTS)[number];
 
 interface BuildJson {
@@ -177,10 +179,6 @@ const mib = (n: number): string => `${(n / 2 ** 20).toFixed(0)} MiB`;
 const verdict = (c: { pass: boolean }): string => (c.pass ? 'PASS' : 'MISS');
 const range = (x: Series): string => `${x.runs.map((r) => r.toFixed(1)).join(', ')} (min ${x.min.toFixed(1)}, max ${x.max.toFixed(1)})`;
 
-function table(rows: string[][]): string {
-  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n');
-}
 
 /** What both parts start from: the config as loaded, and where the default .deb pool is. */
 interface Shared {
@@ -650,13 +648,16 @@ async function main(): Promise<number> {
 
     const lxc = parts.includes('lxc') ? await benchLxc(shared) : undefined;
     const vmware = parts.includes('vmware') ? await benchVmware(shared) : undefined;
+    const service = parts.includes('service') ? await benchService({ json }) : undefined;
+    const serviceLines = service ? ['service (scripts/bench-service.ts): warm lxc builds through vmgen serve, and its API latency', table([SERVICE_HEADER, ...service.map((r) => r.cells)]).trimEnd()] : [];
 
     if (json) {
       // The lxc results stay at the top level, as before the vmware part existed.
-      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}) };
+      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}) };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      const lines = [...(lxc?.lines ?? []), ...(lxc && vmware ? [''] : []), ...(vmware?.lines ?? [])];
+      const sections = [lxc?.lines, vmware?.lines, serviceLines].filter((l): l is string[] => l !== undefined && l.length > 0);
+      const lines = sections.flatMap((l, i) => (i === 0 ? l : ['', ...l]));
       process.stdout.write(`${lines.join('\n')}\n`);
     }
     return 0;

@@ -3,17 +3,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # Reference parser for the config tests; apt for the catalog tests.
-bash scripts/ensure-debs.sh python3-configobj apt
+bash scripts/ensure-debs.sh python3-configobj apt chromium redis-server
 # What builds run: mmdebstrap makes root file systems; tar, zstd, pigz and zip pack archives;
 # lxc, systemd-container (systemd-nspawn) and podman (with runc and skopeo) start guests for
 # `vmgen verify` and the integration tests.
 bash scripts/ensure-debs.sh mmdebstrap util-linux tar zstd pigz zip unzip \
   lxc systemd-container podman runc skopeo nftables
 # VM builds: partitions and file systems (fdisk's sfdisk, mkfs.*, mtools for the EFI partition: no
-# FAT is ever mounted), bootloaders (extlinux, systemd-boot's EFI binary), disk formats (qemu-img),
+# FAT is ever mounted), bootloaders (extlinux, systemd-boot's EFI binary), disk formats (qemu-img; qemu-storage-daemon
+# opens cached VMDK and qcow2 images to patch them),
 # and for the tests: qemu with OVMF to boot them, virt-xml-validate (libvirt-clients + xmllint).
 bash scripts/ensure-debs.sh fdisk e2fsprogs xfsprogs dosfstools mtools ntfs-3g extlinux syslinux-common \
-  systemd-boot-efi qemu-utils qemu-system-x86 ovmf libvirt-clients libxml2-utils
+  systemd-boot-efi qemu-utils qemu-system-common qemu-system-x86 ovmf libvirt-clients libxml2-utils
 # The catalog tests ask apt-cache whether every package name exists: they need package lists.
 if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then apt-get update -qq; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -24,6 +24,19 @@ export const ERROR_CODES = {
   VMG_CANCELLED: { exit: 1, http: 409, message: 'the build was cancelled' },
   VMG_VERIFY: { exit: 1, http: 500, message: 'the guest does not match its spec' },
   VMG_UNSUPPORTED: { exit: 1, http: 422, message: 'not supported for this target or OS' },
+  VMG_UNAUTHORIZED: { exit: 1, http: 401, message: 'a valid API token is required' },
+  VMG_RATE_LIMITED: { exit: 1, http: 429, message: 'too many requests' },
+  VMG_QUEUE_FULL: { exit: 1, http: 429, message: 'too many queued builds' },
+  VMG_TOO_LARGE: { exit: 1, http: 413, message: 'the request is too large' },
+  VMG_RANGE: { exit: 1, http: 416, message: 'the requested range is not satisfiable' },
+  VMG_INTERRUPTED: { exit: 1, http: 500, message: 'the server stopped during the build' },
+  VMG_SERVICE: { exit: 1, http: 502, message: 'the vmgen service answered with an error' },
+  VMG_CHECKSUM: { exit: 1, http: 500, message: 'a download does not match its SHA-256' },
+  VMG_INTERNAL: { exit: 70, http: 500, message: 'internal error' },
+  VMG_ARTIFACT_KEY: { exit: 1, http: 400, message: 'bad artifact key' },
+  VMG_ARTIFACT_STORE: { exit: 1, http: 502, message: 'the artifact store cannot be used' },
+  VMG_QUEUE: { exit: 1, http: 503, message: 'the build queue cannot be used' },
+  VMG_RUNNER: { exit: 1, http: 500, message: 'the build process ended unexpectedly' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

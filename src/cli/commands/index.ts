@@ -8,6 +8,10 @@ import { registerGet, registerSet, registerUnset } from './edit.js';
 import { registerParse } from './parse.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
+import { registerServe } from './serve.js';
+import { registerToken } from './token.js';
+import { registerSubmit } from './submit.js';
+import { registerWorker } from './worker.js';
 
 export { registerVmgctl } from './edit.js';
 
@@ -24,4 +28,8 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerUnset,
   registerCatalog,
   registerCache,
+  registerServe,
+  registerToken,
+  registerSubmit,
+  registerWorker,
 ];

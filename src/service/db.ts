@@ -1,0 +1,393 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { VmgenError } from '../errors.js';
+import type { ArtifactInfo, BuildState, BuildUpdate } from './types.js';
+
+/**
+ * The service's state in one SQLite file under the data directory: users and their token hashes,
+ * the build table, and each build's log. WAL, so `vmgen token` can write while the server reads.
+ */
+
+export const FINAL_STATES: ReadonlySet<BuildState> = new Set(['succeeded', 'failed', 'canceled']);
+
+/** A user name: also a rate-limit and log key, so nothing a terminal or a path could misread. */
+export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+
+/** Lines kept per build: tool output can be long, the database should not grow without bound. */
+export const MAX_LOG_LINES = 20_000;
+const MAX_LOG_LINE_CHARS = 4000;
+
+export interface User {
+  name: string;
+  admin: boolean;
+}
+
+export interface UserInfo extends User {
+  created: string;
+  tokens: number;
+  lastUsed: string | null;
+}
+
+export interface BuildRow {
+  id: string;
+  owner: string;
+  state: BuildState;
+  target: string;
+  format: string;
+  name: string;
+  config: string;
+  step: string | null;
+  progress: number;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  error: string | null;
+  errorCode: string | null;
+  worker: string | null;
+  artifact: ArtifactInfo | null;
+  logLines: number;
+}
+
+export interface NewBuild {
+  id: string;
+  owner: string;
+  target: string;
+  format: string;
+  name: string;
+  config: string;
+  created: string;
+}
+
+export interface LogLine {
+  seq: number;
+  line: string;
+}
+
+export interface AppliedUpdate {
+  build: BuildRow;
+  /** The update's log lines as stored, with their sequence numbers (the SSE event ids). */
+  log: LogLine[];
+  /** True when this update moved the build into a final state. */
+  finished: boolean;
+  /** An artifact the update brought for a build that had already ended: the caller removes it. */
+  orphanArtifact?: ArtifactInfo;
+}
+
+/** Each entry runs once, in order, in a transaction; the migrations table records which ran. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE users (
+     name TEXT PRIMARY KEY,
+     admin INTEGER NOT NULL DEFAULT 0,
+     created TEXT NOT NULL
+   );
+   CREATE TABLE tokens (
+     hash TEXT PRIMARY KEY,
+     user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+     created TEXT NOT NULL,
+     last_used TEXT
+   );
+   CREATE INDEX tokens_user ON tokens(user);
+   CREATE TABLE builds (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     state TEXT NOT NULL,
+     target TEXT NOT NULL,
+     format TEXT NOT NULL,
+     name TEXT NOT NULL,
+     config TEXT NOT NULL,
+     step TEXT,
+     progress REAL NOT NULL DEFAULT 0,
+     created TEXT NOT NULL,
+     started TEXT,
+     finished TEXT,
+     error TEXT,
+     error_code TEXT,
+     worker TEXT,
+     artifact_key TEXT,
+     artifact_name TEXT,
+     artifact_bytes INTEGER,
+     artifact_sha256 TEXT,
+     log_lines INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE INDEX builds_owner ON builds(owner, created);
+   CREATE INDEX builds_state ON builds(state, created);
+   CREATE TABLE build_logs (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT,
+     build TEXT NOT NULL,
+     line TEXT NOT NULL
+   );
+   CREATE INDEX build_logs_build ON build_logs(build, seq);`,
+];
+
+interface RawBuild {
+  id: string;
+  owner: string;
+  state: BuildState;
+  target: string;
+  format: string;
+  name: string;
+  config: string;
+  step: string | null;
+  progress: number;
+  created: string;
+  started: string | null;
+  finished: string | null;
+  error: string | null;
+  error_code: string | null;
+  worker: string | null;
+  artifact_key: string | null;
+  artifact_name: string | null;
+  artifact_bytes: number | null;
+  artifact_sha256: string | null;
+  log_lines: number;
+}
+
+function toRow(r: RawBuild): BuildRow {
+  return {
+    id: r.id, owner: r.owner, state: r.state, target: r.target, format: r.format, name: r.name, config: r.config,
+    step: r.step, progress: r.progress, created: r.created, started: r.started, finished: r.finished,
+    error: r.error, errorCode: r.error_code, worker: r.worker, logLines: r.log_lines,
+    artifact: r.artifact_key === null ? null
+      : { key: r.artifact_key, name: r.artifact_name ?? '', bytes: r.artifact_bytes ?? 0, sha256: r.artifact_sha256 ?? '' },
+  };
+}
+
+export class ServiceDb {
+  readonly db: Database.Database;
+
+  private constructor(file: string) {
+    try {
+      this.db = new Database(file);
+    } catch (err) {
+      throw new VmgenError('VMG_FILE_WRITE', `cannot open the service database ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    this.db.pragma('journal_mode = WAL');
+    // NORMAL under WAL loses at most the last commits on power loss, never consistency.
+    this.db.pragma('synchronous = NORMAL');
+    this.db.pragma('foreign_keys = ON');
+    this.db.pragma('busy_timeout = 5000');
+    this.migrate();
+  }
+
+  /** Opens (creating if needed) the database in a data directory; the directory is private to root. */
+  static open(dataDir: string): ServiceDb {
+    try {
+      mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+    } catch (err) {
+      throw new VmgenError('VMG_FILE_WRITE', `cannot create the data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
+    }
+    return new ServiceDb(join(dataDir, 'service.db'));
+  }
+
+  /** An in-memory database, for tests. */
+  static memory(): ServiceDb {
+    return new ServiceDb(':memory:');
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close();
+  }
+
+  private migrate(): void {
+    this.db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
+    const done = (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number | null }).v ?? 0;
+    if (done > MIGRATIONS.length) {
+      throw new VmgenError('VMG_FILE_WRITE', `the service database is at version ${done}, newer than this vmgen knows (${MIGRATIONS.length})`,
+        { hint: 'run the vmgen that created it, or start with an empty --data directory' });
+    }
+    for (let v = done + 1; v <= MIGRATIONS.length; v++) {
+      this.db.transaction(() => {
+        this.db.exec(MIGRATIONS[v - 1]!);
+        this.db.prepare('INSERT INTO migrations (version, applied) VALUES (?, ?)').run(v, new Date().toISOString());
+      })();
+    }
+  }
+
+  schemaVersion(): number {
+    return (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
+  }
+
+  // ---- users and tokens
+
+  /** Adds a token for NAME, creating the user; an existing user keeps its role (a mismatch is refused). */
+  addToken(name: string, admin: boolean, tokenHash: string): { created: boolean } {
+    if (!USER_NAME.test(name)) {
+      throw new VmgenError('VMG_USAGE', `bad user name "${name}"`, { hint: 'letters, digits, ".", "_" and "-", starting with a letter or digit, at most 64' });
+    }
+    return this.db.transaction(() => {
+      const now = new Date().toISOString();
+      const existing = this.db.prepare('SELECT admin FROM users WHERE name = ?').get(name) as { admin: number } | undefined;
+      if (existing && Boolean(existing.admin) !== admin) {
+        throw new VmgenError('VMG_USAGE', `user ${name} exists and is ${existing.admin ? '' : 'not '}an admin`,
+          { hint: `to change its role: vmgen token revoke ${name}, then create it again` });
+      }
+      if (!existing) this.db.prepare('INSERT INTO users (name, admin, created) VALUES (?, ?, ?)').run(name, admin ? 1 : 0, now);
+      this.db.prepare('INSERT INTO tokens (hash, user, created) VALUES (?, ?, ?)').run(tokenHash, name, now);
+      return { created: !existing };
+    })();
+  }
+
+  userForTokenHash(hash: string): User | undefined {
+    const row = this.db.prepare(
+      'SELECT u.name AS name, u.admin AS admin, t.last_used AS lastUsed FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?',
+    ).get(hash) as { name: string; admin: number; lastUsed: string | null } | undefined;
+    if (!row) return undefined;
+    // A write per request would serialize every reader behind the WAL; minute precision is enough.
+    const now = Date.now();
+    if (row.lastUsed === null || now - Date.parse(row.lastUsed) > 60_000) {
+      this.db.prepare('UPDATE tokens SET last_used = ? WHERE hash = ?').run(new Date(now).toISOString(), hash);
+    }
+    return { name: row.name, admin: Boolean(row.admin) };
+  }
+
+  listUsers(): UserInfo[] {
+    const rows = this.db.prepare(
+      `SELECT u.name AS name, u.admin AS admin, u.created AS created, COUNT(t.hash) AS tokens, MAX(t.last_used) AS lastUsed
+       FROM users u LEFT JOIN tokens t ON t.user = u.name GROUP BY u.name ORDER BY u.name`,
+    ).all() as Array<{ name: string; admin: number; created: string; tokens: number; lastUsed: string | null }>;
+    return rows.map((r) => ({ ...r, admin: Boolean(r.admin) }));
+  }
+
+  /** Removes the user and every token of theirs; their builds stay, under their name. */
+  revokeUser(name: string): boolean {
+    return this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes > 0;
+  }
+
+  // ---- builds
+
+  insertBuild(b: NewBuild): BuildRow {
+    this.db.prepare(
+      `INSERT INTO builds (id, owner, state, target, format, name, config, created)
+       VALUES (@id, @owner, 'queued', @target, @format, @name, @config, @created)`,
+    ).run(b);
+    return this.getBuild(b.id)!;
+  }
+
+  getBuild(id: string): BuildRow | undefined {
+    const r = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as RawBuild | undefined;
+    return r && toRow(r);
+  }
+
+  /** Newest first; `owner` undefined lists everyone's. */
+  listBuilds(opts: { owner?: string; state?: BuildState; limit?: number } = {}): BuildRow[] {
+    const where: string[] = [];
+    const args: Array<string | number> = [];
+    if (opts.owner !== undefined) {
+      where.push('owner = ?');
+      args.push(opts.owner);
+    }
+    if (opts.state !== undefined) {
+      where.push('state = ?');
+      args.push(opts.state);
+    }
+    const sql = `SELECT * FROM builds ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created DESC, rowid DESC LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, opts.limit ?? 100) as RawBuild[]).map(toRow);
+  }
+
+  /** Oldest first: the order builds were submitted, for re-submitting after a restart. */
+  buildsInState(state: BuildState): BuildRow[] {
+    return (this.db.prepare('SELECT * FROM builds WHERE state = ? ORDER BY created, rowid').all(state) as RawBuild[]).map(toRow);
+  }
+
+  countInState(owner: string, state: BuildState): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM builds WHERE owner = ? AND state = ?').get(owner, state) as { n: number }).n;
+  }
+
+  countsByState(): Record<BuildState, number> {
+    const counts: Record<BuildState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM builds GROUP BY state').all() as Array<{ state: BuildState; n: number }>) {
+      counts[r.state] = r.n;
+    }
+    return counts;
+  }
+
+  /**
+   * Applies one executor report. A build that has ended keeps its state: a late 'running' from a
+   * worker that had not heard of a cancel must not revive it. Log lines are kept in any state.
+   */
+  applyUpdate(u: BuildUpdate): AppliedUpdate | undefined {
+    return this.db.transaction((): AppliedUpdate | undefined => {
+      const before = this.getBuild(u.id);
+      if (!before) return undefined;
+      const ended = FINAL_STATES.has(before.state);
+      const set: string[] = [];
+      const args: Record<string, string | number | null> = { id: u.id };
+      const put = (column: string, value: string | number | null | undefined): void => {
+        if (value === undefined) return;
+        set.push(`${column} = @${column}`);
+        args[column] = value;
+      };
+      let orphanArtifact: ArtifactInfo | undefined;
+      if (!ended) {
+        put('state', u.state);
+        put('step', u.step);
+        put('progress', u.progress === undefined ? undefined : Math.min(1, Math.max(0, u.progress)));
+        put('started', u.started);
+        put('finished', u.finished ?? (u.state && FINAL_STATES.has(u.state) ? new Date().toISOString() : undefined));
+        put('error', u.error);
+        put('error_code', u.errorCode);
+        put('worker', u.worker);
+        if (u.artifact) {
+          put('artifact_key', u.artifact.key);
+          put('artifact_name', u.artifact.name);
+          put('artifact_bytes', u.artifact.bytes);
+          put('artifact_sha256', u.artifact.sha256);
+        }
+        if (u.state === 'running' && !u.started && !before.started) put('started', new Date().toISOString());
+      } else if (u.artifact && u.artifact.key !== before.artifact?.key) {
+        orphanArtifact = u.artifact;
+      }
+      if (set.length > 0) this.db.prepare(`UPDATE builds SET ${set.join(', ')} WHERE id = @id`).run(args);
+      const log = this.appendLog(u.id, before.logLines, u.log ?? []);
+      const build = this.getBuild(u.id)!;
+      return { build, log, finished: !ended && FINAL_STATES.has(build.state), ...(orphanArtifact ? { orphanArtifact } : {}) };
+    })();
+  }
+
+  private appendLog(id: string, have: number, lines: readonly string[]): LogLine[] {
+    if (lines.length === 0 || have > MAX_LOG_LINES) return [];
+    const room = MAX_LOG_LINES - have;
+    const kept = lines.slice(0, room).map((l) => (l.length > MAX_LOG_LINE_CHARS ? `${l.slice(0, MAX_LOG_LINE_CHARS)}…` : l));
+    if (lines.length > room) kept.push(`(log truncated: more than ${MAX_LOG_LINES} lines)`);
+    const insert = this.db.prepare('INSERT INTO build_logs (build, line) VALUES (?, ?)');
+    const out = kept.map((line) => ({ seq: Number(insert.run(id, line).lastInsertRowid), line }));
+    this.db.prepare('UPDATE builds SET log_lines = log_lines + ? WHERE id = ?').run(kept.length, id);
+    return out;
+  }
+
+  logLines(id: string, afterSeq = 0): LogLine[] {
+    return this.db.prepare('SELECT seq, line FROM build_logs WHERE build = ? AND seq > ? ORDER BY seq').all(id, afterSeq) as LogLine[];
+  }
+
+  /** Ends a build the service itself decided about (a cancel while queued, a restart). */
+  finish(id: string, state: 'failed' | 'canceled', error?: { message: string; code: string }): AppliedUpdate | undefined {
+    return this.applyUpdate({ id, state, finished: new Date().toISOString(), ...(error ? { error: error.message, errorCode: error.code } : {}) });
+  }
+
+  deleteBuild(id: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM build_logs WHERE build = ?').run(id);
+      this.db.prepare('DELETE FROM builds WHERE id = ?').run(id);
+    })();
+  }
+
+  /** Every build that holds an artifact, oldest finished first (the order GC deletes in). */
+  artifacts(): Array<{ id: string; finished: string; artifact: ArtifactInfo }> {
+    const rows = this.db.prepare(
+      `SELECT * FROM builds WHERE artifact_key IS NOT NULL ORDER BY COALESCE(finished, created), rowid`,
+    ).all() as RawBuild[];
+    return rows.map(toRow).map((r) => ({ id: r.id, finished: r.finished ?? r.created, artifact: r.artifact! }));
+  }
+
+  clearArtifact(id: string): void {
+    this.db.prepare(
+      'UPDATE builds SET artifact_key = NULL, artifact_name = NULL, artifact_bytes = NULL, artifact_sha256 = NULL WHERE id = ?',
+    ).run(id);
+  }
+
+  /** Whether any build row refers to this artifact key. */
+  hasArtifactKey(key: string): boolean {
+    return this.db.prepare('SELECT 1 FROM builds WHERE artifact_key = ? LIMIT 1').get(key) !== undefined;
+  }
+}

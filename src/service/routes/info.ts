@@ -1,0 +1,25 @@
+import type { FastifyInstance } from 'fastify';
+import { configJsonSchema } from '../../config/json-schema.js';
+import { TARGETS } from '../../targets/registry.js';
+import type { AppDeps } from '../app.js';
+import { userOf } from './common.js';
+
+/** What a client needs to write a config and pick a target: catalog, schema, targets, and who it is. */
+export function infoRoutes(app: FastifyInstance, deps: AppDeps): void {
+  const { catalogs } = deps;
+  // Both are fixed for the server's life; made once, on first use.
+  let schema: Record<string, unknown> | undefined;
+
+  app.get('/api/catalog', async () => ({ os: catalogs.os, apps: catalogs.apps }));
+
+  app.get('/api/schema', async () => (schema ??= configJsonSchema(catalogs)));
+
+  app.get('/api/targets', async () => TARGETS.filter((t) => t.commander).map((t) => ({
+    id: t.id, label: t.label, kind: t.kind, formats: t.commander!.formats, defaultFormat: t.commander!.formats[0],
+  })));
+
+  app.get('/api/me', async (req) => {
+    const user = userOf(req);
+    return { name: user.name, admin: user.admin, maxQueued: deps.limits.maxQueuedPerUser };
+  });
+}

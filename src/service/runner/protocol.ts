@@ -1,0 +1,21 @@
+import type { StepEvent } from '../../pipeline/run.js';
+
+/** What the parent sends the build process: one message, then only signals (SIGTERM cancels). */
+export interface StartMessage {
+  type: 'start';
+  config: string;
+  target: string;
+  format?: string;
+  cacheRoot: string;
+  outDir: string;
+}
+
+/** StepEvent as it crosses the IPC channel: a cleanup's error is reduced to its message. */
+export type WireStepEvent = Exclude<StepEvent, { kind: 'cleanup-failed' }> | { kind: 'cleanup-failed'; step: string; error: string };
+
+/** What the build process reports, in order; exactly one `done` or `error` ends it. */
+export type ChildMessage =
+  | { type: 'event'; event: WireStepEvent }
+  | { type: 'log'; line: string }
+  | { type: 'done'; archive: string }
+  | { type: 'error'; code: string; message: string; hint?: string };

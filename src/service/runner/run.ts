@@ -1,0 +1,160 @@
+import { fork } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { basename, dirname, extname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
+import { artifactKey } from '../artifacts/key.js';
+import type { ArtifactInfo, ArtifactStore, BuildRequest } from '../types.js';
+import type { ChildMessage, StartMessage } from './protocol.js';
+import { UpdateMapper, type UpdateFields } from './updates.js';
+
+export interface RunnerContext {
+  signal: AbortSignal;
+  onUpdate(u: UpdateFields): void;
+}
+
+/**
+ * Runs one build to its end and returns the stored artifact; throws a VmgenError when the build
+ * fails, VMG_CANCELLED when `signal` ended it. Executors take one, so tests can give them a fake.
+ */
+export type Runner = (req: BuildRequest, ctx: RunnerContext) => Promise<ArtifactInfo>;
+
+export interface ProcessRunnerOptions {
+  /** Private to this machine: each process keeps its temp output in its own folder below it. */
+  workDir: string;
+  cacheRoot: string;
+  artifacts: ArtifactStore;
+  /** After SIGTERM, how long a build may take to undo its steps before it is killed. */
+  killAfterMs?: number;
+}
+
+const here = fileURLToPath(import.meta.url);
+/** The sibling entry with this file's own extension: child.ts under tsx, child.js from dist. */
+const CHILD_ENTRY = join(dirname(here), `child${extname(here)}`);
+const DEFAULT_KILL_AFTER_MS = 60_000;
+const STDERR_TAIL = 4000;
+/** Of the overall progress, what the build's steps make; storing the archive is the rest, so 1 means stored. */
+const BUILD_SHARE = 0.97;
+const BUILD_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+/** This process's folder below a work dir: the host name keeps machines sharing a file system apart. */
+function processDirName(pid = process.pid): string {
+  return `${hostname()}-${pid}`;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Removes what earlier processes on this host left in `workDir` (temp output of a killed server or
+ * worker); folders of live processes and of other hosts are left alone.
+ */
+export async function cleanWorkDir(workDir: string): Promise<string[]> {
+  await mkdir(workDir, { recursive: true });
+  const mine = new RegExp(`^${hostname().replace(/[^A-Za-z0-9]/g, '\\$&')}-(\\d+)$`);
+  const removed: string[] = [];
+  for (const name of await readdir(workDir)) {
+    const pid = Number(mine.exec(name)?.[1]);
+    if (!pid || isAlive(pid)) continue;
+    await rm(join(workDir, name), { recursive: true, force: true });
+    removed.push(name);
+  }
+  return removed;
+}
+
+/** The runner the service and workers use: each build in its own process, its archive put into the store. */
+export function processRunner(opts: ProcessRunnerOptions): Runner {
+  const procDir = join(resolve(opts.workDir), processDirName());
+  return async (req, ctx) => {
+    if (!BUILD_ID.test(req.id)) throw new VmgenError('VMG_USAGE', `bad build id ${JSON.stringify(req.id.slice(0, 80))}`);
+    await mkdir(procDir, { recursive: true });
+    const outDir = await mkdtemp(join(procDir, `${req.id}-`));
+    try {
+      const archive = await runInChild({
+        config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), cacheRoot: opts.cacheRoot, outDir,
+      }, { signal: ctx.signal, onUpdate: (u) => ctx.onUpdate(u.progress === undefined ? u : { ...u, progress: u.progress * BUILD_SHARE }), killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
+      const name = basename(archive);
+      const key = artifactKey(req.id, name);
+      ctx.onUpdate({ step: 'store the archive', progress: BUILD_SHARE });
+      const { bytes, sha256 } = await opts.artifacts.put(key, archive);
+      return { key, name, bytes, sha256 };
+    } finally {
+      await rm(outDir, { recursive: true, force: true });
+    }
+  };
+}
+
+/** Node flags the build process must not inherit: it is no test file, and two debuggers cannot share a port. */
+function childExecArgv(): string[] {
+  return process.execArgv.filter((a) => !/^--(test|inspect|watch|experimental-test)/.test(a));
+}
+
+/** Runs one build in a forked process and returns the archive's path; see child.ts for the other side. */
+export function runInChild(start: Omit<StartMessage, 'type'>, ctx: RunnerContext & { killAfterMs: number }): Promise<string> {
+  if (ctx.signal.aborted) return Promise.reject(cancelled());
+  return new Promise((resolvePromise, reject) => {
+    const mapper = new UpdateMapper(ctx.onUpdate);
+    // Its own process group, so a kill after the grace period takes the tools it started too.
+    const child = fork(CHILD_ENTRY, [], { execArgv: childExecArgv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, serialization: 'json' });
+    let outcome: ChildMessage | undefined;
+    let stderrTail = '';
+    let killTimer: NodeJS.Timeout | undefined;
+    let partial = '';
+    child.stdout!.setEncoding('utf8').on('data', (s: string) => {
+      partial += s;
+      const lines = partial.split('\n');
+      partial = lines.pop()!;
+      for (const l of lines) mapper.log(l);
+    });
+    child.stderr!.setEncoding('utf8').on('data', (s: string) => {
+      stderrTail = (stderrTail + s).slice(-STDERR_TAIL);
+      for (const l of s.split('\n')) if (l.trim() !== '') mapper.log(l);
+    });
+    child.on('message', (msg: ChildMessage) => {
+      if (msg.type === 'event') mapper.event(msg.event);
+      else if (msg.type === 'log') mapper.log(msg.line);
+      else outcome = msg;
+    });
+    const onAbort = (): void => {
+      child.kill('SIGTERM');
+      killTimer = setTimeout(() => {
+        try {
+          process.kill(-child.pid!, 'SIGKILL');
+        } catch {
+          child.kill('SIGKILL');
+        }
+      }, ctx.killAfterMs);
+    };
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    let spawnError: Error | undefined;
+    child.on('error', (err) => (spawnError = err));
+    child.on('close', (code, sig) => {
+      ctx.signal.removeEventListener('abort', onAbort);
+      if (killTimer) clearTimeout(killTimer);
+      mapper.flush();
+      if (outcome?.type === 'done') return resolvePromise(outcome.archive);
+      if (outcome?.type === 'error') {
+        const known = (outcome.code in ERROR_CODES ? outcome.code : 'VMG_BUILD') as ErrorCode;
+        return reject(new VmgenError(known, outcome.message, outcome.hint ? { hint: outcome.hint } : undefined));
+      }
+      if (ctx.signal.aborted) return reject(cancelled());
+      const how = spawnError ? `could not start: ${spawnError.message}` : sig ? `was killed by ${sig}` : `exited with ${code}`;
+      const tail = stderrTail.trim().split('\n').slice(-5).join('\n');
+      reject(new VmgenError('VMG_RUNNER', `the build process ${how}${tail ? `: ${tail}` : ''}`));
+    });
+    child.send({ type: 'start', ...start } satisfies StartMessage, (err) => {
+      if (err) spawnError ??= err;
+    });
+  });
+}
+
+function cancelled(): VmgenError {
+  return new VmgenError('VMG_CANCELLED', 'the build was cancelled; nothing was left behind');
+}

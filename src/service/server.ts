@@ -1,0 +1,291 @@
+import { join, resolve } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Catalogs } from '../catalog/schema.js';
+import { VmgenError } from '../errors.js';
+import { createApp, DEFAULT_LIMITS, type ServiceLimits } from './app.js';
+import { createArtifactStore, DirArtifactStore } from './artifacts/index.js';
+import { FINAL_STATES, ServiceDb, type BuildRow, type User } from './db.js';
+import { BuildEvents } from './events.js';
+import { createExecutor } from './executors/index.js';
+import { collectArtifacts, sweepArtifactDir, type ArtifactLimits } from './gc.js';
+import { Metrics } from './metrics.js';
+import { newBuildId } from './routes/common.js';
+import type { ArtifactStore, BuildUpdate, Executor } from './types.js';
+
+/** What a silent logger must offer; pino's satisfies it. */
+export interface JobsLog {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const silent: JobsLog = { info() {}, warn() {}, error() {} };
+
+export const INTERRUPTED = 'the server stopped during the build';
+
+/** How long DELETE waits for a running build to wind down before answering 202 (still stopping). */
+const CANCEL_WAIT_MS = 10_000;
+
+export interface JobsOptions {
+  db: ServiceDb;
+  executor: Executor;
+  store: ArtifactStore;
+  events: BuildEvents;
+  metrics: Metrics;
+  maxQueuedPerUser: number;
+  log?: JobsLog;
+  /** How long DELETE waits for a running build to end (default CANCEL_WAIT_MS). */
+  cancelWaitMs?: number;
+}
+
+/**
+ * The job table's owner: every change to a build goes through here, into SQLite first and then to
+ * the followers (SSE) and metrics. The executor only reports; this decides what sticks.
+ */
+export class Jobs {
+  private readonly log: JobsLog;
+  /** Builds a user cancelled: their 'canceled' is theirs. Any other cancel comes from a shutdown. */
+  private readonly userCanceled = new Set<string>();
+  private stopping = false;
+
+  constructor(private readonly o: JobsOptions) {
+    this.log = o.log ?? silent;
+  }
+
+  onUpdate = (u: BuildUpdate): void => {
+    if (!this.o.db.db.open) return;
+    let update = u;
+    if (u.state === 'canceled' && this.stopping && !this.userCanceled.has(u.id)) {
+      // Shutting down cancels running builds; to their owner that is an interruption, not a cancel.
+      update = { ...u, state: 'failed', error: INTERRUPTED, errorCode: 'VMG_INTERRUPTED' };
+    } else if (u.state === 'canceled' && !u.error) {
+      update = { ...u, error: this.userCanceled.has(u.id) ? 'cancelled by its owner' : 'cancelled', errorCode: 'VMG_CANCELLED' };
+    }
+    let applied;
+    try {
+      applied = this.o.db.applyUpdate(update);
+    } catch (err) {
+      this.log.error({ build: u.id, err: (err as Error).message }, 'cannot record a build update');
+      return;
+    }
+    if (!applied) {
+      this.log.warn({ build: u.id }, 'update for a build not in the job table');
+      return;
+    }
+    const { build, log, finished, orphanArtifact } = applied;
+    if (log.length) this.o.events.publish(build.id, { kind: 'log', lines: log });
+    const { id: _id, log: _log, ...fields } = update;
+    if (Object.keys(fields).length > 0) this.o.events.publish(build.id, { kind: 'update', build });
+    if (finished) {
+      this.userCanceled.delete(build.id);
+      const seconds = build.started && build.finished ? (Date.parse(build.finished) - Date.parse(build.started)) / 1000 : undefined;
+      this.o.metrics.buildFinished(build.state, seconds);
+      this.log.info({ build: build.id, owner: build.owner, state: build.state, seconds, errorCode: build.errorCode ?? undefined }, 'build ended');
+    }
+    if (orphanArtifact) {
+      // An archive stored for a build that had already ended (cancelled while being stored): nobody can fetch it.
+      this.o.store.delete(orphanArtifact.key).catch((err: Error) => this.log.warn({ key: orphanArtifact.key, err: err.message }, 'cannot delete an orphan artifact'));
+    }
+  };
+
+  async submit(user: User, input: { config: string; target: string; format: string; name: string }): Promise<BuildRow> {
+    const { db, executor, maxQueuedPerUser } = this.o;
+    const queued = db.countInState(user.name, 'queued');
+    if (queued >= maxQueuedPerUser) {
+      throw new VmgenError('VMG_QUEUE_FULL', `you have ${queued} builds waiting; the limit is ${maxQueuedPerUser}`,
+        { hint: 'wait for some to start, or cancel some (DELETE /api/builds/ID)' });
+    }
+    const row = db.insertBuild({ id: newBuildId(), owner: user.name, created: new Date().toISOString(), ...input });
+    this.o.events.publish(row.id, { kind: 'update', build: row });
+    this.log.info({ build: row.id, owner: user.name, target: row.target }, 'build submitted');
+    try {
+      await executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format });
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      this.fail(row.id, `the build could not be queued: ${message}`, err instanceof VmgenError ? err.code : 'VMG_QUEUE');
+      throw new VmgenError('VMG_QUEUE', `the build could not be queued: ${message}`, { cause: err });
+    }
+    return db.getBuild(row.id) ?? row;
+  }
+
+  /** Cancels a queued or running build; answers with the build as it is once the executor let go (or after a wait). */
+  async cancel(row: BuildRow): Promise<BuildRow> {
+    this.userCanceled.add(row.id);
+    if (row.state === 'queued') {
+      // Final at once: whatever the executor does with it now (even start it), the table says cancelled.
+      this.record({ id: row.id, state: 'canceled', finished: new Date().toISOString(), error: 'cancelled by its owner', errorCode: 'VMG_CANCELLED' });
+    }
+    // A running build ends when its cleanups have run (unmounts, temp files); the caller is told
+    // the outcome if that takes less than CANCEL_WAIT_MS, else that it is still on its way (202).
+    let timer: NodeJS.Timeout | undefined;
+    let unsubscribe = (): void => {};
+    const ended = new Promise<void>((ok) => {
+      timer = setTimeout(ok, this.o.cancelWaitMs ?? CANCEL_WAIT_MS);
+      unsubscribe = this.o.events.subscribe(row.id, (e) => {
+        if (e.kind === 'close' || (e.kind === 'update' && FINAL_STATES.has(e.build.state))) ok();
+      });
+    });
+    try {
+      await this.o.executor.cancel(row.id).catch((err: Error) => this.log.warn({ build: row.id, err: err.message }, 'the executor could not cancel a build'));
+      const now = this.o.db.getBuild(row.id);
+      if (now && !FINAL_STATES.has(now.state)) await ended;
+    } finally {
+      clearTimeout(timer);
+      unsubscribe();
+    }
+    return this.o.db.getBuild(row.id) ?? row;
+  }
+
+  /** Deletes a build that has ended, its artifact first: a row without its file is fine, a file without its row is litter. */
+  async remove(row: BuildRow): Promise<void> {
+    if (!FINAL_STATES.has(row.state)) throw new VmgenError('VMG_USAGE', `build ${row.id} is ${row.state}; cancel it first`);
+    if (row.artifact) await this.o.store.delete(row.artifact.key);
+    this.o.db.deleteBuild(row.id);
+    this.o.events.publish(row.id, { kind: 'close' });
+    this.log.info({ build: row.id }, 'build deleted');
+  }
+
+  /**
+   * Start-up with the local executor: a build the table says is running was running in the process
+   * that stopped (its build process follows its parent and ends itself). It is failed with a reason,
+   * not re-run: a build that killed the server once would otherwise do it on every start. Queued
+   * builds lost nothing and go to the executor again, in the order they came.
+   */
+  recoverInterrupted(): BuildRow[] {
+    const failed: BuildRow[] = [];
+    for (const row of this.o.db.buildsInState('running')) {
+      this.fail(row.id, INTERRUPTED, 'VMG_INTERRUPTED');
+      if (row.artifact) {
+        this.o.db.clearArtifact(row.id);
+        this.o.store.delete(row.artifact.key).catch(() => {});
+      }
+      failed.push(row);
+    }
+    if (failed.length) this.log.warn({ builds: failed.map((r) => r.id) }, `marked ${failed.length} interrupted build(s) failed`);
+    return failed;
+  }
+
+  async resubmitQueued(): Promise<number> {
+    const rows = this.o.db.buildsInState('queued');
+    for (const row of rows) {
+      try {
+        await this.o.executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format });
+      } catch (err) {
+        this.fail(row.id, `the build could not be queued again after a restart: ${(err as Error).message}`, 'VMG_QUEUE');
+      }
+    }
+    if (rows.length) this.log.info({ builds: rows.length }, 're-submitted queued builds');
+    return rows.length;
+  }
+
+  /** From now on, cancels that no user asked for are interruptions (see onUpdate). */
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private fail(id: string, message: string, code: string): void {
+    this.record({ id, state: 'failed', finished: new Date().toISOString(), error: message, errorCode: code });
+  }
+
+  private record(u: BuildUpdate): void {
+    this.onUpdate(u);
+  }
+}
+
+export interface ServerOptions {
+  dataDir: string;
+  host: string;
+  port: number;
+  concurrency: number;
+  catalogs: Catalogs;
+  cacheDir?: string;
+  /** redis://host:port: builds go to `vmgen worker` processes through BullMQ. */
+  queue?: string;
+  /** A directory or s3://bucket/prefix; default DATA/artifacts. */
+  artifacts?: string;
+  /** An S3-compatible server for s3:// artifacts. */
+  s3Endpoint?: string;
+  limits?: Partial<ServiceLimits>;
+  artifactLimits?: ArtifactLimits;
+  gcIntervalMs?: number;
+  logger?: Logger;
+  /** Tests pass their own; otherwise made from the options above. */
+  executor?: Executor;
+  store?: ArtifactStore;
+}
+
+export interface RunningServer {
+  url: string;
+  app: FastifyInstance;
+  db: ServiceDb;
+  jobs: Jobs;
+  close(): Promise<void>;
+}
+
+export const DEFAULT_GC_INTERVAL_MS = 10 * 60_000;
+
+/**
+ * Opens the data directory, recovers from an earlier stop, runs GC, starts the executor, then
+ * listens. The data directory holds service.db, artifacts/ (unless --artifacts says otherwise) and
+ * work/ (running builds' temp output, cleaned by the executor at start).
+ */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  const dataDir = resolve(opts.dataDir);
+  const log = opts.logger;
+  const db = ServiceDb.open(dataDir);
+  try {
+    const store = opts.store ?? createArtifactStore(opts.artifacts?.startsWith('s3://')
+      ? { s3: opts.artifacts, ...(opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}) } : { dir: resolve(opts.artifacts ?? join(dataDir, 'artifacts')) });
+    const executor = opts.executor ?? createExecutor({
+      ...(opts.queue ? { queue: opts.queue } : {}), concurrency: opts.concurrency, artifacts: store,
+      workDir: join(dataDir, 'work'), ...(opts.cacheDir ? { cacheRoot: opts.cacheDir } : {}),
+      ...(log ? { log: log.child({ component: 'executor' }) } : {}),
+    });
+    const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...opts.limits };
+    const events = new BuildEvents();
+    const metrics = new Metrics();
+    const jobs = new Jobs({ db, executor, store, events, metrics, maxQueuedPerUser: limits.maxQueuedPerUser, ...(log ? { log } : {}) });
+    const local = !opts.queue;
+    if (local) {
+      jobs.recoverInterrupted();
+      // Only this server writes a local store, and nothing is being stored yet: all debris is old.
+      if (store instanceof DirArtifactStore) await sweepArtifactDir(db, store.dir, log);
+    }
+    const artifactLimits = opts.artifactLimits ?? {};
+    const gc = (): Promise<unknown> => collectArtifacts(db, store, artifactLimits, log ? { log } : {})
+      .catch((err: Error) => log?.error({ err: err.message }, 'artifact GC failed'));
+    await gc();
+    await executor.start(jobs.onUpdate);
+    if (local) await jobs.resubmitQueued();
+
+    const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits, ...(log ? { logger: log } : {}) });
+    try {
+      await app.listen({ host: opts.host, port: opts.port });
+    } catch (err) {
+      await executor.close().catch(() => {});
+      const code = (err as NodeJS.ErrnoException).code;
+      throw new VmgenError('VMG_USAGE', `cannot listen on ${opts.host}:${opts.port}: ${code === 'EADDRINUSE' ? 'the port is in use' : (err as Error).message}`, { cause: err });
+    }
+    const address = app.server.address();
+    const port = typeof address === 'object' && address ? address.port : opts.port;
+    const host = opts.host.includes(':') ? `[${opts.host}]` : opts.host;
+    const timer = setInterval(() => void gc(), opts.gcIntervalMs ?? DEFAULT_GC_INTERVAL_MS);
+    timer.unref();
+    let closing: Promise<void> | undefined;
+    return {
+      url: `http://${host}:${port}`, app, db, jobs,
+      close: () => (closing ??= (async () => {
+        clearInterval(timer);
+        jobs.stop();
+        events.closeAll();
+        await app.close();
+        await executor.close();
+        db.close();
+      })()),
+    };
+  } catch (err) {
+    db.close();
+    throw err;
+  }
+}

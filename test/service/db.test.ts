@@ -1,0 +1,166 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { createToken, hashToken } from '../../src/service/auth.js';
+import { MAX_LOG_LINES, ServiceDb } from '../../src/service/db.js';
+import { VmgenError } from '../../src/errors.js';
+
+const dirs: string[] = [];
+after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
+function tempDir(): string {
+  const d = mkdtempSync(join(tmpdir(), 'vmgen-db-'));
+  dirs.push(d);
+  return d;
+}
+
+function newBuild(db: ServiceDb, id: string, owner = 'alice', created = new Date().toISOString()) {
+  return db.insertBuild({ id, owner, target: 'lxc', format: 'tar.zst', name: 'web1', config: '[hardware]\n', created });
+}
+
+describe('service database', () => {
+  it('creates its file in WAL mode in a private data directory and migrates once', () => {
+    const data = join(tempDir(), 'data');
+    const db = ServiceDb.open(data);
+    assert.equal(db.db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.schemaVersion(), 1);
+    assert.equal(statSync(data).mode & 0o777, 0o700);
+    createToken(db, 'alice', false);
+    db.close();
+    // Reopening runs no migration twice and keeps the data.
+    const again = ServiceDb.open(data);
+    assert.equal(again.schemaVersion(), 1);
+    assert.deepEqual(again.listUsers().map((u) => u.name), ['alice']);
+    const raw = new Database(join(data, 'service.db'));
+    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1]);
+    raw.close();
+    again.close();
+  });
+
+  it('refuses a database from a newer vmgen', () => {
+    const data = tempDir();
+    ServiceDb.open(data).close();
+    const raw = new Database(join(data, 'service.db'));
+    raw.prepare('INSERT INTO migrations (version, applied) VALUES (99, ?)').run(new Date().toISOString());
+    raw.close();
+    assert.throws(() => ServiceDb.open(data), (e: unknown) => e instanceof VmgenError && /newer/.test(e.message));
+  });
+
+  it('stores only the SHA-256 of tokens', () => {
+    const data = tempDir();
+    const db = ServiceDb.open(data);
+    const { token } = createToken(db, 'alice', false);
+    db.db.pragma('wal_checkpoint(TRUNCATE)');
+    db.close();
+    for (const f of readdirSync(data)) {
+      const bytes = readFileSync(join(data, f));
+      assert.equal(bytes.includes(token), false, `${f} holds the token in clear`);
+    }
+    const raw = new Database(join(data, 'service.db'));
+    assert.deepEqual(raw.prepare('SELECT hash FROM tokens').all(), [{ hash: hashToken(token) }]);
+    raw.close();
+  });
+
+  it('users: several tokens each, a role that does not change silently, revoke removes all tokens', () => {
+    const db = ServiceDb.memory();
+    const a1 = createToken(db, 'alice', false);
+    const a2 = createToken(db, 'alice', false);
+    assert.equal(a1.created, true);
+    assert.equal(a2.created, false);
+    assert.deepEqual(db.userForTokenHash(hashToken(a2.token)), { name: 'alice', admin: false });
+    assert.throws(() => createToken(db, 'alice', true), /exists and is not an admin/);
+    assert.throws(() => createToken(db, '../etc', false), /bad user name/);
+    assert.throws(() => createToken(db, '', false), /bad user name/);
+    createToken(db, 'root', true);
+    assert.deepEqual(db.listUsers().map((u) => [u.name, u.admin, u.tokens]), [['alice', false, 2], ['root', true, 1]]);
+    assert.equal(db.revokeUser('alice'), true);
+    assert.equal(db.userForTokenHash(hashToken(a1.token)), undefined);
+    assert.equal(db.userForTokenHash(hashToken(a2.token)), undefined);
+    assert.equal(db.revokeUser('alice'), false);
+  });
+
+  it('records when a token was last used', () => {
+    const db = ServiceDb.memory();
+    const { token } = createToken(db, 'alice', false);
+    assert.equal(db.listUsers()[0]!.lastUsed, null);
+    db.userForTokenHash(hashToken(token));
+    assert.match(db.listUsers()[0]!.lastUsed ?? '', /^\d{4}-/);
+  });
+
+  it('applies updates; a build that ended keeps its state whatever comes later', () => {
+    const db = ServiceDb.memory();
+    newBuild(db, 'b1');
+    const running = db.applyUpdate({ id: 'b1', state: 'running', worker: 'w1', step: 'configure', progress: 0.4 })!;
+    assert.equal(running.build.state, 'running');
+    assert.match(running.build.started ?? '', /^\d{4}-/, 'started is filled in when the executor leaves it out');
+    assert.equal(running.finished, false);
+    const done = db.applyUpdate({ id: 'b1', state: 'failed', error: 'boom', errorCode: 'VMG_BUILD' })!;
+    assert.equal(done.finished, true);
+    assert.match(done.build.finished ?? '', /^\d{4}-/);
+    const late = db.applyUpdate({ id: 'b1', state: 'running', progress: 0.9, log: ['late line'] })!;
+    assert.equal(late.build.state, 'failed');
+    assert.equal(late.build.progress, 0.4);
+    assert.equal(late.finished, false);
+    assert.deepEqual(db.logLines('b1').map((l) => l.line), ['late line'], 'log lines are kept in any state');
+    assert.equal(db.applyUpdate({ id: 'nope', state: 'running' }), undefined);
+  });
+
+  it('an artifact reported for a build that already ended is handed back as an orphan, not recorded', () => {
+    const db = ServiceDb.memory();
+    newBuild(db, 'b1');
+    db.finish('b1', 'canceled');
+    const r = db.applyUpdate({ id: 'b1', state: 'succeeded', artifact: { key: 'b1/x.tar', name: 'x.tar', bytes: 3, sha256: 'ab' } })!;
+    assert.equal(r.build.state, 'canceled');
+    assert.equal(r.build.artifact, null);
+    assert.deepEqual(r.orphanArtifact, { key: 'b1/x.tar', name: 'x.tar', bytes: 3, sha256: 'ab' });
+  });
+
+  it('clamps progress to 0..1', () => {
+    const db = ServiceDb.memory();
+    newBuild(db, 'b1');
+    assert.equal(db.applyUpdate({ id: 'b1', progress: 7 })!.build.progress, 1);
+    assert.equal(db.applyUpdate({ id: 'b1', progress: -1 })!.build.progress, 0);
+  });
+
+  it('log lines get increasing sequence numbers, and the log stops growing at its cap', () => {
+    const db = ServiceDb.memory();
+    newBuild(db, 'b1');
+    newBuild(db, 'b2');
+    const first = db.applyUpdate({ id: 'b1', log: ['a', 'b'] })!.log;
+    db.applyUpdate({ id: 'b2', log: ['other'] });
+    const second = db.applyUpdate({ id: 'b1', log: ['c'] })!.log;
+    assert.deepEqual(first.map((l) => l.line), ['a', 'b']);
+    assert.ok(first[0]!.seq < first[1]!.seq && first[1]!.seq < second[0]!.seq);
+    assert.deepEqual(db.logLines('b1', first[0]!.seq).map((l) => l.line), ['b', 'c']);
+    db.applyUpdate({ id: 'b1', log: Array.from({ length: MAX_LOG_LINES }, (_, i) => `line ${i}`) });
+    const lines = db.logLines('b1');
+    assert.equal(lines.length, MAX_LOG_LINES + 1);
+    assert.match(lines.at(-1)!.line, /log truncated/);
+    assert.deepEqual(db.applyUpdate({ id: 'b1', log: ['more'] })!.log, []);
+    assert.equal(db.logLines('b1').length, MAX_LOG_LINES + 1);
+  });
+
+  it('lists newest first per owner, counts by state, orders artifacts by when builds finished', () => {
+    const db = ServiceDb.memory();
+    newBuild(db, 'b1', 'alice', '2026-01-01T00:00:01.000Z');
+    newBuild(db, 'b2', 'bob', '2026-01-01T00:00:02.000Z');
+    newBuild(db, 'b3', 'alice', '2026-01-01T00:00:03.000Z');
+    assert.deepEqual(db.listBuilds({ owner: 'alice' }).map((b) => b.id), ['b3', 'b1']);
+    assert.deepEqual(db.listBuilds().map((b) => b.id), ['b3', 'b2', 'b1']);
+    assert.deepEqual(db.listBuilds({ limit: 1 }).map((b) => b.id), ['b3']);
+    assert.deepEqual(db.buildsInState('queued').map((b) => b.id), ['b1', 'b2', 'b3']);
+    db.applyUpdate({ id: 'b3', state: 'succeeded', finished: '2026-01-02T00:00:00.000Z', artifact: { key: 'b3/a', name: 'a', bytes: 1, sha256: 'x' } });
+    db.applyUpdate({ id: 'b1', state: 'succeeded', finished: '2026-01-03T00:00:00.000Z', artifact: { key: 'b1/a', name: 'a', bytes: 1, sha256: 'y' } });
+    assert.deepEqual(db.countsByState(), { queued: 1, running: 0, succeeded: 2, failed: 0, canceled: 0 });
+    assert.equal(db.countInState('alice', 'queued'), 0);
+    assert.equal(db.countInState('bob', 'queued'), 1);
+    assert.deepEqual(db.artifacts().map((a) => a.id), ['b3', 'b1']);
+    assert.equal(db.hasArtifactKey('b1/a'), true);
+    db.clearArtifact('b1');
+    assert.equal(db.hasArtifactKey('b1/a'), false);
+    db.deleteBuild('b3');
+    assert.equal(db.getBuild('b3'), undefined);
+  });
+});
