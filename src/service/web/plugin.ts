@@ -1,4 +1,189 @@
-import type { FastifyPluginAsync } from 'fastify';
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import { z } from 'zod';
+import { appsForOs, findOs, resolveApp } from '../../catalog/load.js';
+import type { Catalogs, OsEntry } from '../../catalog/schema.js';
+import { normalize } from '../../config/normalize.js';
+import { configJsonSchema } from '../../config/json-schema.js';
+import { loadConfig, schemaFor } from '../../config/load.js';
+import { hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
+import { findTarget, TARGET_IDS } from '../../targets/registry.js';
+import { applyEdits, keyOrderFromSchema, type ConfigEdit } from './edit.js';
+import { fieldPath } from './field-path.js';
 
-/** The web page and its config endpoints (issue 6). Placeholder until the page lands: serves nothing. */
-export const webPlugin: FastifyPluginAsync = async () => {};
+/**
+ * The web page (GET / and /assets/*, public) and the config endpoints it uses (/api/config/*,
+ * behind the app's token check like every /api/ route). The endpoints run the CLI's own code on
+ * the text: loadConfig for diagnostics, the vmgctl editor for changes, so the page shows the
+ * CLI's exact messages and writes what `vmgen set` would.
+ */
+export interface WebPluginOptions {
+  catalogs: Catalogs;
+  /** The built page (index.html, style.css, js/); defaults to dist/web of this checkout or package. */
+  assetsDir?: string;
+}
+
+// src/service/web (under tsx) and dist/service/web (built) both sit three levels below the root.
+export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+
+/** A config is text a person writes; this is far more than any machine needs. */
+const MAX_TEXT = 256 * 1024;
+// Names in the file are letters, digits and a few marks (the catalog's app names include '+' and '.').
+const SEGMENT = /^[A-Za-z0-9_.+-]{1,64}$/;
+
+const targetField = z.string().refine((t) => TARGET_IDS.includes(t), { message: `target is one of: ${TARGET_IDS.join(', ')}` }).optional();
+const keyPath = z.array(z.string().regex(SEGMENT, 'a key path segment is letters, digits, _ . + or -')).min(1).max(12);
+const iniValue = z.union([z.string().max(MAX_TEXT), z.array(z.string().max(MAX_TEXT)).max(1000)]);
+const configText = z.string().max(MAX_TEXT);
+const editSchema = z.union([
+  z.strictObject({ path: keyPath, value: iniValue }),
+  z.strictObject({ path: keyPath, unset: z.literal(true) }),
+]);
+
+const parseBody = z.strictObject({ text: configText, target: targetField });
+const editBody = z.strictObject({ text: configText, edits: z.array(editSchema).max(500), target: targetField });
+const setBody = z.strictObject({ text: configText, path: keyPath, value: iniValue, target: targetField });
+const unsetBody = z.strictObject({ text: configText, path: keyPath, target: targetField });
+const appsQuery = z.strictObject({ os: z.string().max(64) });
+
+const SECURITY_HEADERS = {
+  // Everything is served from here; nothing inline, so an injected tag in a config value cannot run.
+  'content-security-policy':
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+  'x-content-type-options': 'nosniff',
+  'referrer-policy': 'no-referrer',
+  'x-frame-options': 'DENY',
+};
+
+/** The text's own shape: which keys are sections, lists or plain strings; /api/schema says what they mean. */
+export function configTextSchema(catalogs: Catalogs): Record<string, unknown> {
+  return { ...z.toJSONSchema(schemaFor(catalogs), { io: 'input', unrepresentable: 'any' }), title: 'vmgen config text' };
+}
+
+export interface ParsedConfig {
+  /** The logical tree (flat-form items inside their containers); null when the text does not parse. */
+  tree: unknown;
+  diagnostics: (Diagnostic & { path?: string[] })[];
+  valid: boolean;
+}
+
+/** Diagnostics of a config text, each with the key path it is about. */
+export function parseConfigText(text: string, catalogs: Catalogs, target?: string): ParsedConfig {
+  const limits = target === undefined ? undefined : findTarget(target);
+  const result = loadConfig(text, { catalogs, ...(limits ? { target: limits } : {}) });
+  const places = result.places;
+  const diagnostics = result.diagnostics.map((d) => {
+    const path = places ? fieldPath(places, d.line, d.column) : undefined;
+    return path ? { ...d, path } : { ...d };
+  });
+  // loadConfig stops before normalizing a text that does not parse: no tree to show then.
+  const tree = places && result.doc ? normalize(result.doc.root).tree : null;
+  return { tree, diagnostics, valid: !hasErrors(result.diagnostics) };
+}
+
+export interface OfferedApp {
+  name: string;
+  category: string;
+  description: string;
+  available: boolean;
+  reason?: string;
+  hint?: string;
+}
+
+/** Every catalog app with whether this OS can install it, and why not: the form offers only the first kind. */
+export function appOffer(catalogs: Catalogs, os: OsEntry): OfferedApp[] {
+  const available = new Set(appsForOs(catalogs, os).map((a) => a.name));
+  return catalogs.apps.map((app) => {
+    const head = { name: app.name, category: app.category, description: app.description };
+    if (available.has(app.name)) return { ...head, available: true };
+    const r = resolveApp(catalogs, app.name, os);
+    return { ...head, available: false, ...(r.ok ? {} : { reason: r.reason, ...(r.hint ? { hint: r.hint } : {}) }) };
+  });
+}
+
+function sendError(reply: FastifyReply, code: ErrorCode, message: string, extra: { hint?: string; diagnostics?: Diagnostic[] } = {}): FastifyReply {
+  const { hint, diagnostics } = extra;
+  return reply.code(ERROR_CODES[code].http).send({ error: { code, message, ...(hint ? { hint } : {}) }, ...(diagnostics ? { diagnostics } : {}) });
+}
+
+function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+  throw new VmgenError('VMG_USAGE', `bad request: ${where}${issue.message}`);
+}
+
+export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts) => {
+  const catalogs = opts.catalogs;
+  const assets = opts.assetsDir ?? DEFAULT_ASSETS_DIR;
+  const order = keyOrderFromSchema(configJsonSchema(catalogs));
+  const textSchema = configTextSchema(catalogs);
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof VmgenError) {
+      return sendError(reply, err.code, err.message, { ...(err.hint ? { hint: err.hint } : {}), ...(err.diagnostics ? { diagnostics: err.diagnostics.items } : {}) });
+    }
+    throw err;
+  });
+
+  const page = async (reply: FastifyReply): Promise<FastifyReply> => {
+    let html: string;
+    try {
+      html = await readFile(`${assets}/index.html`, 'utf8');
+    } catch {
+      return sendError(reply.headers(SECURITY_HEADERS), 'VMG_NOT_FOUND', 'the web page is not built', { hint: 'run npm run build' });
+    }
+    return reply.headers({ ...SECURITY_HEADERS, 'cache-control': 'no-cache' }).type('text/html; charset=utf-8').send(html);
+  };
+  app.get('/', (_req, reply) => page(reply));
+
+  await app.register(fastifyStatic, {
+    root: assets,
+    prefix: '/assets/',
+    decorateReply: false,
+    index: false,
+    wildcard: true,
+    cacheControl: true,
+    maxAge: 0,
+    // Never serve what is not part of the page (source maps name the build machine's paths).
+    allowedPath: (pathname) => /\.(?:js|css|svg|ico)$/.test(pathname),
+    setHeaders: (reply) => {
+      reply.headers(SECURITY_HEADERS);
+    },
+  });
+
+  app.get('/api/config/text-schema', async () => textSchema);
+
+  app.post('/api/config/parse', async (req) => {
+    const body = parsed(parseBody, req.body);
+    return parseConfigText(body.text, catalogs, body.target);
+  });
+
+  const edit = (text: string, edits: ConfigEdit[], target: string | undefined): ParsedConfig & { text: string } => {
+    const out = applyEdits(text, edits, order);
+    return { text: out, ...parseConfigText(out, catalogs, target) };
+  };
+  app.post('/api/config/edit', async (req) => {
+    const body = parsed(editBody, req.body);
+    return edit(body.text, body.edits, body.target);
+  });
+  app.post('/api/config/set', async (req) => {
+    const body = parsed(setBody, req.body);
+    return edit(body.text, [{ path: body.path, value: body.value }], body.target);
+  });
+  app.post('/api/config/unset', async (req) => {
+    const body = parsed(unsetBody, req.body);
+    return edit(body.text, [{ path: body.path, unset: true }], body.target);
+  });
+
+  app.get('/api/config/apps', async (req) => {
+    const query = parsed(appsQuery, req.query);
+    const os = findOs(catalogs, query.os);
+    if (!os) throw new VmgenError('VMG_NOT_FOUND', `unknown OS id '${query.os}'`, { hint: 'GET /api/catalog lists the OS ids' });
+    return { os: { id: os.id, label: os.label, family: os.family }, apps: appOffer(catalogs, os) };
+  });
+};

@@ -1,0 +1,286 @@
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import fc from 'fast-check';
+import { findOs, loadCatalogs } from '../../src/catalog/load.js';
+import { configJsonSchema } from '../../src/config/json-schema.js';
+import { parseIni } from '../../src/config/ini/parse.js';
+import { schemaFor } from '../../src/config/load.js';
+import { normalize } from '../../src/config/normalize.js';
+import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
+import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
+import {
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
+  STEPS, toInput,
+  type Edit, type SchemaNode, type Schemas, type Tree, type Value,
+} from '../../web/src/model.js';
+import { SseParser, type SseEvent } from '../../web/src/sse.js';
+
+/*
+ * The page's form model, without a browser: which field each key gets, and the round trip
+ * text → form field → edit → text. Every value of the examples and the seed's listings must come
+ * back from the form as the model reads it.
+ */
+
+const repo = new URL('../../', import.meta.url);
+const read = (rel: string): string => readFileSync(new URL(rel, repo), 'utf8');
+const catalogs = loadCatalogs({ env: {} });
+const schemas: Schemas = { model: configJsonSchema(catalogs) as SchemaNode, text: configTextSchema(catalogs) as SchemaNode };
+const order = keyOrderFromSchema(schemas.model);
+const treeOf = (text: string): Tree => normalize(parseIni(text).doc.root).tree as Tree;
+const WEB = read('examples/debian-web.conf');
+const WINXP = read('examples/winxp-vmware.conf');
+const FILES = [
+  ...readdirSync(new URL('examples/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `examples/${f}`),
+  ...readdirSync(new URL('test/fixtures/seed/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `test/fixtures/seed/${f}`),
+].sort();
+
+const spec = (path: string) => {
+  const s = fieldSpec(schemas, path.split('.'));
+  assert.ok(s, `a field for ${path}`);
+  return s;
+};
+
+function leaves(tree: Tree, p: string[] = []): { path: string[]; value: Value }[] {
+  return Object.entries(tree).flatMap(([k, v]) => (typeof v === 'string' || Array.isArray(v) ? [{ path: [...p, k], value: v }] : leaves(v, [...p, k])));
+}
+
+describe('fieldSpec: the widget each key gets, from the two schemas', () => {
+  test('choices, yes/no, lists, passwords, text', () => {
+    const os = spec('hardware.os');
+    assert.equal(os.kind, 'select');
+    assert.deepEqual(os.options, catalogs.os.map((o) => o.id));
+    assert.equal(os.required, true);
+    assert.equal(spec('hardware.num_cpu').kind, 'text');
+    assert.equal(spec('hardware.num_cpu').numeric, true);
+    assert.equal(spec('hardware.num_cpu').defaultText, '1');
+    assert.equal(spec('hardware.ram').numeric, false, 'a size is written 1GB');
+    assert.equal(spec('network.eths.eth0.network').numeric, false, 'a netmask may be dotted');
+    assert.deepEqual([spec('config.bash_completion').kind, spec('config.bash_completion').defaultText], ['checkbox', '0']);
+    assert.deepEqual([spec('hardware.cd_drives.cd0.connected').kind, spec('hardware.cd_drives.cd0.connected').defaultText], ['checkbox', '1']);
+    assert.equal(spec('users.users.user0.groups').kind, 'list');
+    assert.equal(spec('network.dns').kind, 'list');
+    assert.equal(spec('config.root_passwd').kind, 'password');
+    assert.equal(spec('users.users.user0.passwd').kind, 'password');
+    assert.equal(spec('users.users.user0.password_hash').kind, 'text');
+    assert.equal(spec('network.open_ports.ssh.port').kind, 'text', 'a port is a value in the text, though the model holds {from, to}');
+    assert.equal(spec('users.users.user0.name').required, true);
+  });
+
+  test('sections, lists of items, application sections', () => {
+    assert.equal(spec('hardware').kind, 'section');
+    assert.equal(spec('hardware.hdds').kind, 'record');
+    assert.equal(spec('hardware.hdds.hdd0').kind, 'section');
+    assert.equal(spec('users.groups').kind, 'record');
+    assert.equal(spec('users.groups.group0').kind, 'text');
+    const devel = spec('devel');
+    assert.equal(devel.kind, 'apps');
+    assert.ok(devel.options?.includes('vim'));
+    assert.equal(fieldSpec(schemas, ['hardware', 'nosuch']), undefined);
+  });
+
+  test('labels by pattern, else the key in words', () => {
+    assert.equal(labelFor(schemas, ['hardware', 'hdds', 'hdd3', 'size']), 'Size');
+    assert.equal(labelFor(schemas, ['users', 'users', 'caesar', 'name']), 'Login name');
+    assert.equal(labelFor(schemas, ['hardware', 'hdds', 'd', 'partitions', 'p', 'fs']), 'File system');
+    assert.equal(labelFor(schemas, ['network', 'firewall-rules', 'rule0']), 'Rule0');
+  });
+});
+
+describe('values: text → field → edit', () => {
+  test('each kind, both ways', () => {
+    const groups = spec('users.users.user0.groups');
+    assert.equal(toInput(groups, ['julius', 'sudo']), 'julius, sudo');
+    assert.deepEqual(fromInput(groups, ' julius ,sudo, '), { path: groups.path, value: ['julius', 'sudo'] });
+    assert.deepEqual(fromInput(groups, 'julius'), { path: groups.path, value: 'julius' }, 'one item is written as a value');
+    assert.deepEqual(fromInput(groups, ' , '), { path: groups.path, unset: true });
+
+    const bash = spec('config.bash_completion');
+    assert.equal(toInput(bash, 'Yes'), true);
+    assert.equal(toInput(bash, undefined), false);
+    assert.deepEqual(fromInput(bash, true), { path: bash.path, value: '1' });
+    assert.deepEqual(fromInput(bash, false), { path: bash.path, unset: true }, 'no is the default: the key goes');
+    const connected = spec('hardware.eths.eth0.connected');
+    assert.equal(toInput(connected, undefined), true, 'the default shows');
+    assert.deepEqual(fromInput(connected, false), { path: connected.path, value: '0' });
+
+    const host = spec('config.hostname');
+    assert.deepEqual(fromInput(host, '  web1 '), { path: host.path, value: 'web1' });
+    assert.deepEqual(fromInput(host, ''), { path: host.path, unset: true });
+    const pw = spec('config.root_passwd');
+    assert.deepEqual(fromInput(pw, ' two words '), { path: pw.path, value: ' two words ' }, 'a password keeps its spaces');
+    assert.equal(toInput(host, { nested: 'x' }), '', 'a section where a value belongs shows nothing');
+  });
+
+  for (const file of FILES) {
+    test(`${file}: every value comes back through the form as the model reads it`, () => {
+      const tree = treeOf(read(file));
+      const edits: Edit[] = leaves(tree).map(({ path, value }) => {
+        const s = fieldSpec(schemas, path);
+        assert.ok(s, `${file}: the form has a field for ${path.join('.')}`);
+        return fromInput(s, toInput(s, value));
+      });
+      const again = treeOf(applyEdits('', edits, order));
+      const model = schemaFor(catalogs);
+      const before = model.safeParse(tree);
+      const after = model.safeParse(again);
+      assert.equal(after.success, before.success);
+      if (before.success && after.success) assert.deepEqual(after.data, before.data);
+      else assert.deepEqual(after.error?.issues.map((i) => i.path), before.error?.issues.map((i) => i.path));
+    });
+  }
+});
+
+describe('layout: the guided steps', () => {
+  const steps = layout(schemas);
+
+  test('target and OS first', () => {
+    assert.deepEqual(steps[0]!.items.slice(0, 2), [{ kind: 'target' }, { kind: 'field', path: ['hardware', 'os'] }]);
+    assert.deepEqual(steps.map((s) => s.id), STEPS.map((s) => s.id), 'no key of the model is left for an extra step');
+  });
+
+  test('every key of every section is placed exactly once', () => {
+    const placed: string[] = [];
+    for (const step of steps) {
+      for (const item of step.items) {
+        if (item.kind === 'field') placed.push(item.path.join('.'));
+        if (item.kind === 'more') placed.push(...item.keys.map((k) => [...item.path, k].join('.')));
+      }
+    }
+    assert.equal(new Set(placed).size, placed.length, `no duplicates: ${placed.join(' ')}`);
+    const expected: string[] = [];
+    for (const top of sectionKeys(schemas, [])) {
+      const s = spec(top);
+      if (s.kind === 'section') expected.push(...sectionKeys(schemas, [top]).map((k) => `${top}.${k}`));
+      else expected.push(top);
+    }
+    assert.deepEqual([...placed].sort(), expected.sort());
+  });
+
+  test('a key the model gains lands in its section\'s "more" list', () => {
+    const model = structuredClone(schemas.model);
+    const text = structuredClone(schemas.text);
+    model.properties!.config!.properties!.motd = { type: 'string', description: 'message of the day' };
+    text.properties!.config!.properties!.motd = { type: 'string' };
+    const more = layout({ model, text }).find((s) => s.id === 'system')!.items.find((i) => i.kind === 'more');
+    assert.ok(more && more.kind === 'more' && more.keys.includes('motd'));
+  });
+});
+
+describe('lists of items: disks, NICs, users, groups', () => {
+  const web = treeOf(WEB);
+
+  test('item names: the first free prefixN', () => {
+    assert.equal(nextItemName([], 'hdd'), 'hdd0');
+    assert.equal(nextItemName(['hdd0', 'hdd2'], 'hdd'), 'hdd1');
+  });
+
+  test('a disk asks for its size; a user for the login name; a group is its value', () => {
+    assert.deepEqual(addItemEdits(schemas, web, ['hardware', 'hdds'], '8GB'), { name: 'hdd1', edits: [{ path: ['hardware', 'hdds', 'hdd1', 'size'], value: '8GB' }] });
+    assert.deepEqual(addItemEdits(schemas, web, ['users', 'users'], 'brutus').edits, [{ path: ['users', 'users', 'user2', 'name'], value: 'brutus' }]);
+    assert.deepEqual(addItemEdits(schemas, web, ['users', 'groups'], 'senate').edits, [{ path: ['users', 'groups', 'group2'], value: 'senate' }]);
+    assert.deepEqual(addItemEdits(schemas, web, ['network', 'open_ports'], '443').edits, [
+      { path: ['network', 'open_ports', 'port0', 'proto'], value: 'tcp' },
+      { path: ['network', 'open_ports', 'port0', 'port'], value: '443' },
+    ]);
+  });
+
+  test('a NIC is one adapter in two sections, named past both', () => {
+    const winxp = treeOf(WINXP);
+    assert.deepEqual(nicNames(winxp), ['eth0', 'eth1'], 'eth1 is only in [network]');
+    const { name, edits } = addItemEdits(schemas, winxp, ['hardware', 'eths']);
+    assert.equal(name, 'eth2');
+    assert.deepEqual(edits, [{ path: ['hardware', 'eths', 'eth2', 'type'], value: 'nat' }, { path: ['network', 'eths', 'eth2', 'type'], value: 'dhcp' }]);
+    assert.deepEqual(removeItemEdits(schemas, ['network', 'eths'], 'eth0'), [
+      { path: ['hardware', 'eths', 'eth0'], unset: true }, { path: ['network', 'eths', 'eth0'], unset: true },
+    ]);
+    const text = applyEdits(WINXP, [...edits, ...removeItemEdits(schemas, ['hardware', 'eths'], 'eth0')], order);
+    assert.deepEqual(nicNames(treeOf(text)), ['eth2', 'eth1']);
+  });
+
+  test('a disk added and given a partition validates', () => {
+    const add = addItemEdits(schemas, web, ['hardware', 'hdds'], '2GB');
+    let text = applyEdits(WEB, add.edits, order);
+    const part = addItemEdits(schemas, treeOf(text), ['hardware', 'hdds', add.name, 'partitions'], 'xfs');
+    assert.deepEqual(part.edits, [{ path: ['hardware', 'hdds', 'hdd1', 'partitions', 'partition0', 'fs'], value: 'xfs' }]);
+    text = applyEdits(text, part.edits, order);
+    assert.equal(getAt(treeOf(text), ['hardware', 'hdds', 'hdd1', 'partitions', 'partition0', 'fs']), 'xfs');
+    assert.ok(schemaFor(catalogs).safeParse(treeOf(text)).success);
+  });
+});
+
+describe('itemKeys: what an item shows at once', () => {
+  test('a disk: size, controller, table and partitions; the rest under "more"', () => {
+    const k = itemKeys(schemas, ['hardware', 'hdds', 'hdd0'], treeOf(WEB));
+    assert.deepEqual(k.primary, ['size', 'type', 'table', 'partitions']);
+    assert.deepEqual([...k.primary, ...k.more].sort(), sectionKeys(schemas, ['hardware', 'hdds', 'hdd0']).sort(), 'every key once');
+  });
+
+  test('a NIC\'s addresses only once it is static', () => {
+    const web = treeOf(WEB);
+    assert.deepEqual(itemKeys(schemas, ['network', 'eths', 'eth0'], web).primary, ['type', 'address', 'network', 'gateway', 'dns']);
+    const dhcp = treeOf(WEB.replace('type = static', 'type = dhcp'));
+    assert.deepEqual(itemKeys(schemas, ['network', 'eths', 'eth0'], dhcp).primary, ['type']);
+    assert.ok(itemKeys(schemas, ['network', 'eths', 'eth9'], dhcp).more.includes('address'), 'a NIC not in [network] yet');
+  });
+});
+
+describe('applications offered for the chosen OS', () => {
+  test('what Debian can install, with the file\'s choices checked', () => {
+    const apps = appOffer(catalogs, findOs(catalogs, 'debian12-64')!);
+    const devel = appChoices('devel', apps, treeOf(WEB));
+    assert.ok(devel.every((a) => a.category === 'devel'));
+    assert.deepEqual(devel.filter((a) => a.checked).map((a) => a.name).sort(), ['git', 'vim']);
+    assert.ok(!devel.some((a) => a.name === 'eclipse'), 'Debian has no Eclipse package: not offered');
+    assert.ok(devel.some((a) => a.name === 'emacs' && !a.checked));
+  });
+
+  test('what the file asks for but the OS cannot install is shown, with the reason', () => {
+    const text = WEB.replace('    git = 1\n', '    git = 1\n    eclipse = 1\n');
+    const eclipse = appChoices('devel', appOffer(catalogs, findOs(catalogs, 'debian12-64')!), treeOf(text)).find((a) => a.name === 'eclipse');
+    assert.ok(eclipse && eclipse.checked && !eclipse.available && /not available/.test(eclipse.reason ?? ''));
+    const git = appChoices('devel', appOffer(catalogs, findOs(catalogs, 'debian12-64')!), treeOf(WEB)).find((a) => a.name === 'git');
+    assert.ok(git && git.checked && git.available, 'git is a service in the catalog; under [devel], as the example has it, it is still offered');
+    const unknown = appChoices('gui', [], treeOf('[gui]\n    nosuch = yes\n'));
+    assert.deepEqual(unknown.map((a) => [a.name, a.checked, a.available]), [['nosuch', true, false]]);
+  });
+
+  test('ticking writes name = 1, unticking removes it', () => {
+    assert.deepEqual(appEdit('services', 'nginx', true), { path: ['services', 'nginx'], value: '1' });
+    assert.deepEqual(appEdit('services', 'nginx', false), { path: ['services', 'nginx'], unset: true });
+  });
+});
+
+describe('fieldFor: where the page shows a diagnostic', () => {
+  test('the field itself, else the nearest item or section shown', () => {
+    const shown = new Set(['config.hostname', 'hardware.hdds', 'hardware.hdds.hdd0', 'config']);
+    assert.equal(fieldFor(['config', 'hostname'], shown), 'config.hostname');
+    assert.equal(fieldFor(['hardware', 'hdds', 'hdd0', 'partitions', 'root', 'fs'], shown), 'hardware.hdds.hdd0');
+    assert.equal(fieldFor(['config', 'colour'], shown), 'config');
+    assert.equal(fieldFor(['users'], shown), undefined);
+    assert.equal(fieldFor(undefined, shown), undefined);
+  });
+});
+
+describe('SseParser', () => {
+  const STREAM = 'retry: 2000\n\nid: 1\nevent: log\ndata: line one\n\n: ping\n\nevent: update\ndata: {"a":\ndata: 1}\n\r\nid: 2\r\nevent: log\r\ndata:  two spaces\r\n\r\ndata: plain\n\n';
+  const EXPECTED: SseEvent[] = [
+    { event: 'log', data: 'line one', id: '1' },
+    { event: 'update', data: '{"a":\n1}', id: '1' },
+    { event: 'log', data: ' two spaces', id: '2' },
+    { event: 'message', data: 'plain', id: '2' },
+  ];
+
+  test('events, comments, multi-line data, CRLF', () => {
+    assert.deepEqual(new SseParser().push(STREAM), EXPECTED);
+  });
+
+  test('however the stream is cut into chunks', () => {
+    fc.assert(fc.property(fc.uniqueArray(fc.integer({ min: 1, max: STREAM.length - 1 }), { maxLength: 12 }), (cuts) => {
+      const p = new SseParser();
+      const points = [0, ...cuts.sort((a, b) => a - b), STREAM.length];
+      const events = points.slice(1).flatMap((end, i) => p.push(STREAM.slice(points[i], end)));
+      assert.deepEqual(events, EXPECTED);
+    }), { numRuns: 200 });
+  });
+});

@@ -1,0 +1,192 @@
+import { ApiError, type Api } from './api.js';
+import { h, saveBlob } from './dom.js';
+
+export interface BuildInfo {
+  id: string;
+  state: string;
+  target: string;
+  format?: string;
+  name?: string;
+  step?: string;
+  progress?: number;
+  created?: string;
+  started?: string;
+  finished?: string;
+  error?: string;
+  errorCode?: string;
+  worker?: string;
+  artifact?: { name: string; bytes: number; sha256: string };
+}
+
+const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+const ID = /^[A-Za-z0-9_-]{1,64}$/;
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KiB', 'MiB', 'GiB', 'TiB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
+}
+
+const when = (iso: string | undefined): string => (iso ? new Date(iso).toLocaleString() : '');
+
+interface Elements {
+  view: HTMLElement;
+  title: HTMLElement;
+  state: HTMLElement;
+  progress: HTMLProgressElement;
+  percent: HTMLElement;
+  steps: HTMLOListElement;
+  log: HTMLElement;
+  error: HTMLElement;
+  download: HTMLButtonElement;
+  cancel: HTMLButtonElement;
+  list: HTMLTableSectionElement;
+  listStatus: HTMLElement;
+}
+
+/** One build followed live (steps, progress bar, log), and the list of the user's builds. */
+export class BuildsPanel {
+  private current: BuildInfo | undefined;
+  private steps: string[] = [];
+  private follow: AbortController | undefined;
+
+  constructor(
+    private readonly api: Api,
+    private readonly el: Elements,
+  ) {
+    el.download.addEventListener('click', () => this.current && void this.download(this.current));
+    el.cancel.addEventListener('click', () => this.current && void this.cancel(this.current.id));
+  }
+
+  stop(): void {
+    this.follow?.abort();
+  }
+
+  async refreshList(): Promise<void> {
+    let builds: BuildInfo[];
+    try {
+      const body = await this.api.json<BuildInfo[] | { builds: BuildInfo[] }>('GET', '/api/builds');
+      builds = Array.isArray(body) ? body : body.builds;
+    } catch (err) {
+      this.el.listStatus.textContent = `Cannot list builds: ${(err as Error).message}`;
+      return;
+    }
+    this.el.listStatus.textContent = builds.length === 0 ? 'No builds yet.' : '';
+    builds.sort((a, b) => (b.created ?? '').localeCompare(a.created ?? ''));
+    this.el.list.replaceChildren(...builds.map((b) => {
+      const open = h('button', { type: 'button', class: 'link', 'aria-label': `Show build ${b.id}` }, b.id);
+      open.addEventListener('click', () => void this.open(b.id));
+      const dl = b.state === 'succeeded' && b.artifact
+        ? h('button', { type: 'button', class: 'link', 'aria-label': `Download ${b.artifact.name}` }, `${b.artifact.name} (${formatBytes(b.artifact.bytes)})`)
+        : null;
+      dl?.addEventListener('click', () => void this.download(b));
+      return h('tr', { 'data-build': b.id, 'data-state': b.state },
+        h('td', null, open),
+        h('td', null, b.name ?? ''),
+        h('td', null, b.target),
+        h('td', null, h('span', { class: `state state-${b.state}` }, b.state)),
+        h('td', null, when(b.created)),
+        h('td', null, dl ?? ''));
+    }));
+  }
+
+  /** Shows a build and follows it until it ends. */
+  async open(id: string): Promise<void> {
+    if (!ID.test(id)) return;
+    this.follow?.abort();
+    this.steps = [];
+    this.el.log.textContent = '';
+    this.el.view.hidden = false;
+    const build = await this.api.json<BuildInfo>('GET', `/api/builds/${id}`);
+    this.show(build);
+    this.el.view.scrollIntoView({ block: 'start' });
+    this.el.title.focus();
+    if (FINAL.has(build.state)) {
+      this.el.log.textContent = await this.api.text(`/api/builds/${id}/log`).catch(() => '');
+      return;
+    }
+    await this.followEvents(id);
+  }
+
+  private async followEvents(id: string): Promise<void> {
+    const ctl = new AbortController();
+    this.follow = ctl;
+    let lastId: string | undefined;
+    // The stream can drop (a proxy, a restart): pick it up again after the last log line seen.
+    for (let attempt = 0; attempt < 20 && !ctl.signal.aborted; attempt++) {
+      try {
+        for await (const ev of this.api.events(`/api/builds/${id}/events`, ctl.signal, lastId)) {
+          if (ev.event === 'update') this.show(JSON.parse(ev.data) as BuildInfo);
+          else if (ev.event === 'log') {
+            this.appendLog(ev.data);
+            if (ev.id !== undefined) lastId = ev.id;
+          }
+        }
+      } catch (err) {
+        if (ctl.signal.aborted || (err instanceof ApiError && err.status < 500)) break;
+      }
+      if (this.current && FINAL.has(this.current.state)) break;
+      await new Promise((r) => setTimeout(r, 1000));
+      const again = await this.api.json<BuildInfo>('GET', `/api/builds/${id}`).catch(() => undefined);
+      if (again) this.show(again);
+      if (again && FINAL.has(again.state)) break;
+    }
+    if (this.follow === ctl) this.follow = undefined;
+    await this.refreshList();
+  }
+
+  private appendLog(data: string): void {
+    const log = this.el.log;
+    const atEnd = log.scrollTop + log.clientHeight >= log.scrollHeight - 4;
+    log.append(`${data}\n`);
+    if (atEnd) log.scrollTop = log.scrollHeight;
+  }
+
+  private show(b: BuildInfo): void {
+    this.current = b;
+    const el = this.el;
+    el.view.dataset.build = b.id;
+    el.view.dataset.state = b.state;
+    el.title.textContent = `Build ${b.id}${b.name ? `: ${b.name}` : ''} for ${b.target}`;
+    el.state.textContent = b.state;
+    el.state.className = `state state-${b.state}`;
+    const pct = b.state === 'succeeded' ? 100 : Math.round(Math.min(1, Math.max(0, b.progress ?? 0)) * 100);
+    el.progress.value = pct;
+    el.progress.setAttribute('aria-valuetext', `${pct}%${b.step ? `, ${b.step}` : ''}`);
+    el.percent.textContent = `${pct}%`;
+    if (b.step && !this.steps.includes(b.step)) this.steps.push(b.step);
+    el.steps.replaceChildren(...this.steps.map((s, i) => {
+      const last = i === this.steps.length - 1;
+      const status = !last || b.state === 'succeeded' ? 'done' : b.state === 'running' ? 'running' : b.state === 'failed' ? 'failed' : b.state;
+      return h('li', { class: `step-${status}` }, h('span', { class: 'step-mark', 'aria-hidden': 'true' }, { done: '✓', running: '…', failed: '✗' }[status] ?? '•'), ` ${s}`,
+        h('span', { class: 'visually-hidden' }, ` (${status})`));
+    }));
+    el.error.textContent = b.error ? `${b.errorCode ? `${b.errorCode}: ` : ''}${b.error}` : '';
+    el.download.hidden = !(b.state === 'succeeded' && b.artifact);
+    if (b.artifact) el.download.textContent = `Download ${b.artifact.name} (${formatBytes(b.artifact.bytes)})`;
+    el.cancel.hidden = FINAL.has(b.state);
+  }
+
+  private async download(b: BuildInfo): Promise<void> {
+    try {
+      const { blob, name } = await this.api.blob(`/api/builds/${b.id}/artifact`);
+      saveBlob(blob, name ?? b.artifact?.name ?? `${b.id}.archive`);
+    } catch (err) {
+      this.el.error.textContent = `Download failed: ${(err as Error).message}`;
+    }
+  }
+
+  private async cancel(id: string): Promise<void> {
+    try {
+      await this.api.json('DELETE', `/api/builds/${id}`);
+    } catch (err) {
+      this.el.error.textContent = `Cancel failed: ${(err as Error).message}`;
+    }
+  }
+}

@@ -1,0 +1,369 @@
+import { h, type Child } from './dom.js';
+import {
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
+  toInput, fromInput,
+  type AppInfo, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
+} from './model.js';
+
+export interface TargetInfo {
+  id: string;
+  label: string;
+}
+
+export interface OsInfo {
+  id: string;
+  label: string;
+  legacy?: boolean;
+}
+
+export interface FormState {
+  schemas: Schemas;
+  /** Undefined while the text does not parse: the form cannot show or change it then. */
+  tree: Tree | undefined;
+  diagnostics: Diagnostic[];
+  target: string;
+  targets: TargetInfo[];
+  osList: OsInfo[];
+  /** Applications for the chosen OS; empty until one is chosen. */
+  apps: AppInfo[];
+}
+
+export interface FormEvents {
+  /** Applies edits to the text; resolves once the result is shown. */
+  edit(edits: Edit[]): Promise<void>;
+  target(id: string): void;
+}
+
+const TEXT_DELAY_MS = 400;
+const fieldId = (id: string): string => `f-${id}`;
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/**
+ * The guided form, drawn again from the tree after every change (the text is the source of truth).
+ * A field being typed in keeps what the user typed until that edit has been applied, and focus and
+ * caret survive the redraw, so typing is never interrupted.
+ */
+export class ConfigForm {
+  private state: FormState | undefined;
+  /** Values typed but not yet applied to the text, by field id. */
+  private readonly typed = new Map<string, string | boolean>();
+  private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Disclosures the user opened or closed stay so across redraws. */
+  private readonly openMore = new Set<string>();
+  private readonly closedMore = new Set<string>();
+  private focusNext: string | undefined;
+
+  constructor(
+    private readonly root: HTMLElement,
+    private readonly events: FormEvents,
+  ) {}
+
+  render(state: FormState): void {
+    this.state = state;
+    const active = document.activeElement as HTMLInputElement | null;
+    const activeId = active && this.root.contains(active) ? active.id : undefined;
+    const selection = active && 'selectionStart' in active && typeof active.selectionStart === 'number' && /^(text|password|search|)$/.test(active.type ?? '')
+      ? [active.selectionStart, active.selectionEnd ?? active.selectionStart] as const : undefined;
+
+    const steps = layout(state.schemas);
+    const nav = h('nav', { class: 'step-nav', 'aria-label': 'Form steps' },
+      h('ol', null, steps.map((s) => h('li', null, h('a', { href: `#step-${s.id}` }, s.title)))));
+    const general = h('div', { id: 'form-problems', class: 'form-problems', 'aria-live': 'polite' });
+    const body: Child[] = [nav, general];
+    if (!state.tree) {
+      body.push(h('p', { class: 'notice', role: 'status' }, 'The config text does not parse: fix the errors shown beside the text, and the form follows.'));
+    }
+    steps.forEach((step, i) => {
+      body.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
+        h('h2', { id: `step-${step.id}-title` }, `${i + 1}. ${step.title}`),
+        step.section ? h('ul', { class: 'field-errors', id: `err-${step.section}` }) : null,
+        step.items.map((p) => this.placed(p))));
+    });
+    this.root.replaceChildren(...body.filter((c): c is Node | string => !!c));
+    this.root.toggleAttribute('inert', !state.tree);
+    this.showDiagnostics(state.diagnostics);
+
+    const focusId = this.focusNext ?? activeId;
+    this.focusNext = undefined;
+    const el = focusId ? document.getElementById(focusId) : null;
+    if (el instanceof HTMLElement) {
+      el.focus({ preventScroll: focusId === activeId });
+      if (selection && el instanceof HTMLInputElement && focusId === activeId) {
+        try {
+          el.setSelectionRange(selection[0], selection[1]);
+        } catch {
+          // not a text input any more
+        }
+      }
+    }
+  }
+
+  private placed(p: Placed): Child {
+    if (p.kind === 'target') return this.targetField();
+    if (p.kind === 'field') return this.field(p.path);
+    return this.more(p.path, p.keys, `More ${labelFor(this.state!.schemas, p.path).toLowerCase()} settings`);
+  }
+
+  /** Keys that wait behind a disclosure; open when one of them holds a value, or the user opened it. */
+  private more(path: string[], keys: string[], title: string): HTMLElement {
+    const id = `more-${pathId(path)}`;
+    const tree = this.state!.tree;
+    const hasValue = keys.some((k) => getAt(tree, [...path, k]) !== undefined);
+    const open = !this.closedMore.has(id) && (this.openMore.has(id) || hasValue);
+    const details = h('details', { class: 'more', id, open },
+      h('summary', null, title),
+      h('div', { class: path.length > 1 ? 'item-fields' : 'more-fields' }, keys.map((k) => this.field([...path, k]))));
+    details.addEventListener('toggle', () => {
+      (details.open ? this.openMore : this.closedMore).add(id);
+      (details.open ? this.closedMore : this.openMore).delete(id);
+    });
+    return details;
+  }
+
+  private targetField(): Child {
+    const s = this.state!;
+    const select = h('select', { id: 'target-select', name: 'target', 'aria-describedby': 'target-help' },
+      s.targets.map((t) => h('option', { value: t.id, selected: t.id === s.target }, `${t.label} (${t.id})`)));
+    select.addEventListener('change', () => this.events.target(select.value));
+    return h('div', { class: 'field', 'data-field': '@target' },
+      h('label', { for: 'target-select' }, 'Build target'),
+      select,
+      h('p', { class: 'help', id: 'target-help' }, 'What the build makes: a container archive or a virtual machine. Checked against the config as you type.'),
+      h('ul', { class: 'field-errors', id: 'err-@target' }));
+  }
+
+  private field(path: string[]): Child {
+    const spec = fieldSpec(this.state!.schemas, path);
+    if (!spec) return null;
+    switch (spec.kind) {
+      case 'section':
+        return h('fieldset', { class: 'group', 'data-field': pathId(path) },
+          h('legend', null, spec.label),
+          h('ul', { class: 'field-errors', id: `err-${pathId(path)}` }),
+          sectionKeys(this.state!.schemas, path, this.state!.tree).map((k) => this.field([...path, k])));
+      case 'record':
+        return this.record(spec);
+      case 'apps':
+        return this.apps(spec);
+      default:
+        return this.input(spec);
+    }
+  }
+
+  private input(spec: FieldSpec, label = spec.label, extra?: Child): HTMLElement {
+    const id = pathId(spec.path);
+    const s = this.state!;
+    const current = this.typed.get(id) ?? toInput(spec, getAt(s.tree, spec.path));
+    const described = [spec.help ? `help-${id}` : undefined, `err-${id}`].filter(Boolean).join(' ');
+    const common = { id: fieldId(id), name: id, 'data-path': id, 'aria-describedby': described, 'aria-required': spec.required ? 'true' : undefined };
+    let control: HTMLInputElement | HTMLSelectElement;
+    if (spec.kind === 'checkbox') {
+      control = h('input', { ...common, type: 'checkbox', checked: current === true });
+      control.addEventListener('change', () => this.commitNow(spec, (control as HTMLInputElement).checked));
+    } else if (spec.kind === 'select') {
+      control = this.select(spec, String(current), common);
+      control.addEventListener('change', () => this.commitNow(spec, control.value));
+    } else {
+      control = h('input', {
+        ...common,
+        type: spec.kind === 'password' ? 'password' : 'text',
+        value: String(current),
+        autocomplete: spec.kind === 'password' ? 'new-password' : 'off',
+        spellcheck: 'false',
+        inputmode: spec.numeric ? 'numeric' : undefined,
+        placeholder: spec.defaultText !== undefined ? `default: ${spec.defaultText}` : spec.kind === 'list' ? 'a, b' : undefined,
+      });
+      control.addEventListener('input', () => this.typedValue(spec, control.value));
+      control.addEventListener('change', () => this.commitNow(spec, control.value));
+    }
+    const labelEl = h('label', { for: fieldId(id) }, label, spec.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
+    return h('div', { class: `field field-${spec.kind}`, 'data-field': id },
+      spec.kind === 'checkbox' ? [control, labelEl] : [labelEl, control],
+      extra,
+      spec.help ? h('p', { class: 'help', id: `help-${id}` }, spec.help) : null,
+      h('ul', { class: 'field-errors', id: `err-${id}` }));
+  }
+
+  private select(spec: FieldSpec, current: string, attrs: Record<string, string | undefined>): HTMLSelectElement {
+    const s = this.state!;
+    const isOs = pathId(spec.path) === 'hardware.os';
+    const label = (v: string): string => {
+      if (!isOs) return v;
+      const os = s.osList.find((o) => o.id === v);
+      return os ? `${os.label} (${v})` : v;
+    };
+    const none = spec.defaultText !== undefined ? `default (${spec.defaultText})` : spec.required ? 'choose…' : 'not set';
+    const options = spec.options ?? [];
+    const option = (v: string): HTMLOptionElement => h('option', { value: v, selected: v === current }, label(v));
+    const children: Child[] = [h('option', { value: '', selected: current === '' }, none)];
+    if (current !== '' && !options.includes(current)) children.push(h('option', { value: current, selected: true }, `${current} (not a known value)`));
+    const legacy = new Set(isOs ? s.osList.filter((o) => o.legacy).map((o) => o.id) : []);
+    children.push(...options.filter((v) => !legacy.has(v)).map(option));
+    if (legacy.size > 0) children.push(h('optgroup', { label: 'Seed-era ids, kept for old files' }, options.filter((v) => legacy.has(v)).map(option)));
+    return h('select', attrs, children);
+  }
+
+  private record(spec: FieldSpec): HTMLElement {
+    const s = this.state!;
+    const path = spec.path;
+    const id = pathId(path);
+    const rec = recordSpec(s.schemas, path);
+    const names = rec.names ? rec.names(s.tree) : itemNames(s.tree, path);
+    const noun = rec.noun;
+    const items = names.map((name) => {
+      const item = [...path, name];
+      const itemSpec = fieldSpec(s.schemas, item);
+      const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${noun} ${name}` }, 'Remove');
+      remove.addEventListener('click', () => {
+        this.focusNext = `add-${id}`;
+        void this.events.edit(removeItemEdits(s.schemas, path, name));
+      });
+      if (itemSpec?.kind !== 'section') {
+        // A record of plain values: one field per item.
+        return itemSpec ? this.input(itemSpec, `${capital(noun)} ${name}`, remove) : null;
+      }
+      const keys = itemKeys(s.schemas, item, s.tree);
+      return h('fieldset', { class: 'item', 'data-field': pathId(item) },
+        h('legend', null, `${capital(noun)} ${name}`),
+        remove,
+        h('ul', { class: 'field-errors', id: `err-${pathId(item)}` }),
+        h('div', { class: 'item-fields' }, keys.primary.map((k) => this.field([...item, k]))),
+        keys.more.length > 0 ? this.more(item, keys.more, `More ${noun} ${name} settings`) : null);
+    });
+    return h('fieldset', { class: 'record', 'data-field': id },
+      h('legend', null, spec.label),
+      spec.help ? h('p', { class: 'help' }, spec.help) : null,
+      h('ul', { class: 'field-errors', id: `err-${id}` }),
+      items.length === 0 ? h('p', { class: 'empty' }, `No ${noun}s.`) : null,
+      items,
+      rec.addable === false ? h('p', { class: 'help' }, `Add ${noun}s under Hardware.`) : this.addRow(spec));
+  }
+
+  /** "Add disk": asks first for what an item cannot be without (a disk's size, a user's name). */
+  private addRow(spec: FieldSpec): HTMLElement {
+    const s = this.state!;
+    const path = spec.path;
+    const id = pathId(path);
+    const rec = recordSpec(s.schemas, path);
+    const itemIsValue = fieldSpec(s.schemas, [...path, '_'])?.kind !== 'section';
+    const askSpec = itemIsValue ? fieldSpec(s.schemas, [...path, '_']) : rec.ask ? fieldSpec(s.schemas, [...path, '_', rec.ask]) : undefined;
+    const button = h('button', { type: 'button', id: `add-${id}`, class: 'add' }, `Add ${rec.noun}`);
+    const message = h('p', { class: 'add-message', id: `add-msg-${id}`, role: 'status' });
+    let ask: HTMLInputElement | HTMLSelectElement | undefined;
+    if (askSpec) {
+      const askLabel = itemIsValue ? `New ${rec.noun}` : `New ${rec.noun}: ${askSpec.label.toLowerCase()}`;
+      ask = askSpec.kind === 'select'
+        ? this.select({ ...askSpec, required: true, defaultText: undefined }, '', { id: `ask-${id}`, 'aria-describedby': `add-msg-${id}` })
+        : h('input', { id: `ask-${id}`, type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `add-msg-${id}` });
+      ask.addEventListener('keydown', (ev) => {
+        if ((ev as KeyboardEvent).key === 'Enter') {
+          ev.preventDefault();
+          button.click();
+        }
+      });
+      ask.dataset.label = askLabel;
+    }
+    button.addEventListener('click', () => {
+      const value = ask?.value.trim();
+      if (ask && !value) {
+        message.textContent = `Enter the ${ask.dataset.label?.replace(/^New [^:]*: /, '') ?? 'value'} first.`;
+        ask.focus();
+        return;
+      }
+      const { name, edits } = addItemEdits(s.schemas, s.tree, path, value);
+      const first = itemIsValue ? [...path, name] : [...path, name, ...(sectionKeys(s.schemas, [...path, name]).slice(0, 1))];
+      this.focusNext = fieldId(pathId(first));
+      void this.events.edit(edits);
+    });
+    return h('div', { class: 'add-row' },
+      ask ? [h('label', { for: `ask-${id}` }, ask.dataset.label ?? ''), ask] : null,
+      button, message);
+  }
+
+  private apps(spec: FieldSpec): HTMLElement {
+    const s = this.state!;
+    const category = spec.path[0]!;
+    const os = getAt(s.tree, ['hardware', 'os']);
+    const choices = appChoices(category, s.apps, s.tree);
+    return h('fieldset', { class: 'apps', 'data-field': category },
+      h('legend', null, spec.label),
+      h('ul', { class: 'field-errors', id: `err-${category}` }),
+      s.apps.length === 0 ? h('p', { class: 'help' }, typeof os === 'string' && os ? `No catalog for ${os}.` : 'Choose the operating system first: only what it can install is offered.') : null,
+      h('div', { class: 'app-grid' }, choices.map((app) => {
+        const id = `${category}.${app.name}`;
+        const box = h('input', { type: 'checkbox', id: fieldId(id), 'data-path': id, checked: app.checked, 'aria-describedby': `err-${id}` });
+        box.addEventListener('change', () => void this.events.edit([appEdit(category, app.name, box.checked)]));
+        return h('div', { class: `app${app.available ? '' : ' unavailable'}`, 'data-field': id },
+          box,
+          h('label', { for: fieldId(id) }, h('span', { class: 'app-name' }, app.name), ' ',
+            h('span', { class: 'app-desc' }, app.available ? app.description : `${app.description ? `${app.description}: ` : ''}${app.reason ?? 'not available'}`)),
+          h('ul', { class: 'field-errors', id: `err-${id}` }));
+      })));
+  }
+
+  private typedValue(spec: FieldSpec, value: string | boolean): void {
+    const id = pathId(spec.path);
+    this.typed.set(id, value);
+    clearTimeout(this.timers.get(id));
+    this.timers.set(id, setTimeout(() => this.commit(spec), TEXT_DELAY_MS));
+  }
+
+  private commitNow(spec: FieldSpec, value: string | boolean): void {
+    this.typed.set(pathId(spec.path), value);
+    this.commit(spec);
+  }
+
+  private commit(spec: FieldSpec): void {
+    const id = pathId(spec.path);
+    clearTimeout(this.timers.get(id));
+    this.timers.delete(id);
+    if (!this.typed.has(id)) return;
+    const value = this.typed.get(id)!;
+    const current = toInput(spec, getAt(this.state?.tree, spec.path));
+    if (value === current) {
+      this.typed.delete(id);
+      return;
+    }
+    void this.events.edit([fromInput(spec, value)]).finally(() => {
+      // Typed on while it was applied: the newer value is still to come.
+      if (this.typed.get(id) === value) this.typed.delete(id);
+    });
+  }
+
+  /** Applies every pending field edit now (before a submit or a download). */
+  flush(): void {
+    if (!this.state) return;
+    for (const id of [...this.timers.keys()]) {
+      const spec = fieldSpec(this.state.schemas, id.split('.'));
+      if (spec) this.commit(spec);
+    }
+  }
+
+  /** Forgets typed values, when the text is replaced from elsewhere (upload, the text pane). */
+  reset(): void {
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+    this.typed.clear();
+  }
+
+  private showDiagnostics(diagnostics: Diagnostic[]): void {
+    const shown = new Set<string>();
+    for (const el of this.root.querySelectorAll<HTMLElement>('[data-field]')) shown.add(el.dataset.field!);
+    const general = this.root.querySelector<HTMLElement>('#form-problems');
+    const generalList = h('ul', { class: 'field-errors' });
+    for (const d of diagnostics) {
+      const at = fieldFor(d.path, shown);
+      const list = at ? document.getElementById(`err-${at}`) : null;
+      const li = h('li', { class: d.severity }, `${d.severity}: ${d.message}`, d.hint ? h('span', { class: 'hint' }, ` (${d.hint})`) : null);
+      if (!list) {
+        generalList.append(li);
+        continue;
+      }
+      list.append(li);
+      if (d.severity === 'error') document.getElementById(fieldId(at!))?.setAttribute('aria-invalid', 'true');
+      const more = list.closest('details');
+      if (more && !more.open) more.open = true;
+    }
+    if (general && generalList.childElementCount > 0) general.append(h('h3', null, 'About the whole config'), generalList);
+  }
+}

@@ -1,0 +1,319 @@
+import { Api, ApiError } from './api.js';
+import { BuildsPanel } from './builds.js';
+import { byId, debounce, h, saveBlob } from './dom.js';
+import { ConfigForm, type FormState, type OsInfo, type TargetInfo } from './form.js';
+import { getAt, type AppInfo, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
+
+/*
+ * The page: sign in with an API token, write a config with the guided form or as text (each
+ * follows the other), build it, follow the build and download the archive.
+ */
+
+const TOKEN_KEY = 'vmgen.token';
+const DRAFT_KEY = 'vmgen.draft';
+const TARGET_KEY = 'vmgen.target';
+const MAX_UPLOAD = 256 * 1024;
+
+interface ParseResult {
+  tree: Tree | null;
+  diagnostics: Diagnostic[];
+  valid: boolean;
+  text?: string;
+}
+
+const el = {
+  signIn: byId('sign-in'),
+  signInForm: byId<HTMLFormElement>('sign-in-form'),
+  token: byId<HTMLInputElement>('token'),
+  signInError: byId('sign-in-error'),
+  app: byId('app'),
+  session: byId('session'),
+  who: byId('who'),
+  signOut: byId<HTMLButtonElement>('sign-out'),
+  form: byId('config-form'),
+  text: byId<HTMLTextAreaElement>('config-text'),
+  summary: byId('problem-summary'),
+  problems: byId<HTMLUListElement>('problem-list'),
+  download: byId<HTMLButtonElement>('download-conf'),
+  upload: byId<HTMLInputElement>('upload-conf'),
+  fresh: byId<HTMLButtonElement>('new-conf'),
+  submit: byId<HTMLButtonElement>('submit'),
+  submitStatus: byId('submit-status'),
+  refresh: byId<HTMLButtonElement>('refresh-builds'),
+};
+
+let api: Api | undefined;
+let form: ConfigForm | undefined;
+let builds: BuildsPanel | undefined;
+let state: (FormState & { text: string; valid: boolean; appsFor: string | undefined }) | undefined;
+/** Text edits run one after another, each on the text the last one left. */
+let chain: Promise<unknown> = Promise.resolve();
+const queue = <T>(fn: () => Promise<T>): Promise<T> => {
+  const next = chain.then(fn, fn);
+  chain = next.catch(() => undefined);
+  return next;
+};
+
+function showSignIn(message = ''): void {
+  el.app.hidden = true;
+  el.session.hidden = true;
+  el.signIn.hidden = false;
+  el.signInError.textContent = message;
+  el.token.value = '';
+  el.token.focus();
+}
+
+/** Signing out forgets the draft too (it may hold passwords); a token that stopped working keeps it for the next sign-in. */
+function signOut(message = '', keepDraft = false): void {
+  sessionStorage.removeItem(TOKEN_KEY);
+  if (!keepDraft) sessionStorage.removeItem(DRAFT_KEY);
+  builds?.stop();
+  api = undefined;
+  state = undefined;
+  showSignIn(message);
+}
+
+el.signInForm.addEventListener('submit', (ev) => {
+  ev.preventDefault();
+  const token = el.token.value.trim();
+  if (!token) {
+    el.signInError.textContent = 'Enter your API token.';
+    return;
+  }
+  el.signInError.textContent = 'Signing in…';
+  enter(token).catch((err: unknown) => {
+    el.signInError.textContent = err instanceof ApiError && err.status === 401
+      ? 'This token is not accepted. Check it, or ask for a new one (vmgen token create NAME).'
+      : `Cannot sign in: ${(err as Error).message}`;
+  });
+});
+el.signOut.addEventListener('click', () => signOut());
+
+/** /api/targets as a list of {id, label}, whichever of the usual shapes it comes in. */
+function targetsFrom(body: unknown): TargetInfo[] {
+  const list = Array.isArray(body) ? body : ((body as { targets?: unknown[] })?.targets ?? []);
+  return list.map((t) => (typeof t === 'string' ? { id: t, label: t } : { id: String((t as TargetInfo).id), label: String((t as TargetInfo).label ?? (t as TargetInfo).id) }));
+}
+
+function osFrom(catalog: unknown, model: SchemaNode): OsInfo[] {
+  const list = (catalog as { os?: OsInfo[] })?.os;
+  if (Array.isArray(list)) return list.map((o) => ({ id: o.id, label: o.label, ...(o.legacy ? { legacy: true } : {}) }));
+  return (model.properties?.hardware?.properties?.os?.enum ?? []).map((id) => ({ id, label: id }));
+}
+
+async function enter(token: string): Promise<void> {
+  const candidate = new Api(token, () => signOut('Your session ended (the token was revoked or expired): sign in again.', true));
+  const me = await candidate.json<{ name?: string; user?: string; admin?: boolean }>('GET', '/api/me');
+  sessionStorage.setItem(TOKEN_KEY, token);
+  api = candidate;
+  const [model, text, targets, catalog] = await Promise.all([
+    api.json<SchemaNode>('GET', '/api/schema'),
+    api.json<SchemaNode>('GET', '/api/config/text-schema'),
+    api.json<unknown>('GET', '/api/targets'),
+    api.json<unknown>('GET', '/api/catalog'),
+  ]);
+  const targetList = targetsFrom(targets);
+  const saved = sessionStorage.getItem(TARGET_KEY);
+  state = {
+    schemas: { model, text },
+    tree: undefined,
+    diagnostics: [],
+    target: targetList.some((t) => t.id === saved) ? saved! : (targetList[0]?.id ?? 'lxc'),
+    targets: targetList,
+    osList: osFrom(catalog, model),
+    apps: [],
+    appsFor: undefined,
+    text: sessionStorage.getItem(DRAFT_KEY) ?? '',
+    valid: false,
+  };
+  el.signIn.hidden = true;
+  el.app.hidden = false;
+  el.session.hidden = false;
+  el.who.textContent = `Signed in as ${me?.name ?? me?.user ?? 'user'}${me?.admin ? ' (admin)' : ''}`;
+  el.text.value = state.text;
+  form = new ConfigForm(el.form, { edit: formEdit, target: setTarget });
+  builds = new BuildsPanel(api, {
+    view: byId('build'),
+    title: byId('build-title'),
+    state: byId('build-state'),
+    progress: byId<HTMLProgressElement>('build-progress'),
+    percent: byId('build-percent'),
+    steps: byId<HTMLOListElement>('build-steps'),
+    log: byId('build-log'),
+    error: byId('build-error'),
+    download: byId<HTMLButtonElement>('build-download'),
+    cancel: byId<HTMLButtonElement>('build-cancel'),
+    list: byId<HTMLTableSectionElement>('build-list'),
+    listStatus: byId('builds-status'),
+  });
+  await queue(parseNow);
+  void builds.refreshList();
+}
+
+// ---- the text and the form, each following the other --------------------------------------------
+
+async function show(result: ParseResult): Promise<void> {
+  if (!state || !api) return;
+  state.tree = result.tree ?? undefined;
+  state.diagnostics = result.diagnostics;
+  state.valid = result.valid;
+  const os = getAt(state.tree, ['hardware', 'os']);
+  const osId = typeof os === 'string' ? os : undefined;
+  if (osId !== state.appsFor) {
+    state.appsFor = osId;
+    state.apps = osId && state.osList.some((o) => o.id === osId)
+      ? (await api.json<{ apps: AppInfo[] }>('GET', `/api/config/apps?os=${encodeURIComponent(osId)}`).catch(() => ({ apps: [] }))).apps
+      : [];
+  }
+  showProblems(result.diagnostics);
+  form?.render(state);
+}
+
+async function parseNow(): Promise<void> {
+  if (!state || !api) return;
+  const text = state.text;
+  const result = await api.json<ParseResult>('POST', '/api/config/parse', { text, target: state.target });
+  // Typed on meanwhile: a newer parse is on its way.
+  if (state.text !== text) return;
+  await show(result);
+}
+
+const parseSoon = debounce(() => void queue(parseNow).catch(reportError), 400);
+
+el.text.addEventListener('input', () => {
+  if (!state) return;
+  state.text = el.text.value;
+  sessionStorage.setItem(DRAFT_KEY, state.text);
+  form?.reset();
+  parseSoon();
+});
+
+function formEdit(edits: Edit[]): Promise<void> {
+  return queue(async () => {
+    if (!state || !api) return;
+    const text = state.text;
+    try {
+      const result = await api.json<ParseResult & { text: string }>('POST', '/api/config/edit', { text, edits, target: state.target });
+      if (state.text !== text) return;
+      state.text = result.text;
+      el.text.value = result.text;
+      sessionStorage.setItem(DRAFT_KEY, result.text);
+      await show(result);
+    } catch (err) {
+      reportError(err);
+    }
+  });
+}
+
+function setTarget(id: string): void {
+  if (!state) return;
+  state.target = id;
+  sessionStorage.setItem(TARGET_KEY, id);
+  void queue(parseNow).catch(reportError);
+}
+
+function reportError(err: unknown): void {
+  const box = document.getElementById('form-problems');
+  const message = err instanceof ApiError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : `Cannot reach the server: ${(err as Error).message}`;
+  if (box) box.replaceChildren(h('p', { class: 'error', role: 'alert' }, message));
+  else el.submitStatus.textContent = message;
+}
+
+/** Every diagnostic under the text, each a link to its line. */
+function showProblems(diagnostics: Diagnostic[]): void {
+  const errors = diagnostics.filter((d) => d.severity === 'error').length;
+  const warnings = diagnostics.length - errors;
+  el.summary.textContent = errors === 0
+    ? `Valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.`
+    : `${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.`;
+  el.summary.dataset.valid = String(errors === 0);
+  el.problems.replaceChildren(...diagnostics.map((d) => {
+    const go = h('button', { type: 'button', class: 'link', 'aria-label': `Go to line ${d.line}` }, d.line > 0 ? `${d.line}:${d.column}` : '—');
+    go.addEventListener('click', () => selectLine(d.line));
+    return h('li', { class: d.severity }, go, ` ${d.severity}: ${d.message}`, d.hint ? h('span', { class: 'hint' }, ` (hint: ${d.hint})`) : null);
+  }));
+  el.submit.disabled = errors > 0;
+  el.submitStatus.textContent = errors > 0 ? 'Fix the errors to build.' : '';
+}
+
+function selectLine(line: number): void {
+  const lines = el.text.value.split('\n');
+  const start = lines.slice(0, Math.max(0, line - 1)).reduce((n, l) => n + l.length + 1, 0);
+  el.text.focus();
+  el.text.setSelectionRange(start, start + (lines[line - 1]?.length ?? 0));
+  const lineHeight = parseFloat(getComputedStyle(el.text).lineHeight) || 18;
+  el.text.scrollTop = Math.max(0, (line - 3) * lineHeight);
+}
+
+// ---- files ----------------------------------------------------------------------------------------
+
+function replaceText(text: string): void {
+  if (!state) return;
+  state.text = text;
+  el.text.value = text;
+  sessionStorage.setItem(DRAFT_KEY, text);
+  form?.reset();
+  parseSoon.cancel();
+  void queue(parseNow).catch(reportError);
+}
+
+el.upload.addEventListener('change', () => {
+  const file = el.upload.files?.[0];
+  el.upload.value = '';
+  if (!file) return;
+  if (file.size > MAX_UPLOAD) {
+    el.submitStatus.textContent = `${file.name} is larger than ${MAX_UPLOAD / 1024} KiB: not a config file.`;
+    return;
+  }
+  void file.text().then((text) => {
+    replaceText(text);
+    el.submitStatus.textContent = `Loaded ${file.name}.`;
+  });
+});
+
+el.download.addEventListener('click', () => {
+  if (!state) return;
+  form?.flush();
+  void chain.then(() => {
+    const id = getAt(state?.tree, ['hardware', 'vm_id']);
+    const base = (typeof id === 'string' && id ? id : 'machine').replace(/[^A-Za-z0-9._-]+/g, '_');
+    saveBlob(new Blob([state?.text ?? ''], { type: 'text/plain;charset=utf-8' }), `${base}.conf`);
+  });
+});
+
+el.fresh.addEventListener('click', () => {
+  if (state?.text && !window.confirm('Start a new config? The current text is discarded.')) return;
+  replaceText('');
+});
+
+// ---- builds ---------------------------------------------------------------------------------------
+
+el.submit.addEventListener('click', () => {
+  form?.flush();
+  void queue(async () => {
+    if (!state || !api || !builds) return;
+    if (!state.valid) {
+      el.submitStatus.textContent = 'Fix the errors to build.';
+      return;
+    }
+    el.submit.disabled = true;
+    el.submitStatus.textContent = 'Submitting…';
+    try {
+      const { id } = await api.json<{ id: string }>('POST', '/api/builds', { config: state.text, target: state.target });
+      el.submitStatus.textContent = `Build ${id} submitted.`;
+      void builds.refreshList();
+      void builds.open(id);
+    } catch (err) {
+      if (err instanceof ApiError && err.diagnostics) showProblems(err.diagnostics);
+      el.submitStatus.textContent = `Not submitted: ${(err as Error).message}`;
+    } finally {
+      el.submit.disabled = !state.valid;
+    }
+  });
+});
+
+el.refresh.addEventListener('click', () => void builds?.refreshList());
+
+const saved = sessionStorage.getItem(TOKEN_KEY);
+if (saved) enter(saved).catch(() => signOut('', true));
+else showSignIn();

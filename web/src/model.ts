@@ -1,0 +1,482 @@
+/**
+ * The form's model, free of the DOM so it runs under node's test runner too. The form is derived
+ * from two JSON Schemas of the one zod model: /api/schema (what each key means: type, choices,
+ * range, default, description) and /api/config/text-schema (what the file holds at each key: a
+ * section, a list or a string). Form fields read the logical tree of the config text (strings, as
+ * ConfigObj reads them) and turn each change into an edit of one key path, which the server
+ * applies to the text in place, so the user's comments and layout survive the form.
+ */
+
+export interface SchemaNode {
+  type?: string | string[];
+  enum?: string[];
+  properties?: Record<string, SchemaNode>;
+  additionalProperties?: SchemaNode | boolean;
+  propertyNames?: SchemaNode;
+  items?: SchemaNode;
+  anyOf?: SchemaNode[];
+  default?: unknown;
+  description?: string;
+  minimum?: number;
+  maximum?: number;
+  format?: string;
+  required?: string[];
+}
+
+export type Value = string | string[];
+export type Tree = { [key: string]: Value | Tree };
+export type Edit = { path: string[]; value: Value } | { path: string[]; unset: true };
+
+export interface Diagnostic {
+  code: string;
+  severity: 'error' | 'warning';
+  message: string;
+  line: number;
+  column: number;
+  hint?: string;
+  path?: string[];
+}
+
+export interface Schemas {
+  /** What each key means (the typed model). */
+  model: SchemaNode;
+  /** What the text holds at each key. */
+  text: SchemaNode;
+}
+
+/** The schema node that describes `path`; item names of records match their record's item schema. */
+export function nodeAt(schema: SchemaNode, path: readonly string[]): SchemaNode | undefined {
+  let node: SchemaNode | undefined = schema;
+  for (const seg of path) {
+    if (!node) return undefined;
+    if (node.properties && Object.hasOwn(node.properties, seg)) node = node.properties[seg];
+    else if (typeof node.additionalProperties === 'object') node = node.additionalProperties;
+    else return undefined;
+  }
+  return node;
+}
+
+export function getAt(tree: Tree | undefined, path: readonly string[]): Value | Tree | undefined {
+  let node: Value | Tree | undefined = tree;
+  for (const seg of path) {
+    if (node === undefined || typeof node === 'string' || Array.isArray(node) || !Object.hasOwn(node, seg)) return undefined;
+    node = node[seg];
+  }
+  return node;
+}
+
+const isSection = (v: Value | Tree | undefined): v is Tree => v !== undefined && typeof v === 'object' && !Array.isArray(v);
+
+// ---- what kind of field a key is --------------------------------------------------------------
+
+export type FieldKind = 'section' | 'record' | 'apps' | 'select' | 'checkbox' | 'list' | 'password' | 'text';
+
+export interface FieldSpec {
+  kind: FieldKind;
+  path: string[];
+  label: string;
+  help?: string;
+  /** Choices of a select. */
+  options?: string[];
+  /** The model's default, as the text would write it ('1' for true). */
+  defaultText?: string;
+  required: boolean;
+  numeric: boolean;
+}
+
+const PASSWORD_KEYS = new Set(['root_passwd', 'passwd']);
+
+export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec | undefined {
+  const model = nodeAt(schemas.model, path);
+  const text = nodeAt(schemas.text, path);
+  if (!model || !text) return undefined;
+  const key = path[path.length - 1] ?? '';
+  const parent = nodeAt(schemas.model, path.slice(0, -1));
+  const label = labelFor(schemas, path);
+  const base = {
+    path: [...path],
+    label,
+    // A description that only repeats the label ("file system") is noise beside it.
+    ...(model.description && model.description.toLowerCase() !== label.toLowerCase() ? { help: model.description } : {}),
+    required: parent?.required?.includes(key) === true && model.default === undefined,
+    numeric: false,
+  };
+  if (text.type === 'object') {
+    if (text.properties) return { ...base, kind: 'section' };
+    // A record whose keys are a closed list of names set to yes/no: an application section.
+    if (model.propertyNames?.enum && typeof model.additionalProperties === 'object' && model.additionalProperties.type === 'boolean') {
+      return { ...base, kind: 'apps', options: [...model.propertyNames.enum] };
+    }
+    return { ...base, kind: 'record' };
+  }
+  const defaultText = defaultAsText(model.default);
+  const withDefault = defaultText === undefined ? base : { ...base, defaultText };
+  if (model.enum) return { ...withDefault, kind: 'select', options: [...model.enum] };
+  if (model.type === 'boolean') return { ...withDefault, kind: 'checkbox' };
+  if (text.anyOf || model.type === 'array') return { ...withDefault, kind: 'list' };
+  if (PASSWORD_KEYS.has(key)) return { ...withDefault, kind: 'password' };
+  return { ...withDefault, kind: 'text', numeric: model.type === 'integer' && !/MiB|netmask/.test(model.description ?? '') };
+}
+
+function defaultAsText(value: unknown): string | undefined {
+  if (typeof value === 'boolean') return value ? '1' : '0';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number') return String(value);
+  return undefined;
+}
+
+/** The keys of a section in the model's order, then any the file has that the model does not know. */
+export function sectionKeys(schemas: Schemas, path: readonly string[], tree?: Tree): string[] {
+  const keys = Object.keys(nodeAt(schemas.model, path)?.properties ?? {});
+  const here = getAt(tree, path);
+  if (isSection(here)) for (const k of Object.keys(here)) if (!keys.includes(k)) keys.push(k);
+  return keys;
+}
+
+// ---- values: text ↔ input ---------------------------------------------------------------------
+
+const TRUE = new Set(['1', 'yes', 'true', 'on']);
+
+/** What an input shows for the value the text holds. */
+export function toInput(spec: FieldSpec, raw: Value | Tree | undefined): string | boolean {
+  const value = isSection(raw) ? undefined : raw;
+  if (spec.kind === 'checkbox') {
+    const text = value === undefined ? spec.defaultText : Array.isArray(value) ? value.join(',') : value;
+    return text !== undefined && TRUE.has(text.toLowerCase());
+  }
+  if (value === undefined) return '';
+  return Array.isArray(value) ? value.join(', ') : value;
+}
+
+/**
+ * The edit an input's new state makes. An empty field removes the key (the model's default
+ * applies); a checkbox writes 0 only where the default is yes, as the examples do.
+ */
+export function fromInput(spec: FieldSpec, input: string | boolean): Edit {
+  const path = spec.path;
+  if (spec.kind === 'checkbox') {
+    if (input === true) return { path, value: '1' };
+    return spec.defaultText === '1' ? { path, value: '0' } : { path, unset: true };
+  }
+  const text = String(input);
+  if (spec.kind === 'list') {
+    const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    if (items.length === 0) return { path, unset: true };
+    return { path, value: items.length === 1 ? items[0]! : items };
+  }
+  // A password may begin or end with a space; nothing else the form writes does.
+  const value = spec.kind === 'password' ? text : text.trim();
+  return value === '' ? { path, unset: true } : { path, value };
+}
+
+// ---- records: disks, partitions, users, ports … -----------------------------------------------
+
+export interface RecordSpec {
+  /** Items are named prefix0, prefix1, … as the seed names them. */
+  prefix: string;
+  /** The one thing asked for before an item exists (a section needs one key to be in the file). */
+  ask?: string;
+  /** Keys every new item gets, besides the asked one. */
+  seed?: Record<string, string>;
+  /** Edits beyond the item itself (a NIC is in [hardware] and in [network]). */
+  alsoAdd?: (name: string) => Edit[];
+  alsoRemove?: (name: string) => Edit[];
+  /** Items shown: defaults to the record's own keys. */
+  names?: (tree: Tree | undefined) => string[];
+  /** Whether the form offers to add items here (network adapters are added under hardware). */
+  addable?: boolean;
+  /** Word for one item in headings and buttons. */
+  noun: string;
+}
+
+/** Names of the NICs in either section, hardware's first: one adapter, two halves of config. */
+export function nicNames(tree: Tree | undefined): string[] {
+  const names = [...itemNames(tree, ['hardware', 'eths'])];
+  for (const n of itemNames(tree, ['network', 'eths'])) if (!names.includes(n)) names.push(n);
+  return names;
+}
+
+const nicBoth = (name: string): Edit[] => [
+  { path: ['hardware', 'eths', name], unset: true },
+  { path: ['network', 'eths', name], unset: true },
+];
+
+export const RECORDS: Record<string, RecordSpec> = {
+  'hardware.hdds': { prefix: 'hdd', ask: 'size', noun: 'disk' },
+  'hardware.hdds.*.partitions': { prefix: 'partition', ask: 'fs', noun: 'partition' },
+  'hardware.cd_drives': { prefix: 'cd_drive', ask: 'path', noun: 'CD drive' },
+  'hardware.eths': {
+    prefix: 'eth', seed: { type: 'nat' }, noun: 'network adapter', names: nicNames,
+    alsoAdd: (name) => [{ path: ['network', 'eths', name, 'type'], value: 'dhcp' }], alsoRemove: nicBoth,
+  },
+  'network.eths': { prefix: 'eth', noun: 'network adapter', names: nicNames, addable: false, alsoRemove: nicBoth },
+  'users.groups': { prefix: 'group', noun: 'group' },
+  'users.users': { prefix: 'user', ask: 'name', noun: 'user' },
+  'network.routes': { prefix: 'route', ask: 'to', noun: 'route' },
+  'network.open_ports': { prefix: 'port', ask: 'port', seed: { proto: 'tcp' }, noun: 'open port' },
+  'network.firewall-rules': { prefix: 'rule', noun: 'firewall rule' },
+  'config.repos': { prefix: 'repo', noun: 'package source' },
+};
+
+/** A path with item names replaced by '*', to look up tables keyed by pattern. */
+export function patternOf(schemas: Schemas, path: readonly string[]): string {
+  const out: string[] = [];
+  let node: SchemaNode | undefined = schemas.model;
+  for (const seg of path) {
+    if (node?.properties && Object.hasOwn(node.properties, seg)) {
+      out.push(seg);
+      node = node.properties[seg];
+    } else {
+      out.push(typeof node?.additionalProperties === 'object' && !node.propertyNames?.enum ? '*' : seg);
+      node = typeof node?.additionalProperties === 'object' ? node.additionalProperties : undefined;
+    }
+  }
+  return out.join('.');
+}
+
+export function recordSpec(schemas: Schemas, path: readonly string[]): RecordSpec {
+  const key = path[path.length - 1] ?? 'item';
+  return RECORDS[patternOf(schemas, path)] ?? { prefix: key.replace(/s$/, ''), noun: key.replace(/s$/, '').replace(/_/g, ' ') };
+}
+
+export function itemNames(tree: Tree | undefined, path: readonly string[]): string[] {
+  const here = getAt(tree, path);
+  return isSection(here) ? Object.keys(here) : [];
+}
+
+/** The first prefixN not taken. */
+export function nextItemName(taken: readonly string[], prefix: string): string {
+  for (let n = 0; ; n++) if (!taken.includes(`${prefix}${n}`)) return `${prefix}${n}`;
+}
+
+/** The edits that add an item to the record at `path`; `asked` is the value the user gave first. */
+export function addItemEdits(schemas: Schemas, tree: Tree | undefined, path: readonly string[], asked?: string): { name: string; edits: Edit[] } {
+  const spec = recordSpec(schemas, path);
+  const taken = spec.names ? spec.names(tree) : itemNames(tree, path);
+  const name = nextItemName(taken, spec.prefix);
+  const item = [...path, name];
+  const itemText = nodeAt(schemas.text, item);
+  const edits: Edit[] = [];
+  if (itemText?.type !== 'object') {
+    // A record of plain values (groups, repos): the item is its value.
+    edits.push({ path: item, value: asked ?? '' });
+  } else {
+    for (const [k, v] of Object.entries(spec.seed ?? {})) edits.push({ path: [...item, k], value: v });
+    if (spec.ask && asked !== undefined) edits.push({ path: [...item, spec.ask], value: asked });
+  }
+  edits.push(...(spec.alsoAdd?.(name) ?? []));
+  return { name, edits };
+}
+
+export function removeItemEdits(schemas: Schemas, path: readonly string[], name: string): Edit[] {
+  const spec = recordSpec(schemas, path);
+  return spec.alsoRemove ? spec.alsoRemove(name) : [{ path: [...path, name], unset: true }];
+}
+
+/**
+ * The keys an item shows at once; the rest wait under "more" (opened when they hold a value).
+ * Addresses of a NIC matter only when it is static.
+ */
+const ITEM_KEYS: Record<string, (item: Tree) => string[]> = {
+  'hardware.hdds.*': () => ['size', 'type', 'table', 'partitions'],
+  'hardware.hdds.*.partitions.*': () => ['fs', 'size', 'mount'],
+  'hardware.cd_drives.*': () => ['path', 'type', 'connected'],
+  'users.users.*': () => ['name', 'passwd', 'groups', 'shell'],
+  'network.eths.*': (item) => (item.type === 'static' ? ['type', 'address', 'network', 'gateway', 'dns'] : ['type']),
+};
+
+/** An item's keys in the model's order, split into those shown at once and the rest. */
+export function itemKeys(schemas: Schemas, path: readonly string[], tree: Tree | undefined): { primary: string[]; more: string[] } {
+  const keys = sectionKeys(schemas, path, tree);
+  const pick = ITEM_KEYS[patternOf(schemas, path)];
+  if (!pick) return { primary: keys, more: [] };
+  const here = getAt(tree, path);
+  const primary = new Set(pick(isSection(here) ? here : {}));
+  return { primary: keys.filter((k) => primary.has(k)), more: keys.filter((k) => !primary.has(k)) };
+}
+
+// ---- applications -----------------------------------------------------------------------------
+
+export interface AppInfo {
+  name: string;
+  category: string;
+  description: string;
+  available: boolean;
+  reason?: string;
+  hint?: string;
+}
+
+export interface AppChoice extends AppInfo {
+  checked: boolean;
+}
+
+/**
+ * What the form offers in an application section: the apps the chosen OS can install, plus any the
+ * text asks for that it cannot (checked, with the reason), so nothing in the file is hidden.
+ */
+export function appChoices(category: string, apps: readonly AppInfo[], tree: Tree | undefined): AppChoice[] {
+  const section = getAt(tree, [category]);
+  const asked = isSection(section) ? section : {};
+  const isOn = (name: string): boolean => {
+    const v = asked[name];
+    return typeof v === 'string' && TRUE.has(v.toLowerCase());
+  };
+  const offered = apps.filter((a) => a.category === category && (a.available || Object.hasOwn(asked, a.name)));
+  const out: AppChoice[] = offered.map((a) => ({ ...a, checked: isOn(a.name) }));
+  for (const name of Object.keys(asked)) {
+    if (out.some((a) => a.name === name)) continue;
+    // The model takes any app in any of the three sections (the seed puts git under [devel]).
+    const known = apps.find((a) => a.name === name);
+    out.push(known ? { ...known, category, checked: isOn(name) }
+      : { name, category, description: '', available: false, reason: 'not in the catalog for this OS', checked: isOn(name) });
+  }
+  return out;
+}
+
+export function appEdit(category: string, name: string, on: boolean): Edit {
+  return on ? { path: [category, name], value: '1' } : { path: [category, name], unset: true };
+}
+
+// ---- where a diagnostic is shown --------------------------------------------------------------
+
+export const pathId = (path: readonly string[]): string => path.join('.');
+
+/** The shown field nearest to a diagnostic's path: itself, or the section or item it is in. */
+export function fieldFor(path: readonly string[] | undefined, shown: ReadonlySet<string>): string | undefined {
+  if (!path) return undefined;
+  for (let n = path.length; n > 0; n--) {
+    const id = pathId(path.slice(0, n));
+    if (shown.has(id)) return id;
+  }
+  return undefined;
+}
+
+// ---- the guided layout ------------------------------------------------------------------------
+
+export interface StepSpec {
+  id: string;
+  title: string;
+  /** The section whose own messages (a missing root password) the step shows. */
+  section?: string;
+  /** Key paths shown in this step, in order; 'x.*' is every other key of x, under "more options". */
+  fields: string[];
+}
+
+export const TARGET_FIELD = '@target';
+
+export const STEPS: readonly StepSpec[] = [
+  { id: 'machine', title: 'Target and operating system', fields: [TARGET_FIELD, 'hardware.os', 'hardware.vm_id'] },
+  { id: 'hardware', title: 'Hardware', section: 'hardware', fields: ['hardware.num_cpu', 'hardware.ram', 'hardware.hdds', 'hardware.cd_drives', 'hardware.eths', 'hardware.*'] },
+  { id: 'system', title: 'System', section: 'config', fields: ['config.hostname', 'config.root_passwd', 'config.timezone', 'config.*'] },
+  { id: 'users', title: 'Users and groups', section: 'users', fields: ['users.groups', 'users.users', 'users.*'] },
+  { id: 'network', title: 'Network', section: 'network', fields: ['network.eths', 'network.dns', 'network.gateway', 'network.open_ports', 'network.*'] },
+  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui'] },
+];
+
+export type Placed = { kind: 'field'; path: string[] } | { kind: 'more'; path: string[]; keys: string[] } | { kind: 'target' };
+
+/**
+ * The steps with every key of the model placed exactly once: a key no step names lands in its
+ * section's "more options", and a section no step names gets a step of its own.
+ */
+export function layout(schemas: Schemas): { id: string; title: string; section?: string; items: Placed[] }[] {
+  const named = new Set<string>();
+  for (const step of STEPS) for (const f of step.fields) if (!f.endsWith('.*') && f !== TARGET_FIELD) named.add(f);
+  const steps = STEPS.map((step) => ({
+    id: step.id,
+    title: step.title,
+    ...(step.section ? { section: step.section } : {}),
+    items: step.fields.map((f): Placed => {
+      if (f === TARGET_FIELD) return { kind: 'target' };
+      const path = f.split('.');
+      if (path[path.length - 1] !== '*') return { kind: 'field', path };
+      const section = path.slice(0, -1);
+      const keys = sectionKeys(schemas, section).filter((k) => !named.has(pathId([...section, k])));
+      keys.forEach((k) => named.add(pathId([...section, k])));
+      return { kind: 'more', path: section, keys };
+    }).filter((p) => p.kind !== 'more' || p.keys.length > 0),
+  }));
+  const rest = sectionKeys(schemas, []).filter((k) => ![...named].some((n) => n === k || n.startsWith(`${k}.`)));
+  if (rest.length > 0) steps.push({ id: 'other', title: 'Other settings', items: rest.map((k) => ({ kind: 'field', path: [k] })) });
+  return steps;
+}
+
+// ---- labels -----------------------------------------------------------------------------------
+
+const LABELS: Record<string, string> = {
+  'hardware.os': 'Operating system',
+  'hardware.vm_id': 'Machine name',
+  'hardware.num_cpu': 'CPUs',
+  'hardware.ram': 'Memory',
+  'hardware.firmware': 'Firmware',
+  'hardware.hdds': 'Disks',
+  'hardware.hdds.*.size': 'Size',
+  'hardware.hdds.*.type': 'Controller',
+  'hardware.hdds.*.scsi_index': 'SCSI controller index',
+  'hardware.hdds.*.pos': 'Position (bus:unit)',
+  'hardware.hdds.*.name': 'File name',
+  'hardware.hdds.*.table': 'Partition table',
+  'hardware.hdds.*.partitions': 'Partitions',
+  'hardware.hdds.*.partitions.*.type': 'Kind',
+  'hardware.hdds.*.partitions.*.fs': 'File system',
+  'hardware.hdds.*.partitions.*.size': 'Size',
+  'hardware.hdds.*.partitions.*.mount': 'Mount point',
+  'hardware.hdds.*.partitions.*.label': 'Label',
+  'hardware.cd_drives': 'CD/DVD drives',
+  'hardware.cd_drives.*.type': 'Controller',
+  'hardware.cd_drives.*.pos': 'Position (bus:unit)',
+  'hardware.cd_drives.*.path': 'ISO image',
+  'hardware.cd_drives.*.copy': 'Copy the ISO into the archive',
+  'hardware.cd_drives.*.connected': 'Connected at power on',
+  'hardware.eths': 'Network adapters',
+  'hardware.eths.*.type': 'Connection',
+  'hardware.eths.*.connected': 'Connected at power on',
+  'hardware.eths.*.hw_addr': 'MAC address',
+  'config.hostname': 'Host name',
+  'config.root_passwd': 'Root password',
+  'config.root_password_hash': 'Root password hash',
+  'config.bash_completion': 'Bash completion',
+  'config.repos': 'Extra package sources',
+  'config.timezone': 'Time zone',
+  'config.locale': 'Locale',
+  'config.keyboard': 'Keyboard layout',
+  'config.mirror': 'Package mirror',
+  'users.groups': 'Groups',
+  'users.users': 'Users',
+  'users.users.*.name': 'Login name',
+  'users.users.*.passwd': 'Password',
+  'users.users.*.password_hash': 'Password hash',
+  'users.users.*.groups': 'Groups (comma-separated)',
+  'users.users.*.home_dir': 'Home directory',
+  'users.users.*.shell': 'Login shell',
+  'users.users.*.ssh_keys': 'SSH public keys (comma-separated)',
+  'network.eths': 'Addresses of the network adapters',
+  'network.eths.*.type': 'Addressing',
+  'network.eths.*.address': 'IPv4 address',
+  'network.eths.*.network': 'Netmask',
+  'network.eths.*.gateway': 'Gateway',
+  'network.eths.*.dns': 'DNS servers (comma-separated)',
+  'network.dns': 'DNS servers (comma-separated)',
+  'network.gateway': 'Default gateway',
+  'network.routes': 'Routes',
+  'network.routes.*.to': 'Destination (CIDR)',
+  'network.routes.*.via': 'Next hop',
+  'network.routes.*.dev': 'Interface',
+  'network.open_ports': 'Open ports',
+  'network.open_ports.*.proto': 'Protocol',
+  'network.open_ports.*.port': 'Port or range',
+  'network.open_ports.*.description': 'Description',
+  'network.firewall-rules': 'Raw firewall rules',
+  devel: 'Development tools',
+  services: 'Services',
+  gui: 'Graphical applications',
+};
+
+/** Label by pattern (hardware.hdds.hdd0.size → hardware.hdds.*.size), else the key in words. */
+export function labelFor(schemas: Schemas, path: readonly string[]): string {
+  const known = LABELS[patternOf(schemas, path)];
+  if (known) return known;
+  const key = path[path.length - 1] ?? '';
+  const words = key.replace(/[_-]+/g, ' ');
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
