@@ -6,6 +6,7 @@ import { VmgenError } from '../../errors.js';
 import { DEFAULT_LIMITS } from '../../service/routes/common.js';
 import { catalogsFor, collect } from '../shared.js';
 import type { RegisterCommand } from './types.js';
+import { stopSignal } from '../stop-signal.js';
 
 /** Where the service keeps its job table, tokens and (by default) artifacts. */
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
@@ -43,19 +44,6 @@ function bytesFlag(flag: string, value: string): number {
   const r = parseSize(value, 'GB');
   if (!r.ok) throw new VmgenError('VMG_USAGE', `${flag}: ${r.message}`, r.hint ? { hint: r.hint } : undefined);
   return r.value * 2 ** 20;
-}
-
-/** Resolves when the process is asked to stop (first SIGINT or SIGTERM). */
-function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((ok) => {
-    const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      ok(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
 }
 
 export const registerServe: RegisterCommand = (program, io) => {

@@ -4,6 +4,7 @@ import { defaultCacheRoot } from '../../cache/store.js';
 import { VmgenError } from '../../errors.js';
 import { defaultDataDir, wholeNumber } from './serve.js';
 import type { RegisterCommand } from './types.js';
+import { stopSignal } from '../stop-signal.js';
 
 interface WorkerFlags {
   queue: string;
@@ -16,19 +17,6 @@ interface WorkerFlags {
 }
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
-/** Resolves on the first SIGINT or SIGTERM; a second one is not caught and ends the process at once. */
-function stopSignal(): Promise<NodeJS.Signals> {
-  return new Promise((ok) => {
-    const on = (sig: NodeJS.Signals): void => {
-      process.off('SIGINT', on);
-      process.off('SIGTERM', on);
-      ok(sig);
-    };
-    process.on('SIGINT', on);
-    process.on('SIGTERM', on);
-  });
-}
 
 export const registerWorker: RegisterCommand = (program, io) => {
   program
