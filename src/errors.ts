@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   VMG_ARTIFACT_STORE: { exit: 1, http: 502, message: 'the artifact store cannot be used' },
   VMG_QUEUE: { exit: 1, http: 503, message: 'the build queue cannot be used' },
   VMG_RUNNER: { exit: 1, http: 500, message: 'the build process ended unexpectedly' },
+  VMG_WINDOWS_SCRIPT: { exit: 1, http: 422, message: 'a value cannot be written into a Windows script' },
+  VMG_KIT_MISSING: { exit: 1, http: 422, message: 'a Windows installer kit is missing' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

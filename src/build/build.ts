@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { LayerCache } from '../cache/store.js';
-import type { Catalogs } from '../catalog/schema.js';
+import { findOs } from '../catalog/load.js';
+import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { ChrootCommunicator } from '../communicators/chroot.js';
 import { resolveSpec, type ResolvedSpec } from '../config/resolve.js';
 import type { VmConfig } from '../config/model.js';
@@ -23,6 +24,7 @@ import { ensureLayer, type LayerResult } from './layers.js';
 import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
 import { defaultMirror } from './mirror.js';
 import { checkHostTools, CONTAINER_TOOLS, VM_TOOLS } from './host-tools.js';
+import { windowsFamilyBuild } from '../vm/windows/build.js';
 
 export interface BuildOptions {
   config: VmConfig;
@@ -193,11 +195,29 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   },
 ];
 
+export interface FamilyBuildContext {
+  spec: ResolvedSpec;
+  target: Target & { commander: Commander };
+  layout: VmLayout | undefined;
+  format: ArchiveFormat;
+}
+
+/**
+ * OS families whose guests are not made from a root file system layer, with the build each runs
+ * instead of BUILD_STEPS; keyed by the OS table's family.
+ */
+const FAMILY_BUILDS: Partial<Record<OsEntry['family'], (opts: BuildOptions, ctx: FamilyBuildContext) => Promise<BuildResult>>> = {
+  windows: windowsFamilyBuild,
+};
+
 export async function build(opts: BuildOptions): Promise<BuildResult> {
   const target = findTarget(opts.target);
   if (!target?.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${opts.target} cannot be built yet`, { hint: `buildable targets: ${BUILDABLE_TARGET_IDS.join(', ')}` });
   const commander = target.commander;
-  const mirror = opts.config.config.mirror ?? defaultMirror(opts.catalogs, opts.config.hardware.os);
+  const family = findOs(opts.catalogs, opts.config.hardware.os)?.family;
+  const familyBuild = family === undefined ? undefined : FAMILY_BUILDS[family];
+  // A family with its own build installs nothing from a package mirror.
+  const mirror = opts.config.config.mirror ?? (familyBuild ? '' : defaultMirror(opts.catalogs, opts.config.hardware.os));
   const spec = resolveSpec(opts.config, opts.catalogs, { target: target.id, defaultMirror: mirror });
   const configurator = configuratorFor(spec.os.configurator);
   const installer = installerFor(spec.os.installer);
@@ -208,6 +228,12 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   const format = opts.format ?? commander.formats[0]!;
   if (!commander.formats.includes(format)) {
     throw new VmgenError('VMG_USAGE', `${target.label} archives are ${commander.formats.join(' or ')}, not ${format}`);
+  }
+  if (familyBuild) {
+    const layout = target.kind === 'vm' ? resolveVmLayout(opts.config, spec.os, spec.name) : undefined;
+    return familyBuild(opts, { spec, target: { ...target, commander }, layout, format }).catch((err: unknown) => {
+      throw classifyBuildError(err, opts.signal);
+    });
   }
   const state: BuildState = {
     spec, target: { ...target, commander }, configurator, installer,

@@ -27,6 +27,10 @@ export interface TargetOptions {
   lxcPath?: string;
   /** openvz: the container id the CTID.conf is named after. */
   ctid?: number;
+  /** Windows: the admin's directory of installer kits (--kits; else VMGEN_KITS_DIR). */
+  kitsDir?: string;
+  /** Windows: the admin's directory of base disks, OS-ID.vmdk/.qcow2/.raw (--base-disks; else VMGEN_BASE_DISKS_DIR). */
+  baseDisksDir?: string;
 }
 
 /** Formats a build's disk images can be in before the target packs them. */

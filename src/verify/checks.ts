@@ -1,8 +1,11 @@
 import type { Communicator } from '../communicators/types.js';
+import type { OsEntry } from '../catalog/schema.js';
 import type { ResolvedNic, ResolvedPort, ResolvedSpec, ResolvedUser } from '../config/resolve.js';
 import { MAX_NAMESERVERS, isBuiltinLocale } from '../guests/debian/render.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from './nft.js';
-import { EXIT_NOT_FOUND, probe, type ProbeResult } from './probe.js';
+import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult } from './check-kit.js';
+import { probe } from './probe.js';
+import { redhatChecks } from './redhat-checks.js';
 
 /*
  * `vmgen verify`'s checks: what a built guest should look like from inside, derived from the spec
@@ -11,15 +14,7 @@ import { EXIT_NOT_FOUND, probe, type ProbeResult } from './probe.js';
  * of the report. Passwords travel on stdin only; no detail ever shows a password or a hash.
  */
 
-export interface CheckResult {
-  ok: boolean;
-  detail: string;
-}
-
-export interface Check {
-  name: string;
-  run(comm: Communicator): Promise<CheckResult>;
-}
+export type { Check, CheckResult } from './check-kit.js';
 
 export interface VerifyOptions {
   /** The guest's init runs: services can be checked active and the firewall loaded. */
@@ -38,17 +33,32 @@ export interface NamedResult extends CheckResult {
 const ACTIVE_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 1_000;
 
+/** What differs between OS families, one row each: the package database, the firewall, where the locale is set. */
+export interface FamilyChecks {
+  packageCheck(pkg: string): Check;
+  /** Units the family's configurator always enables (the firewall, the network). */
+  services(spec: ResolvedSpec): string[];
+  firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
+  localeFile: string;
+}
+
+const FAMILY_CHECKS: Partial<Record<OsEntry['family'], FamilyChecks>> = {
+  debian: { packageCheck, services: () => ['nftables'], firewallChecks, localeFile: '/etc/default/locale' },
+  redhat: redhatChecks,
+};
+
 export function verifyChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
+  const family = FAMILY_CHECKS[spec.os.family] ?? FAMILY_CHECKS.debian!;
   return [
     ...hostnameChecks(spec, opts),
     ...spec.groups.map(groupCheck),
     ...spec.users.flatMap(userChecks),
     ...(spec.rootPassword === undefined ? [] : [passwordCheck('root', spec.rootPassword)]),
-    ...spec.appPackages.map(packageCheck),
-    ...serviceChecks(spec, opts),
+    ...spec.appPackages.map((p) => family.packageCheck(p)),
+    ...serviceChecks(spec, opts, family.services(spec)),
     ...(opts.addressesInGuest ? addressChecks(spec) : []),
-    ...firewallChecks(spec, opts),
-    ...regionalChecks(spec),
+    ...family.firewallChecks(spec, opts),
+    ...regionalChecks(spec, family.localeFile),
   ];
 }
 
@@ -72,43 +82,6 @@ export function formatResults(results: ReadonlyArray<{ name: string; ok: boolean
   const total = `${results.length} check${results.length === 1 ? '' : 's'}`;
   const summary = failed === 0 ? `all ${total} passed` : `${failed} of ${total} failed`;
   return `${[...lines, summary].join('\n')}\n`;
-}
-
-// ---------------------------------------------------------------------------------------------
-// Helpers
-
-function check(name: string, run: (comm: Communicator) => Promise<CheckResult>): Check {
-  return { name, run };
-}
-
-const pass = (detail: string): CheckResult => ({ ok: true, detail });
-const fail = (detail: string): CheckResult => ({ ok: false, detail });
-
-const SHOWN_MAX = 160;
-
-/** Guest output in a message: control characters escaped, long values cut, so a report line stays one line. */
-function shown(text: string): string {
-  if (text === '') return '(empty)';
-  const clean = text.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-  return clean.length > SHOWN_MAX ? `${clean.slice(0, SHOWN_MAX - 1)}…` : clean;
-}
-
-/** Why a command failed, in a few words: its first line of stderr, or its status. */
-function why(r: ProbeResult, program: string): string {
-  if (r.exitCode === EXIT_NOT_FOUND) return `${program} is not installed in the guest`;
-  const first = r.stderr.trim().split('\n')[0];
-  return first ? shown(first) : `${program} exited with ${r.exitCode}`;
-}
-
-type Read = { ok: true; text: string } | { ok: false; detail: string };
-
-async function readGuestFile(comm: Communicator, path: string): Promise<Read> {
-  const r = await probe(comm, ['cat', '--', path]);
-  return r.exitCode === 0 ? { ok: true, text: r.stdout } : { ok: false, detail: why(r, 'cat') };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -270,8 +243,8 @@ function packageCheck(pkg: string): Check {
   });
 }
 
-function serviceChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
-  const units = [...new Set(['nftables', ...spec.appServices])];
+function serviceChecks(spec: ResolvedSpec, opts: VerifyOptions, base: readonly string[]): Check[] {
+  const units = [...new Set([...base, ...spec.appServices])];
   return units.flatMap((unit) => [enabledCheck(unit), ...(opts.booted ? [activeCheck(unit, opts)] : [])]);
 }
 
@@ -393,11 +366,11 @@ function portCheck(port: ResolvedPort, booted: boolean): Check {
 // ---------------------------------------------------------------------------------------------
 // Time zone and locale
 
-function regionalChecks(spec: ResolvedSpec): Check[] {
+function regionalChecks(spec: ResolvedSpec, localeFile: string): Check[] {
   const locale = spec.locale;
   return [
     ...(spec.timezone === undefined ? [] : [timezoneCheck(spec.timezone)]),
-    ...(locale === undefined ? [] : [localeCheck(locale), ...(isBuiltinLocale(locale) ? [] : [localeGeneratedCheck(locale)])]),
+    ...(locale === undefined ? [] : [localeCheck(locale, localeFile), ...(isBuiltinLocale(locale) ? [] : [localeGeneratedCheck(locale)])]),
   ];
 }
 
@@ -417,13 +390,13 @@ function timezoneCheck(zone: string): Check {
   });
 }
 
-function localeCheck(locale: string): Check {
+function localeCheck(locale: string, path: string): Check {
   return check('locale', async (comm) => {
-    const f = await readGuestFile(comm, '/etc/default/locale');
+    const f = await readGuestFile(comm, path);
     if (!f.ok) return fail(f.detail);
     const lang = /^\s*LANG=(?:"([^"]*)"|(\S*))/m.exec(f.text);
     const value = lang?.[1] ?? lang?.[2];
-    if (value === undefined) return fail('/etc/default/locale sets no LANG');
+    if (value === undefined) return fail(`${path} sets no LANG`);
     return value === locale ? pass(`LANG=${locale}`) : fail(`LANG is ${shown(value)}, want ${locale}`);
   });
 }

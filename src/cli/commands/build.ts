@@ -18,6 +18,8 @@ interface BuildFlags {
   json?: boolean;
   lxcPath?: string;
   ctid?: string;
+  kits?: string;
+  baseDisks?: string;
 }
 
 

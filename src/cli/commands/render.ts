@@ -7,9 +7,13 @@ import { configuratorFor } from '../../guests/registry.js';
 import { renderCommands } from '../../guests/render-commands.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { resolveVmLayout } from '../../vm/layout.js';
+import { windowsReviewFiles } from '../../vm/windows/render.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
+
+/** Files an OS family adds beyond its configurator's plan (Windows: setup.bat, the answer media). */
+const FAMILY_FILES: Partial<Record<string, typeof windowsReviewFiles>> = { windows: windowsReviewFiles };
 
 export const registerRender: RegisterCommand = (program, io) => {
   const command = program
@@ -34,8 +38,10 @@ export const registerRender: RegisterCommand = (program, io) => {
       const guest = { spec, nicOwner: commander.nicOwner };
       const plan = configurator.plan(guest);
       const layer = configurator.layerPlan?.(guest);
-      const targetRender = commander.render(spec, targetOptionsFrom(flags), target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined);
+      const layout = target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined;
+      const targetRender = commander.render(spec, targetOptionsFrom(flags), layout);
       const files = new Map<string, string>();
+      for (const f of FAMILY_FILES[spec.os.family]?.(spec, catalogs, layout) ?? []) files.set(f.path, f.content);
       for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
       for (const f of [...(layer?.plan.files ?? []), ...plan.files, ...targetRender.guestFiles]) files.set(join('guest', f.path), f.content);
       files.set('guest-commands.txt', renderCommands([...(layer?.plan.commands ?? []), ...plan.commands], [...(layer?.plan.links ?? []), ...plan.links]));

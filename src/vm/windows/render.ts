@@ -1,0 +1,31 @@
+import type { Catalogs } from '../../catalog/schema.js';
+import type { ResolvedSpec } from '../../config/resolve.js';
+import { windowsRelease } from '../../guests/windows/releases.js';
+import { CONFIG_BAT, WINDOWS_DIR, windowsConfigBat } from '../../guests/windows/index.js';
+import { windowsInstallerFiles } from '../../installers/windows/index.js';
+import type { VmLayout } from '../layout.js';
+import { renderAutounattend } from './autounattend.js';
+
+export interface ReviewFile {
+  /** Relative to the render directory. */
+  path: string;
+  content: string;
+}
+
+/**
+ * The Windows files `vmgen render` adds to the configurator's: setup.bat in the guest, and for
+ * releases Windows Setup installs unattended, the answer media (autounattend.xml at its root, the
+ * scripts under vmgen/; kits are binary and are added by the build).
+ */
+export function windowsReviewFiles(spec: ResolvedSpec, catalogs: Catalogs, layout: VmLayout | undefined): ReviewFile[] {
+  const setup = windowsInstallerFiles(spec, catalogs);
+  const files: ReviewFile[] = setup.map((f) => ({ path: `guest${f.path}`, content: f.content }));
+  if (layout !== undefined && windowsRelease(spec.os).autounattend) {
+    files.push(
+      { path: 'answer/autounattend.xml', content: renderAutounattend(spec, layout) },
+      { path: `answer${WINDOWS_DIR}/${CONFIG_BAT}`, content: windowsConfigBat(spec) },
+      ...setup.map((f) => ({ path: `answer${f.path}`, content: f.content })),
+    );
+  }
+  return files;
+}

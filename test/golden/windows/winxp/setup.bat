@@ -1,0 +1,28 @@
+@echo off
+rem vmgen: installs the applications from the kits beside this script (seed Listing 4.9),
+rem then deletes the kits and itself.
+setlocal DisableDelayedExpansion
+set "KITS=%~dp0kits"
+where /q 7z.exe || (echo vmgen: 7z.exe is not on PATH; archive kits need 7-Zip & exit /b 1)
+
+msiexec /i "%KITS%\python-setup.msi" /qn /norestart
+if errorlevel 1 echo vmgen: python (python-setup.msi) ended with exit code %errorlevel%
+7z.exe x -y -o"%ProgramFiles%\emacs" "%KITS%\emacs.zip"
+if errorlevel 1 echo vmgen: emacs (emacs.zip) ended with exit code %errorlevel%
+"%KITS%\FileZilla_Server-setup.exe" /S
+if errorlevel 1 echo vmgen: ftp-server (FileZilla_Server-setup.exe) ended with exit code %errorlevel%
+msiexec /i "%KITS%\TortoiseSVN-setup.msi" /qn /norestart ADDLOCAL=ALL
+if errorlevel 1 echo vmgen: svn (TortoiseSVN-setup.msi) ended with exit code %errorlevel%
+"%KITS%\Git-setup.exe" /VERYSILENT /NORESTART
+if errorlevel 1 echo vmgen: git (Git-setup.exe) ended with exit code %errorlevel%
+"%KITS%\ThunderbirdSetup.exe" -ms
+if errorlevel 1 echo vmgen: mozilla-thunderbird (ThunderbirdSetup.exe) ended with exit code %errorlevel%
+
+del /q "%KITS%\python-setup.msi"
+del /q "%KITS%\emacs.zip"
+del /q "%KITS%\FileZilla_Server-setup.exe"
+del /q "%KITS%\TortoiseSVN-setup.msi"
+del /q "%KITS%\Git-setup.exe"
+del /q "%KITS%\ThunderbirdSetup.exe"
+rmdir "%KITS%"
+(goto) 2>nul & del "%~f0"

@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { targetOptionsFrom } from '../../src/cli/target-options.js';
+import { VmgenError } from '../../src/errors.js';
+import { assertNoStack, run } from '../helpers/cli.js';
+
+const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/windows/${name}`, import.meta.url));
+
+describe('vmgen render of Windows guests', () => {
+  it('XP (base-disk method): config.bat and setup.bat for review, no answer file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-render-win-'));
+    try {
+      const r = await run('vmgen', ['render', fixture('winxp-seed.conf'), '-t', 'vmware', '-o', join(dir, 'out')]);
+      assertNoStack(r.stderr);
+      assert.equal(r.code, 0, r.stderr);
+      const listed = r.stdout.trim().split('\n').map((p) => p.slice(join(dir, 'out').length + 1));
+      for (const p of ['guest/vmgen/config.bat', 'guest/vmgen/setup.bat', 'target/TestMachine.vmx']) assert.ok(listed.includes(p), `${p} in ${listed.join(', ')}`);
+      assert.ok(!listed.some((p) => p.startsWith('answer/')));
+      assert.match(readFileSync(join(dir, 'out/guest/vmgen/config.bat'), 'utf8'), /netsh firewall add portopening protocol=TCP port=22 name="ssh"/);
+      assert.match(readFileSync(join(dir, 'out/guest/vmgen/setup.bat'), 'utf8'), /msiexec \/i "%KITS%\\python-setup\.msi" \/qn/);
+      assert.match(readFileSync(join(dir, 'out/target/TestMachine.vmx'), 'utf8'), /guestOS = "winxppro"/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('Windows 10: the answer media (autounattend.xml, vmgen\\config.bat, vmgen\\setup.bat) too', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-render-win-'));
+    try {
+      const r = await run('vmgen', ['render', fixture('win10.conf'), '-t', 'vmware', '-o', join(dir, 'out')]);
+      assert.equal(r.code, 0, r.stderr);
+      for (const p of ['answer/autounattend.xml', 'answer/vmgen/config.bat', 'answer/vmgen/setup.bat', 'guest/vmgen/config.bat']) {
+        assert.ok(r.stdout.includes(join(dir, 'out', p)), p);
+      }
+      assert.equal(readFileSync(join(dir, 'out/answer/vmgen/config.bat'), 'utf8'), readFileSync(join(dir, 'out/guest/vmgen/config.bat'), 'utf8'));
+      assert.match(readFileSync(join(dir, 'out/answer/autounattend.xml'), 'utf8'), /<ComputerName>WIN10-DEV<\/ComputerName>/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('vmgen build options for Windows guests', () => {
+  it('--kits and --base-disks take absolute directories', () => {
+    assert.deepEqual(targetOptionsFrom({ kits: '/srv/kits', baseDisks: '/srv/base' }), { kitsDir: '/srv/kits', baseDisksDir: '/srv/base' });
+    assert.throws(() => targetOptionsFrom({ kits: 'kits' }), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_USAGE');
+    assert.throws(() => targetOptionsFrom({ baseDisks: '/a\nb' }), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_USAGE');
+  });
+
+  it('a missing kit is reported by the CLI before the build starts', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-build-win-'));
+    try {
+      const r = await run('vmgen', ['build', fixture('winxp-seed.conf'), '-t', 'vmware', '-o', join(dir, 'out'), '--cache-dir', join(dir, 'cache'), '--kits', dir, '--base-disks', dir]);
+      assertNoStack(r.stderr);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /missing in .*: python-setup\.msi \(for python\), emacs\.zip \(for emacs\)/);
+      assert.doesNotMatch(r.stderr, /check host tools/, 'no step ran');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

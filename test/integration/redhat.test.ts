@@ -1,0 +1,237 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { defaultCacheRoot } from '../../src/cache/store.js';
+import { run } from '../../src/exec/run.js';
+import { hostMirror } from '../../src/installers/apt/mirror.js';
+import { loadCatalogs } from '../../src/catalog/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
+import { redhatConfigurator } from '../../src/guests/redhat/index.js';
+import { IS_ROOT, ROOT, lastLine, spawnCapture, vmgen } from './helpers.js';
+
+/*
+ * The RPM path for real: a dnf repository made here (rpmbuild, createrepo_c), `dnf --installroot`
+ * through vmgen's dnf installer, then lxc and oci builds that `vmgen verify` boots and checks.
+ * There is no Fedora mirror on these machines, and systemd, sshd, NetworkManager and firewalld
+ * only exist here as Debian packages: the repository's payload is a Debian root file system
+ * (mmdebstrap, from vmgen's .deb pool) packed as RPMs named as vmgen asks dnf for. So this tests
+ * vmgen's dnf, NetworkManager and firewalld handling, not Fedora itself.
+ *
+ * The repository is cached under the vmgen cache, keyed by its inputs; a cold run makes it (about
+ * a minute), a warm one reuses it.
+ */
+const CONFIG = join(ROOT, 'test', 'fixtures', 'rpm', 'redhat-web.conf');
+const SPEC = join(ROOT, 'test', 'fixtures', 'rpm', 'synthetic-root.spec');
+const HOST_TOOLS = ['rpmbuild', 'createrepo_c', 'dnf', 'mmdebstrap'];
+
+/**
+ * The Debian packages whose files play the RedHat guest: what the configurator, the apps and verify
+ * run. netbase gives /etc/protocols, which firewalld needs and Fedora's `setup` package always has.
+ */
+const TREE_DEBS = [
+  'systemd', 'systemd-sysv', 'dbus', 'network-manager', 'firewalld', 'nftables', 'openssh-server', 'sudo', 'passwd',
+  'iproute2', 'procps', 'hostname', 'tzdata', 'netbase', 'bash-completion', 'vim', 'git', 'apache2', 'rpm', 'perl-base',
+];
+
+/** Fedora's unit names for what Debian calls otherwise; copies, since an alias cannot be enabled by its alias name. */
+const UNIT_COPIES: Array<[fedora: string, debian: string]> = [['sshd.service', 'ssh.service'], ['httpd.service', 'apache2.service']];
+
+function which(tool: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((d) => d !== '' && existsSync(join(d, tool)));
+}
+
+const missing = HOST_TOOLS.filter((t) => !which(t));
+const skip = !IS_ROOT ? 'needs root (mmdebstrap, dnf --installroot, lxc)' : missing.length > 0 ? `needs ${missing.join(', ')} (bash scripts/setup.sh)` : false;
+
+const work = mkdtempSync(join(tmpdir(), 'vmgen-rh-'));
+const out = join(work, 'out');
+const archives: Record<string, string> = {};
+let repo = '';
+
+/** The package names vmgen asks dnf for, as `vmgen render` lists them: the repository must have exactly these. */
+async function wantedNames(): Promise<string[]> {
+  const names = new Set<string>();
+  for (const target of ['lxc', 'oci']) {
+    const dir = join(mkdtempSync(join(work, 'render-')), target);
+    const r = await vmgen(['render', CONFIG, '--target', target, '--out', dir]);
+    assert.equal(r.code, 0, r.stderr);
+    for (const n of readFileSync(join(dir, 'packages.txt'), 'utf8').split('\n')) if (n) names.add(n);
+  }
+  return [...names].sort();
+}
+
+/** Makes (or finds in the cache) the synthetic repository; returns its directory. */
+async function syntheticRepo(names: readonly string[]): Promise<string> {
+  const mirror = process.env.VMGEN_MIRROR ?? hostMirror('debian');
+  assert.ok(mirror, 'this test needs a Debian mirror: the host\'s apt sources or VMGEN_MIRROR');
+  const key = createHash('sha256').update(JSON.stringify({ spec: readFileSync(SPEC, 'utf8'), names, debs: TREE_DEBS, units: UNIT_COPIES, mirror, v: 2 })).digest('hex').slice(0, 16);
+  const cacheRoot = defaultCacheRoot();
+  const parent = join(cacheRoot, 'test-rpm-repo');
+  const dir = join(parent, key);
+  if (existsSync(join(dir, 'repodata', 'repomd.xml'))) return dir;
+  mkdirSync(parent, { recursive: true });
+  const tmp = mkdtempSync(join(parent, `.tmp-${key}-`));
+  try {
+    const tree = join(tmp, 'tree');
+    await run(['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--',
+      'mmdebstrap', '--mode=root', '--variant=minbase', '--arch=amd64', `--include=${TREE_DEBS.join(',')}`,
+      '--aptopt=APT::Install-Recommends "false"', `--setup-hook=${ROOT}/libexec/debs-in`, `--customize-hook=${ROOT}/libexec/debs-out`,
+      '--skip=download/empty', '--skip=essential/unlink', 'bookworm', tree, mirror], { env: { ...process.env, VMGEN_DEBS: join(cacheRoot, 'debs') } });
+    // Device nodes are the runtime's business; documentation only costs time.
+    for (const d of ['dev', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale']) {
+      rmSync(join(tree, d), { recursive: true, force: true });
+      mkdirSync(join(tree, d));
+    }
+    // The guest's rpm (Debian's, here) reads the database where Fedora's does, where vmgen's dnf puts it.
+    mkdirSync(join(tree, 'etc', 'rpm'), { recursive: true });
+    writeFileSync(join(tree, 'etc', 'rpm', 'macros.dbpath'), '%_dbpath /usr/lib/sysimage/rpm\n');
+    const units = join(tree, 'usr', 'lib', 'systemd', 'system');
+    for (const [fedora, debian] of UNIT_COPIES) {
+      writeFileSync(join(units, fedora), readFileSync(join(units, debian), 'utf8').replace(/^Alias=.*\n/gm, ''));
+      // Debian enables services when it installs them, Fedora leaves that to the admin (vmgen).
+      for (const link of [join('etc', 'systemd', 'system', fedora), join('etc', 'systemd', 'system', 'multi-user.target.wants', debian)]) {
+        rmSync(join(tree, link), { force: true });
+      }
+    }
+    const top = join(tmp, 'rpmbuild');
+    await run(['rpmbuild', '--define', `_topdir ${top}`, '--define', `tree ${tree}`, '--define', `names ${names.join(' ')}`,
+      '--define', 'version 1', '-bb', SPEC]);
+    const repoDir = join(tmp, 'repo');
+    mkdirSync(repoDir);
+    const rpms = join(top, 'RPMS', 'x86_64');
+    for (const f of readdirSync(rpms)) copyFileSync(join(rpms, f), join(repoDir, f));
+    await run(['createrepo_c', '-q', repoDir]);
+    rmSync(dir, { recursive: true, force: true });
+    renameSync(repoDir, dir);
+    // Repositories made from older inputs are not used again: only the newest is kept.
+    for (const old of readdirSync(parent)) if (old !== key && !old.startsWith('.')) rmSync(join(parent, old), { recursive: true, force: true });
+    return dir;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+async function specOf(path: string): Promise<ResolvedSpec> {
+  const catalogs = loadCatalogs({ env: {} });
+  const loaded = loadConfig(readFileSync(path, 'utf8'), { catalogs });
+  assert.ok(loaded.config, JSON.stringify(loaded.diagnostics));
+  return resolveSpec(loaded.config, catalogs, { target: 'lxc', defaultMirror: `file://${repo}` });
+}
+
+async function buildOk(target: string): Promise<string> {
+  const r = await vmgen(['build', CONFIG, '--target', target, '--out', out], { env: { VMGEN_MIRROR: `file://${repo}` } });
+  assert.equal(r.code, 0, `build ${target} failed:\n${r.stderr}`);
+  const archive = lastLine(r.stdout);
+  assert.ok(existsSync(archive), `${archive} exists`);
+  return archive;
+}
+
+async function verifyOk(archive: string, runtime: RegExp): Promise<string> {
+  const r = await vmgen(['verify', archive, '--config', CONFIG], { env: { VMGEN_MIRROR: `file://${repo}` } });
+  assert.equal(r.code, 0, `verify failed:\n${r.stdout}\n${r.stderr}`);
+  assert.match(r.stdout, runtime);
+  assert.match(r.stdout, /^all \d+ checks passed$/m);
+  for (const line of ['hostname (running): rhweb1', 'user caesar in group julius', 'password of caesar:',
+    'package httpd: installed', 'package vim-enhanced: installed', 'package openssh-server: installed',
+    'service firewalld active: active', 'service NetworkManager active: active', 'service sshd active: active', 'service httpd active: active',
+    'firewall accepts tcp 22', 'firewall accepts tcp 80', 'firewall raw rules']) {
+    assert.ok(r.stdout.includes(line), `verify output has "${line}":\n${r.stdout}`);
+  }
+  return r.stdout;
+}
+
+describe('RedHat-family guests from a synthetic dnf repository', { skip }, () => {
+  before(async () => {
+    repo = await syntheticRepo(await wantedNames());
+  });
+  after(() => rmSync(work, { recursive: true, force: true }));
+
+  it('the repository has one package per name vmgen asks for, plus the payload', async () => {
+    const names = await wantedNames();
+    const files = readdirSync(repo).filter((f) => f.endsWith('.rpm'));
+    for (const n of names) assert.ok(files.some((f) => f.startsWith(`${n}-1-1.`)), `${n} is in the repository`);
+    assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-root-')));
+  });
+
+  it('lxc: builds with dnf --installroot, and the guest holds the RPM database and the RedHat files', async () => {
+    archives.lxc = await buildOk('lxc');
+    const listing = (await run(['tar', '-tf', archives.lxc])).stdout;
+    for (const path of ['rootfs/usr/lib/sysimage/rpm/rpmdb.sqlite', 'rootfs/etc/firewalld/zones/vmgen.xml', 'rootfs/etc/NetworkManager/conf.d/90-vmgen.conf',
+      'rootfs/etc/vmgen/raw-rules.nft']) {
+      assert.match(listing, new RegExp(`^(\\./)?${path.replace(/\./g, '\\.')}$`, 'm'), `${path} is in the archive`);
+    }
+  });
+
+  it('lxc: vmgen verify passes', async () => {
+    await verifyOk(archives.lxc!, /^runtime: lxc/m);
+  });
+
+  it('NetworkManager in the guest reads the keyfiles written for a guest that owns its NICs (a VM)', async () => {
+    // Containers leave the NICs to the target, so no keyfile is in the archive: load the VM ones by hand.
+    const spec = await specOf(CONFIG);
+    const vmSpec = { ...spec, routes: [{ to: '10.0.0.0/8', via: '192.168.1.254' }] };
+    const keyfiles = redhatConfigurator.plan({ spec: vmSpec, nicOwner: 'guest' }).files.filter((f) => f.path.endsWith('.nmconnection'));
+    assert.equal(keyfiles.length, 1);
+    const lxcpath = join(work, 'lxc');
+    const dir = join(lxcpath, 'rhweb1');
+    mkdirSync(dir, { recursive: true });
+    await run(['tar', '-xf', archives.lxc!, '-C', dir]);
+    const config = readFileSync(join(dir, 'config'), 'utf8')
+      .replace(/^lxc\.rootfs\.path = .*$/m, `lxc.rootfs.path = dir:${dir}/rootfs`)
+      .replace(/^lxc\.mount\.fstab = .*$/m, `lxc.mount.fstab = ${dir}/fstab`);
+    writeFileSync(join(dir, 'config'), existsSync('/sys/class/net/lxcbr0') ? config : config.replace(/^lxc\.net\.0\.link = .*\n/m, ''));
+    for (const f of keyfiles) writeFileSync(join(dir, 'rootfs', `${f.path.replace(/\.nmconnection$/, '')}-vm.nmconnection`), f.content, { mode: f.mode });
+    const attach = (...argv: string[]) => spawnCapture('lxc-attach', ['-n', 'rhweb1', '-P', lxcpath, '--', ...argv]);
+    await run(['lxc-start', '-n', 'rhweb1', '-P', lxcpath]);
+    try {
+      let shown = { code: 1 as number | null, stdout: '', stderr: '' };
+      for (let i = 0; i < 40 && shown.code !== 0; i++) {
+        await attach('nmcli', 'connection', 'reload');
+        shown = await attach('nmcli', '-t', '-f', 'ipv4.method,ipv4.addresses,ipv4.gateway,ipv4.routes,ipv6.method', 'connection', 'show', 'eth0');
+        if (shown.code !== 0) await new Promise((res) => setTimeout(res, 500));
+      }
+      assert.equal(shown.code, 0, shown.stderr);
+      assert.match(shown.stdout, /^ipv4\.method:manual$/m);
+      assert.match(shown.stdout, /^ipv4\.addresses:192\.168\.1\.2\/24$/m);
+      assert.match(shown.stdout, /^ipv4\.gateway:192\.168\.1\.1$/m);
+      assert.match(shown.stdout, /^ipv4\.routes:.*10\.0\.0\.0\/8.*192\.168\.1\.254/m);
+      assert.match(shown.stdout, /^ipv6\.method:disabled$/m);
+    } finally {
+      await run(['lxc-stop', '-n', 'rhweb1', '-P', lxcpath, '-k']).catch(() => undefined);
+    }
+  });
+
+  it('oci: builds and vmgen verify passes under podman', async () => {
+    archives.oci = await buildOk('oci');
+    await verifyOk(archives.oci, /^runtime: podman/m);
+  });
+
+  it('another app set for the same release is installed with dnf on a copy of the base layer', async () => {
+    const conf = join(work, 'no-git.conf');
+    writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace(/^\s*git = 1\n/m, ''));
+    const r = await vmgen(['build', conf, '--target', 'lxc', '--out', join(work, 'no-git')], { env: { VMGEN_MIRROR: `file://${repo}` } });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /packages layer \S+: (made from the base layer|cached)/);
+    const root = join(work, 'no-git-root');
+    mkdirSync(root);
+    await run(['tar', '-xf', lastLine(r.stdout), '-C', root, 'rootfs/usr/lib/sysimage/rpm']);
+    // The host's rpm reads the guest's database: httpd is there, git is not.
+    const q = (pkg: string) => spawnCapture('rpm', [`--dbpath=${join(root, 'rootfs', 'usr', 'lib', 'sysimage', 'rpm')}`, '-q', pkg]);
+    assert.match((await q('httpd')).stdout, /^httpd-1-1/);
+    const git = await q('git');
+    assert.equal(git.code, 1);
+    assert.match(git.stdout, /package git is not installed/);
+  });
+
+  it('a package the repository lacks is an error naming it (VMG_PACKAGE)', async () => {
+    const conf = join(work, 'missing.conf');
+    writeFileSync(conf, readFileSync(CONFIG, 'utf8').replace('[devel]\n', '[devel]\n    emacs = 1\n'));
+    const r = await vmgen(['build', conf, '--target', 'lxc', '--out', out], { env: { VMGEN_MIRROR: `file://${repo}` } });
+    assert.notEqual(r.code, 0);
+    assert.match(r.stderr, /package emacs is not in file:\/\//);
+  });
+});
