@@ -22,7 +22,7 @@
 // (default 3 for lxc; 1 for vmware, whose pair takes minutes and has no goal).
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { defaultMirror } from '../src/build/mirror.js';
@@ -519,6 +519,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
     const toolRuns: number[] = [];
     const layerReused: boolean[] = [];
     let warmArchiveBytes = 0;
+    let warmArchiveName = '';
     let copyVmdkBytes = 0;
     for (let i = 1; i <= REPEATS; i++) {
       await settle(signal);
@@ -528,6 +529,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       toolRuns.push(warm.result.layer.packageToolRuns);
       layerReused.push(warm.result.layer.rootfs === layerRootfs);
       warmArchiveBytes = await fileBytes(warm.result.archive);
+      warmArchiveName = basename(warm.result.archive);
       await settle(signal);
       note(`vmware warm ${i}/${REPEATS}: cp --sparse=always of the raw disk + qemu-img convert`);
       const copy = (await timed(() => run(['cp', '--sparse=always', raw, rawCopy], { signal }))).seconds;
@@ -605,7 +607,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       `warm build packageToolRuns (--json): ${toolRuns.join(', ')}  (goal 0: no apt) ${verdict(noApt)}`,
       `same packages as the by-hand mmdebstrap: ${samePackages ? 'yes' : 'NO'}; warm builds reused the cold build's layer: ${results.warm.layerReused ? 'yes' : 'NO'}`,
       `sizes: layer ${cold.result.layer.bytes === undefined ? '?' : mib(cold.result.layer.bytes)}, by-hand rootfs ${mib(rootfsBytes)}; raw disk ${mib(rawBytes)} (${mib(rawAllocated)} allocated);`,
-      `  vmdk ${mib(copyVmdkBytes)} (by hand), archive ${mib(warmArchiveBytes)} (vmgen, tar.zst of vmx + vmdk)`,
+      `  vmdk ${mib(copyVmdkBytes)} (by hand), archive ${mib(warmArchiveBytes)} (vmgen, ${warmArchiveName}: vmx + vmdk in the default format)`,
       `host load (1 min average) before ${results.hostLoad.before.toFixed(1)}, after ${results.hostLoad.after.toFixed(1)}, on ${results.hostLoad.cores} cores`,
     ];
     return { results, lines };

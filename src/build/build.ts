@@ -189,11 +189,31 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     name: 'publish',
     run: async ({ state }) => {
       const final = join(state.outDir, `${state.spec.name}-${state.target.id}.${state.format}`);
-      await rename(state.partial!, final);
+      await publish(state.partial!, final);
       state.archive = final;
     },
   },
 ];
+
+/**
+ * Moves the finished archive to its name. An older archive of that name is moved aside first, then
+ * removed: renaming onto an existing file makes ext4 write the new file's data out before the
+ * rename returns (auto_da_alloc), which for a VM's archive is a second or more of waiting.
+ */
+async function publish(partial: string, final: string): Promise<void> {
+  const aside = `${partial}.old`;
+  const replaced = await rename(final, aside).then(() => true, (err: NodeJS.ErrnoException) => {
+    if (err.code === 'ENOENT') return false;
+    throw err;
+  });
+  try {
+    await rename(partial, final);
+  } catch (err) {
+    if (replaced) await rename(aside, final);
+    throw err;
+  }
+  if (replaced) await rm(aside, { force: true });
+}
 
 export interface FamilyBuildContext {
   spec: ResolvedSpec;

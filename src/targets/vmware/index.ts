@@ -8,7 +8,9 @@ import { renderVmx } from './render.js';
 /** VMware: NAME.vmx and monolithicSparse .vmdk disks (the seed's chapter 4), plus ISOs the user asked to ship. */
 export const vmwareCommander: Commander = {
   nicOwner: 'guest',
-  formats: ['tar.zst', 'tar.gz', 'zip', 'tar'],
+  // Plain tar first, as OVA and the field's image builders ship disks: the disk format is already
+  // sparse, and compressing a VM's disks takes longer than making them from the cache.
+  formats: ['tar', 'tar.zst', 'tar.gz', 'zip'],
   packages: vmPackages,
   layerFiles: vmLayerFiles,
   diskFormat: 'vmdk',
