@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedNic, ResolvedPort } from '../../config/resolve.js';
-import { checkHostname, formatIPv4, parseCidr, parseIPv4, quote } from '../../config/validators.js';
+import { quote } from '../../config/validators.js';
 import { assertInterfaceName, assertSingleLine, parseKeyboard, type Route } from '../debian/render.js';
+import { assertCidr, assertHostname, assertIPv4 } from '../linux/checks.js';
 import { checkRawNftRule, renderPortRules, sanitizeNftComment } from '../firewall/nftables.js';
 
 /*
@@ -20,25 +21,12 @@ export const RAW_TABLE = 'vmgen_raw';
 export const RAW_RULES_FILE = '/etc/vmgen/raw-rules.nft';
 export const RAW_RULES_UNIT = 'vmgen-raw-rules';
 
-function assertIPv4(address: string, what: string): string {
-  const r = parseIPv4(address);
-  if (!r.ok) throw new Error(`${what}: ${r.message}`);
-  return formatIPv4(r.value);
-}
-
-function assertCidr(cidr: string, what: string): string {
-  const r = parseCidr(cidr);
-  if (!r.ok) throw new Error(`${what}: ${r.message}`);
-  return `${formatIPv4(r.value.address)}/${r.value.prefix}`;
-}
-
 /**
  * Fedora's /etc/hosts names only localhost; the machine's own name resolves through
  * nss-myhostname. A static address is added so peers' name for the machine resolves locally too.
  */
 export function renderHosts(hostname: string, staticAddress?: string): string {
-  const r = checkHostname(hostname);
-  if (!r.ok) throw new Error(r.message);
+  assertHostname(hostname);
   const names = hostname.includes('.') ? `${hostname} ${hostname.split('.')[0]}` : hostname;
   return [
     '127.0.0.1   localhost localhost.localdomain localhost4 localhost4.localdomain4',

@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuestFile } from '../../guests/types.js';
 import { VmgenError } from '../../errors.js';
-import { CommandError, run } from '../../exec/run.js';
+import { CommandError } from '../../exec/run.js';
+import { runLogged } from '../run-logged.js';
 import type { InstallContext, Installer, LayerSource } from '../types.js';
 
 const LIBEXEC = fileURLToPath(new URL('../../../libexec/', import.meta.url));
@@ -69,25 +70,13 @@ async function stageSetupFiles(files: readonly GuestFile[]): Promise<string | un
 }
 
 async function runApt(argv: [string, ...string[]], source: LayerSource, ctx: InstallContext): Promise<void> {
-  let pending = '';
   const files = await stageSetupFiles(source.setupFiles ?? []);
   try {
-    await run(argv, {
-      signal: ctx.signal,
-      env: { ...process.env, VMGEN_DEBS: ctx.debsDir, DEBIAN_FRONTEND: 'noninteractive', ...(files ? { VMGEN_FILES: files } : {}) },
-      onStderr: (chunk) => {
-        pending += chunk;
-        const lines = pending.split(/\r?\n|\r/);
-        pending = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) ctx.log(line.trim());
-      },
-    });
+    const env = { ...process.env, VMGEN_DEBS: ctx.debsDir, DEBIAN_FRONTEND: 'noninteractive', ...(files ? { VMGEN_FILES: files } : {}) };
+    await runLogged(argv, env, ctx, 'install mmdebstrap (bash scripts/setup.sh does it)');
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     if (err instanceof CommandError) {
-      if (err.exitCode === null && !err.signal) {
-        throw new VmgenError('VMG_TOOL_MISSING', `cannot run ${argv[0]}`, { hint: 'install mmdebstrap (bash scripts/setup.sh does it)', cause: err });
-      }
       throw classifyAptFailure(err.stderr, source)
         ?? new VmgenError('VMG_BUILD', `${argv.includes('mmdebstrap') ? 'mmdebstrap' : 'apt-get'} failed for ${source.os.suite} from ${source.mirror}: ${lastLines(err.stderr)}`, { cause: err });
     }

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import type { OsEntry } from '../../catalog/schema.js';
 import { VmgenError } from '../../errors.js';
 import { CommandError, run } from '../../exec/run.js';
+import { runLogged } from '../run-logged.js';
 import type { InstallContext, Installer, LayerSource } from '../types.js';
 
 /*
@@ -148,25 +149,14 @@ async function runDnf(source: LayerSource, rootfs: string, packages: readonly st
   }
   const { dir, priv, env } = await privateSetup(source, ctx);
   const argv = dnfArgv(source, rootfs, packages, priv);
-  let pending = '';
+  const hint = 'install dnf and rpm (bash scripts/setup.sh does it)';
   try {
-    await run(argv, {
-      signal: ctx.signal, env,
-      onStderr: (chunk) => {
-        pending += chunk;
-        const lines = pending.split(/\r?\n|\r/);
-        pending = lines.pop() ?? '';
-        for (const line of lines) if (line.trim()) ctx.log(line.trim());
-      },
-    });
+    await runLogged(argv, env, ctx, hint);
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     if (err instanceof CommandError) {
-      if (err.exitCode === null && !err.signal) {
-        throw new VmgenError('VMG_TOOL_MISSING', `cannot run ${argv[0]}`, { hint: 'install dnf and rpm (bash scripts/setup.sh does it)', cause: err });
-      }
       if (err.exitCode === 127 || /exec: dnf: not found|dnf: not found/.test(err.stderr)) {
-        throw new VmgenError('VMG_TOOL_MISSING', 'dnf is not installed on the build host', { hint: 'install dnf and rpm (bash scripts/setup.sh does it)', cause: err });
+        throw new VmgenError('VMG_TOOL_MISSING', 'dnf is not installed on the build host', { hint, cause: err });
       }
       throw classifyDnfFailure(err.stderr, source)
         ?? new VmgenError('VMG_BUILD', `dnf failed for ${source.os.label} from ${source.mirror}: ${err.stderr.trim().split('\n').slice(-3).join(' | ')}`, { cause: err });
