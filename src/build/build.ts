@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { archivePath, partialArchivePath, publishArchive } from '../archive/publish.js';
 import { LayerCache } from '../cache/store.js';
 import { findOs } from '../catalog/load.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
@@ -174,8 +174,7 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'stop and archive',
     run: async ({ state, signal, defer, progress }) => {
-      await mkdir(state.outDir, { recursive: true });
-      const partial = join(state.outDir, `.${state.spec.name}.${randomBytes(4).toString('hex')}.partial`);
+      const partial = await partialArchivePath(state.outDir, state.spec.name);
       state.partial = partial;
       defer(() => rm(partial, { force: true }));
       await state.target.commander.package({
@@ -188,32 +187,12 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'publish',
     run: async ({ state }) => {
-      const final = join(state.outDir, `${state.spec.name}-${state.target.id}.${state.format}`);
-      await publish(state.partial!, final);
+      const final = archivePath(state.outDir, state.spec.name, state.target.id, state.format);
+      await publishArchive(state.partial!, final);
       state.archive = final;
     },
   },
 ];
-
-/**
- * Moves the finished archive to its name. An older archive of that name is moved aside first, then
- * removed: renaming onto an existing file makes ext4 write the new file's data out before the
- * rename returns (auto_da_alloc), which for a VM's archive is a second or more of waiting.
- */
-async function publish(partial: string, final: string): Promise<void> {
-  const aside = `${partial}.old`;
-  const replaced = await rename(final, aside).then(() => true, (err: NodeJS.ErrnoException) => {
-    if (err.code === 'ENOENT') return false;
-    throw err;
-  });
-  try {
-    await rename(partial, final);
-  } catch (err) {
-    if (replaced) await rename(aside, final);
-    throw err;
-  }
-  if (replaced) await rm(aside, { force: true });
-}
 
 export interface FamilyBuildContext {
   spec: ResolvedSpec;

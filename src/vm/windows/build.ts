@@ -1,5 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, readdir, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import { archivePath, partialArchivePath, publishArchive } from '../../archive/publish.js';
+import { copyFile, mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { LayerCache } from '../../cache/store.js';
 import type { BuildOptions, BuildResult, FamilyBuildContext } from '../../build/build.js';
@@ -176,8 +176,7 @@ const STEPS: readonly Step<WindowsBuildState>[] = [
   {
     name: 'stop and archive',
     run: async ({ state, signal, defer, progress }) => {
-      await mkdir(state.outDir, { recursive: true });
-      const partial = join(state.outDir, `.${state.spec.name}.${randomBytes(4).toString('hex')}.partial`);
+      const partial = await partialArchivePath(state.outDir, state.spec.name);
       state.partial = partial;
       defer(() => rm(partial, { force: true }));
       const stageDir = join(state.workDir!, 'stage');
@@ -191,8 +190,8 @@ const STEPS: readonly Step<WindowsBuildState>[] = [
   {
     name: 'publish',
     run: async ({ state }) => {
-      const final = join(state.outDir, `${state.spec.name}-${state.target.id}.${state.format}`);
-      await rename(state.partial!, final);
+      const final = archivePath(state.outDir, state.spec.name, state.target.id, state.format);
+      await publishArchive(state.partial!, final);
       state.archive = final;
     },
   },
