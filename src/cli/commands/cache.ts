@@ -19,7 +19,7 @@ interface PruneFlags extends CacheOptions {
 const cacheDirOption = (): Option => new Option('--cache-dir <dir>', 'use this cache instead of the default (see "vmgen cache path")');
 
 export const registerCache: RegisterCommand = (program, io) => {
-  const cache = program.command('cache').description('Show and clean the build cache (root file system layers and the .deb pool)');
+  const cache = program.command('cache').description('Show and clean the build cache (root file system layers, VM disk images and the .deb pool)');
   routeOutput(cache, io);
 
   cache
