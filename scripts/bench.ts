@@ -41,7 +41,8 @@ import { mmdebstrapArgv } from '../src/installers/apt/index.js';
 import type { LayerSource } from '../src/installers/types.js';
 import { findTarget } from '../src/targets/registry.js';
 import { convertArgv, vmdkAdapter } from '../src/targets/vm/common.js';
-import { filesystemPackages, resolveVmLayout } from '../src/vm/layout.js';
+import { resolveVmLayout } from '../src/vm/layout.js';
+import { layerInputs, layerPackages } from '../src/build/layer-inputs.js';
 import { planPartitions, sfdiskScript } from '../src/vm/partition-plan.js';
 import { benchService, HEADER as SERVICE_HEADER } from './bench-service.js';
 
@@ -235,11 +236,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
   const spec = resolveSpec(config, catalogs, { target: TARGET, defaultMirror: mirror });
   const commander = findTarget(TARGET)?.commander;
   if (!commander) throw new Error(`target ${TARGET} has no commander`);
-  const packages = [...new Set([
-    ...debianConfigurator.packages({ spec, nicOwner: commander.nicOwner }),
-    ...(commander.packages?.(spec) ?? []),
-    ...spec.appPackages,
-  ])].sort();
+  const packages = layerPackages(layerInputs(debianConfigurator, { spec, nicOwner: commander.nicOwner }, undefined));
   const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages };
 
   return withTmp('/var/tmp/vmgen-bench-', async (tmp) => {
@@ -416,13 +413,9 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
   const configurator = configuratorFor(spec.os.configurator);
   if (!configurator) throw new Error(`no configurator for ${spec.os.label}`);
   const layout = resolveVmLayout(config, spec.os, spec.name);
-  const packages = [...new Set([
-    ...configurator.packages({ spec, nicOwner: commander.nicOwner }),
-    ...(commander.packages?.(spec) ?? []),
-    ...filesystemPackages(layout),
-    ...spec.appPackages,
-  ])].sort();
-  const setupFiles = commander.layerFiles?.(spec) ?? [];
+  const inputs = layerInputs(configurator, { spec, nicOwner: commander.nicOwner }, layout);
+  const packages = layerPackages(inputs);
+  const setupFiles = inputs.setupFiles;
   const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages, ...(setupFiles.length > 0 ? { setupFiles } : {}) };
 
   // By hand: the root partition only (no swap signature, no bootloader), made without a loop device.

@@ -19,7 +19,8 @@ import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions, Target
 import { buildDiskImages } from '../vm/disk-image.js';
 import { ensureDiskSet, openCachedDisks, patchOpenedDisks, type OpenedDisks } from '../vm/disk-cache.js';
 import { deltaBlocker, readOverlayDelta } from '../vm/overlay-delta.js';
-import { filesystemPackages, resolveVmLayout, type VmLayout } from '../vm/layout.js';
+import { resolveVmLayout, type VmLayout } from '../vm/layout.js';
+import { layerInputs, type LayerInputs } from './layer-inputs.js';
 import { ensureLayer, type LayerResult } from './layers.js';
 import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
 import { defaultMirror } from './mirror.js';
@@ -53,6 +54,8 @@ interface BuildState {
   configurator: Configurator;
   installer: Installer;
   guest: GuestContext;
+  /** Made before any step, so a guest a target cannot take fails before work starts. */
+  inputs: LayerInputs;
   cache: LayerCache;
   format: ArchiveFormat;
   options: TargetOptions;
@@ -81,7 +84,7 @@ interface BuildState {
 export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'check host tools',
-    run: ({ state }) => checkHostTools(state.target.kind === 'vm' ? VM_TOOLS : CONTAINER_TOOLS),
+    run: ({ state }) => checkHostTools([...(state.target.kind === 'vm' ? VM_TOOLS : CONTAINER_TOOLS), ...state.installer.hostTools]),
   },
   {
     name: 'hardware: target configuration',
@@ -96,16 +99,13 @@ export const BUILD_STEPS: readonly Step<BuildState>[] = [
     name: 'OS and applications: root file system layer',
     run: async ({ state, signal }) => {
       if (state.spec.apps.length > 0) state.log(`applications: ${state.spec.apps.map((a) => a.name).join(', ')} (${state.spec.appPackages.join(' ')})`);
-      const prepare = state.configurator.layerPlan?.(state.guest);
+      const inputs = state.inputs;
       state.layer = await ensureLayer({
         source: { os: state.spec.os, mirror: state.spec.mirror },
-        basePackages: [
-          ...state.configurator.packages(state.guest), ...(state.target.commander.packages?.(state.spec) ?? []),
-          ...(state.layout ? filesystemPackages(state.layout) : []),
-        ],
-        appPackages: state.spec.appPackages,
-        ...(prepare ? { prepare } : {}),
-        ...(state.target.commander.layerFiles ? { setupFiles: state.target.commander.layerFiles(state.spec) } : {}),
+        basePackages: inputs.basePackages,
+        appPackages: inputs.appPackages,
+        ...(inputs.prepare ? { prepare: inputs.prepare } : {}),
+        ...(inputs.setupFiles.length > 0 ? { setupFiles: inputs.setupFiles } : {}),
       }, { cache: state.cache, installer: state.installer, signal, log: state.log });
       for (const e of state.layer.events) state.log(e);
     },
@@ -234,12 +234,14 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
       throw classifyBuildError(err, opts.signal);
     });
   }
+  const layout = target.kind === 'vm' ? resolveVmLayout(opts.config, spec.os, spec.name) : undefined;
+  const guest = { spec, nicOwner: commander.nicOwner };
   const state: BuildState = {
-    spec, target: { ...target, commander }, configurator, installer,
-    guest: { spec, nicOwner: commander.nicOwner },
+    spec, target: { ...target, commander }, configurator, installer, guest,
+    inputs: layerInputs(configurator, guest, layout),
     cache: new LayerCache(opts.cacheRoot),
     format, options: opts.targetOptions ?? {}, outDir: resolve(opts.outDir),
-    ...(target.kind === 'vm' ? { layout: resolveVmLayout(opts.config, spec.os, spec.name) } : {}),
+    ...(layout ? { layout } : {}),
     log: opts.log ?? (() => {}),
   };
   try {

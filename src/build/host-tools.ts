@@ -5,6 +5,8 @@ import { VmgenError } from '../errors.js';
 /** Debian packages that provide the tools a build runs, so the error can say what to install. */
 const TOOLS: Record<string, string> = {
   mmdebstrap: 'mmdebstrap',
+  dnf: 'dnf',
+  rpm: 'rpm',
   unshare: 'util-linux',
   chroot: 'coreutils',
   mount: 'mount',
@@ -23,7 +25,8 @@ const TOOLS: Record<string, string> = {
   'qemu-storage-daemon': 'qemu-system-common',
 };
 
-export const CONTAINER_TOOLS = ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip'] as const;
+/** What every build runs besides its installer's own tools (Installer.hostTools). */
+export const CONTAINER_TOOLS = ['unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip'] as const;
 /** A VM build also partitions, formats and converts disks, and installs a bootloader. */
 export const VM_TOOLS = [...CONTAINER_TOOLS, 'sfdisk', 'losetup', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mkswap', 'extlinux', 'qemu-img', 'qemu-storage-daemon'] as const;
 
@@ -48,6 +51,6 @@ export function checkHostTools(tools: readonly string[] = CONTAINER_TOOLS): void
     throw new VmgenError('VMG_TOOL_MISSING', `missing host tools: ${missing.join(', ')}`, { hint: `apt-get install ${pkgs.join(' ')} (scripts/setup.sh installs everything)` });
   }
   if (process.getuid?.() !== 0) {
-    throw new VmgenError('VMG_TOOL_MISSING', 'building a root file system needs root (mmdebstrap, mounts and chroot)', { hint: 'run vmgen build as root, e.g. with sudo' });
+    throw new VmgenError('VMG_TOOL_MISSING', 'building a root file system needs root (its package tool, mounts and chroot)', { hint: 'run vmgen build as root, e.g. with sudo' });
   }
 }

@@ -44,6 +44,22 @@ export interface GuestContext {
   nicOwner: 'target' | 'guest';
 }
 
+/**
+ * What a VM of one OS family needs beyond a container's root, since a VM boots its own kernel:
+ * the family's names for the kernel, initramfs generator and udev, and how its initramfs is made
+ * to hold the drivers of every vmgen VM target.
+ */
+export interface VmKernel {
+  packages: string[];
+  /** Placed before any package is installed, so the kernel's own install makes the initramfs with them. */
+  setupFiles: GuestFile[];
+  /**
+   * Run once in the packages layer after installation, where the family's packages do not leave
+   * /boot/vmlinuz-VERSION and its initrd as the boot loader step reads them.
+   */
+  finish?: GuestPlan;
+}
+
 /** One OS family's configurator: the seed's ConfigDebian, ConfigRedHat, ConfigWindows. */
 export interface Configurator {
   id: string;
@@ -57,4 +73,6 @@ export interface Configurator {
    * once when the layer is made instead of in every build. `key` joins the layer's cache key.
    */
   layerPlan?(ctx: GuestContext): { key: unknown; plan: GuestPlan } | undefined;
+  /** Absent for families whose VMs are not made from a root file system layer (Windows) or not yet. */
+  vmKernel?: VmKernel;
 }

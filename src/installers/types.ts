@@ -21,6 +21,8 @@ export interface InstallContext {
 /** The seed's Installer family: one per package tool (apt, dnf, Windows kits). */
 export interface Installer {
   id: string;
+  /** The build host's programs it runs, checked before a build starts. */
+  hostTools: readonly string[];
   /** Makes a root file system holding `source.packages` from nothing, in `rootfs` (an empty dir). */
   bootstrap(source: LayerSource, rootfs: string, ctx: InstallContext): Promise<void>;
   /** Adds packages to an existing root file system made by `bootstrap`. */

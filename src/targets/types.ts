@@ -67,10 +67,6 @@ export interface Commander {
   nicOwner: 'target' | 'guest';
   /** Archive formats this target's runtime accepts; the first is the default. */
   formats: readonly ArchiveFormat[];
-  /** Packages the target needs in the guest (a VM's kernel and bootloader files). */
-  packages?(spec: ResolvedSpec): string[];
-  /** Files the root file system needs before packages are installed (a VM kernel's initramfs settings). */
-  layerFiles?(spec: ResolvedSpec): GuestFile[];
   /** `layout` is given for VM targets: the disks their description files name. */
   render(spec: ResolvedSpec, options?: TargetOptions, layout?: VmLayout): TargetRender;
   /**

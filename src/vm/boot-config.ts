@@ -59,6 +59,7 @@ export function pickKernel(bootFiles: readonly string[]): KernelFiles | undefine
   const found = bootFiles.filter((f) => /^vmlinuz-.+/.test(f)).map((f) => f.slice('vmlinuz-'.length));
   const version = found.sort((a, b) => versions.compare(b, a))[0];
   if (version === undefined) return undefined;
-  const initrd = `initrd.img-${version}`;
-  return { version, kernel: `vmlinuz-${version}`, ...(bootFiles.includes(initrd) ? { initrd } : {}) };
+  // Debian's initramfs-tools and dracut's Fedora and EL defaults name it differently.
+  const initrd = [`initrd.img-${version}`, `initramfs-${version}.img`].find((f) => bootFiles.includes(f));
+  return { version, kernel: `vmlinuz-${version}`, ...(initrd === undefined ? {} : { initrd }) };
 }

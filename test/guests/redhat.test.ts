@@ -14,6 +14,7 @@ import {
   connectionUuid, langpackFor, renderKeyfile, renderNmConf, renderRawRules, renderVconsoleConf, renderZone,
 } from '../../src/guests/redhat/render.js';
 import type { GuestCommand, GuestContext, GuestPlan } from '../../src/guests/types.js';
+import { DRACUT_CONF, KERNEL_FINISH_SCRIPT, renderDracutConf } from '../../src/guests/redhat/vm-kernel.js';
 import { run as runCli } from '../helpers/cli.js';
 
 const catalogs = loadCatalogs({ env: {} });
@@ -260,6 +261,12 @@ describe('vmgen render', () => {
       assert.match(read('packages.txt'), /^firewalld$/m);
       assert.match(read('guest-commands.txt'), /^systemctl enable firewalld NetworkManager vmgen-raw-rules sshd httpd$/m);
       assert.doesNotMatch(read('guest-commands.txt'), /alesia/);
+      // A VM's kernel by Fedora's names, dracut's settings, and the step that puts the kernel in /boot.
+      for (const pkg of ['kernel-core', 'dracut', 'systemd-udev', 'dosfstools']) assert.match(read('packages.txt'), new RegExp(`^${pkg}$`, 'm'));
+      assert.doesNotMatch(read('packages.txt'), /linux-image|initramfs-tools/);
+      assert.equal(read(`guest${DRACUT_CONF}`), renderDracutConf());
+      assert.ok(read('guest-commands.txt').includes(KERNEL_FINISH_SCRIPT.split('\n')[0]!));
+      assert.match(read('target/partitions/fstab'), /^UUID=\S+ \/ ext4 /m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,5 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
 import { VmgenError } from '../../src/errors.js';
 import { installerFor } from '../../src/installers/registry.js';
@@ -103,9 +106,20 @@ describe('classifyDnfFailure (dnf 4.14\'s own messages)', () => {
 describe('dnfInstaller', () => {
   it('is the registry\'s dnf installer', () => assert.equal(installerFor('dnf'), dnfInstaller));
 
-  it('refuses VM setup files (a Debian kernel\'s initramfs settings) before running anything', async () => {
-    const ctx = { debsDir: '/nonexistent/debs', signal: new AbortController().signal, log: () => {} };
-    await assert.rejects(dnfInstaller.bootstrap({ ...layer(['systemd']), setupFiles: [{ path: '/etc/x', content: '' }] }, '/nonexistent/root', ctx),
-      (e: unknown) => e instanceof VmgenError && e.code === 'VMG_UNSUPPORTED');
+  it('names the host tools a build checks for before it starts', () => assert.deepEqual([...dnfInstaller.hostTools].sort(), ['dnf', 'rpm']));
+
+  it('puts a VM kernel\'s setup files (dracut settings) in the root before dnf runs', { skip: process.getuid?.() === 0 ? false : 'needs root (unshare)' }, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-dnf-setup-'));
+    try {
+      const root = join(dir, 'root');
+      mkdirSync(root);
+      const ctx = { debsDir: join(dir, 'debs'), signal: new AbortController().signal, log: () => {} };
+      // A repository that is not there: dnf fails, after the files are in place.
+      const source = { ...layer(['systemd'], `file://${join(dir, 'no-repo')}`), setupFiles: [{ path: '/etc/dracut.conf.d/90-vmgen.conf', content: 'hostonly="no"\n' }] };
+      await assert.rejects(dnfInstaller.bootstrap(source, root, ctx), (e: unknown) => e instanceof VmgenError);
+      assert.equal(readFileSync(join(root, 'etc', 'dracut.conf.d', '90-vmgen.conf'), 'utf8'), 'hostonly="no"\n');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

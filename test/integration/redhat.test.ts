@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { defaultCacheRoot } from '../../src/cache/store.js';
 import { run } from '../../src/exec/run.js';
@@ -11,6 +11,7 @@ import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
 import { redhatConfigurator } from '../../src/guests/redhat/index.js';
+import { DRACUT_CONF, renderDracutConf } from '../../src/guests/redhat/vm-kernel.js';
 import { IS_ROOT, ROOT, lastLine, spawnCapture, vmgen } from './helpers.js';
 
 /*
@@ -35,7 +36,18 @@ const HOST_TOOLS = ['rpmbuild', 'createrepo_c', 'dnf', 'mmdebstrap'];
 const TREE_DEBS = [
   'systemd', 'systemd-sysv', 'dbus', 'network-manager', 'firewalld', 'nftables', 'openssh-server', 'sudo', 'passwd',
   'iproute2', 'procps', 'hostname', 'tzdata', 'netbase', 'bash-completion', 'vim', 'git', 'apache2', 'rpm', 'perl-base',
+  'udev', 'kmod', 'dosfstools',
 ];
+
+/**
+ * What plays kernel-core and dracut for VM guests: Debian's kernel and dracut, in a second payload
+ * package so container guests do not carry the kernel's modules. Laid out as Fedora ships it
+ * (/lib/modules/VERSION/vmlinuz, nothing made in /boot), so vmgen's own kernel step is what puts
+ * the kernel and a dracut initramfs where the boot loader reads them.
+ */
+const KERNEL_DEBS = ['linux-image-amd64', 'dracut'];
+const KERNEL_NAMES = ['kernel-core', 'dracut'];
+const KERNEL_DPKG_LIST = /^(?:linux-image-[^:]+|dracut|dracut-core)(?::amd64)?\.list$/;
 
 /** Fedora's unit names for what Debian calls otherwise; copies, since an alias cannot be enabled by its alias name. */
 const UNIT_COPIES: Array<[fedora: string, debian: string]> = [['sshd.service', 'ssh.service'], ['httpd.service', 'apache2.service']];
@@ -55,7 +67,7 @@ let repo = '';
 /** The package names vmgen asks dnf for, as `vmgen render` lists them: the repository must have exactly these. */
 async function wantedNames(): Promise<string[]> {
   const names = new Set<string>();
-  for (const target of ['lxc', 'oci']) {
+  for (const target of ['lxc', 'oci', 'qemu']) {
     const dir = join(mkdtempSync(join(work, 'render-')), target);
     const r = await vmgen(['render', CONFIG, '--target', target, '--out', dir]);
     assert.equal(r.code, 0, r.stderr);
@@ -68,7 +80,9 @@ async function wantedNames(): Promise<string[]> {
 async function syntheticRepo(names: readonly string[]): Promise<string> {
   const mirror = process.env.VMGEN_MIRROR ?? hostMirror('debian');
   assert.ok(mirror, 'this test needs a Debian mirror: the host\'s apt sources or VMGEN_MIRROR');
-  const key = createHash('sha256').update(JSON.stringify({ spec: readFileSync(SPEC, 'utf8'), names, debs: TREE_DEBS, units: UNIT_COPIES, mirror, v: 2 })).digest('hex').slice(0, 16);
+  const key = createHash('sha256').update(JSON.stringify({
+    spec: readFileSync(SPEC, 'utf8'), names, debs: TREE_DEBS, kernel: [KERNEL_DEBS, KERNEL_NAMES, KERNEL_DPKG_LIST.source, renderDracutConf()], units: UNIT_COPIES, mirror, v: 3,
+  })).digest('hex').slice(0, 16);
   const cacheRoot = defaultCacheRoot();
   const parent = join(cacheRoot, 'test-rpm-repo');
   const dir = join(parent, key);
@@ -77,10 +91,17 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
   const tmp = mkdtempSync(join(parent, `.tmp-${key}-`));
   try {
     const tree = join(tmp, 'tree');
+    // vmgen's own dracut settings from the start, so Debian's kernel install makes its initrd in seconds.
+    const files = join(tmp, 'files');
+    mkdirSync(join(files, dirname(DRACUT_CONF)), { recursive: true });
+    writeFileSync(join(files, DRACUT_CONF), renderDracutConf());
     await run(['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--',
-      'mmdebstrap', '--mode=root', '--variant=minbase', '--arch=amd64', `--include=${TREE_DEBS.join(',')}`,
-      '--aptopt=APT::Install-Recommends "false"', `--setup-hook=${ROOT}/libexec/debs-in`, `--customize-hook=${ROOT}/libexec/debs-out`,
-      '--skip=download/empty', '--skip=essential/unlink', 'bookworm', tree, mirror], { env: { ...process.env, VMGEN_DEBS: join(cacheRoot, 'debs') } });
+      'mmdebstrap', '--mode=root', '--variant=minbase', '--arch=amd64', `--include=${[...TREE_DEBS, ...KERNEL_DEBS].join(',')}`,
+      '--aptopt=APT::Install-Recommends "false"', `--setup-hook=${ROOT}/libexec/debs-in`, `--setup-hook=${ROOT}/libexec/files-in`,
+      `--customize-hook=${ROOT}/libexec/debs-out`, '--skip=download/empty', '--skip=essential/unlink', 'bookworm', tree, mirror],
+    { env: { ...process.env, VMGEN_DEBS: join(cacheRoot, 'debs'), VMGEN_FILES: files } });
+    const kernelTree = join(tmp, 'kernel-tree');
+    splitKernel(tree, kernelTree);
     // Device nodes are the runtime's business; documentation only costs time.
     for (const d of ['dev', 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/locale']) {
       rmSync(join(tree, d), { recursive: true, force: true });
@@ -98,8 +119,11 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
       }
     }
     const top = join(tmp, 'rpmbuild');
-    await run(['rpmbuild', '--define', `_topdir ${top}`, '--define', `tree ${tree}`, '--define', `names ${names.join(' ')}`,
+    const rootNames = names.filter((n) => !KERNEL_NAMES.includes(n));
+    await run(['rpmbuild', '--define', `_topdir ${top}`, '--define', `tree ${tree}`, '--define', `names ${rootNames.join(' ')}`,
       '--define', 'version 1', '-bb', SPEC]);
+    await run(['rpmbuild', '--define', `_topdir ${top}`, '--define', `tree ${kernelTree}`, '--define', `names ${KERNEL_NAMES.join(' ')}`,
+      '--define', 'payload vmgen-synthetic-kernel', '--define', 'payload_requires vmgen-synthetic-root', '--define', 'version 1', '-bb', SPEC]);
     const repoDir = join(tmp, 'repo');
     mkdirSync(repoDir);
     const rpms = join(top, 'RPMS', 'x86_64');
@@ -113,6 +137,41 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Moves the files dpkg lists for the kernel and dracut packages out of `tree` into `kernelTree`,
+ * under their real paths (merged /usr: /lib/modules is /usr/lib/modules, and a /lib directory in
+ * the second package would clash with the first's /lib link), with the kernel image where Fedora
+ * has it. The initrd Debian's kernel install made is dropped: vmgen makes the guest's own.
+ */
+function splitKernel(tree: string, kernelTree: string): void {
+  const info = join(tree, 'var', 'lib', 'dpkg', 'info');
+  const lists = readdirSync(info).filter((f) => KERNEL_DPKG_LIST.test(f));
+  assert.ok(lists.some((f) => f.startsWith('linux-image-')) && lists.some((f) => f.startsWith('dracut')), `kernel and dracut are in the tree: ${lists.join(' ')}`);
+  let moved = 0;
+  for (const list of lists) {
+    for (const path of readFileSync(join(info, list), 'utf8').split('\n')) {
+      if (path === '' || path === '/.') continue;
+      const host = join(tree, path);
+      // Directories stay, and so do links to them: with merged /usr, dpkg lists /lib, which is the root's link to usr/lib.
+      const st = lstatSync(host, { throwIfNoEntry: false });
+      if (st === undefined || st.isDirectory() || (st.isSymbolicLink() && statSync(host, { throwIfNoEntry: false })?.isDirectory())) continue;
+      const real = join(realpathSync(dirname(host)), basename(host));
+      const target = join(kernelTree, relative(tree, real));
+      mkdirSync(dirname(target), { recursive: true });
+      renameSync(real, target);
+      moved++;
+    }
+  }
+  const boot = join(kernelTree, 'boot');
+  const modules = relative(tree, realpathSync(join(tree, 'lib', 'modules')));
+  for (const f of readdirSync(boot).filter((n) => n.startsWith('vmlinuz-'))) {
+    renameSync(join(boot, f), join(kernelTree, modules, f.slice('vmlinuz-'.length), 'vmlinuz'));
+  }
+  for (const f of readdirSync(join(tree, 'boot')).filter((n) => n.startsWith('initrd.img-'))) rmSync(join(tree, 'boot', f));
+  for (const link of ['vmlinuz', 'vmlinuz.old', 'initrd.img', 'initrd.img.old']) rmSync(join(tree, link), { force: true });
+  assert.ok(moved > 100, `moved the kernel's files (${moved})`);
 }
 
 async function specOf(path: string): Promise<ResolvedSpec> {
@@ -130,17 +189,19 @@ async function buildOk(target: string): Promise<string> {
   return archive;
 }
 
-async function verifyOk(archive: string, runtime: RegExp): Promise<string> {
+/** What verify must report for this guest on any target. */
+const GUEST_CHECKS = ['user caesar in group julius', 'password of caesar:',
+  'package httpd: installed', 'package vim-enhanced: installed', 'package openssh-server: installed',
+  'service firewalld active: active', 'service NetworkManager active: active', 'service sshd active: active', 'service httpd active: active',
+  'firewall accepts tcp 22', 'firewall accepts tcp 80', 'firewall raw rules'];
+const CONTAINER_CHECKS = [...GUEST_CHECKS, 'hostname (running): rhweb1'];
+
+async function verifyOk(archive: string, runtime: RegExp, expect: readonly string[] = CONTAINER_CHECKS): Promise<string> {
   const r = await vmgen(['verify', archive, '--config', CONFIG], { env: { VMGEN_MIRROR: `file://${repo}` } });
   assert.equal(r.code, 0, `verify failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, runtime);
   assert.match(r.stdout, /^all \d+ checks passed$/m);
-  for (const line of ['hostname (running): rhweb1', 'user caesar in group julius', 'password of caesar:',
-    'package httpd: installed', 'package vim-enhanced: installed', 'package openssh-server: installed',
-    'service firewalld active: active', 'service NetworkManager active: active', 'service sshd active: active', 'service httpd active: active',
-    'firewall accepts tcp 22', 'firewall accepts tcp 80', 'firewall raw rules']) {
-    assert.ok(r.stdout.includes(line), `verify output has "${line}":\n${r.stdout}`);
-  }
+  for (const line of expect) assert.ok(r.stdout.includes(line), `verify output has "${line}":\n${r.stdout}`);
   return r.stdout;
 }
 
@@ -155,6 +216,8 @@ describe('RedHat-family guests from a synthetic dnf repository', { skip }, () =>
     const files = readdirSync(repo).filter((f) => f.endsWith('.rpm'));
     for (const n of names) assert.ok(files.some((f) => f.startsWith(`${n}-1-1.`)), `${n} is in the repository`);
     assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-root-')));
+    assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-kernel-')));
+    for (const n of KERNEL_NAMES) assert.ok(names.includes(n), `a VM guest asks for ${n}`);
   });
 
   it('lxc: builds with dnf --installroot, and the guest holds the RPM database and the RedHat files', async () => {
@@ -208,6 +271,18 @@ describe('RedHat-family guests from a synthetic dnf repository', { skip }, () =>
   it('oci: builds and vmgen verify passes under podman', async () => {
     archives.oci = await buildOk('oci');
     await verifyOk(archives.oci, /^runtime: podman/m);
+  });
+
+  it('qemu: the kernel from the repository, a dracut initramfs made by vmgen, and the VM boots to pass vmgen verify', async () => {
+    const r = await vmgen(['build', CONFIG, '--target', 'qemu', '--out', out], { env: { VMGEN_MIRROR: `file://${repo}` } });
+    assert.equal(r.code, 0, `build qemu failed:\n${r.stderr}`);
+    const archive = lastLine(r.stdout);
+    const listing = (await run(['tar', '-tf', archive])).stdout.trim().split('\n').sort();
+    assert.deepEqual(listing, ['rhweb1-OVMF_VARS.fd', 'rhweb1-hdd0.qcow2', 'rhweb1.xml', 'run.sh']);
+    // The disk boots only through an initramfs (Debian's kernel has virtio_blk as a module), and the
+    // repository ships none: the boot is the proof that vmgen's dracut step made one.
+    await verifyOk(archive, /^runtime: qemu/m, [...GUEST_CHECKS, 'hostname (login prompt): rhweb1', 'address of eth0: 192.168.1.2/24',
+      'mount /boot/efi', 'swap: in use']);
   });
 
   it('another app set for the same release is installed with dnf on a copy of the base layer', async () => {

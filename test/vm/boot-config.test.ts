@@ -49,6 +49,11 @@ describe('pickKernel', () => {
     assert.deepEqual(pickKernel(boot), { version: '6.1.0-10-amd64', kernel: 'vmlinuz-6.1.0-10-amd64', initrd: 'initrd.img-6.1.0-10-amd64' });
   });
 
+  it('takes the initramfs as dracut names it on Fedora and EL', () => {
+    const boot = ['vmlinuz-6.14.0-63.fc42.x86_64', 'initramfs-6.14.0-63.fc42.x86_64.img', 'loader', 'efi'];
+    assert.deepEqual(pickKernel(boot), { version: '6.14.0-63.fc42.x86_64', kernel: 'vmlinuz-6.14.0-63.fc42.x86_64', initrd: 'initramfs-6.14.0-63.fc42.x86_64.img' });
+  });
+
   it('returns a kernel without initrd, and nothing for a /boot without kernels', () => {
     assert.deepEqual(pickKernel(['vmlinuz-x']), { version: 'x', kernel: 'vmlinuz-x' });
     assert.equal(pickKernel(['grub', 'vmlinuz', 'config-1']), undefined);

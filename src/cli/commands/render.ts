@@ -7,6 +7,8 @@ import { configuratorFor } from '../../guests/registry.js';
 import { renderCommands } from '../../guests/render-commands.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { resolveVmLayout } from '../../vm/layout.js';
+import { layerInputs, layerPackages } from '../../build/layer-inputs.js';
+import { renderLinuxVmFstab } from '../../targets/vm/common.js';
 import { windowsReviewFiles } from '../../vm/windows/render.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
@@ -37,15 +39,19 @@ export const registerRender: RegisterCommand = (program, io) => {
       if (!configurator) throw new VmgenError('VMG_UNSUPPORTED', `${spec.os.label} guests cannot be rendered yet`);
       const guest = { spec, nicOwner: commander.nicOwner };
       const plan = configurator.plan(guest);
-      const layer = configurator.layerPlan?.(guest);
       const layout = target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined;
+      // Windows VMs are not made from a layer: their family's files stand for it.
+      const inputs = FAMILY_FILES[spec.os.family] ? undefined : layerInputs(configurator, guest, layout);
+      const layer = inputs?.prepare;
       const targetRender = commander.render(spec, targetOptionsFrom(flags), layout);
       const files = new Map<string, string>();
       for (const f of FAMILY_FILES[spec.os.family]?.(spec, catalogs, layout) ?? []) files.set(f.path, f.content);
       for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
-      for (const f of [...(layer?.plan.files ?? []), ...plan.files, ...targetRender.guestFiles]) files.set(join('guest', f.path), f.content);
+      // A VM made from a layer is a Linux guest, whose disks the build lists in its fstab.
+      if (inputs && layout) files.set(join('target', 'partitions', 'fstab'), renderLinuxVmFstab(layout));
+      for (const f of [...(inputs?.setupFiles ?? []), ...(layer?.plan.files ?? []), ...plan.files, ...targetRender.guestFiles]) files.set(join('guest', f.path), f.content);
       files.set('guest-commands.txt', renderCommands([...(layer?.plan.commands ?? []), ...plan.commands], [...(layer?.plan.links ?? []), ...plan.links]));
-      files.set('packages.txt', `${[...new Set([...configurator.packages(guest), ...(commander.packages?.(spec) ?? []), ...spec.appPackages])].sort().join('\n')}\n`);
+      files.set('packages.txt', `${(inputs ? layerPackages(inputs) : [...new Set([...configurator.packages(guest), ...spec.appPackages])].sort()).join('\n')}\n`);
 
       const out = resolve(io.cwd, flags.out);
       const tmp = `${out}.partial-${process.pid}`;

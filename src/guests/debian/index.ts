@@ -17,6 +17,7 @@ import {
   renderRoutesUnit,
   renderTimezone,
 } from './render.js';
+import { debianVmKernel } from './vm-kernel.js';
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -86,6 +87,7 @@ export const debianConfigurator: Configurator = {
   services: debianServices,
   plan: debianPlan,
   layerPlan: debianLayerPlan,
+  vmKernel: debianVmKernel,
 };
 
 // ---------------------------------------------------------------------------------------------

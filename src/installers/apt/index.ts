@@ -1,11 +1,12 @@
-import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GuestFile } from '../../guests/types.js';
 import { VmgenError } from '../../errors.js';
 import { CommandError } from '../../exec/run.js';
 import { runLogged } from '../run-logged.js';
+import { writeSetupFiles } from '../setup-files.js';
 import type { InstallContext, Installer, LayerSource } from '../types.js';
 
 const LIBEXEC = fileURLToPath(new URL('../../../libexec/', import.meta.url));
@@ -61,11 +62,7 @@ export function classifyAptFailure(stderr: string, source: LayerSource): VmgenEr
 async function stageSetupFiles(files: readonly GuestFile[]): Promise<string | undefined> {
   if (files.length === 0) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'vmgen-files-'));
-  for (const f of files) {
-    if (!f.path.startsWith('/') || f.path.split('/').includes('..')) throw new Error(`setup file path must be absolute and plain: ${f.path}`);
-    await mkdir(dirname(join(dir, f.path)), { recursive: true });
-    await writeFile(join(dir, f.path), f.content, { mode: f.mode ?? 0o644 });
-  }
+  await writeSetupFiles(dir, files);
   return dir;
 }
 
@@ -92,6 +89,7 @@ function lastLines(text: string): string {
 
 export const aptInstaller: Installer = {
   id: 'apt',
+  hostTools: ['mmdebstrap'],
   bootstrap: (source, rootfs, ctx) => runApt(mmdebstrapArgv(source, rootfs), source, ctx),
   install: (source, rootfs, packages, ctx) => runApt(aptInstallArgv(rootfs, packages), source, ctx),
 };

@@ -6,6 +6,7 @@ import type { OsEntry } from '../../catalog/schema.js';
 import { VmgenError } from '../../errors.js';
 import { CommandError, run } from '../../exec/run.js';
 import { runLogged } from '../run-logged.js';
+import { writeSetupFiles } from '../setup-files.js';
 import type { InstallContext, Installer, LayerSource } from '../types.js';
 
 /*
@@ -143,10 +144,8 @@ async function privateSetup(source: LayerSource, ctx: InstallContext): Promise<{
 }
 
 async function runDnf(source: LayerSource, rootfs: string, packages: readonly string[], ctx: InstallContext): Promise<void> {
-  if (source.setupFiles?.length) {
-    // Setup files are a Debian VM kernel's initramfs-tools settings: the VM path is Debian's so far.
-    throw new VmgenError('VMG_UNSUPPORTED', `VM targets cannot build ${source.os.label} guests yet`, { hint: 'build RedHat-family guests for the lxc or oci target' });
-  }
+  // In place before the packages, as apt's setup hook does: kernel-core's own scriptlets make the initramfs with them.
+  await writeSetupFiles(rootfs, source.setupFiles ?? []);
   const { dir, priv, env } = await privateSetup(source, ctx);
   const argv = dnfArgv(source, rootfs, packages, priv);
   const hint = 'install dnf and rpm (bash scripts/setup.sh does it)';
@@ -170,6 +169,7 @@ async function runDnf(source: LayerSource, rootfs: string, packages: readonly st
 
 export const dnfInstaller: Installer = {
   id: 'dnf',
+  hostTools: ['dnf', 'rpm'],
   // dnf makes a root from nothing itself, so bootstrapping and adding packages are the same command.
   bootstrap: (source, rootfs, ctx) => runDnf(source, rootfs, source.packages, ctx),
   install: (source, rootfs, packages, ctx) => runDnf(source, rootfs, packages, ctx),

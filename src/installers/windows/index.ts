@@ -119,6 +119,8 @@ function notBootstrapped(): never {
 
 export const windowsKitsInstaller: Installer = {
   id: 'windows-kits',
+  // Kits are copied, not installed, on the build host; the Windows build checks its own tools.
+  hostTools: [],
   bootstrap: () => Promise.resolve().then(notBootstrapped),
   install: () => Promise.resolve().then(notBootstrapped),
 };

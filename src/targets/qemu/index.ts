@@ -4,7 +4,7 @@ import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../vm/layout.js';
-import { convertImages, isoNames, placeIsos, renderVmCommon, vmLayerFiles, vmPackages } from '../vm/common.js';
+import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { renderLibvirtXml, renderRunSh } from './render.js';
 
 /** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
@@ -37,8 +37,6 @@ export const qemuCommander: Commander = {
   // Plain tar first, as OVA and the field's image builders ship disks: the disk format is already
   // sparse, and compressing a VM's disks takes longer than making them from the cache.
   formats: ['tar', 'tar.zst', 'tar.gz', 'zip'],
-  packages: vmPackages,
-  layerFiles: vmLayerFiles,
   diskFormat: 'qcow2',
   render: (spec, _options, layout) => {
     if (!layout) return renderVmCommon([], layout);

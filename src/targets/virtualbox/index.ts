@@ -4,7 +4,7 @@ import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
-import { convertImages, isoNames, placeIsos, renderVmCommon, vmLayerFiles, vmPackages } from '../vm/common.js';
+import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { renderManifest, renderOvf } from './render.js';
 
 async function sha256(path: string): Promise<string> {
@@ -21,8 +21,6 @@ async function sha256(path: string): Promise<string> {
 export const virtualboxCommander: Commander = {
   nicOwner: 'guest',
   formats: ['ova'],
-  packages: vmPackages,
-  layerFiles: vmLayerFiles,
   diskFormat: 'raw',
   // The preview cannot know the VMDKs' compressed sizes; it shows 0 where the build writes them.
   render: (spec, _options, layout) => renderVmCommon(layout ? [{

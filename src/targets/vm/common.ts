@@ -1,8 +1,6 @@
 import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { ResolvedSpec } from '../../config/resolve.js';
 import { run } from '../../exec/run.js';
-import type { GuestFile } from '../../guests/types.js';
 import type { VmLayout } from '../../vm/layout.js';
 import type { ArchiveEntry, DiskImage, TargetRender } from '../types.js';
 import { convertArgv, vmdkAdapter } from '../../vm/disk-cache.js';
@@ -10,33 +8,6 @@ import { convertArgv, vmdkAdapter } from '../../vm/disk-cache.js';
 export { convertArgv, vmdkAdapter };
 import { chooseUuids, renderVmFstab } from '../../vm/fstab.js';
 import { sfdiskScript } from '../../vm/partition-plan.js';
-
-/**
- * What every Debian-family VM needs beyond a container: a kernel with its initramfs, udev, and the
- * UEFI boot manager's files and the ESP's fsck (small, so BIOS and UEFI machines share one layer).
- */
-export const VM_PACKAGES = ['dosfstools', 'initramfs-tools', 'kmod', 'linux-image-amd64', 'systemd-boot-efi', 'udev'];
-
-/**
- * Drivers for every disk controller and NIC vmgen can give a VM, so one initramfs boots under
- * VMware, QEMU and VirtualBox. Listing them (MODULES=list) instead of initramfs-tools' default
- * "most" makes each initramfs take seconds instead of minutes.
- */
-const INITRAMFS_MODULES = [
-  'virtio_pci', 'virtio_blk', 'virtio_scsi', 'virtio_net', 'sd_mod', 'sr_mod', 'ahci', 'ata_piix', 'ata_generic', 'pata_acpi',
-  'mptspi', 'mptsas', 'vmw_pvscsi', 'BusLogic', 'nvme', 'ext4', 'xfs', 'vfat', 'nls_cp437', 'nls_ascii', 'crc32c_generic',
-];
-
-export function vmLayerFiles(): GuestFile[] {
-  return [
-    { path: '/etc/initramfs-tools/conf.d/vmgen.conf', content: '# vmgen: only the drivers listed in ../modules (fast, and enough for any vmgen VM)\nMODULES=list\n' },
-    { path: '/etc/initramfs-tools/modules', content: `# vmgen: disk controllers, NICs and file systems of vmgen's VM targets\n${INITRAMFS_MODULES.join('\n')}\n` },
-  ];
-}
-
-export function vmPackages(_spec: ResolvedSpec): string[] {
-  return [...VM_PACKAGES];
-}
 
 /**
  * Puts each disk into `dir` in the target's format: an image already in that format is moved,
@@ -79,17 +50,17 @@ export function isoNames(layout: VmLayout): Record<string, string> {
 
 /**
  * What `vmgen render` shows for any VM besides its description file: each disk's partition table
- * as sfdisk reads it, and the guest's fstab with example UUIDs (the disk builder writes the real
- * one, with the UUIDs it gives the file systems).
+ * as sfdisk reads it. A Linux guest's fstab is the OS family's (renderLinuxVmFstab); Windows has none.
  */
 export function renderVmCommon(description: ArchiveEntry[], layout: VmLayout | undefined): TargetRender {
   if (!layout) return { archiveFiles: description, guestFiles: [] };
   return {
-    archiveFiles: [
-      ...description,
-      ...layout.disks.map((d) => ({ path: `partitions/${d.file}.sfdisk`, content: sfdiskScript(d, layout.firmware) })),
-      { path: 'partitions/fstab', content: renderVmFstab(layout, chooseUuids(layout, 'vmgen-render')) },
-    ],
+    archiveFiles: [...description, ...layout.disks.map((d) => ({ path: `partitions/${d.file}.sfdisk`, content: sfdiskScript(d, layout.firmware) }))],
     guestFiles: [],
   };
+}
+
+/** The fstab the disk builder writes into a Linux guest, with example UUIDs (the build gives the file systems their own). */
+export function renderLinuxVmFstab(layout: VmLayout): string {
+  return renderVmFstab(layout, chooseUuids(layout, 'vmgen-render'));
 }

@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
-import { convertImages, isoNames, placeIsos, renderVmCommon, vmLayerFiles, vmPackages } from '../vm/common.js';
+import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { renderVmx } from './render.js';
 
 /** VMware: NAME.vmx and monolithicSparse .vmdk disks (the seed's chapter 4), plus ISOs the user asked to ship. */
@@ -11,8 +11,6 @@ export const vmwareCommander: Commander = {
   // Plain tar first, as OVA and the field's image builders ship disks: the disk format is already
   // sparse, and compressing a VM's disks takes longer than making them from the cache.
   formats: ['tar', 'tar.zst', 'tar.gz', 'zip'],
-  packages: vmPackages,
-  layerFiles: vmLayerFiles,
   diskFormat: 'vmdk',
   render: (spec, _options, layout) => renderVmCommon(layout ? [{
     path: `${spec.name}.vmx`,
