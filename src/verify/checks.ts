@@ -1,6 +1,7 @@
 import type { Communicator } from '../communicators/types.js';
 import type { OsEntry } from '../catalog/schema.js';
 import type { ResolvedNic, ResolvedPort, ResolvedSpec, ResolvedUser } from '../config/resolve.js';
+import { VmgenError } from '../errors.js';
 import { MAX_NAMESERVERS, isBuiltinLocale } from '../guests/debian/render.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from './nft.js';
 import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult } from './check-kit.js';
@@ -47,8 +48,19 @@ const FAMILY_CHECKS: Partial<Record<OsEntry['family'], FamilyChecks>> = {
   redhat: redhatChecks,
 };
 
+/** The family's row, or a refusal: checking a Windows guest with Linux commands would only time out. */
+export function familyChecksFor(spec: ResolvedSpec): FamilyChecks {
+  const family = FAMILY_CHECKS[spec.os.family];
+  if (family === undefined) {
+    throw new VmgenError('VMG_UNSUPPORTED', `vmgen verify checks Linux guests; it cannot check a ${spec.os.label} guest`, {
+      hint: 'review the generated files with vmgen render instead (Windows guests are not booted on vmgen\'s build hosts)',
+    });
+  }
+  return family;
+}
+
 export function verifyChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
-  const family = FAMILY_CHECKS[spec.os.family] ?? FAMILY_CHECKS.debian!;
+  const family = familyChecksFor(spec);
   return [
     ...hostnameChecks(spec, opts),
     ...spec.groups.map(groupCheck),

@@ -1,12 +1,12 @@
-import { existsSync } from 'node:fs';
-import { mkdir, open, rm } from 'node:fs/promises';
+import { constants, existsSync } from 'node:fs';
+import { access, mkdir, open, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { VmLayout } from '../vm/layout.js';
 import { verifyVm, type DiskFormat } from './runtimes/qemu.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import { run } from '../exec/run.js';
 import { VmgenError } from '../errors.js';
-import { runChecks, verifyChecks, type NamedResult } from './checks.js';
+import { familyChecksFor, runChecks, verifyChecks, type NamedResult } from './checks.js';
 import { lxcRuntimeFactory } from './runtimes/lxc.js';
 import { openvzRuntimeFactory } from './runtimes/nspawn.js';
 import { ociRuntimeFactory } from './runtimes/podman.js';
@@ -92,6 +92,10 @@ async function runtimeFor(req: VerifyRequest, names: Set<string>): Promise<Runti
 
 /** Starts the guest, checks it from inside against the spec, stops it and removes what it made. */
 export async function verifyArchive(req: VerifyRequest): Promise<VerifyReport> {
+  familyChecksFor(req.spec);
+  await access(req.archive, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+    throw new VmgenError('VMG_FILE_READ', `cannot read ${req.archive}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { hint: 'give the archive vmgen build printed' });
+  });
   await mkdir(req.workDir, { recursive: true });
   let runtime: Runtime | undefined;
   try {

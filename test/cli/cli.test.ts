@@ -59,3 +59,10 @@ test('vmgen parse --json keeps the file order of keys, including numeric ones', 
   assert.equal(r.code, 0);
   assert.equal(r.stdout, '{\n  "b": "1",\n  "10": "x",\n  "2": "y",\n  "s": {\n    "k": ["a","b"]\n  }\n}\n');
 });
+
+test('vmgen verify of a missing archive is a plain error, not an internal one', async () => {
+  const r = await run('vmgen', ['verify', '/nonexistent/web1.tar', '--config', fileURLToPath(new URL('../../examples/debian-web.conf', import.meta.url))]);
+  assertNoStack(r.stderr);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /error: cannot read \/nonexistent\/web1\.tar: no such file/);
+});

@@ -20,7 +20,15 @@ describe('vmgen render of Windows guests', () => {
       const listed = r.stdout.trim().split('\n').map((p) => p.slice(join(dir, 'out').length + 1));
       for (const p of ['guest/vmgen/config.bat', 'guest/vmgen/setup.bat', 'target/TestMachine.vmx']) assert.ok(listed.includes(p), `${p} in ${listed.join(', ')}`);
       assert.ok(!listed.some((p) => p.startsWith('answer/')));
-      assert.match(readFileSync(join(dir, 'out/guest/vmgen/config.bat'), 'utf8'), /netsh firewall add portopening protocol=TCP port=22 name="ssh"/);
+      // The partition table is the base disk's layout; a Linux fstab means nothing to Windows.
+      assert.ok(listed.includes('target/partitions/TestMachine-hdd0.sfdisk'), listed.join(', '));
+      assert.ok(!listed.includes('target/partitions/fstab'), listed.join(', '));
+      const configBat = readFileSync(join(dir, 'out/guest/vmgen/config.bat'), 'utf8');
+      assert.match(configBat, /netsh firewall add portopening protocol=TCP port=22 name="ssh"/);
+      // hw_addr = 00:50:56:00:be:ef in the config: looked up at run time in wmic's own spelling.
+      assert.match(configBat, /\('wmic nic where "MACAddress='00:50:56:00:BE:EF' and NetConnectionID is not null" get NetConnectionID \/value /);
+      assert.match(configBat, /^if defined VMGEN_NIC netsh interface ip set address name="!VMGEN_NIC!" source=static addr=192\.168\.1\.2 /m);
+      assert.match(configBat, /^net user Administrator "pass2" \/Y\r$/m);
       assert.match(readFileSync(join(dir, 'out/guest/vmgen/setup.bat'), 'utf8'), /msiexec \/i "%KITS%\\python-setup\.msi" \/qn/);
       assert.match(readFileSync(join(dir, 'out/target/TestMachine.vmx'), 'utf8'), /guestOS = "winxppro"/);
     } finally {
@@ -41,6 +49,16 @@ describe('vmgen render of Windows guests', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+describe('vmgen verify of Windows guests', () => {
+  it('is refused before anything starts, naming the reason, instead of waiting for a Linux login', async () => {
+    const r = await run('vmgen', ['verify', '/nonexistent/win10.tar', '--config', fixture('win10.conf')]);
+    assertNoStack(r.stderr);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /vmgen verify checks Linux guests; it cannot check a Windows 10/);
+    assert.match(r.stderr, /vmgen render/);
   });
 });
 

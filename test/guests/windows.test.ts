@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
-import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
+import { resolveSpec, type ResolvedNic, type ResolvedSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
 import { batchProblem, batchQuote } from '../../src/guests/windows/batch.js';
 import { CONFIG_BAT, WINDOWS_DIR, rawRuleLine, windowsConfigBat, windowsConfigurator } from '../../src/guests/windows/index.js';
@@ -21,6 +21,7 @@ function windowsSpec(name: string, target = 'vmware'): ResolvedSpec {
 }
 
 const lines = (bat: string): string[] => bat.split('\r\n');
+const withMac = (nic: ResolvedNic, mac: string): ResolvedNic => ({ ...nic, mac });
 const throwsScript = (fn: () => unknown, re: RegExp): void => {
   assert.throws(fn, (err: unknown) => err instanceof VmgenError && err.code === 'VMG_WINDOWS_SCRIPT' && re.test(err.message));
 };
@@ -42,17 +43,20 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
     // Listing 4.7, line by line in the modern spelling of the same commands.
     for (const expected of [
       'wmic computersystem where name="%COMPUTERNAME%" call rename "xp-gen"',
-      'net user Administrator "pass2"',
+      'net user Administrator "pass2" /Y',
       'net localgroup "vmg" /add',
       'net localgroup "julius" /add',
       'net localgroup "julius" "caesar" /add',
       'net localgroup "vmg" "vv" /add',
-      'netsh interface ip set address name="Local Area Connection" source=static addr=192.168.1.2 mask=255.255.255.0 gateway=192.168.1.1 gwmetric=1',
-      'netsh interface ip set dns name="Local Area Connection" source=static addr=192.168.1.254 register=primary',
+      // eth0 has hw_addr 00:50:56:00:be:ef: its adapter is looked up by MAC, not by default name.
+      'if defined VMGEN_NIC netsh interface ip set address name="!VMGEN_NIC!" source=static addr=192.168.1.2 mask=255.255.255.0 gateway=192.168.1.1 gwmetric=1',
+      'if defined VMGEN_NIC netsh interface ip set dns name="!VMGEN_NIC!" source=static addr=192.168.1.254 register=primary',
       'netsh firewall add portopening protocol=TCP port=22 name="ssh"',
       'netsh firewall add portopening protocol=ALL port=65000 name="myport"',
     ]) assert.ok(l.includes(expected), `missing: ${expected}`);
     assert.ok(l.some((x) => x.startsWith('net user "caesar" "alesia" /add')));
+    assert.ok(l.some((x) => x.startsWith(`for /f "tokens=1,* delims==" %%a in ('wmic nic where "MACAddress='00:50:56:00:BE:EF' and NetConnectionID is not null"`)), 'eth0 is looked up by its MAC, upper-cased');
+    assert.ok(!bat.includes('Local Area Connection'), 'no assumed adapter name when the MAC is known');
     assert.ok(!bat.includes('advfirewall'), 'XP has no advfirewall');
     assert.ok(bat.endsWith('(goto) 2>nul & del "%~f0"\r\n'), 'it deletes itself: it holds passwords');
     assert.ok(!/[^\r]\n/.test(bat), 'CRLF line ends only');
@@ -63,7 +67,7 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
     assertGolden('windows/win10/config.bat', bat);
     const l = lines(bat);
     assert.ok(l.includes(`powershell -NoProfile -NonInteractive -Command "Rename-Computer -NewName 'WIN10-DEV' -Force"`));
-    assert.ok(l.includes('net user Administrator "R00t&100%%^!"'), '% doubled, & ^ ! literal inside quotes');
+    assert.ok(l.includes('net user Administrator "R00t&100%%^!" /Y'), '% doubled, & ^ ! literal inside quotes');
     assert.ok(l.includes('net user Administrator /active:yes'));
     assert.ok(l.includes('net localgroup "Dev Team" /add'));
     assert.ok(l.includes('net localgroup "Administrators" "ada" /add'));
@@ -74,12 +78,19 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
     assert.ok(!bat.includes('netsh firewall '), 'no XP firewall commands after Vista');
   });
 
-  it('Windows 7 uses advfirewall but wmic and the "Local Area Connection" names', () => {
+  it('Windows 7 uses advfirewall but wmic and the "Local Area Connection" names (golden)', () => {
+    // The Windows 10 sample on Windows 7, with a MAC on eth0 only: one adapter found by wmic,
+    // the other by its default name.
     const spec = windowsSpec('win10.conf');
-    const win7 = { ...spec, os: findOs(catalogs, 'windows7-64')! };
-    const l = lines(windowsConfigBat(win7));
+    const win7 = { ...spec, os: findOs(catalogs, 'windows7-64')!, nics: [withMac(spec.nics[0]!, '00:50:56:00:10:01'), spec.nics[1]!] };
+    const bat = windowsConfigBat(win7);
+    assertGolden('windows/win7/config.bat', bat);
+    const l = lines(bat);
     assert.ok(l.some((x) => x.startsWith('wmic computersystem')));
+    assert.ok(l.some((x) => x.startsWith(`for /f "tokens=1,* delims==" %%a in ('wmic nic where "MACAddress='00:50:56:00:10:01' and NetConnectionID is not null"`)), 'eth0 is looked up by wmic');
+    assert.ok(l.includes('if defined VMGEN_NIC netsh interface ipv4 set address name="!VMGEN_NIC!" source=static address=10.0.0.5 mask=255.255.255.0 gateway=10.0.0.1 gwmetric=1'), 'eth0 is addressed by the name found');
     assert.ok(l.some((x) => x.startsWith('netsh interface ipv4 set address name="Local Area Connection 2"')));
+    assert.ok(!l.some((x) => x.includes('name="Local Area Connection"')), 'eth0 is not addressed by its assumed name');
     assert.ok(l.some((x) => x.startsWith('netsh advfirewall')));
   });
 
@@ -118,6 +129,120 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
       throwsScript(() => rawRuleLine(bad, 2), /item 3/);
     }
     throwsScript(() => rawRuleLine('netsh name="x', 0), /unbalanced/);
+  });
+});
+
+describe('config.bat: adapters found by MAC address', () => {
+  const xp = windowsSpec('winxp-seed.conf');
+  const win10 = windowsSpec('win10.conf');
+
+  /** The lines config.bat writes for the NICs: between the user lines and the firewall lines. */
+  const nicBlock = (spec: ResolvedSpec): string[] => {
+    const l = lines(windowsConfigBat({ ...spec, openPorts: [], rawRules: [] }));
+    const lastNet = l.map((x) => x.startsWith('net ')).lastIndexOf(true);
+    return l.slice(lastNet + 1, l.indexOf('(goto) 2>nul & del "%~f0"')).filter((x) => x !== '');
+  };
+
+  it('XP, static NIC with a MAC: look up the name by MAC, report a miss, address it only if found', () => {
+    assert.deepEqual(nicBlock(xp), [
+      'rem eth0: the adapter with MAC address 00:50:56:00:BE:EF, whatever Windows named it.',
+      'set "VMGEN_NIC="',
+      'set "VMGEN_NIC_DUP="',
+      `for /f "tokens=1,* delims==" %%a in ('wmic nic where "MACAddress='00:50:56:00:BE:EF' and NetConnectionID is not null" get NetConnectionID /value 2^>nul ^<nul')`
+        + ' do if /i "%%a"=="NetConnectionID" for /f "delims=" %%c in ("%%b") do if defined VMGEN_NIC (set "VMGEN_NIC_DUP=1") else set "VMGEN_NIC=%%c"',
+      'if defined VMGEN_NIC_DUP set "VMGEN_NIC="',
+      'if not defined VMGEN_NIC echo vmgen: eth0 is not configured: no single network adapter has the MAC address 00:50:56:00:BE:EF',
+      'setlocal EnableDelayedExpansion',
+      'if defined VMGEN_NIC netsh interface ip set address name="!VMGEN_NIC!" source=static addr=192.168.1.2 mask=255.255.255.0 gateway=192.168.1.1 gwmetric=1',
+      'if defined VMGEN_NIC netsh interface ip set dns name="!VMGEN_NIC!" source=static addr=192.168.1.254 register=primary',
+      'endlocal',
+    ]);
+  });
+
+  it('the MAC is written as wmic reports it, whatever form the spec holds, and nothing else gets in', () => {
+    for (const given of ['00:50:56:00:be:ef', '00-50-56-00-BE-EF', '00:50:56:00:Be:eF']) {
+      const block = nicBlock({ ...xp, nics: [withMac(xp.nics[0]!, given)] });
+      assert.ok(block.some((x) => x.includes("wmic nic where \"MACAddress='00:50:56:00:BE:EF' and")), given);
+      assert.ok(!block.some((x) => /be:ef|BE-EF/.test(x)), `${given}: only the upper-case, colon form`);
+    }
+    for (const bad of ['00:50:56:00:be:ef" & del C:\\x', "00:50:56:00:be:ef' or 1=1", '00:50:56:00:be', '']) {
+      throwsScript(() => windowsConfigBat({ ...xp, nics: [withMac(xp.nics[0]!, bad)] }), /hw_addr of eth0/);
+    }
+  });
+
+  it('without a MAC the default adapter name is kept, and no lookup is written', () => {
+    const noMac: ResolvedNic = { ...xp.nics[0]! };
+    delete noMac.mac;
+    const block = nicBlock({ ...xp, nics: [noMac] });
+    assert.deepEqual(block, [
+      'netsh interface ip set address name="Local Area Connection" source=static addr=192.168.1.2 mask=255.255.255.0 gateway=192.168.1.1 gwmetric=1',
+      'netsh interface ip set dns name="Local Area Connection" source=static addr=192.168.1.254 register=primary',
+    ]);
+  });
+
+  it('Windows 10: Get-NetAdapter (wmic is gone from 11 24H2), dashes in the MAC; DHCP NICs too', () => {
+    const spec = { ...win10, nics: [win10.nics[0]!, withMac(win10.nics[1]!, '02:00:de:ad:be:ef')] };
+    const block = nicBlock(spec);
+    assert.ok(block.includes('netsh interface ipv4 set address name="Ethernet" source=static address=10.0.0.5 mask=255.255.255.0 gateway=10.0.0.1 gwmetric=1'), 'eth0 has no MAC');
+    assert.ok(block.includes(`for /f "delims=" %%a in ('powershell -NoProfile -NonInteractive -Command "Get-NetAdapter | Where-Object MacAddress -eq '02-00-DE-AD-BE-EF' | ForEach-Object Name" 2^>nul ^<nul') do if defined VMGEN_NIC (set "VMGEN_NIC_DUP=1") else set "VMGEN_NIC=%%a"`), block.join('\n'));
+    assert.ok(block.includes('if defined VMGEN_NIC netsh interface ipv4 set address name="!VMGEN_NIC!" source=dhcp'), block.join('\n'));
+    assert.ok(block.includes('if defined VMGEN_NIC netsh interface ipv4 set dnsservers name="!VMGEN_NIC!" source=dhcp'), block.join('\n'));
+    assert.ok(!block.some((x) => x.includes('Ethernet 2')), 'eth1 is not addressed by its assumed name');
+    assert.ok(!block.some((x) => x.includes('wmic')), 'no wmic after Windows 10');
+  });
+
+  it('every NIC looks its name up afresh, and a NIC name unfit for a batch line is not written', () => {
+    const spec = { ...xp, nics: [withMac(xp.nics[0]!, '00:50:56:00:10:01'), { ...withMac(xp.nics[0]!, '00:50:56:00:10:02'), name: 'a&b', index: 1 }] };
+    const block = nicBlock(spec);
+    assert.equal(block.filter((x) => x === 'set "VMGEN_NIC="').length, 2, 'the first NIC\'s name must not leak into the second');
+    assert.ok(block.some((x) => x.startsWith('if not defined VMGEN_NIC echo vmgen: adapter 2 is not configured:')), block.join('\n'));
+    assert.ok(!block.some((x) => x.includes('a&b')), 'the unsafe NIC name is not written');
+    // Each lookup precedes the netsh lines it feeds, and only found adapters are configured.
+    const netsh = block.filter((x) => x.includes('netsh '));
+    assert.ok(netsh.length > 0 && netsh.every((x) => x.startsWith('if defined VMGEN_NIC netsh ') && x.includes('name="!VMGEN_NIC!"')), netsh.join('\n'));
+    assert.deepEqual(block.filter((x) => /EnableDelayedExpansion|^endlocal$/.test(x)), ['setlocal EnableDelayedExpansion', 'endlocal', 'setlocal EnableDelayedExpansion', 'endlocal']);
+  });
+
+  it('the command run by for /f escapes its redirections for the outer parse', () => {
+    for (const spec of [xp, { ...win10, nics: [withMac(win10.nics[0]!, '00:50:56:00:10:01')] }]) {
+      const line = nicBlock(spec).find((x) => x.startsWith('for /f '))!;
+      const command = /in \('(.*)'\) do /.exec(line)?.[1];
+      assert.ok(command !== undefined, line);
+      // Outside double quotes cmd would apply < > | & to the for line itself: each needs a caret.
+      let quoted = false;
+      for (let i = 0; i < command.length; i++) {
+        const ch: string = command[i]!;
+        if (ch === '"') quoted = !quoted;
+        else if (!quoted && '<>|&'.includes(ch)) assert.equal(command[i - 1], '^', `${ch} at ${i} in ${command}`);
+      }
+      assert.equal(quoted, false, 'balanced double quotes');
+    }
+  });
+});
+
+describe('config.bat: passwords longer than 14 characters', () => {
+  const spec = windowsSpec('winxp-seed.conf');
+  const long = 'Twenty-chars-pass-20';
+
+  /** Each net user command of the script that carries `password`, split at ||. */
+  const passwordCommands = (bat: string, password: string): string[] =>
+    lines(bat).flatMap((x) => x.split(' || ')).filter((x) => x.startsWith('net user ') && x.includes(`"${password}"`));
+
+  it('every net user that sets one answers the "(Y/N)" prompt with /Y', () => {
+    assert.equal(long.length, 20);
+    const bat = windowsConfigBat({ ...spec, rootPassword: { plain: long }, users: [{ ...spec.users[0]!, password: { plain: long } }] });
+    const commands = passwordCommands(bat, long);
+    assert.deepEqual(commands, [
+      `net user Administrator "${long}" /Y`,
+      `net user "caesar" "${long}" /add /homedir:"C:\\Users\\caesar" /Y`,
+      `net user "caesar" "${long}" /Y`,
+    ]);
+  });
+
+  it('short passwords get /Y too, so no length rule has to match net\'s', () => {
+    const commands = passwordCommands(windowsConfigBat(spec), 'alesia');
+    assert.equal(commands.length, 2);
+    assert.ok(commands.every((x) => x.endsWith(' /Y')), commands.join('\n'));
   });
 });
 

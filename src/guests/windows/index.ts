@@ -1,5 +1,5 @@
 import type { ResolvedNic, ResolvedPort, ResolvedSpec, ResolvedUser } from '../../config/resolve.js';
-import { checkWindowsComputerName } from '../../config/validators.js';
+import { checkWindowsComputerName, parseMac } from '../../config/validators.js';
 import { VmgenError } from '../../errors.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import { SELF_DELETE, batchFile, batchQuote } from './batch.js';
@@ -63,7 +63,7 @@ function administratorLines(spec: ResolvedSpec, release: WindowsRelease): string
     throw new VmgenError('VMG_WINDOWS_SCRIPT', 'config.root_password_hash is a crypt(3) hash, which Windows cannot use', { hint: 'set config.root_passwd for a Windows guest' });
   }
   return [
-    `net user Administrator ${passwordArg(pw.plain, 'the Administrator password')}`,
+    `net user Administrator ${passwordArg(pw.plain, 'the Administrator password')} ${NET_YES}`,
     ...(release.activateAdministrator ? ['net user Administrator /active:yes'] : []),
   ];
 }
@@ -82,10 +82,18 @@ function userLines(user: ResolvedUser): string[] {
     const pw = passwordArg(user.password.plain, `the password of ${user.name}`);
     // Windows Setup may have made the account already (autounattend's LocalAccounts): then only
     // its password is set.
-    add = `net user ${name} ${pw} /add${home} || net user ${name} ${pw}`;
+    add = `net user ${name} ${pw} /add${home} ${NET_YES} || net user ${name} ${pw} ${NET_YES}`;
   }
   return [add, ...user.groups.map((g) => `net localgroup ${batchQuote(g, `group ${g}`)} ${name} /add`)];
 }
+
+/*
+ * For a password longer than 14 characters, net user asks "Do you want to continue this operation?
+ * (Y/N)" (pre-Windows 2000 clients cannot use it) and waits for an answer no one gives at first
+ * logon. /Y (undocumented in net help, long known) answers yes to any net prompt and is accepted by
+ * commands that never prompt, so it goes on every line that sets a password, not on long ones only.
+ */
+const NET_YES = '/Y';
 
 function passwordArg(password: string, what: string): string {
   // net reads "*" as "prompt for it" and a leading "/" as one of its own switches.
@@ -96,7 +104,62 @@ function passwordArg(password: string, what: string): string {
 }
 
 function nicLines(nic: ResolvedNic, release: WindowsRelease): string[] {
-  const name = batchQuote(adapterName(release, nic.index), `adapter name of ${nic.name}`);
+  if (nic.mac === undefined) {
+    // Without a MAC nothing identifies the adapter at run time: Windows' default name for the
+    // index is right as long as nobody renamed the adapters and they were found in slot order.
+    return netshLines(nic, release, batchQuote(adapterName(release, nic.index), `adapter name of ${nic.name}`));
+  }
+  const mac = windowsMac(nic.mac, nic.name);
+  const label = /^[A-Za-z0-9_.-]{1,32}$/.test(nic.name) ? nic.name : `adapter ${nic.index + 1}`;
+  return [
+    `rem ${label}: the adapter with MAC address ${mac}, whatever Windows named it.`,
+    'set "VMGEN_NIC="',
+    'set "VMGEN_NIC_DUP="',
+    adapterLookupLine(mac, release),
+    // Two adapters with that MAC: configuring either could be the wrong one.
+    'if defined VMGEN_NIC_DUP set "VMGEN_NIC="',
+    `if not defined VMGEN_NIC echo vmgen: ${label} is not configured: no single network adapter has the MAC address ${mac}`,
+    // !VMGEN_NIC! is expanded after cmd has parsed the line, so no adapter name, whatever it holds,
+    // can change what the line does; the netsh lines hold nothing else for delayed expansion to touch.
+    'setlocal EnableDelayedExpansion',
+    ...netshLines(nic, release, '"!VMGEN_NIC!"').map((line) => `if defined VMGEN_NIC ${line}`),
+    'endlocal',
+  ];
+}
+
+/**
+ * The MAC as both lookups print it (upper case; wmic with ':', Get-NetAdapter with '-'). The
+ * config validated it already; parsing it again here keeps anything but hex digits and ':' out of
+ * the script whatever built the spec.
+ */
+function windowsMac(mac: string, nicName: string): string {
+  const parsed = parseMac(mac);
+  if (!parsed.ok) throw new VmgenError('VMG_WINDOWS_SCRIPT', `hw_addr of ${nicName}: ${parsed.message}`);
+  return parsed.value.toUpperCase();
+}
+
+/**
+ * One line that sets VMGEN_NIC to the connection name of the adapter with `mac`, and VMGEN_NIC_DUP
+ * when a second one has it too. A line of ours never holds a FOR variable's value when cmd parses
+ * it, so a connection name cannot inject anything here either.
+ */
+function adapterLookupLine(mac: string, release: WindowsRelease): string {
+  const keep = 'if defined VMGEN_NIC (set "VMGEN_NIC_DUP=1") else set';
+  if (release.adapterLookup === 'powershell') {
+    const ps = `Get-NetAdapter | Where-Object MacAddress -eq '${mac.replaceAll(':', '-')}' | ForEach-Object Name`;
+    return `for /f "delims=" %%a in ('powershell -NoProfile -NonInteractive -Command "${ps}" 2^>nul ^<nul') do ${keep} "VMGEN_NIC=%%a"`;
+  }
+  // wmic writes UTF-16, which reaches for /f as lines ending in CR CR LF: the value keeps a CR
+  // that the inner for /f over it strips. Only NetConnectionID= lines count (XP's first run of
+  // wmic prints an install notice), and IS NOT NULL drops the hidden miniports that share the
+  // MAC (XP's Packet Scheduler). <nul: wmic can wait for input when started without a console.
+  const wql = `MACAddress='${mac}' and NetConnectionID is not null`;
+  return `for /f "tokens=1,* delims==" %%a in ('wmic nic where "${wql}" get NetConnectionID /value 2^>nul ^<nul')`
+    + ` do if /i "%%a"=="NetConnectionID" for /f "delims=" %%c in ("%%b") do ${keep} "VMGEN_NIC=%%c"`;
+}
+
+/** The netsh lines that address one adapter; `name` is the quoted adapter name as cmd sees it. */
+function netshLines(nic: ResolvedNic, release: WindowsRelease, name: string): string[] {
   const xp = release.netsh === 'xp';
   const ctx = xp ? 'netsh interface ip' : 'netsh interface ipv4';
   const addr = xp ? 'addr' : 'address';

@@ -16,6 +16,12 @@ export interface WindowsRelease {
    * the order it finds them, which follows the PCI slots vmgen assigns in NIC order.
    */
   adapterBase: string;
+  /**
+   * How config.bat finds an adapter's connection name from its MAC address: wmic is the only way
+   * on XP (no PowerShell) and 7 (PowerShell 2 has no Get-NetAdapter); it is gone from Windows 11
+   * 24H2, where Get-NetAdapter (Windows 8 on) is.
+   */
+  adapterLookup: 'wmic' | 'powershell';
   /** wmic is gone from Windows 11 24H2; PowerShell's Rename-Computer needs PowerShell 3 (Windows 8). */
   rename: 'wmic' | 'powershell';
   /** The All Users Startup folder on the system volume, relative to its root. */
@@ -32,14 +38,14 @@ const XP_STARTUP = 'Documents and Settings/All Users/Start Menu/Programs/Startup
 const VISTA_STARTUP = 'ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp';
 
 const SEVEN: WindowsRelease = {
-  firewall: 'advfirewall', netsh: 'vista', adapterBase: 'Local Area Connection', rename: 'wmic',
+  firewall: 'advfirewall', netsh: 'vista', adapterBase: 'Local Area Connection', adapterLookup: 'wmic', rename: 'wmic',
   startupDir: VISTA_STARTUP, autounattend: true, activateAdministrator: true, modernOobe: false,
 };
-const TEN: WindowsRelease = { ...SEVEN, adapterBase: 'Ethernet', rename: 'powershell', modernOobe: true };
+const TEN: WindowsRelease = { ...SEVEN, adapterBase: 'Ethernet', adapterLookup: 'powershell', rename: 'powershell', modernOobe: true };
 
 export const WINDOWS_RELEASES: Readonly<Record<string, WindowsRelease>> = {
   xp: {
-    firewall: 'netsh-firewall', netsh: 'xp', adapterBase: 'Local Area Connection', rename: 'wmic',
+    firewall: 'netsh-firewall', netsh: 'xp', adapterBase: 'Local Area Connection', adapterLookup: 'wmic', rename: 'wmic',
     startupDir: XP_STARTUP, autounattend: false, activateAdministrator: false, modernOobe: false,
   },
   '7': SEVEN,

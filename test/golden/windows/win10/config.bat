@@ -4,11 +4,11 @@ rem This file holds account passwords in clear text: it deletes itself when it h
 setlocal DisableDelayedExpansion
 
 powershell -NoProfile -NonInteractive -Command "Rename-Computer -NewName 'WIN10-DEV' -Force"
-net user Administrator "R00t&100%%^!"
+net user Administrator "R00t&100%%^!" /Y
 net user Administrator /active:yes
 
 net localgroup "Dev Team" /add
-net user "ada" "l0ve & <code>" /add || net user "ada" "l0ve & <code>"
+net user "ada" "l0ve & <code>" /add /Y || net user "ada" "l0ve & <code>" /Y
 net localgroup "Dev Team" "ada" /add
 net localgroup "Administrators" "ada" /add
 
