@@ -195,6 +195,8 @@ interface WaitOptions {
   signal?: AbortSignal | undefined;
   /** For the timeout's message: "the login prompt". */
   what: string;
+  /** For the timeout's message, when this wait has what is left of a larger budget (a login's). */
+  budgetMs?: number;
 }
 
 interface Waiter {
@@ -229,7 +231,7 @@ class ConsoleReader {
     if (opts.signal?.aborted) return Promise.reject(opts.signal.reason);
     return new Promise<T>((resolve, reject) => {
       const onAbort = (): void => waiter.settle(opts.signal?.reason);
-      const timer = setTimeout(() => waiter.settle(new Error(`no ${opts.what} on the serial console within ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
+      const timer = setTimeout(() => waiter.settle(new Error(`no ${opts.what} on the serial console within ${(opts.budgetMs ?? opts.timeoutMs) / 1000} s`)), opts.timeoutMs);
       const waiter: Waiter = {
         match, scanned: 0,
         settle: (err, value) => {
@@ -354,22 +356,23 @@ export class SerialCommunicator implements Communicator {
   private async loginNow(user: string, password: string, opts: LoginOptions): Promise<string> {
     const deadline = Date.now() + opts.timeoutMs;
     const left = (): number => Math.max(1, deadline - Date.now());
+    const budgetMs = opts.timeoutMs;
     const nudger = setInterval(() => this.nudge(), 1000);
     let prompt: RegExpExecArray;
     try {
-      prompt = await this.reader.waitFor(regexMatcher(LOGIN_PROMPT), { timeoutMs: left(), signal: opts.signal, what: 'login prompt' });
+      prompt = await this.reader.waitFor(regexMatcher(LOGIN_PROMPT), { timeoutMs: left(), signal: opts.signal, what: 'login prompt', budgetMs });
     } finally {
       clearInterval(nudger);
     }
     this.prompted = prompt[1] ?? '';
     this.type(user);
-    await this.reader.waitFor(regexMatcher(PASSWORD_PROMPT), { timeoutMs: left(), signal: opts.signal, what: 'password prompt' });
+    await this.reader.waitFor(regexMatcher(PASSWORD_PROMPT), { timeoutMs: left(), signal: opts.signal, what: 'password prompt', budgetMs });
     this.type(password);
-    const after = await this.reader.waitFor(regexMatcher(AFTER_PASSWORD), { timeoutMs: left(), signal: opts.signal, what: 'shell prompt after the password' });
+    const after = await this.reader.waitFor(regexMatcher(AFTER_PASSWORD), { timeoutMs: left(), signal: opts.signal, what: 'shell prompt after the password', budgetMs });
     if (after[1] !== undefined) throw new Error(`the password of ${user} was refused (Login incorrect)`);
     const nonce = randomBytes(8).toString('hex');
     this.type(setupLine(nonce));
-    await this.reader.waitFor(markerMatcher(marker('READY', nonce)), { timeoutMs: left(), signal: opts.signal, what: 'answer to the shell setup' });
+    await this.reader.waitFor(markerMatcher(marker('READY', nonce)), { timeoutMs: left(), signal: opts.signal, what: 'answer to the shell setup', budgetMs });
     this.loggedIn = true;
     return this.prompted;
   }
