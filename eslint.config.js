@@ -12,4 +12,15 @@ export default tseslint.config(
       'no-control-regex': 'off',
     },
   },
+  {
+    // Without a message, a failing assert.ok makes Node 20 rebuild one by parsing the test's source
+    // at the call's position; under tsx that position is the transpiled one, and in a long file the
+    // parse runs for minutes at full CPU, so a failing test hangs the suite instead of failing.
+    files: ['test/**/*.ts'],
+    rules: {
+      'no-restricted-syntax': ['error',
+        { selector: "CallExpression[callee.object.name='assert'][callee.property.name='ok'][arguments.length=1]", message: 'give assert.ok a message (Node builds one from the source, which hangs under tsx)' },
+        { selector: "CallExpression[callee.name='assert'][arguments.length=1]", message: 'give assert() a message (Node builds one from the source, which hangs under tsx)' }],
+    },
+  },
 );

@@ -28,7 +28,7 @@ describe('archiveArgv', () => {
   });
 
   it('checkpoints tar every CHECKPOINT_BYTES, counted in 10 KiB records', () => {
-    assert.ok(archiveArgv('tar', OUT, CWD, ENTRIES).includes(`--checkpoint=${CHECKPOINT_BYTES / 10240}`));
+    assert.ok(archiveArgv('tar', OUT, CWD, ENTRIES).includes(`--checkpoint=${CHECKPOINT_BYTES / 10240}`), "archiveArgv('tar', OUT, CWD, ENTRIES).includes(`--checkpoint=${CHECKPOINT_BYTES / 10240}`)");
     assert.equal(CHECKPOINT_BYTES % 10240, 0);
   });
 
@@ -37,7 +37,7 @@ describe('archiveArgv', () => {
       const entries = ['-rf', '--to-command=sh', 'a b'];
       const argv = archiveArgv(format, OUT, CWD, entries);
       const dashes = argv.indexOf('--');
-      assert.ok(dashes > 0);
+      assert.ok(dashes > 0, 'dashes > 0');
       assert.deepEqual(argv.slice(dashes + 1), entries);
       assert.equal(argv.filter((a) => a === '--').length, 1);
     });
@@ -47,22 +47,22 @@ describe('archiveArgv', () => {
   for (const format of ARCHIVE_FORMATS.filter((f) => f !== 'zip' && f !== 'ova')) {
     it(`${format}: keeps numeric owners and capabilities, works from -C cwd`, () => {
       const argv = archiveArgv(format, OUT, CWD, ENTRIES);
-      assert.ok(argv.includes('--numeric-owner'));
-      assert.ok(argv.includes('--xattrs'));
-      assert.ok(argv.includes('--xattrs-include=security.capability'));
+      assert.ok(argv.includes('--numeric-owner'), "argv.includes('--numeric-owner')");
+      assert.ok(argv.includes('--xattrs'), "argv.includes('--xattrs')");
+      assert.ok(argv.includes('--xattrs-include=security.capability'), "argv.includes('--xattrs-include=security.capability')");
       assert.equal(argv[argv.indexOf('-C') + 1], CWD);
       assert.equal(argv[argv.indexOf('-cf') + 1], OUT);
-      assert.ok(argv.indexOf('-C') < argv.indexOf('--'));
+      assert.ok(argv.indexOf('-C') < argv.indexOf('--'), "argv.indexOf('-C') < argv.indexOf('--')");
     });
   }
 
   it('ova is ustar, keeps the order of its members, and records root as owner', () => {
     const argv = archiveArgv('ova', OUT, CWD, ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
-    assert.ok(argv.includes('--format=ustar'));
+    assert.ok(argv.includes('--format=ustar'), "argv.includes('--format=ustar')");
     assert.deepEqual(argv.slice(-3), ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
   });
 
   it('zip stores symbolic links as links (-y)', () => {
-    assert.ok(archiveArgv('zip', OUT, CWD, ENTRIES).includes('-y'));
+    assert.ok(archiveArgv('zip', OUT, CWD, ENTRIES).includes('-y'), "archiveArgv('zip', OUT, CWD, ENTRIES).includes('-y')");
   });
 });

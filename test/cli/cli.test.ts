@@ -45,7 +45,7 @@ test('validate --json reports validity and every diagnostic', async () => {
   assert.equal(r.code, 1);
   const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ line: number; severity: string }> };
   assert.equal(out.valid, false);
-  assert.ok(out.diagnostics.some((d) => d.line === 27 && d.severity === 'error'));
+  assert.ok(out.diagnostics.some((d) => d.line === 27 && d.severity === 'error'), "out.diagnostics.some((d) => d.line === 27 && d.severity === 'error')");
   const ok = await run('vmgen', ['validate', 'examples/debian-web.conf', '--json']);
   assert.equal(ok.code, 0);
   assert.equal(JSON.parse(ok.stdout).valid, true);

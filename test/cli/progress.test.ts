@@ -28,7 +28,7 @@ describe('StepReporter, plain (logs and pipes)', () => {
       'cleanup of mount failed: gone',
       '',
     ].join('\n'));
-    assert.ok(!out.text().includes('\r'));
+    assert.ok(!out.text().includes('\r'), "!out.text().includes('\\r')");
   });
 
   it('prints progress at most once per 10%, never going back', () => {
@@ -65,7 +65,7 @@ describe('StepReporter, plain (logs and pipes)', () => {
     assert.deepEqual(out.writes, ['[1/1] s\n']);
     const tty = fakeStream({ isTTY: true });
     new StepReporter(tty).onEvent({ kind: 'start', step: 's', index: 0, total: 1 });
-    assert.ok(tty.writes[0]!.startsWith(CLEAR));
+    assert.ok(tty.writes[0]!.startsWith(CLEAR), 'tty.writes[0]!.startsWith(CLEAR)');
   });
 });
 

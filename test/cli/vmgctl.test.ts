@@ -169,7 +169,7 @@ describe('every example stays byte for byte the same outside the edited lines', 
         const at = n.findIndex((l, i) => l !== o[i]);
         assert.deepEqual([...n.slice(0, at), ...n.slice(at + added)], o, 'only new lines, in one block');
         assert.match(n[at + added - 1]!, /^\s*size = 7GB\r?\n$/);
-        assert.ok(n.slice(at, at + added).every((l) => l.endsWith(crlf ? '\r\n' : '\n') && (!crlf || !/[^\r]\n/.test(l))));
+        assert.ok(n.slice(at, at + added).every((l) => l.endsWith(crlf ? '\r\n' : '\n') && (!crlf || !/[^\r]\n/.test(l))), "n.slice(at, at + added).every((l) => l.endsWith(crlf ? '\\r\\n' : '\\n') && (!crlf || !/[^\\r]\\n/.test(l)))");
         assert.equal(getValue(parseIni(text(file)).doc, ['hardware', 'hdds', 'hdd7', 'size']), '7GB');
         assertNoLeftovers(dir);
       });
@@ -227,7 +227,7 @@ describe('vmgctl and vmgen set', () => {
     assertLineEdit(before, text(file), 24, ['    bash_completion = 1'], []);
     r = await run('vmgctl', ['config.conf', 'config.bash_completion=1', '--unset', 'devel.vim', '--unset', 'devel'], dir);
     assert.equal(r.code, 0, r.stderr);
-    assert.ok(!/\[devel\]|vim = 1/.test(text(file)));
+    assert.ok(!/\[devel\]|vim = 1/.test(text(file)), '!/\\[devel\\]|vim = 1/.test(text(file))');
     r = await run('vmgctl', ['config.conf'], dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /nothing to change/);
@@ -354,7 +354,7 @@ describe('atomic writes', () => {
     const { dir, file } = copy(FIXTURE);
     symlinkSync('config.conf', join(dir, 'link.conf'));
     assert.equal((await run('vmgctl', ['link.conf', 'hardware.num_cpu=2'], dir)).code, 0);
-    assert.ok(lstatSync(join(dir, 'link.conf')).isSymbolicLink());
+    assert.ok(lstatSync(join(dir, 'link.conf')).isSymbolicLink(), "lstatSync(join(dir, 'link.conf')).isSymbolicLink()");
     assert.equal(model(file).hardware.num_cpu, 2);
     assert.deepEqual(readdirSync(dir).sort(), ['config.conf', 'link.conf']);
   });

@@ -82,7 +82,7 @@ function without(t: LogicalTree, path: readonly string[]): LogicalTree {
 const model = (text: string) => {
   const r = loadConfig(text, { catalogs });
   assert.deepEqual(r.diagnostics.filter((d) => d.severity === 'error'), [], 'the edited file validates');
-  assert.ok(r.config);
+  assert.ok(r.config, 'r.config');
   return r.config;
 };
 
@@ -102,7 +102,7 @@ const VARIANTS: Array<[string, string]> = [...EXAMPLES, ...FIXTURES].flatMap((f)
 
 test('there are examples to edit, and the CRLF copies really use CRLF', () => {
   assert.ok(EXAMPLES.length >= 2, 'examples/*.conf');
-  assert.ok(EXAMPLES.includes('examples/winxp-vmware.conf'));
+  assert.ok(EXAMPLES.includes('examples/winxp-vmware.conf'), "EXAMPLES.includes('examples/winxp-vmware.conf')");
   for (const [name, text] of VARIANTS) if (name.endsWith('(CRLF copy)')) assert.equal(text.split('\r\n').length, text.split('\n').length, name);
 });
 
@@ -113,7 +113,7 @@ for (const [name, text] of VARIANTS) {
 
     test('changing any value rewrites only its line: indentation, key, spacing and inline comment stay', () => {
       const values = places(text).filter((p) => !p.section);
-      assert.ok(values.length > 0);
+      assert.ok(values.length > 0, 'values.length > 0');
       for (const p of values) {
         const after = set(text, p.path.join('.'), 'edited-1');
         const orig = lines[p.line - 1]!;
@@ -479,7 +479,7 @@ describe('unset', () => {
   test('a flat-form container takes its sibling items with it', () => {
     const after = unset(FLAT, 'hardware.hdds');
     assertLineEdit(FLAT, after, 6, rawLines(FLAT).slice(6, 14).map(stripEol), []);
-    assert.ok(!after.includes('hdd0') && !after.includes('partition0'));
+    assert.ok(!after.includes('hdd0') && !after.includes('partition0'), "!after.includes('hdd0') && !after.includes('partition0')");
     assert.deepEqual(model(after).hardware.hdds, {});
     const users = unset(FLAT, 'users.users');
     assertLineEdit(FLAT, users, 24, rawLines(FLAT).slice(24, 33).map(stripEol), []);

@@ -43,13 +43,13 @@ const anyText = fc.oneof(
 /** The parse of a text, checked for the shape every result must have. */
 function parseChecked(text: string): ReturnType<typeof parseIni> {
   const result = parseIni(text);
-  assert.ok(Array.isArray(result.diagnostics));
+  assert.ok(Array.isArray(result.diagnostics), 'Array.isArray(result.diagnostics)');
   const lineCount = result.doc.lines.length;
   for (const d of result.diagnostics) {
     assert.equal(d.severity, 'error');
     assert.ok(Number.isInteger(d.line) && d.line >= 1 && d.line <= lineCount, `line ${d.line} of ${lineCount}`);
     assert.ok(Number.isInteger(d.column) && d.column >= 1, `column ${d.column}`);
-    assert.ok(d.code.startsWith('INI_') && d.message.length > 0);
+    assert.ok(d.code.startsWith('INI_') && d.message.length > 0, "d.code.startsWith('INI_') && d.message.length > 0");
   }
   return result;
 }

@@ -15,7 +15,7 @@ test('the committed JSON Schema is the one the model generates (npm run schema)'
 test('the schema enumerates OS ids and application names from the catalogs', () => {
   const schema = configJsonSchema(catalogs) as { properties: Record<string, { properties?: Record<string, { enum?: string[] }>; propertyNames?: { enum?: string[] } }> };
   assert.deepEqual(schema.properties.hardware!.properties!.os!.enum, catalogs.os.map((o) => o.id));
-  assert.ok(schema.properties.devel!.propertyNames?.enum?.includes('vim'));
+  assert.ok(schema.properties.devel!.propertyNames?.enum?.includes('vim'), "schema.properties.devel!.propertyNames?.enum?.includes('vim')");
 });
 
 test('vmgen schema prints it', async () => {

@@ -15,7 +15,7 @@ test('arguments reach the program as they are, never through a shell', async () 
 
 test('a failing command carries its argv, exit code and stderr', async () => {
   await assert.rejects(run(['sh', '-c', 'echo boom >&2; exit 3']), (err: unknown) => {
-    assert.ok(err instanceof CommandError);
+    assert.ok(err instanceof CommandError, 'err instanceof CommandError');
     assert.equal(err.exitCode, 3);
     assert.equal(err.stderr.trim(), 'boom');
     assert.deepEqual(err.argv.slice(0, 2), ['sh', '-c']);

@@ -24,9 +24,9 @@ describe('renderNftablesRuleset', () => {
     const text = renderNftablesRuleset(EMPTY);
     const lines = text.split('\n');
     assert.equal(lines[0], '#!/usr/sbin/nft -f');
-    assert.ok(lines.includes('flush ruleset'));
-    assert.ok(lines.indexOf('flush ruleset') < lines.indexOf('table inet filter {'));
-    assert.ok(text.endsWith('}\n'));
+    assert.ok(lines.includes('flush ruleset'), "lines.includes('flush ruleset')");
+    assert.ok(lines.indexOf('flush ruleset') < lines.indexOf('table inet filter {'), "lines.indexOf('flush ruleset') < lines.indexOf('table inet filter {')");
+    assert.ok(text.endsWith('}\n'), "text.endsWith('}\\n')");
   });
 
   it('drops input and forward by default and lets output through', () => {
@@ -41,7 +41,7 @@ describe('renderNftablesRuleset', () => {
     assert.deepEqual(chain.slice(1, 4), ['ct state established,related accept', 'ct state invalid drop', 'iif lo accept']);
     const icmp = chain.find((l) => l.startsWith('icmp type'));
     const icmpv6 = chain.find((l) => l.startsWith('icmpv6 type'));
-    assert.ok(icmp?.includes('echo-request') && icmp.includes('destination-unreachable'));
+    assert.ok(icmp?.includes('echo-request') && icmp.includes('destination-unreachable'), "icmp?.includes('echo-request') && icmp.includes('destination-unreachable')");
     for (const type of ['nd-neighbor-solicit', 'nd-neighbor-advert', 'nd-router-advert', 'packet-too-big', 'echo-request']) {
       assert.ok(icmpv6?.includes(type), `icmpv6 lacks ${type}`);
     }
@@ -156,7 +156,7 @@ describe('checkRawNftRule', () => {
       if (r.ok) return;
       if (typeof fragment === 'string') assert.ok(r.message.includes(fragment), `message ${JSON.stringify(r.message)} lacks ${JSON.stringify(fragment)}`);
       else assert.match(r.message, fragment);
-      assert.ok(r.hint.length > 0);
+      assert.ok(r.hint.length > 0, 'r.hint.length > 0');
       assert.match(r.message, /^firewall rule '/);
       assert.ok(!r.message.includes('\n'), 'the message must stay one line');
     });

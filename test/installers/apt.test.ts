@@ -41,13 +41,13 @@ describe('mmdebstrapArgv', () => {
   it('sorts the packages without changing the caller\'s list', () => {
     const packages = ['zsh', 'curl', 'bash'];
     const a = mmdebstrapArgv(layer(packages), '/r', LIBEXEC);
-    assert.ok(a.includes('--include=bash,curl,zsh'));
+    assert.ok(a.includes('--include=bash,curl,zsh'), "a.includes('--include=bash,curl,zsh')");
     assert.deepEqual(packages, ['zsh', 'curl', 'bash']);
     assert.deepEqual(mmdebstrapArgv(layer(['curl', 'zsh', 'bash']), '/r', LIBEXEC), a);
   });
 
   it('leaves --include out when the layer adds no packages', () => {
-    assert.ok(!mmdebstrapArgv(layer([]), '/r', LIBEXEC).some((a) => a.startsWith('--include')));
+    assert.ok(!mmdebstrapArgv(layer([]), '/r', LIBEXEC).some((a) => a.startsWith('--include')), "!mmdebstrapArgv(layer([]), '/r', LIBEXEC).some((a) => a.startsWith('--include'))");
   });
 
   it('keeps every value one argument: no shell ever reads the package list or the paths', () => {
@@ -55,9 +55,9 @@ describe('mmdebstrapArgv', () => {
     const rootfs = '/tmp/a dir with spaces/rootfs';
     const a = mmdebstrapArgv(layer(hostile), rootfs, LIBEXEC);
     assert.equal(a.length, argv.length);
-    assert.ok(a.includes('--include=$(reboot),vim; rm -rf /'));
+    assert.ok(a.includes('--include=$(reboot),vim; rm -rf /'), "a.includes('--include=$(reboot),vim; rm -rf /')");
     assert.equal(a.at(-2), rootfs);
-    assert.ok(!a.some((x) => ['sh', 'bash', '-c'].includes(x)));
+    assert.ok(!a.some((x) => ['sh', 'bash', '-c'].includes(x)), "!a.some((x) => ['sh', 'bash', '-c'].includes(x))");
   });
 
   it('uses the hooks shipped in libexec/ by default', () => {
@@ -80,7 +80,7 @@ describe('aptInstallArgv', () => {
   });
 
   it('uses the helper shipped in libexec/ by default', () => {
-    assert.ok(existsSync(aptInstallArgv('/r', [])[UNSHARE.length]!));
+    assert.ok(existsSync(aptInstallArgv('/r', [])[UNSHARE.length]!), "existsSync(aptInstallArgv('/r', [])[UNSHARE.length]!)");
   });
 });
 

@@ -182,7 +182,7 @@ describe('defaultMirror', () => {
   it('refuses with VMG_MIRROR and a hint when no mirror is known (Ubuntu on a Debian host)', () => {
     withEnvMirror(undefined, () => {
       assert.throws(() => defaultMirror(catalogs, 'ubuntu24.04-64', debianHost), (err: unknown) => {
-        assert.ok(err instanceof VmgenError);
+        assert.ok(err instanceof VmgenError, 'err instanceof VmgenError');
         assert.equal(err.code, 'VMG_MIRROR');
         assert.match(err.message, /no ubuntu mirror is known for ubuntu24\.04-64/);
         assert.match(err.hint ?? '', /mirror = http/);

@@ -215,8 +215,8 @@ describe('RedHat-family guests from a synthetic dnf repository', { skip }, () =>
     const names = await wantedNames();
     const files = readdirSync(repo).filter((f) => f.endsWith('.rpm'));
     for (const n of names) assert.ok(files.some((f) => f.startsWith(`${n}-1-1.`)), `${n} is in the repository`);
-    assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-root-')));
-    assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-kernel-')));
+    assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-root-')), "files.some((f) => f.startsWith('vmgen-synthetic-root-'))");
+    assert.ok(files.some((f) => f.startsWith('vmgen-synthetic-kernel-')), "files.some((f) => f.startsWith('vmgen-synthetic-kernel-'))");
     for (const n of KERNEL_NAMES) assert.ok(names.includes(n), `a VM guest asks for ${n}`);
   });
 

@@ -147,13 +147,13 @@ describe('renderLxcConfig', () => {
 describe('container fstabs', () => {
   it('the LXC fstab holds comments only: LXC mounts /proc, /sys and /dev itself', () => {
     const fstab = renderLxcFstab(specFor('web', 'lxc'));
-    assert.ok(fstab.split('\n').every((l) => l === '' || l.startsWith('#')));
+    assert.ok(fstab.split('\n').every((l) => l === '' || l.startsWith('#')), "fstab.split('\\n').every((l) => l === '' || l.startsWith('#'))");
   });
 
   it('the guest gets a comment-only /etc/fstab instead of a VM one', () => {
     const [guest, ...rest] = renderLxc(specFor('web', 'lxc')).guestFiles;
     assert.equal(rest.length, 0);
     assert.equal(guest?.path, '/etc/fstab');
-    assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')));
+    assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "guest?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
   });
 });

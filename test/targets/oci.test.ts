@@ -121,7 +121,7 @@ describe('OCI documents follow image-spec v1.1', () => {
     assert.equal(build(spec('web')).manifestDesc.digest, build(spec('web')).manifestDesc.digest);
     const later = ociImageConfig(spec('web'), { diffId: DIFF_ID, created: '2024-01-02T00:00:00Z' });
     assert.notEqual(ociDescriptor(MEDIA_TYPES.config, canonicalJson(later)).digest, build(spec('web')).configDesc.digest);
-    assert.ok(isOciDigest(build(spec('web')).configDesc.digest));
+    assert.ok(isOciDigest(build(spec('web')).configDesc.digest), "isOciDigest(build(spec('web')).configDesc.digest)");
   });
 });
 
@@ -130,7 +130,7 @@ describe('ociImageConfig', () => {
     const c = ociImageConfig(spec('web'), { diffId: DIFF_ID, created: CREATED });
     assert.deepEqual(c.config.Cmd, ['/sbin/init']);
     assert.equal(c.config.StopSignal, 'SIGRTMIN+3');
-    assert.ok(c.config.Env.some((e) => e.startsWith('PATH=')));
+    assert.ok(c.config.Env.some((e) => e.startsWith('PATH=')), "c.config.Env.some((e) => e.startsWith('PATH='))");
     assert.deepEqual([c.architecture, c.os], ['amd64', 'linux']);
     assert.equal(ociPlatform({ ...spec('web'), os: { ...spec('web').os, arch: 'i386', bits: 32 } }).architecture, '386');
   });
@@ -215,7 +215,7 @@ describe('renderOci', () => {
     assert.equal(preview.config.Labels['io.vmgen.hostname'], 'web1');
     assert.deepEqual(Object.keys(preview.config.ExposedPorts), ['22/tcp', '80/tcp']);
     assert.equal(render.guestFiles[0]?.path, '/etc/fstab');
-    assert.ok(render.guestFiles[0]?.content.split('\n').every((l) => l === '' || l.startsWith('#')));
+    assert.ok(render.guestFiles[0]?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "render.guestFiles[0]?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
   });
 });
 

@@ -63,7 +63,7 @@ describe('renderCtidConf', () => {
     assert.equal(conf.get('IP_ADDRESS'), '192.168.1.2');
     assert.equal(conf.get('NETIF'), 'ifname=eth1,mac=00:50:56:00:10:02,host_ifname=veth101.1,bridge=br0');
     const dhcp = specFor('two-nics', 'openvz').nics[1];
-    assert.ok(dhcp);
+    assert.ok(dhcp, 'dhcp');
     assert.equal(openvzGuestConfiguresNic(dhcp), true);
     assert.equal(openvzGuestConfiguresNic(STATIC), false);
   });
@@ -120,6 +120,6 @@ describe('OpenVZ guest files', () => {
     const spec: ResolvedSpec = specFor('web', 'openvz');
     const [guest] = renderOpenvz(spec, OPTS).guestFiles;
     assert.equal(guest?.path, '/etc/fstab');
-    assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')));
+    assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "guest?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
   });
 });

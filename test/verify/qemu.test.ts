@@ -46,7 +46,7 @@ describe('qemuVerifyArgv', () => {
       'if=pflash,format=raw,unit=1,file=/w/OVMF_VARS.fd',
     ]);
     assert.throws(() => qemuVerifyArgv({ ...BASE, firmware: 'efi' }), /OVMF/);
-    assert.ok(!values(qemuVerifyArgv(BASE), '-drive').some((d) => d.includes('pflash')));
+    assert.ok(!values(qemuVerifyArgv(BASE), '-drive').some((d) => d.includes('pflash')), "!values(qemuVerifyArgv(BASE), '-drive').some((d) => d.includes('pflash'))");
   });
 
   it('raw, qcow2 and vmdk disks in order, the boot disk first, on virtio, SATA or NVMe', () => {

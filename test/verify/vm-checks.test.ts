@@ -98,7 +98,7 @@ describe('vmChecks', () => {
 
   it('says when the guest lacks findmnt or swapon, and has no swap check without swap partitions', async () => {
     const layout: VmLayout = { ...LAYOUT, disks: [{ ...LAYOUT.disks[0]!, partitions: LAYOUT.disks[0]!.partitions.filter((p) => p.fs !== 'swap') }] };
-    assert.ok(!vmChecks(layout).some((c) => c.name === 'swap'));
+    assert.ok(!vmChecks(layout).some((c) => c.name === 'swap'), "!vmChecks(layout).some((c) => c.name === 'swap')");
     const comm = healthyGuest().on(findmnt('/'), { exitCode: 127, stderr: 'sh: 1: findmnt: not found\n' }).on(SWAPON, { exitCode: 127 });
     const out = await lines(LAYOUT, comm);
     assert.equal(out[0], 'FAIL  root file system: findmnt is not installed in the guest');

@@ -136,7 +136,7 @@ describe('cached disk images patched with a build\'s overlay', { skip: notRoot }
       'etc', 'etc/fstab', 'etc/hostname', 'etc/opaque.d', 'etc/opaque.d/new', 'home', 'home/caesar', 'home/caesar/notes',
       'srv', 'srv/dir-then-file', 'srv/dir-then-file/x', 'srv/file-then-dir',
     ]);
-    assert.ok(delta.copies.includes('etc/ssh/ssh_host_ed25519_key'));
+    assert.ok(delta.copies.includes('etc/ssh/ssh_host_ed25519_key'), "delta.copies.includes('etc/ssh/ssh_host_ed25519_key')");
     assert.ok(!delta.copies.includes('etc/ssh/ssh_host_rsa_key'), 'a whiteout is not copied');
   });
 

@@ -141,7 +141,7 @@ describe('Windows base-disk cloning', () => {
     assert.match(runner, /move \/y "%SystemDrive%\\vmgen-stage-3" "%SystemDrive%\\vmgen\\kits\\kit\.msi"/);
     assert.match(runner, /if not exist "%SystemDrive%\\vmgen\\kits" mkdir/);
     assert.match(runner, /call "%SystemDrive%\\vmgen\\config\.bat"/);
-    assert.ok(runner.endsWith('(goto) 2>nul & del "%~f0"\r\n'));
+    assert.ok(runner.endsWith('(goto) 2>nul & del "%~f0"\r\n'), 'runner.endsWith(\'(goto) 2>nul & del "%~f0"\\r\\n\')');
 
     const data = join(dir, 'data.ntfs');
     writeFileSync(data, readRange(back, 121 * MIB, 79 * MIB));

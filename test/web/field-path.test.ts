@@ -42,7 +42,7 @@ describe('fieldPath: the places normalize records, read back', () => {
   for (const file of FILES) {
     test(file, () => {
       const places = placesOf(read(file));
-      assert.ok(places.size > 5);
+      assert.ok(places.size > 5, 'places.size > 5');
       for (const [key, place] of places) {
         const path = key === '' ? [] : key.split('\u0000');
         // Where two entries share a position (a container the file never opened stands where its
@@ -94,14 +94,14 @@ describe('fieldPath of the CLI\'s own diagnostics', () => {
     const winxp = read('examples/winxp-vmware.conf');
     assert.deepEqual(pathOf(winxp, 'CFG_FLAT_LIST'), ['hardware', 'hdds', 'hdd0']);
     assert.deepEqual(pathOf(winxp, 'CFG_TARGET_OS', 'lxc'), ['hardware', 'os']);
-    assert.ok(findTarget('lxc'));
+    assert.ok(findTarget('lxc'), "findTarget('lxc')");
   });
 
   test('a text that does not parse has no tree and no paths', () => {
     const r = parseConfigText('[hardware\nos = x\n', catalogs);
     assert.equal(r.tree, null);
     assert.equal(r.valid, false);
-    assert.ok(r.diagnostics.length > 0);
-    assert.ok(r.diagnostics.every((d) => d.path === undefined));
+    assert.ok(r.diagnostics.length > 0, 'r.diagnostics.length > 0');
+    assert.ok(r.diagnostics.every((d) => d.path === undefined), 'r.diagnostics.every((d) => d.path === undefined)');
   });
 });
