@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
@@ -6,7 +7,8 @@ import type { ArtifactInfo, BuildState, BuildUpdate } from './types.js';
 
 /**
  * The service's state in one SQLite file under the data directory: users and their token hashes,
- * the build table, and each build's log. WAL, so `vmgen token` can write while the server reads.
+ * the build table, each build's log, and the keys the server signs download links with. WAL, so
+ * `vmgen token` can write while the server reads.
  */
 
 export const FINAL_STATES: ReadonlySet<BuildState> = new Set(['succeeded', 'failed', 'canceled']);
@@ -118,43 +120,40 @@ const MIGRATIONS: readonly string[] = [
      line TEXT NOT NULL
    );
    CREATE INDEX build_logs_build ON build_logs(build, seq);`,
+  // Keys the server signs with (download links), made once and kept across restarts.
+  `CREATE TABLE secrets (
+     name TEXT PRIMARY KEY,
+     value BLOB NOT NULL,
+     created TEXT NOT NULL
+   );`,
 ];
 
-interface RawBuild {
-  id: string;
-  owner: string;
-  state: BuildState;
-  target: string;
-  format: string;
-  name: string;
-  config: string;
-  step: string | null;
-  progress: number;
-  created: string;
-  started: string | null;
-  finished: string | null;
-  error: string | null;
-  error_code: string | null;
-  worker: string | null;
-  artifact_key: string | null;
-  artifact_name: string | null;
-  artifact_bytes: number | null;
-  artifact_sha256: string | null;
-  log_lines: number;
-}
+/** 'errorCode' → 'error_code': the API's field names are the table's column names in camelCase. */
+type CamelToSnake<S extends string> = S extends `${infer Head}${infer Tail}`
+  ? `${Head extends Uppercase<Head> ? (Head extends Lowercase<Head> ? Head : `_${Lowercase<Head>}`) : Head}${CamelToSnake<Tail>}`
+  : S;
+type SnakeKeys<T> = { [K in keyof T & string as CamelToSnake<K>]: T[K] };
+
+/**
+ * A builds row as SQLite returns it, derived from BuildRow: each field is its column, except the
+ * artifact, which is four nullable artifact_* columns (one per ArtifactInfo field). A new column
+ * is a migration and a BuildRow field; toRow maps it by name.
+ */
+type ArtifactColumns = SnakeKeys<{ [K in keyof ArtifactInfo & string as `artifact${Capitalize<K>}`]: ArtifactInfo[K] | null }>;
+type RawBuild = SnakeKeys<Omit<BuildRow, 'artifact'>> & ArtifactColumns;
+type BuildColumn = keyof RawBuild & string;
+
+const snakeToCamel = (column: string): string => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
 function toRow(r: RawBuild): BuildRow {
-  return {
-    id: r.id, owner: r.owner, state: r.state, target: r.target, format: r.format, name: r.name, config: r.config,
-    step: r.step, progress: r.progress, created: r.created, started: r.started, finished: r.finished,
-    error: r.error, errorCode: r.error_code, worker: r.worker, logLines: r.log_lines,
-    artifact: r.artifact_key === null ? null
-      : { key: r.artifact_key, name: r.artifact_name ?? '', bytes: r.artifact_bytes ?? 0, sha256: r.artifact_sha256 ?? '' },
-  };
+  const { artifact_key: key, artifact_name: name, artifact_bytes: bytes, artifact_sha256: sha256, ...columns } = r;
+  const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact'>;
+  return { ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' } };
 }
 
 export class ServiceDb {
   readonly db: Database.Database;
+  private readonly secrets = new Map<string, Buffer>();
 
   private constructor(file: string) {
     try {
@@ -177,7 +176,16 @@ export class ServiceDb {
     } catch (err) {
       throw new VmgenError('VMG_FILE_WRITE', `cannot create the data directory ${dataDir}: ${(err as Error).message}`, { cause: err });
     }
-    return new ServiceDb(join(dataDir, 'service.db'));
+    const file = join(dataDir, 'service.db');
+    try {
+      // It holds the link-signing key: private to its owner, set before SQLite opens it because
+      // SQLite gives the -wal and -shm files it creates the database file's mode.
+      closeSync(openSync(file, 'a', 0o600));
+      chmodSync(file, 0o600);
+    } catch (err) {
+      throw new VmgenError('VMG_FILE_WRITE', `cannot create the service database ${file}: ${(err as Error).message}`, { cause: err });
+    }
+    return new ServiceDb(file);
   }
 
   /** An in-memory database, for tests. */
@@ -206,6 +214,22 @@ export class ServiceDb {
 
   schemaVersion(): number {
     return (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
+  }
+
+  // ---- server secrets
+
+  /**
+   * A 32-byte key from the OS's random source, made the first time NAME is asked for and the same
+   * ever after, in this process and any other that opens the file (the first insert wins a race).
+   */
+  secret(name: string): Buffer {
+    let key = this.secrets.get(name);
+    if (!key) {
+      this.db.prepare('INSERT OR IGNORE INTO secrets (name, value, created) VALUES (?, ?, ?)').run(name, randomBytes(32), new Date().toISOString());
+      key = (this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: Buffer }).value;
+      this.secrets.set(name, key);
+    }
+    return key;
   }
 
   // ---- users and tokens
@@ -313,7 +337,7 @@ export class ServiceDb {
       const ended = FINAL_STATES.has(before.state);
       const set: string[] = [];
       const args: Record<string, string | number | null> = { id: u.id };
-      const put = (column: string, value: string | number | null | undefined): void => {
+      const put = (column: BuildColumn, value: string | number | null | undefined): void => {
         if (value === undefined) return;
         set.push(`${column} = @${column}`);
         args[column] = value;

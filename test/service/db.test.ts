@@ -25,16 +25,19 @@ describe('service database', () => {
     const data = join(tempDir(), 'data');
     const db = ServiceDb.open(data);
     assert.equal(db.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.schemaVersion(), 1);
+    assert.equal(db.schemaVersion(), 2);
     assert.equal(statSync(data).mode & 0o777, 0o700);
     createToken(db, 'alice', false);
+    // They hold a signing key: the database and its -wal and -shm files are the owner's only.
+    assert.deepEqual(readdirSync(data).sort(), ['service.db', 'service.db-shm', 'service.db-wal']);
+    for (const f of readdirSync(data)) assert.equal(statSync(join(data, f)).mode & 0o777, 0o600, f);
     db.close();
     // Reopening runs no migration twice and keeps the data.
     const again = ServiceDb.open(data);
-    assert.equal(again.schemaVersion(), 1);
+    assert.equal(again.schemaVersion(), 2);
     assert.deepEqual(again.listUsers().map((u) => u.name), ['alice']);
     const raw = new Database(join(data, 'service.db'));
-    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1]);
+    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2]);
     raw.close();
     again.close();
   });
@@ -163,4 +166,48 @@ describe('service database', () => {
     db.deleteBuild('b3');
     assert.equal(db.getBuild('b3'), undefined);
   });
+
+  it('a row carries every column of the builds table, each under its camelCase name', () => {
+    const db = ServiceDb.memory();
+    newBuild(db, 'b1');
+    db.applyUpdate({
+      id: 'b1', state: 'failed', step: 'configure', progress: 0.5, started: '2026-01-01T00:00:00.000Z', finished: '2026-01-01T00:01:00.000Z',
+      error: 'boom', errorCode: 'VMG_BUILD', worker: 'w1', log: ['one'],
+    });
+    const row = db.getBuild('b1')!;
+    assert.deepEqual({ ...row, created: 'x' }, {
+      id: 'b1', owner: 'alice', state: 'failed', target: 'lxc', format: 'tar.zst', name: 'web1', config: '[hardware]\n', step: 'configure',
+      progress: 0.5, created: 'x', started: '2026-01-01T00:00:00.000Z', finished: '2026-01-01T00:01:00.000Z', error: 'boom',
+      errorCode: 'VMG_BUILD', worker: 'w1', artifact: null, logLines: 1,
+    });
+    // Whatever a migration adds shows up in the row: the mapping goes by the table's own columns.
+    const columns = (db.db.prepare('PRAGMA table_info(builds)').all() as Array<{ name: string }>).map((c) => c.name);
+    const fields = columns.filter((c) => !c.startsWith('artifact_')).map((c) => c.replace(/_([a-z])/g, (_m, l: string) => l.toUpperCase()));
+    assert.deepEqual(Object.keys(row).sort(), [...fields, 'artifact'].sort());
+    db.applyUpdate({ id: 'b1', state: 'succeeded' });
+    newBuild(db, 'b2');
+    db.applyUpdate({ id: 'b2', state: 'succeeded', artifact: { key: 'b2/a.tar', name: 'a.tar', bytes: 7, sha256: 'ab' } });
+    assert.deepEqual(db.getBuild('b2')!.artifact, { key: 'b2/a.tar', name: 'a.tar', bytes: 7, sha256: 'ab' });
+  });
+
+  it('makes each secret once, from random bytes, and keeps it across opens', () => {
+    const data = tempDir();
+    const db = ServiceDb.open(data);
+    const key = db.secret('download-links');
+    assert.equal(key.length, 32);
+    assert.equal(db.secret('download-links').equals(key), true, 'asked again: the same key');
+    assert.equal(db.secret('other').equals(key), false, 'another name: another key');
+    // A second process on the same file (vmgen token while the server runs) reads the same key.
+    const second = ServiceDb.open(data);
+    assert.equal(second.secret('download-links').equals(key), true, 'the same key in another handle');
+    second.close();
+    db.close();
+    const again = ServiceDb.open(data);
+    assert.equal(again.secret('download-links').equals(key), true, 'the same key after a restart');
+    again.close();
+    const other = ServiceDb.memory();
+    assert.equal(other.secret('download-links').equals(key), false, 'another database: another key');
+    other.close();
+  });
 });
+

@@ -233,6 +233,8 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     const build = await api<{ artifact: { name: string; sha256: string; bytes: number } }>(`/api/builds/${id}`);
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#build-download').click()]);
     assert.equal(download.suggestedFilename(), 'web1-lxc.tar.zst');
+    // Streamed by the browser from a signed link, not fetched into the page's memory (a blob: URL).
+    assert.match(download.url(), /\/download\/[^/?]+\?expires=\d+&sig=/);
     const archive = join(work, download.suggestedFilename());
     await download.saveAs(archive);
     const bytes = readFileSync(archive);

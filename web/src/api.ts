@@ -1,3 +1,4 @@
+import type { DownloadLink } from '../../src/service/web/shared-types.js';
 import type { Diagnostic } from './model.js';
 import { SseParser, type SseEvent } from './sse.js';
 
@@ -52,13 +53,12 @@ export class Api {
     return (await this.request('GET', path)).text();
   }
 
-  /** A download: the bytes and the file name the server offers. */
-  async blob(path: string): Promise<{ blob: Blob; name: string | undefined }> {
-    const res = await this.request('GET', path);
-    const disposition = res.headers.get('content-disposition') ?? '';
-    const m = /filename\*=UTF-8''([^;]+)|filename="?([^";]+)"?/i.exec(disposition);
-    const name = m ? decodeURIComponent(m[1] ?? m[2] ?? '') : undefined;
-    return { blob: await res.blob(), name };
+  /**
+   * A short-lived link to a build's archive that needs no token header, so the browser's own
+   * download manager can fetch it (resumable, never held in the page's memory).
+   */
+  async downloadLink(id: string): Promise<DownloadLink> {
+    return this.json<DownloadLink>('POST', `/api/builds/${encodeURIComponent(id)}/download-link`);
   }
 
   /**

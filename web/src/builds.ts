@@ -1,5 +1,5 @@
 import { ApiError, type Api } from './api.js';
-import { h, saveBlob } from './dom.js';
+import { followDownload, h } from './dom.js';
 
 export interface BuildInfo {
   id: string;
@@ -175,8 +175,9 @@ export class BuildsPanel {
 
   private async download(b: BuildInfo): Promise<void> {
     try {
-      const { blob, name } = await this.api.blob(`/api/builds/${b.id}/artifact`);
-      saveBlob(blob, name ?? b.artifact?.name ?? `${b.id}.archive`);
+      // The token stays in the page: the link is signed for this build and lives a few minutes.
+      const link = await this.api.downloadLink(b.id);
+      followDownload(link.url, b.artifact?.name ?? `${b.id}.archive`);
     } catch (err) {
       this.el.error.textContent = `Download failed: ${(err as Error).message}`;
     }

@@ -47,12 +47,17 @@ export function debounce<A extends unknown[]>(fn: (...args: A) => void, ms: numb
   return call;
 }
 
-/** Saves a Blob under a name through a temporary link (the API needs a header, so no plain href). */
-export function saveBlob(blob: Blob, name: string): void {
-  const url = URL.createObjectURL(blob);
+/** Starts a download of a same-origin URL through a temporary link, the browser saving it as it arrives. */
+export function followDownload(url: string, name: string): void {
   const a = h('a', { href: url, download: name, hidden: true });
   document.body.append(a);
   a.click();
   a.remove();
+}
+
+/** Saves a Blob (made in the page, e.g. the config text) under a name. */
+export function saveBlob(blob: Blob, name: string): void {
+  const url = URL.createObjectURL(blob);
+  followDownload(url, name);
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
 }

@@ -2,7 +2,7 @@ import { h, type Child } from './dom.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
   toInput, fromInput,
-  type AppInfo, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
+  type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
 
 export interface TargetInfo {
@@ -25,7 +25,7 @@ export interface FormState {
   targets: TargetInfo[];
   osList: OsInfo[];
   /** Applications for the chosen OS; empty until one is chosen. */
-  apps: AppInfo[];
+  apps: OfferedApp[];
 }
 
 export interface FormEvents {

@@ -2,7 +2,7 @@ import { Api, ApiError } from './api.js';
 import { BuildsPanel } from './builds.js';
 import { byId, debounce, h, saveBlob } from './dom.js';
 import { ConfigForm, type FormState, type OsInfo, type TargetInfo } from './form.js';
-import { getAt, type AppInfo, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
+import { getAt, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
 
 /*
  * The page: sign in with an API token, write a config with the guided form or as text (each
@@ -162,7 +162,7 @@ async function show(result: ParseResult): Promise<void> {
   if (osId !== state.appsFor) {
     state.appsFor = osId;
     state.apps = osId && state.osList.some((o) => o.id === osId)
-      ? (await api.json<{ apps: AppInfo[] }>('GET', `/api/config/apps?os=${encodeURIComponent(osId)}`).catch(() => ({ apps: [] }))).apps
+      ? (await api.json<{ apps: OfferedApp[] }>('GET', `/api/config/apps?os=${encodeURIComponent(osId)}`).catch(() => ({ apps: [] }))).apps
       : [];
   }
   showProblems(result.diagnostics);

@@ -7,6 +7,9 @@
  * applies to the text in place, so the user's comments and layout survive the form.
  */
 
+// Type-only: the declaration file compiles to nothing, so the page loads no module for it.
+import type { OfferedApp } from '../../src/service/web/shared-types.js';
+
 export interface SchemaNode {
   type?: string | string[];
   enum?: string[];
@@ -297,16 +300,10 @@ export function itemKeys(schemas: Schemas, path: readonly string[], tree: Tree |
 
 // ---- applications -----------------------------------------------------------------------------
 
-export interface AppInfo {
-  name: string;
-  category: string;
-  description: string;
-  available: boolean;
-  reason?: string;
-  hint?: string;
-}
+// The server's own declaration of what GET /api/config/apps answers.
+export type { OfferedApp };
 
-export interface AppChoice extends AppInfo {
+export interface AppChoice extends OfferedApp {
   checked: boolean;
 }
 
@@ -314,7 +311,7 @@ export interface AppChoice extends AppInfo {
  * What the form offers in an application section: the apps the chosen OS can install, plus any the
  * text asks for that it cannot (checked, with the reason), so nothing in the file is hidden.
  */
-export function appChoices(category: string, apps: readonly AppInfo[], tree: Tree | undefined): AppChoice[] {
+export function appChoices(category: string, apps: readonly OfferedApp[], tree: Tree | undefined): AppChoice[] {
   const section = getAt(tree, [category]);
   const asked = isSection(section) ? section : {};
   const isOn = (name: string): boolean => {

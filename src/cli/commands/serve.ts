@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { pino } from 'pino';
 import { parseSize } from '../../config/validators.js';
 import { VmgenError } from '../../errors.js';
+import { REQUEST_LOG_SERIALIZERS } from '../../service/log-serializers.js';
 import { DEFAULT_LIMITS } from '../../service/routes/common.js';
 import { catalogsFor, collect } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -73,7 +74,8 @@ export const registerServe: RegisterCommand = (program, io) => {
       if (!(maxAgeDays > 0)) throw new VmgenError('VMG_USAGE', `--artifact-max-age must be a number of days above 0, not "${flags.artifactMaxAge}"`);
       const maxTotalBytes = bytesFlag('--artifact-max-bytes', flags.artifactMaxBytes);
       const limits = { maxQueuedPerUser: wholeNumber('--max-queued', flags.maxQueued, 1), rateLimitPerMinute: wholeNumber('--rate-limit', flags.rateLimit, 1) };
-      const logger = pino({ level: process.env.VMGEN_LOG_LEVEL ?? 'info', base: { pid: process.pid } }, pino.destination({ dest: 2, sync: false }));
+      const logger = pino({ level: process.env.VMGEN_LOG_LEVEL ?? 'info', base: { pid: process.pid }, serializers: REQUEST_LOG_SERIALIZERS },
+        pino.destination({ dest: 2, sync: false }));
       // Loaded here, not at the top: the service's modules would slow down every other vmgen command.
       const { startServer } = await import('../../service/server.js');
       const server = await startServer({

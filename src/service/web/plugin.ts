@@ -13,6 +13,9 @@ import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import { findTarget, TARGET_IDS } from '../../targets/registry.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit } from './edit.js';
 import { fieldPath } from './field-path.js';
+import type { OfferedApp } from './shared-types.js';
+
+export type { OfferedApp } from './shared-types.js';
 
 /**
  * The web page (GET / and /assets/*, public) and the config endpoints it uses (/api/config/*,
@@ -82,15 +85,6 @@ export function parseConfigText(text: string, catalogs: Catalogs, target?: strin
   // loadConfig stops before normalizing a text that does not parse: no tree to show then.
   const tree = places && result.doc ? normalize(result.doc.root).tree : null;
   return { tree, diagnostics, valid: !hasErrors(result.diagnostics) };
-}
-
-export interface OfferedApp {
-  name: string;
-  category: string;
-  description: string;
-  available: boolean;
-  reason?: string;
-  hint?: string;
 }
 
 /** Every catalog app with whether this OS can install it, and why not: the form offers only the first kind. */

@@ -1,0 +1,24 @@
+/**
+ * JSON the service sends and the web page reads, declared once for both. A declaration file on
+ * purpose: the page's tsconfig (web/, rootDir web/src) may take in a .d.ts from outside its root,
+ * where a .ts would be compiled into the page; nothing here exists at run time, so both sides
+ * import it with `import type`.
+ */
+
+/** GET /api/config/apps: one catalog app, and why this OS cannot install it when it cannot. */
+export interface OfferedApp {
+  name: string;
+  category: string;
+  description: string;
+  available: boolean;
+  reason?: string;
+  hint?: string;
+}
+
+/** POST /api/builds/:id/download-link: a URL that fetches the artifact without a token until `expires`. */
+export interface DownloadLink {
+  /** Path and query on this server (relative: the service does not know the address it is reached at). */
+  url: string;
+  /** ISO 8601; the link answers 403 after it. */
+  expires: string;
+}
