@@ -179,6 +179,25 @@ export class Jobs {
     return rows.length;
   }
 
+  /**
+   * Start-up with the build queue: its workers went on while this server was down, and the events
+   * of that time are gone. The queue is asked about every build the table still has open.
+   */
+  async resyncOpen(): Promise<number> {
+    if (!this.o.executor.resync) return 0;
+    const ids = [...this.o.db.buildsInState('running'), ...this.o.db.buildsInState('queued')].map((r) => r.id);
+    if (ids.length === 0) return 0;
+    try {
+      await this.o.executor.resync(ids);
+    } catch (err) {
+      // Serving goes on: the queue's events still bring what happens from now on.
+      this.log.error({ err: (err as Error).message }, 'cannot ask the build queue about builds open before the restart');
+      return 0;
+    }
+    this.log.info({ builds: ids.length }, 'asked the build queue about builds open before the restart');
+    return ids.length;
+  }
+
   /** From now on, cancels that no user asked for are interruptions (see onUpdate). */
   stop(): void {
     this.stopping = true;
@@ -258,6 +277,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     await gc();
     await executor.start(jobs.onUpdate);
     if (local) await jobs.resubmitQueued();
+    else await jobs.resyncOpen();
 
     const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits, ...(log ? { logger: log } : {}) });
     try {

@@ -49,6 +49,11 @@ export interface Executor {
   cancel(id: string): Promise<void>;
   /** Stops taking work; running builds are cancelled (local) or left to the queue (redis). */
   close(): Promise<void>;
+  /**
+   * After a restart, reports through onUpdate what became of these builds (the table has them
+   * queued or running). Only an executor whose builds outlive the server has it: the queue's.
+   */
+  resync?(ids: readonly string[]): Promise<void>;
 }
 
 /** Where finished archives live: a directory shared by server and workers, or an S3 bucket. */

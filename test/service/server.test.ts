@@ -69,6 +69,39 @@ describe('server start-up and shutdown', () => {
     assert.equal(executor.closed, true);
   });
 
+  it('with the build queue: running and queued builds are neither failed nor re-submitted, but asked of the queue, whose answer sticks', async () => {
+    const data = dataDir();
+    const db = ServiceDb.open(data);
+    insert(db, 'runningAAAAAAAAA', '2026-01-01T00:00:00.000Z');
+    db.applyUpdate({ id: 'runningAAAAAAAAA', state: 'running', worker: 'w1', step: 'configure', progress: 0.5 });
+    insert(db, 'queuedAAAAAAAAAA', '2026-01-01T00:00:01.000Z');
+    insert(db, 'doneAAAAAAAAAAAA', '2026-01-01T00:00:02.000Z');
+    db.applyUpdate({ id: 'doneAAAAAAAAAAAA', state: 'succeeded', finished: '2026-01-01T00:00:03.000Z' });
+    db.close();
+
+    const asked: string[][] = [];
+    const artifact = { key: 'runningAAAAAAAAA/web1-lxc.tar.zst', name: 'web1-lxc.tar.zst', bytes: 3, sha256: 'ab'.repeat(32) };
+    const executor = new (class extends FakeExecutor {
+      async resync(ids: readonly string[]): Promise<void> {
+        asked.push([...ids]);
+        // What the queue says: the running one finished meanwhile, the queued one is still waiting.
+        this.emit({ id: 'runningAAAAAAAAA', state: 'succeeded', finished: '2026-01-01T01:00:00.000Z', progress: 1, artifact });
+        this.emit({ id: 'queuedAAAAAAAAAA', state: 'queued' });
+      }
+    })();
+    const server = await startServer({ dataDir: data, host: '127.0.0.1', port: 0, concurrency: 1, catalogs: testCatalogs(), executor, queue: 'redis://127.0.0.1:1' });
+    try {
+      assert.deepEqual(asked, [['runningAAAAAAAAA', 'queuedAAAAAAAAAA']], 'open builds only, running first');
+      assert.deepEqual(executor.submitted, [], 'nothing is submitted twice');
+      const done = server.db.getBuild('runningAAAAAAAAA')!;
+      assert.equal(done.state, 'succeeded');
+      assert.deepEqual(done.artifact, artifact);
+      assert.equal(server.db.getBuild('queuedAAAAAAAAAA')!.state, 'queued');
+    } finally {
+      await server.close();
+    }
+  });
+
   it('shutting down: builds the executor stops are interrupted, not cancelled; a user\'s cancel stays a cancel', async () => {
     const data = dataDir();
     const executor = new FakeExecutor();

@@ -13,8 +13,11 @@ export interface RedisExecutorOptions {
   log?: { info(...a: unknown[]): void; warn(...a: unknown[]): void; error(...a: unknown[]): void };
 }
 
-/** Finished jobs kept in redis for a look after the fact; the service's own table is the record. */
-const KEEP_FAILED_SECONDS = 24 * 3600;
+/**
+ * Finished jobs kept in redis for a day: the service's own table is the record, but a server that
+ * was down while workers finished builds reads their outcome (the artifact, the error) from here.
+ */
+const KEEP_FINISHED_SECONDS = 24 * 3600;
 
 /**
  * The server's side of the BullMQ queue: a build becomes a job (its id is the build's id), and
@@ -60,12 +63,7 @@ export class RedisExecutor implements Executor {
       const artifact = (typeof returnvalue === 'string' ? JSON.parse(returnvalue) : returnvalue) as ArtifactInfo;
       emit({ id: jobId, state: 'succeeded', finished: now(), progress: 1, artifact });
     });
-    this.events.on('failed', ({ jobId, failedReason }) => {
-      const { code, message } = decodeFailure(failedReason);
-      emit(code === 'VMG_CANCELLED'
-        ? { id: jobId, state: 'canceled', finished: now() }
-        : { id: jobId, state: 'failed', finished: now(), error: message, errorCode: code });
-    });
+    this.events.on('failed', ({ jobId, failedReason }) => this.reportFailure(jobId, failedReason));
     this.events.on('stalled', ({ jobId }) => {
       emit({ id: jobId, state: 'queued', log: ['the worker running this build stopped answering; it is queued again for another worker'] });
     });
@@ -81,9 +79,44 @@ export class RedisExecutor implements Executor {
     if (!this.queue) throw new VmgenError('VMG_QUEUE', 'the executor is not started');
     await this.queue.add('build', req, {
       jobId: req.id, attempts: ATTEMPTS, backoff: { type: 'fixed', delay: 1000 },
-      removeOnComplete: true, removeOnFail: { age: KEEP_FAILED_SECONDS },
+      removeOnComplete: { age: KEEP_FINISHED_SECONDS }, removeOnFail: { age: KEEP_FINISHED_SECONDS },
     });
     this.emit({ id: req.id, state: 'queued' });
+  }
+
+  /**
+   * After a restart: what the queue knows of builds the table still has queued or running. Workers
+   * go on while the server is down, and the events of those hours are gone; the jobs are not.
+   * A job the queue no longer has (redis lost its data) cannot end any other way: it is failed.
+   */
+  async resync(ids: readonly string[]): Promise<void> {
+    if (!this.queue) throw new VmgenError('VMG_QUEUE', 'the executor is not started');
+    for (const id of ids) {
+      const job = await this.queue.getJob(id);
+      const state = job ? await job.getState() : 'unknown';
+      if (!job || state === 'unknown') {
+        this.emit({ id, state: 'failed', finished: now(), error: 'the build queue has no record of this build: it was lost while the server was down', errorCode: 'VMG_INTERRUPTED' });
+      } else if (state === 'completed') {
+        this.emit({ id, state: 'succeeded', finished: now(), progress: 1, artifact: job.returnvalue as ArtifactInfo });
+      } else if (state === 'failed') {
+        this.reportFailure(id, job.failedReason);
+      } else if (state === 'active') {
+        // The last progress report holds the build's latest running fields (its log lines were sent
+        // already); the queue itself knows which worker took it.
+        const { log: _log, ...fields } = (job.progress && typeof job.progress === 'object' ? job.progress : {}) as Omit<BuildUpdate, 'id'>;
+        this.emit({ ...fields, ...(job.processedBy ? { worker: job.processedBy } : {}), id, state: 'running' });
+      } else {
+        // Waiting, or delayed for a retry after a failed attempt.
+        this.emit({ id, state: 'queued' });
+      }
+    }
+  }
+
+  private reportFailure(id: string, failedReason: string | undefined): void {
+    const { code, message } = decodeFailure(failedReason);
+    this.emit(code === 'VMG_CANCELLED'
+      ? { id, state: 'canceled', finished: now() }
+      : { id, state: 'failed', finished: now(), error: message, errorCode: code });
   }
 
   /** Queued: removed from the queue here. Running: the worker running it is told, and reports it canceled. */
