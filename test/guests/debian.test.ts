@@ -1,7 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -10,7 +9,8 @@ import { STAGED_KEYS_DIR, debianConfigurator } from '../../src/guests/debian/ind
 import {
   localeCharset, parseKeyboard, renderChpasswdInput, renderHosts, renderKeyboard, renderResolvConf,
 } from '../../src/guests/debian/render.js';
-import type { GuestCommand, GuestContext, GuestPlan } from '../../src/guests/types.js';
+import type { GuestContext, GuestPlan } from '../../src/guests/types.js';
+import { assertGoldenTree, guestPlanTree } from '../helpers/golden.js';
 
 // ---------------------------------------------------------------------------------------------
 // Specs
@@ -76,53 +76,8 @@ function deepFreeze<T>(value: T): T {
 // ---------------------------------------------------------------------------------------------
 // Golden files
 
-const GOLDEN = fileURLToPath(new URL('../golden/debian-web/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-/** Shell-like quoting for reading only: the plan itself holds argv arrays. */
-function shellWord(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-function formatCommands(commands: readonly GuestCommand[]): string {
-  return commands.map((c) => {
-    const stdin = c.input === undefined ? [] : c.secret ? ['  stdin: <redacted>'] : c.input.replace(/\n$/, '').split('\n').map((l) => `  stdin: ${l}`);
-    return [`# ${c.why}`, c.argv.map(shellWord).join(' '), ...stdin].join('\n');
-  }).join('\n\n') + '\n';
-}
-
-/** One golden file per guest file (under root/), plus the modes, the links and the commands. */
-function goldenTree(plan: GuestPlan): Map<string, string> {
-  const tree = new Map<string, string>();
-  for (const f of plan.files) tree.set(join('root', f.path), f.content);
-  tree.set('files.txt', plan.files.map((f) => `${(f.mode ?? 0o644).toString(8).padStart(4, '0')} ${f.path}`).join('\n') + '\n');
-  tree.set('links.txt', plan.links.map((l) => `${l.path} -> ${l.target}`).join('\n') + '\n');
-  tree.set('commands.txt', formatCommands(plan.commands));
-  return tree;
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
-  });
-}
-
 function checkGolden(name: string, plan: GuestPlan): void {
-  const dir = join(GOLDEN, name);
-  const tree = goldenTree(plan);
-  if (UPDATE) {
-    rmSync(dir, { recursive: true, force: true });
-    for (const [rel, content] of tree) {
-      mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      writeFileSync(join(dir, rel), content);
-    }
-    return;
-  }
-  const hint = 'run with UPDATE_GOLDEN=1 to rewrite the golden files, then review the diff';
-  const onDisk = listFiles(dir).map((p) => relative(dir, p)).sort();
-  assert.deepEqual(onDisk, [...tree.keys()].sort(), `golden files of ${name} differ in which files exist; ${hint}`);
-  for (const [rel, content] of tree) assert.equal(content, readFileSync(join(dir, rel), 'utf8'), `${name}/${rel}; ${hint}`);
+  assertGoldenTree(`debian-web/${name}`, guestPlanTree(plan));
 }
 
 /** The sample machine plus what it lacks: a route, a repository, a keyboard, SSH keys, raw rules. */

@@ -1,8 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -13,9 +13,10 @@ import { CONNECTIONS_DIR, NM_CONF, SUDO_GROUP_FILE, ZONE_FILE, redhatConfigurato
 import {
   connectionUuid, langpackFor, renderKeyfile, renderNmConf, renderRawRules, renderVconsoleConf, renderZone,
 } from '../../src/guests/redhat/render.js';
-import type { GuestCommand, GuestContext, GuestPlan } from '../../src/guests/types.js';
+import type { GuestContext, GuestPlan } from '../../src/guests/types.js';
 import { DRACUT_CONF, KERNEL_FINISH_SCRIPT, renderDracutConf } from '../../src/guests/redhat/vm-kernel.js';
 import { run as runCli } from '../helpers/cli.js';
+import { assertGoldenTree, guestPlanTree } from '../helpers/golden.js';
 
 const catalogs = loadCatalogs({ env: {} });
 const CONFIG = fileURLToPath(new URL('../fixtures/rpm/redhat-web.conf', import.meta.url));
@@ -42,52 +43,8 @@ function file(plan: GuestPlan, path: string): { content: string; mode?: number }
 // ---------------------------------------------------------------------------------------------
 // Golden files
 
-const GOLDEN = fileURLToPath(new URL('../golden/redhat/', import.meta.url));
-const UPDATE = process.env.UPDATE_GOLDEN === '1';
-
-function shellWord(arg: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
-}
-
-function formatCommands(commands: readonly GuestCommand[]): string {
-  return commands.map((c) => {
-    const stdin = c.input === undefined ? [] : c.secret ? ['  stdin: <redacted>'] : c.input.replace(/\n$/, '').split('\n').map((l) => `  stdin: ${l}`);
-    return [`# ${c.why}`, c.argv.map(shellWord).join(' '), ...stdin].join('\n');
-  }).join('\n\n') + '\n';
-}
-
-function goldenTree(plan: GuestPlan, packages: string[]): Map<string, string> {
-  const tree = new Map<string, string>();
-  for (const f of plan.files) tree.set(join('root', f.path), f.content);
-  tree.set('files.txt', plan.files.map((f) => `${(f.mode ?? 0o644).toString(8).padStart(4, '0')} ${f.path}`).join('\n') + '\n');
-  tree.set('links.txt', plan.links.map((l) => `${l.path} -> ${l.target}`).join('\n') + '\n');
-  tree.set('commands.txt', formatCommands(plan.commands));
-  tree.set('packages.txt', `${packages.join('\n')}\n`);
-  return tree;
-}
-
-function listFiles(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    return statSync(p).isDirectory() ? listFiles(p) : [p];
-  });
-}
-
 function checkGolden(name: string, ctx: GuestContext): void {
-  const dir = join(GOLDEN, name);
-  const tree = goldenTree(redhatConfigurator.plan(ctx), redhatConfigurator.packages(ctx));
-  if (UPDATE) {
-    rmSync(dir, { recursive: true, force: true });
-    for (const [rel, content] of tree) {
-      mkdirSync(dirname(join(dir, rel)), { recursive: true });
-      writeFileSync(join(dir, rel), content);
-    }
-    return;
-  }
-  const hint = 'run with UPDATE_GOLDEN=1 to rewrite the golden files, then review the diff';
-  const onDisk = listFiles(dir).map((p) => relative(dir, p)).sort();
-  assert.deepEqual(onDisk, [...tree.keys()].sort(), `golden files of ${name} differ in which files exist; ${hint}`);
-  for (const [rel, content] of tree) assert.equal(content, readFileSync(join(dir, rel), 'utf8'), `${name}/${rel}; ${hint}`);
+  assertGoldenTree(`redhat/${name}`, guestPlanTree(redhatConfigurator.plan(ctx), redhatConfigurator.packages(ctx)));
 }
 
 /** The sample plus a route, a second (DHCP) NIC, SSH keys, a keyboard, a locale and a port range. */

@@ -9,7 +9,7 @@ import { VmgenError } from '../../src/errors.js';
 import { batchProblem, batchQuote } from '../../src/guests/windows/batch.js';
 import { CONFIG_BAT, WINDOWS_DIR, rawRuleLine, windowsConfigBat, windowsConfigurator } from '../../src/guests/windows/index.js';
 import { configuratorFor } from '../../src/guests/registry.js';
-import { assertGolden } from '../targets/golden.js';
+import { assertGolden } from '../helpers/golden.js';
 
 const catalogs = loadCatalogs({ env: {} });
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/windows/${name}`, import.meta.url));

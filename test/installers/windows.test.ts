@@ -13,7 +13,7 @@ import { installerFor } from '../../src/installers/registry.js';
 import {
   KITS_DIR_ENV, locateKits, renderSetupBat, windowsInstallerFiles, windowsKits, windowsKitsInstaller,
 } from '../../src/installers/windows/index.js';
-import { assertGolden } from '../targets/golden.js';
+import { assertGolden } from '../helpers/golden.js';
 
 const catalogs = loadCatalogs({ env: {} });
 

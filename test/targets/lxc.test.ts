@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
 import { lxcGuestConfiguresNic, renderLxc, renderLxcConfig, renderLxcFstab } from '../../src/targets/lxc/render.js';
-import { assertGolden } from './golden.js';
+import { assertGolden } from '../helpers/golden.js';
 import { CASE_NAMES, specFor } from './specs.js';
 
 // Every key vmgen writes, all from lxc.container.conf(5) of LXC 5; LXC 1's lxc.utsname, lxc.rootfs

@@ -18,7 +18,7 @@ import {
   PENDING_DIFF_ID,
   type OciDescriptor,
 } from '../../src/targets/oci/render.js';
-import { assertGolden } from './golden.js';
+import { assertGolden } from '../helpers/golden.js';
 import { CASE_NAMES, specFor, type CaseName } from './specs.js';
 
 const CREATED = '2024-01-01T00:00:00Z';

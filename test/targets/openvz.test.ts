@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
 import { openvzGuestConfiguresNic, ostemplateName, renderCtidConf, renderOpenvz } from '../../src/targets/openvz/render.js';
-import { assertGolden } from './golden.js';
+import { assertGolden } from '../helpers/golden.js';
 import { CASE_NAMES, specFor } from './specs.js';
 
 const OPTS = { ctid: 101, ostemplate: 'debian-12-x86_64-vmgen-web1' };

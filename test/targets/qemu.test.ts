@@ -10,7 +10,7 @@ import type { VmLayout } from '../../src/vm/layout.js';
 import {
   QEMU_BINARY, qemuArgs, qemuMachine, renderLibvirtHostonlyNetwork, renderLibvirtXml, renderRunSh, shellQuote, type QemuOptions,
 } from '../../src/targets/qemu/render.js';
-import { assertGolden } from './golden.js';
+import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, diskFiles, vmCase, type VmCaseName } from './vm-specs.js';
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';

@@ -6,7 +6,7 @@ import type { VmLayout } from '../../src/vm/layout.js';
 import {
   OVF_VIRTUAL_SYSTEM_TYPE, VMDK_STREAM_OPTIMIZED, guestType, renderManifest, renderOvf, virtualBoxFixups, type OvfOptions,
 } from '../../src/targets/virtualbox/render.js';
-import { assertGolden } from './golden.js';
+import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, vmCase } from './vm-specs.js';
 
 /** Appliance files as the VirtualBox packager describes them (sizes made up, but stable). */

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
 import type { VmLayout } from '../../src/vm/layout.js';
 import { VIRTUAL_HW_VERSION, VMX_KEYS_DOCUMENTED, renderVmx, setting, vmControllers } from '../../src/targets/vmware/render.js';
-import { assertGolden } from './golden.js';
+import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, diskFiles, vmCase } from './vm-specs.js';
 
 /** `key = "value"` pairs of a .vmx, with VMware's |XX escapes undone; comments and blank lines skipped. */

@@ -14,7 +14,7 @@ import { VmgenError } from '../../src/errors.js';
 import { resolveVmLayout, type VmLayout } from '../../src/vm/layout.js';
 import { renderAutounattend, windowsLocale } from '../../src/vm/windows/autounattend.js';
 import { UNATTEND_DOC_BASE, UNATTEND_SETTINGS } from '../../src/vm/windows/unattend-settings.js';
-import { assertGolden } from '../targets/golden.js';
+import { assertGolden } from '../helpers/golden.js';
 
 const catalogs = loadCatalogs({ env: {} });
 
