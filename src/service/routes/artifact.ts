@@ -6,7 +6,7 @@ import type { AppDeps } from '../app.js';
 import type { BuildRow } from '../db.js';
 import type { ArtifactStore } from '../types.js';
 import type { DownloadLink } from '../web/shared-types.js';
-import { BUILD_ID, visibleBuild } from './common.js';
+import { BUILD_ID, bodyField, visibleBuild } from './common.js';
 
 export type RangeResult = { start: number; end: number } | 'unsatisfiable' | undefined;
 
@@ -72,9 +72,9 @@ export function downloadLink(key: Buffer, row: Pick<BuildRow, 'id' | 'owner'>, e
  * ids; only a genuine link says that it expired.
  */
 export function linkedBuild(key: Buffer, lookup: (id: string) => BuildRow | undefined, id: string, query: unknown, now = Date.now()): BuildRow {
-  const q = (typeof query === 'object' && query !== null ? query : {}) as Record<string, unknown>;
   const invalid = new VmgenError('VMG_NOT_FOUND', 'no download at this link', { hint: 'ask for a new link: POST /api/builds/ID/download-link' });
-  const { expires, sig } = q;
+  const expires = bodyField(query, 'expires');
+  const sig = bodyField(query, 'sig');
   if (!BUILD_ID.test(id) || typeof expires !== 'string' || !EXPIRES.test(expires) || typeof sig !== 'string' || !SIGNATURE.test(sig)) throw invalid;
   const row = lookup(id);
   // A missing build is checked against a signature too, so it costs what a present one does.
@@ -89,7 +89,7 @@ export function linkedBuild(key: Buffer, lookup: (id: string) => BuildRow | unde
 
 /** A link's lifetime from a request body: seconds, LINK_TTL_MIN_S to LINK_TTL_MAX_S. */
 function linkTtl(body: unknown): number {
-  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>).expiresIn : undefined;
+  const v = bodyField(body, 'expiresIn');
   if (v === undefined || v === null) return LINK_TTL_DEFAULT_S;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < LINK_TTL_MIN_S || v > LINK_TTL_MAX_S) {
     throw new VmgenError('VMG_USAGE', `"expiresIn" is a whole number of seconds from ${LINK_TTL_MIN_S} to ${LINK_TTL_MAX_S}`);

@@ -79,9 +79,14 @@ export function visibleBuild(lookup: (id: string) => BuildRow | undefined, req: 
   return row;
 }
 
+/** A field of a JSON body (or a parsed query) as sent, or undefined when it is not an object. */
+export function bodyField(body: unknown, name: string): unknown {
+  return typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+}
+
 /** Body fields arrive untyped: a string or nothing, else a 400. */
 export function stringField(body: unknown, name: string, required: boolean, max = Infinity): string | undefined {
-  const v = typeof body === 'object' && body !== null ? (body as Record<string, unknown>)[name] : undefined;
+  const v = bodyField(body, name);
   if (v === undefined || v === null) {
     if (required) throw new VmgenError('VMG_USAGE', `the request body needs "${name}"`, { hint: 'send JSON: {"config": "…", "target": "lxc"}' });
     return undefined;
