@@ -185,8 +185,8 @@ describe('renderVmx', () => {
     assert.equal(winxp.spec.os.id, 'winxppro');
     assert.equal(value(vmx, 'ethernet0.virtualDev'), 'e1000');
     assert.equal(value(vmx, 'ethernet1.virtualDev'), 'e1000');
-    // e1000 and IDE are PCI devices: no root port is needed and VMware numbers their slots itself.
-    assert.doesNotMatch(vmx, /pciBridge|pciSlotNumber/);
+    // e1000 and IDE are PCI devices: VMware numbers their slots itself.
+    assert.doesNotMatch(vmx, /^(?:ide|ethernet)\d+\.pciSlotNumber/m);
   });
 
   it('names the network of a bridged NIC, as ESXi needs and libvirt\'s reader expects', () => {
@@ -217,7 +217,8 @@ describe('renderVmx', () => {
 
 /**
  * PCI Express root ports as VMware writes them. libvirt tests/vmx2xmldata/esx-in-the-wild-14.vmx
- * (ESXi, hardware 19) and fusion-in-the-wild-1.vmx (Fusion): pciBridge0 present at slot 17;
+ * (ESXi, hardware 19) and fusion-in-the-wild-1.vmx (Fusion, a Windows XP machine with BusLogic and
+ * e1000 only, so VMware writes them whatever the devices): pciBridge0 present at slot 17;
  * pciBridge4-7 present, virtualDev "pcieRootPort", functions "8", slots 21-24; a pvscsi scsi0 at
  * pciSlotNumber 160 and a vmxnet3 ethernet0 at 192. A slot number is bus * 32 + device, plus
  * function * 1024 (160 = bus 5, behind pciBridge4; 1184 = the same bridge's second port).
@@ -227,7 +228,8 @@ describe('PCI Express root ports', () => {
     return new Map(settings(vmx).filter(([k]) => /^(?:scsi|nvme|sata|ethernet)\d+\.pciSlotNumber$/.test(k)).map(([k, v]) => [k.split('.')[0]!, Number(v)]));
   }
 
-  it('are written the way VMware writes them when a PCIe device is present', () => {
+  it('are written the way VMware writes them, into every machine as VMware does', () => {
+    for (const [name, { spec, layout }] of CASES) assert.equal(value(render(spec, layout), 'pciBridge7.virtualDev'), 'pcieRootPort', name);
     const vmx = render(web.spec, web.layout);
     assert.equal(value(vmx, 'pciBridge0.present'), 'TRUE');
     assert.equal(value(vmx, 'pciBridge0.pciSlotNumber'), '17');
@@ -274,11 +276,13 @@ describe('PCI Express root ports', () => {
     }
   });
 
-  it('are left out when every device is a PCI one', () => {
+  it('number no PCI device, as esx-in-the-wild-13.vmx shows: lsilogic at 16 on the PCI bus, vmxnet3 first on a root port (160)', () => {
     const pci = { ...web.layout, disks: web.layout.disks.map((d) => ({ ...d, controller: 'lsilogic' as const })) };
-    const vmx = render({ ...web.spec, os: os('windows7-64') }, pci);
-    assert.equal(value(vmx, 'ethernet0.virtualDev'), 'e1000');
-    assert.doesNotMatch(vmx, /pciBridge|pciSlotNumber/);
+    assert.deepEqual([...slotOwners(render(web.spec, pci))], [['ethernet0', 160]]);
+    const win7 = render({ ...web.spec, os: os('windows7-64') }, { ...pci, disks: pci.disks.map((d) => ({ ...d, controller: 'lsisas1068' as const })) });
+    assert.equal(value(win7, 'ethernet0.virtualDev'), 'e1000');
+    assert.deepEqual([...slotOwners(win7)], [], 'LSI Logic SAS and e1000 are placed by VMware');
+    assert.equal(value(win7, 'pciBridge4.virtualDev'), 'pcieRootPort', 'the root ports are there for VMware to use');
   });
 });
 

@@ -152,8 +152,9 @@ export type VmwareNic = 'e1000' | 'e1000e' | 'vmxnet3';
 export const VMWARE_NIC: Readonly<Record<GuestNic, VmwareNic>> = { e1000: 'e1000', e1000e: 'e1000e', paravirtual: 'vmxnet3' };
 
 /**
- * Devices VMware puts behind a PCI Express root port; the others (e1000, LSI Logic, BusLogic, LSI
- * SAS, IDE, AHCI) sit on the PCI bus, where VMware numbers them itself.
+ * Devices VMware puts behind a PCI Express root port, numbered here as VMware numbers them. The
+ * others get no number and VMware places them itself: e1000, LSI Logic, BusLogic, IDE and AHCI on
+ * the PCI bus, and LSI Logic SAS, which VMware-written files show on either.
  */
 const PCIE_NICS: ReadonlySet<VmwareNic> = new Set(['vmxnet3', 'e1000e']);
 const PCIE_CONTROLLERS: ReadonlySet<Controller> = new Set(['pvscsi', 'nvme']);
@@ -193,7 +194,7 @@ export function renderVmx(spec: ResolvedSpec, layout: VmLayout, opts: VmxOptions
   const sections = [
     header(spec),
     machine(spec, layout),
-    ...(slots.size > 0 ? [rootPorts()] : []),
+    rootPorts(),
     ...controllers.map((g) => controller(g, opts, slots.get(`${g.bus}${g.index}`))),
     ...spec.nics.map((nic) => ethernet(nic, nicModel, slots.get(`ethernet${nic.index}`))),
   ];
@@ -228,7 +229,10 @@ function machine(spec: ResolvedSpec, layout: VmLayout): string[] {
   ];
 }
 
-/** Without root ports a PCI Express device has no slot, and VMware refuses to power the machine on. */
+/**
+ * Without root ports a PCI Express device has no slot, and VMware refuses to power the machine on.
+ * VMware writes them into every machine it makes, whatever its devices, and so does vmgen.
+ */
 function rootPorts(): string[] {
   const lines = ['# PCI Express root ports, as VMware writes them: the paravirtual, NVMe and e1000e devices sit behind them.'];
   lines.push(setting('pciBridge0.present', 'TRUE'), setting('pciBridge0.pciSlotNumber', String(PCI_BRIDGE_SLOTS[0])));
