@@ -141,8 +141,9 @@ const MAX_NICS = 10;
 const CONNECTION_TYPE: Record<ResolvedNic['link'], string> = { nat: 'nat', bridged: 'bridged', hostonly: 'hostonly' };
 
 /**
- * ESXi's default port group. ESXi connects a NIC to the network its networkName names; the hosted
- * products bridge by connectionType, so the name costs them nothing.
+ * ESXi's default port group: ESXi joins a NIC to the network its networkName names. Workstation
+ * and Fusion bridge by connectionType (to vmnet0); Fusion writes a name there too ("VMnet0" in
+ * libvirt's fusion-in-the-wild-1.vmx).
  */
 export const BRIDGED_NETWORK = 'VM Network';
 
