@@ -132,9 +132,14 @@ describe('libvirt domain XML', () => {
     assert.match(xml, /<nvram template="\/usr\/share\/OVMF\/OVMF_VARS_4M\.ms\.fd">\/var\/lib\/libvirt\/qemu\/nvram\/win10-dev_VARS\.fd<\/nvram>/);
     assert.match(xml, /<features>\n {4}<acpi\/>\n {4}<apic\/>\n {4}<smm state="on"\/>\n {2}<\/features>/);
     // q35 has no IDE: the install and answer CDs sit on ports 0 and 1 of its own AHCI controller.
-    assert.match(xml, /<source file="\/srv\/iso\/windows10\.iso"\/>\n {6}<target dev="sda" bus="sata"\/>\n {6}<readonly\/>\n {6}<address type="drive" controller="0" bus="0" target="0" unit="0"\/>/);
-    assert.match(xml, /<target dev="sdb" bus="sata"\/>\n {6}<readonly\/>\n {6}<address type="drive" controller="0" bus="0" target="0" unit="1"\/>/);
+    assert.match(xml, /<source file="\/srv\/iso\/windows10\.iso"\/>\n {6}<target dev="sdc" bus="sata"\/>\n {6}<readonly\/>\n {6}<address type="drive" controller="0" bus="0" target="0" unit="0"\/>/);
+    assert.match(xml, /<target dev="sdd" bus="sata"\/>\n {6}<readonly\/>\n {6}<address type="drive" controller="0" bus="0" target="0" unit="1"\/>/);
     assert.doesNotMatch(xml, /bus="ide"/);
+    // Windows has no virtio-blk driver of its own (Red Hat's virtio-win is not in Windows): its NVMe
+    // disks are SATA in the domain XML, on a controller after q35's built-in one.
+    assert.match(xml, /<source file="[^"]*win10-dev-hdd0\.qcow2"\/>\n {6}<target dev="sda" bus="sata"\/>\n {6}<boot order="1"\/>\n {6}<address type="drive" controller="1" bus="0" target="0" unit="0"\/>/);
+    assert.match(xml, /<controller type="sata" index="1"\/>/);
+    assert.doesNotMatch(xml, /bus="virtio"/);
     // Windows 10 needs neither: the same machine without them.
     const w10 = { ...w11.spec, os: { ...w11.spec.os, release: '10' } };
     const plain = renderLibvirtXml(w10, w11.layout, { ...libvirtOptions(w10, w11.layout), ovmf: { code: OVMF_CODE, vars: '/v.fd' } });

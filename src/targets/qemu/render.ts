@@ -11,8 +11,9 @@ import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerG
  * The guest gets the controllers its layout names, not virtio everywhere: the same disk image then
  * boots under VMware, VirtualBox and QEMU with the same drivers (Linux has all of them). Where QEMU
  * lacks VMware's model (LSI Logic, BusLogic) the LSI SAS1068 stands in, and libvirt 9 (Debian 12)
- * has no NVMe disk bus, so in the domain XML NVMe disks are virtio-blk while run.sh gives them a
- * real NVMe controller. Disk images are qcow2.
+ * has no NVMe disk bus, so in the domain XML NVMe disks are virtio-blk (SATA for Windows, which
+ * has no virtio driver of its own) while run.sh gives them a real NVMe controller. Disk images
+ * are qcow2.
  *
  * A guest that requires a TPM 2.0 and Secure Boot (Windows 11) gets both, as libvirt's domain
  * format describes them (https://libvirt.org/formatdomain.html, "TPM device", "Operating system
@@ -94,11 +95,21 @@ interface Machine {
   platform: PlatformSecurity;
   /** q35 with IDE positions in the layout: IDE bus B, unit U is port B*2+U of the built-in AHCI (ide.0 to ide.3). */
   ideOnAhci: boolean;
+  /**
+   * libvirt: NVMe disks on SATA instead of virtio-blk. Windows Setup finds no disk on virtio-blk
+   * (its driver is Red Hat's virtio-win, not in Windows), and has AHCI's since Vista.
+   */
+  nvmeOnSata: boolean;
+  /** How many SATA controllers the layout itself has. */
+  sataGroups: number;
 }
 
 function machineOf(spec: ResolvedSpec, layout: VmLayout): Machine {
   const type = qemuMachine(spec, layout);
-  return { type, platform: qemuPlatform(spec, layout), ideOnAhci: type === 'q35' && hasIde(layout) };
+  return {
+    type, platform: qemuPlatform(spec, layout), ideOnAhci: type === 'q35' && hasIde(layout), nvmeOnSata: spec.os.family === 'windows',
+    sataGroups: vmControllers(layout).filter((g) => g.bus === 'sata').length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -442,28 +453,40 @@ function osXml(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions, machine:
   ];
 }
 
-/**
- * IDE's controller is part of the machine, and NVMe disks become virtio-blk, which needs none.
- * On q35, libvirt's SATA controller 0 is the built-in one; when the IDE positions are its ports,
- * the layout's own SATA controllers come after it.
- */
-function controllerXml(group: ControllerGroup, machine: Machine): string[] {
-  if (group.bus === 'scsi') return [`    <controller type="scsi" index="${group.index}" model="${scsiModel(group).libvirt}"/>`];
-  if (group.bus === 'sata') return [`    <controller type="sata" index="${sataIndex(group, machine)}"/>`];
-  if (group.bus === 'ide' && machine.ideOnAhci && group.index === 0) return ['    <controller type="sata" index="0"/>'];
-  return [];
+/** Where a layout controller's devices go in the domain XML: a libvirt bus, and for SATA which controller. */
+interface LibvirtPlace {
+  bus: 'ide' | 'scsi' | 'sata' | 'virtio';
+  sataIndex?: number;
 }
 
-function sataIndex(group: ControllerGroup, machine: Machine): number {
-  return group.index + (machine.ideOnAhci ? 1 : 0);
+/**
+ * On q35, libvirt's SATA controller 0 is the built-in one. When the IDE positions are its ports,
+ * the layout's own SATA controllers come after it, and NVMe controllers on SATA after those.
+ */
+function libvirtPlace(group: ControllerGroup, machine: Machine): LibvirtPlace {
+  const ide = machine.ideOnAhci ? 1 : 0;
+  if (group.bus === 'ide') return machine.ideOnAhci ? { bus: 'sata', sataIndex: 0 } : { bus: 'ide' };
+  if (group.bus === 'sata') return { bus: 'sata', sataIndex: ide + group.index };
+  if (group.bus === 'nvme') return machine.nvmeOnSata ? { bus: 'sata', sataIndex: ide + machine.sataGroups + group.index } : { bus: 'virtio' };
+  return { bus: 'scsi' };
+}
+
+/** IDE's controller is part of the machine, and NVMe disks as virtio-blk need none. */
+function controllerXml(group: ControllerGroup, machine: Machine): string[] {
+  if (group.bus === 'scsi') return [`    <controller type="scsi" index="${group.index}" model="${scsiModel(group).libvirt}"/>`];
+  const place = libvirtPlace(group, machine);
+  // Both IDE channels share q35's one AHCI controller: declared once.
+  if (place.sataIndex === undefined || (group.bus === 'ide' && group.index > 0)) return [];
+  return [`    <controller type="sata" index="${place.sataIndex}"/>`];
 }
 
 function diskXml(device: AttachedDevice, group: ControllerGroup, opts: QemuOptions, names: TargetNames, machine: Machine): string[] {
   const cd = device.type === 'cdrom';
-  const bus = group.bus === 'nvme' ? 'virtio' : group.bus === 'ide' && machine.ideOnAhci ? 'sata' : group.bus;
+  const place = libvirtPlace(group, machine);
+  const bus = place.bus;
   const source = cd ? (device.cd.connected ? isoOf(device.cd, opts.isoPaths) : undefined) : diskFileOf(device.disk, opts.diskPaths, 'disk path');
   const lines = [
-    ...(group.bus === 'nvme' ? [`    <!-- ${comment(deviceName(device))}: NVMe in the layout; libvirt 9 has no NVMe disk bus, so virtio-blk. -->`] : []),
+    ...(group.bus === 'nvme' ? [`    <!-- ${comment(deviceName(device))}: NVMe in the layout; libvirt 9 has no NVMe disk bus, so ${bus === 'sata' ? 'SATA' : 'virtio-blk'}. -->`] : []),
     `    <disk type="file" device="${cd ? 'cdrom' : 'disk'}">`,
     `      <driver name="qemu" type="${cd ? 'raw' : 'qcow2'}"${cd ? '' : ' discard="unmap"'}/>`,
     ...(source === undefined ? [] : [`      <source file="${esc(absolute(source, deviceName(device)))}"/>`]),
@@ -478,10 +501,15 @@ function diskXml(device: AttachedDevice, group: ControllerGroup, opts: QemuOptio
 
 /** Where the device sits, so libvirt does not derive it from the target name. */
 function addressXml(group: ControllerGroup, unit: number, machine: Machine): string[] {
-  if (group.bus === 'nvme') return [];
-  if (group.bus === 'ide' && machine.ideOnAhci) return [`      <address type="drive" controller="0" bus="0" target="0" unit="${ahciPort(group, unit)}"/>`];
-  // IDE: one controller with two buses (primary, secondary); SCSI and SATA: one bus per controller.
-  const [controller, bus] = group.bus === 'ide' ? [0, group.index] : [group.bus === 'sata' ? sataIndex(group, machine) : group.index, 0];
+  const place = libvirtPlace(group, machine);
+  if (place.bus === 'virtio') return [];
+  if (place.sataIndex !== undefined) {
+    const port = group.bus === 'ide' ? ahciPort(group, unit) : unit;
+    if (port > AHCI_MAX_UNIT) throw new Error(`${group.bus}${group.index}:${unit}: on SATA for libvirt, past the ${AHCI_MAX_UNIT + 1} ports of an AHCI controller`);
+    return [`      <address type="drive" controller="${place.sataIndex}" bus="0" target="0" unit="${port}"/>`];
+  }
+  // IDE: one controller with two buses (primary, secondary); SCSI: one bus per controller.
+  const [controller, bus] = group.bus === 'ide' ? [0, group.index] : [group.index, 0];
   return [`      <address type="drive" controller="${controller}" bus="${bus}" target="0" unit="${unit}"/>`];
 }
 
@@ -490,8 +518,9 @@ class TargetNames {
   private readonly used = new Map<string, number>();
 
   next(group: ControllerGroup, unit: number, machine: Machine): string {
-    if (group.bus === 'ide' && !machine.ideOnAhci) return `hd${letters(group.index * 2 + unit)}`;
-    const prefix = group.bus === 'nvme' ? 'vd' : 'sd';
+    const { bus } = libvirtPlace(group, machine);
+    if (bus === 'ide') return `hd${letters(group.index * 2 + unit)}`;
+    const prefix = bus === 'virtio' ? 'vd' : 'sd';
     const n = this.used.get(prefix) ?? 0;
     this.used.set(prefix, n + 1);
     return `${prefix}${letters(n)}`;
