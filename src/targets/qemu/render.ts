@@ -355,7 +355,7 @@ function swtpmLines(): string[] {
     `swtpm socket --tpm2 --tpmstate dir=${state} --ctrl type=unixio,path="$tpm_socket" --terminate &`,
     'swtpm_pid=$!',
     'trap \'kill "$swtpm_pid" 2>/dev/null || true; rm -rf "$tpm_dir"\' EXIT',
-    'for _ in $(seq 50); do [ -S "$tpm_socket" ] && break; sleep 0.1; done',
+    'for _ in $(seq 100); do [ -S "$tpm_socket" ] && break; sleep 0.1; done',
     '[ -S "$tpm_socket" ] || { echo "run.sh: swtpm did not start" >&2; exit 1; }',
   ];
 }
