@@ -17,7 +17,7 @@ import { resolveSpec } from '../../src/config/resolve.js';
 import { resolveVmLayout } from '../../src/vm/layout.js';
 import { withAnswerDrive } from '../../src/vm/windows/build.js';
 import { assertGolden } from '../helpers/golden.js';
-import { VM_CASE_NAMES, diskFiles, vmCase, type VmCaseName } from './vm-specs.js';
+import { VM_CASE_NAMES, diskFiles, vmCase, vmCaseFromFile, type VmCaseName } from './vm-specs.js';
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
@@ -191,6 +191,15 @@ describe('libvirt domain XML', () => {
     assert.match(lab, /<interface type="bridge">\n {6}<mac address="00:50:56:00:20:01"\/>\n {6}<source bridge="br0"\/>\n {6}<model type="virtio"\/>\n {4}<\/interface>/);
     assert.match(lab, /<interface type="network">\n {6}<source network="vmgen-hostonly"\/>\n {6}<model type="virtio"\/>\n {6}<link state="down"\/>/);
     assert.match(renderLibvirtXml(web.spec, web.layout, libvirtOptions(web.spec, web.layout)), /<source network="default"\/>/);
+  });
+
+  it('gives each guest the card it has an in-box driver for: e1000 for XP, e1000e for Windows 11, virtio for Linux', () => {
+    // XP and 7 ship Intel's PRO/1000 (e1000) driver and none for e1000e or virtio-net; the OS table's `nic` says so.
+    const xp = vmCaseFromFile('../fixtures/vm/winxp.conf', 'qemu');
+    assert.equal(xp.spec.os.nic, 'e1000');
+    assert.match(renderLibvirtXml(xp.spec, xp.layout, libvirtOptions(xp.spec, xp.layout)), /<model type="e1000"\/>/);
+    assert.ok(qemuArgs(xp.spec, xp.layout, runOptions(xp.spec, xp.layout)).some((a) => a.startsWith('e1000,netdev=')), 'XP gets -device e1000');
+    assert.ok(qemuArgs(web.spec, web.layout, runOptions(web.spec, web.layout)).some((a) => a.startsWith('virtio-net-pci,netdev=')), 'Linux gets virtio-net-pci');
   });
 
   it('refuses relative paths, which libvirt would resolve against its own working directory', () => {

@@ -1,4 +1,4 @@
-import type { OsEntry } from '../../catalog/schema.js';
+import type { GuestNic, OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../vm/layout.js';
 import { platformFor, type PlatformSecurity } from '../../vm/platform-security.js';
@@ -271,9 +271,19 @@ function nicOptions(nic: ResolvedNic, os: OsEntry): QemuOption[] {
   return [['-netdev', netdev(nic)], ['-device', `${nicModel(os).qemu},netdev=net${nic.index}${mac}`]];
 }
 
-/** virtio-net for Linux (in every kernel); Windows has no virtio driver out of the box but has e1000e's from Windows 8 on. */
+/**
+ * The card the guest drives out of the box (OsEntry.nic): virtio-net where it has the driver (every
+ * Linux kernel); Windows has none, so e1000e from Windows 8 on and e1000 for XP and 7, which have
+ * no e1000e driver either. libvirt names the models as QEMU's -device does, except virtio.
+ */
+const QEMU_NIC: Readonly<Record<GuestNic, { qemu: string; libvirt: string }>> = {
+  e1000: { qemu: 'e1000', libvirt: 'e1000' },
+  e1000e: { qemu: 'e1000e', libvirt: 'e1000e' },
+  paravirtual: { qemu: 'virtio-net-pci', libvirt: 'virtio' },
+};
+
 function nicModel(os: OsEntry): { qemu: string; libvirt: string } {
-  return os.family === 'windows' ? { qemu: 'e1000e', libvirt: 'e1000e' } : { qemu: 'virtio-net-pci', libvirt: 'virtio' };
+  return QEMU_NIC[os.nic];
 }
 
 /** QEMU splits option values at commas; a doubled comma is a literal one. */
