@@ -18,8 +18,9 @@ bash scripts/ensure-debs.sh fdisk e2fsprogs xfsprogs dosfstools mtools ntfs-3g e
 # RedHat-family guests: dnf --installroot makes their root file systems (rpm keeps its database);
 # rpmbuild (rpm) and createrepo_c make the synthetic repository the RedHat-path tests build from.
 bash scripts/ensure-debs.sh dnf rpm createrepo-c
-# Windows guests: xorriso makes the answer ISO for autounattend.xml (ntfs-3g, above, clones base disks).
-bash scripts/ensure-debs.sh xorriso
+# Windows guests: xorriso makes the answer ISO for autounattend.xml (ntfs-3g, above, clones base disks);
+# swtpm is the TPM 2.0 a Windows 11 machine's run.sh starts, which the qemu tests start for real.
+bash scripts/ensure-debs.sh xorriso swtpm
 # The catalog tests ask apt-cache whether every package name exists: they need package lists.
 if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then apt-get update -qq; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

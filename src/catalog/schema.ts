@@ -23,6 +23,13 @@ export const InstallerSchema = z.enum(['apt', 'dnf', 'yum', 'windows-kits']);
 export const ConfiguratorSchema = z.enum(['debian', 'redhat', 'windows']);
 export const ControllerSchema = z.enum(['ide', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme']);
 export const FirmwareSchema = z.enum(['bios', 'efi']);
+/**
+ * The fastest network card a guest drives with the drivers it ships: e1000 (Intel 82545EM, Windows
+ * XP to 7 and Server 2003 to 2008 R2), e1000e (Intel 82574L, Windows 8 and Server 2012 on), or the
+ * hypervisor's paravirtual card (Linux: vmxnet3 on VMware, virtio-net on qemu). Each target maps
+ * these onto its own device names.
+ */
+export const GuestNicSchema = z.enum(['e1000', 'e1000e', 'paravirtual']);
 export const CategorySchema = z.enum(['devel', 'services', 'gui']);
 
 export const OsEntrySchema = z
@@ -42,6 +49,8 @@ export const OsEntrySchema = z
     installer: InstallerSchema,
     configurator: ConfiguratorSchema,
     vmwareGuestOs: z.string().regex(/^[A-Za-z0-9-]+$/),
+    /** Absent in an admin's entry: e1000, which every guest from Windows XP and Linux 2.4.19 on drives. */
+    nic: GuestNicSchema.default('e1000'),
     defaultController: ControllerSchema,
     firmware: FirmwareSchema,
     /** A seed-era id kept so old config files still build. */
@@ -141,6 +150,7 @@ export type PackageSpec = z.infer<typeof PackageSpecSchema>;
 export type Unavailable = z.infer<typeof UnavailableSchema>;
 export type WindowsKit = z.infer<typeof WindowsKitSchema>;
 export type Installer = z.infer<typeof InstallerSchema>;
+export type GuestNic = z.infer<typeof GuestNicSchema>;
 export type Category = z.infer<typeof CategorySchema>;
 /** The keys an app entry uses: yum shares dnf's. */
 export type CatalogInstaller = keyof AppInstallers;

@@ -1,6 +1,7 @@
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { GuestFile } from '../guests/types.js';
 import type { TargetLimits } from './limits.js';
+import type { PlatformSecurity } from '../vm/platform-security.js';
 import type { VmLayout } from '../vm/layout.js';
 
 export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip', 'ova'] as const;
@@ -74,6 +75,11 @@ export interface Commander {
    * they ship, the less a warm build converts.
    */
   diskFormat?: DiskFormat;
+  /**
+   * VM targets: whether the description file can give a guest that needs them a TPM 2.0 and
+   * Secure Boot (Windows 11). Without, Windows Setup is told to skip those checks.
+   */
+  platformSecurity?: PlatformSecurity;
   package(ctx: PackageContext): Promise<void>;
 }
 

@@ -52,6 +52,31 @@ describe('vmgen render of Windows guests', () => {
   });
 });
 
+describe('vmgen render of Windows 11: TPM and Secure Boot from the target, else skipped by Setup', () => {
+  it('qemu gives the machine swtpm and Secure Boot, so the answer file skips neither check; vmware cannot, so it skips both', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-render-win11-'));
+    try {
+      const q = await run('vmgen', ['render', fixture('win11.conf'), '-t', 'qemu', '-o', join(dir, 'qemu')]);
+      assertNoStack(q.stderr);
+      assert.equal(q.code, 0, q.stderr);
+      const domain = readFileSync(join(dir, 'qemu/target/win11-dev.xml'), 'utf8');
+      assert.match(domain, /<tpm model="tpm-crb">/);
+      assert.match(domain, /secure="yes"/);
+      assert.match(readFileSync(join(dir, 'qemu/target/run.sh'), 'utf8'), /\nswtpm socket --tpm2 /);
+      const qemuXml = readFileSync(join(dir, 'qemu/answer/autounattend.xml'), 'utf8');
+      assert.doesNotMatch(qemuXml, /BypassTPMCheck|BypassSecureBootCheck/);
+      assert.match(qemuXml, /LabConfig \/v BypassStorageCheck /, 'the 40 GB disk is below the 64 GB Setup checks for');
+      const v = await run('vmgen', ['render', fixture('win11.conf'), '-t', 'vmware', '-o', join(dir, 'vmware')]);
+      assert.equal(v.code, 0, v.stderr);
+      const vmwareXml = readFileSync(join(dir, 'vmware/answer/autounattend.xml'), 'utf8');
+      assert.match(vmwareXml, /LabConfig \/v BypassTPMCheck /);
+      assert.match(vmwareXml, /LabConfig \/v BypassSecureBootCheck /);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('vmgen verify of Windows guests', () => {
   it('is refused before anything starts, naming the reason, instead of waiting for a Linux login', async () => {
     const r = await run('vmgen', ['verify', '/nonexistent/win10.tar', '--config', fixture('win10.conf')]);

@@ -11,7 +11,7 @@ import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
 import { installerFor } from '../../src/installers/registry.js';
 import {
-  KITS_DIR_ENV, locateKits, renderSetupBat, windowsInstallerFiles, windowsKits, windowsKitsInstaller,
+  FIND_7ZIP, KITS_DIR_ENV, locateKits, renderSetupBat, windowsInstallerFiles, windowsKits, windowsKitsInstaller,
 } from '../../src/installers/windows/index.js';
 import { assertGolden } from '../helpers/golden.js';
 
@@ -45,12 +45,32 @@ describe('Windows kit installer: setup.bat (seed Listings 4.8, 4.9)', () => {
     assert.ok(l.includes('msiexec /i "%KITS%\\TortoiseSVN-setup.msi" /qn /norestart ADDLOCAL=ALL'), 'l.includes(\'msiexec /i "%KITS%\\\\TortoiseSVN-setup.msi" /qn /norestart ADDLOCAL=ALL\')');
     assert.ok(l.includes('"%KITS%\\Git-setup.exe" /VERYSILENT /NORESTART'), 'l.includes(\'"%KITS%\\\\Git-setup.exe" /VERYSILENT /NORESTART\')');
     assert.ok(l.includes('"%KITS%\\ThunderbirdSetup.exe" -ms'), 'Listing 4.9, line 3');
-    assert.ok(l.includes('7z.exe x -y -o"%ProgramFiles%\\emacs" "%KITS%\\emacs.zip"'), 'l.includes(\'7z.exe x -y -o"%ProgramFiles%\\\\emacs" "%KITS%\\\\emacs.zip"\')');
-    assert.ok(l.some((x) => x.startsWith('where /q 7z.exe ||')), 'an archive kit checks for 7-Zip first');
+    assert.ok(l.includes('"%SEVENZIP%" x -y -o"%ProgramFiles%\\emacs" "%KITS%\\emacs.zip"'), 'archives are unpacked by the 7-Zip found');
+    assert.deepEqual(l.slice(l.indexOf(FIND_7ZIP[0]!), l.indexOf(FIND_7ZIP[0]!) + FIND_7ZIP.length + 1), [...FIND_7ZIP, '"%SEVENZIP%" x -y -o"%ProgramFiles%\\emacs" "%KITS%\\emacs.zip"'], 'the search for 7-Zip comes right before the first archive kit');
     assert.ok(l.includes('del /q "%KITS%\\python-setup.msi"'), 'kits are deleted after installing');
     assert.ok(l.indexOf('del /q "%KITS%\\python-setup.msi"') > l.indexOf('msiexec /i "%KITS%\\python-setup.msi" /qn /norestart'), 'l.indexOf(\'del /q "%KITS%\\\\python-setup.msi"\') > l.indexOf(\'msiexec /i "%KITS%\\\\python-setup.msi" /qn /norestart\')');
     assert.ok(bat.endsWith('(goto) 2>nul & del "%~f0"\r\n'), 'bat.endsWith(\'(goto) 2>nul & del "%~f0"\\r\\n\')');
     assert.deepEqual(windowsInstallerFiles(spec, catalogs).map((f) => f.path), ['/vmgen/setup.bat']);
+  });
+
+  /*
+   * XP has no where.exe: it ships from Windows Server 2003 and Vista on
+   * (https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/where), so
+   * a `where` in setup.bat fails on XP whatever is installed, and every archive kit with it. What
+   * the script uses instead is cmd.exe of Windows 2000 and XP: `if exist`, `if defined` and FOR's
+   * %~$PATH:I, which searches PATH for a file name
+   * (https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/for).
+   */
+  it('finds 7-Zip without where.exe, which XP lacks: install folders, then PATH through FOR', () => {
+    const bat = renderSetupBat(windowsKits(windowsSpec('winxp-seed.conf'), catalogs))!;
+    assert.doesNotMatch(bat, /\bwhere(\.exe)?\b/i, 'no where.exe in XP\'s setup.bat');
+    const tokens = bat.split('\r\n').flatMap((x) => (x.startsWith('rem ') ? [] : x.split(/[\s()&|@]+/)));
+    for (const command of ['where', 'where.exe', 'powershell', 'choice', 'timeout']) assert.ok(!tokens.some((x) => x.toLowerCase() === command), `${command} is not on XP`);
+    assert.ok(FIND_7ZIP.includes('if exist "%ProgramFiles%\\7-Zip\\7z.exe" set "SEVENZIP=%ProgramFiles%\\7-Zip\\7z.exe"'), '7-Zip\'s own install folder first');
+    assert.ok(FIND_7ZIP.includes('if not defined SEVENZIP for %%i in (7z.exe) do @if not "%%~$PATH:i"=="" set "SEVENZIP=%%~$PATH:i"'), 'then PATH, through FOR');
+    assert.match(FIND_7ZIP.at(-1)!, /^if not defined SEVENZIP \(echo vmgen: .* & exit \/b 1\)$/);
+    // Inside ( … ) a ")" in the message would end the block early.
+    assert.doesNotMatch(FIND_7ZIP.at(-1)!.slice('if not defined SEVENZIP ('.length, -1), /[()]/);
   });
 
   it('a simple kit without arguments gets the seed\'s /S; no archive, no 7-Zip check', () => {

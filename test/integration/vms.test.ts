@@ -58,6 +58,8 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
     assert.match(vmx, /^firmware = "efi"$/m);
     assert.match(vmx, /^guestOS = "debian12-64"$/m);
     assert.match(readFileSync(join(dir, 'web1-hdd0.vmdk')).subarray(0, 1024).toString('latin1'), /^KDMV/);
+    // Made as the disk cache's hdd0.vmdk; its descriptor now names the file it is in.
+    assert.match(readFileSync(join(dir, 'web1-hdd0.vmdk')).subarray(0, 64 * 512).toString('latin1'), /^RW \d+ SPARSE "web1-hdd0\.vmdk"$/m);
     await qemuImgCheckClean(join(dir, 'web1-hdd0.vmdk'));
     await verify(archive, WEB, [...WEB_CHECKS, 'mount /boot/efi']);
   });

@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
-import { openvzGuestConfiguresNic, ostemplateName, renderCtidConf, renderOpenvz } from '../../src/targets/openvz/render.js';
+import { loadCatalogs } from '../../src/catalog/load.js';
+import { VZCTL_DISTS, openvzGuestConfiguresNic, ostemplateName, renderCtidConf, renderOpenvz, vzctlDist } from '../../src/targets/openvz/render.js';
 import { assertGolden } from '../helpers/golden.js';
 import { CASE_NAMES, specFor } from './specs.js';
 
@@ -41,6 +42,38 @@ describe('renderCtidConf', () => {
   it('names the template distro-version-arch-vmgen-NAME', () => {
     assert.equal(ostemplateName(web), 'debian-12-x86_64-vmgen-web1');
     assert.equal(ostemplateName({ ...web, os: { ...web.os, arch: 'i386', bits: 32 } }), 'debian-12-x86-vmgen-web1');
+  });
+
+  it('names Rocky and Alma templates so that vzctl finds distribution scripts for them', () => {
+    // vzctl src/lib/dist.c, get_dist_conf_name: OSTEMPLATE (or DISTRIBUTION) names /etc/vz/dists/NAME.conf;
+    // when there is none, vzctl drops the last "-part" and tries again, and in the end warns and
+    // takes "default". The files that exist are the ones etc/dists/Makefile.am installs
+    // (install-data-hook): no rocky or alma among them, but rhel and centos (both redhat.conf).
+    const installed = new Set([
+      ...VZCTL_DISTS, 'altlinux-2.4', 'debian-3.0', 'debian-3.1', 'redhat-7.0', 'redhat-7.1', 'redhat-7.2', 'redhat-7.3',
+      'slackware-9.0', 'slackware-9.1', 'suse-7.3', 'suse-8.0', 'suse-8.1', 'suse-8.2', 'ubuntu-6.06',
+    ].map((d) => `${d}.conf`));
+    const distConf = (ostemplate: string): string => {
+      let name = ostemplate;
+      for (;;) {
+        if (installed.has(`${name}.conf`)) return `${name}.conf`;
+        const dash = name.lastIndexOf('-');
+        if (dash <= 0) return 'default';
+        name = name.slice(0, dash);
+      }
+    };
+    assert.equal(distConf('rocky-9-x86_64-vmgen-web1'), 'default', 'the old name fell through to default');
+    const expected: Record<string, string> = { debian: 'debian.conf', ubuntu: 'ubuntu.conf', fedora: 'fedora.conf', rocky: 'rhel.conf', alma: 'rhel.conf' };
+    for (const os of loadCatalogs({ env: {} }).os.filter((o) => o.family !== 'windows')) {
+      const name = ostemplateName({ ...web, os });
+      assert.equal(distConf(name), expected[os.distribution], `${os.id}: ${name}`);
+      assert.ok(name.includes(`-${os.distribution}-`) || name.startsWith(`${os.distribution}-`), `${name} still names ${os.distribution}`);
+    }
+    const rocky = loadCatalogs({ env: {} }).os.find((o) => o.id === 'rocky9-64');
+    assert.ok(rocky, 'rocky9-64 is in the catalog');
+    assert.equal(ostemplateName({ ...web, os: rocky }), 'rhel-9-x86_64-rocky-vmgen-web1');
+    assert.equal(vzctlDist(rocky), 'rhel');
+    assert.throws(() => vzctlDist({ ...rocky, distribution: 'windows', like: [] }), /no distribution scripts/);
   });
 
   it('maps the machine onto ctid.conf(5) parameters', () => {

@@ -1,38 +1,63 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import type { VmLayout } from '../../src/vm/layout.js';
 import {
-  QEMU_BINARY, qemuArgs, qemuMachine, renderLibvirtHostonlyNetwork, renderLibvirtXml, renderRunSh, shellQuote, type QemuOptions,
+  KVM_PROBE_STATUS, QEMU_BINARY, RUN_SH_TPM_STATE, qemuArgs, qemuMachine, qemuPlatform, renderLibvirtHostonlyNetwork, renderLibvirtXml, renderRunSh,
+  shellQuote, type QemuOptions,
 } from '../../src/targets/qemu/render.js';
+import { loadCatalogs } from '../../src/catalog/load.js';
+import { loadConfig } from '../../src/config/load.js';
+import { resolveSpec } from '../../src/config/resolve.js';
+import { resolveVmLayout } from '../../src/vm/layout.js';
+import { withAnswerDrive } from '../../src/vm/windows/build.js';
 import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, diskFiles, vmCase, type VmCaseName } from './vm-specs.js';
 
 const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
 const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+const OVMF_SECBOOT_CODE = '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd';
+const OVMF_MS_VARS = '/usr/share/OVMF/OVMF_VARS_4M.ms.fd';
 const GOLDEN = fileURLToPath(new URL('../golden/qemu/', import.meta.url));
 
 /** What the qemu packager passes: disks under libvirt's image folder for the XML, next to run.sh for the script. */
 function libvirtOptions(spec: ResolvedSpec, layout: VmLayout): QemuOptions {
+  const secure = qemuPlatform(spec, layout).secureBoot;
+  const vars = `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd`;
   return {
     diskPaths: diskFiles(layout, 'qcow2', `/var/lib/libvirt/images/${spec.name}/`),
-    isoPaths: {},
-    ...(layout.firmware === 'efi' ? { ovmf: { code: OVMF_CODE, vars: `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd` } } : {}),
+    isoPaths: Object.fromEntries(layout.cdDrives.filter((c) => c.path !== undefined && !c.path.startsWith('/')).map((c) => [c.name, `/var/lib/libvirt/images/${c.path!}`])),
+    ...(layout.firmware === 'efi' ? { ovmf: secure ? { code: OVMF_SECBOOT_CODE, vars, varsTemplate: OVMF_MS_VARS } : { code: OVMF_CODE, vars } } : {}),
   };
 }
 
 function runOptions(spec: ResolvedSpec, layout: VmLayout): QemuOptions {
+  const secure = qemuPlatform(spec, layout).secureBoot;
   return {
     diskPaths: diskFiles(layout, 'qcow2'),
     isoPaths: {},
-    ...(layout.firmware === 'efi' ? { ovmf: { code: OVMF_CODE, vars: `${spec.name}-OVMF_VARS.fd` } } : {}),
+    ...(layout.firmware === 'efi' ? { ovmf: { code: secure ? OVMF_SECBOOT_CODE : OVMF_CODE, vars: `${spec.name}-OVMF_VARS.fd` } } : {}),
   };
 }
+
+/**
+ * Windows 11 on qemu as the Windows build hands it over: the win10 fixture with Windows 11, its
+ * install ISO on IDE and the answer ISO in the next free IDE position.
+ */
+function win11(): { spec: ResolvedSpec; layout: VmLayout } {
+  const catalogs = loadCatalogs({ env: {} });
+  const loaded = loadConfig(readFileSync(fileURLToPath(new URL('../fixtures/windows/win10.conf', import.meta.url)), 'utf8'), { catalogs });
+  if (loaded.config === undefined) throw new Error(JSON.stringify(loaded.diagnostics));
+  const config = { ...loaded.config, hardware: { ...loaded.config.hardware, os: 'windows11-64' } };
+  const spec = resolveSpec(config, catalogs, { target: 'qemu', defaultMirror: 'http://mirror.example/debian' });
+  return { spec, layout: withAnswerDrive(resolveVmLayout(config, spec.os, spec.name), `${spec.name}-answer.iso`) };
+}
+const w11 = win11();
 
 function has(cmd: string): boolean {
   return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
@@ -61,6 +86,11 @@ describe('QEMU golden files', () => {
     });
   }
 
+  it('renders Windows 11: TPM 2.0, Secure Boot, q35 with the IDE CDs on its AHCI ports', () => {
+    assertGolden(`qemu/win11/${w11.spec.name}.xml`, renderLibvirtXml(w11.spec, w11.layout, libvirtOptions(w11.spec, w11.layout)));
+    assertGolden('qemu/win11/run.sh', renderRunSh(w11.spec, w11.layout, runOptions(w11.spec, w11.layout)));
+  });
+
   it('renders the host-only network', () => {
     assertGolden('qemu/vmgen-hostonly-network.xml', renderLibvirtHostonlyNetwork());
   });
@@ -84,6 +114,43 @@ describe('libvirt domain XML', () => {
     }
     const r = spawnSync('virt-xml-validate', [join(GOLDEN, 'vmgen-hostonly-network.xml'), 'network'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stdout + r.stderr);
+    const w = spawnSync('virt-xml-validate', [join(GOLDEN, 'win11', `${w11.spec.name}.xml`), 'domain'], { encoding: 'utf8' });
+    assert.equal(w.status, 0, `win11: ${w.stdout}${w.stderr}`);
+  });
+
+  /*
+   * libvirt's domain format (https://libvirt.org/formatdomain.html): "TPM device" — model
+   * 'tpm-crb', <backend type='emulator' version='2.0'/>, libvirt runs swtpm itself; "BIOS
+   * bootloader" — secure='yes' on <loader> needs the SMM feature (<smm state='on'/>, "Hypervisor
+   * features"), which only q35 has; <nvram template=…> names the store libvirt copies.
+   */
+  it('Windows 11: a TPM 2.0 emulated by swtpm, the secure-boot OVMF build with SMM, on q35', () => {
+    const xml = renderLibvirtXml(w11.spec, w11.layout, libvirtOptions(w11.spec, w11.layout));
+    assert.match(xml, /<tpm model="tpm-crb">\n {6}<backend type="emulator" version="2\.0"\/>\n {4}<\/tpm>/);
+    assert.match(xml, /<type arch="x86_64" machine="q35">hvm<\/type>/);
+    assert.match(xml, /<loader readonly="yes" secure="yes" type="pflash">\/usr\/share\/OVMF\/OVMF_CODE_4M\.secboot\.fd<\/loader>/);
+    assert.match(xml, /<nvram template="\/usr\/share\/OVMF\/OVMF_VARS_4M\.ms\.fd">\/var\/lib\/libvirt\/qemu\/nvram\/win10-dev_VARS\.fd<\/nvram>/);
+    assert.match(xml, /<features>\n {4}<acpi\/>\n {4}<apic\/>\n {4}<smm state="on"\/>\n {2}<\/features>/);
+    // q35 has no IDE: the install and answer CDs sit on ports 0 and 1 of its own AHCI controller.
+    assert.match(xml, /<source file="\/srv\/iso\/windows10\.iso"\/>\n {6}<target dev="sdc" bus="sata"\/>\n {6}<readonly\/>\n {6}<address type="drive" controller="0" bus="0" target="0" unit="0"\/>/);
+    assert.match(xml, /<target dev="sdd" bus="sata"\/>\n {6}<readonly\/>\n {6}<address type="drive" controller="0" bus="0" target="0" unit="1"\/>/);
+    assert.doesNotMatch(xml, /bus="ide"/);
+    // Windows has no virtio-blk driver of its own (Red Hat's virtio-win is not in Windows): its NVMe
+    // disks are SATA in the domain XML, on a controller after q35's built-in one.
+    assert.match(xml, /<source file="[^"]*win10-dev-hdd0\.qcow2"\/>\n {6}<target dev="sda" bus="sata"\/>\n {6}<boot order="1"\/>\n {6}<address type="drive" controller="1" bus="0" target="0" unit="0"\/>/);
+    assert.match(xml, /<controller type="sata" index="1"\/>/);
+    assert.doesNotMatch(xml, /bus="virtio"/);
+    // Windows 10 needs neither: the same machine without them.
+    const w10 = { ...w11.spec, os: { ...w11.spec.os, release: '10' } };
+    const plain = renderLibvirtXml(w10, w11.layout, { ...libvirtOptions(w10, w11.layout), ovmf: { code: OVMF_CODE, vars: '/v.fd' } });
+    assert.doesNotMatch(plain, /<tpm|<smm|secure=|machine="q35"/);
+    assert.match(plain, /machine="pc"/);
+  });
+
+  it('Windows 11 with libvirt choosing the firmware: asks for Secure Boot with enrolled keys, and validates', { skip: !validator && 'virt-xml-validate missing' }, (t) => {
+    const xml = renderLibvirtXml(w11.spec, w11.layout, { ...libvirtOptions(w11.spec, w11.layout), ovmf: undefined });
+    assert.match(xml, /<os firmware="efi">\n.*\n {4}<firmware>\n {6}<feature enabled="yes" name="secure-boot"\/>\n {6}<feature enabled="yes" name="enrolled-keys"\/>/);
+    validate(t, xml, 'domain');
   });
 
   it('lets libvirt pick OVMF when no paths are given, and that validates too', { skip: !validator && 'virt-xml-validate missing' }, (t) => {
@@ -191,9 +258,32 @@ describe('qemuArgs', () => {
     assert.throws(() => qemuArgs(devices.spec, devices.layout, { diskPaths: {}, isoPaths: {} }), /no disk path given for disk hdd0/);
   });
 
-  it('picks q35 unless an IDE device needs the i440FX machine', () => {
-    assert.equal(qemuMachine(web.layout), 'q35');
-    assert.equal(qemuMachine(devices.layout), 'pc');
+  it('picks q35 unless an IDE device needs the i440FX machine; Secure Boot needs q35 whatever the devices', () => {
+    assert.equal(qemuMachine(web.spec, web.layout), 'q35');
+    assert.equal(qemuMachine(devices.spec, devices.layout), 'pc');
+    assert.equal(qemuMachine(w11.spec, w11.layout), 'q35');
+    assert.equal(qemuMachine(w11.spec, { ...w11.layout, firmware: 'bios' }), 'pc', 'no Secure Boot under BIOS');
+  });
+
+  /*
+   * QEMU's TPM docs (https://www.qemu.org/docs/master/specs/tpm.html, "The QEMU TPM emulator
+   * device"): -chardev socket to swtpm's control socket, -tpmdev emulator, -device tpm-crb; OVMF's
+   * secure-boot build needs -machine q35,smm=on and -global driver=cfi.pflash01,property=secure,value=on
+   * (edk2's OvmfPkg/README, "SMM support").
+   */
+  it('Windows 11: swtpm socket, TPM CRB, SMM and the locked pflash', () => {
+    const opts = { ...runOptions(w11.spec, w11.layout), tpmSocket: '/run/t,pm.sock' };
+    const argv = qemuArgs(w11.spec, w11.layout, opts);
+    assert.deepEqual(values(argv, '-machine'), ['q35,smm=on']);
+    assert.deepEqual(values(argv, '-global'), ['driver=cfi.pflash01,property=secure,value=on']);
+    assert.deepEqual(values(argv, '-chardev'), ['socket,id=chrtpm,path=/run/t,,pm.sock']);
+    assert.deepEqual(values(argv, '-tpmdev'), ['emulator,id=tpm0,chardev=chrtpm']);
+    assert.ok(values(argv, '-device').includes('tpm-crb,tpmdev=tpm0'), values(argv, '-device').join(' '));
+    assert.ok(values(argv, '-drive').includes(`if=pflash,format=raw,unit=0,readonly=on,file=${OVMF_SECBOOT_CODE}`), values(argv, '-drive').join(' '));
+    assert.ok(values(argv, '-device').includes('ide-cd,bus=ide.0,drive=cd0'), 'IDE primary master is AHCI port 0 on q35');
+    assert.ok(values(argv, '-device').includes('ide-cd,bus=ide.1,drive=cd1'), 'IDE primary slave is AHCI port 1 on q35');
+    assert.throws(() => qemuArgs(w11.spec, w11.layout, runOptions(w11.spec, w11.layout)), /needs opts.tpmSocket/);
+    assert.deepEqual(values(qemuArgs(w11.spec, w11.layout, { ...opts, accel: 'tcg' }), '-accel'), ['tcg']);
   });
 
   // Device names, bus names and unit limits are what QEMU checks at start, before the guest runs.
@@ -219,33 +309,156 @@ describe('qemuArgs', () => {
   }
 });
 
+describe('Windows 11 machine under QEMU', () => {
+  const swtpm = has('swtpm');
+  it('starts with a real swtpm and the secure-boot OVMF (stopped, then quit over QMP)', { skip: (!has(QEMU_BINARY) || !swtpm || !existsSync(OVMF_SECBOOT_CODE)) && 'qemu, swtpm or OVMF secboot missing' }, async (t) => {
+    const dir = tempDir(t);
+    const { spec, layout } = w11;
+    for (const d of layout.disks) spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, `${d.file}.qcow2`), '16M']);
+    const isoPaths = Object.fromEntries(layout.cdDrives.map((c) => [c.name, join(dir, `${c.name}.iso`)]));
+    for (const iso of Object.values(isoPaths)) writeFileSync(iso, '');
+    copyFileSync(OVMF_MS_VARS, join(dir, 'vars.fd'));
+    mkdirSync(join(dir, 'tpm'));
+    const socket = join(dir, 'swtpm.sock');
+    const tpm = spawn('swtpm', ['socket', '--tpm2', '--tpmstate', `dir=${join(dir, 'tpm')}`, '--ctrl', `type=unixio,path=${socket}`, '--terminate'], { stdio: 'ignore' });
+    t.after(() => tpm.kill());
+    for (let i = 0; i < 50 && !existsSync(socket); i++) await new Promise((r) => setTimeout(r, 100));
+    assert.ok(existsSync(socket), 'swtpm made its control socket');
+    const argv = qemuArgs(spec, layout, {
+      diskPaths: diskFiles(layout, 'qcow2', `${dir}/`), isoPaths, ovmf: { code: OVMF_SECBOOT_CODE, vars: join(dir, 'vars.fd') }, tpmSocket: socket, accel: 'tcg',
+    });
+    const r = spawnSync(argv[0], [...argv.slice(1), '-S', '-display', 'none', '-qmp', 'stdio'], {
+      input: '{"execute":"qmp_capabilities"}\n{"execute":"query-tpm"}\n{"execute":"quit"}\n', encoding: 'utf8', timeout: 60_000,
+    });
+    assert.equal(r.status, 0, `${argv.join(' ')}\n${r.stderr}`);
+    assert.match(r.stdout, /"model": "tpm-crb".*"type": "emulator"|"type": "emulator".*"model": "tpm-crb"/s);
+    assert.match(r.stdout, /"event": "SHUTDOWN"/);
+  });
+});
+
+describe('run.sh of Windows 11, for real', () => {
+  it('starts swtpm and QEMU with the TPM and Secure Boot (stopped, quit with Ctrl-A X), keeps the TPM state, removes the socket', { skip: (!has(QEMU_BINARY) || !has('swtpm') || !existsSync(OVMF_SECBOOT_CODE)) && 'qemu, swtpm or OVMF secboot missing' }, (t) => {
+    const dir = tempDir(t);
+    const { spec, layout } = w11;
+    for (const d of layout.disks) spawnSync('qemu-img', ['create', '-q', '-f', 'qcow2', join(dir, `${d.file}.qcow2`), '16M']);
+    for (const c of layout.cdDrives) writeFileSync(join(dir, `${c.name}.iso`), '');
+    const opts = { ...runOptions(spec, layout), isoPaths: Object.fromEntries(layout.cdDrives.map((c) => [c.name, `${c.name}.iso`])) };
+    copyFileSync(OVMF_MS_VARS, join(dir, opts.ovmf!.vars));
+    writeFileSync(join(dir, 'run.sh'), renderRunSh(spec, layout, opts), { mode: 0o755 });
+    mkdirSync(join(dir, 'tmp'));
+    const r = spawnSync('bash', [join(dir, 'run.sh'), '-S'], { input: '\u0001x', encoding: 'utf8', timeout: 60_000, env: { ...process.env, TMPDIR: join(dir, 'tmp') } });
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /QEMU: Terminated/);
+    assert.ok(readdirSync(join(dir, RUN_SH_TPM_STATE)).length > 0, 'swtpm wrote its state beside run.sh');
+    assert.deepEqual(readdirSync(join(dir, 'tmp')), [], 'no socket directory left behind');
+  });
+});
+
 describe('run.sh', () => {
-  /** Runs the script with a stand-in qemu that prints its arguments, NUL-separated. */
-  function runScript(t: { after(fn: () => void): void }, script: string, extra: string[] = []): string[] {
+  const KVM_TEST = '[ -r /dev/kvm ] && [ -w /dev/kvm ]';
+
+  interface RunScriptOptions {
+    /** What the stand-in qemu does when run.sh probes KVM (the call with -bios); without, /dev/kvm is absent. */
+    probe?: string;
+    /** Shell lines of a stand-in swtpm. */
+    swtpm?: string;
+    extra?: string[];
+  }
+
+  /**
+   * Runs the script with a stand-in qemu that prints its arguments, NUL-separated. /dev/kvm is
+   * replaced in the script by a file of the test's (absent, or a plain file standing for a device
+   * that opens), the one change made to the script under test.
+   */
+  function runScript(t: { after(fn: () => void): void }, script: string, o: RunScriptOptions = {}): { argv: string[]; stderr: string; dir: string } {
     const dir = tempDir(t);
     const bin = join(dir, 'bin');
-    spawnSync('mkdir', [bin]);
-    writeFileSync(join(bin, QEMU_BINARY), '#!/bin/sh\nprintf \'%s\\0\' "$@"\n');
-    chmodSync(join(bin, QEMU_BINARY), 0o755);
-    writeFileSync(join(dir, 'run.sh'), script, { mode: 0o755 });
-    const r = spawnSync('bash', [join(dir, 'run.sh'), ...extra], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    mkdirSync(bin);
+    const kvm = join(dir, 'kvm');
+    if (o.probe !== undefined) writeFileSync(kvm, '');
+    assert.ok(script.includes(KVM_TEST), 'run.sh tests /dev/kvm before probing');
+    const qemu = ['#!/bin/bash', `for a in "$@"; do if [ "$a" = -bios ]; then ${o.probe ?? 'exit 99'}; fi; done`, 'printf \'%s\\0\' "$@"', ''].join('\n');
+    writeFileSync(join(bin, QEMU_BINARY), qemu, { mode: 0o755 });
+    if (o.swtpm !== undefined) writeFileSync(join(bin, 'swtpm'), `#!/bin/bash\n${o.swtpm}\n`, { mode: 0o755 });
+    writeFileSync(join(dir, 'run.sh'), script.replaceAll('/dev/kvm', kvm), { mode: 0o755 });
+    const r = spawnSync('bash', [join(dir, 'run.sh'), ...(o.extra ?? [])], { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: 30_000 });
     assert.equal(r.status, 0, r.stderr);
-    return r.stdout.split('\0').slice(0, -1);
+    return { argv: r.stdout.split('\0').slice(0, -1), stderr: r.stderr, dir };
   }
 
   for (const name of ['web', 'devices'] as VmCaseName[]) {
     it(`passes qemuArgs plus a serial console on the terminal to QEMU (${name})`, (t) => {
       const { spec, layout } = vmCase(name, 'qemu');
       const opts = runOptions(spec, layout);
-      const argv = runScript(t, renderRunSh(spec, layout, opts), ['-display', 'gtk']);
-      assert.deepEqual(argv, [...qemuArgs(spec, layout, opts).slice(1), '-serial', 'mon:stdio', '-display', 'none', '-display', 'gtk']);
+      const { argv } = runScript(t, renderRunSh(spec, layout, opts), { extra: ['-display', 'gtk'] });
+      assert.deepEqual(argv, [...qemuArgs(spec, layout, { ...opts, accel: 'tcg' }).slice(1), '-serial', 'mon:stdio', '-display', 'none', '-display', 'gtk']);
     });
   }
+
+  /*
+   * Where /dev/kvm opens but KVM cannot run a guest (a VM without nested virtualization), QEMU
+   * hangs or aborts instead of falling back to TCG ("-accel kvm -accel tcg" falls back only when
+   * KVM fails to initialize: qemu's softmmu/vl.c (system/vl.c from 8.1), configure_accelerators, tries the next
+   * accelerator only when init fails). So run.sh runs a probe guest first.
+   */
+  describe('KVM or TCG, decided by trying', () => {
+    const accelOf = (argv: string[]): string[] => values(argv, '-accel');
+    const script = renderRunSh(web.spec, web.layout, runOptions(web.spec, web.layout));
+
+    it('no /dev/kvm: TCG without probing', (t) => {
+      assert.deepEqual(accelOf(runScript(t, script).argv), ['tcg']);
+    });
+
+    it('/dev/kvm there but the probe hangs: TCG after the probe\'s timeout', (t) => {
+      const started = Date.now();
+      const r = runScript(t, script, { probe: 'exec sleep 60' });
+      assert.deepEqual(accelOf(r.argv), ['tcg']);
+      assert.ok(Date.now() - started < 15_000, `gave up on the hanging probe after ${Date.now() - started} ms`);
+      assert.match(r.stderr, /KVM does not run guests here; emulating \(TCG\)/);
+    });
+
+    it('/dev/kvm there but qemu aborts ("KVM internal error"): TCG', (t) => {
+      assert.deepEqual(accelOf(runScript(t, script, { probe: 'echo "KVM internal error. Suberror: 1" >&2; kill -ABRT $$' }).argv), ['tcg']);
+    });
+
+    it(`KVM runs the probe guest (exit ${KVM_PROBE_STATUS}): KVM`, (t) => {
+      assert.deepEqual(accelOf(runScript(t, script, { probe: `exit ${KVM_PROBE_STATUS}` }).argv), ['kvm']);
+    });
+
+    // The probe image itself, run by the real QEMU (with TCG in place of KVM, which this host lacks):
+    // its first instructions write to isa-debug-exit, so QEMU ends with the status run.sh waits for.
+    it('the probe firmware really exits QEMU with that status', { skip: !has(QEMU_BINARY) && `${QEMU_BINARY} missing` }, (t) => {
+      const real = spawnSync('sh', ['-c', `command -v ${QEMU_BINARY}`], { encoding: 'utf8' }).stdout.trim();
+      const probe = `args=(); for a in "$@"; do [ "$a" = kvm ] && a=tcg; args+=("$a"); done; exec ${real} "\${args[@]}"`;
+      assert.deepEqual(accelOf(runScript(t, script, { probe }).argv), ['kvm']);
+    });
+  });
+
+  it('Windows 11: starts swtpm, hands QEMU its socket, and stops it and removes the socket afterwards', (t) => {
+    const script = renderRunSh(w11.spec, w11.layout, runOptions(w11.spec, w11.layout));
+    assert.doesNotMatch(script, /\nexec /, 'run.sh stays to clean up after QEMU');
+    // A stand-in swtpm that makes its socket and records its arguments.
+    const swtpm = [
+      'printf \'%s\\n\' "$@" > "$(dirname "$0")/../swtpm-args"',
+      'for a in "$@"; do case $a in type=unixio,path=*) sock=${a#type=unixio,path=} ;; esac; done',
+      'exec python3 -c \'import socket, sys, time; s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); time.sleep(60)\' "$sock"',
+    ].join('\n');
+    const { argv, dir } = runScript(t, script, { swtpm });
+    const chardev = values(argv, '-chardev')[0]!;
+    const socket = chardev.replace(/^socket,id=chrtpm,path=/, '');
+    assert.match(socket, /^\/.+\/swtpm\.sock$/, chardev);
+    const swtpmArgs = readFileSync(join(dir, 'swtpm-args'), 'utf8').trim().split('\n');
+    assert.deepEqual(swtpmArgs, ['socket', '--tpm2', '--tpmstate', `dir=${RUN_SH_TPM_STATE}`, '--ctrl', `type=unixio,path=${socket}`, '--terminate']);
+    assert.ok(existsSync(join(dir, RUN_SH_TPM_STATE)), 'the TPM state directory is made beside run.sh');
+    assert.ok(!existsSync(socket), 'the socket\'s temporary directory is gone after QEMU exits');
+    assert.deepEqual(values(argv, '-tpmdev'), ['emulator,id=tpm0,chardev=chrtpm']);
+    assert.deepEqual(values(argv, '-machine'), ['q35,smm=on']);
+  });
 
   it('quotes every value so bash hands it over unchanged', (t) => {
     const path = 'my disks/it\'s $HOME `id` "x" ;&|*?.qcow2';
     const opts = { ...runOptions(web.spec, web.layout), diskPaths: { hdd0: path } };
-    const argv = runScript(t, renderRunSh(web.spec, web.layout, opts));
+    const { argv } = runScript(t, renderRunSh(web.spec, web.layout, opts));
     assert.ok(argv.includes(`if=none,id=disk0,file=${path},format=qcow2,discard=unmap`), 'argv.includes(`if=none,id=disk0,file=${path},format=qcow2,discard=unmap`)');
   });
 

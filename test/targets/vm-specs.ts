@@ -26,9 +26,14 @@ export interface VmCase {
 }
 
 export function vmCase(name: VmCaseName, target: string): VmCase {
-  const text = readFileSync(fileURLToPath(new URL(FILES[name], import.meta.url)), 'utf8');
+  return vmCaseFromFile(FILES[name], target);
+}
+
+/** A machine from a config file relative to this folder, for cases only one target is golden-tested on. */
+export function vmCaseFromFile(file: string, target: string): VmCase {
+  const text = readFileSync(fileURLToPath(new URL(file, import.meta.url)), 'utf8');
   const loaded = loadConfig(text, { catalogs });
-  if (loaded.config === undefined) throw new Error(`case ${name} does not load: ${JSON.stringify(loaded.diagnostics)}`);
+  if (loaded.config === undefined) throw new Error(`${file} does not load: ${JSON.stringify(loaded.diagnostics)}`);
   const spec = resolveSpec(loaded.config, catalogs, { target, defaultMirror: 'http://mirror.example/debian' });
   return { spec, layout: resolveVmLayout(loaded.config, spec.os, spec.name) };
 }

@@ -256,6 +256,8 @@ describe('vmgen build of a Windows guest from a base disk (vmware)', () => {
     const vmx = readFileSync(join(x, 'TestMachine.vmx'), 'utf8');
     assert.match(vmx, /guestOS = "winxppro"/);
     assert.match(vmx, /ide0:0.fileName = "TestMachine-hdd0.vmdk"/);
+    // The clone of the admin's base disk names itself in its descriptor, not the file it was made as.
+    assert.match(readFileSync(join(x, 'TestMachine-hdd0.vmdk')).subarray(0, 64 * 512).toString('latin1'), /^RW \d+ SPARSE "TestMachine-hdd0\.vmdk"$/m);
     const back = join(dir, 'built.raw');
     sh('qemu-img', ['convert', '-O', 'raw', join(x, 'TestMachine-hdd0.vmdk'), back]);
     const t = JSON.parse(sh('sfdisk', ['--json', back])) as { partitiontable: { partitions: Array<{ start: number; size: number; type: string; bootable?: boolean }> } };

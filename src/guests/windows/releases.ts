@@ -32,6 +32,21 @@ export interface WindowsRelease {
   activateAdministrator: boolean;
   /** OOBE settings that hide the account and online screens exist from Windows 8 on. */
   modernOobe: boolean;
+  /** What Windows Setup checks of the machine before it installs; undefined where it checks nothing a VM could lack. */
+  hardwareChecks?: WindowsHardwareChecks;
+}
+
+/**
+ * Windows 11's minimum system requirements, which its Setup enforces ("This PC can't run Windows
+ * 11"): https://www.microsoft.com/en-us/windows/windows-11-specifications (TPM 2.0, UEFI with
+ * Secure Boot, 4 GB of memory, 64 GB of storage, two cores).
+ */
+export interface WindowsHardwareChecks {
+  tpm2: boolean;
+  secureBoot: boolean;
+  minRamMiB: number;
+  minDiskMiB: number;
+  minCpus: number;
 }
 
 const XP_STARTUP = 'Documents and Settings/All Users/Start Menu/Programs/Startup';
@@ -42,6 +57,10 @@ const SEVEN: WindowsRelease = {
   startupDir: VISTA_STARTUP, autounattend: true, activateAdministrator: true, modernOobe: false,
 };
 const TEN: WindowsRelease = { ...SEVEN, adapterBase: 'Ethernet', adapterLookup: 'powershell', rename: 'powershell', modernOobe: true };
+const ELEVEN: WindowsRelease = {
+  ...TEN,
+  hardwareChecks: { tpm2: true, secureBoot: true, minRamMiB: 4096, minDiskMiB: 64 * 1024, minCpus: 2 },
+};
 
 export const WINDOWS_RELEASES: Readonly<Record<string, WindowsRelease>> = {
   xp: {
@@ -50,7 +69,7 @@ export const WINDOWS_RELEASES: Readonly<Record<string, WindowsRelease>> = {
   },
   '7': SEVEN,
   '10': TEN,
-  '11': TEN,
+  '11': ELEVEN,
   '2022': TEN,
 };
 

@@ -47,24 +47,42 @@ function installLine({ app, kit }: WindowsAppKit): string {
       return `${file}${args === '' ? ' /S' : args}`;
     case 'archive':
       // An archive is the application's folder: extracted where installers would put it.
-      return `7z.exe x -y -o"%ProgramFiles%\\${app}" ${file}${args}`;
+      return `"%SEVENZIP%" x -y -o"%ProgramFiles%\\${app}" ${file}${args}`;
   }
 }
+
+/**
+ * Finds 7-Zip for the archive kits and sets SEVENZIP, on every release from XP on. XP has no
+ * where.exe (it ships from Windows Server 2003 and Vista on:
+ * https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/where), so:
+ * 7-Zip's install folder, the 32-bit one on 64-bit Windows, then PATH through FOR's %~$PATH:I,
+ * which cmd.exe has had since Windows 2000 (`for /?`;
+ * https://learn.microsoft.com/en-us/windows-server/administration/windows-commands/for). Run
+ * before the first archive kit, so a 7-Zip kit installed earlier in the list is found; without
+ * 7-Zip the script stops there and stays, to be run again once 7-Zip is installed.
+ */
+export const FIND_7ZIP: readonly string[] = [
+  'set "SEVENZIP="',
+  'if exist "%ProgramFiles%\\7-Zip\\7z.exe" set "SEVENZIP=%ProgramFiles%\\7-Zip\\7z.exe"',
+  'if not defined SEVENZIP if defined ProgramFiles(x86) if exist "%ProgramFiles(x86)%\\7-Zip\\7z.exe" set "SEVENZIP=%ProgramFiles(x86)%\\7-Zip\\7z.exe"',
+  'if not defined SEVENZIP for %%i in (7z.exe) do @if not "%%~$PATH:i"=="" set "SEVENZIP=%%~$PATH:i"',
+  'if not defined SEVENZIP (echo vmgen: 7z.exe is neither in the 7-Zip folder nor on PATH; archive kits need 7-Zip & exit /b 1)',
+];
 
 /** setup.bat (seed Listing 4.9, with msiexec's fully quiet /qn), or undefined when nothing is installed. */
 export function renderSetupBat(kits: readonly WindowsAppKit[]): string | undefined {
   if (kits.length === 0) return undefined;
   const files = [...new Set(kits.map((k) => k.kit.setupFile))];
-  const needs7z = kits.some((k) => k.kit.type === 'archive');
+  const firstArchive = kits.findIndex((k) => k.kit.type === 'archive');
   return batchFile([
     '@echo off',
     'rem vmgen: installs the applications from the kits beside this script (seed Listing 4.9),',
     'rem then deletes the kits and itself.',
     'setlocal DisableDelayedExpansion',
     'set "KITS=%~dp0kits"',
-    ...(needs7z ? ['where /q 7z.exe || (echo vmgen: 7z.exe is not on PATH; archive kits need 7-Zip & exit /b 1)'] : []),
     '',
-    ...kits.flatMap((k) => [
+    ...kits.flatMap((k, i) => [
+      ...(i === firstArchive ? FIND_7ZIP : []),
       installLine(k),
       `if errorlevel 1 echo vmgen: ${k.app} (${k.kit.setupFile}) ended with exit code %errorlevel%`,
     ]),

@@ -27,12 +27,32 @@ const TEMPLATE_ARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'x86_
 const LINK_BRIDGE: Record<ResolvedNic['link'], string | undefined> = { bridged: 'br0', nat: undefined, hostonly: undefined };
 
 /**
+ * The distributions vzctl has scripts for: the dists/*.conf files its `make install` puts into
+ * /etc/vz/dists (vzctl etc/dists/Makefile.am, install-data-hook). Rocky Linux and AlmaLinux are
+ * not among them; vzctl would set their network up with the scripts of "default".
+ */
+export const VZCTL_DISTS: readonly string[] = [
+  'alpine', 'altlinux', 'arch', 'centos', 'debian', 'fedora', 'fedora-core', 'funtoo', 'gentoo', 'mandrake',
+  'opensuse', 'owl', 'redhat', 'rhel', 'scientific', 'slackware', 'sles', 'suse', 'ubuntu',
+];
+
+/** The distribution whose vzctl scripts fit: the OS's own, else the first it is like (Rocky and Alma: rhel). */
+export function vzctlDist(os: ResolvedSpec['os']): string {
+  const dist = [os.distribution, ...(os.like ?? [])].find((d) => VZCTL_DISTS.includes(d));
+  if (dist === undefined) throw new Error(`vzctl has no distribution scripts for ${os.label}`);
+  return dist;
+}
+
+/**
  * vzctl finds the distribution scripts from the template name, distro-version-arch[-extra], so the
- * vmgen part goes last: debian-12-x86_64-vmgen-web1.
+ * vmgen part goes last: debian-12-x86_64-vmgen-web1. Where vzctl knows the distribution only by
+ * the family it is like, the real one follows the architecture: rhel-9-x86_64-rocky-vmgen-web1.
  */
 export function ostemplateName(spec: ResolvedSpec): string {
   if (!SAFE_NAME.test(spec.name)) throw new Error(`machine name ${JSON.stringify(spec.name)} cannot be part of a template name`);
-  return `${spec.os.distribution}-${spec.os.release}-${TEMPLATE_ARCH[spec.os.arch]}-vmgen-${spec.name}`;
+  const dist = vzctlDist(spec.os);
+  const real = dist === spec.os.distribution ? [] : [spec.os.distribution];
+  return [dist, spec.os.release, TEMPLATE_ARCH[spec.os.arch], ...real, 'vmgen', spec.name].join('-');
 }
 
 /**

@@ -5,16 +5,28 @@ import type { Commander } from '../types.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../vm/layout.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
-import { renderLibvirtXml, renderRunSh } from './render.js';
+import { QEMU_PLATFORM_SECURITY, qemuPlatform, renderLibvirtXml, renderRunSh } from './render.js';
 
 /** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
 export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';
-const OVMF_CODE = '/usr/share/OVMF/OVMF_CODE_4M.fd';
-const OVMF_VARS = '/usr/share/OVMF/OVMF_VARS_4M.fd';
+/**
+ * Debian's ovmf package: the plain build, and for Secure Boot the build that enforces it (SMM) with
+ * a variable store that has Microsoft's keys enrolled and Secure Boot on, which Windows needs; the
+ * package's firmware descriptor /usr/share/qemu/firmware/40-edk2-x86_64-secure-enrolled.json
+ * pairs the same two (its OVMF_CODE_4M.ms.fd is a link to the secboot build).
+ */
+const OVMF = {
+  plain: { code: '/usr/share/OVMF/OVMF_CODE_4M.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.fd' },
+  secureBoot: { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
+} as const;
+
+function ovmfBuild(spec: ResolvedSpec, layout: VmLayout): { code: string; vars: string } {
+  return qemuPlatform(spec, layout).secureBoot ? OVMF.secureBoot : OVMF.plain;
+}
 
 /** run.sh's firmware: OVMF's code from the host, the machine's own variable store beside it. */
 function runShOvmf(spec: ResolvedSpec, layout: VmLayout): { ovmf?: { code: string; vars: string } } {
-  return layout.firmware === 'efi' ? { ovmf: { code: OVMF_CODE, vars: `${spec.name}-OVMF_VARS.fd` } } : {};
+  return layout.firmware === 'efi' ? { ovmf: { code: ovmfBuild(spec, layout).code, vars: `${spec.name}-OVMF_VARS.fd` } } : {};
 }
 
 /** libvirt resolves nothing relative: shipped files are named where the README says to put them. */
@@ -23,8 +35,17 @@ function libvirtXml(spec: ResolvedSpec, layout: VmLayout, files: Record<string, 
   return renderLibvirtXml(spec, layout, {
     diskPaths: Object.fromEntries(Object.entries(files).map(([disk, file]) => [disk, inLibvirt(file)])),
     isoPaths: Object.fromEntries(Object.entries(isos).map(([cd, path]) => [cd, inLibvirt(path)])),
-    ...(layout.firmware === 'efi' ? { ovmf: { code: OVMF_CODE, vars: `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd` } } : {}),
+    ...(layout.firmware === 'efi' ? { ovmf: libvirtOvmf(spec, layout) } : {}),
   });
+}
+
+/** libvirt makes the machine's variable store from the template the first time it starts it. */
+function libvirtOvmf(spec: ResolvedSpec, layout: VmLayout): { code: string; vars: string; varsTemplate?: string } {
+  const build = ovmfBuild(spec, layout);
+  const vars = `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd`;
+  // Left to itself, libvirt would pair the secboot build with the keyless store of the
+  // 50-edk2-x86_64-secure.json descriptor, in which Secure Boot is off.
+  return build === OVMF.secureBoot ? { code: build.code, vars, varsTemplate: build.vars } : { code: build.code, vars };
 }
 
 /**
@@ -38,6 +59,7 @@ export const qemuCommander: Commander = {
   // sparse, and compressing a VM's disks takes longer than making them from the cache.
   formats: ['tar', 'tar.zst', 'tar.gz', 'zip'],
   diskFormat: 'qcow2',
+  platformSecurity: QEMU_PLATFORM_SECURITY,
   render: (spec, _options, layout) => {
     if (!layout) return renderVmCommon([], layout);
     const files = Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.qcow2`]));
@@ -56,7 +78,7 @@ export const qemuCommander: Commander = {
     const { ovmf } = runShOvmf(ctx.spec, layout);
     const extra: string[] = [];
     if (ovmf) {
-      await copyFile(OVMF_VARS, join(dir, ovmf.vars));
+      await copyFile(ovmfBuild(ctx.spec, layout).vars, join(dir, ovmf.vars));
       extra.push(ovmf.vars);
     }
     await writeFile(join(dir, `${name}.xml`), libvirtXml(ctx.spec, layout, files, isos));

@@ -1,6 +1,7 @@
 import type { OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../vm/layout.js';
+import { platformFor, type PlatformSecurity } from '../../vm/platform-security.js';
 import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
 
 /**
@@ -10,8 +11,15 @@ import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerG
  * The guest gets the controllers its layout names, not virtio everywhere: the same disk image then
  * boots under VMware, VirtualBox and QEMU with the same drivers (Linux has all of them). Where QEMU
  * lacks VMware's model (LSI Logic, BusLogic) the LSI SAS1068 stands in, and libvirt 9 (Debian 12)
- * has no NVMe disk bus, so in the domain XML NVMe disks are virtio-blk while run.sh gives them a
- * real NVMe controller. Disk images are qcow2.
+ * has no NVMe disk bus, so in the domain XML NVMe disks are virtio-blk (SATA for Windows, which
+ * has no virtio driver of its own) while run.sh gives them a real NVMe controller. Disk images
+ * are qcow2.
+ *
+ * A guest that requires a TPM 2.0 and Secure Boot (Windows 11) gets both, as libvirt's domain
+ * format describes them (https://libvirt.org/formatdomain.html, "TPM device", "Operating system
+ * booting": <loader secure='yes'> needs <smm state='on'/> and q35) and as QEMU's docs run them
+ * (https://www.qemu.org/docs/master/specs/tpm.html, "The QEMU TPM emulator device"): swtpm
+ * behind -tpmdev emulator, and the secure-boot build of OVMF with its pflash locked to SMM.
  */
 export const QEMU_BINARY = 'qemu-system-x86_64';
 
@@ -20,8 +28,23 @@ export interface QemuOptions {
   diskPaths: Record<string, string>;
   /** ISO per CD drive name; a drive without one falls back to the layout's path, else stays empty. */
   isoPaths: Record<string, string>;
-  /** OVMF firmware for UEFI guests: the read-only code and this machine's own writable copy of the variables. */
-  ovmf?: { code: string; vars: string };
+  /**
+   * OVMF firmware for UEFI guests: the read-only code and this machine's own writable copy of the
+   * variables; for libvirt, the file it copies that copy from when it does not exist yet.
+   */
+  ovmf?: { code: string; vars: string; varsTemplate?: string };
+  /** qemuArgs of a machine with a TPM: the control socket of the swtpm that emulates it (run.sh starts its own). */
+  tpmSocket?: string;
+  /** qemuArgs: one accelerator; without, KVM where QEMU can open it, else TCG (run.sh probes for itself). */
+  accel?: 'kvm' | 'tcg';
+}
+
+/** What this target can give a guest that needs it (the commander's platformSecurity). */
+export const QEMU_PLATFORM_SECURITY: PlatformSecurity = Object.freeze({ tpm2: true, secureBoot: true });
+
+/** The TPM and Secure Boot this machine gets: what its OS needs (Windows 11), Secure Boot under UEFI only. */
+export function qemuPlatform(spec: ResolvedSpec, layout: VmLayout): PlatformSecurity {
+  return platformFor(spec.os, QEMU_PLATFORM_SECURITY, layout);
 }
 
 /** libvirt network names per link. NAT uses libvirt's own "default" network; see renderLibvirtHostonlyNetwork. */
@@ -52,16 +75,56 @@ const SCSI_MODELS: Partial<Record<Controller, ScsiModel>> = {
 /** An AHCI controller has six ports. */
 const AHCI_MAX_UNIT = 5;
 
-/** q35 has no IDE controller at all (its disks are AHCI), so a layout with IDE devices gets the i440FX machine. */
-export function qemuMachine(layout: VmLayout): 'pc' | 'q35' {
-  return vmControllers(layout).some((g) => g.bus === 'ide') ? 'pc' : 'q35';
+/**
+ * q35 has no IDE controller at all (its disks are AHCI), so a layout with IDE devices gets the
+ * i440FX machine, unless Secure Boot needs q35 (SMM): then the IDE positions become ports of q35's
+ * own AHCI controller (see ideOnAhci).
+ */
+export function qemuMachine(spec: ResolvedSpec, layout: VmLayout): 'pc' | 'q35' {
+  if (qemuPlatform(spec, layout).secureBoot) return 'q35';
+  return hasIde(layout) ? 'pc' : 'q35';
+}
+
+function hasIde(layout: VmLayout): boolean {
+  return vmControllers(layout).some((g) => g.bus === 'ide');
+}
+
+/** The machine's board and what it carries, worked out once per rendering. */
+interface Machine {
+  type: 'pc' | 'q35';
+  platform: PlatformSecurity;
+  /** q35 with IDE positions in the layout: IDE bus B, unit U is port B*2+U of the built-in AHCI (ide.0 to ide.3). */
+  ideOnAhci: boolean;
+  /**
+   * libvirt: NVMe disks on SATA instead of virtio-blk. Windows Setup finds no disk on virtio-blk
+   * (its driver is Red Hat's virtio-win, not in Windows), and has AHCI's since Vista.
+   */
+  nvmeOnSata: boolean;
+  /** How many SATA controllers the layout itself has. */
+  sataGroups: number;
+}
+
+function machineOf(spec: ResolvedSpec, layout: VmLayout): Machine {
+  const type = qemuMachine(spec, layout);
+  return {
+    type, platform: qemuPlatform(spec, layout), ideOnAhci: type === 'q35' && hasIde(layout), nvmeOnSata: spec.os.family === 'windows',
+    sataGroups: vmControllers(layout).filter((g) => g.bus === 'sata').length,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
 // qemu-system-x86_64
 
-/** One option and its value, kept together so run.sh can print one per line. */
-type QemuOption = [flag: string, value?: string];
+/**
+ * One option and its value, kept together so run.sh can print one per line; `sh` is how run.sh
+ * writes a value it only knows when it runs (the accelerator, the TPM socket).
+ */
+type QemuOption = [flag: string, value?: string, sh?: string];
+
+/** run.sh's shell variables, for the values it works out when it runs. */
+const SH_ACCEL = '"$accel"';
+// QEMU's comma doubling done by bash, so a temporary directory with a comma stays one value.
+const SH_TPM_CHARDEV = '"socket,id=chrtpm,path=${tpm_socket//,/,,}"';
 
 /**
  * The command line as an argument array, program first. Hardware only: no -serial, -display or
@@ -71,36 +134,57 @@ export function qemuArgs(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions
   return [QEMU_BINARY, ...qemuOptions(spec, layout, opts).flatMap(([flag, value]) => (value === undefined ? [flag] : [flag, value]))];
 }
 
-function qemuOptions(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions): QemuOption[] {
+function qemuOptions(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions, runSh = false): QemuOption[] {
+  const machine = machineOf(spec, layout);
   return [
     ['-name', optValue(spec.name)],
-    ['-machine', qemuMachine(layout)],
-    // KVM where /dev/kvm is usable, else TCG; "max" is the richest CPU either can give.
-    ['-accel', 'kvm'], ['-accel', 'tcg'],
+    // OVMF's secure-boot build is built with SMM_REQUIRE and does not start without SMM.
+    ['-machine', machine.platform.secureBoot ? `${machine.type},smm=on` : machine.type],
+    ...accelOptions(opts, runSh),
+    // "max" is the richest CPU either accelerator can give.
     ['-cpu', 'max'],
     ['-smp', String(spec.cpus)],
     ['-m', `${spec.ramMiB}M`],
     // No default NIC, CD drive, serial port or monitor: every device below is the layout's.
     ['-nodefaults'],
     ['-device', 'VGA'],
-    ...firmwareOptions(layout, opts),
-    ...qemuControllers(layout).flatMap((g) => controllerOptions(g, layout, opts)),
+    ...firmwareOptions(layout, opts, machine),
+    ...tpmOptions(opts, machine, runSh),
+    ...qemuControllers(layout).flatMap((g) => controllerOptions(g, layout, opts, machine)),
     ...spec.nics.flatMap((nic) => nicOptions(nic, spec.os)),
   ];
 }
 
-function firmwareOptions(layout: VmLayout, opts: QemuOptions): QemuOption[] {
+function accelOptions(opts: QemuOptions, runSh: boolean): QemuOption[] {
+  if (runSh) return [['-accel', 'tcg', SH_ACCEL]]; // run.sh's probe decides
+  // Without a choice QEMU tries them in order; it falls back only when KVM fails to open, not
+  // when KVM opens and then cannot run the guest (run.sh's probe is for that).
+  return opts.accel === undefined ? [['-accel', 'kvm'], ['-accel', 'tcg']] : [['-accel', opts.accel]];
+}
+
+function firmwareOptions(layout: VmLayout, opts: QemuOptions, machine: Machine): QemuOption[] {
   if (layout.firmware === 'bios') return [];
   if (opts.ovmf === undefined) throw new Error('a UEFI guest needs opts.ovmf: the OVMF code and a writable copy of its variables');
   return [
+    // Only SMM may write the variable store, or the guest's OS could change the Secure Boot keys
+    // past the firmware (edk2's OvmfPkg/README, "SMM support").
+    ...(machine.platform.secureBoot ? [['-global', 'driver=cfi.pflash01,property=secure,value=on'] as QemuOption] : []),
     ['-drive', `if=pflash,format=raw,unit=0,readonly=on,file=${optValue(opts.ovmf.code)}`],
     ['-drive', `if=pflash,format=raw,unit=1,file=${optValue(opts.ovmf.vars)}`],
   ];
 }
 
-function controllerOptions(group: ControllerGroup, layout: VmLayout, opts: QemuOptions): QemuOption[] {
+function tpmOptions(opts: QemuOptions, machine: Machine, runSh: boolean): QemuOption[] {
+  if (!machine.platform.tpm2) return [];
+  if (!runSh && opts.tpmSocket === undefined) throw new Error('a machine with a TPM needs opts.tpmSocket: the control socket of its swtpm');
+  const chardev: QemuOption = runSh ? ['-chardev', 'socket,id=chrtpm', SH_TPM_CHARDEV] : ['-chardev', `socket,id=chrtpm,path=${optValue(opts.tpmSocket!)}`];
+  // CRB, the TPM 2.0 interface Windows expects of current machines; TIS is the TPM 1.2 era's.
+  return [chardev, ['-tpmdev', 'emulator,id=tpm0,chardev=chrtpm'], ['-device', 'tpm-crb,tpmdev=tpm0']];
+}
+
+function controllerOptions(group: ControllerGroup, layout: VmLayout, opts: QemuOptions, machine: Machine): QemuOption[] {
   const own = controllerDevice(group);
-  const devices = group.devices.flatMap((d) => [...driveOptions(d, layout, opts), ['-device', deviceOf(d, group, layout)] as QemuOption]);
+  const devices = group.devices.flatMap((d) => [...driveOptions(d, layout, opts), ['-device', deviceOf(d, group, layout, machine)] as QemuOption]);
   return [...(own === undefined ? [] : [['-device', own] as QemuOption]), ...devices];
 }
 
@@ -123,7 +207,7 @@ function driveOptions(device: AttachedDevice, layout: VmLayout, opts: QemuOption
   return [['-drive', iso === undefined ? `if=none,id=${id},media=cdrom` : `if=none,id=${id},media=cdrom,readonly=on,file=${optValue(iso)},format=raw`]];
 }
 
-function deviceOf(device: AttachedDevice, group: ControllerGroup, layout: VmLayout): string {
+function deviceOf(device: AttachedDevice, group: ControllerGroup, layout: VmLayout, machine: Machine): string {
   const drive = `drive=${driveId(device, layout)}`;
   const boot = device.type === 'disk' && device.disk.boot ? ',bootindex=0' : '';
   const controller = `${group.bus}${group.index}`;
@@ -132,7 +216,13 @@ function deviceOf(device: AttachedDevice, group: ControllerGroup, layout: VmLayo
   if (group.bus === 'sata') return `${cd ? 'ide-cd' : 'ide-hd'},bus=${controller}.${device.unit},${drive}${boot}`;
   // One NVMe controller per bus, one namespace per unit: nvme0:1 is the guest's nvme0n2.
   if (group.bus === 'nvme') return `nvme-ns,bus=${controller},nsid=${device.unit + 1},${drive}${boot}`;
+  if (machine.ideOnAhci) return `${cd ? 'ide-cd' : 'ide-hd'},bus=ide.${ahciPort(group, device.unit)},${drive}${boot}`;
   return `${cd ? 'ide-cd' : 'ide-hd'},bus=ide.${group.index},unit=${device.unit},${drive}${boot}`;
+}
+
+/** The port of q35's AHCI controller an IDE position takes: primary master 0 … secondary slave 3. */
+function ahciPort(group: ControllerGroup, unit: number): number {
+  return group.index * 2 + unit;
 }
 
 function driveId(device: AttachedDevice, layout: VmLayout): string {
@@ -196,23 +286,78 @@ function optValue(s: string): string {
 // run.sh
 
 export function renderRunSh(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions): string {
-  const options: QemuOption[] = [...qemuOptions(spec, layout, opts), ['-serial', 'mon:stdio'], ['-display', 'none']];
-  const lines = options.map(([flag, value]) => `  ${value === undefined ? flag : `${flag} ${shellQuote(value)}`} \\`);
+  const options: QemuOption[] = [...qemuOptions(spec, layout, opts, true), ['-serial', 'mon:stdio'], ['-display', 'none']];
+  const lines = options.map(([flag, value, sh]) => `  ${value === undefined ? flag : `${flag} ${sh ?? shellQuote(value)}`} \\`);
+  const tpm = qemuPlatform(spec, layout).tpm2;
   return [
     '#!/bin/bash',
     `# ${oneLine(spec.name)} (${oneLine(spec.os.label)}) on QEMU, generated by vmgen.`,
     '# Headless: this terminal is the serial console. Ctrl-A X quits QEMU, Ctrl-A C switches to its monitor.',
-    '# Runs with KVM where /dev/kvm is usable, else emulated (TCG, slower). Extra arguments go to QEMU,',
+    '# Runs with KVM where it works, else emulated (TCG, slower). Extra arguments go to QEMU,',
     '# for example -display gtk for a window.',
     ...runNotes(spec, layout, opts),
     'set -euo pipefail',
     '# Relative paths below are relative to this script.',
     'cd "$(dirname "$0")"',
-    `exec ${QEMU_BINARY} \\`,
+    '',
+    ...ACCEL_PROBE,
+    ...(tpm ? swtpmLines() : []),
+    '',
+    // With a TPM the script stays, so its EXIT trap stops swtpm and removes the socket's directory.
+    `${tpm ? '' : 'exec '}${QEMU_BINARY} \\`,
     ...lines,
     '  "$@"',
     '',
   ].join('\n');
+}
+
+/**
+ * KVM only where it runs guest code: /dev/kvm can exist where KVM does not work (a VM without
+ * nested virtualization), and QEMU then hangs or aborts on the first instruction instead of falling
+ * back to TCG. So run.sh tries (`vmgen verify` reads the device and the CPU flags; a try also
+ * catches a hypervisor that advertises VT-x it cannot give): a 64 KiB firmware whose
+ * reset vector (its last 16 bytes, real mode) is `mov al,0x2a; out 0xf4,al; hlt; jmp $-1`. Written
+ * to isa-debug-exit at port 0xf4, it ends QEMU with exit status (0x2a << 1) | 1 = 85, within
+ * milliseconds when KVM works; a hang ends at the 5 s timeout. QEMU loads -bios images of a multiple
+ * of 64 KiB and maps their end below 4 GiB, where the CPU starts (F000:FFF0).
+ */
+export const KVM_PROBE_STATUS = 85;
+const ACCEL_PROBE: readonly string[] = [
+  '# KVM only if it runs a guest: /dev/kvm can open where KVM hangs or aborts (no nested',
+  `# virtualization). The probe's firmware makes QEMU exit with ${KVM_PROBE_STATUS} at its first instructions.`,
+  'accel=tcg',
+  'if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then',
+  '  probe=$(mktemp)',
+  "  { head -c 65520 /dev/zero; printf '\\260\\052\\346\\364\\364\\353\\375'; head -c 9 /dev/zero; } > \"$probe\"",
+  '  status=0',
+  `  timeout -k 1 5 ${QEMU_BINARY} -accel kvm -machine pc -nodefaults -display none -bios "$probe" \\`,
+  '    -device isa-debug-exit,iobase=0xf4,iosize=0x04 </dev/null >/dev/null 2>&1 || status=$?',
+  '  rm -f "$probe"',
+  `  if [ "$status" -eq ${KVM_PROBE_STATUS} ]; then accel=kvm; else echo "run.sh: /dev/kvm is there but KVM does not run guests here; emulating (TCG)" >&2; fi`,
+  'fi',
+];
+
+/**
+ * swtpm emulates the TPM 2.0. Its state lives beside this script, as the machine's own (Windows
+ * keeps BitLocker and Hello keys in it); the control socket lives in a temporary directory, since
+ * a socket path holds at most 107 bytes. --terminate: swtpm ends when QEMU closes the connection.
+ */
+export const RUN_SH_TPM_STATE = 'tpm';
+function swtpmLines(): string[] {
+  // A fixed name: swtpm splits its option values at commas and has no escape for them.
+  const state = RUN_SH_TPM_STATE;
+  return [
+    '',
+    `# The TPM 2.0 this guest requires, emulated by swtpm (Debian package swtpm); its state stays in ${state}/.`,
+    `mkdir -p ${state}`,
+    'tpm_dir=$(mktemp -d)',
+    'tpm_socket=$tpm_dir/swtpm.sock',
+    `swtpm socket --tpm2 --tpmstate dir=${state} --ctrl type=unixio,path="$tpm_socket" --terminate &`,
+    'swtpm_pid=$!',
+    'trap \'kill "$swtpm_pid" 2>/dev/null || true; rm -rf "$tpm_dir"\' EXIT',
+    'for _ in $(seq 100); do [ -S "$tpm_socket" ] && break; sleep 0.1; done',
+    '[ -S "$tpm_socket" ] || { echo "run.sh: swtpm did not start" >&2; exit 1; }',
+  ];
 }
 
 function runNotes(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions): string[] {
@@ -242,6 +387,7 @@ const ARCH: Record<OsEntry['arch'], string> = { amd64: 'x86_64', i386: 'i686' };
 
 export function renderLibvirtXml(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions): string {
   const groups = qemuControllers(layout);
+  const machine = machineOf(spec, layout);
   const names = new TargetNames();
   return [
     `<!-- ${comment(spec.name)}: ${comment(spec.os.label)}, generated by vmgen. Define it with: virsh define FILE`,
@@ -252,16 +398,19 @@ export function renderLibvirtXml(spec: ResolvedSpec, layout: VmLayout, opts: Qem
     `  <description>${esc(`${spec.os.label}, generated by vmgen`)}</description>`,
     `  <memory unit="MiB">${spec.ramMiB}</memory>`,
     `  <vcpu>${spec.cpus}</vcpu>`,
-    ...osXml(spec, layout, opts),
+    ...osXml(spec, layout, opts, machine),
     '  <features>',
     '    <acpi/>',
     '    <apic/>',
+    ...(machine.platform.secureBoot ? ['    <smm state="on"/>'] : []),
     '  </features>',
     '  <clock offset="utc"/>',
     '  <devices>',
-    ...groups.flatMap((g) => controllerXml(g)),
-    ...groups.flatMap((g) => g.devices.flatMap((d) => diskXml(d, g, opts, names))),
+    ...groups.flatMap((g) => controllerXml(g, machine)),
+    ...groups.flatMap((g) => g.devices.flatMap((d) => diskXml(d, g, opts, names, machine))),
     ...spec.nics.flatMap((nic) => interfaceXml(nic, spec.os)),
+    // libvirt starts and keeps the swtpm itself (state under /var/lib/libvirt/swtpm).
+    ...(machine.platform.tpm2 ? ['    <tpm model="tpm-crb">', '      <backend type="emulator" version="2.0"/>', '    </tpm>'] : []),
     '    <serial type="pty">',
     '      <target port="0"/>',
     '    </serial>',
@@ -280,49 +429,86 @@ export function renderLibvirtXml(spec: ResolvedSpec, layout: VmLayout, opts: Qem
   ].join('\n');
 }
 
-function osXml(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions): string[] {
-  const type = `    <type arch="${ARCH[spec.os.arch]}" machine="${qemuMachine(layout)}">hvm</type>`;
+function osXml(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions, machine: Machine): string[] {
+  const type = `    <type arch="${ARCH[spec.os.arch]}" machine="${machine.type}">hvm</type>`;
   if (layout.firmware === 'bios') return ['  <os>', type, '  </os>'];
-  // Without paths libvirt picks an OVMF build itself (firmware autoselection, libvirt 5.2 and later).
-  if (opts.ovmf === undefined) return ['  <os firmware="efi">', type, '  </os>'];
+  const secure = machine.platform.secureBoot;
+  // Without paths libvirt picks an OVMF build itself (firmware autoselection, libvirt 5.2 and
+  // later), one with Secure Boot and Microsoft's keys enrolled when the features ask for it (8.6).
+  if (opts.ovmf === undefined) {
+    return [
+      '  <os firmware="efi">',
+      type,
+      ...(secure ? ['    <firmware>', '      <feature enabled="yes" name="secure-boot"/>', '      <feature enabled="yes" name="enrolled-keys"/>', '    </firmware>'] : []),
+      '  </os>',
+    ];
+  }
+  const template = opts.ovmf.varsTemplate === undefined ? '' : ` template="${esc(absolute(opts.ovmf.varsTemplate, 'OVMF variables template'))}"`;
   return [
     '  <os>',
     type,
-    `    <loader readonly="yes" type="pflash">${esc(absolute(opts.ovmf.code, 'OVMF code'))}</loader>`,
-    `    <nvram>${esc(absolute(opts.ovmf.vars, 'OVMF variables'))}</nvram>`,
+    `    <loader readonly="yes"${secure ? ' secure="yes"' : ''} type="pflash">${esc(absolute(opts.ovmf.code, 'OVMF code'))}</loader>`,
+    `    <nvram${template}>${esc(absolute(opts.ovmf.vars, 'OVMF variables'))}</nvram>`,
     '  </os>',
   ];
 }
 
-/** IDE's controller is part of the machine, and NVMe disks become virtio-blk, which needs none. */
-function controllerXml(group: ControllerGroup): string[] {
-  if (group.bus === 'scsi') return [`    <controller type="scsi" index="${group.index}" model="${scsiModel(group).libvirt}"/>`];
-  if (group.bus === 'sata') return [`    <controller type="sata" index="${group.index}"/>`];
-  return [];
+/** Where a layout controller's devices go in the domain XML: a libvirt bus, and for SATA which controller. */
+interface LibvirtPlace {
+  bus: 'ide' | 'scsi' | 'sata' | 'virtio';
+  sataIndex?: number;
 }
 
-function diskXml(device: AttachedDevice, group: ControllerGroup, opts: QemuOptions, names: TargetNames): string[] {
+/**
+ * On q35, libvirt's SATA controller 0 is the built-in one. When the IDE positions are its ports,
+ * the layout's own SATA controllers come after it, and NVMe controllers on SATA after those.
+ */
+function libvirtPlace(group: ControllerGroup, machine: Machine): LibvirtPlace {
+  const ide = machine.ideOnAhci ? 1 : 0;
+  if (group.bus === 'ide') return machine.ideOnAhci ? { bus: 'sata', sataIndex: 0 } : { bus: 'ide' };
+  if (group.bus === 'sata') return { bus: 'sata', sataIndex: ide + group.index };
+  if (group.bus === 'nvme') return machine.nvmeOnSata ? { bus: 'sata', sataIndex: ide + machine.sataGroups + group.index } : { bus: 'virtio' };
+  return { bus: 'scsi' };
+}
+
+/** IDE's controller is part of the machine, and NVMe disks as virtio-blk need none. */
+function controllerXml(group: ControllerGroup, machine: Machine): string[] {
+  if (group.bus === 'scsi') return [`    <controller type="scsi" index="${group.index}" model="${scsiModel(group).libvirt}"/>`];
+  const place = libvirtPlace(group, machine);
+  // Both IDE channels share q35's one AHCI controller: declared once.
+  if (place.sataIndex === undefined || (group.bus === 'ide' && group.index > 0)) return [];
+  return [`    <controller type="sata" index="${place.sataIndex}"/>`];
+}
+
+function diskXml(device: AttachedDevice, group: ControllerGroup, opts: QemuOptions, names: TargetNames, machine: Machine): string[] {
   const cd = device.type === 'cdrom';
-  const bus = group.bus === 'nvme' ? 'virtio' : group.bus;
+  const place = libvirtPlace(group, machine);
+  const bus = place.bus;
   const source = cd ? (device.cd.connected ? isoOf(device.cd, opts.isoPaths) : undefined) : diskFileOf(device.disk, opts.diskPaths, 'disk path');
   const lines = [
-    ...(group.bus === 'nvme' ? [`    <!-- ${comment(deviceName(device))}: NVMe in the layout; libvirt 9 has no NVMe disk bus, so virtio-blk. -->`] : []),
+    ...(group.bus === 'nvme' ? [`    <!-- ${comment(deviceName(device))}: NVMe in the layout; libvirt 9 has no NVMe disk bus, so ${bus === 'sata' ? 'SATA' : 'virtio-blk'}. -->`] : []),
     `    <disk type="file" device="${cd ? 'cdrom' : 'disk'}">`,
     `      <driver name="qemu" type="${cd ? 'raw' : 'qcow2'}"${cd ? '' : ' discard="unmap"'}/>`,
     ...(source === undefined ? [] : [`      <source file="${esc(absolute(source, deviceName(device)))}"/>`]),
-    `      <target dev="${names.next(group, device.unit)}" bus="${bus}"/>`,
+    `      <target dev="${names.next(group, device.unit, machine)}" bus="${bus}"/>`,
     ...(cd ? ['      <readonly/>'] : []),
     ...(device.type === 'disk' && device.disk.boot ? ['      <boot order="1"/>'] : []),
-    ...addressXml(group, device.unit),
+    ...addressXml(group, device.unit, machine),
     '    </disk>',
   ];
   return lines;
 }
 
 /** Where the device sits, so libvirt does not derive it from the target name. */
-function addressXml(group: ControllerGroup, unit: number): string[] {
-  if (group.bus === 'nvme') return [];
-  // IDE: one controller with two buses (primary, secondary); SCSI and SATA: one bus per controller.
+function addressXml(group: ControllerGroup, unit: number, machine: Machine): string[] {
+  const place = libvirtPlace(group, machine);
+  if (place.bus === 'virtio') return [];
+  if (place.sataIndex !== undefined) {
+    const port = group.bus === 'ide' ? ahciPort(group, unit) : unit;
+    if (port > AHCI_MAX_UNIT) throw new Error(`${group.bus}${group.index}:${unit}: on SATA for libvirt, past the ${AHCI_MAX_UNIT + 1} ports of an AHCI controller`);
+    return [`      <address type="drive" controller="${place.sataIndex}" bus="0" target="0" unit="${port}"/>`];
+  }
+  // IDE: one controller with two buses (primary, secondary); SCSI: one bus per controller.
   const [controller, bus] = group.bus === 'ide' ? [0, group.index] : [group.index, 0];
   return [`      <address type="drive" controller="${controller}" bus="${bus}" target="0" unit="${unit}"/>`];
 }
@@ -331,9 +517,10 @@ function addressXml(group: ControllerGroup, unit: number): string[] {
 class TargetNames {
   private readonly used = new Map<string, number>();
 
-  next(group: ControllerGroup, unit: number): string {
-    if (group.bus === 'ide') return `hd${letters(group.index * 2 + unit)}`;
-    const prefix = group.bus === 'nvme' ? 'vd' : 'sd';
+  next(group: ControllerGroup, unit: number, machine: Machine): string {
+    const { bus } = libvirtPlace(group, machine);
+    if (bus === 'ide') return `hd${letters(group.index * 2 + unit)}`;
+    const prefix = bus === 'virtio' ? 'vd' : 'sd';
     const n = this.used.get(prefix) ?? 0;
     this.used.set(prefix, n + 1);
     return `${prefix}${letters(n)}`;

@@ -8,10 +8,12 @@ import { convertArgv, vmdkAdapter } from '../../vm/disk-cache.js';
 export { convertArgv, vmdkAdapter };
 import { chooseUuids, renderVmFstab } from '../../vm/fstab.js';
 import { sfdiskScript } from '../../vm/partition-plan.js';
+import { nameSparseExtent } from '../../vm/vmdk-descriptor.js';
 
 /**
  * Puts each disk into `dir` in the target's format: an image already in that format is moved,
- * any other converted (a cached VMDK is monolithicSparse; VirtualBox wants streamOptimized).
+ * any other converted (a cached VMDK is monolithicSparse; VirtualBox wants streamOptimized). A
+ * VMDK's descriptor then names the file by its name in the archive, whatever it was made as.
  */
 export async function convertImages(images: readonly DiskImage[], layout: VmLayout, dir: string, format: 'vmdk' | 'qcow2',
   signal: AbortSignal, opts: { subformat?: 'monolithicSparse' | 'streamOptimized'; extension?: string } = {}): Promise<Record<string, string>> {
@@ -28,6 +30,7 @@ export async function convertImages(images: readonly DiskImage[], layout: VmLayo
         from: image.format, ...(opts.subformat ? { subformat: opts.subformat } : {}), ...(format === 'vmdk' ? { adapter: vmdkAdapter(disk.controller) } : {}),
       }), { signal });
     }
+    if (format === 'vmdk') await nameSparseExtent(join(dir, name), name, vmdkAdapter(disk.controller));
     files[disk.name] = name;
   }
   return files;

@@ -1,8 +1,9 @@
 import type { ResolvedSpec } from '../../config/resolve.js';
 import { VmgenError } from '../../errors.js';
 import { CONFIG_BAT, SETUP_BAT, WINDOWS_DIR_CMD } from '../../guests/windows/index.js';
-import { windowsRelease } from '../../guests/windows/releases.js';
+import { type WindowsHardwareChecks, windowsRelease } from '../../guests/windows/releases.js';
 import type { VmDisk, VmLayout, VmPartition } from '../layout.js';
+import type { PlatformSecurity } from '../platform-security.js';
 import { UNATTEND_SETTINGS, type UnattendPass } from './unattend-settings.js';
 
 /*
@@ -141,9 +142,46 @@ export function firstLogonCommands(): string[] {
   ];
 }
 
+/** What Windows Setup's hardware check sees of the machine. */
+interface MachineFacts {
+  platform: PlatformSecurity;
+  ramMiB: number;
+  cpus: number;
+  /** Size of the disk Windows is installed on. */
+  diskMiB: number;
+}
+
+/**
+ * The LabConfig values that make Windows 11 Setup skip one of its hardware checks, each when the
+ * machine fails that check. Microsoft documents the requirements, not these values; they are the
+ * established practice of installers that write answer files for Windows 11 on machines without
+ * a TPM or Secure Boot: Rufus writes BypassTPMCheck, BypassSecureBootCheck and BypassRAMCheck as
+ * `reg add HKLM\SYSTEM\Setup\LabConfig /v NAME /t REG_DWORD /d 1 /f` RunSynchronous commands
+ * of Microsoft-Windows-Setup in the windowsPE pass (pbatard/rufus, src/wue.c, CreateUnattendXml),
+ * which runs them before Setup checks the machine; BypassStorageCheck and BypassCPUCheck are read
+ * by the same Setup and used by the same tools.
+ */
+const LAB_CONFIG: ReadonlyArray<{ value: string; what: string; fails(checks: WindowsHardwareChecks, m: MachineFacts): boolean }> = [
+  { value: 'BypassTPMCheck', what: 'TPM 2.0', fails: (c, m) => c.tpm2 && !m.platform.tpm2 },
+  { value: 'BypassSecureBootCheck', what: 'Secure Boot', fails: (c, m) => c.secureBoot && !m.platform.secureBoot },
+  { value: 'BypassRAMCheck', what: 'memory', fails: (c, m) => m.ramMiB < c.minRamMiB },
+  { value: 'BypassStorageCheck', what: 'disk size', fails: (c, m) => m.diskMiB < c.minDiskMiB },
+  { value: 'BypassCPUCheck', what: 'processor', fails: (c, m) => m.cpus < c.minCpus },
+];
+
+/** The LabConfig values this machine needs, in table order; none for releases Setup does not check. */
+export function labConfigBypasses(checks: WindowsHardwareChecks | undefined, machine: MachineFacts): Array<{ value: string; what: string }> {
+  if (checks === undefined) return [];
+  return LAB_CONFIG.filter((b) => b.fails(checks, machine)).map(({ value, what }) => ({ value, what }));
+}
+
 const BUILTIN_GROUPS = new Set(['administrators', 'users', 'power users', 'guests', 'remote desktop users', 'backup operators', 'network configuration operators']);
 
-export function renderAutounattend(spec: ResolvedSpec, layout: VmLayout): string {
+/**
+ * `platform`: the TPM and Secure Boot the target gives this machine (see platform-security.ts);
+ * for a Windows release that requires what is missing, Setup is told to skip that check.
+ */
+export function renderAutounattend(spec: ResolvedSpec, layout: VmLayout, platform: PlatformSecurity): string {
   const release = windowsRelease(spec.os);
   if (!release.autounattend) {
     throw new VmgenError('VMG_UNSUPPORTED', `${spec.os.label}: Windows Setup reads autounattend.xml from Windows Vista on`, { hint: 'XP guests are made from a base disk' });
@@ -164,9 +202,17 @@ export function renderAutounattend(spec: ResolvedSpec, layout: VmLayout): string
     ...(pe ? [el('SetupUILanguage', [el('UILanguage', lang)])] : []),
     el('InputLocale', lang), el('SystemLocale', lang), el('UILanguage', lang), el('UserLocale', lang),
   ];
+  const bypasses = labConfigBypasses(release.hardwareChecks, {
+    platform, ramMiB: spec.ramMiB, cpus: spec.cpus, diskMiB: disks[bootIndex]!.disk.sizeMiB,
+  });
   const windowsPE = [
     component('Microsoft-Windows-International-Core-WinPE', arch, 'windowsPE', international(true)),
     component('Microsoft-Windows-Setup', arch, 'windowsPE', [
+      ...(bypasses.length === 0 ? [] : [el('RunSynchronous', bypasses.map(({ value, what }, i) => listItem('RunSynchronousCommand', [
+        el('Order', String(i + 1)),
+        el('Path', `reg add HKLM\\SYSTEM\\Setup\\LabConfig /v ${value} /t REG_DWORD /d 1 /f`),
+        el('Description', `Windows 11 Setup: skip the ${what} check, which this machine fails`),
+      ])))]),
       // A disk without partitions is left as Windows finds it: blank, for Disk Management.
       el('DiskConfiguration', disks.flatMap(({ planned }, id) => (planned.create.length === 0 ? [] : [listItem('Disk', [
         el('DiskID', String(id)),

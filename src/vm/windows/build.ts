@@ -14,6 +14,7 @@ import { GUEST_KITS_DIR, KITS_DIR_ENV, type LocatedKit, locateKits, windowsInsta
 import { runPipeline, type Step, type StepEvent } from '../../pipeline/run.js';
 import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions } from '../../targets/types.js';
 import type { VmLayout } from '../layout.js';
+import { platformOffered } from '../platform-security.js';
 import { renderAutounattend } from './autounattend.js';
 import { type GuestPayload, buildFromBaseDisk } from './base-disk.js';
 
@@ -160,7 +161,7 @@ const STEPS: readonly Step<WindowsBuildState>[] = [
       // The answer media: autounattend.xml at its root (where Setup looks), scripts and kits under vmgen\.
       const media = join(state.workDir!, 'answer');
       await mkdir(join(media, WINDOWS_DIR.slice(1)), { recursive: true });
-      await writeFile(join(media, 'autounattend.xml'), renderAutounattend(state.spec, state.layout));
+      await writeFile(join(media, 'autounattend.xml'), renderAutounattend(state.spec, state.layout, platformOffered(state.target.commander.platformSecurity, state.layout)));
       for (const f of guestPayload(state)) {
         const dest = join(media, f.path.slice(1));
         await mkdir(dirname(dest), { recursive: true });
@@ -213,7 +214,7 @@ export async function buildWindows(input: WindowsBuildInput): Promise<{ archive:
   const found = findBaseDisk(baseDir === undefined || baseDir === '' ? undefined : resolve(baseDir), spec.os.id);
   // Without a base disk, a release Windows Setup installs unattended is installed from its ISO.
   const baseDisk = release.autounattend ? await found.catch(() => undefined) : await found;
-  if (baseDisk === undefined) renderAutounattend(spec, input.layout); // refuses what the answer file cannot say, before any step
+  if (baseDisk === undefined) renderAutounattend(spec, input.layout, platformOffered(input.target.commander.platformSecurity, input.layout)); // refuses what the answer file cannot say, before any step
   const method: WindowsMethod = baseDisk === undefined ? 'autounattend' : 'base-disk';
   input.log(method === 'base-disk' ? `base disk: ${baseDisk}` : 'no base disk: Windows Setup installs from the ISO in cd_drives with autounattend.xml');
   const state: WindowsBuildState = { ...input, layout: input.layout, release, method, kits, ...(baseDisk === undefined ? {} : { baseDisk }) };

@@ -3,7 +3,9 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import { windowsRelease } from '../../guests/windows/releases.js';
 import { CONFIG_BAT, WINDOWS_DIR, windowsConfigBat } from '../../guests/windows/index.js';
 import { windowsInstallerFiles } from '../../installers/windows/index.js';
+import { findTarget } from '../../targets/registry.js';
 import type { VmLayout } from '../layout.js';
+import { platformOffered } from '../platform-security.js';
 import { renderAutounattend } from './autounattend.js';
 
 export interface ReviewFile {
@@ -22,7 +24,7 @@ export function windowsReviewFiles(spec: ResolvedSpec, catalogs: Catalogs, layou
   const files: ReviewFile[] = setup.map((f) => ({ path: `guest${f.path}`, content: f.content }));
   if (layout !== undefined && windowsRelease(spec.os).autounattend) {
     files.push(
-      { path: 'answer/autounattend.xml', content: renderAutounattend(spec, layout) },
+      { path: 'answer/autounattend.xml', content: renderAutounattend(spec, layout, platformOffered(findTarget(spec.target)?.commander?.platformSecurity, layout)) },
       { path: `answer${WINDOWS_DIR}/${CONFIG_BAT}`, content: windowsConfigBat(spec) },
       ...setup.map((f) => ({ path: `answer${f.path}`, content: f.content })),
     );

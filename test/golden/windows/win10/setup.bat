@@ -3,7 +3,6 @@ rem vmgen: installs the applications from the kits beside this script (seed List
 rem then deletes the kits and itself.
 setlocal DisableDelayedExpansion
 set "KITS=%~dp0kits"
-where /q 7z.exe || (echo vmgen: 7z.exe is not on PATH; archive kits need 7-Zip & exit /b 1)
 
 msiexec /i "%KITS%\python-setup.msi" /qn /norestart
 if errorlevel 1 echo vmgen: python (python-setup.msi) ended with exit code %errorlevel%
@@ -11,7 +10,12 @@ if errorlevel 1 echo vmgen: python (python-setup.msi) ended with exit code %erro
 if errorlevel 1 echo vmgen: vim (gvim-setup.exe) ended with exit code %errorlevel%
 msiexec /i "%KITS%\node-setup.msi" /qn /norestart
 if errorlevel 1 echo vmgen: nodejs (node-setup.msi) ended with exit code %errorlevel%
-7z.exe x -y -o"%ProgramFiles%\nginx" "%KITS%\nginx.zip"
+set "SEVENZIP="
+if exist "%ProgramFiles%\7-Zip\7z.exe" set "SEVENZIP=%ProgramFiles%\7-Zip\7z.exe"
+if not defined SEVENZIP if defined ProgramFiles(x86) if exist "%ProgramFiles(x86)%\7-Zip\7z.exe" set "SEVENZIP=%ProgramFiles(x86)%\7-Zip\7z.exe"
+if not defined SEVENZIP for %%i in (7z.exe) do @if not "%%~$PATH:i"=="" set "SEVENZIP=%%~$PATH:i"
+if not defined SEVENZIP (echo vmgen: 7z.exe is neither in the 7-Zip folder nor on PATH; archive kits need 7-Zip & exit /b 1)
+"%SEVENZIP%" x -y -o"%ProgramFiles%\nginx" "%KITS%\nginx.zip"
 if errorlevel 1 echo vmgen: nginx (nginx.zip) ended with exit code %errorlevel%
 
 del /q "%KITS%\python-setup.msi"
