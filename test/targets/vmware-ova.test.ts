@@ -106,6 +106,15 @@ describe('renderVmwareOvf', () => {
     }
   });
 
+  it('puts a bridged NIC on the network its .vmx names (ethernetN.networkName, ESXi\'s default port group)', () => {
+    const vmx = renderVmx(devices.spec, devices.layout, { diskFiles: diskFiles(devices.layout, 'vmdk'), isoFiles: {} });
+    const network = /^ethernet0\.networkName = "([^"]+)"$/m.exec(vmx)?.[1];
+    assert.ok(network, 'the .vmx names the bridged network');
+    const nics = items(cases[1]!).filter((i) => i.get('ResourceType') === '10');
+    assert.deepEqual(nics.map((n) => n.get('Connection')), [network, 'hostonly']);
+    assert.match(cases[1]!, new RegExp(`<Network ovf:name="${network}">`));
+  });
+
   it('maps controllers to VMware\'s subtypes (ova-compose.py RasdScsiController, RasdSataController, RasdNvmeController)', () => {
     const controllers = (layout: VmLayout) => items(renderVmwareOvf(web.spec, layout, options(layout)))
       .filter((i) => ['5', '6', '20'].includes(i.get('ResourceType')!)).map((i) => `${i.get('ResourceType')}:${i.get('ResourceSubType')}:${i.get('Address')}`);

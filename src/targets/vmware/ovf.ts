@@ -2,7 +2,7 @@ import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmCdDrive, VmLayout } from '../../vm/layout.js';
 import { OVF_NS, VMDK_STREAM_OPTIMIZED, comment, esc, itemXml, type Rasd } from '../ovf/xml.js';
 import { vsphereGuest } from './guest-ids.js';
-import { VIRTUAL_HW_VERSION, renderVmx, vmControllers, type AttachedDevice, type ControllerGroup } from './render.js';
+import { BRIDGED_NETWORK, VIRTUAL_HW_VERSION, renderVmx, vmControllers, type AttachedDevice, type ControllerGroup } from './render.js';
 
 /**
  * VMware appliance descriptor (`vmgen build -t vmware -f ova`): an OVF 1.0 envelope in the form
@@ -44,8 +44,12 @@ const SCSI_SUBTYPE: Partial<Record<Controller, string>> = { lsilogic: 'lsilogic'
 /** The OVF subtype of each .vmx ethernetN.virtualDev (ova-compose.py RasdEthernet; template-hw19.ovf writes VmxNet3). */
 const NIC_SUBTYPE: Readonly<Record<string, string>> = { e1000: 'E1000', e1000e: 'E1000e', vmxnet3: 'VmxNet3', vlance: 'PCNet32' };
 
-/** Logical network per link, by the names a Workstation export uses; ESXi's deploy wizard maps each to a port group. */
-const NETWORK: Record<ResolvedNic['link'], string> = { nat: 'nat', bridged: 'bridged', hostonly: 'hostonly' };
+/**
+ * Logical network per link. A bridged NIC joins ESXi's default port group, the network its .vmx
+ * names (ethernetN.networkName) and VMware's template-hw19.ovf uses; NAT and host-only are networks
+ * of the hosted products, by the names of their connection types, which a deploy maps to a port group.
+ */
+const NETWORK: Record<ResolvedNic['link'], string> = { nat: 'nat', bridged: BRIDGED_NETWORK, hostonly: 'hostonly' };
 
 interface PackageFile { id: string; href: string; bytes?: number; diskId?: string; capacityBytes?: number; cds: VmCdDrive[]; disk?: string }
 
