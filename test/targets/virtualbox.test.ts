@@ -8,6 +8,7 @@ import {
 } from '../../src/targets/virtualbox/render.js';
 import { vboxAdapterType } from '../../src/targets/virtualbox/machine.js';
 import { VIRTUAL_HW_VERSION } from '../../src/targets/vmware/render.js';
+import { loadCatalogs } from '../../src/catalog/load.js';
 import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, vmCase } from './vm-specs.js';
 
@@ -233,9 +234,11 @@ function tags(xml: string, name: string): Array<Record<string, string>> {
 }
 
 describe('vbox:Machine', () => {
+  const xp = loadCatalogs({ env: {} }).os.find((o) => o.id === 'winxppro')!;
   const cases = [
     ['web', render(web.spec, web.layout)],
     ['devices', render(devices.spec, devices.layout, withIso(devices.layout))],
+    ['xp', render({ ...web.spec, os: xp, cpus: 1 }, { ...web.layout, firmware: 'bios' })],
   ] as const;
 
   it('sits in the VirtualSystem after the hardware, optional to other readers, with an Info (ApplianceImplExport.cpp, i_buildXMLForOneVirtualSystem)', () => {
@@ -256,6 +259,10 @@ describe('vbox:Machine', () => {
     assert.match(lab, /<BridgedInterface\/>[\s\S]*<HostOnlyInterface\/>/);
     assert.deepEqual(tags(lab, 'Memory'), [{ RAMSize: '2048' }]);
     assert.deepEqual(tags(lab, 'CPU'), [{ count: '4' }]);
+    const xpMachine = parse(cases[2][1]).machine!;
+    assert.deepEqual(tags(xpMachine, 'Adapter').map((a) => a.type), ['82543GC']);
+    assert.deepEqual(tags(xpMachine, 'CPU'), [{ count: '1' }]);
+    assert.doesNotMatch(xpMachine, /LongMode|IOAPIC/);
     // The import keeps MACs only with ImportOptions_KeepAllMACs (ApplianceImplImport.cpp, i_importVBoxMachine).
     assert.match(cases[1][1], /--options keepallmacs/);
   });
