@@ -18,8 +18,8 @@ const work = mkdtempSync(join(tmpdir(), 'vmgen-vm-'));
 const WEB_BIOS = join(work, 'web-bios.conf');
 writeFileSync(WEB_BIOS, readFileSync(WEB, 'utf8').replace('    os = debian12-64\n', '    os = debian12-64\n    firmware = bios\n'));
 
-async function build(config: string, target: string): Promise<string> {
-  const r = await vmgen(['build', config, '--target', target, '--out', join(work, 'out')]);
+async function build(config: string, target: string, format?: string): Promise<string> {
+  const r = await vmgen(['build', config, '--target', target, ...(format ? ['--format', format] : []), '--out', join(work, 'out')]);
   assert.equal(r.code, 0, `build ${target} failed:\n${r.stderr}`);
   return lastLine(r.stdout);
 }
@@ -99,7 +99,17 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
   });
 
   it('virtualbox, UEFI: an OVA with the descriptor first, a manifest whose digests match, a clean streamOptimized VMDK', async () => {
-    const archive = await build(WEB, 'virtualbox');
+    await checkOva(await build(WEB, 'virtualbox'));
+  });
+
+  it('vmware -f ova, UEFI: the same package for ovftool and vSphere, with VMware\'s system type', async () => {
+    const archive = await build(WEB, 'vmware', 'ova');
+    assert.match(archive, /web1-vmware\.ova$/);
+    await checkOva(archive);
+    assert.match(readFileSync(join(await unpack(archive), 'web1.ovf'), 'utf8'), /<vssd:VirtualSystemType>vmx-19<\/vssd:VirtualSystemType>/);
+  });
+
+  async function checkOva(archive: string): Promise<void> {
     assert.match(archive, /\.ova$/);
     const members = (await run(['tar', '-tf', archive])).stdout.trim().split('\n');
     assert.deepEqual(members, ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
@@ -115,7 +125,7 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
     await qemuImgCheckClean(join(dir, 'web1-hdd0.vmdk'));
     await run(['xmllint', '--noout', join(dir, 'web1.ovf')]);
     await verify(archive, WEB, WEB_CHECKS);
-  });
+  }
 
   it('virtualbox, BIOS', async () => {
     await verify(await build(WEB_BIOS, 'virtualbox'), WEB_BIOS, WEB_CHECKS);

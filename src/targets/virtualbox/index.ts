@@ -1,22 +1,14 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { writeArchive } from '../../archive/write.js';
+import { writeOva } from '../ovf/manifest.js';
 import type { Commander } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
-import { renderManifest, renderOvf } from './render.js';
-
-async function sha256(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  return hash.digest('hex');
-}
+import { renderOvf } from './render.js';
 
 /**
  * VirtualBox: an OVA — the OVF descriptor first, its manifest of SHA-256 digests, then
- * streamOptimized VMDKs — which VirtualBox's appliance import reads. What plain OVF cannot say
- * (UEFI, MAC addresses) is in the descriptor's annotation as the VBoxManage command to run after import.
+ * streamOptimized VMDKs and shipped ISOs — which VirtualBox's appliance import reads. The
+ * descriptor carries VirtualBox's own machine section, so UEFI, MACs and NIC attachment come with it.
  */
 export const virtualboxCommander: Commander = {
   nicOwner: 'guest',
@@ -33,18 +25,17 @@ export const virtualboxCommander: Commander = {
   async package(ctx) {
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');
-    const name = ctx.spec.name;
     const files = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'streamOptimized' });
     const { names: isoFiles, shipped } = await placeIsos(layout, dir);
+    const size = async (f: string) => (await stat(join(dir, f))).size;
     const disks = await Promise.all(layout.disks.map(async (d) => ({
-      name: d.name, file: files[d.name]!, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: (await stat(join(dir, files[d.name]!))).size,
+      name: d.name, file: files[d.name]!, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: await size(files[d.name]!),
     })));
-    const ovf = `${name}.ovf`;
-    await writeFile(join(dir, ovf), renderOvf(ctx.spec, layout, { disks, isoFiles }));
-    const members = [ovf, ...disks.map((d) => d.file), ...shipped];
-    const digests = await Promise.all(members.map(async (m) => ({ name: m, sha256: await sha256(join(dir, m)) })));
-    const mf = `${name}.mf`;
-    await writeFile(join(dir, mf), renderManifest(digests));
-    await writeArchive('ova', ctx.output, dir, [ovf, mf, ...members.slice(1)], { signal: ctx.signal });
+    const isos = [...new Set(shipped)];
+    const isoBytes = Object.fromEntries(await Promise.all(isos.map(async (f) => [f, await size(f)] as const)));
+    await writeOva({
+      dir, name: ctx.spec.name, descriptor: renderOvf(ctx.spec, layout, { disks, isoFiles, isoBytes }),
+      files: [...disks.map((d) => d.file), ...isos], output: ctx.output, signal: ctx.signal,
+    });
   },
 };

@@ -1,18 +1,30 @@
 import type { OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmCdDrive, VmLayout } from '../../vm/layout.js';
-import { isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
+import { OVF_NS, VMDK_STREAM_OPTIMIZED, comment, esc, itemXml, type Rasd } from '../ovf/xml.js';
+import { stableUuid } from '../ovf/uuid.js';
+import { VIRTUAL_HW_VERSION, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
+import { vboxMachineXml } from './machine.js';
+
+export { renderManifest } from '../ovf/manifest.js';
+export { VMDK_STREAM_OPTIMIZED };
 
 /**
  * VirtualBox appliance: an OVF 1.0 descriptor (DMTF DSP0243) in the form VirtualBox itself exports
- * (VirtualSystemType "virtualbox-2.2", its controller and NIC subtypes), plus the manifest. No
- * <vbox:Machine>: when present VirtualBox takes every setting from it instead of the OVF, so it
- * would have to repeat the whole machine. The price is what plain OVF cannot say to VirtualBox's
- * importer: UEFI firmware, MAC addresses and unplugged cables; virtualBoxFixups() gives the
- * VBoxManage command that sets them after the import, and the annotation repeats it for users.
+ * (ApplianceImplExport.cpp): the OVF items, then VirtualBox's own <vbox:Machine>, from which its
+ * importer takes firmware, MAC addresses, cable state and NIC attachment (see machine.ts).
+ *
+ * The virtual system type is VMware's `vmx-NN`, not the `virtualbox-2.2` VirtualBox writes:
+ * VMware's ovftool refuses a hardware family it does not know unless run with --lax, while
+ * VirtualBox reads the type only to pick an E1000 variant for an OVF without <vbox:Machine>
+ * (ApplianceImplImport.cpp, Appliance::interpret), which these never are. For the same reason the
+ * SATA and NVMe controllers carry VMware's subtypes, which VirtualBox's reader accepts beside its
+ * own (ovfreader.cpp, ResourceType_OtherStorageDevice).
  */
-export const OVF_VIRTUAL_SYSTEM_TYPE = 'virtualbox-2.2';
-export const VMDK_STREAM_OPTIMIZED = 'http://www.vmware.com/interfaces/specifications/vmdk.html#streamOptimized';
+export const OVF_VIRTUAL_SYSTEM_TYPE = `vmx-${VIRTUAL_HW_VERSION}`;
+
+/** The DiskSection format of a CD image (ApplianceImpl.cpp, g_pszISOURI); VirtualBox imports it as a DVD image. */
+export const ISO_FORMAT = 'http://www.ecma-international.org/publications/standards/Ecma-119.htm';
 
 export interface OvfDisk {
   /** The layout disk's name. */
@@ -31,15 +43,9 @@ export interface OvfOptions {
   disks: OvfDisk[];
   /** ISO per CD drive name. Only files inside the appliance (relative names) can be referenced. */
   isoFiles?: Record<string, string>;
+  /** Size of each packaged ISO by file name, when known (the preview does not know it). */
+  isoBytes?: Record<string, number>;
 }
-
-const NS = {
-  ovf: 'http://schemas.dmtf.org/ovf/envelope/1',
-  rasd: 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_ResourceAllocationSettingData',
-  vssd: 'http://schemas.dmtf.org/wbem/wscim/1/cim-schema/2/CIM_VirtualSystemSettingData',
-  xsi: 'http://www.w3.org/2001/XMLSchema-instance',
-  vbox: 'http://www.virtualbox.org/ovf/machine',
-};
 
 /** CIM_OperatingSystem OSType values (as VirtualBox's ovfreader.h lists them) and VirtualBox's own guest type. */
 interface GuestType { cim: number; vbox: string }
@@ -76,7 +82,8 @@ const CONNECTION: Record<ResolvedNic['link'], string> = { nat: 'NAT', bridged: '
 /** VirtualBox's PIIX3 chipset has eight network adapters. */
 const MAX_NICS = 8;
 
-const SCSI_SUBTYPE: Partial<Record<Controller, string>> = {
+/** SCSI subtypes both VirtualBox (ApplianceImplExport.cpp) and VMware (open-vmdk ova-compose.py, RasdScsiController) write. */
+const SCSI_SUBTYPE: Record<Extract<Controller, 'lsilogic' | 'buslogic' | 'lsisas1068' | 'pvscsi'>, string> = {
   lsilogic: 'lsilogic',
   buslogic: 'buslogic',
   lsisas1068: 'lsilogicsas',
@@ -84,26 +91,29 @@ const SCSI_SUBTYPE: Partial<Record<Controller, string>> = {
   pvscsi: 'lsilogic',
 };
 
-/** RASD fields of one <Item>; written in alphabetical order, as the CIM schema's sequence requires. */
-type Rasd = Record<string, string | number | boolean>;
-
 export function renderOvf(spec: ResolvedSpec, layout: VmLayout, opts: OvfOptions): string {
   if (spec.nics.length > MAX_NICS) throw new Error(`VirtualBox gives a VM at most ${MAX_NICS} NICs; ${spec.name} has ${spec.nics.length}`);
   const groups = withBothIdeChannels(vmControllers(layout));
-  const files = packageFiles(layout, opts);
+  const files = packageFiles(spec, layout, opts);
   const items = hardwareItems(spec, groups, files);
   const networks = [...new Set(spec.nics.map((n) => CONNECTION[n.link]))];
   const type = guestType(spec.os);
+  const uuidOf = (name: string) => files.find((f) => f.disk?.name === name)!.disk!.uuid;
+  const machine = vboxMachineXml(spec, layout, groups, type.vbox, {
+    machine: stableUuid(spec.name, 'machine'),
+    disk: uuidOf,
+    iso: (cd) => files.find((f) => f.cds.some((c) => c.name === cd))?.disk?.uuid,
+  });
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',
-    `<!-- ${comment(spec.name)}: ${comment(spec.os.label)}, generated by vmgen. Import with: VBoxManage import FILE -->`,
-    `<Envelope ovf:version="1.0" xml:lang="en-US" xmlns="${NS.ovf}" xmlns:ovf="${NS.ovf}" xmlns:rasd="${NS.rasd}" xmlns:vssd="${NS.vssd}" xmlns:xsi="${NS.xsi}" xmlns:vbox="${NS.vbox}">`,
+    `<!-- ${comment(spec.name)}: ${comment(spec.os.label)}, generated by vmgen. Import with: VBoxManage import FILE (see the annotation) -->`,
+    `<Envelope ovf:version="1.0" xml:lang="en-US" xmlns="${OVF_NS.ovf}" xmlns:ovf="${OVF_NS.ovf}" xmlns:rasd="${OVF_NS.rasd}" xmlns:vssd="${OVF_NS.vssd}" xmlns:xsi="${OVF_NS.xsi}" xmlns:vbox="${OVF_NS.vbox}">`,
     '  <References>',
     ...files.map((f) => `    <File ovf:href="${esc(f.href)}" ovf:id="${f.id}"${f.bytes === undefined ? '' : ` ovf:size="${f.bytes}"`}/>`),
     '  </References>',
     '  <DiskSection>',
     '    <Info>List of the virtual disks used in the package</Info>',
-    ...files.flatMap((f) => (f.disk === undefined ? [] : [diskXml(f.disk, f)])),
+    ...files.map(diskXml),
     '  </DiskSection>',
     '  <NetworkSection>',
     '    <Info>Logical networks used in the package</Info>',
@@ -128,8 +138,9 @@ export function renderOvf(spec: ResolvedSpec, layout: VmLayout, opts: OvfOptions
     `        <vssd:VirtualSystemIdentifier>${esc(spec.name)}</vssd:VirtualSystemIdentifier>`,
     `        <vssd:VirtualSystemType>${OVF_VIRTUAL_SYSTEM_TYPE}</vssd:VirtualSystemType>`,
     '      </System>',
-    ...items.flatMap(itemXml),
+    ...items.flatMap((item) => itemXml(item)),
     '    </VirtualHardwareSection>',
+    ...machine,
     '  </VirtualSystem>',
     '</Envelope>',
     '',
@@ -141,7 +152,7 @@ export function renderOvf(spec: ResolvedSpec, layout: VmLayout, opts: OvfOptions
  * finds two with Address 0 and 1, so a drive on the secondary channel alone would move to the
  * primary one: both channels are always written, as VirtualBox's own export does.
  */
-function withBothIdeChannels(groups: ControllerGroup[]): ControllerGroup[] {
+export function withBothIdeChannels(groups: ControllerGroup[]): ControllerGroup[] {
   const ide = groups.filter((g) => g.bus === 'ide');
   if (ide.length !== 1) return groups;
   const other: ControllerGroup = { bus: 'ide', index: 1 - ide[0]!.index, model: 'ide', devices: [] };
@@ -157,24 +168,41 @@ interface PackageFile {
   id: string;
   href: string;
   bytes?: number;
-  /** Set for disk images: the DiskSection entry pointing at this file. */
-  disk?: OvfDisk & { diskId: string };
-  /** Set for an ISO: the CD drive holding it. */
-  cd?: VmCdDrive;
+  /** The DiskSection entry pointing at this file; `name` is the layout disk's, or the ISO's file name. */
+  disk?: { name: string; diskId: string; format: string; capacityBytes: number; populatedBytes?: number; uuid: string };
+  /** The CD drives holding this file, when it is an ISO. */
+  cds: VmCdDrive[];
 }
 
-/** Disks first (file1, vmdisk1 …), then the ISOs inside the package. */
-function packageFiles(layout: VmLayout, opts: OvfOptions): PackageFile[] {
+/**
+ * Disks first (file1, vmdisk1 …), then the ISOs inside the package (isoN, one per distinct file),
+ * each a DiskSection entry too: VirtualBox's reader attaches a CD image only through ovf:/disk/
+ * (ovfreader.cpp, HandleVirtualSystemContent: a CD's HostResource is looked up among the disks).
+ */
+function packageFiles(spec: ResolvedSpec, layout: VmLayout, opts: OvfOptions): PackageFile[] {
   const disks = layout.disks.map((d, i): PackageFile => {
     const disk = opts.disks.find((x) => x.name === d.name);
     if (disk === undefined) throw new Error(`no appliance file given for disk ${d.name}`);
-    return { id: `file${i + 1}`, href: disk.file, bytes: disk.fileBytes, disk: { ...disk, diskId: `vmdisk${i + 1}` } };
+    return {
+      id: `file${i + 1}`, href: disk.file, bytes: disk.fileBytes, cds: [],
+      disk: {
+        name: d.name, diskId: `vmdisk${i + 1}`, format: VMDK_STREAM_OPTIMIZED, capacityBytes: disk.capacityBytes,
+        ...(disk.populatedBytes === undefined ? {} : { populatedBytes: disk.populatedBytes }), uuid: stableUuid(spec.name, 'disk', d.name),
+      },
+    };
   });
-  const isos = layout.cdDrives.flatMap((cd) => {
+  const isos = new Map<string, VmCdDrive[]>();
+  for (const cd of layout.cdDrives) {
     const iso = packagedIso(cd, opts);
-    return iso === undefined ? [] : [{ href: iso, cd }];
-  });
-  return [...disks, ...isos.map((f, i) => ({ id: `file${disks.length + i + 1}`, ...f }))];
+    if (iso !== undefined) isos.set(iso, [...(isos.get(iso) ?? []), cd]);
+  }
+  return [...disks, ...[...isos].map(([href, cds], i): PackageFile => {
+    const bytes = opts.isoBytes?.[href];
+    return {
+      id: `file${disks.length + i + 1}`, href, ...(bytes === undefined ? {} : { bytes }), cds,
+      disk: { name: href, diskId: `iso${i + 1}`, format: ISO_FORMAT, capacityBytes: bytes ?? 0, uuid: stableUuid(spec.name, 'iso', href) },
+    };
+  })];
 }
 
 /** An absolute path is a file on the build host: an appliance can only carry files inside it. */
@@ -183,9 +211,11 @@ function packagedIso(cd: VmCdDrive, opts: OvfOptions): string | undefined {
   return iso === undefined || iso.startsWith('/') ? undefined : iso;
 }
 
-function diskXml(disk: OvfDisk & { diskId: string }, file: PackageFile): string {
-  const populated = disk.populatedBytes === undefined ? '' : ` ovf:populatedSize="${disk.populatedBytes}"`;
-  return `    <Disk ovf:capacity="${disk.capacityBytes}" ovf:diskId="${disk.diskId}" ovf:fileRef="${file.id}" ovf:format="${VMDK_STREAM_OPTIMIZED}"${populated}/>`;
+/** vbox:uuid ties the disk to the <Image> in vbox:Machine that attaches it (ApplianceImplImport.cpp, i_importVBoxMachine). */
+function diskXml(file: PackageFile): string[] {
+  const d = file.disk!;
+  const populated = d.populatedBytes === undefined ? '' : ` ovf:populatedSize="${d.populatedBytes}"`;
+  return [`    <Disk ovf:capacity="${d.capacityBytes}" ovf:diskId="${d.diskId}" ovf:fileRef="${file.id}" ovf:format="${d.format}"${populated} vbox:uuid="${d.uuid}"/>`];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,16 +255,17 @@ function memoryItem(mib: number): Rasd {
 /**
  * VirtualBox's single IDE controller has two channels, which OVF calls two controllers (Address 0
  * and 1); of the others its importer takes one per kind, so a second SATA, SCSI or NVMe controller
- * cannot be expressed.
+ * cannot be expressed. IDE carries no subtype, as in VMware's OVFs; VirtualBox then takes PIIX4.
  */
 function controllerItem(group: ControllerGroup): Rasd {
   const name = `${group.bus}Controller${group.index}`;
-  if (group.bus === 'ide') return { Address: group.index, Caption: name, Description: 'IDE Controller', ElementName: name, ResourceSubType: 'PIIX4', ResourceType: 5 };
+  if (group.bus === 'ide') return { Address: group.index, Caption: name, Description: 'IDE Controller', ElementName: name, ResourceType: 5 };
   if (group.index > 0) throw new Error(`${group.bus}${group.index}: VirtualBox imports one ${group.bus.toUpperCase()} controller from an OVF; move its devices to ${group.bus}0`);
   if (group.bus === 'scsi') {
-    return { Address: 0, Caption: name, Description: 'SCSI Controller', ElementName: name, ResourceSubType: SCSI_SUBTYPE[group.model] ?? 'lsilogic', ResourceType: 6 };
+    const subtype = SCSI_SUBTYPE[group.model as keyof typeof SCSI_SUBTYPE] ?? 'lsilogic';
+    return { Address: 0, Caption: name, Description: 'SCSI Controller', ElementName: name, ResourceSubType: subtype, ResourceType: 6 };
   }
-  const subtype = group.bus === 'sata' ? 'AHCI' : 'NVMe';
+  const subtype = group.bus === 'sata' ? 'vmware.sata.ahci' : 'vmware.nvme.controller';
   return { Address: 0, Caption: name, Description: `${group.bus === 'sata' ? 'SATA' : 'NVMe'} Controller`, ElementName: name, ResourceSubType: subtype, ResourceType: 20 };
 }
 
@@ -246,18 +277,17 @@ function diskItem(device: Extract<AttachedDevice, { type: 'disk' }>, parent: num
   };
 }
 
-/** A packaged ISO is referenced as a file (DSP0243 ovf:/file/); VirtualBox's importer creates the drive empty either way. */
 function cdItem(device: Extract<AttachedDevice, { type: 'cdrom' }>, parent: number, n: number, files: PackageFile[]): Rasd {
-  const file = files.find((f) => f.cd === device.cd);
+  const file = files.find((f) => f.cds.includes(device.cd));
   return {
     AddressOnParent: device.unit, AutomaticAllocation: device.cd.connected, Caption: `cdrom${n}`, Description: 'CD-ROM Drive', ElementName: `cdrom${n}`,
-    ...(file === undefined ? {} : { HostResource: `ovf:/file/${file.id}` }), Parent: parent, ResourceType: 15,
+    ...(file === undefined ? {} : { HostResource: `ovf:/disk/${file.disk!.diskId}` }), Parent: parent, ResourceType: 15,
   };
 }
 
 /**
- * E1000 for every guest: VirtualBox's importer knows only the PCNet32 and E1000 subtypes (anything
- * else becomes the guest type's default), and every Linux kernel and Windows since Vista drives it.
+ * E1000 for every guest: VirtualBox's importer knows only the PCNet32 and E1000 subtypes, and VMware
+ * knows E1000 too; the exact chip is vbox:Machine's (machine.ts, vboxAdapterType).
  */
 function nicItem(nic: ResolvedNic): Rasd {
   const caption = `Ethernet adapter on '${CONNECTION[nic.link]}'`;
@@ -268,57 +298,21 @@ function nicItem(nic: ResolvedNic): Rasd {
   };
 }
 
-function itemXml(item: Rasd): string[] {
-  const fields = Object.keys(item).sort().map((k) => `        <rasd:${k}>${esc(String(item[k]))}</rasd:${k}>`);
-  return ['      <Item>', ...fields, '      </Item>'];
-}
-
 // ---------------------------------------------------------------------------------------------
-// What the import leaves out
+// What the user still decides
 
 /**
- * The VBoxManage command that sets, after `VBoxManage import`, what a plain OVF cannot tell
- * VirtualBox: UEFI firmware, fixed MAC addresses and unplugged cables. Undefined when none applies.
+ * VirtualBox's importer keeps MAC addresses only when asked to (ApplianceImplImport.cpp,
+ * i_importVBoxMachine: ImportOptions_KeepAllMACs), and a bridged or host-only adapter needs the
+ * importing host's interface; both are said here, where VirtualBox's import dialog shows them.
  */
-export function virtualBoxFixups(spec: ResolvedSpec, layout: VmLayout): [string, ...string[]] | undefined {
-  const args = [
-    ...(layout.firmware === 'efi' ? ['--firmware', 'efi'] : []),
-    ...spec.nics.flatMap((nic) => [
-      ...(nic.mac === undefined ? [] : [`--macaddress${nic.index + 1}`, nic.mac.replace(/:/g, '').toUpperCase()]),
-      ...(nic.connected ? [] : [`--cableconnected${nic.index + 1}`, 'off']),
-    ]),
-  ];
-  return args.length === 0 ? undefined : ['VBoxManage', 'modifyvm', spec.name, ...args];
-}
-
 function annotation(spec: ResolvedSpec, layout: VmLayout, opts: OvfOptions): string {
-  const fixups = virtualBoxFixups(spec, layout);
   const outside = layout.cdDrives.filter((cd) => packagedIso(cd, opts) === undefined && isoOf(cd, opts.isoFiles) !== undefined);
+  const hostIfs = spec.nics.filter((n) => n.link !== 'nat');
   return [
     `${spec.os.label}, generated by vmgen.`,
-    ...(fixups === undefined ? [] : [`After importing, run: ${fixups.join(' ')}`]),
+    ...(spec.nics.some((n) => n.mac !== undefined) ? ['Import with VBoxManage import FILE --options keepallmacs (or "Include all network adapter MAC addresses") to keep the MAC addresses.'] : []),
+    ...hostIfs.map((n) => `Adapter ${n.index + 1} (${n.name}) is ${n.link === 'bridged' ? 'bridged' : 'host-only'}: choose the host interface in its network settings.`),
     ...outside.map((cd) => `CD drive ${cd.name} is empty; its ISO stays outside the appliance: ${isoOf(cd, opts.isoFiles)}`),
   ].join('\n');
-}
-
-// ---------------------------------------------------------------------------------------------
-// Manifest
-
-/** The OVF manifest (DSP0243 §5.1): one `SHA256(FILE)= DIGEST` line per file of the package. */
-export function renderManifest(files: Array<{ name: string; sha256: string }>): string {
-  return files.map((f) => {
-    if (/[\u0000-\u001f()]/.test(f.name) || f.name === '') throw new Error(`${JSON.stringify(f.name)} cannot be named in a manifest`);
-    if (!/^[0-9a-f]{64}$/i.test(f.sha256)) throw new Error(`${f.name}: ${JSON.stringify(f.sha256)} is not a SHA-256 digest`);
-    return `SHA256(${f.name})= ${f.sha256.toLowerCase()}\n`;
-  }).join('');
-}
-
-function esc(s: string): string {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s)) throw new Error(`${JSON.stringify(s)} contains a character XML cannot hold`);
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** "--" may not appear inside an XML comment. */
-function comment(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/-{2,}/g, '-');
 }
