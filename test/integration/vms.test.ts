@@ -102,14 +102,15 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
     await checkOva(await build(WEB, 'virtualbox'));
   });
 
+  // Not booted: its disk is the same streamOptimized VMDK of the same layer as the VirtualBox OVA's, which the test above boots.
   it('vmware -f ova, UEFI: the same package for ovftool and vSphere, with VMware\'s system type', async () => {
     const archive = await build(WEB, 'vmware', 'ova');
     assert.match(archive, /web1-vmware\.ova$/);
-    await checkOva(archive);
+    await checkOva(archive, false);
     assert.match(readFileSync(join(await unpack(archive), 'web1.ovf'), 'utf8'), /<vssd:VirtualSystemType>vmx-19<\/vssd:VirtualSystemType>/);
   });
 
-  async function checkOva(archive: string): Promise<void> {
+  async function checkOva(archive: string, boot = true): Promise<void> {
     assert.match(archive, /\.ova$/);
     const members = (await run(['tar', '-tf', archive])).stdout.trim().split('\n');
     assert.deepEqual(members, ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
@@ -124,7 +125,7 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
     assert.match((await run(['qemu-img', 'info', join(dir, 'web1-hdd0.vmdk')])).stdout, /create type: streamOptimized/);
     await qemuImgCheckClean(join(dir, 'web1-hdd0.vmdk'));
     await run(['xmllint', '--noout', join(dir, 'web1.ovf')]);
-    await verify(archive, WEB, WEB_CHECKS);
+    if (boot) await verify(archive, WEB, WEB_CHECKS);
   }
 
   it('virtualbox, BIOS', async () => {
