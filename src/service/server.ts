@@ -10,6 +10,7 @@ import { BuildEvents } from './events.js';
 import { createExecutor } from './executors/index.js';
 import { collectArtifacts, sweepArtifactDir, type ArtifactLimits } from './gc.js';
 import { Metrics } from './metrics.js';
+import type { MirrorPolicy } from './mirror-policy.js';
 import { newBuildId } from './routes/common.js';
 import type { ArtifactStore, BuildUpdate, Executor } from './types.js';
 
@@ -226,6 +227,8 @@ export interface ServerOptions {
   /** An S3-compatible server for s3:// artifacts. */
   s3Endpoint?: string;
   limits?: Partial<ServiceLimits>;
+  /** Which mirrors and repositories configs may name (`--allow-mirror`); default: the host's own apt sources. */
+  mirrorPolicy?: MirrorPolicy;
   artifactLimits?: ArtifactLimits;
   gcIntervalMs?: number;
   logger?: Logger;
@@ -279,7 +282,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     if (local) await jobs.resubmitQueued();
     else await jobs.resyncOpen();
 
-    const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits, ...(log ? { logger: log } : {}) });
+    const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits,
+      ...(opts.mirrorPolicy ? { mirrorPolicy: opts.mirrorPolicy } : {}), ...(log ? { logger: log } : {}) });
     try {
       await app.listen({ host: opts.host, port: opts.port });
     } catch (err) {

@@ -1,0 +1,134 @@
+import { isIP } from 'node:net';
+import { diagnosticAt } from '../config/diagnose.js';
+import { hostAptSources } from '../installers/apt/mirror.js';
+import type { LogicalTree, PlaceIndex } from '../config/normalize.js';
+import type { Diagnostic } from '../diagnostics.js';
+import { ipv4Problem, ipv6Problem } from './ip.js';
+
+/**
+ * Which package sources a config sent to the service may name. A build fetches from `mirror` and
+ * from every URL in `repos` on the build host, so without a check any user with a token could make
+ * the host fetch from its own loopback services, the cloud's metadata address or the private
+ * network, or read the host's files through file://.
+ */
+export interface MirrorPolicy {
+  /** URL prefixes (scheme, host, port and a leading part of the path) a config may name. */
+  allow: readonly string[];
+  /** Also any http(s) URL whose host is a public name or address (`--allow-mirror public`). */
+  allowPublic: boolean;
+}
+
+/** The word `--allow-mirror` takes for "any public http(s) server". */
+export const ALLOW_PUBLIC = 'public';
+
+export const DIAG_MIRROR_NOT_ALLOWED = 'CFG_MIRROR_NOT_ALLOWED';
+
+/** Policy from `--allow-mirror` values; none given means the host's own mirrors. */
+export function mirrorPolicy(values: readonly string[], hostMirrors: readonly string[]): MirrorPolicy {
+  if (values.length === 0) return { allow: [...hostMirrors], allowPublic: false };
+  return { allow: values.filter((v) => v !== ALLOW_PUBLIC), allowPublic: values.includes(ALLOW_PUBLIC) };
+}
+
+/** The URIs of the host's own apt sources: what its admin already trusts the host to fetch from. */
+export function hostMirrorUris(aptDir?: string): string[] {
+  const uris = hostAptSources(aptDir).filter((s) => s.types.includes('deb')).flatMap((s) => s.uris);
+  return [...new Set(uris.map((u) => u.replace(/\/+$/, '')))];
+}
+
+/** The default policy: the host's own mirrors, nothing else. */
+export function hostMirrorPolicy(aptDir?: string): MirrorPolicy {
+  return mirrorPolicy([], hostMirrorUris(aptDir));
+}
+
+/** Whether an `--allow-mirror` value is something the policy can use; a reason when not. */
+export function allowEntryProblem(value: string): string | undefined {
+  if (value === ALLOW_PUBLIC) return undefined;
+  const u = parseUrl(value);
+  if (!u) return `"${value}" is not a URL`;
+  if (u.search || u.hash) return `"${value}" has a query or fragment; give a URL prefix like http://mirror.example/debian`;
+  return undefined;
+}
+
+function parseUrl(text: string): URL | undefined {
+  try {
+    return new URL(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const trimSlashes = (p: string): string => p.replace(/\/+$/, '');
+
+/** Prefixes compare by scheme, host and port exactly, and by whole path segments. */
+function matchesPrefix(url: URL, prefix: string): boolean {
+  const p = parseUrl(prefix);
+  if (!p || p.protocol !== url.protocol || p.host.toLowerCase() !== url.host.toLowerCase()) return false;
+  if (p.username !== url.username || p.password !== url.password) return false;
+  const base = trimSlashes(p.pathname);
+  return base === '' || url.pathname === base || url.pathname.startsWith(`${base}/`);
+}
+
+// Names that resolve only inside the host's own network (or to the host itself).
+const LOCAL_SUFFIXES = ['.localhost', '.local', '.internal', '.lan', '.home.arpa', '.localdomain'];
+
+/** Why a URL's host is not a public server, or undefined when it is one. */
+export function nonPublicReason(url: URL): string | undefined {
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    return url.protocol === 'file:' ? "a file:// URL reads the build host's own files" : `${url.protocol}// is not http or https`;
+  }
+  const host = url.hostname.toLowerCase().replace(/\.$/, '');
+  const bare = host.startsWith('[') ? host.slice(1, -1) : host;
+  if (isIP(bare) === 4) return ipv4Problem(bare);
+  if (isIP(bare) === 6) return ipv6Problem(bare);
+  if (host === 'localhost' || LOCAL_SUFFIXES.some((s) => host.endsWith(s))) return 'a name for this host or its local network';
+  // A name without a dot resolves only through the host's search domains: an internal server.
+  if (!host.includes('.')) return 'a single-label (internal) name';
+  return undefined;
+}
+
+/** Undefined when the policy allows `text`, else the message of the refusal. */
+export function urlRefusal(text: string, policy: MirrorPolicy): string | undefined {
+  const url = parseUrl(text);
+  if (!url) return `'${text}' is not a URL this server can check`;
+  if (policy.allow.some((p) => matchesPrefix(url, p))) return undefined;
+  const reason = nonPublicReason(url);
+  if (policy.allowPublic && reason === undefined) return undefined;
+  const shown = `${url.protocol}//${url.host}`;
+  return reason ? `${shown} is ${reason}; this server does not build from it` : `${shown} is not a mirror this server builds from`;
+}
+
+/** The URLs in one `repos` value: an apt line's URI token(s), or a dnf baseurl. */
+export function repoUrls(line: string): string[] {
+  return line.split(/\s+/).filter((t) => t.includes('://')).map((t) => t.replace(/^\[.*\]$/, '')).filter((t) => t !== '');
+}
+
+function hint(policy: MirrorPolicy): string {
+  const shown = policy.allow.slice(0, 3).join(', ');
+  const also = policy.allowPublic ? 'public http(s) servers' : '';
+  const list = [shown, also].filter(Boolean).join('; ');
+  return list ? `this server allows: ${list} (its admin sets --allow-mirror)` : 'this server allows no mirror in configs; leave mirror unset to use the server\'s own';
+}
+
+/**
+ * The policy's errors for a config's `mirror` and `repos`, at their lines. Reads the logical tree,
+ * not the typed config, so a file with other errors still hears about its mirror.
+ */
+export function mirrorDiagnostics(tree: LogicalTree, places: PlaceIndex, policy: MirrorPolicy): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const config = tree.config;
+  if (config === undefined || typeof config !== 'object' || Array.isArray(config)) return out;
+  const section = config as LogicalTree;
+  const check = (path: string[], url: string): void => {
+    const refusal = urlRefusal(url, policy);
+    if (refusal) out.push(diagnosticAt(places, path, 'error', DIAG_MIRROR_NOT_ALLOWED, refusal, hint(policy)));
+  };
+  if (typeof section.mirror === 'string') check(['config', 'mirror'], section.mirror);
+  const repos = section.repos;
+  if (repos !== undefined && typeof repos === 'object' && !Array.isArray(repos)) {
+    for (const [key, value] of Object.entries(repos)) {
+      if (typeof value !== 'string') continue;
+      for (const url of repoUrls(value)) check(['config', 'repos', key], url);
+    }
+  }
+  return out;
+}
