@@ -92,12 +92,12 @@ export class Jobs {
 
   async submit(user: User, input: { config: string; target: string; format: string; name: string }): Promise<BuildRow> {
     const { db, executor, maxQueuedPerUser } = this.o;
-    const queued = db.countInState(user.name, 'queued');
+    const queued = db.countInState(user.id, 'queued');
     if (queued >= maxQueuedPerUser) {
       throw new VmgenError('VMG_QUEUE_FULL', `you have ${queued} builds waiting; the limit is ${maxQueuedPerUser}`,
         { hint: 'wait for some to start, or cancel some (DELETE /api/builds/ID)' });
     }
-    const row = db.insertBuild({ id: newBuildId(), owner: user.name, created: new Date().toISOString(), ...input });
+    const row = db.insertBuild({ id: newBuildId(), owner: user.name, ownerId: user.id, created: new Date().toISOString(), ...input });
     this.o.events.publish(row.id, { kind: 'update', build: row });
     this.log.info({ build: row.id, owner: user.name, target: row.target }, 'build submitted');
     try {

@@ -153,7 +153,7 @@ describe('server start-up and shutdown', () => {
       artifactLimits: { maxTotalBytes: 10 }, gcIntervalMs: 50,
     });
     try {
-      const user = { name: 'alice', admin: false };
+      const user = { id: 'alice-id', name: 'alice', admin: false };
       const row = await server.jobs.submit(user, { config: CONFIG, target: 'lxc', format: 'tar.zst', name: 'web1' });
       executor.startBuild(row.id);
       await executor.succeed(row.id, new DirArtifactStore(join(data, 'artifacts')), data, 'more than ten bytes');

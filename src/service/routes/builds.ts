@@ -25,7 +25,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
       throw new VmgenError('VMG_USAGE', `${target.label} archives are ${formats.join(' or ')}, not "${chosen}"`);
     }
     // `vmgen validate --target`'s check plus the server's mirror policy, off this thread and under a time budget.
-    const checked = await checker.check({ kind: 'submit', text: config, target: target.id }, user.name);
+    const checked = await checker.check({ kind: 'submit', text: config, target: target.id }, user.id);
     if (!checked.valid) {
       const errors = checked.diagnostics.filter((d) => d.severity === 'error').length;
       return reply.code(422).send({
@@ -52,7 +52,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new VmgenError('VMG_USAGE', 'limit must be a whole number from 1 to 1000');
-    const rows = db.listBuilds({ ...(all ? {} : { owner: user.name }), ...(state ? { state } : {}), limit });
+    const rows = db.listBuilds({ ...(all ? {} : { ownerId: user.id }), ...(state ? { state } : {}), limit });
     return rows.map((r) => buildView(r, user));
   });
 

@@ -77,7 +77,7 @@ export function userOf(req: FastifyRequest): User {
 export function visibleBuild(lookup: (id: string) => BuildRow | undefined, req: FastifyRequest, id: string): BuildRow {
   const user = userOf(req);
   const row = BUILD_ID.test(id) ? lookup(id) : undefined;
-  if (!row || (row.owner !== user.name && !user.admin)) throw new VmgenError('VMG_NOT_FOUND', `no build ${BUILD_ID.test(id) ? id : '(bad id)'}`);
+  if (!row || (row.ownerId !== user.id && !user.admin)) throw new VmgenError('VMG_NOT_FOUND', `no build ${BUILD_ID.test(id) ? id : '(bad id)'}`);
   return row;
 }
 

@@ -132,7 +132,7 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
 
   app.get('/api/config/text-schema', async () => textSchema);
 
-  const who = (req: FastifyRequest): string | undefined => req.user?.name;
+  const who = (req: FastifyRequest): string | undefined => req.user?.id;
   app.post('/api/config/parse', async (req) => {
     const body = parsed(parseBody, req.body);
     return checker.check({ kind: 'parse', text: body.text, ...(body.target ? { target: body.target } : {}) }, who(req));
