@@ -8,7 +8,7 @@ import type { ServiceDb } from './db.js';
 import type { BuildEvents } from './events.js';
 import { clientAddressKey } from './ip.js';
 import type { Metrics } from './metrics.js';
-import { hostMirrorPolicy, type MirrorPolicy } from './mirror-policy.js';
+import { hostSourcePolicy, type SourcePolicy } from './source-policy.js';
 import { artifactRoutes } from './routes/artifact.js';
 import { buildRoutes } from './routes/builds.js';
 import { eventRoutes } from './routes/events.js';
@@ -35,7 +35,7 @@ export interface AppDeps {
   /** SSE keep-alive interval, ms. */
   heartbeatMs?: number;
   /** Which mirrors and repositories configs may name; default: the host's own apt sources. */
-  mirrorPolicy?: MirrorPolicy;
+  sourcePolicy?: SourcePolicy;
   /** Reads configs users send; default: worker threads under limits.checkTimeoutMs, closed with the app. */
   checker?: ConfigChecker;
 }
@@ -129,7 +129,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   const checker = deps.checker ?? workerChecker({
-    catalogs: deps.catalogs, policy: deps.mirrorPolicy ?? hostMirrorPolicy(), timeoutMs: deps.limits.checkTimeoutMs,
+    catalogs: deps.catalogs, policy: deps.sourcePolicy ?? hostSourcePolicy(), timeoutMs: deps.limits.checkTimeoutMs,
   });
   if (!deps.checker) app.addHook('onClose', () => checker.close());
   const routeDeps: RouteDeps = { ...deps, checker };

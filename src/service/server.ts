@@ -11,7 +11,7 @@ import { BuildEvents } from './events.js';
 import { createExecutor } from './executors/index.js';
 import { collectArtifacts, collectBuilds, sweepArtifactDir, type ArtifactLimits, type BuildLimits } from './gc.js';
 import { Metrics } from './metrics.js';
-import type { MirrorPolicy } from './mirror-policy.js';
+import type { SourcePolicy } from './source-policy.js';
 import { makePrivate, PRIVATE_DIR_MODE } from './private.js';
 import { newBuildId } from './routes/common.js';
 import type { ArtifactStore, BuildUpdate, Executor } from './types.js';
@@ -230,7 +230,7 @@ export interface ServerOptions {
   s3Endpoint?: string;
   limits?: Partial<ServiceLimits>;
   /** Which mirrors and repositories configs may name (`--allow-mirror`); default: the host's own apt sources. */
-  mirrorPolicy?: MirrorPolicy;
+  sourcePolicy?: SourcePolicy;
   artifactLimits?: ArtifactLimits;
   /** How long builds that ended stay in the job table (`--keep-builds`). */
   buildLimits?: BuildLimits;
@@ -312,7 +312,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     else await jobs.resyncOpen();
 
     const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits,
-      ...(opts.mirrorPolicy ? { mirrorPolicy: opts.mirrorPolicy } : {}), ...(log ? { logger: log } : {}) });
+      ...(opts.sourcePolicy ? { sourcePolicy: opts.sourcePolicy } : {}), ...(log ? { logger: log } : {}) });
     try {
       await app.listen({ host: opts.host, port: opts.port });
     } catch (err) {

@@ -15,7 +15,7 @@ import { createToken } from '../../src/service/auth.js';
 import { ServiceDb } from '../../src/service/db.js';
 import { BuildEvents } from '../../src/service/events.js';
 import { Metrics } from '../../src/service/metrics.js';
-import type { MirrorPolicy } from '../../src/service/mirror-policy.js';
+import type { SourcePolicy } from '../../src/service/source-policy.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from '../../src/service/routes/common.js';
 import { Jobs } from '../../src/service/server.js';
 import type { ArtifactStore, BuildRequest, BuildUpdate, Executor } from '../../src/service/types.js';
@@ -118,7 +118,7 @@ export interface TestService {
 
 /** The app with an in-memory job table, a real directory store in a temp dir, and a fake executor. */
 export async function testService(opts: {
-  auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number; mirrorPolicy?: MirrorPolicy;
+  auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number; sourcePolicy?: SourcePolicy;
 } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'vmgen-svc-'));
   const db = ServiceDb.memory();
@@ -132,7 +132,7 @@ export async function testService(opts: {
   const app = await createApp({
     db, jobs, store, events, metrics, catalogs: testCatalogs(), limits, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     // Tests name mirror.example; the host's own apt sources are no business of theirs.
-    mirrorPolicy: opts.mirrorPolicy ?? { allow: ['http://mirror.example'], allowPublic: false },
+    sourcePolicy: opts.sourcePolicy ?? { allow: ['http://mirror.example'], allowPublic: false },
   });
   const tokens = {
     alice: createToken(db, 'alice', false).token,

@@ -34,7 +34,7 @@ describe('service: no request stalls the server', () => {
       dataDir: data, host: '127.0.0.1', port: 0, concurrency: 1, catalogs: testCatalogs(), executor: new FakeExecutor(),
       // Room for 256 KiB of config inside the JSON; a 2 s budget keeps the test short.
       limits: { bodyLimit: 1024 * KIB, checkTimeoutMs: 2000 },
-      mirrorPolicy: { allow: [], allowPublic: false },
+      sourcePolicy: { allow: [], allowPublic: false },
     });
     const headers = (i: number) => ({ authorization: `Bearer ${tokens[i]}`, 'content-type': 'application/json' });
     // The client's first fetch loads its HTTP stack (~0.5 s here): not the server's time.

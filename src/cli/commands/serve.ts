@@ -33,6 +33,7 @@ interface ServeFlags {
   artifactMaxBytes: string;
   keepBuilds: string;
   allowMirror?: string[];
+  allowIsoDir?: string[];
   catalog?: string[];
 }
 
@@ -68,6 +69,7 @@ export const registerServe: RegisterCommand = (program, io) => {
     .option('--artifact-max-bytes <size>', 'delete the oldest artifacts when all of them take more', DEFAULT_ARTIFACT_MAX_BYTES)
     .option('--keep-builds <days>', 'delete builds (their row, config, log and artifact) that ended longer ago', String(DEFAULT_KEEP_BUILDS_DAYS))
     .option('--allow-mirror <url-prefix|public>', 'a mirror or repository URL prefix configs may name (repeatable); `public`: any public http(s) server (default: this host\'s apt sources)', collect)
+    .option('--allow-iso-dir <dir>', 'a directory whose ISO images configs may copy into archives (cd_drives copy = 1; repeatable; default: none)', collect)
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
     .action(async (flags: ServeFlags) => {
       const port = wholeNumber('--port', flags.port, 0, 65535);
@@ -80,12 +82,12 @@ export const registerServe: RegisterCommand = (program, io) => {
       const maxTotalBytes = bytesFlag('--artifact-max-bytes', flags.artifactMaxBytes);
       const keepDays = Number(flags.keepBuilds);
       if (!(keepDays > 0)) throw new VmgenError('VMG_USAGE', `--keep-builds must be a number of days above 0, not "${flags.keepBuilds}"`);
-      const { allowEntryProblem, hostMirrorUris, mirrorPolicy } = await import('../../service/mirror-policy.js');
+      const { allowEntryProblem, hostMirrorUris, sourcePolicy } = await import('../../service/source-policy.js');
       for (const entry of flags.allowMirror ?? []) {
         const problem = allowEntryProblem(entry);
         if (problem) throw new VmgenError('VMG_USAGE', `--allow-mirror: ${problem}`, { hint: 'give a URL prefix like http://mirror.example/debian, or public' });
       }
-      const policy = mirrorPolicy(flags.allowMirror ?? [], hostMirrorUris());
+      const policy = sourcePolicy(flags.allowMirror ?? [], hostMirrorUris(), (flags.allowIsoDir ?? []).map((d) => resolve(io.cwd, d)));
       const limits = { maxQueuedPerUser: wholeNumber('--max-queued', flags.maxQueued, 1), rateLimitPerMinute: wholeNumber('--rate-limit', flags.rateLimit, 1) };
       const logger = pino({ level: process.env.VMGEN_LOG_LEVEL ?? 'info', base: { pid: process.pid }, serializers: REQUEST_LOG_SERIALIZERS },
         pino.destination({ dest: 2, sync: false }));
@@ -104,7 +106,7 @@ export const registerServe: RegisterCommand = (program, io) => {
         limits,
         artifactLimits: { maxAgeMs: maxAgeDays * 86_400_000, maxTotalBytes },
         buildLimits: { maxAgeMs: keepDays * 86_400_000 },
-        mirrorPolicy: policy,
+        sourcePolicy: policy,
         logger,
       });
       io.stdout.write(`listening on ${server.url}\n`);

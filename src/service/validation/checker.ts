@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { VmgenError } from '../../errors.js';
 import type { Catalogs } from '../../catalog/schema.js';
-import type { MirrorPolicy } from '../mirror-policy.js';
+import type { SourcePolicy } from '../source-policy.js';
 import { WorkerPool } from './pool.js';
 import { checkContext, runCheck, type CheckResult, type CheckTask } from './tasks.js';
 
@@ -18,7 +18,7 @@ export interface ConfigChecker {
 
 export interface CheckerOptions {
   catalogs: Catalogs;
-  policy?: MirrorPolicy;
+  policy?: SourcePolicy;
   /** Budget of one check, ms. */
   timeoutMs: number;
   /** Worker threads (default: one core's fewer than the host has, 1 or 2, so the request thread keeps a core). */
@@ -55,7 +55,7 @@ export function workerChecker(o: CheckerOptions): ConfigChecker {
 }
 
 /** Checks in the caller's thread: no budget. For tests and tools that read trusted text. */
-export function inlineChecker(catalogs: Catalogs, policy?: MirrorPolicy): ConfigChecker {
+export function inlineChecker(catalogs: Catalogs, policy?: SourcePolicy): ConfigChecker {
   let ctx: ReturnType<typeof checkContext> | undefined;
   return {
     check: async (task) => runCheck((ctx ??= checkContext(catalogs, policy)), task),

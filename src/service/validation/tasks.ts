@@ -5,7 +5,7 @@ import { normalize } from '../../config/normalize.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { findTarget } from '../../targets/registry.js';
-import { mirrorDiagnostics, type MirrorPolicy } from '../mirror-policy.js';
+import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
 import { parseConfigText, type ParsedConfig } from '../web/parse.js';
 
@@ -33,11 +33,11 @@ export type CheckResult<T extends CheckTask> = T extends { kind: 'submit' } ? Su
 /** What a checker needs besides the task: made once per worker. */
 export interface CheckContext {
   catalogs: Catalogs;
-  policy: MirrorPolicy | undefined;
+  policy: SourcePolicy | undefined;
   order: KeyOrder;
 }
 
-export function checkContext(catalogs: Catalogs, policy?: MirrorPolicy): CheckContext {
+export function checkContext(catalogs: Catalogs, policy?: SourcePolicy): CheckContext {
   return { catalogs, policy, order: keyOrderFromSchema(configJsonSchema(catalogs)) };
 }
 
@@ -46,7 +46,7 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string): SubmitC
   if (!target) throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`);
   // The same check `vmgen validate --target` makes, so the API and the CLI agree line for line.
   const loaded = loadConfig(text, { catalogs: ctx.catalogs, target });
-  const policy = ctx.policy && loaded.places && loaded.doc ? mirrorDiagnostics(normalize(loaded.doc.root).tree, loaded.places, ctx.policy) : [];
+  const policy = ctx.policy && loaded.places && loaded.doc ? sourceDiagnostics(normalize(loaded.doc.root).tree, loaded.places, ctx.policy) : [];
   const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
   const c = loaded.config;
   const valid = c !== undefined && !hasErrors(diagnostics);

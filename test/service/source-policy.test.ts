@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, afterEach, describe, it } from 'node:test';
 import { clientAddressKey } from '../../src/service/ip.js';
-import { allowEntryProblem, hostMirrorUris, mirrorPolicy, repoUrls, urlRefusal, type MirrorPolicy } from '../../src/service/mirror-policy.js';
+import { allowEntryProblem, hostMirrorUris, isoRefusal, sourcePolicy, repoUrls, urlRefusal, type SourcePolicy } from '../../src/service/source-policy.js';
 import { testService, WEB_CONF, type TestService } from './fakes.js';
 
 const CONFIG = readFileSync(WEB_CONF, 'utf8');
 const withConfigLines = (...lines: string[]): string => CONFIG.replace('[config]\n', `[config]\n${lines.map((l) => `    ${l}\n`).join('')}`);
 
-const ONLY_EXAMPLE: MirrorPolicy = { allow: ['http://mirror.example/debian'], allowPublic: false };
-const PUBLIC: MirrorPolicy = { allow: ['http://10.0.0.5/debian'], allowPublic: true };
+const ONLY_EXAMPLE: SourcePolicy = { allow: ['http://mirror.example/debian'], allowPublic: false };
+const PUBLIC: SourcePolicy = { allow: ['http://10.0.0.5/debian'], allowPublic: true };
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -79,10 +79,21 @@ describe('mirror policy: which URLs a config sent to the service may name', () =
     writeFileSync(join(apt, 'sources.list'), 'deb http://mirror.example/debian bookworm main\ndeb-src http://src.example/debian bookworm main\n');
     writeFileSync(join(apt, 'sources.list.d', 'debian.sources'), 'Types: deb\nURIs: http://mirror.example/debian-security/\nSuites: bookworm-security\nComponents: main\n');
     assert.deepEqual(hostMirrorUris(apt), ['http://mirror.example/debian', 'http://mirror.example/debian-security']);
-    assert.deepEqual(mirrorPolicy([], ['http://a.example']), { allow: ['http://a.example'], allowPublic: false });
-    assert.deepEqual(mirrorPolicy(['public', 'http://b.example'], ['http://a.example']), { allow: ['http://b.example'], allowPublic: true });
+    assert.deepEqual(sourcePolicy([], ['http://a.example']), { allow: ['http://a.example'], allowPublic: false, isoDirs: [] });
+    assert.deepEqual(sourcePolicy(['public', 'http://b.example'], ['http://a.example'], ['/srv/iso/']),
+      { allow: ['http://b.example'], allowPublic: true, isoDirs: ['/srv/iso'] });
     assert.equal(allowEntryProblem('public'), undefined);
     assert.match(allowEntryProblem('mirror.example') ?? '', /not a URL/);
+  });
+
+  it('copies ISO images into an archive only from the directories the admin allows', () => {
+    const policy: SourcePolicy = { allow: [], allowPublic: false, isoDirs: ['/srv/iso'] };
+    assert.equal(isoRefusal('/srv/iso/debian.iso', policy), undefined);
+    assert.equal(isoRefusal('/srv/iso/sub/win.iso', policy), undefined);
+    for (const p of ['/srv/iso/../../var/lib/vmgen/service.db', '/srv/isos/x.iso', '/etc/shadow', 'relative.iso', '/srv/iso']) {
+      assert.match(isoRefusal(p, policy) ?? 'allowed', /outside/, p);
+    }
+    assert.match(isoRefusal('/srv/iso/debian.iso', { allow: [], allowPublic: false }) ?? '', /copies no ISO image/);
   });
 
   it('rate-limit keys: an IPv4 address (mapped or not), or an IPv6 /64', () => {
@@ -101,7 +112,7 @@ describe('API: mirror policy', () => {
   });
 
   it('a mirror on 127.0.0.1 is refused with 422 at its line; so is a repository on a private address', async () => {
-    svc = await testService({ mirrorPolicy: ONLY_EXAMPLE });
+    svc = await testService({ sourcePolicy: ONLY_EXAMPLE });
     const config = withConfigLines('mirror = http://127.0.0.1:3142/debian', '[[repos]]', '    extra = deb http://10.0.0.8/debian bookworm main');
     const r = await svc.app.inject({ method: 'POST', url: '/api/builds', headers: svc.auth('alice'), payload: { config, target: 'lxc' } });
     assert.equal(r.statusCode, 422, r.body);
@@ -123,6 +134,28 @@ describe('API: mirror policy', () => {
     assert.deepEqual(parsed.json().diagnostics.filter((d: { code: string }) => d.code === 'CFG_MIRROR_NOT_ALLOWED').map((d: { path: string[] }) => d.path),
       [['config', 'mirror'], ['config', 'repos', 'extra']]);
 
+    const allowed = withConfigLines('mirror = http://mirror.example/debian');
+    assert.equal((await svc.app.inject({ method: 'POST', url: '/api/builds', headers: svc.auth('alice'), payload: { config: allowed, target: 'lxc' } })).statusCode, 202);
+  });
+
+  it("a CD image copied from the server's disk is refused outside --allow-iso-dir; one only referenced is not", async () => {
+    svc = await testService({ sourcePolicy: { allow: [], allowPublic: false, isoDirs: ['/srv/iso'] } });
+    const withCd = (path: string, copy: string) => CONFIG.replace(/(\n\s*\[\[eths\]\])/, `\n    [[cd_drives]]\n        [[[cd0]]]\n            path = ${path}\n            copy = ${copy}$1`);
+    const post = (config: string) => svc!.app.inject({ method: 'POST', url: '/api/builds', headers: svc!.auth('alice'), payload: { config, target: 'qemu' } });
+    const stolen = withCd('/var/lib/vmgen/service.db', 'yes');
+    const r = await post(stolen);
+    assert.equal(r.statusCode, 422, r.body);
+    const d = (r.json().diagnostics as Array<{ code: string; line: number; message: string }>).find((x) => x.code === 'CFG_ISO_NOT_ALLOWED');
+    assert.ok(d, r.body);
+    assert.match(stolen.split('\n')[d.line - 1]!, /path = \/var\/lib\/vmgen\/service\.db/);
+    const referenced = await post(withCd('/var/lib/vmgen/service.db', '0'));
+    assert.ok(!referenced.body.includes('CFG_ISO_NOT_ALLOWED'), `copy = 0 reads nothing from the server: ${referenced.body}`);
+    const fromIsoDir = await post(withCd('/srv/iso/debian.iso', '1'));
+    assert.ok(!fromIsoDir.body.includes('CFG_ISO_NOT_ALLOWED'), fromIsoDir.body);
+  });
+
+  it('an allowed mirror is accepted', async () => {
+    svc = await testService({ sourcePolicy: ONLY_EXAMPLE });
     const allowed = withConfigLines('mirror = http://mirror.example/debian');
     const ok = await svc.app.inject({ method: 'POST', url: '/api/builds', headers: svc.auth('alice'), payload: { config: allowed, target: 'lxc' } });
     assert.equal(ok.statusCode, 202, ok.body);
