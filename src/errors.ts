@@ -27,6 +27,8 @@ export const ERROR_CODES = {
   VMG_UNAUTHORIZED: { exit: 1, http: 401, message: 'a valid API token is required' },
   VMG_RATE_LIMITED: { exit: 1, http: 429, message: 'too many requests' },
   VMG_QUEUE_FULL: { exit: 1, http: 429, message: 'too many queued builds' },
+  VMG_CONFIG_TOO_COMPLEX: { exit: 1, http: 422, message: 'the config took too long or too much memory to read' },
+  VMG_BUSY: { exit: 1, http: 503, message: 'the server is busy' },
   VMG_TOO_LARGE: { exit: 1, http: 413, message: 'the request is too large' },
   VMG_RANGE: { exit: 1, http: 416, message: 'the requested range is not satisfiable' },
   VMG_INTERRUPTED: { exit: 1, http: 500, message: 'the server stopped during the build' },

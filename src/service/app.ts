@@ -1,13 +1,14 @@
-import { createHash } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { Logger } from 'pino';
 import type { Catalogs } from '../catalog/schema.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../errors.js';
-import { authenticate } from './auth.js';
+import { bearerToken, hashToken } from './auth.js';
 import type { ServiceDb } from './db.js';
 import type { BuildEvents } from './events.js';
+import { clientAddressKey } from './ip.js';
 import type { Metrics } from './metrics.js';
+import { hostSourcePolicy, type SourcePolicy } from './source-policy.js';
 import { artifactRoutes } from './routes/artifact.js';
 import { buildRoutes } from './routes/builds.js';
 import { eventRoutes } from './routes/events.js';
@@ -16,6 +17,7 @@ import { opsRoutes } from './routes/ops.js';
 import type { ServiceLimits } from './routes/common.js';
 import type { Jobs } from './server.js';
 import type { ArtifactStore } from './types.js';
+import { workerChecker, type ConfigChecker } from './validation/checker.js';
 import { webPlugin } from './web/plugin.js';
 
 export { DEFAULT_LIMITS, type ServiceLimits } from './routes/common.js';
@@ -32,6 +34,20 @@ export interface AppDeps {
   logger?: Logger;
   /** SSE keep-alive interval, ms. */
   heartbeatMs?: number;
+  /** Which mirrors and repositories configs may name; default: the host's own apt sources. */
+  sourcePolicy?: SourcePolicy;
+  /** Reads configs users send; default: worker threads under limits.checkTimeoutMs, closed with the app. */
+  checker?: ConfigChecker;
+}
+
+/** What routes get: the app's dependencies with the checker made. */
+export type RouteDeps = AppDeps & { checker: ConfigChecker };
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Whose budget a request counts against: a valid token's hash, else the client's address. */
+    rateKey?: string;
+  }
 }
 
 function isApi(req: FastifyRequest): boolean {
@@ -86,20 +102,21 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     global: false,
     max: deps.limits.rateLimitPerMinute,
     timeWindow: 60_000,
-    // Keyed by the token (hashed: keys may be logged) so users behind one address do not share a budget;
-    // requests without one share their address's.
-    keyGenerator: (req) => {
-      const auth = req.headers.authorization;
-      return typeof auth === 'string' && auth !== '' ? `t:${createHash('sha256').update(auth).digest('hex')}` : `ip:${req.ip}`;
-    },
+    // The onRequest hook below sets the key; a request it did not see is counted by its address.
+    keyGenerator: (req) => req.rateKey ?? `a:${clientAddressKey(req.ip)}`,
     errorResponseBuilder: (_req, ctx) => new VmgenError('VMG_RATE_LIMITED', `too many requests: at most ${ctx.max} a minute`, { hint: `retry in ${ctx.after}` }),
   });
   const limiter = app.rateLimit();
   app.addHook('onRequest', async (req, reply) => {
     if (!isApi(req)) return;
-    // The limit comes first so that guessing tokens is rate-limited too.
+    // A valid token has its own budget, keyed by what it parses to, so respelling the header
+    // (case, spaces) is the same budget; anything else counts against the client's address, so
+    // guessing tokens is limited as much as any anonymous request. The limit comes before the 401.
+    const token = bearerToken(req.headers.authorization);
+    const hash = token === undefined ? undefined : hashToken(token);
+    const user = hash === undefined ? undefined : deps.db.userForTokenHash(hash);
+    req.rateKey = user ? `t:${hash}` : `a:${clientAddressKey(req.ip)}`;
     await limiter.call(app, req, reply);
-    const user = authenticate(deps.db, req.headers.authorization);
     if (!user) {
       reply.header('www-authenticate', 'Bearer realm="vmgen"');
       throw new VmgenError('VMG_UNAUTHORIZED', 'a valid API token is required', { hint: 'send Authorization: Bearer TOKEN (an admin makes one: vmgen token create NAME)' });
@@ -111,12 +128,16 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     deps.metrics.httpRequest(req.method, req.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
 
-  buildRoutes(app, deps);
-  eventRoutes(app, deps);
-  artifactRoutes(app, deps);
-  infoRoutes(app, deps);
-  opsRoutes(app, deps);
-  // The page's plugin reads opts.catalogs (its own type may not say so yet).
-  await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs }>, { catalogs: deps.catalogs });
+  const checker = deps.checker ?? workerChecker({
+    catalogs: deps.catalogs, policy: deps.sourcePolicy ?? hostSourcePolicy(), timeoutMs: deps.limits.checkTimeoutMs,
+  });
+  if (!deps.checker) app.addHook('onClose', () => checker.close());
+  const routeDeps: RouteDeps = { ...deps, checker };
+  buildRoutes(app, routeDeps);
+  eventRoutes(app, routeDeps);
+  artifactRoutes(app, routeDeps);
+  infoRoutes(app, routeDeps);
+  opsRoutes(app, routeDeps);
+  await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs; checker: ConfigChecker }>, { catalogs: deps.catalogs, checker });
   return app;
 }

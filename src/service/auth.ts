@@ -15,10 +15,14 @@ export function hashToken(token: string): string {
   return createHash('sha256').update(token, 'utf8').digest('hex');
 }
 
-/** The token in an `Authorization: Bearer TOKEN` header, or undefined for anything else. */
+/**
+ * The token in an `Authorization: Bearer TOKEN` header, or undefined for anything else. Read
+ * leniently (scheme in any case, any blanks around), as the rate limit keys on what this returns:
+ * every spelling of one token is one token.
+ */
 export function bearerToken(header: string | string[] | undefined): string | undefined {
   if (typeof header !== 'string') return undefined;
-  const m = /^Bearer[ ]+([^\s]+)\s*$/i.exec(header);
+  const m = /^\s*Bearer\s+(\S+)\s*$/i.exec(header);
   return m && TOKEN_PATTERN.test(m[1]!) ? m[1] : undefined;
 }
 

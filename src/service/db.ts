@@ -21,11 +21,16 @@ export const MAX_LOG_LINES = 20_000;
 const MAX_LOG_LINE_CHARS = 4000;
 
 export interface User {
+  /**
+   * Random, made with the user: builds belong to it, not to the name, so a name made again after
+   * `token revoke` is a new user who does not see the old one's builds.
+   */
+  id: string;
   name: string;
   admin: boolean;
 }
 
-export interface UserInfo extends User {
+export interface UserInfo extends Omit<User, 'id'> {
   created: string;
   tokens: number;
   lastUsed: string | null;
@@ -33,7 +38,10 @@ export interface UserInfo extends User {
 
 export interface BuildRow {
   id: string;
+  /** The owner's name when the build was made (shown to admins, signed into download links). */
   owner: string;
+  /** The owner's user id; a build of a revoked user has one no user has any more. */
+  ownerId: string | null;
   state: BuildState;
   target: string;
   format: string;
@@ -54,6 +62,8 @@ export interface BuildRow {
 export interface NewBuild {
   id: string;
   owner: string;
+  /** Default: the id of the user now called `owner`. */
+  ownerId?: string;
   target: string;
   format: string;
   name: string;
@@ -126,6 +136,13 @@ const MIGRATIONS: readonly string[] = [
      value BLOB NOT NULL,
      created TEXT NOT NULL
    );`,
+  // Builds belong to a user id: a name made again after a revoke is somebody else.
+  `ALTER TABLE users ADD COLUMN id TEXT;
+   UPDATE users SET id = lower(hex(randomblob(12)));
+   CREATE UNIQUE INDEX users_id ON users(id);
+   ALTER TABLE builds ADD COLUMN owner_id TEXT;
+   UPDATE builds SET owner_id = (SELECT id FROM users WHERE users.name = builds.owner);
+   CREATE INDEX builds_owner_id ON builds(owner_id, created);`,
 ];
 
 /** 'errorCode' → 'error_code': the API's field names are the table's column names in camelCase. */
@@ -246,7 +263,7 @@ export class ServiceDb {
         throw new VmgenError('VMG_USAGE', `user ${name} exists and is ${existing.admin ? '' : 'not '}an admin`,
           { hint: `to change its role: vmgen token revoke ${name}, then create it again` });
       }
-      if (!existing) this.db.prepare('INSERT INTO users (name, admin, created) VALUES (?, ?, ?)').run(name, admin ? 1 : 0, now);
+      if (!existing) this.db.prepare('INSERT INTO users (id, name, admin, created) VALUES (?, ?, ?, ?)').run(randomBytes(12).toString('hex'), name, admin ? 1 : 0, now);
       this.db.prepare('INSERT INTO tokens (hash, user, created) VALUES (?, ?, ?)').run(tokenHash, name, now);
       return { created: !existing };
     })();
@@ -254,15 +271,15 @@ export class ServiceDb {
 
   userForTokenHash(hash: string): User | undefined {
     const row = this.db.prepare(
-      'SELECT u.name AS name, u.admin AS admin, t.last_used AS lastUsed FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?',
-    ).get(hash) as { name: string; admin: number; lastUsed: string | null } | undefined;
+      'SELECT u.id AS id, u.name AS name, u.admin AS admin, t.last_used AS lastUsed FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?',
+    ).get(hash) as { id: string; name: string; admin: number; lastUsed: string | null } | undefined;
     if (!row) return undefined;
     // A write per request would serialize every reader behind the WAL; minute precision is enough.
     const now = Date.now();
     if (row.lastUsed === null || now - Date.parse(row.lastUsed) > 60_000) {
       this.db.prepare('UPDATE tokens SET last_used = ? WHERE hash = ?').run(new Date(now).toISOString(), hash);
     }
-    return { name: row.name, admin: Boolean(row.admin) };
+    return { id: row.id, name: row.name, admin: Boolean(row.admin) };
   }
 
   listUsers(): UserInfo[] {
@@ -273,7 +290,7 @@ export class ServiceDb {
     return rows.map((r) => ({ ...r, admin: Boolean(r.admin) }));
   }
 
-  /** Removes the user and every token of theirs; their builds stay, under their name. */
+  /** Removes the user and every token of theirs; their builds stay (for admins), seen by no new user of that name. */
   revokeUser(name: string): boolean {
     return this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes > 0;
   }
@@ -282,9 +299,9 @@ export class ServiceDb {
 
   insertBuild(b: NewBuild): BuildRow {
     this.db.prepare(
-      `INSERT INTO builds (id, owner, state, target, format, name, config, created)
-       VALUES (@id, @owner, 'queued', @target, @format, @name, @config, @created)`,
-    ).run(b);
+      `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created)
+       VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created)`,
+    ).run({ ...b, ownerId: b.ownerId ?? null });
     return this.getBuild(b.id)!;
   }
 
@@ -293,13 +310,13 @@ export class ServiceDb {
     return r && toRow(r);
   }
 
-  /** Newest first; `owner` undefined lists everyone's. */
-  listBuilds(opts: { owner?: string; state?: BuildState; limit?: number } = {}): BuildRow[] {
+  /** Newest first; `ownerId` undefined lists everyone's. */
+  listBuilds(opts: { ownerId?: string; state?: BuildState; limit?: number } = {}): BuildRow[] {
     const where: string[] = [];
     const args: Array<string | number> = [];
-    if (opts.owner !== undefined) {
-      where.push('owner = ?');
-      args.push(opts.owner);
+    if (opts.ownerId !== undefined) {
+      where.push('owner_id = ?');
+      args.push(opts.ownerId);
     }
     if (opts.state !== undefined) {
       where.push('state = ?');
@@ -314,8 +331,15 @@ export class ServiceDb {
     return (this.db.prepare('SELECT * FROM builds WHERE state = ? ORDER BY created, rowid').all(state) as RawBuild[]).map(toRow);
   }
 
-  countInState(owner: string, state: BuildState): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM builds WHERE owner = ? AND state = ?').get(owner, state) as { n: number }).n;
+  countInState(ownerId: string, state: BuildState): number {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM builds WHERE owner_id = ? AND state = ?').get(ownerId, state) as { n: number }).n;
+  }
+
+  /** Builds that ended before `iso`, oldest first: what the build GC deletes. */
+  endedBefore(iso: string, limit = 1000): BuildRow[] {
+    return (this.db.prepare(
+      `SELECT * FROM builds WHERE state IN ('succeeded', 'failed', 'canceled') AND COALESCE(finished, created) < ? ORDER BY COALESCE(finished, created), rowid LIMIT ?`,
+    ).all(iso, limit) as RawBuild[]).map(toRow);
   }
 
   countsByState(): Record<BuildState, number> {

@@ -113,3 +113,37 @@ export async function sweepArtifactDir(db: ServiceDb, dir: string, log?: Log): P
   if (removed.length) log?.info({ removed }, 'removed artifact files no build refers to');
   return removed;
 }
+
+/** How long the job table keeps a build that has ended; unset keeps it for ever. */
+export interface BuildLimits {
+  maxAgeMs?: number;
+}
+
+/**
+ * Deletes builds that ended longer ago than the limit: the artifact first (as collectArtifacts
+ * does), then the row with its config (which holds passwords) and its log. A build whose artifact
+ * the store will not delete stays, and is tried again next time.
+ */
+export async function collectBuilds(db: ServiceDb, store: ArtifactStore, limits: BuildLimits, opts: { now?: number; log?: Log } = {}): Promise<{ removed: string[]; failed: string[] }> {
+  const result = { removed: [] as string[], failed: [] as string[] };
+  if (limits.maxAgeMs === undefined) return result;
+  const before = new Date((opts.now ?? Date.now()) - limits.maxAgeMs).toISOString();
+  for (;;) {
+    const rows = db.endedBefore(before, 500).filter((r) => !result.failed.includes(r.id));
+    if (rows.length === 0) break;
+    for (const row of rows) {
+      try {
+        if (row.artifact) await store.delete(row.artifact.key);
+      } catch (err) {
+        result.failed.push(row.id);
+        opts.log?.warn({ build: row.id, err: (err as Error).message }, 'cannot delete the artifact of an expired build');
+        continue;
+      }
+      db.deleteBuild(row.id);
+      result.removed.push(row.id);
+    }
+    if (rows.every((r) => result.failed.includes(r.id))) break;
+  }
+  if (result.removed.length) opts.log?.info({ builds: result.removed.length }, 'deleted builds that ended before the keep limit');
+  return result;
+}

@@ -1,3 +1,4 @@
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
@@ -8,8 +9,10 @@ import { createArtifactStore, DirArtifactStore } from './artifacts/index.js';
 import { FINAL_STATES, ServiceDb, type BuildRow, type User } from './db.js';
 import { BuildEvents } from './events.js';
 import { createExecutor } from './executors/index.js';
-import { collectArtifacts, sweepArtifactDir, type ArtifactLimits } from './gc.js';
+import { collectArtifacts, collectBuilds, sweepArtifactDir, type ArtifactLimits, type BuildLimits } from './gc.js';
 import { Metrics } from './metrics.js';
+import type { SourcePolicy } from './source-policy.js';
+import { makePrivate, PRIVATE_DIR_MODE } from './private.js';
 import { newBuildId } from './routes/common.js';
 import type { ArtifactStore, BuildUpdate, Executor } from './types.js';
 
@@ -91,12 +94,12 @@ export class Jobs {
 
   async submit(user: User, input: { config: string; target: string; format: string; name: string }): Promise<BuildRow> {
     const { db, executor, maxQueuedPerUser } = this.o;
-    const queued = db.countInState(user.name, 'queued');
+    const queued = db.countInState(user.id, 'queued');
     if (queued >= maxQueuedPerUser) {
       throw new VmgenError('VMG_QUEUE_FULL', `you have ${queued} builds waiting; the limit is ${maxQueuedPerUser}`,
         { hint: 'wait for some to start, or cancel some (DELETE /api/builds/ID)' });
     }
-    const row = db.insertBuild({ id: newBuildId(), owner: user.name, created: new Date().toISOString(), ...input });
+    const row = db.insertBuild({ id: newBuildId(), owner: user.name, ownerId: user.id, created: new Date().toISOString(), ...input });
     this.o.events.publish(row.id, { kind: 'update', build: row });
     this.log.info({ build: row.id, owner: user.name, target: row.target }, 'build submitted');
     try {
@@ -226,7 +229,11 @@ export interface ServerOptions {
   /** An S3-compatible server for s3:// artifacts. */
   s3Endpoint?: string;
   limits?: Partial<ServiceLimits>;
+  /** Which mirrors and repositories configs may name (`--allow-mirror`); default: the host's own apt sources. */
+  sourcePolicy?: SourcePolicy;
   artifactLimits?: ArtifactLimits;
+  /** How long builds that ended stay in the job table (`--keep-builds`). */
+  buildLimits?: BuildLimits;
   gcIntervalMs?: number;
   logger?: Logger;
   /** Tests pass their own; otherwise made from the options above. */
@@ -245,6 +252,25 @@ export interface RunningServer {
 export const DEFAULT_GC_INTERVAL_MS = 10 * 60_000;
 
 /**
+ * The data directory, its database files, the work directory and a directory store with all its
+ * archives, made private at every start. The work directory's contents are builds' root file
+ * systems, whose modes are the guest's: only the directory itself is closed.
+ */
+async function makeServiceFilesPrivate(dataDir: string, workDir: string, store: ArtifactStore, log?: JobsLog): Promise<void> {
+  await mkdir(workDir, { recursive: true, mode: PRIVATE_DIR_MODE });
+  const changed = [
+    ...await makePrivate(dataDir, { recursive: false }),
+    ...(await Promise.all(['service.db', 'service.db-wal', 'service.db-shm'].map((f) => makePrivate(join(dataDir, f), { recursive: false })))).flat(),
+    ...await makePrivate(workDir, { recursive: false }),
+  ];
+  if (store instanceof DirArtifactStore) {
+    await mkdir(store.dir, { recursive: true, mode: PRIVATE_DIR_MODE });
+    changed.push(...await makePrivate(store.dir, { recursive: true }));
+  }
+  if (changed.length) log?.warn({ paths: changed.slice(0, 20), count: changed.length }, 'made service files private (0700 directories, 0600 files)');
+}
+
+/**
  * Opens the data directory, recovers from an earlier stop, runs GC, starts the executor, then
  * listens. The data directory holds service.db, artifacts/ (unless --artifacts says otherwise) and
  * work/ (running builds' temp output, cleaned by the executor at start).
@@ -256,9 +282,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
     const store = opts.store ?? createArtifactStore(opts.artifacts?.startsWith('s3://')
       ? { s3: opts.artifacts, ...(opts.s3Endpoint ? { endpoint: opts.s3Endpoint } : {}) } : { dir: resolve(opts.artifacts ?? join(dataDir, 'artifacts')) });
+    const workDir = join(dataDir, 'work');
+    await makeServiceFilesPrivate(dataDir, workDir, store, log);
     const executor = opts.executor ?? createExecutor({
       ...(opts.queue ? { queue: opts.queue } : {}), concurrency: opts.concurrency, artifacts: store,
-      workDir: join(dataDir, 'work'), ...(opts.cacheDir ? { cacheRoot: opts.cacheDir } : {}),
+      workDir, dataDir, ...(opts.cacheDir ? { cacheRoot: opts.cacheDir } : {}),
       ...(log ? { log: log.child({ component: 'executor' }) } : {}),
     });
     const limits: ServiceLimits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -272,14 +300,19 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (store instanceof DirArtifactStore) await sweepArtifactDir(db, store.dir, log);
     }
     const artifactLimits = opts.artifactLimits ?? {};
-    const gc = (): Promise<unknown> => collectArtifacts(db, store, artifactLimits, log ? { log } : {})
-      .catch((err: Error) => log?.error({ err: err.message }, 'artifact GC failed'));
+    const gc = async (): Promise<void> => {
+      await collectArtifacts(db, store, artifactLimits, log ? { log } : {})
+        .catch((err: Error) => log?.error({ err: err.message }, 'artifact GC failed'));
+      await collectBuilds(db, store, opts.buildLimits ?? {}, log ? { log } : {})
+        .catch((err: Error) => log?.error({ err: err.message }, 'build GC failed'));
+    };
     await gc();
     await executor.start(jobs.onUpdate);
     if (local) await jobs.resubmitQueued();
     else await jobs.resyncOpen();
 
-    const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits, ...(log ? { logger: log } : {}) });
+    const app = await createApp({ db, jobs, store, events, metrics, catalogs: opts.catalogs, limits,
+      ...(opts.sourcePolicy ? { sourcePolicy: opts.sourcePolicy } : {}), ...(log ? { logger: log } : {}) });
     try {
       await app.listen({ host: opts.host, port: opts.port });
     } catch (err) {

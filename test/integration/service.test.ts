@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -223,6 +223,13 @@ describe('vmgen serve with real builds', { skip }, () => {
     assert.equal(r.status, 422);
     const body = await r.json();
     assert.ok(body.diagnostics.some((d: { line: number; severity: string }) => d.line === badLine && d.severity === 'error'), JSON.stringify(body));
+
+    // A build's log names the host's directories only by placeholder.
+    const log = await (await api(url, tokens.alice, `/api/builds/${alices.id}/log`)).text();
+    assert.ok(log.length > 0 && !log.includes(work), `the log shows no host path under ${work}`);
+    for (const p of [data, join(data, 'artifacts'), join(data, 'work')]) {
+      assert.equal(statSync(p).mode & 0o777, 0o700, `${p} is private`);
+    }
 
     // Deleting a build deletes its archive (and keeps this test's disk use down).
     for (const j of jobs) assert.equal((await api(url, tokens[j.user]!, `/api/builds/${j.id}`, { method: 'DELETE' })).status, 204);

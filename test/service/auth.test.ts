@@ -25,6 +25,7 @@ describe('API tokens', () => {
     const t = newToken();
     assert.equal(bearerToken(`Bearer ${t}`), t);
     assert.equal(bearerToken(`bearer  ${t}`), t);
+    assert.equal(bearerToken(` BEARER\t${t} \t`), t);
     assert.equal(bearerToken(undefined), undefined);
     assert.equal(bearerToken(t), undefined);
     assert.equal(bearerToken(`Basic ${t}`), undefined);
@@ -38,8 +39,8 @@ describe('API tokens', () => {
     const db = ServiceDb.memory();
     const alice = createToken(db, 'alice', false).token;
     const root = createToken(db, 'root', true).token;
-    assert.deepEqual(authenticate(db, `Bearer ${alice}`), { name: 'alice', admin: false });
-    assert.deepEqual(authenticate(db, `Bearer ${root}`), { name: 'root', admin: true });
+    assert.deepEqual({ ...authenticate(db, `Bearer ${alice}`), id: 'x' }, { id: 'x', name: 'alice', admin: false });
+    assert.deepEqual({ ...authenticate(db, `Bearer ${root}`), id: 'x' }, { id: 'x', name: 'root', admin: true });
     assert.equal(authenticate(db, `Bearer ${newToken()}`), undefined);
     assert.equal(authenticate(db, undefined), undefined);
     // The stored hash is not a token: knowing it gets nobody in.

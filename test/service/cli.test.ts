@@ -58,6 +58,24 @@ describe('vmgen token', () => {
   });
 });
 
+describe('vmgen serve: flags of the hardened service', () => {
+  it('refuses an --allow-mirror that is no URL prefix, and --keep-builds or --check-timeout out of range, before starting', async () => {
+    const data = tempDir();
+    const cases: Array<[string[], RegExp]> = [
+      [['--allow-mirror', 'mirror.example'], /--allow-mirror: "mirror\.example" is not a URL/],
+      [['--allow-mirror', 'http://mirror.example/debian?x=1'], /query or fragment/],
+      [['--keep-builds', '0'], /--keep-builds must be a number of days above 0/],
+      [['--check-timeout', '0'], /--check-timeout must be a whole number from 1 to 600/],
+    ];
+    for (const [flags, message] of cases) {
+      const r = await run('vmgen', ['serve', '--port', '0', '--data', data, ...flags]);
+      assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
+      assert.match(r.stderr, message);
+      assertNoStack(r.stderr);
+    }
+  });
+});
+
 describe('submit: pieces', () => {
   it('reads server-sent events split anywhere across chunks', async () => {
     const text = ': comment\nretry: 2000\n\nid: 5\nevent: log\ndata: a: b\n\r\nevent: update\ndata: {"x":\ndata: 1}\n\ndata: plain\n\n';

@@ -25,7 +25,7 @@ describe('service database', () => {
     const data = join(tempDir(), 'data');
     const db = ServiceDb.open(data);
     assert.equal(db.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.schemaVersion(), 2);
+    assert.equal(db.schemaVersion(), 3);
     assert.equal(statSync(data).mode & 0o777, 0o700);
     createToken(db, 'alice', false);
     // They hold a signing key: the database and its -wal and -shm files are the owner's only.
@@ -34,11 +34,32 @@ describe('service database', () => {
     db.close();
     // Reopening runs no migration twice and keeps the data.
     const again = ServiceDb.open(data);
-    assert.equal(again.schemaVersion(), 2);
+    assert.equal(again.schemaVersion(), 3);
     assert.deepEqual(again.listUsers().map((u) => u.name), ['alice']);
     const raw = new Database(join(data, 'service.db'));
-    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2]);
+    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2, 3]);
     raw.close();
+    again.close();
+  });
+
+  it('migrating to user ids gives each existing build the id of the user its owner names', () => {
+    const data = join(tempDir(), 'data');
+    const db = ServiceDb.open(data);
+    createToken(db, 'alice', false);
+    db.close();
+    // Back to version 2: no user ids, no owner ids.
+    const raw = new Database(join(data, 'service.db'));
+    raw.exec(`DROP INDEX users_id; DROP INDEX builds_owner_id; ALTER TABLE users DROP COLUMN id; ALTER TABLE builds DROP COLUMN owner_id;
+      DELETE FROM migrations WHERE version = 3;
+      INSERT INTO builds (id, owner, state, target, format, name, config, created) VALUES
+        ('b1', 'alice', 'succeeded', 'lxc', 'tar.zst', 'web1', '', '2026-01-01'), ('b2', 'gone', 'failed', 'lxc', 'tar.zst', 'web1', '', '2026-01-01');`);
+    raw.close();
+    const again = ServiceDb.open(data);
+    assert.equal(again.schemaVersion(), 3);
+    const alice = (again.db.prepare("SELECT id FROM users WHERE name = 'alice'").get() as { id: string }).id;
+    assert.match(alice, /^[0-9a-f]{24}$/);
+    assert.equal(again.getBuild('b1')!.ownerId, alice);
+    assert.equal(again.getBuild('b2')!.ownerId, null, "a revoked user's build is nobody's");
     again.close();
   });
 
@@ -72,7 +93,9 @@ describe('service database', () => {
     const a2 = createToken(db, 'alice', false);
     assert.equal(a1.created, true);
     assert.equal(a2.created, false);
-    assert.deepEqual(db.userForTokenHash(hashToken(a2.token)), { name: 'alice', admin: false });
+    const { id, ...user } = db.userForTokenHash(hashToken(a2.token))!;
+    assert.deepEqual(user, { name: 'alice', admin: false });
+    assert.match(id, /^[0-9a-f]{24}$/);
     assert.throws(() => createToken(db, 'alice', true), /exists and is not an admin/);
     assert.throws(() => createToken(db, '../etc', false), /bad user name/);
     assert.throws(() => createToken(db, '', false), /bad user name/);
@@ -147,18 +170,25 @@ describe('service database', () => {
 
   it('lists newest first per owner, counts by state, orders artifacts by when builds finished', () => {
     const db = ServiceDb.memory();
+    const idOf = (name: string, admin = false): string => {
+      const token = createToken(db, name, admin).token;
+      return db.userForTokenHash(hashToken(token))!.id;
+    };
+    const alice = idOf('alice');
+    const bob = idOf('bob');
     newBuild(db, 'b1', 'alice', '2026-01-01T00:00:01.000Z');
     newBuild(db, 'b2', 'bob', '2026-01-01T00:00:02.000Z');
     newBuild(db, 'b3', 'alice', '2026-01-01T00:00:03.000Z');
-    assert.deepEqual(db.listBuilds({ owner: 'alice' }).map((b) => b.id), ['b3', 'b1']);
+    assert.equal(db.getBuild('b1')!.ownerId, alice, 'a build belongs to the id of the user its owner names');
+    assert.deepEqual(db.listBuilds({ ownerId: alice }).map((b) => b.id), ['b3', 'b1']);
     assert.deepEqual(db.listBuilds().map((b) => b.id), ['b3', 'b2', 'b1']);
     assert.deepEqual(db.listBuilds({ limit: 1 }).map((b) => b.id), ['b3']);
     assert.deepEqual(db.buildsInState('queued').map((b) => b.id), ['b1', 'b2', 'b3']);
     db.applyUpdate({ id: 'b3', state: 'succeeded', finished: '2026-01-02T00:00:00.000Z', artifact: { key: 'b3/a', name: 'a', bytes: 1, sha256: 'x' } });
     db.applyUpdate({ id: 'b1', state: 'succeeded', finished: '2026-01-03T00:00:00.000Z', artifact: { key: 'b1/a', name: 'a', bytes: 1, sha256: 'y' } });
     assert.deepEqual(db.countsByState(), { queued: 1, running: 0, succeeded: 2, failed: 0, canceled: 0 });
-    assert.equal(db.countInState('alice', 'queued'), 0);
-    assert.equal(db.countInState('bob', 'queued'), 1);
+    assert.equal(db.countInState(alice, 'queued'), 0);
+    assert.equal(db.countInState(bob, 'queued'), 1);
     assert.deepEqual(db.artifacts().map((a) => a.id), ['b3', 'b1']);
     assert.equal(db.hasArtifactKey('b1/a'), true);
     db.clearArtifact('b1');
@@ -176,7 +206,7 @@ describe('service database', () => {
     });
     const row = db.getBuild('b1')!;
     assert.deepEqual({ ...row, created: 'x' }, {
-      id: 'b1', owner: 'alice', state: 'failed', target: 'lxc', format: 'tar.zst', name: 'web1', config: '[hardware]\n', step: 'configure',
+      id: 'b1', owner: 'alice', ownerId: null, state: 'failed', target: 'lxc', format: 'tar.zst', name: 'web1', config: '[hardware]\n', step: 'configure',
       progress: 0.5, created: 'x', started: '2026-01-01T00:00:00.000Z', finished: '2026-01-01T00:01:00.000Z', error: 'boom',
       errorCode: 'VMG_BUILD', worker: 'w1', artifact: null, logLines: 1,
     });

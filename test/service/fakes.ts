@@ -15,6 +15,7 @@ import { createToken } from '../../src/service/auth.js';
 import { ServiceDb } from '../../src/service/db.js';
 import { BuildEvents } from '../../src/service/events.js';
 import { Metrics } from '../../src/service/metrics.js';
+import type { SourcePolicy } from '../../src/service/source-policy.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from '../../src/service/routes/common.js';
 import { Jobs } from '../../src/service/server.js';
 import type { ArtifactStore, BuildRequest, BuildUpdate, Executor } from '../../src/service/types.js';
@@ -116,7 +117,9 @@ export interface TestService {
 }
 
 /** The app with an in-memory job table, a real directory store in a temp dir, and a fake executor. */
-export async function testService(opts: { auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number } = {}): Promise<TestService> {
+export async function testService(opts: {
+  auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number; sourcePolicy?: SourcePolicy;
+} = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'vmgen-svc-'));
   const db = ServiceDb.memory();
   const store = new DirArtifactStore(join(dir, 'artifacts'));
@@ -128,6 +131,8 @@ export async function testService(opts: { auto?: boolean; limits?: Partial<Servi
   await executor.start(jobs.onUpdate);
   const app = await createApp({
     db, jobs, store, events, metrics, catalogs: testCatalogs(), limits, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
+    // Tests name mirror.example; the host's own apt sources are no business of theirs.
+    sourcePolicy: opts.sourcePolicy ?? { allow: ['http://mirror.example'], allowPublic: false },
   });
   const tokens = {
     alice: createToken(db, 'alice', false).token,

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { DirArtifactStore } from '../../src/service/artifacts/index.js';
 import { ServiceDb } from '../../src/service/db.js';
-import { collectArtifacts, sweepArtifactDir } from '../../src/service/gc.js';
+import { collectArtifacts, collectBuilds, sweepArtifactDir } from '../../src/service/gc.js';
 import { listTree } from '../integration/helpers.js';
 
 const dirs: string[] = [];
@@ -122,5 +122,36 @@ describe('start-up sweep of a directory store', () => {
   it('a missing store directory is nothing to sweep', async () => {
     const db = ServiceDb.memory();
     assert.deepEqual(await sweepArtifactDir(db, join(tmpdir(), 'vmgen-no-such-dir-xyz')), []);
+  });
+});
+
+describe('build garbage collection (--keep-builds)', () => {
+  it('deletes builds that ended before the limit, with artifact, config and log; keeps newer and unfinished ones', async () => {
+    const { db, store } = await setup([
+      { id: id(1), ageMs: 40 * DAY, bytes: 10 },
+      { id: id(2), ageMs: 20 * DAY, bytes: 10 },
+    ]);
+    db.insertBuild({ id: id(3), owner: 'alice', target: 'lxc', format: 'tar', name: 'web1', config: 'root_passwd = x', created: new Date(NOW - 50 * DAY).toISOString() });
+    db.applyUpdate({ id: id(3), state: 'failed', finished: new Date(NOW - 45 * DAY).toISOString(), log: ['a line'] });
+    db.insertBuild({ id: id(4), owner: 'alice', target: 'lxc', format: 'tar', name: 'web1', config: '', created: new Date(NOW - 60 * DAY).toISOString() });
+    db.applyUpdate({ id: id(4), state: 'running' });
+    const r = await collectBuilds(db, store, { maxAgeMs: 30 * DAY }, { now: NOW });
+    assert.deepEqual(r.removed.sort(), [id(1), id(3)]);
+    assert.equal(db.getBuild(id(1)), undefined);
+    assert.equal(db.getBuild(id(3)), undefined);
+    assert.deepEqual(db.logLines(id(3)), [], 'its log went with it');
+    assert.equal(await store.stat(`${id(1)}/web1-lxc.tar`), undefined, 'its artifact went first');
+    assert.ok(db.getBuild(id(2)), 'a build that ended 20 days ago stays');
+    assert.equal(db.getBuild(id(4))?.state, 'running', 'a build still running stays, however old');
+    assert.deepEqual((await collectBuilds(db, store, {}, { now: NOW + 1000 * DAY })).removed, [], 'no limit, nothing deleted');
+  });
+
+  it('keeps a build whose artifact the store will not delete, and tries again next time', async () => {
+    const { db, store } = await setup([{ id: id(1), ageMs: 40 * DAY, bytes: 10 }]);
+    const refusing = { ...store, open: store.open.bind(store), put: store.put.bind(store), stat: store.stat.bind(store), delete: async () => { throw new Error('read-only'); } };
+    const r = await collectBuilds(db, refusing, { maxAgeMs: DAY }, { now: NOW });
+    assert.deepEqual(r, { removed: [], failed: [id(1)] });
+    assert.ok(db.getBuild(id(1)), 'the build stays while its artifact does');
+    assert.deepEqual((await collectBuilds(db, store, { maxAgeMs: DAY }, { now: NOW })).removed, [id(1)]);
   });
 });

@@ -162,6 +162,32 @@ describe('API: rate limit', () => {
     assertError(await svc.app.inject({ url: '/api/me' }), 429, 'VMG_RATE_LIMITED');
     assert.equal((await svc.app.inject({ url: '/healthz' })).statusCode, 200, 'public routes are not limited');
   });
+
+  it('counts a token by what it parses to: respelling the header gets no fresh budget', async () => {
+    svc = await testService({ limits: { rateLimitPerMinute: 4 } });
+    const t = svc.tokens.alice;
+    const spellings = [`Bearer ${t}`, `bearer  ${t}`, `BEARER ${t}  `, `Bearer\t${t}`];
+    for (const authorization of spellings) {
+      assert.equal((await svc.app.inject({ url: '/api/me', headers: { authorization } })).statusCode, 200, `${JSON.stringify(authorization)} authenticates`);
+    }
+    for (const authorization of [...spellings, ` bEaReR   ${t}`]) {
+      assertError(await svc.app.inject({ url: '/api/me', headers: { authorization } }), 429, 'VMG_RATE_LIMITED');
+    }
+    assert.equal((await svc.app.inject({ url: '/api/me', headers: svc.auth('bob') })).statusCode, 200, 'bob has his own budget');
+  });
+
+  it('counts bad tokens by client address: guessing many tokens from one address hits the limit', async () => {
+    svc = await testService({ limits: { rateLimitPerMinute: 5 } });
+    const guess = (i: number, remoteAddress = '192.0.2.7') => svc!.app.inject({
+      url: '/api/me', remoteAddress, headers: { authorization: `Bearer ${String(i).padStart(43, 'A')}` },
+    });
+    for (let i = 0; i < 5; i++) assertError(await guess(i), 401, 'VMG_UNAUTHORIZED');
+    assertError(await guess(5), 429, 'VMG_RATE_LIMITED');
+    assertError(await svc.app.inject({ url: '/api/me', remoteAddress: '192.0.2.7' }), 429, 'VMG_RATE_LIMITED');
+    assertError(await guess(6, '198.51.100.1'), 401, 'VMG_UNAUTHORIZED');
+    // A valid token from that address still has its own budget: a guesser next door cannot lock a user out.
+    assert.equal((await svc.app.inject({ url: '/api/me', remoteAddress: '192.0.2.7', headers: svc.auth('alice') })).statusCode, 200);
+  });
 });
 
 describe('API: who sees what', () => {
@@ -185,6 +211,20 @@ describe('API: who sees what', () => {
     assert.equal(asAdmin.statusCode, 200);
     assert.equal(asAdmin.json().owner, 'alice');
     assert.equal((await s.app.inject({ url: `/api/builds/${id}/artifact`, headers: s.auth('root') })).statusCode, 200);
+  });
+
+  it('a user name made again after `token revoke` is a new user: the old builds are not theirs', async () => {
+    svc = await testService();
+    const old = await submitOk(svc, 'alice');
+    svc.db.revokeUser('alice');
+    const { createToken } = await import('../../src/service/auth.js');
+    const again = createToken(svc.db, 'alice', false).token;
+    const headers = { authorization: `Bearer ${again}` };
+    assertError(await svc.app.inject({ url: `/api/builds/${old}`, headers }), 404, 'VMG_NOT_FOUND');
+    assertError(await svc.app.inject({ method: 'DELETE', url: `/api/builds/${old}`, headers }), 404, 'VMG_NOT_FOUND');
+    assert.deepEqual((await svc.app.inject({ url: '/api/builds', headers })).json(), []);
+    const asAdmin = await svc.app.inject({ url: `/api/builds/${old}`, headers: svc.auth('root') });
+    assert.equal(asAdmin.json().owner, 'alice', 'an admin still sees the old build, under the name it was made with');
   });
 
   it('lists: the caller\'s own builds; an admin sees everyone\'s with ?all=1', async () => {

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -153,7 +153,7 @@ describe('server start-up and shutdown', () => {
       artifactLimits: { maxTotalBytes: 10 }, gcIntervalMs: 50,
     });
     try {
-      const user = { name: 'alice', admin: false };
+      const user = { id: 'alice-id', name: 'alice', admin: false };
       const row = await server.jobs.submit(user, { config: CONFIG, target: 'lxc', format: 'tar.zst', name: 'web1' });
       executor.startBuild(row.id);
       await executor.succeed(row.id, new DirArtifactStore(join(data, 'artifacts')), data, 'more than ten bytes');
@@ -163,4 +163,49 @@ describe('server start-up and shutdown', () => {
       await server.close();
     }
   });
+
+  it('makes a pre-existing 0755 data directory, its database, work dir, artifacts and archives private at start', async () => {
+    const data = dataDir();
+    chmodSync(data, 0o755);
+    const db = ServiceDb.open(data);
+    insert(db, 'doneAAAAAAAAAAAA', new Date().toISOString());
+    const store = new DirArtifactStore(join(data, 'artifacts'));
+    writeFileSync(join(data, 'a.tar'), 'an archive');
+    const put = await store.put('doneAAAAAAAAAAAA/web1-lxc.tar.zst', join(data, 'a.tar'));
+    assert.equal(statSync(join(data, 'artifacts', 'doneAAAAAAAAAAAA', 'web1-lxc.tar.zst')).mode & 0o777, 0o600, 'a new archive is private');
+    db.applyUpdate({ id: 'doneAAAAAAAAAAAA', state: 'succeeded', finished: new Date().toISOString(), artifact: { key: 'doneAAAAAAAAAAAA/web1-lxc.tar.zst', name: 'web1-lxc.tar.zst', ...put } });
+    db.close();
+    // As an admin's mkdir, a restored backup or an older vmgen leaves them.
+    mkdirSync(join(data, 'work'), { mode: 0o755 });
+    const paths = [data, join(data, 'work'), join(data, 'artifacts'), join(data, 'artifacts', 'doneAAAAAAAAAAAA'), join(data, 'artifacts', 'doneAAAAAAAAAAAA', 'web1-lxc.tar.zst'), join(data, 'service.db')];
+    for (const p of paths) chmodSync(p, statSync(p).isDirectory() ? 0o755 : 0o644);
+    const server = await startServer({ dataDir: data, host: '127.0.0.1', port: 0, concurrency: 1, catalogs: testCatalogs(), executor: new FakeExecutor() });
+    try {
+      for (const p of paths) assert.equal(statSync(p).mode & 0o777, statSync(p).isDirectory() ? 0o700 : 0o600, p);
+      assert.equal(server.db.getBuild('doneAAAAAAAAAAAA')?.artifact?.key, 'doneAAAAAAAAAAAA/web1-lxc.tar.zst', 'nothing else changed');
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('deletes builds that ended before --keep-builds at start and on its timer', async () => {
+    const data = dataDir();
+    const db = ServiceDb.open(data);
+    insert(db, 'oldAAAAAAAAAAAAA', '2026-01-01T00:00:00.000Z');
+    db.applyUpdate({ id: 'oldAAAAAAAAAAAAA', state: 'failed', finished: '2026-01-01T00:00:01.000Z' });
+    insert(db, 'newAAAAAAAAAAAAA', new Date().toISOString());
+    db.applyUpdate({ id: 'newAAAAAAAAAAAAA', state: 'failed', finished: new Date().toISOString() });
+    db.close();
+    const server = await startServer({
+      dataDir: data, host: '127.0.0.1', port: 0, concurrency: 1, catalogs: testCatalogs(), executor: new FakeExecutor(),
+      buildLimits: { maxAgeMs: 30 * 86_400_000 },
+    });
+    try {
+      assert.equal(server.db.getBuild('oldAAAAAAAAAAAAA'), undefined);
+      assert.ok(server.db.getBuild('newAAAAAAAAAAAAA'), 'a build that ended just now stays');
+    } finally {
+      await server.close();
+    }
+  });
 });
+

@@ -16,6 +16,7 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env): string {
 
 export const DEFAULT_ARTIFACT_MAX_AGE_DAYS = 7;
 export const DEFAULT_ARTIFACT_MAX_BYTES = '20GB';
+export const DEFAULT_KEEP_BUILDS_DAYS = 30;
 
 interface ServeFlags {
   port: string;
@@ -30,6 +31,10 @@ interface ServeFlags {
   rateLimit: string;
   artifactMaxAge: string;
   artifactMaxBytes: string;
+  keepBuilds: string;
+  checkTimeout: string;
+  allowMirror?: string[];
+  allowIsoDir?: string[];
   catalog?: string[];
 }
 
@@ -63,6 +68,10 @@ export const registerServe: RegisterCommand = (program, io) => {
     .option('--rate-limit <n>', 'API requests per token per minute', String(DEFAULT_LIMITS.rateLimitPerMinute))
     .option('--artifact-max-age <days>', 'delete artifacts of builds that ended longer ago', String(DEFAULT_ARTIFACT_MAX_AGE_DAYS))
     .option('--artifact-max-bytes <size>', 'delete the oldest artifacts when all of them take more', DEFAULT_ARTIFACT_MAX_BYTES)
+    .option('--check-timeout <seconds>', 'time one submitted config may take to read before it is refused (422 VMG_CONFIG_TOO_COMPLEX)', String(DEFAULT_LIMITS.checkTimeoutMs / 1000))
+    .option('--keep-builds <days>', 'delete builds (their row, config, log and artifact) that ended longer ago', String(DEFAULT_KEEP_BUILDS_DAYS))
+    .option('--allow-mirror <url-prefix|public>', 'a mirror or repository URL prefix configs may name (repeatable); `public`: any public http(s) server (default: this host\'s apt sources)', collect)
+    .option('--allow-iso-dir <dir>', 'a directory whose ISO images configs may copy into archives (cd_drives copy = 1; repeatable; default: none)', collect)
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
     .action(async (flags: ServeFlags) => {
       const port = wholeNumber('--port', flags.port, 0, 65535);
@@ -73,7 +82,18 @@ export const registerServe: RegisterCommand = (program, io) => {
       const maxAgeDays = Number(flags.artifactMaxAge);
       if (!(maxAgeDays > 0)) throw new VmgenError('VMG_USAGE', `--artifact-max-age must be a number of days above 0, not "${flags.artifactMaxAge}"`);
       const maxTotalBytes = bytesFlag('--artifact-max-bytes', flags.artifactMaxBytes);
-      const limits = { maxQueuedPerUser: wholeNumber('--max-queued', flags.maxQueued, 1), rateLimitPerMinute: wholeNumber('--rate-limit', flags.rateLimit, 1) };
+      const keepDays = Number(flags.keepBuilds);
+      if (!(keepDays > 0)) throw new VmgenError('VMG_USAGE', `--keep-builds must be a number of days above 0, not "${flags.keepBuilds}"`);
+      const { allowEntryProblem, hostMirrorUris, sourcePolicy } = await import('../../service/source-policy.js');
+      for (const entry of flags.allowMirror ?? []) {
+        const problem = allowEntryProblem(entry);
+        if (problem) throw new VmgenError('VMG_USAGE', `--allow-mirror: ${problem}`, { hint: 'give a URL prefix like http://mirror.example/debian, or public' });
+      }
+      const policy = sourcePolicy(flags.allowMirror ?? [], hostMirrorUris(), (flags.allowIsoDir ?? []).map((d) => resolve(io.cwd, d)));
+      const limits = {
+        maxQueuedPerUser: wholeNumber('--max-queued', flags.maxQueued, 1), rateLimitPerMinute: wholeNumber('--rate-limit', flags.rateLimit, 1),
+        checkTimeoutMs: wholeNumber('--check-timeout', flags.checkTimeout, 1, 600) * 1000,
+      };
       const logger = pino({ level: process.env.VMGEN_LOG_LEVEL ?? 'info', base: { pid: process.pid }, serializers: REQUEST_LOG_SERIALIZERS },
         pino.destination({ dest: 2, sync: false }));
       // Loaded here, not at the top: the service's modules would slow down every other vmgen command.
@@ -90,6 +110,8 @@ export const registerServe: RegisterCommand = (program, io) => {
         ...(flags.s3Endpoint ? { s3Endpoint: flags.s3Endpoint } : {}),
         limits,
         artifactLimits: { maxAgeMs: maxAgeDays * 86_400_000, maxTotalBytes },
+        buildLimits: { maxAgeMs: keepDays * 86_400_000 },
+        sourcePolicy: policy,
         logger,
       });
       io.stdout.write(`listening on ${server.url}\n`);

@@ -53,7 +53,7 @@ export const registerToken: RegisterCommand = (program, io) => {
 
   token
     .command('revoke')
-    .description('remove a user and all their tokens at once; their builds stay')
+    .description('remove a user and all their tokens at once; their builds stay for admins, and a user made again under the name does not see them')
     .argument('<name>', 'user name')
     .option('--data <dir>', dataHelp, defaultDataDir())
     .action(async (name: string, flags: { data: string }) => {

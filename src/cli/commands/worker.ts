@@ -50,7 +50,9 @@ export const registerWorker: RegisterCommand = (program, io) => {
       if (removed.length > 0) log(`removed the temp output of ${removed.length} earlier process(es) from ${workDir}`);
       const worker = await startQueueWorker({
         url: flags.queue, concurrency, name, log, lockMs: lockMsFromEnv(),
-        runner: processRunner({ workDir, cacheRoot: flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot(), artifacts }),
+        runner: processRunner({
+          workDir, cacheRoot: flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot(), artifacts, hidePaths: [{ path: data, as: '<data>' }],
+        }),
       });
       io.stdout.write(`worker ${name} taking builds from ${flags.queue} (${concurrency} at once)\n`);
       const sig = await stopSignal();

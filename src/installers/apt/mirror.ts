@@ -68,9 +68,13 @@ export interface HostMirrorOptions {
 
 /** The host's mirror for `distribution`, or undefined when the host cannot lend one. */
 export function hostMirror(distribution: string, opts: HostMirrorOptions = {}): string | undefined {
-  const aptDir = opts.aptDir ?? '/etc/apt';
   const osRelease = opts.osRelease ?? '/etc/os-release';
   if (hostDistribution(osRelease) !== distribution) return undefined;
+  return pickMirror(hostAptSources(opts.aptDir));
+}
+
+/** Every source in the host's apt configuration (sources.list, then sources.list.d in name order). */
+export function hostAptSources(aptDir = '/etc/apt'): AptSource[] {
   const sources: AptSource[] = [];
   const dir = join(aptDir, 'sources.list.d');
   const read = (path: string): string | undefined => {
@@ -94,7 +98,7 @@ export function hostMirror(distribution: string, opts: HostMirrorOptions = {}): 
     if (name.endsWith('.sources')) sources.push(...parseDeb822Sources(text));
     else if (name.endsWith('.list')) sources.push(...parseOneLineSources(text));
   }
-  return pickMirror(sources);
+  return sources;
 }
 
 function hostDistribution(osRelease: string): string | undefined {

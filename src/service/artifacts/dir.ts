@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { chmod, mkdir, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Transform } from 'node:stream';
 import { VmgenError } from '../../errors.js';
 import type { ArtifactStore } from '../types.js';
+import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private.js';
 import { checkKey } from './key.js';
 
 /** Hidden (keys never start with a dot), so an upload in progress can never be opened as an artifact. */
@@ -50,8 +51,10 @@ export class DirArtifactStore implements ArtifactStore {
         sha256 = await copyHashing(file, temp);
         await rm(file, { force: true });
       }
+      // The build made it world-readable; a user's archive is theirs (and the server's) alone.
+      await chmod(temp, PRIVATE_FILE_MODE);
       await fsyncPath(temp);
-      await mkdir(dirname(final), { recursive: true });
+      await mkdir(dirname(final), { recursive: true, mode: PRIVATE_DIR_MODE });
       await this.checkInside(dirname(final), key);
       await rename(temp, final);
       await fsyncPath(dirname(final));
@@ -106,7 +109,7 @@ export class DirArtifactStore implements ArtifactStore {
   }
 
   private async ensureDirs(): Promise<void> {
-    await mkdir(this.tempDir, { recursive: true });
+    await mkdir(this.tempDir, { recursive: true, mode: PRIVATE_DIR_MODE });
     if (this.swept) return;
     this.swept = true;
     // Temps another process (a killed worker) left mid-put; a live put finishes in far less time.

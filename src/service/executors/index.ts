@@ -23,13 +23,18 @@ export interface ExecutorOptions {
   artifacts: ArtifactStore;
   /** Temp output of running builds; what a killed process left here is removed on start. */
   workDir: string;
+  /** The server's data directory: hidden from build logs as <data>. */
+  dataDir?: string;
   log?: ServiceLog;
 }
 
 /** The in-process executor with `concurrency` slots, or, with `queue`, the producer side of a BullMQ queue. */
 export function createExecutor(opts: ExecutorOptions): Executor {
   if (opts.queue) return new RedisExecutor({ url: opts.queue, ...(opts.log ? { log: opts.log } : {}) });
-  const runner = processRunner({ workDir: opts.workDir, cacheRoot: opts.cacheRoot ?? defaultCacheRoot(), artifacts: opts.artifacts });
+  const runner = processRunner({
+    workDir: opts.workDir, cacheRoot: opts.cacheRoot ?? defaultCacheRoot(), artifacts: opts.artifacts,
+    ...(opts.dataDir ? { hidePaths: [{ path: opts.dataDir, as: '<data>' }] } : {}),
+  });
   return new LocalExecutor({
     concurrency: opts.concurrency, runner, worker: hostname(),
     prepare: async () => {

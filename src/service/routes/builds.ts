@@ -1,15 +1,13 @@
 import type { FastifyInstance } from 'fastify';
-import { loadConfig } from '../../config/load.js';
-import { hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../targets/registry.js';
-import type { AppDeps } from '../app.js';
+import type { RouteDeps } from '../app.js';
 import { BUILD_STATES, type BuildState } from '../types.js';
 import { buildView, stringField, userOf, visibleBuild } from './common.js';
 
 /** The job table's routes: submit, list, show, log, cancel or delete. Events and artifacts have their own files. */
-export function buildRoutes(app: FastifyInstance, deps: AppDeps): void {
-  const { db, jobs, catalogs } = deps;
+export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
+  const { db, jobs, checker } = deps;
   const lookup = (id: string) => db.getBuild(id);
 
   app.post('/api/builds', async (req, reply) => {
@@ -26,20 +24,17 @@ export function buildRoutes(app: FastifyInstance, deps: AppDeps): void {
     if (!formats.includes(chosen)) {
       throw new VmgenError('VMG_USAGE', `${target.label} archives are ${formats.join(' or ')}, not "${chosen}"`);
     }
-    // The same check `vmgen validate --target` makes, so the API and the CLI agree line for line.
-    const loaded = loadConfig(config, { catalogs, target });
-    if (hasErrors(loaded.diagnostics) || !loaded.config) {
-      const errors = loaded.diagnostics.filter((d) => d.severity === 'error').length;
+    // `vmgen validate --target`'s check plus the server's mirror policy, off this thread and under a time budget.
+    const checked = await checker.check({ kind: 'submit', text: config, target: target.id }, user.id);
+    if (!checked.valid) {
+      const errors = checked.diagnostics.filter((d) => d.severity === 'error').length;
       return reply.code(422).send({
         error: { code: 'VMG_CONFIG_INVALID', message: `the config does not validate (${errors} error${errors === 1 ? '' : 's'})` },
-        diagnostics: loaded.diagnostics,
+        diagnostics: checked.diagnostics,
       });
     }
-    const c = loaded.config;
-    const row = await jobs.submit(user, {
-      config, target: target.id, format: chosen, name: c.hardware.vm_id ?? c.config.hostname ?? 'vmgen',
-    });
-    const warnings = loaded.diagnostics;
+    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name });
+    const warnings = checked.diagnostics;
     return reply.code(202).header('location', `/api/builds/${row.id}`)
       .send({ id: row.id, state: row.state, ...(warnings.length ? { diagnostics: warnings } : {}) });
   });
@@ -57,7 +52,7 @@ export function buildRoutes(app: FastifyInstance, deps: AppDeps): void {
     }
     const limit = q.limit === undefined ? 100 : Number(q.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw new VmgenError('VMG_USAGE', 'limit must be a whole number from 1 to 1000');
-    const rows = db.listBuilds({ ...(all ? {} : { owner: user.name }), ...(state ? { state } : {}), limit });
+    const rows = db.listBuilds({ ...(all ? {} : { ownerId: user.id }), ...(state ? { state } : {}), limit });
     return rows.map((r) => buildView(r, user));
   });
 

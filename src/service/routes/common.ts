@@ -19,9 +19,11 @@ export interface ServiceLimits {
   rateLimitPerMinute: number;
   /** Builds one user may have waiting at once. */
   maxQueuedPerUser: number;
+  /** Time one config may take to read (its worker thread is ended after), ms. */
+  checkTimeoutMs: number;
 }
 
-export const DEFAULT_LIMITS: ServiceLimits = { bodyLimit: 256 * 1024, rateLimitPerMinute: 600, maxQueuedPerUser: 20 };
+export const DEFAULT_LIMITS: ServiceLimits = { bodyLimit: 256 * 1024, rateLimitPerMinute: 600, maxQueuedPerUser: 20, checkTimeoutMs: 5000 };
 
 /** Build ids: 12 random bytes, base64url. Every route checks an id against this before any lookup. */
 export const BUILD_ID = /^[A-Za-z0-9_-]{16}$/;
@@ -75,7 +77,7 @@ export function userOf(req: FastifyRequest): User {
 export function visibleBuild(lookup: (id: string) => BuildRow | undefined, req: FastifyRequest, id: string): BuildRow {
   const user = userOf(req);
   const row = BUILD_ID.test(id) ? lookup(id) : undefined;
-  if (!row || (row.owner !== user.name && !user.admin)) throw new VmgenError('VMG_NOT_FOUND', `no build ${BUILD_ID.test(id) ? id : '(bad id)'}`);
+  if (!row || (row.ownerId !== user.id && !user.admin)) throw new VmgenError('VMG_NOT_FOUND', `no build ${BUILD_ID.test(id) ? id : '(bad id)'}`);
   return row;
 }
 

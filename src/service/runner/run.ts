@@ -4,7 +4,9 @@ import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
+import { DirArtifactStore } from '../artifacts/dir.js';
 import { artifactKey } from '../artifacts/key.js';
+import { pathHider, type HiddenPath } from '../redact.js';
 import type { ArtifactInfo, ArtifactStore, BuildRequest } from '../types.js';
 import type { ChildMessage, StartMessage } from './protocol.js';
 import { UpdateMapper, type UpdateFields } from './updates.js';
@@ -27,6 +29,8 @@ export interface ProcessRunnerOptions {
   artifacts: ArtifactStore;
   /** After SIGTERM, how long a build may take to undo its steps before it is killed. */
   killAfterMs?: number;
+  /** Paths to hide from logs besides the work, stage, cache and artifact directories (the server's data dir). */
+  hidePaths?: HiddenPath[];
 }
 
 const here = fileURLToPath(import.meta.url);
@@ -76,18 +80,41 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
     if (!BUILD_ID.test(req.id)) throw new VmgenError('VMG_USAGE', `bad build id ${JSON.stringify(req.id.slice(0, 80))}`);
     await mkdir(procDir, { recursive: true });
     const outDir = await mkdtemp(join(procDir, `${req.id}-`));
+    const hide = pathHider([
+      { path: outDir, as: '<stage>' }, { path: procDir, as: '<work>' }, { path: opts.workDir, as: '<work>' }, { path: opts.cacheRoot, as: '<cache>' },
+      ...(opts.artifacts instanceof DirArtifactStore ? [{ path: opts.artifacts.dir, as: '<artifacts>' }] : []),
+      ...(opts.hidePaths ?? []),
+    ]);
+    const onUpdate = (u: UpdateFields): void => {
+      const shown = hideInUpdate(u, hide);
+      ctx.onUpdate(shown.progress === undefined ? shown : { ...shown, progress: shown.progress * BUILD_SHARE });
+    };
     try {
       const archive = await runInChild({
         config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), cacheRoot: opts.cacheRoot, outDir,
-      }, { signal: ctx.signal, onUpdate: (u) => ctx.onUpdate(u.progress === undefined ? u : { ...u, progress: u.progress * BUILD_SHARE }), killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
+      }, { signal: ctx.signal, onUpdate, killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
       const name = basename(archive);
       const key = artifactKey(req.id, name);
       ctx.onUpdate({ step: 'store the archive', progress: BUILD_SHARE });
       const { bytes, sha256 } = await opts.artifacts.put(key, archive);
       return { key, name, bytes, sha256 };
+    } catch (err) {
+      // The build's owner reads this error; the server's log has the executor's own record.
+      if (err instanceof VmgenError) throw new VmgenError(err.code, hide(err.message), { ...(err.hint ? { hint: hide(err.hint) } : {}), cause: err });
+      throw new VmgenError('VMG_BUILD', hide(err instanceof Error ? err.message : String(err)), { cause: err });
     } finally {
       await rm(outDir, { recursive: true, force: true });
     }
+  };
+}
+
+/** An update as the build's owner sees it: log lines, step and error without host paths. */
+export function hideInUpdate(u: UpdateFields, hide: (text: string) => string): UpdateFields {
+  return {
+    ...u,
+    ...(u.log ? { log: u.log.map(hide) } : {}),
+    ...(u.step !== undefined ? { step: hide(u.step) } : {}),
+    ...(u.error !== undefined ? { error: hide(u.error) } : {}),
   };
 }
 

@@ -1,21 +1,20 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { appsForOs, findOs, resolveApp } from '../../catalog/load.js';
 import type { Catalogs, OsEntry } from '../../catalog/schema.js';
-import { normalize } from '../../config/normalize.js';
-import { configJsonSchema } from '../../config/json-schema.js';
-import { loadConfig, schemaFor } from '../../config/load.js';
-import { hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { schemaFor } from '../../config/load.js';
+import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
-import { findTarget, TARGET_IDS } from '../../targets/registry.js';
-import { applyEdits, keyOrderFromSchema, type ConfigEdit } from './edit.js';
-import { fieldPath } from './field-path.js';
+import { TARGET_IDS } from '../../targets/registry.js';
+import { inlineChecker, type ConfigChecker } from '../validation/checker.js';
+import type { ConfigEdit } from './edit.js';
 import type { OfferedApp } from './shared-types.js';
 
 export type { OfferedApp } from './shared-types.js';
+export { parseConfigText, type ParsedConfig } from './parse.js';
 
 /**
  * The web page (GET / and /assets/*, public) and the config endpoints it uses (/api/config/*,
@@ -27,6 +26,8 @@ export interface WebPluginOptions {
   catalogs: Catalogs;
   /** The built page (index.html, style.css, js/); defaults to dist/web of this checkout or package. */
   assetsDir?: string;
+  /** Reads the texts the page sends; the service passes its worker threads, the default reads inline. */
+  checker?: ConfigChecker;
 }
 
 // src/service/web (under tsx) and dist/service/web (built) both sit three levels below the root.
@@ -66,27 +67,6 @@ export function configTextSchema(catalogs: Catalogs): Record<string, unknown> {
   return { ...z.toJSONSchema(schemaFor(catalogs), { io: 'input', unrepresentable: 'any' }), title: 'vmgen config text' };
 }
 
-export interface ParsedConfig {
-  /** The logical tree (flat-form items inside their containers); null when the text does not parse. */
-  tree: unknown;
-  diagnostics: (Diagnostic & { path?: string[] })[];
-  valid: boolean;
-}
-
-/** Diagnostics of a config text, each with the key path it is about. */
-export function parseConfigText(text: string, catalogs: Catalogs, target?: string): ParsedConfig {
-  const limits = target === undefined ? undefined : findTarget(target);
-  const result = loadConfig(text, { catalogs, ...(limits ? { target: limits } : {}) });
-  const places = result.places;
-  const diagnostics = result.diagnostics.map((d) => {
-    const path = places ? fieldPath(places, d.line, d.column) : undefined;
-    return path ? { ...d, path } : { ...d };
-  });
-  // loadConfig stops before normalizing a text that does not parse: no tree to show then.
-  const tree = places && result.doc ? normalize(result.doc.root).tree : null;
-  return { tree, diagnostics, valid: !hasErrors(result.diagnostics) };
-}
-
 /** Every catalog app with whether this OS can install it, and why not: the form offers only the first kind. */
 export function appOffer(catalogs: Catalogs, os: OsEntry): OfferedApp[] {
   const available = new Set(appsForOs(catalogs, os).map((a) => a.name));
@@ -114,7 +94,7 @@ function parsed<T>(schema: z.ZodType<T>, value: unknown): T {
 export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts) => {
   const catalogs = opts.catalogs;
   const assets = opts.assetsDir ?? DEFAULT_ASSETS_DIR;
-  const order = keyOrderFromSchema(configJsonSchema(catalogs));
+  const checker = opts.checker ?? inlineChecker(catalogs);
   const textSchema = configTextSchema(catalogs);
 
   app.setErrorHandler((err, _req, reply) => {
@@ -152,26 +132,25 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
 
   app.get('/api/config/text-schema', async () => textSchema);
 
+  const who = (req: FastifyRequest): string | undefined => req.user?.id;
   app.post('/api/config/parse', async (req) => {
     const body = parsed(parseBody, req.body);
-    return parseConfigText(body.text, catalogs, body.target);
+    return checker.check({ kind: 'parse', text: body.text, ...(body.target ? { target: body.target } : {}) }, who(req));
   });
 
-  const edit = (text: string, edits: ConfigEdit[], target: string | undefined): ParsedConfig & { text: string } => {
-    const out = applyEdits(text, edits, order);
-    return { text: out, ...parseConfigText(out, catalogs, target) };
-  };
+  const edit = (req: FastifyRequest, text: string, edits: ConfigEdit[], target: string | undefined) =>
+    checker.check({ kind: 'edit', text, edits, ...(target ? { target } : {}) }, who(req));
   app.post('/api/config/edit', async (req) => {
     const body = parsed(editBody, req.body);
-    return edit(body.text, body.edits, body.target);
+    return edit(req, body.text, body.edits, body.target);
   });
   app.post('/api/config/set', async (req) => {
     const body = parsed(setBody, req.body);
-    return edit(body.text, [{ path: body.path, value: body.value }], body.target);
+    return edit(req, body.text, [{ path: body.path, value: body.value }], body.target);
   });
   app.post('/api/config/unset', async (req) => {
     const body = parsed(unsetBody, req.body);
-    return edit(body.text, [{ path: body.path, unset: true }], body.target);
+    return edit(req, body.text, [{ path: body.path, unset: true }], body.target);
   });
 
   app.get('/api/config/apps', async (req) => {

@@ -1,0 +1,68 @@
+import type { Catalogs } from '../../catalog/schema.js';
+import { configJsonSchema } from '../../config/json-schema.js';
+import { loadConfig } from '../../config/load.js';
+import { normalize } from '../../config/normalize.js';
+import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
+import { VmgenError } from '../../errors.js';
+import { findTarget } from '../../targets/registry.js';
+import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
+import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
+import { parseConfigText, type ParsedConfig } from '../web/parse.js';
+
+/**
+ * Everything the service does with a config text that a user sent: reading it costs time that
+ * depends on the text, so these run in a worker thread under a time budget (see checker.ts), and
+ * take and return only plain data.
+ */
+export type CheckTask =
+  | { kind: 'submit'; text: string; target: string }
+  | { kind: 'parse'; text: string; target?: string }
+  | { kind: 'edit'; text: string; edits: ConfigEdit[]; target?: string };
+
+export interface SubmitCheck {
+  valid: boolean;
+  /** Errors and warnings, sorted; the policy's refusals among them. */
+  diagnostics: Diagnostic[];
+  /** What the build will be called: vm_id, else hostname. */
+  name: string;
+}
+
+export type CheckResult<T extends CheckTask> = T extends { kind: 'submit' } ? SubmitCheck
+  : T extends { kind: 'edit' } ? ParsedConfig & { text: string } : ParsedConfig;
+
+/** What a checker needs besides the task: made once per worker. */
+export interface CheckContext {
+  catalogs: Catalogs;
+  policy: SourcePolicy | undefined;
+  order: KeyOrder;
+}
+
+export function checkContext(catalogs: Catalogs, policy?: SourcePolicy): CheckContext {
+  return { catalogs, policy, order: keyOrderFromSchema(configJsonSchema(catalogs)) };
+}
+
+function submitCheck(ctx: CheckContext, text: string, targetId: string): SubmitCheck {
+  const target = findTarget(targetId);
+  if (!target) throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`);
+  // The same check `vmgen validate --target` makes, so the API and the CLI agree line for line.
+  const loaded = loadConfig(text, { catalogs: ctx.catalogs, target });
+  const policy = ctx.policy && loaded.places && loaded.doc ? sourceDiagnostics(normalize(loaded.doc.root).tree, loaded.places, ctx.policy) : [];
+  const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
+  const c = loaded.config;
+  const valid = c !== undefined && !hasErrors(diagnostics);
+  return { valid, diagnostics, name: c?.hardware.vm_id ?? c?.config.hostname ?? 'vmgen' };
+}
+
+export function runCheck<T extends CheckTask>(ctx: CheckContext, task: T): CheckResult<T> {
+  switch (task.kind) {
+    case 'submit':
+      return submitCheck(ctx, task.text, task.target) as CheckResult<T>;
+    case 'parse':
+      return parseConfigText(task.text, ctx.catalogs, task.target, ctx.policy) as CheckResult<T>;
+    case 'edit': {
+      const out = applyEdits(task.text, task.edits, ctx.order);
+      return { text: out, ...parseConfigText(out, ctx.catalogs, task.target, ctx.policy) } as CheckResult<T>;
+    }
+  }
+  throw new VmgenError('VMG_INTERNAL', `unknown check ${(task as { kind: string }).kind}`);
+}
