@@ -68,7 +68,9 @@ describe('buildHostTools: the tools a build will run, from what it does', () => 
     assert.ok(buildHostTools(plan('lxc', 'tar.gz')).includes('gzip'), 'tar.gz needs gzip');
     assert.ok(!buildHostTools(plan('lxc', 'tar.gz')).includes('zstd'), 'tar.gz does not need zstd');
     assert.ok(buildHostTools(plan('lxc', 'image.tar')).includes('xz'), 'image.tar needs xz');
-    assert.ok(buildHostTools(plan('oci', 'tar')).includes('tar'), 'oci needs tar');
+    assert.ok(buildHostTools(plan('oci', 'tar')).includes('gzip'), 'oci compresses its layer with gzip');
+    assert.ok(buildHostTools(plan('openvz', 'tar')).includes('gzip'), 'an openvz template is a tar.gz in any outer format');
+    assert.ok(buildHostTools(plan('openvz', 'tar.zst')).includes('zstd'), 'openvz tar.zst needs zstd too');
   });
 
   it('the installer brings its own: dnf and rpm for RedHat guests', () => {
