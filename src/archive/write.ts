@@ -13,7 +13,8 @@ const CHECKPOINT_MARK = 'vmgen-checkpoint';
 export const TAR_COMPRESSION = {
   'tar.zst': { flags: ['-I', 'zstd -T0 -3 -q'], tools: ['zstd'] },
   'tar.gz': { flags: ['-z'], tools: ['gzip'] },
-  'tar.xz': { flags: ['-I', 'xz -T0 -1'], tools: ['xz'] },
+  // -0: about half the CPU time of -1 for a tenth more bytes; xz is ~20 times slower than zstd -3 as it is.
+  'tar.xz': { flags: ['-I', 'xz -T0 -0'], tools: ['xz'] },
   tar: { flags: [], tools: [] },
 } as const satisfies Record<string, { flags: readonly string[]; tools: readonly string[] }>;
 export type TarFormat = keyof typeof TAR_COMPRESSION;
