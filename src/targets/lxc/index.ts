@@ -5,6 +5,9 @@ import { writeStageFiles } from '../stage.js';
 import type { Commander, PackageContext } from '../types.js';
 import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.js';
 
+/** The members of an image.tar, the two tarballs `lxc-create -t local` takes (--metadata, --fstree). */
+export const LXC_IMAGE_FILES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;
+
 /**
  * LXC, two layouts:
  * - tar.zst, tar.gz, tar: `config`, `fstab` and `rootfs/` at the archive's top level, so that
@@ -14,8 +17,6 @@ import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.j
  *   `lxc-create -t local` turns into a container under any directory chosen later.
  * LXC owns the NICs.
  */
-export const LXC_IMAGE_FILES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;
-
 export const lxcCommander: Commander = {
   nicOwner: 'target',
   formats: ['tar.zst', 'tar.gz', 'tar', 'image.tar'],
@@ -35,7 +36,7 @@ export const lxcCommander: Commander = {
   },
 };
 
-/** meta.tar.xz (config, templates' inputs, excludes-user) and rootfs.tar.xz of `.`, as lxc-local reads them, in one tar. */
+/** meta.tar.xz (config, config-user, fstab, create-message, excludes-user) and rootfs.tar.xz of `.`, as lxc-local reads them, in one tar. */
 async function packageImage(ctx: PackageContext, metaFiles: ReadonlyArray<{ path: string; content: string; mode?: number }>): Promise<void> {
   const rootfs = join(ctx.stageDir, 'rootfs');
   const excludes = renderLxcExcludesUser(await deviceNodes(rootfs, 'dev'));

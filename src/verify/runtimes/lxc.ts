@@ -3,6 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LxcAttachCommunicator } from '../../communicators/lxc-attach.js';
 import { run } from '../../exec/run.js';
+import { LXC_IMAGE_FILES } from '../../targets/lxc/index.js';
 import type { Runtime, RuntimeFactory } from './types.js';
 import { waitForBoot } from './wait.js';
 
@@ -36,9 +37,6 @@ export function adaptLxcConfig(text: string, containerDir: string, opts: { netOv
   }
   return { text: out.join('\n'), notes };
 }
-
-/** The archive of the image.tar format: the two tarballs `lxc-create -t local` reads. */
-export const LXC_IMAGE_MEMBERS = { metadata: 'meta.tar.xz', fstree: 'rootfs.tar.xz' } as const;
 
 /**
  * How `vmgen verify` (and a user) makes a container from an LXC image under any directory. `-f
@@ -94,11 +92,11 @@ export const lxcRuntimeFactory: RuntimeFactory = {
 /** An LXC image: imported with lxc-create -t local into a directory of its own, as a user would. */
 export const lxcImageRuntimeFactory: RuntimeFactory = {
   kind: 'lxc',
-  matches: async (dir) => existsSync(join(dir, LXC_IMAGE_MEMBERS.metadata)) && existsSync(join(dir, LXC_IMAGE_MEMBERS.fstree)),
+  matches: async (dir) => existsSync(join(dir, LXC_IMAGE_FILES.meta)) && existsSync(join(dir, LXC_IMAGE_FILES.rootfs)),
   async create({ dir, workDir, spec, netOverride }) {
     const lxcpath = join(workDir, 'lxc-imported');
     await mkdir(lxcpath, { recursive: true });
-    const image = { metadata: join(dir, LXC_IMAGE_MEMBERS.metadata), fstree: join(dir, LXC_IMAGE_MEMBERS.fstree) };
+    const image = { metadata: join(dir, LXC_IMAGE_FILES.meta), fstree: join(dir, LXC_IMAGE_FILES.rootfs) };
     await run(lxcCreateArgv(spec.name, lxcpath, image));
     await Promise.all(Object.values(image).map((f) => rm(f, { force: true })));
     return containerRuntime({ name: spec.name, lxcpath, spec, ...(netOverride ? { netOverride } : {}), notes: ['imported with lxc-create -t local'], destroy: true });
