@@ -24,7 +24,7 @@ import { layerInputs, type LayerInputs } from './layer-inputs.js';
 import { ensureLayer, type LayerResult } from './layers.js';
 import { mountLayer, type MountedRootfs } from './mount-rootfs.js';
 import { defaultMirror } from './mirror.js';
-import { checkHostTools, CONTAINER_TOOLS, VM_TOOLS } from './host-tools.js';
+import { buildHostTools, checkHostTools } from './host-tools.js';
 import { windowsFamilyBuild } from '../vm/windows/build.js';
 
 export interface BuildOptions {
@@ -84,7 +84,10 @@ interface BuildState {
 export const BUILD_STEPS: readonly Step<BuildState>[] = [
   {
     name: 'check host tools',
-    run: ({ state }) => checkHostTools([...(state.target.kind === 'vm' ? VM_TOOLS : CONTAINER_TOOLS), ...state.installer.hostTools]),
+    run: ({ state }) => checkHostTools(buildHostTools({
+      installer: state.installer, commander: state.target.commander, kind: state.target.kind, format: state.format,
+      ...(state.layout ? { layout: state.layout } : {}),
+    })),
   },
   {
     name: 'hardware: target configuration',

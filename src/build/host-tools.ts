@@ -1,37 +1,50 @@
 import { accessSync, constants } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { archiveTools } from '../archive/write.js';
+import { CACHE_TOOLS } from '../cache/store.js';
+import { ChrootCommunicator } from '../communicators/chroot.js';
 import { VmgenError } from '../errors.js';
+import { packageOf } from '../exec/tools.js';
+import type { Installer } from '../installers/types.js';
+import { VM_PACKAGE_TOOLS } from '../targets/vm/common.js';
+import type { ArchiveFormat, Commander } from '../targets/types.js';
+import { DISK_CACHE_TOOLS } from '../vm/disk-cache.js';
+import { diskImageTools } from '../vm/disk-image.js';
+import type { VmLayout } from '../vm/layout.js';
+import { MOUNT_TOOLS } from './mount-rootfs.js';
 
-/** Debian packages that provide the tools a build runs, so the error can say what to install. */
-const TOOLS: Record<string, string> = {
-  mmdebstrap: 'mmdebstrap',
-  dnf: 'dnf',
-  rpm: 'rpm',
-  unshare: 'util-linux',
-  chroot: 'coreutils',
-  mount: 'mount',
-  tar: 'tar',
-  zstd: 'zstd',
-  gzip: 'gzip',
-  zip: 'zip',
-  sfdisk: 'fdisk',
-  losetup: 'mount',
-  'mkfs.ext4': 'e2fsprogs',
-  'mkfs.vfat': 'dosfstools',
-  mcopy: 'mtools',
-  mkswap: 'util-linux',
-  extlinux: 'extlinux',
-  'qemu-img': 'qemu-utils',
-  'qemu-storage-daemon': 'qemu-system-common',
-};
+/** What a build will do, as far as the tools it runs depend on it. */
+export interface ToolPlan {
+  installer: Pick<Installer, 'hostTools'>;
+  commander: Pick<Commander, 'hostTools' | 'diskFormat'>;
+  kind: 'container' | 'vm';
+  format: ArchiveFormat;
+  /** VM targets: the disks, file systems and firmware the build makes. */
+  layout?: VmLayout;
+}
 
-/** What every build runs besides its installer's own tools (Installer.hostTools). */
-export const CONTAINER_TOOLS = ['unshare', 'chroot', 'mount', 'tar', 'zstd', 'gzip'] as const;
-/** A VM build also partitions, formats and converts disks, and installs a bootloader. */
-export const VM_TOOLS = [...CONTAINER_TOOLS, 'sfdisk', 'losetup', 'mkfs.ext4', 'mkfs.vfat', 'mcopy', 'mkswap', 'extlinux', 'qemu-img', 'qemu-storage-daemon'] as const;
+/**
+ * Every host tool the build of this plan runs, each contributed by the module that runs it: the
+ * layer cache, the mounts and the chroot always; the installer's own; the archive format's
+ * compressor (or the target's packing); for VMs the partitioning, each file system's mkfs, the boot
+ * loader of the firmware, the disk cache and the conversion to the target's disk format.
+ */
+export function buildHostTools(plan: ToolPlan): string[] {
+  const vm = plan.kind === 'vm' && plan.layout !== undefined;
+  return [...new Set([
+    ...CACHE_TOOLS, ...MOUNT_TOOLS, ...ChrootCommunicator.TOOLS,
+    ...plan.installer.hostTools,
+    ...(plan.commander.hostTools?.(plan.format) ?? archiveTools(plan.format)),
+    ...(vm ? [...diskImageTools(plan.layout!), ...VM_PACKAGE_TOOLS, ...(plan.commander.diskFormat === undefined ? [] : DISK_CACHE_TOOLS)] : []),
+  ])];
+}
 
-export function findTool(name: string, path = process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin'): string | undefined {
-  for (const dir of [...path.split(delimiter), '/usr/sbin', '/sbin']) {
+/**
+ * Where a tool is, looked up the way the exec runner's spawn finds it: on PATH alone. A tool only
+ * in a directory PATH lacks (/usr/sbin for some users) would pass a wider check and then fail to start.
+ */
+export function findTool(name: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
     const candidate = join(dir, name);
     try {
       accessSync(candidate, constants.X_OK);
@@ -44,13 +57,15 @@ export function findTool(name: string, path = process.env.PATH ?? '/usr/sbin:/us
 }
 
 /** Fails before any work when a tool is missing, naming the package that has it. */
-export function checkHostTools(tools: readonly string[] = CONTAINER_TOOLS): void {
-  const missing = tools.filter((t) => findTool(t) === undefined);
+export function checkHostTools(tools: readonly string[], opts: { path?: string; needRoot?: boolean } = {}): void {
+  const missing = tools.filter((t) => findTool(t, opts.path) === undefined);
   if (missing.length > 0) {
-    const pkgs = [...new Set(missing.map((t) => TOOLS[t] ?? t))];
-    throw new VmgenError('VMG_TOOL_MISSING', `missing host tools: ${missing.join(', ')}`, { hint: `apt-get install ${pkgs.join(' ')} (scripts/setup.sh installs everything)` });
+    const pkgs = [...new Set(missing.map(packageOf))];
+    throw new VmgenError('VMG_TOOL_MISSING', `missing host tools: ${missing.join(', ')}`, {
+      hint: `apt-get install ${pkgs.join(' ')} (scripts/setup.sh installs everything); if they are installed, put their directory (often /usr/sbin) on PATH`,
+    });
   }
-  if (process.getuid?.() !== 0) {
+  if ((opts.needRoot ?? true) && process.getuid?.() !== 0) {
     throw new VmgenError('VMG_TOOL_MISSING', 'building a root file system needs root (its package tool, mounts and chroot)', { hint: 'run vmgen build as root, e.g. with sudo' });
   }
 }

@@ -17,6 +17,9 @@ export interface MountedRootfs {
   release(): Promise<void>;
 }
 
+/** The overlay mount, its unmount and the copy where overlayfs is missing (layers.ts copies too). */
+export const MOUNT_TOOLS = ['mount', 'umount', 'cp'] as const;
+
 export async function mountLayer(layerRootfs: string, workDir: string, mountPoint: string, signal?: AbortSignal): Promise<MountedRootfs> {
   // overlayfs splits its options at commas and colons; such a cache path cannot be mounted safely.
   if (/[,:\\]/.test(layerRootfs + workDir)) throw new Error(`cache and work paths may not contain ',', ':' or '\\': ${workDir}`);

@@ -113,6 +113,9 @@ export interface LayerCacheOptions {
   maxWaitMs?: number;
 }
 
+/** What the cache runs on the host: sync for a layer's metadata, du for its size. */
+export const CACHE_TOOLS = ['sync', 'du'] as const;
+
 export const DEFAULT_PRUNE_DAYS = 30;
 const DEFAULT_STALE_MS = 20_000;
 // Filling a layer with many packages from a slow mirror can take long; a build stuck for longer is broken.

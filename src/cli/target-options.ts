@@ -5,7 +5,7 @@ import type { TargetOptions } from '../targets/types.js';
 /** The per-build choices a target needs beyond the machine config, for build and render alike. */
 export function withTargetOptions(command: Command): Command {
   return command
-    .option('--lxc-path <dir>', 'lxc: the directory the archive will be unpacked under (lxc-start -P DIR)', '/var/lib/lxc')
+    .option('--lxc-path <dir>', 'lxc: the directory the archive will be unpacked under (lxc-start -P DIR); an image.tar needs none', '/var/lib/lxc')
     .option('--ctid <id>', 'openvz: the container id (CTID.conf name)', '101')
     .option('--kits <dir>', 'Windows: directory of installer kits (default: $VMGEN_KITS_DIR)')
     .option('--base-disks <dir>', 'Windows: directory of base disks named OS-ID.vmdk, .qcow2 or .raw (default: $VMGEN_BASE_DISKS_DIR)');

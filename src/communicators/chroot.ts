@@ -13,6 +13,8 @@ import { resolveInRoot } from './rootfs-path.js';
  * root, never by following a link out of it.
  */
 export class ChrootCommunicator implements Communicator {
+  /** What argv() runs on the host. */
+  static readonly TOOLS = ['unshare', 'chroot'] as const;
   readonly description: string;
 
   constructor(readonly root: string) {

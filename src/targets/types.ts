@@ -4,7 +4,8 @@ import type { TargetLimits } from './limits.js';
 import type { PlatformSecurity } from '../vm/platform-security.js';
 import type { VmLayout } from '../vm/layout.js';
 
-export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip', 'ova'] as const;
+/** image.tar: an LXC image, meta.tar.xz and rootfs.tar.xz as `lxc-create -t local` takes them. */
+export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip', 'ova', 'image.tar'] as const;
 export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
 
 /** A file the target puts in the archive next to the root file system (lxc config, CTID.conf). */
@@ -80,6 +81,8 @@ export interface Commander {
    * Secure Boot (Windows 11). Without, Windows Setup is told to skip those checks.
    */
   platformSecurity?: PlatformSecurity;
+  /** Host tools `package` runs for `format`; without it, what the archive format's packer runs. */
+  hostTools?(format: ArchiveFormat): string[];
   package(ctx: PackageContext): Promise<void>;
 }
 

@@ -7,13 +7,13 @@ import type { ResolvedSpec } from '../config/resolve.js';
 import { run } from '../exec/run.js';
 import { VmgenError } from '../errors.js';
 import { familyChecksFor, runChecks, verifyChecks, type NamedResult } from './checks.js';
-import { lxcRuntimeFactory } from './runtimes/lxc.js';
+import { lxcImageRuntimeFactory, lxcRuntimeFactory } from './runtimes/lxc.js';
 import { openvzRuntimeFactory } from './runtimes/nspawn.js';
 import { ociRuntimeFactory } from './runtimes/podman.js';
 import type { Runtime, RuntimeFactory } from './runtimes/types.js';
 
 /** The runtimes `vmgen verify` can start, one line each, tried in this order on an unpacked archive. */
-const UNPACKED_RUNTIMES: readonly RuntimeFactory[] = [lxcRuntimeFactory, openvzRuntimeFactory];
+const UNPACKED_RUNTIMES: readonly RuntimeFactory[] = [lxcImageRuntimeFactory, lxcRuntimeFactory, openvzRuntimeFactory];
 
 export interface VerifyRequest {
   archive: string;

@@ -19,6 +19,9 @@ import { planPartitions } from './partition-plan.js';
  * the loop device can attach), so no build converts a whole disk again.
  */
 
+/** Making, opening and patching cached disk images: conversion, the FUSE export, copies, the delta's tar. */
+export const DISK_CACHE_TOOLS = ['qemu-img', 'qemu-storage-daemon', 'cp', 'umount', 'tar'] as const;
+
 /** Bumped whenever the way cached disk images are made changes. */
 export const DISK_RECIPE = 1;
 const INDEX = 'disks.json';

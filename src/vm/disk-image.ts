@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { VmgenError } from '../errors.js';
 import { CommandError, run } from '../exec/run.js';
 import { spawnStream } from '../exec/stream.js';
+import { packageOf } from '../exec/tools.js';
 import {
   kernelCmdline, pickKernel, renderExtlinuxConf, renderLoaderConf, renderSystemdBootEntry, SYSTEMD_BOOT_ENTRY, type KernelFiles,
 } from './boot-config.js';
@@ -44,11 +45,19 @@ const SYSLINUX_MBR_DIRS = ['/usr/lib/syslinux/mbr', '/usr/lib/EXTLINUX', '/usr/s
 const SYSTEMD_BOOT_EFI = 'usr/lib/systemd/boot/efi/systemd-bootx64.efi';
 /** Kernel file systems vmgen can mount to copy into; vfat and ntfs are written without mounting. */
 export const MOUNTABLE: ReadonlySet<string> = new Set(['ext2', 'ext3', 'ext4', 'xfs']);
-const TOOL_PACKAGES: Record<string, string> = {
-  sfdisk: 'fdisk', losetup: 'mount', partx: 'util-linux', 'mkfs.ext2': 'e2fsprogs', 'mkfs.ext3': 'e2fsprogs', 'mkfs.ext4': 'e2fsprogs', mkswap: 'util-linux',
-  'mkfs.xfs': 'xfsprogs', 'qemu-storage-daemon': 'qemu-system-common', 'mkfs.vfat': 'dosfstools', 'mkfs.ntfs': 'ntfs-3g', ntfslabel: 'ntfs-3g', mmd: 'mtools', mcopy: 'mtools',
-  extlinux: 'extlinux', tar: 'tar',
-};
+/** Partitioning, attaching, mounting and copying the root file system in, whatever the layout. */
+const ASSEMBLY_TOOLS = ['sfdisk', 'losetup', 'partx', 'mount', 'umount', 'tar'] as const;
+/** Each firmware's boot loader: extlinux for BIOS, systemd-boot copied onto the ESP with mtools for UEFI. */
+const BOOT_LOADER_TOOLS: Record<VmLayout['firmware'], readonly string[]> = { bios: ['extlinux'], efi: ['mcopy'] };
+
+/** The host tools buildDiskImages runs for this layout: each partition's mkfs argv, as makeFilesystem runs it. */
+export function diskImageTools(layout: VmLayout): string[] {
+  const partitions = layout.disks.flatMap((d) => d.partitions);
+  const mkfs = partitions.flatMap((p) => mkfsArgv(p, '00000000-0000-4000-8000-000000000000', '/dev/null', p.sizeMiB ?? FAT32_MIN_MIB).map((argv) => argv[0]));
+  // vfat partitions other than the ESP are filled with mcopy too.
+  const fat = partitions.some((p) => p.fs === 'vfat' && p.mount !== undefined) ? ['mcopy'] : [];
+  return [...new Set([...ASSEMBLY_TOOLS, ...mkfs, ...BOOT_LOADER_TOOLS[layout.firmware], ...fat])];
+}
 
 /** Releases resources newest first; a release that fails stays listed so a later call retries it. */
 export class Releases {
@@ -171,7 +180,7 @@ export async function tool(ctx: Pick<DiskImageContext, 'signal'>, argv: [string,
     return (await run(argv, { signal: ctx.signal, ...opts })).stdout;
   } catch (err) {
     if (err instanceof CommandError && err.exitCode === null && err.signal === null && !ctx.signal.aborted) {
-      throw new VmgenError('VMG_TOOL_MISSING', `cannot run ${argv[0]}`, { hint: `apt-get install ${TOOL_PACKAGES[argv[0]] ?? argv[0]}`, cause: err });
+      throw new VmgenError('VMG_TOOL_MISSING', `cannot run ${argv[0]}`, { hint: `apt-get install ${packageOf(argv[0])}`, cause: err });
     }
     throw err;
   }

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { CHECKPOINT_BYTES, archiveArgv } from '../../src/archive/write.js';
+import { CHECKPOINT_BYTES, TAR_COMPRESSION, archiveArgv, archiveTools } from '../../src/archive/write.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../src/targets/types.js';
 
 const OUT = '/srv/out/web1.archive';
@@ -17,6 +17,7 @@ describe('archiveArgv', () => {
     ['tar', [...TAR_HEAD, ...TAR_TAIL]],
     ['zip', ['zip', '-q', '-r', '-y', OUT, '--', ...ENTRIES]],
     ['ova', ['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '-C', CWD, '-cf', OUT, '--', ...ENTRIES]],
+    ['image.tar', ['tar', '--owner=0', '--group=0', '--numeric-owner', '-C', CWD, '-cf', OUT, '--', ...ENTRIES]],
   ];
 
   for (const [format, expected] of cases) {
@@ -43,8 +44,8 @@ describe('archiveArgv', () => {
     });
   }
 
-  // An OVA holds only a descriptor, a manifest and disk images: no owners or capabilities to keep.
-  for (const format of ARCHIVE_FORMATS.filter((f) => f !== 'zip' && f !== 'ova')) {
+  // An OVA holds only a descriptor, a manifest and disk images, an LXC image two tarballs: no owners or capabilities to keep.
+  for (const format of ARCHIVE_FORMATS.filter((f) => f !== 'zip' && f !== 'ova' && f !== 'image.tar')) {
     it(`${format}: keeps numeric owners and capabilities, works from -C cwd`, () => {
       const argv = archiveArgv(format, OUT, CWD, ENTRIES);
       assert.ok(argv.includes('--numeric-owner'), "argv.includes('--numeric-owner')");
@@ -60,6 +61,23 @@ describe('archiveArgv', () => {
     const argv = archiveArgv('ova', OUT, CWD, ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
     assert.ok(argv.includes('--format=ustar'), "argv.includes('--format=ustar')");
     assert.deepEqual(argv.slice(-3), ['web1.ovf', 'web1.mf', 'web1-hdd0.vmdk']);
+  });
+
+  it('tar.xz, the inside of an LXC image, compresses with xz: lxc-local unpacks with tar -J', () => {
+    const argv = archiveArgv('tar.xz', OUT, CWD, ['.']);
+    assert.equal(argv[argv.indexOf('-I') + 1]?.split(' ')[0], 'xz');
+    assert.deepEqual(archiveTools('tar.xz'), ['tar', 'xz']);
+  });
+
+  it('names the compressor each format runs, which no argv names', () => {
+    assert.deepEqual(archiveTools('tar.zst'), ['tar', 'zstd']);
+    assert.deepEqual(archiveTools('tar.gz'), ['tar', 'gzip']);
+    assert.deepEqual(archiveTools('tar'), ['tar']);
+    assert.deepEqual(archiveTools('zip'), ['zip']);
+    for (const [format, { flags, tools }] of Object.entries(TAR_COMPRESSION)) {
+      const program = flags[0] === '-I' ? flags[1]!.split(' ')[0] : flags[0] === '-z' ? 'gzip' : undefined;
+      assert.deepEqual(tools, program === undefined ? [] : [program], `${format}: the tools name the program its flags start`);
+    }
   });
 
   it('zip stores symbolic links as links (-y)', () => {

@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { layerInputs, layerPackages } from '../../src/build/layer-inputs.js';
-import { CONTAINER_TOOLS, checkHostTools } from '../../src/build/host-tools.js';
+import { buildHostTools, checkHostTools } from '../../src/build/host-tools.js';
+import { lxcCommander } from '../../src/targets/lxc/index.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
@@ -68,7 +69,7 @@ describe('checkHostTools with an installer\'s tools', () => {
     const saved = process.env.PATH;
     process.env.PATH = '/nonexistent-vmgen-path';
     try {
-      assert.throws(() => checkHostTools([...CONTAINER_TOOLS, ...dnfInstaller.hostTools]), (e: unknown) => {
+      assert.throws(() => checkHostTools(buildHostTools({ installer: dnfInstaller, commander: lxcCommander, kind: 'container', format: 'tar.zst' })), (e: unknown) => {
         assert.ok(e instanceof VmgenError && e.code === 'VMG_TOOL_MISSING', "e instanceof VmgenError && e.code === 'VMG_TOOL_MISSING'");
         assert.match(e.message, /\bdnf\b.*\brpm\b/);
         assert.match(e.hint ?? '', /apt-get install .*\bdnf\b.*\brpm\b/);

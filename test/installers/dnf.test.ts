@@ -106,7 +106,7 @@ describe('classifyDnfFailure (dnf 4.14\'s own messages)', () => {
 describe('dnfInstaller', () => {
   it('is the registry\'s dnf installer', () => assert.equal(installerFor('dnf'), dnfInstaller));
 
-  it('names the host tools a build checks for before it starts', () => assert.deepEqual([...dnfInstaller.hostTools].sort(), ['dnf', 'rpm']));
+  it('names the host tools a build checks for before it starts', () => assert.deepEqual([...dnfInstaller.hostTools].sort(), ['dnf', 'mknod', 'rpm', 'unshare']));
 
   it('puts a VM kernel\'s setup files (dracut settings) in the root before dnf runs', { skip: process.getuid?.() === 0 ? false : 'needs root (unshare)' }, async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmgen-dnf-setup-'));

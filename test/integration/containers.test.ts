@@ -40,6 +40,22 @@ async function verifyOk(archive: string, runtime: RegExp): Promise<string> {
   return r.stdout;
 }
 
+/** Waits for the container's systemd to finish booting; returns its last state. */
+async function systemState(name: string, lxcpath: string): Promise<string> {
+  let state = '';
+  for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
+    const r = await spawnCapture('lxc-attach', ['-n', name, '-P', lxcpath, '--', 'systemctl', 'is-system-running']);
+    state = r.stdout.trim();
+    if (!/^(running|degraded)$/.test(state)) await new Promise((res) => setTimeout(res, 500));
+  }
+  return state;
+}
+
+/** This host has no lxcbr0: the NIC then joins no bridge, the one change a container here needs. */
+function dropMissingBridge(configPath: string): void {
+  if (!existsSync('/sys/class/net/lxcbr0')) writeFileSync(configPath, readFileSync(configPath, 'utf8').replace(/^lxc\.net\.0\.link = .*\n/m, ''));
+}
+
 describe('container builds of the Debian 12 web server', { skip }, () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
@@ -52,18 +68,10 @@ describe('container builds of the Debian 12 web server', { skip }, () => {
     mkdirSync(dir, { recursive: true });
     await run(['tar', '-xf', archive, '-C', dir]);
     assert.deepEqual(readdirSync(dir).sort(), ['config', 'fstab', 'rootfs']);
-    // The one change this host needs: it has no lxcbr0, so the NIC joins no bridge.
-    const config = readFileSync(join(dir, 'config'), 'utf8');
-    if (!existsSync('/sys/class/net/lxcbr0')) writeFileSync(join(dir, 'config'), config.replace(/^lxc\.net\.0\.link = .*\n/m, ''));
+    dropMissingBridge(join(dir, 'config'));
     await run(['lxc-start', '-n', 'web1', '-P', lxcpath]);
     try {
-      let state = '';
-      for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
-        const r = await spawnCapture('lxc-attach', ['-n', 'web1', '-P', lxcpath, '--', 'systemctl', 'is-system-running']);
-        state = r.stdout.trim();
-        if (!/^(running|degraded)$/.test(state)) await new Promise((res) => setTimeout(res, 500));
-      }
-      assert.equal(state, 'running');
+      assert.equal(await systemState('web1', lxcpath), 'running');
       const r = await run(['lxc-attach', '-n', 'web1', '-P', lxcpath, '--', 'sh', '-c', 'hostname; ip -4 -o addr show dev eth0']);
       assert.match(r.stdout, /^web1$/m);
       assert.match(r.stdout, /inet 192\.168\.1\.2\/24/);
@@ -74,6 +82,46 @@ describe('container builds of the Debian 12 web server', { skip }, () => {
 
   it('lxc: vmgen verify passes, under lxc-start', async () => {
     await verifyOk(archives.lxc!, /^runtime: lxc/m);
+  });
+
+  it('lxc image.tar: lxc-create -t local imports it under a directory chosen after the build, and it starts', async () => {
+    const { archive } = await buildOk('lxc', ['--format', 'image.tar']);
+    archives.lxcImage = archive;
+    assert.match(archive, /web1-lxc\.image\.tar$/);
+    assert.deepEqual((await run(['tar', '-tf', archive])).stdout.trim().split('\n').sort(), ['meta.tar.xz', 'rootfs.tar.xz']);
+    const image = join(work, 'image');
+    mkdirSync(image);
+    await run(['tar', '-xf', archive, '-C', image]);
+    // Chosen now, and named unlike the machine: nothing in the archive knows either.
+    const anywhere = mkdtempSync(join(tmpdir(), 'vmgen-lxc-anywhere-'));
+    try {
+      await run(['lxc-create', '-n', 'box1', '-P', anywhere, '-f', '/dev/null', '-t', 'local', '--',
+        '--metadata', join(image, 'meta.tar.xz'), '--fstree', join(image, 'rootfs.tar.xz')]);
+      const config = readFileSync(join(anywhere, 'box1', 'config'), 'utf8');
+      assert.match(config, new RegExp(`^lxc\\.rootfs\\.path = dir:${anywhere}/box1/rootfs$`, 'm'));
+      assert.match(config, /^lxc\.include = \/usr\/share\/lxc\/config\/common\.conf$/m);
+      assert.match(config, /^lxc\.net\.0\.ipv4\.address = 192\.168\.1\.2\/24 /m);
+      dropMissingBridge(join(anywhere, 'box1', 'config'));
+      await run(['lxc-start', '-n', 'box1', '-P', anywhere]);
+      try {
+        assert.equal(await systemState('box1', anywhere), 'running');
+        const r = await run(['lxc-attach', '-n', 'box1', '-P', anywhere, '--', 'sh', '-c', 'hostname; ip -4 -o addr show dev eth0']);
+        // LXC names the UTS namespace after the container; the guest sets the configured hostname at boot.
+        assert.match(r.stdout, /^web1$/m);
+        assert.match(r.stdout, /inet 192\.168\.1\.2\/24/);
+      } finally {
+        await run(['lxc-stop', '-n', 'box1', '-P', anywhere, '-k']).catch(() => undefined);
+      }
+    } finally {
+      await run(['lxc-destroy', '-n', 'box1', '-P', anywhere]).catch(() => undefined);
+      rmSync(anywhere, { recursive: true, force: true });
+      rmSync(image, { recursive: true, force: true });
+    }
+  });
+
+  it('lxc image.tar: vmgen verify imports it with lxc-create -t local and passes', async () => {
+    const report = await verifyOk(archives.lxcImage!, /^runtime: lxc/m);
+    assert.match(report, /^note: imported with lxc-create -t local$/m);
   });
 
   it('oci: skopeo reads the image layout and its labels carry the spec', async () => {

@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
-import { lxcGuestConfiguresNic, renderLxc, renderLxcConfig, renderLxcFstab } from '../../src/targets/lxc/render.js';
+import { lxcGuestConfiguresNic, renderLxc, renderLxcConfig, renderLxcExcludesUser, renderLxcFstab, renderLxcImageConfig } from '../../src/targets/lxc/render.js';
 import { assertGolden } from '../helpers/golden.js';
 import { CASE_NAMES, specFor } from './specs.js';
 
@@ -42,7 +42,7 @@ describe('LXC golden files', () => {
     it(`renders ${name}`, () => {
       const render = renderLxc(specFor(name, 'lxc'));
       for (const f of render.archiveFiles) assertGolden(`lxc/${name}/${f.path}`, f.content);
-      assert.deepEqual(render.archiveFiles.map((f) => f.path), ['config', 'fstab']);
+      assert.deepEqual(render.archiveFiles.map((f) => f.path), ['config', 'fstab', 'meta/config', 'meta/config-user', 'meta/fstab', 'meta/create-message']);
     });
   }
 });
@@ -155,5 +155,58 @@ describe('container fstabs', () => {
     assert.equal(rest.length, 0);
     assert.equal(guest?.path, '/etc/fstab');
     assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "guest?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
+  });
+});
+
+/*
+ * The LXC image for `lxc-create -t local`, read against lxc/lxc templates/lxc-local.in (LXC 5.0):
+ * it untars the metadata with `tar Jxf` and the root file system with `tar --anchored EXCLUDES
+ * --numeric-owner -xpJf` (xz only); reads `config` (`config-user` for an unprivileged container,
+ * relevant_file()), appends it to the container's config, then itself adds lxc.rootfs.path,
+ * `lxc.mount.fstab = LXC_PATH/fstab` when the image has an `fstab`, and `lxc.uts.name = NAME`; the
+ * lxc.net.0 lines lxc-create took from the host's default.conf go last; LXC_NAME, LXC_PATH,
+ * LXC_ROOTFS, LXC_TEMPLATE_CONFIG and LXC_HOOK_DIR are replaced in the config and the fstab by sed;
+ * `excludes-user` lines become --exclude options; `create-message` is printed.
+ */
+describe('LXC image metadata (lxc-local)', () => {
+  const meta = (name: (typeof CASE_NAMES)[number]) => renderLxc(specFor(name, 'lxc')).archiveFiles.filter((f) => f.path.startsWith('meta/'));
+
+  it('names no path, no container name and no hostname key: lxc-local adds lxc.rootfs.path, lxc.mount.fstab and lxc.uts.name', () => {
+    for (const name of CASE_NAMES) {
+      for (const f of meta(name).filter((m) => m.path.startsWith('meta/config'))) {
+        const keys = settings(f.content).map(([k]) => k);
+        for (const key of ['lxc.rootfs.path', 'lxc.mount.fstab', 'lxc.uts.name']) assert.ok(!keys.includes(key), `${name} ${f.path} leaves ${key} to lxc-local`);
+        for (const key of keys) assert.match(key, LXC5_KEY);
+        assert.doesNotMatch(f.content, /\/var\/lib\/lxc/, `${name} ${f.path} names no lxcpath`);
+      }
+    }
+  });
+
+  it('includes common.conf through LXC_TEMPLATE_CONFIG, which lxc-local replaces; config-user adds userns.conf', () => {
+    const web = specFor('web', 'lxc');
+    assert.deepEqual(values(renderLxcImageConfig(web), 'lxc.include'), ['LXC_TEMPLATE_CONFIG/common.conf']);
+    assert.deepEqual(values(renderLxcImageConfig(web, { user: true }), 'lxc.include'), ['LXC_TEMPLATE_CONFIG/common.conf', 'LXC_TEMPLATE_CONFIG/userns.conf']);
+  });
+
+  it('carries the machine\'s network, limits and architecture like the unpacked config', () => {
+    const spec = specFor('two-nics', 'lxc');
+    const unpacked = settings(renderLxcConfig(spec)).filter(([k]) => !['lxc.rootfs.path', 'lxc.mount.fstab', 'lxc.uts.name', 'lxc.include'].includes(k));
+    const image = settings(renderLxcImageConfig(spec)).filter(([k]) => k !== 'lxc.include');
+    assert.deepEqual(image, unpacked);
+  });
+
+  it('holds the files relevant_file() looks for, and an fstab so that lxc-local sets lxc.mount.fstab', () => {
+    assert.deepEqual(meta('web').map((f) => f.path), ['meta/config', 'meta/config-user', 'meta/fstab', 'meta/create-message']);
+  });
+
+  it('the create message says how to start it and why -f /dev/null', () => {
+    const message = meta('web').find((f) => f.path === 'meta/create-message')!.content;
+    assert.match(message, /lxc-start -n NAME -P DIR/);
+    assert.match(message, /-f \/dev\/null/);
+  });
+
+  it('excludes-user lists device nodes as ./paths, one per line, for tar --anchored', () => {
+    assert.equal(renderLxcExcludesUser(['dev/null', '/dev/pts/ptmx']), './dev/null\n./dev/pts/ptmx\n');
+    assert.equal(renderLxcExcludesUser([]), '');
   });
 });

@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { adaptLxcConfig } from '../../src/verify/runtimes/lxc.js';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { adaptLxcConfig, lxcCreateArgv, lxcImageRuntimeFactory, lxcRuntimeFactory } from '../../src/verify/runtimes/lxc.js';
 import { parseVzConf } from '../../src/verify/runtimes/nspawn.js';
 
 const golden = (p: string): string => readFileSync(new URL(`../golden/${p}`, import.meta.url), 'utf8');
@@ -120,5 +122,28 @@ describe('parseVzConf', () => {
       '# HOSTNAME="commented"',
     ].join('\n'));
     assert.equal(vz.size, 0);
+  });
+});
+
+describe('LXC images in vmgen verify', () => {
+  it('imports with the local template, an empty base config (-f /dev/null) and both tarballs', () => {
+    // lxc-create without -f starts from the host's default.conf, whose lxc.net.0 lines lxc-local
+    // (lxc/lxc templates/lxc-local.in) moves after the image's config, where they win.
+    assert.deepEqual(lxcCreateArgv('web1', '/tmp/x', { metadata: '/i/meta.tar.xz', fstree: '/i/rootfs.tar.xz' }), [
+      'lxc-create', '-n', 'web1', '-P', '/tmp/x', '-f', '/dev/null', '-t', 'local', '--', '--metadata', '/i/meta.tar.xz', '--fstree', '/i/rootfs.tar.xz',
+    ]);
+  });
+
+  it('tells an image from an unpacked archive by its members', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-lxc-kind-'));
+    try {
+      writeFileSync(join(dir, 'meta.tar.xz'), '');
+      assert.equal(await lxcImageRuntimeFactory.matches(dir), false, 'no rootfs.tar.xz yet');
+      writeFileSync(join(dir, 'rootfs.tar.xz'), '');
+      assert.equal(await lxcImageRuntimeFactory.matches(dir), true, 'both tarballs');
+      assert.equal(await lxcRuntimeFactory.matches(dir), false, 'no config and rootfs/: not the unpacked layout');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

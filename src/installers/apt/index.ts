@@ -89,7 +89,8 @@ function lastLines(text: string): string {
 
 export const aptInstaller: Installer = {
   id: 'apt',
-  hostTools: ['mmdebstrap'],
+  // mmdebstrapArgv and aptInstallArgv run under unshare.
+  hostTools: ['mmdebstrap', 'unshare'],
   bootstrap: (source, rootfs, ctx) => runApt(mmdebstrapArgv(source, rootfs), source, ctx),
   install: (source, rootfs, packages, ctx) => runApt(aptInstallArgv(rootfs, packages), source, ctx),
 };

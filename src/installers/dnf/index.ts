@@ -169,7 +169,8 @@ async function runDnf(source: LayerSource, rootfs: string, packages: readonly st
 
 export const dnfInstaller: Installer = {
   id: 'dnf',
-  hostTools: ['dnf', 'rpm'],
+  // dnfArgv runs under unshare; the root's /dev nodes are made with mknod.
+  hostTools: ['dnf', 'rpm', 'unshare', 'mknod'],
   // dnf makes a root from nothing itself, so bootstrapping and adding packages are the same command.
   bootstrap: (source, rootfs, ctx) => runDnf(source, rootfs, source.packages, ctx),
   install: (source, rootfs, packages, ctx) => runDnf(source, rootfs, packages, ctx),

@@ -4,7 +4,7 @@ import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeArchive } from '../../archive/write.js';
+import { archiveTools, writeArchive } from '../../archive/write.js';
 import { spawnStream } from '../../exec/stream.js';
 import { findTool } from '../../build/host-tools.js';
 import type { Commander } from '../types.js';
@@ -66,6 +66,8 @@ export const ociCommander: Commander = {
   nicOwner: 'target',
   formats: ['tar'],
   render: renderOci,
+  // The layer is tar piped into gzip (pigz where the host has it, else gzip).
+  hostTools: (format) => [...new Set([...archiveTools(format), 'tar', 'gzip'])],
   async package(ctx) {
     const layout = join(ctx.stageDir, 'oci');
     const blobs = join(layout, 'blobs', 'sha256');

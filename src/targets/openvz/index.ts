@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { writeArchive } from '../../archive/write.js';
+import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
 import type { Commander } from '../types.js';
 import { ostemplateName, renderOpenvz } from './render.js';
@@ -15,6 +15,8 @@ export const openvzCommander: Commander = {
   nicOwner: 'target',
   formats: ['tar', 'tar.zst', 'tar.gz'],
   render: (spec, options = {}) => renderOpenvz(spec, { ctid: options.ctid ?? DEFAULT_CTID, ostemplate: ostemplateName(spec) }),
+  // The template inside is always a tar.gz, whatever the outer format.
+  hostTools: (format) => [...new Set([...archiveTools('tar.gz'), ...archiveTools(format)])],
   async package(ctx) {
     const template = `${ostemplateName(ctx.spec)}.tar.gz`;
     // The template is what vzctl reads: a gzip tarball of the root, entries relative to it.

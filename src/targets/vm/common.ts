@@ -10,6 +10,9 @@ import { chooseUuids, renderVmFstab } from '../../vm/fstab.js';
 import { sfdiskScript } from '../../vm/partition-plan.js';
 import { nameSparseExtent } from '../../vm/vmdk-descriptor.js';
 
+/** What a VM target's packing runs besides its archive format's packer: the disk conversion. */
+export const VM_PACKAGE_TOOLS = ['qemu-img'] as const;
+
 /**
  * Puts each disk into `dir` in the target's format: an image already in that format is moved,
  * any other converted (a cached VMDK is monolithicSparse; VirtualBox wants streamOptimized). A

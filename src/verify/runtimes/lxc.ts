@@ -1,8 +1,9 @@
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { LxcAttachCommunicator } from '../../communicators/lxc-attach.js';
 import { run } from '../../exec/run.js';
+import { LXC_IMAGE_FILES } from '../../targets/lxc/index.js';
 import type { Runtime, RuntimeFactory } from './types.js';
 import { waitForBoot } from './wait.js';
 
@@ -37,37 +38,67 @@ export function adaptLxcConfig(text: string, containerDir: string, opts: { netOv
   return { text: out.join('\n'), notes };
 }
 
+/**
+ * How `vmgen verify` (and a user) makes a container from an LXC image under any directory. `-f
+ * /dev/null`: without it, lxc-create starts from the host's default.conf, whose lxc.net.0 lines
+ * lxc-local moves after the image's config, where they override the machine's network.
+ */
+export function lxcCreateArgv(name: string, lxcpath: string, image: { metadata: string; fstree: string }): [string, ...string[]] {
+  return ['lxc-create', '-n', name, '-P', lxcpath, '-f', '/dev/null', '-t', 'local', '--', '--metadata', image.metadata, '--fstree', image.fstree];
+}
+
+function bridgeExists(br: string): boolean {
+  return existsSync(`/sys/class/net/${br.replace(/[^A-Za-z0-9_.-]/g, '')}`);
+}
+
+/** A container at lxcpath/name whose config is already there; adapts it to this host, then starts, checks and stops it. */
+async function containerRuntime(opts: {
+  name: string; lxcpath: string; spec: Parameters<RuntimeFactory['create']>[0]['spec']; netOverride?: 'empty' | 'veth'; notes?: string[]; destroy: boolean;
+}): Promise<Runtime> {
+  const { name, lxcpath, netOverride } = opts;
+  const dir = join(lxcpath, name);
+  const configPath = join(dir, 'config');
+  const adapted = adaptLxcConfig(await readFile(configPath, 'utf8'), dir, { ...(netOverride ? { netOverride } : {}), bridgeExists });
+  await writeFile(configPath, adapted.text);
+  const notes = [...(opts.notes ?? []), ...adapted.notes];
+  if (netOverride === 'empty' && opts.spec.nics.some((n) => n.mode === 'static')) notes.push('addresses not checked: the NICs were overridden to empty');
+  let started = false;
+  return {
+    name: 'lxc (lxc-start)',
+    notes,
+    addressesInGuest: netOverride !== 'empty',
+    async start(signal) {
+      await run(['lxc-start', '-n', name, '-P', lxcpath, '-l', 'INFO', '-o', join(lxcpath, `${name}.log`)], { signal });
+      started = true;
+      const comm = new LxcAttachCommunicator(name, lxcpath);
+      await waitForBoot(comm, signal);
+      return comm;
+    },
+    async stop() {
+      if (started) await run(['lxc-stop', '-n', name, '-P', lxcpath, '-k']).catch(() => undefined);
+      if (opts.destroy) await run(['lxc-destroy', '-n', name, '-P', lxcpath]).catch(() => undefined);
+    },
+    targetChecks: async () => [],
+  };
+}
+
+/** An archive unpacked in place: config, fstab and rootfs/ in the container's directory. */
 export const lxcRuntimeFactory: RuntimeFactory = {
   kind: 'lxc',
   matches: async (dir) => existsSync(join(dir, 'config')) && existsSync(join(dir, 'rootfs')),
-  async create({ dir, spec, netOverride }) {
-    const lxcpath = join(dir, '..');
-    const name = dir.split('/').pop()!;
-    const configPath = join(dir, 'config');
-    const adapted = adaptLxcConfig(await readFile(configPath, 'utf8'), dir, {
-      ...(netOverride ? { netOverride } : {}),
-      bridgeExists: (br) => existsSync(`/sys/class/net/${br.replace(/[^A-Za-z0-9_.-]/g, '')}`),
-    });
-    await writeFile(configPath, adapted.text);
-    if (netOverride === 'empty' && spec.nics.some((n) => n.mode === 'static')) adapted.notes.push('addresses not checked: the NICs were overridden to empty');
-    let started = false;
-    const runtime: Runtime = {
-      name: 'lxc (lxc-start)',
-      notes: adapted.notes,
-      addressesInGuest: netOverride !== 'empty',
-      async start(signal) {
-        await run(['lxc-start', '-n', name, '-P', lxcpath, '-l', 'INFO', '-o', join(lxcpath, `${name}.log`)], { signal });
-        started = true;
-        const comm = new LxcAttachCommunicator(name, lxcpath);
-        await waitForBoot(comm, signal);
-        return comm;
-      },
-      async stop() {
-        if (!started) return;
-        await run(['lxc-stop', '-n', name, '-P', lxcpath, '-k']).catch(() => undefined);
-      },
-      targetChecks: async () => [],
-    };
-    return runtime;
+  create: ({ dir, spec, netOverride }) => containerRuntime({ name: basename(dir), lxcpath: dirname(dir), spec, ...(netOverride ? { netOverride } : {}), destroy: false }),
+};
+
+/** An LXC image: imported with lxc-create -t local into a directory of its own, as a user would. */
+export const lxcImageRuntimeFactory: RuntimeFactory = {
+  kind: 'lxc',
+  matches: async (dir) => existsSync(join(dir, LXC_IMAGE_FILES.meta)) && existsSync(join(dir, LXC_IMAGE_FILES.rootfs)),
+  async create({ dir, workDir, spec, netOverride }) {
+    const lxcpath = join(workDir, 'lxc-imported');
+    await mkdir(lxcpath, { recursive: true });
+    const image = { metadata: join(dir, LXC_IMAGE_FILES.meta), fstree: join(dir, LXC_IMAGE_FILES.rootfs) };
+    await run(lxcCreateArgv(spec.name, lxcpath, image));
+    await Promise.all(Object.values(image).map((f) => rm(f, { force: true })));
+    return containerRuntime({ name: spec.name, lxcpath, spec, ...(netOverride ? { netOverride } : {}), notes: ['imported with lxc-create -t local'], destroy: true });
   },
 };

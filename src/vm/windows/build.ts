@@ -5,7 +5,8 @@ import { LayerCache } from '../../cache/store.js';
 import type { BuildOptions, BuildResult, FamilyBuildContext } from '../../build/build.js';
 import type { Catalogs } from '../../catalog/schema.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
-import { findTool } from '../../build/host-tools.js';
+import { checkHostTools } from '../../build/host-tools.js';
+import { archiveTools } from '../../archive/write.js';
 import { VmgenError } from '../../errors.js';
 import { WINDOWS_DIR, windowsPlan } from '../../guests/windows/index.js';
 import { run } from '../../exec/run.js';
@@ -28,13 +29,10 @@ import { type GuestPayload, buildFromBaseDisk } from './base-disk.js';
 
 export const BASE_DISKS_DIR_ENV = 'VMGEN_BASE_DISKS_DIR';
 const BASE_DISK_EXTENSIONS = ['vmdk', 'qcow2', 'raw', 'img'];
-/** The host tools each method runs, with the Debian package that has them. */
-const TOOLS: Record<WindowsMethod, Record<string, string>> = {
-  'base-disk': {
-    'qemu-img': 'qemu-utils', sfdisk: 'fdisk', dd: 'coreutils', ntfsclone: 'ntfs-3g', ntfsresize: 'ntfs-3g',
-    ntfscp: 'ntfs-3g', ntfsls: 'ntfs-3g', mkntfs: 'ntfs-3g', 'mkfs.vfat': 'dosfstools', tar: 'tar', zstd: 'zstd',
-  },
-  autounattend: { 'qemu-img': 'qemu-utils', xorriso: 'xorriso', tar: 'tar', zstd: 'zstd' },
+/** The host tools each method runs (src/exec/tools.ts has their packages); the archive's packer comes on top. */
+export const WINDOWS_TOOLS: Record<WindowsMethod, readonly string[]> = {
+  'base-disk': ['qemu-img', 'sfdisk', 'dd', 'mv', 'cp', 'ntfsclone', 'ntfsresize', 'ntfscp', 'ntfsls', 'mkntfs', 'mkfs.vfat'],
+  autounattend: ['qemu-img', 'xorriso'],
 };
 
 /**
@@ -107,11 +105,8 @@ const STEPS: readonly Step<WindowsBuildState>[] = [
   {
     name: 'check host tools',
     run: ({ state }) => {
-      const tools = TOOLS[state.method];
-      const missing = Object.keys(tools).filter((t) => findTool(t) === undefined);
-      if (missing.length > 0) {
-        throw new VmgenError('VMG_TOOL_MISSING', `missing host tools: ${missing.join(', ')}`, { hint: `apt-get install ${[...new Set(missing.map((t) => tools[t]))].join(' ')}` });
-      }
+      const packing = state.target.commander.hostTools?.(state.format) ?? archiveTools(state.format);
+      checkHostTools([...new Set([...WINDOWS_TOOLS[state.method], ...packing])], { needRoot: false });
     },
   },
   {
