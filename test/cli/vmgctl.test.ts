@@ -405,7 +405,7 @@ describe('vmgen get', () => {
     assert.deepEqual(JSON.parse(flat.stdout), { hdd0: { size: '8GB', type: 'sata', partitions: { partition0: { fs: 'ext4', mount: '/' } } } });
     const users = await run('vmgen', ['get', FLAT, 'users.users']);
     assert.deepEqual(Object.keys(JSON.parse(users.stdout)), ['user0', 'user1']);
-    const seed = await run('vmgen', ['get', repoPath('examples/winxp-vmware.conf'), 'hardware.hdds.hdd0.partitions.partition0.fs']);
+    const seed = await run('vmgen', ['get', repoPath('test/fixtures/seed/winxp-vmware.conf'), 'hardware.hdds.hdd0.partitions.partition0.fs']);
     assert.deepEqual([seed.code, seed.stdout], [0, 'ntfs\n']);
   });
 

@@ -49,7 +49,8 @@ describe('resolveVmLayout', () => {
   });
 
   it('maps the generic scsi controller to LSI Logic and takes the OS default when none is given', () => {
-    const c = config(minimal('    [[hdds]]\n        [[[a]]]\n            size = 1GB\n            type = scsi\n        [[[b]]]\n            size = 1GB\n', 'winxppro'));
+    const c = config(minimal('    [[hdds]]\n        [[[a]]]\n            size = 1GB\n            type = scsi\n            [[[[partitions]]]]\n                [[[[[c]]]]]\n                    fs = ntfs\n'
+      + '        [[[b]]]\n            size = 1GB\n[config]\n    root_passwd = x\n', 'winxppro'));
     const layout = resolveVmLayout(c, findOs(catalogs, 'winxppro')!, 'xp');
     assert.deepEqual(layout.disks.map((d) => d.controller), ['lsilogic', 'ide']);
   });

@@ -1,7 +1,13 @@
 import { writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
 import type { Commander } from '../types.js';
-import { renderLxc } from './render.js';
+import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
+import { renderLxc, SAFE_NAME } from './render.js';
+
+export const lxcLimits: TargetLimits['check'] = (config, os, report) => {
+  containerLimits(config, os, report, 'LXC');
+  machineNameLimits(config, report, 'LXC', (n) => SAFE_NAME.test(n), 'a container name');
+};
 
 /**
  * LXC: `config`, `fstab` and `rootfs/` at the archive's top level, so that

@@ -5,7 +5,12 @@ import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
-import { renderManifest, renderOvf } from './render.js';
+import { vmLimits, type TargetLimits } from '../limits.js';
+import { MAX_NICS, renderManifest, renderOvf } from './render.js';
+
+/** VirtualBox's eight adapters, and the one SATA, SCSI and NVMe controller its OVF import creates (IDE has two channels). */
+export const virtualboxLimits: TargetLimits['check'] = (config, os, report) =>
+  vmLimits(config, os, report, { label: 'VirtualBox', maxNics: MAX_NICS, singleController: ['sata', 'scsi', 'nvme'] });
 
 async function sha256(path: string): Promise<string> {
   const hash = createHash('sha256');

@@ -74,7 +74,7 @@ export function guestType(os: OsEntry): GuestType {
 const CONNECTION: Record<ResolvedNic['link'], string> = { nat: 'NAT', bridged: 'Bridged', hostonly: 'HostOnly' };
 
 /** VirtualBox's PIIX3 chipset has eight network adapters. */
-const MAX_NICS = 8;
+export const MAX_NICS = 8;
 
 const SCSI_SUBTYPE: Partial<Record<Controller, string>> = {
   lsilogic: 'lsilogic',
