@@ -251,11 +251,22 @@ function checkAccounts({ config, os, report }: SemanticContext): void {
       const s = v.checkGuestAbsolutePath(user.shell);
       if (!s.ok) report([...at, 'shell'], 'error', 'CFG_SHELL', s.message, s.hint);
     }
+    // Home and shell are fields of /etc/passwd, a hash one of /etc/shadow: ':' would split them.
+    if (!windows) {
+      for (const key of ['home_dir', 'shell', 'password_hash'] as const) {
+        if (user[key]?.includes(':')) report([...at, key], 'error', key === 'password_hash' ? 'CFG_PASSWORD_HASH' : key === 'shell' ? 'CFG_SHELL' : 'CFG_HOME_DIR', `${key} contains ':', the /etc/passwd and /etc/shadow field separator`);
+      }
+      if (user.passwd === '') report([...at, 'passwd'], 'error', 'CFG_PASSWORD_EMPTY', 'an empty password cannot be set', 'leave passwd out to lock the account');
+    }
     user.ssh_keys.forEach((k, i) => {
       if (!/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( .*)?$/.test(k)) {
         report([...at, 'ssh_keys', i], 'error', 'CFG_SSH_KEY', 'not an SSH public key', "paste one line of ~/.ssh/id_ed25519.pub: 'ssh-ed25519 AAAA… comment'");
       }
     });
+  }
+  if (!windows && config.config.root_passwd === '') report(['config', 'root_passwd'], 'error', 'CFG_PASSWORD_EMPTY', 'an empty password cannot be set', 'leave root_passwd out to keep root locked');
+  if (!windows && config.config.root_password_hash?.includes(':')) {
+    report(['config', 'root_password_hash'], 'error', 'CFG_PASSWORD_HASH', "root_password_hash contains ':', the /etc/shadow field separator");
   }
   if (!windows && config.config.root_passwd === undefined && config.config.root_password_hash === undefined) {
     report(['config'], 'warning', 'CFG_ROOT_LOCKED', 'no root password: root stays locked', 'set root_passwd in [config] to log in as root');
@@ -411,6 +422,11 @@ function checkFamilySpecific({ config, os, report }: SemanticContext): void {
   if (config.config.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(config.config.mirror)) {
     report(['config', 'mirror'], 'error', 'CFG_MIRROR', `'${config.config.mirror}' is not a mirror URL`, 'write it like http://mirror.example/debian');
   }
+  if (os.installer !== 'apt') {
+    for (const key of Object.keys(config.config.repos)) {
+      report(['config', 'repos', key], 'error', 'CFG_REPO', `extra repositories are apt source lines; ${os.label} guests cannot use them yet`, 'set mirror = URL to the dnf repository instead');
+    }
+  }
   if (os.installer === 'apt') {
     for (const [key, line] of Object.entries(config.config.repos)) {
       if (!/^deb(-src)?\s+(\[[^\]]*\]\s+)?\S+:\/\/\S+\s+\S+/.test(line)) {
@@ -427,7 +443,13 @@ function checkFamilySpecific({ config, os, report }: SemanticContext): void {
 function checkWindows(ctx: SemanticContext): void {
   const { config, os, places, report } = ctx;
   if (!isWindows(os)) return;
-  const release = windowsRelease(os);
+  let release: ReturnType<typeof windowsRelease>;
+  try {
+    release = windowsRelease(os);
+  } catch (err) {
+    report(['hardware', 'os'], 'error', 'CFG_OS_UNSUPPORTED', (err as Error).message, (err as { hint?: string }).hint);
+    return;
+  }
   const cfg = config.config;
   if (cfg.root_password_hash !== undefined) {
     report(['config', 'root_password_hash'], 'error', 'CFG_WINDOWS_PASSWORD', 'root_password_hash is a crypt(3) hash, which Windows cannot use', 'set root_passwd for a Windows guest');

@@ -164,3 +164,17 @@ describe('the CLI shows them as FILE:LINE:COL', () => {
     }
   });
 });
+
+describe('Linux accounts and repositories', () => {
+  it("':' in home_dir, shell or a password hash, and an empty password, are refused at their lines", () => {
+    const users = (line: string) => `[hardware]\n    os = debian12-64\n[users]\n    [[users]]\n        [[[u0]]]\n            name = caesar\n            ${line}\n`;
+    refused(users('home_dir = /home/a:b'), 'CFG_HOME_DIR', 'home_dir', [undefined, 'lxc']);
+    refused(users('shell = /bin/a:b'), 'CFG_SHELL', 'shell', [undefined]);
+    refused(users('password_hash = $6$salt$ab:cd'), 'CFG_PASSWORD_HASH', 'password_hash', [undefined]);
+    refused(users('passwd = ""'), 'CFG_PASSWORD_EMPTY', 'passwd', [undefined]);
+  });
+  it('a RedHat-family guest refuses [config] repos (apt lines) at the line', () => {
+    const text = '[hardware]\n    os = fedora42-64\n[config]\n    mirror = http://mirror.example/fedora\n    [[repos]]\n        r0 = deb http://mirror.example/debian stable main\n';
+    refused(text, 'CFG_REPO', 'r0 =', [undefined, 'lxc']);
+  });
+});
