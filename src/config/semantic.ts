@@ -9,6 +9,7 @@ import { windowsRawRuleProblem, XP_MAX_RANGE } from '../guests/windows/index.js'
 import { windowsRelease } from '../guests/windows/releases.js';
 import { windowsLocale } from '../vm/windows/autounattend.js';
 import { deviceSlots, planVmLayout, type VmLayout } from '../vm/layout.js';
+import { MOUNTABLE } from '../vm/disk-image.js';
 import { isEsp, partitionProblems } from '../vm/partition-plan.js';
 import { resolveNics } from './resolve.js';
 import { diagnosticAt } from './diagnose.js';
@@ -365,6 +366,27 @@ function checkLayout(ctx: SemanticContext): void {
     }
   }
   checkControllers(ctx, layout);
+  if (!isWindows(os)) checkLinuxBoot(ctx, layout);
+}
+
+/** What the disk builder needs to boot a Linux guest: a root file system it can fill, and an ESP for UEFI. */
+function checkLinuxBoot({ config, report }: SemanticContext, layout: VmLayout): void {
+  const partitionPath = (mount: string): (string | number)[] => {
+    for (const [dname, disk] of Object.entries(config.hardware.hdds)) {
+      for (const [pname, p] of Object.entries(disk.partitions)) if (p.mount === mount) return ['hardware', 'hdds', dname, 'partitions', pname, 'fs'];
+    }
+    const boot = layout.disks.find((d) => d.boot)!;
+    return config.hardware.hdds[boot.name] ? ['hardware', 'hdds', boot.name] : ['hardware'];
+  };
+  const partitions = layout.disks.flatMap((d) => d.partitions);
+  if (!partitions.some((p) => p.mount === '/' && MOUNTABLE.has(p.fs))) {
+    report(partitionPath('/'), 'error', 'CFG_ROOT_PARTITION', `no partition can hold the root file system: it needs ${[...MOUNTABLE].join(', ')} and 'mount = /'`,
+      "give one partition 'mount = /' and 'fs = ext4'");
+  }
+  if (layout.firmware === 'efi' && !layout.disks.some((d) => d.boot && d.partitions.some(isEsp))) {
+    report(partitionPath('/boot/efi'), 'error', 'CFG_ESP', 'UEFI boot needs the partition mounted at /boot/efi to be vfat, on the disk holding /',
+      "set 'fs = vfat' on it, or leave /boot/efi out and vmgen adds one");
+  }
 }
 
 /** Devices sharing a controller: VMware, QEMU and VirtualBox give each controller one model, and NVMe holds no CD drives. */

@@ -178,3 +178,17 @@ describe('Linux accounts and repositories', () => {
     refused(text, 'CFG_REPO', 'r0 =', [undefined, 'lxc']);
   });
 });
+
+describe('Linux VM disks', () => {
+  const disk = (parts: string, fw = 'bios') => linux(`    firmware = ${fw}\n    [[hdds]]\n        [[[hdd0]]]\n            size = 8GB\n            [[[[partitions]]]]\n${parts}`);
+  it('a disk without a partition the root file system fits on (ext2/3/4, xfs) is refused', () => {
+    refused(disk('                [[[[[p0]]]]]\n                    fs = vfat\n                    mount = /\n'), 'CFG_ROOT_PARTITION', 'fs = vfat', [undefined, 'qemu'], ['lxc']);
+    refused(disk('                [[[[[p0]]]]]\n                    fs = swap\n'), 'CFG_ROOT_PARTITION', '[[[hdd0]]]', [undefined, 'vmware']);
+  });
+  it('under UEFI a /boot/efi that is not vfat is refused at its fs', () => {
+    const parts = '                [[[[[efi]]]]]\n                    fs = ext4\n                    size = 256\n                    mount = /boot/efi\n'
+      + '                [[[[[root]]]]]\n                    fs = ext4\n                    mount = /\n';
+    refused(disk(parts, 'efi'), 'CFG_ESP', 'fs = ext4', [undefined, 'qemu']);
+    assert.deepEqual(errors(disk(parts.replace('fs = ext4\n                    size = 256', 'fs = vfat\n                    size = 256'), 'efi'), 'qemu'), [], 'a vfat /boot/efi is the ESP');
+  });
+});
