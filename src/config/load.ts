@@ -50,7 +50,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
   if (repaired) {
     const typed = repaired.config;
     const os = findOs(opts.catalogs, typed.hardware.os)!;
-    const later: Diagnostic[] = semanticDiagnostics(typed, os, opts.catalogs, places);
+    const later: Diagnostic[] = semanticDiagnostics(typed, os, opts.catalogs, places, { hardware: opts.target?.kind !== 'container' });
     opts.target?.check(typed, os, (path, severity, code, message, hint) =>
       later.push(diagnosticAt(places, path, severity, code, message, hint)));
     // A section that lost a bad value already has its error; what follows from the loss is noise.

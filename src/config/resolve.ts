@@ -152,7 +152,7 @@ function password(plain: string | undefined, hash: string | undefined): { passwo
 }
 
 /** Hardware NICs in config order; a NIC configured only under [network] still gets one. */
-function resolveNics(config: VmConfig): ResolvedNic[] {
+export function resolveNics(config: VmConfig): ResolvedNic[] {
   const names = unique([...Object.keys(config.hardware.eths), ...Object.keys(config.network.eths)]);
   return names.map((name, index) => {
     const hw = config.hardware.eths[name];

@@ -3,9 +3,18 @@ import { CONTROLLER_BUS } from '../vm/controllers.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { resolveApp } from '../catalog/load.js';
 import { checkRawNftRule } from '../guests/firewall/nftables.js';
+import { nextHopNic } from '../guests/linux/network.js';
+import { batchProblem } from '../guests/windows/batch.js';
+import { windowsRawRuleProblem, XP_MAX_RANGE } from '../guests/windows/index.js';
+import { windowsRelease } from '../guests/windows/releases.js';
+import { windowsLocale } from '../vm/windows/autounattend.js';
+import { deviceSlots, planVmLayout, type VmLayout } from '../vm/layout.js';
+import { MOUNTABLE } from '../vm/disk-image.js';
+import { isEsp, partitionProblems } from '../vm/partition-plan.js';
+import { resolveNics } from './resolve.js';
 import { diagnosticAt } from './diagnose.js';
 import { APP_SECTIONS, type VmConfig } from './model.js';
-import type { PlaceIndex } from './normalize.js';
+import { pathKey, type PlaceIndex } from './normalize.js';
 import * as v from './validators.js';
 
 /**
@@ -18,6 +27,8 @@ export interface SemanticContext {
   os: OsEntry;
   catalogs: Catalogs;
   places: PlaceIndex;
+  /** False for container targets, which have no disks, CD drives or controllers to check. */
+  hardware: boolean;
   report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string, at?: 'value' | 'key') => void;
 }
 
@@ -28,22 +39,27 @@ const SYSTEM_GROUPS: Record<string, readonly string[]> = {
 };
 
 const CHECKS: ReadonlyArray<(c: SemanticContext) => void> = [
+  checkSingleLines,
   checkHostname,
+  checkNicNames,
   checkAdapters,
+  checkRoutes,
   checkLinuxWideNetwork,
   checkPorts,
   checkFirewallRules,
   checkAccounts,
   checkDisks,
+  checkLayout,
   checkCdDrives,
   checkApplications,
   checkFamilySpecific,
+  checkWindows,
 ];
 
-export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Catalogs, places: PlaceIndex): Diagnostic[] {
+export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Catalogs, places: PlaceIndex, opts: { hardware?: boolean } = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
   const ctx: SemanticContext = {
-    config, os, catalogs, places,
+    config, os, catalogs, places, hardware: opts.hardware ?? true,
     report: (path, severity, code, message, hint, at) => out.push(diagnosticAt(places, path, severity, code, message, hint, at)),
   };
   for (const check of CHECKS) check(ctx);
@@ -52,11 +68,78 @@ export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Cat
 
 const isWindows = (os: OsEntry): boolean => os.family === 'windows';
 
+/** Every value goes into some one-line field of a file (a batch line, /etc/shadow, an XML text, a .vmx value). */
+function checkSingleLines({ config, report }: SemanticContext): void {
+  const walk = (value: unknown, path: (string | number)[]): void => {
+    if (typeof value === 'string') {
+      const r = v.checkSingleLine(value);
+      if (!r.ok) report(path, 'error', 'CFG_LINE_BREAK', r.message, r.hint);
+    } else if (Array.isArray(value)) {
+      value.forEach((item, i) => walk(item, [...path, i]));
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, item] of Object.entries(value)) walk(item, [...path, k]);
+    }
+  };
+  walk(config, []);
+}
+
+/**
+ * The guest's host name is `hostname`, else `vm_id` (resolveSpec's rule): a vm_id standing in for
+ * it must be one too, and on Windows a NetBIOS computer name.
+ */
 function checkHostname({ config, os, report }: SemanticContext): void {
-  const name = config.config.hostname;
-  if (name === undefined || !isWindows(os)) return;
+  const own = config.config.hostname;
+  const name = own ?? config.hardware.vm_id;
+  if (name === undefined) return;
+  const at = own !== undefined ? ['config', 'hostname'] : ['hardware', 'vm_id'];
+  const because = own !== undefined ? '' : ' (with no [config] hostname, vm_id names the guest)';
+  if (own === undefined) {
+    const r = v.checkHostname(name);
+    if (!r.ok) {
+      report(at, 'error', 'CFG_HOSTNAME', `${r.message}${because}`, r.hint ?? 'set [config] hostname, or give vm_id letters, digits and \'-\' only');
+      return;
+    }
+  }
+  if (!isWindows(os)) return;
   const r = v.checkWindowsComputerName(name);
-  if (!r.ok) report(['config', 'hostname'], 'error', 'CFG_HOSTNAME', r.message, r.hint);
+  if (!r.ok) report(at, 'error', 'CFG_HOSTNAME', `${r.message}${because}`, r.hint ?? (own === undefined ? 'set [config] hostname to a name of 15 characters at most' : undefined));
+}
+
+/** Linux names each NIC as the config does (eth0…), in the guest's files and in LXC's config. */
+function checkNicNames({ config, os, report }: SemanticContext): void {
+  if (isWindows(os)) return;
+  for (const section of ['hardware', 'network'] as const) {
+    for (const name of Object.keys(config[section].eths)) {
+      const r = v.checkInterfaceName(name);
+      if (!r.ok) report([section, 'eths', name], 'error', 'CFG_NIC_NAME', r.message, r.hint, 'key');
+    }
+  }
+}
+
+/** A Linux guest adds each route through the NIC that reaches its next hop; one no NIC reaches cannot be added. */
+function checkRoutes({ config, os, report }: SemanticContext): void {
+  if (isWindows(os)) return;
+  const nics = resolveNics(config);
+  const names = nics.map((n) => n.name);
+  for (const [name, route] of Object.entries(config.network.routes)) {
+    if (route.dev !== undefined) {
+      if (!names.includes(route.dev)) {
+        report(['network', 'routes', name, 'dev'], 'error', 'CFG_ROUTE_DEV', `the route to ${route.to} names ${v.quote(route.dev)}, which is not one of the NICs`,
+          names.length > 0 ? `NICs: ${names.join(', ')}` : 'add the NIC to [[eths]]');
+      }
+      continue;
+    }
+    const hop = v.parseIPv4(route.via);
+    if (hop.ok && nextHopNic(nics, hop.value) === undefined) {
+      report(['network', 'routes', name, 'via'], 'error', 'CFG_ROUTE_UNREACHABLE', `next hop ${route.via} of the route to ${route.to} is in no static NIC's subnet, and no NIC uses DHCP`,
+        "give a NIC an address in the next hop's subnet, or name the NIC with 'dev = eth0'");
+    }
+  }
+  const gw = config.network.gateway;
+  const hop = gw === undefined ? undefined : v.parseIPv4(gw);
+  if (hop?.ok && nics.length === 0) {
+    report(['network', 'gateway'], 'error', 'CFG_GATEWAY_SUBNET', `gateway ${gw} has no NIC to reach it`, 'add a NIC in [[eths]]');
+  }
 }
 
 function checkAdapters({ config, report }: SemanticContext): void {
@@ -169,11 +252,22 @@ function checkAccounts({ config, os, report }: SemanticContext): void {
       const s = v.checkGuestAbsolutePath(user.shell);
       if (!s.ok) report([...at, 'shell'], 'error', 'CFG_SHELL', s.message, s.hint);
     }
+    // Home and shell are fields of /etc/passwd, a hash one of /etc/shadow: ':' would split them.
+    if (!windows) {
+      for (const key of ['home_dir', 'shell', 'password_hash'] as const) {
+        if (user[key]?.includes(':')) report([...at, key], 'error', key === 'password_hash' ? 'CFG_PASSWORD_HASH' : key === 'shell' ? 'CFG_SHELL' : 'CFG_HOME_DIR', `${key} contains ':', the /etc/passwd and /etc/shadow field separator`);
+      }
+      if (user.passwd === '') report([...at, 'passwd'], 'error', 'CFG_PASSWORD_EMPTY', 'an empty password cannot be set', 'leave passwd out to lock the account');
+    }
     user.ssh_keys.forEach((k, i) => {
       if (!/^(ssh-(rsa|ed25519|dss)|ecdsa-sha2-nistp\d+|sk-\S+) [A-Za-z0-9+/=]+( .*)?$/.test(k)) {
         report([...at, 'ssh_keys', i], 'error', 'CFG_SSH_KEY', 'not an SSH public key', "paste one line of ~/.ssh/id_ed25519.pub: 'ssh-ed25519 AAAA… comment'");
       }
     });
+  }
+  if (!windows && config.config.root_passwd === '') report(['config', 'root_passwd'], 'error', 'CFG_PASSWORD_EMPTY', 'an empty password cannot be set', 'leave root_passwd out to keep root locked');
+  if (!windows && config.config.root_password_hash?.includes(':')) {
+    report(['config', 'root_password_hash'], 'error', 'CFG_PASSWORD_HASH', "root_password_hash contains ':', the /etc/shadow field separator");
   }
   if (!windows && config.config.root_passwd === undefined && config.config.root_password_hash === undefined) {
     report(['config'], 'warning', 'CFG_ROOT_LOCKED', 'no root password: root stays locked', 'set root_passwd in [config] to log in as root');
@@ -202,11 +296,9 @@ function checkPosition(ctx: SemanticContext, at: string[], controller: string, p
   else taken.set(slot, at[at.length - 1]!);
 }
 
-/** Space sfdisk keeps before the first partition, and per logical partition's EBR. */
-const ALIGN_MIB = 1;
-
 function checkDisks(ctx: SemanticContext): void {
   const { config, os, report } = ctx;
+  if (!ctx.hardware) return;
   const taken = new Map<string, string>();
   Object.entries(config.hardware.cd_drives).forEach(([name, cd]) => {
     if (cd.pos) checkPosition(ctx, ['hardware', 'cd_drives', name], cd.type ?? 'ide', cd.pos, taken);
@@ -216,24 +308,12 @@ function checkDisks(ctx: SemanticContext): void {
     const controller = disk.type ?? os.defaultController;
     if (disk.pos) checkPosition(ctx, at, controller, disk.pos, taken);
     const parts = Object.entries(disk.partitions);
-    const table = disk.table ?? 'mbr';
-    const primaries = parts.filter(([, p]) => p.type === 'primary').length;
     const logicals = parts.filter(([, p]) => p.type === 'logical').length;
-    if (table === 'mbr' && primaries + (logicals > 0 ? 1 : 0) > 4) {
-      report([...at, 'partitions'], 'error', 'CFG_TOO_MANY_PRIMARY',
-        `[${name}] has ${primaries} primary partitions${logicals ? ' plus an extended one for the logical ones' : ''}; MBR holds 4`,
-        logicals ? 'make one more partition logical' : "make some partitions 'type = logical', or set 'table = gpt'");
-    }
-    if (table === 'gpt' && logicals > 0) {
+    if (disk.table === 'gpt' && logicals > 0) {
       report([...at, 'table'], 'error', 'CFG_LOGICAL_GPT', 'GPT has no logical partitions', 'use table = mbr, or make them primary');
     }
-    let used = ALIGN_MIB;
-    parts.forEach(([pname, p], i) => {
+    parts.forEach(([pname, p]) => {
       const pat = [...at, 'partitions', pname];
-      if (p.size === undefined && i !== parts.length - 1) {
-        report(pat, 'error', 'CFG_PARTITION_SIZE', `[${pname}] has no size; only the last partition may fill the rest of the disk`, "add 'size = 2GB'");
-      }
-      used += (p.size ?? 1) + (p.type === 'logical' ? ALIGN_MIB : 0);
       if (p.fs === 'swap' && p.mount !== undefined && p.mount !== 'none') {
         report([...pat, 'mount'], 'error', 'CFG_SWAP_MOUNT', 'a swap partition has no mount point');
       }
@@ -242,13 +322,12 @@ function checkDisks(ctx: SemanticContext): void {
         if (!m.ok) report([...pat, 'mount'], 'error', 'CFG_MOUNT', m.message, m.hint);
       }
       if (isWindows(os) && !['ntfs', 'vfat'].includes(p.fs)) {
-        report([...pat, 'fs'], 'warning', 'CFG_FS_WINDOWS', `Windows cannot use ${p.fs}`, 'use ntfs');
+        report([...pat, 'fs'], 'error', 'CFG_FS_WINDOWS', `Windows cannot use ${p.fs}: Windows Setup and the base-disk method make NTFS and FAT only`, 'use ntfs');
+      }
+      if (isWindows(os) && p.type === 'logical') {
+        report([...pat, 'type'], 'error', 'CFG_LOGICAL_WINDOWS', 'Windows guests get primary partitions only (autounattend.xml creates no logical ones)', "use 'type = primary', or 'table = gpt' for more than four");
       }
     });
-    if (used > disk.size) {
-      report([...at, 'size'], 'error', 'CFG_PARTITIONS_TOO_BIG', `the partitions of [${name}] need ${used} MiB but the disk has ${disk.size} MiB`,
-        `make the disk at least ${Math.ceil(used / 1024)}GB, or the partitions smaller`);
-    }
   }
   const mounts = new Map<string, string>();
   for (const [dname, disk] of Object.entries(config.hardware.hdds)) {
@@ -257,6 +336,74 @@ function checkDisks(ctx: SemanticContext): void {
       const prior = mounts.get(p.mount);
       if (prior) report(['hardware', 'hdds', dname, 'partitions', pname, 'mount'], 'error', 'CFG_MOUNT_TWICE', `${p.mount} is already mounted from [${prior}]`);
       else mounts.set(p.mount, pname);
+    }
+  }
+}
+
+const machineName = (config: VmConfig): string => config.hardware.vm_id ?? config.config.hostname ?? 'vmgen';
+
+/**
+ * What the disk builder and every VM target's description file would refuse, checked on the
+ * layout they are made from (default disk, automatic positions and the ESP vmgen adds included).
+ */
+function checkLayout(ctx: SemanticContext): void {
+  const { config, os, report } = ctx;
+  if (!ctx.hardware) return;
+  const { layout, unplaced } = planVmLayout(config, os, machineName(config));
+  for (const u of unplaced) {
+    report(['hardware', u.kind, u.name], 'error', 'CFG_NO_POSITION', `no free position left on the ${u.controller} controllers for [${u.name}]`,
+      "give it another 'type', or fewer devices that controller kind");
+  }
+  const configured = new Set(Object.keys(config.hardware.hdds));
+  for (const disk of layout.disks) {
+    const at = configured.has(disk.name) ? ['hardware', 'hdds', disk.name] : ['hardware'];
+    for (const problem of partitionProblems(disk)) {
+      // A duplicate name is the added ESP's; the others are the disk's as a whole, or one partition's.
+      const path = problem.code === 'CFG_PARTITIONS_TOO_BIG' ? [...at, 'size']
+        : problem.partition !== undefined && config.hardware.hdds[disk.name]?.partitions[problem.partition] ? [...at, 'partitions', problem.partition]
+          : [...at, 'partitions'];
+      report(path, 'error', problem.code, problem.message, problem.hint);
+    }
+  }
+  checkControllers(ctx, layout);
+  if (!isWindows(os)) checkLinuxBoot(ctx, layout);
+}
+
+/** What the disk builder needs to boot a Linux guest: a root file system it can fill, and an ESP for UEFI. */
+function checkLinuxBoot({ config, report }: SemanticContext, layout: VmLayout): void {
+  const partitionPath = (mount: string): (string | number)[] => {
+    for (const [dname, disk] of Object.entries(config.hardware.hdds)) {
+      for (const [pname, p] of Object.entries(disk.partitions)) if (p.mount === mount) return ['hardware', 'hdds', dname, 'partitions', pname, 'fs'];
+    }
+    const boot = layout.disks.find((d) => d.boot)!;
+    return config.hardware.hdds[boot.name] ? ['hardware', 'hdds', boot.name] : ['hardware'];
+  };
+  const partitions = layout.disks.flatMap((d) => d.partitions);
+  if (!partitions.some((p) => p.mount === '/' && MOUNTABLE.has(p.fs))) {
+    report(partitionPath('/'), 'error', 'CFG_ROOT_PARTITION', `no partition can hold the root file system: it needs ${[...MOUNTABLE].join(', ')} and 'mount = /'`,
+      "give one partition 'mount = /' and 'fs = ext4'");
+  }
+  if (layout.firmware === 'efi' && !layout.disks.some((d) => d.boot && d.partitions.some(isEsp))) {
+    report(partitionPath('/boot/efi'), 'error', 'CFG_ESP', 'UEFI boot needs the partition mounted at /boot/efi to be vfat, on the disk holding /',
+      "set 'fs = vfat' on it, or leave /boot/efi out and vmgen adds one");
+  }
+}
+
+/** Devices sharing a controller: VMware, QEMU and VirtualBox give each controller one model, and NVMe holds no CD drives. */
+function checkControllers({ config, report }: SemanticContext, layout: VmLayout): void {
+  const models = new Map<string, { model: string; disk: string }>();
+  for (const slot of deviceSlots(layout)) {
+    const key = `${slot.bus}${slot.index}`;
+    const typePath = ['hardware', slot.kind, slot.name, config.hardware[slot.kind][slot.name]?.type !== undefined ? 'type' : 'pos'];
+    if (slot.kind === 'cd_drives') {
+      if (slot.bus === 'nvme') report(typePath, 'error', 'CFG_CD_NVME', `CD drive [${slot.name}] is on an NVMe controller, which holds disks only`, 'use ide, sata or scsi');
+      continue;
+    }
+    const first = models.get(key);
+    if (first === undefined) models.set(key, { model: slot.controller, disk: slot.name });
+    else if (first.model !== slot.controller) {
+      report(typePath, 'error', 'CFG_SCSI_MIXED', `${key} would be both ${first.model} (for [${first.disk}]) and ${slot.controller}: a controller has one model`,
+        `give [${slot.name}] the type of [${first.disk}], or a position on another controller ('pos = ${slot.index + 1}:0')`);
     }
   }
 }
@@ -297,11 +444,109 @@ function checkFamilySpecific({ config, os, report }: SemanticContext): void {
   if (config.config.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(config.config.mirror)) {
     report(['config', 'mirror'], 'error', 'CFG_MIRROR', `'${config.config.mirror}' is not a mirror URL`, 'write it like http://mirror.example/debian');
   }
+  if (os.installer !== 'apt') {
+    for (const key of Object.keys(config.config.repos)) {
+      report(['config', 'repos', key], 'error', 'CFG_REPO', `extra repositories are apt source lines; ${os.label} guests cannot use them yet`, 'set mirror = URL to the dnf repository instead');
+    }
+  }
   if (os.installer === 'apt') {
     for (const [key, line] of Object.entries(config.config.repos)) {
       if (!/^deb(-src)?\s+(\[[^\]]*\]\s+)?\S+:\/\/\S+\s+\S+/.test(line)) {
         report(['config', 'repos', key], 'error', 'CFG_REPO', 'not an apt source line', "write it like 'deb http://mirror.example/debian stable main'");
       }
+    }
+  }
+}
+
+/**
+ * What the Windows scripts and answer file need (src/guests/windows, src/vm/windows): checked here so
+ * that a Windows config that validates also builds, by either method (base disk or autounattend).
+ */
+function checkWindows(ctx: SemanticContext): void {
+  const { config, os, places, report } = ctx;
+  if (!isWindows(os)) return;
+  let release: ReturnType<typeof windowsRelease>;
+  try {
+    release = windowsRelease(os);
+  } catch (err) {
+    report(['hardware', 'os'], 'error', 'CFG_OS_UNSUPPORTED', (err as Error).message, (err as { hint?: string }).hint);
+    return;
+  }
+  const cfg = config.config;
+  if (cfg.root_password_hash !== undefined) {
+    report(['config', 'root_password_hash'], 'error', 'CFG_WINDOWS_PASSWORD', 'root_password_hash is a crypt(3) hash, which Windows cannot use', 'set root_passwd for a Windows guest');
+  } else if (cfg.root_passwd === undefined) {
+    report(places.has(pathKey(['config'])) ? ['config'] : ['hardware', 'os'], 'error', 'CFG_WINDOWS_PASSWORD', 'Windows guests need root_passwd: the Administrator logs on once with it to run vmgen\'s scripts',
+      "add 'root_passwd = …' to [config]");
+  }
+  const batch = (path: (string | number)[], value: string | undefined, what: string): void => {
+    if (value === undefined) return;
+    const problem = batchProblem(value);
+    if (problem !== undefined) report(path, 'error', 'CFG_WINDOWS_SCRIPT', `${what} cannot be written into a Windows batch file: ${problem}`);
+  };
+  const password = (path: (string | number)[], value: string | undefined, what: string): void => {
+    if (value !== undefined && (value === '*' || value.startsWith('/'))) {
+      report(path, 'error', 'CFG_WINDOWS_SCRIPT', `${what} cannot be given to "net user": it is "*" or starts with "/"`);
+    } else batch(path, value, what);
+  };
+  password(['config', 'root_passwd'], cfg.root_passwd, 'the Administrator password');
+  for (const [key, group] of Object.entries(config.users.groups)) batch(['users', 'groups', key], group, `group ${group}`);
+  for (const [key, user] of Object.entries(config.users.users)) {
+    const at = ['users', 'users', key];
+    batch([...at, 'name'], user.name, 'a user name');
+    password([...at, 'passwd'], user.passwd, `the password of ${user.name}`);
+    batch([...at, 'home_dir'], user.home_dir, `the home_dir of ${user.name}`);
+    if (user.password_hash !== undefined) {
+      report([...at, 'password_hash'], 'error', 'CFG_WINDOWS_PASSWORD', 'password_hash is a crypt(3) hash, which Windows cannot use', 'set passwd for a Windows guest');
+    }
+  }
+  for (const [key, port] of Object.entries(config.network.open_ports)) {
+    batch(['network', 'open_ports', key, 'description'], port.description, `the description of [${key}]`);
+    const count = port.port.to - port.port.from + 1;
+    if (release.firewall === 'netsh-firewall' && count > XP_MAX_RANGE) {
+      report(['network', 'open_ports', key, 'port'], 'error', 'CFG_PORT_RANGE_XP',
+        `Windows XP's firewall opens single ports only, and ${count} ports is more than vmgen writes (${XP_MAX_RANGE})`, 'open a smaller range');
+    }
+  }
+  Object.entries(config.network['firewall-rules']).forEach(([key, rule], i) => {
+    const problem = windowsRawRuleProblem(rule, i);
+    if (problem) report(['network', 'firewall-rules', key], 'error', 'CFG_FIREWALL_RULE', problem.message, problem.hint);
+  });
+  if (cfg.locale !== undefined) {
+    try {
+      windowsLocale(cfg.locale);
+    } catch (err) {
+      report(['config', 'locale'], 'error', 'CFG_LOCALE_WINDOWS', `${v.quote(cfg.locale)} names no Windows language`, (err as { hint?: string }).hint ?? 'write it like en_US.UTF-8');
+    }
+  }
+  checkWindowsDisks(ctx, release.autounattend);
+}
+
+/** The system partition and the boot disk's table, as Windows Setup and the base-disk method need them. */
+function checkWindowsDisks({ config, os, report }: SemanticContext, autounattend: boolean): void {
+  const { layout } = planVmLayout(config, os, machineName(config));
+  if (!autounattend && layout.firmware !== 'bios') {
+    report(['hardware', 'firmware'], 'error', 'CFG_FIRMWARE_WINDOWS', `${os.label} is made from a BIOS base disk; it cannot boot with UEFI`, "set 'firmware = bios'");
+  }
+  const boot = layout.disks.find((d) => d.boot)!;
+  const configured = config.hardware.hdds[boot.name];
+  if (configured === undefined) {
+    report(['hardware'], 'error', 'CFG_WINDOWS_SYSTEM', 'a Windows guest needs a disk with an NTFS partition for Windows; the default disk is Linux\'s',
+      'add [[hdds]] with a partition: fs = ntfs');
+  } else if (!boot.partitions.some((p) => p.fs === 'ntfs' && !isEsp(p))) {
+    report(['hardware', 'hdds', boot.name], 'error', 'CFG_WINDOWS_SYSTEM', `[${boot.name}] has no NTFS partition to hold Windows`, 'add a partition with fs = ntfs');
+  }
+  if (configured !== undefined) {
+    const at = ['hardware', 'hdds', boot.name, configured.table !== undefined ? 'table' : 'partitions'];
+    if (layout.firmware === 'efi' && boot.table !== 'gpt') report(at, 'error', 'CFG_WINDOWS_TABLE', `Windows boots from an MBR disk only with BIOS firmware; [${boot.name}] is MBR`, "set 'table = gpt' or 'firmware = bios'");
+    if (layout.firmware === 'bios' && boot.table === 'gpt') report(at, 'error', 'CFG_WINDOWS_TABLE', `Windows boots from a GPT disk only with UEFI firmware; [${boot.name}] is GPT`, "set 'table = mbr' or 'firmware = efi'");
+  }
+  if (autounattend) {
+    const ide = CONTROLLER_BUS.ide!;
+    const ideSlots = (ide.maxController + 1) * (ide.maxUnit + 1);
+    if (deviceSlots(layout).filter((s) => s.bus === 'ide').length >= ideSlots) {
+      report(['hardware', 'cd_drives'], 'error', 'CFG_NO_POSITION', `a ${os.label} install adds a CD drive with its answer file on IDE, and every IDE position is taken`,
+        'move a CD drive or disk to sata or scsi');
     }
   }
 }

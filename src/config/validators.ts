@@ -406,6 +406,24 @@ export function checkWindowsComputerName(s: string): Check<string> {
   return ok(s);
 }
 
+/**
+ * A Linux network interface name, as the guest's files and LXC name it: at most 15 bytes
+ * (IFNAMSIZ 16 with the NUL), none of '/', ':' or whitespace (the kernel's dev_valid_name).
+ */
+export function checkInterfaceName(s: string): Check<string> {
+  const subject = `${quote(s)} is not a usable interface name`;
+  if (Buffer.byteLength(s) > 15) return fail(`${subject}: it is ${Buffer.byteLength(s)} bytes long (Linux takes 15 at most)`, 'use a short name like eth0');
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(s)) return fail(`${subject}: letters, digits, '_', '.' and '-' only, starting with a letter or digit`, 'use a name like eth0');
+  return ok(s);
+}
+
+/** A value that must stay on one line: a line break or another control character would break the file it goes into. */
+export function checkSingleLine(s: string): Check<string> {
+  const ch = hasControl(s);
+  if (ch === undefined) return ok(s);
+  return fail(`the value holds ${describeChar(ch)}; every file vmgen writes it into takes one line`, "write it on one line (a triple-quoted value keeps its line breaks)");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Paths
 

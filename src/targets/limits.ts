@@ -2,6 +2,8 @@ import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
 import type { Severity } from '../diagnostics.js';
 import { isVmwareStaticMac } from '../config/validators.js';
+import { resolveNics } from '../config/resolve.js';
+import { deviceSlots, planVmLayout, type Controller } from '../vm/layout.js';
 
 export type Report = (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string) => void;
 
@@ -35,5 +37,59 @@ export function vmwareMacLimits(config: VmConfig, report: Report): void {
     if (eth.hw_addr === undefined) continue;
     const r = isVmwareStaticMac(eth.hw_addr);
     if (!r.ok) report(['hardware', 'eths', name, 'hw_addr'], 'error', 'CFG_VMWARE_MAC', r.message, r.hint);
+  }
+}
+
+/** The machine name targets use for files and container names: resolveSpec's rule. */
+export const machineNameOf = (config: VmConfig): string => config.hardware.vm_id ?? config.config.hostname ?? 'vmgen';
+
+/** A target that names things after the machine and takes fewer characters than vm_id allows. */
+export function machineNameLimits(config: VmConfig, report: Report, label: string, accepts: (name: string) => boolean, what: string): void {
+  const name = machineNameOf(config);
+  if (accepts(name)) return;
+  const at = config.hardware.vm_id !== undefined ? ['hardware', 'vm_id'] : ['config', 'hostname'];
+  report(at, 'error', 'CFG_TARGET_NAME', `${label} cannot use ${JSON.stringify(name)} as ${what}`, "start it with a letter or digit, and use letters, digits, '.', '_' and '-' only");
+}
+
+/** What a VM target's description format can hold beyond what every VM target can. */
+export interface VmTargetRules {
+  label: string;
+  /** NICs the target's VMs have at most: the renderer's own constant. */
+  maxNics?: number;
+  /** The highest unit a controller of this model takes, when the target's model has fewer than the layout allows. */
+  unitLimit?: (bus: string, model: Controller) => { max: number; model: string } | undefined;
+  /** Kinds of controller the target has one of only (VirtualBox's OVF import). */
+  singleController?: readonly string[];
+}
+
+/** NIC count and controllers, checked on the same layout the target renders. */
+export function vmLimits(config: VmConfig, os: OsEntry, report: Report, rules: VmTargetRules): void {
+  const nics = resolveNics(config);
+  if (rules.maxNics !== undefined && nics.length > rules.maxNics) {
+    const extra = nics[rules.maxNics]!.name;
+    const section = config.hardware.eths[extra] !== undefined ? 'hardware' : 'network';
+    report([section, 'eths', extra], 'error', 'CFG_TOO_MANY_NICS', `${rules.label} gives a VM at most ${rules.maxNics} NICs; this machine has ${nics.length}`,
+      `remove ${nics.length - rules.maxNics} of them`);
+  }
+  const { layout } = planVmLayout(config, os, machineNameOf(config));
+  const models = new Map<string, Controller>();
+  for (const slot of deviceSlots(layout)) {
+    const key = `${slot.bus}${slot.index}`;
+    // Disks choose a controller's model; a controller holding CD drives only takes theirs.
+    if (!models.has(key) || slot.kind === 'hdds') models.set(key, models.get(key) ?? slot.controller);
+  }
+  for (const slot of deviceSlots(layout)) {
+    const key = `${slot.bus}${slot.index}`;
+    const at = ['hardware', slot.kind, slot.name];
+    const where = config.hardware[slot.kind][slot.name]?.pos !== undefined ? [...at, 'pos'] : at;
+    if (rules.singleController?.includes(slot.bus) && slot.index > 0) {
+      report(where, 'error', 'CFG_TARGET_CONTROLLER', `[${slot.name}] would be on ${key}, but ${rules.label} has one ${slot.bus.toUpperCase()} controller`,
+        `put it on ${slot.bus}0, or on another controller type`);
+    }
+    const limit = rules.unitLimit?.(slot.bus, models.get(key) ?? slot.controller);
+    if (limit !== undefined && slot.unit > limit.max) {
+      report(where, 'error', 'CFG_TARGET_UNIT', `[${slot.name}] would be ${key}:${slot.unit}, but ${rules.label}'s ${limit.model} controller has units 0 to ${limit.max} only`,
+        'give it a lower unit, or another controller');
+    }
   }
 }

@@ -68,12 +68,13 @@ function controllerOf(type: string | undefined, os: OsEntry): Controller {
 class Positions {
   private readonly taken = new Set<string>();
 
-  claim(controller: Controller, pos: string | undefined): { bus: number; unit: number } {
+  /** undefined when every unit of that controller kind is taken. */
+  claim(controller: Controller, pos: string | undefined): { bus: number; unit: number } | undefined {
     const kind = CONTROLLER_BUS[controller]!;
     if (pos !== undefined) {
-      const [bus, unit] = pos.split(':').map(Number) as [number, number];
-      this.taken.add(`${kind.bus}${bus}:${unit}`);
-      return { bus, unit };
+      const at = parsePos(pos);
+      this.taken.add(`${kind.bus}${at.bus}:${at.unit}`);
+      return at;
     }
     for (let bus = 0; bus <= kind.maxController; bus++) {
       for (let unit = 0; unit <= kind.maxUnit; unit++) {
@@ -82,22 +83,52 @@ class Positions {
         return { bus, unit };
       }
     }
-    throw new Error(`no free position left on the ${controller} controllers`);
+    return undefined;
   }
 }
 
-export function resolveVmLayout(config: VmConfig, os: OsEntry, machineName: string): VmLayout {
+/** A device the layout could not place: every position of its controller kind was taken. */
+export interface UnplacedDevice {
+  kind: 'hdds' | 'cd_drives';
+  name: string;
+  controller: Controller;
+}
+
+/** CD drives sit on IDE unless they say otherwise, whatever the OS's disk controller. */
+const cdController = (type: string | undefined, os: OsEntry): Controller => controllerOf(type ?? 'ide', os);
+
+/**
+ * Disks without partitions are laid out by the OS family's rule; logical partitions need an MBR, and
+ * UEFI boots from one too (the ESP is then a primary partition of type 0xEF), so they choose MBR
+ * whatever the firmware. GPT otherwise follows UEFI.
+ */
+export function defaultTable(partitions: readonly { kind: VmPartition['kind'] }[], firmware: VmLayout['firmware']): VmDisk['table'] {
+  if (partitions.some((p) => p.kind === 'logical')) return 'mbr';
+  return firmware === 'efi' ? 'gpt' : 'mbr';
+}
+
+/**
+ * The layout, and the devices it had no position for: validation reports those at their line,
+ * so resolveVmLayout, which builds from validated configs only, never meets one.
+ */
+export function planVmLayout(config: VmConfig, os: OsEntry, machineName: string): { layout: VmLayout; unplaced: UnplacedDevice[] } {
   const firmware = config.hardware.firmware ?? os.firmware;
   const positions = new Positions();
+  const unplaced: UnplacedDevice[] = [];
   // Explicit positions first, so automatic ones never take them.
-  for (const d of [...Object.values(config.hardware.hdds), ...Object.values(config.hardware.cd_drives)]) {
-    if (d.pos !== undefined) positions.claim(controllerOf(d.type, os), d.pos);
-  }
+  for (const d of Object.values(config.hardware.hdds)) if (d.pos !== undefined) positions.claim(controllerOf(d.type, os), d.pos);
+  for (const cd of Object.values(config.hardware.cd_drives)) if (cd.pos !== undefined) positions.claim(cdController(cd.type, os), cd.pos);
+  const place = (kind: UnplacedDevice['kind'], name: string, controller: Controller, pos: string | undefined): { bus: number; unit: number } => {
+    const at = pos !== undefined ? parsePos(pos) : positions.claim(controller, undefined);
+    if (at !== undefined) return at;
+    unplaced.push({ kind, name, controller });
+    return { bus: -1, unit: -1 };
+  };
   const configured = Object.entries(config.hardware.hdds);
   const disks: VmDisk[] = configured.length > 0
     ? configured.map(([name, d]) => {
       const controller = controllerOf(d.type, os);
-      const at = d.pos !== undefined ? parsePos(d.pos) : positions.claim(controller, undefined);
+      const at = place('hdds', name, controller, d.pos);
       const partitions: VmPartition[] = Object.entries(d.partitions).map(([pname, p]) => ({
         name: pname, kind: p.type, fs: p.fs,
         ...(p.size === undefined ? {} : { sizeMiB: p.size }),
@@ -106,12 +137,12 @@ export function resolveVmLayout(config: VmConfig, os: OsEntry, machineName: stri
       }));
       return {
         name, file: `${machineName}-${name}`, sizeMiB: d.size, controller, ...at,
-        table: d.table ?? (firmware === 'efi' ? 'gpt' : 'mbr'), partitions, boot: false,
+        table: d.table ?? defaultTable(partitions, firmware), partitions, boot: false,
       };
     })
     : [{
       name: 'disk0', file: `${machineName}-disk0`, sizeMiB: DEFAULT_DISK_MIB, controller: controllerOf(undefined, os),
-      ...positions.claim(controllerOf(undefined, os), undefined), table: firmware === 'efi' ? 'gpt' : 'mbr',
+      ...place('hdds', 'disk0', controllerOf(undefined, os), undefined), table: firmware === 'efi' ? 'gpt' : 'mbr',
       partitions: [{ name: 'root', kind: 'primary', fs: 'ext4', mount: '/' }], boot: false,
     }];
   const rootDisk = disks.find((d) => d.partitions.some((p) => p.mount === '/')) ?? disks[0]!;
@@ -126,11 +157,18 @@ export function resolveVmLayout(config: VmConfig, os: OsEntry, machineName: stri
     rootDisk.partitions.unshift({ name: 'esp', kind: 'primary', fs: 'vfat', sizeMiB: ESP_MIB, mount: '/boot/efi', label: 'ESP', esp: true });
   }
   const cdDrives: VmCdDrive[] = Object.entries(config.hardware.cd_drives).map(([name, cd]) => {
-    const controller = controllerOf(cd.type ?? 'ide', os);
-    const at = cd.pos !== undefined ? parsePos(cd.pos) : positions.claim(controller, undefined);
+    const controller = cdController(cd.type, os);
+    const at = place('cd_drives', name, controller, cd.pos);
     return { name, controller, ...at, ...(cd.path === undefined ? {} : { path: cd.path }), copy: cd.copy, connected: cd.connected };
   });
-  return { firmware, disks, cdDrives };
+  return { layout: { firmware, disks, cdDrives }, unplaced };
+}
+
+/** The layout of a validated config. */
+export function resolveVmLayout(config: VmConfig, os: OsEntry, machineName: string): VmLayout {
+  const { layout, unplaced } = planVmLayout(config, os, machineName);
+  if (unplaced.length > 0) throw new Error(`internal: no free position left for ${unplaced.map((u) => u.name).join(', ')}; validation lets no such config through`);
+  return layout;
 }
 
 function parsePos(pos: string): { bus: number; unit: number } {
@@ -144,4 +182,22 @@ const FS_PACKAGES: Partial<Record<Filesystem, string>> = { xfs: 'xfsprogs', ntfs
 export function filesystemPackages(layout: VmLayout): string[] {
   const fss = new Set(layout.disks.flatMap((d) => d.partitions.map((p) => p.fs)));
   return [...new Set([...fss].map((fs) => FS_PACKAGES[fs]).filter((p): p is string => p !== undefined))].sort();
+}
+
+/** One device on its controller, as every VM target attaches it: the N of scsiN, the unit on it. */
+export interface DeviceSlot {
+  kind: 'hdds' | 'cd_drives';
+  name: string;
+  bus: (typeof CONTROLLER_BUS)[string]['bus'];
+  index: number;
+  unit: number;
+  controller: Controller;
+}
+
+/** The layout's placed devices, disks first, as targets group them into controllers. */
+export function deviceSlots(layout: VmLayout): DeviceSlot[] {
+  return [
+    ...layout.disks.map((d) => ({ kind: 'hdds' as const, name: d.name, controller: d.controller, index: d.bus, unit: d.unit })),
+    ...layout.cdDrives.map((c) => ({ kind: 'cd_drives' as const, name: c.name, controller: c.controller, index: c.bus, unit: c.unit })),
+  ].filter((s) => s.index >= 0).map((s) => ({ ...s, bus: CONTROLLER_BUS[s.controller]!.bus }));
 }

@@ -59,8 +59,61 @@ function typeOf(p: VmPartition, table: VmDisk['table']): string {
   return GPT_TYPES.linux;
 }
 
-function invalid(disk: VmDisk, message: string, hint?: string): VmgenError {
-  return new VmgenError('VMG_CONFIG_INVALID', `disk ${disk.name}: ${message}`, hint === undefined ? undefined : { hint });
+/** What keeps a disk's partitions from being laid out; `partition` names the one at fault, if one is. */
+export interface PartitionProblem {
+  code: 'CFG_PARTITION_SIZE' | 'CFG_PARTITIONS_TOO_BIG' | 'CFG_TOO_MANY_PRIMARY' | 'CFG_PARTITION_NAME';
+  message: string;
+  hint?: string;
+  partition?: string;
+}
+
+/**
+ * Every reason planPartitions would refuse the disk, without throwing: validation reports these at
+ * the config's lines, on the same layout the build plans (the ESP vmgen adds included).
+ */
+export function partitionProblems(disk: VmDisk): PartitionProblem[] {
+  const problems: PartitionProblem[] = [];
+  const seen = new Set<string>();
+  for (const p of disk.partitions) {
+    if (seen.has(p.name)) {
+      problems.push({ code: 'CFG_PARTITION_NAME', partition: p.name, message: `two partitions are named ${p.name}`,
+        ...(p.name === 'esp' ? { hint: "vmgen adds a partition 'esp' for UEFI boot; rename yours" } : {}) });
+    }
+    seen.add(p.name);
+  }
+  const { primaries, logicals } = diskOrder(disk);
+  const maxPrimary = MBR_MAX_PRIMARY - (logicals.length > 0 ? 1 : 0);
+  if (disk.table === 'mbr' && primaries.length > maxPrimary) {
+    const esp = primaries.some((p) => p.esp === true);
+    problems.push({
+      code: 'CFG_TOO_MANY_PRIMARY',
+      message: `[${disk.name}] has ${primaries.length} primary partitions${esp ? ', the EFI system partition vmgen adds for UEFI included,' : ''}${logicals.length > 0 ? ' plus an extended one for the logical ones' : ''}; MBR holds 4`,
+      hint: logicals.length > 0 ? 'make one more partition logical' : "make some partitions 'type = logical', or set 'table = gpt'",
+    });
+  }
+  const fillers = disk.partitions.filter((p) => p.sizeMiB === undefined);
+  for (const p of fillers.slice(0, -1)) {
+    problems.push({ code: 'CFG_PARTITION_SIZE', partition: p.name, message: `[${p.name}] has no size; only one partition may fill the rest of the disk`, hint: "add 'size = 2GB'" });
+  }
+  const need = spaceNeeded(disk, logicals.length);
+  if (need > disk.sizeMiB) {
+    problems.push({
+      code: 'CFG_PARTITIONS_TOO_BIG',
+      message: `the partitions of [${disk.name}] need ${need} MiB${disk.partitions.some((p) => p.esp === true) ? ' (the EFI system partition vmgen adds included)' : ''} but the disk has ${disk.sizeMiB} MiB`,
+      hint: `make the disk at least ${Math.ceil(need / 1024)}GB, or the partitions smaller`,
+    });
+  }
+  return problems;
+}
+
+/** MiB the disk must have: alignment, GPT's backup table, an EBR per logical one, every size, 1 MiB for a filler. */
+function spaceNeeded(disk: VmDisk, logicalCount: number): number {
+  const overhead = ALIGN_MIB + (disk.table === 'gpt' ? ALIGN_MIB : 0) + logicalCount * ALIGN_MIB;
+  return overhead + disk.partitions.reduce((sum, p) => sum + (p.sizeMiB ?? 1), 0);
+}
+
+function invalid(disk: VmDisk, problem: PartitionProblem): VmgenError {
+  return new VmgenError('VMG_CONFIG_INVALID', `disk ${disk.name}: ${problem.message}`, problem.hint === undefined ? undefined : { hint: problem.hint });
 }
 
 /** On-disk order: MBR puts the primaries first and the logical ones after, inside the extended one. */
@@ -74,25 +127,10 @@ function diskOrder(disk: VmDisk): { primaries: VmPartition[]; logicals: VmPartit
 
 /** Sizes of every partition, the one without a size taking what the others and the EBRs leave. */
 function sizesOf(disk: VmDisk, logicalCount: number): Map<VmPartition, number> {
-  const fillers = disk.partitions.filter((p) => p.sizeMiB === undefined);
-  if (fillers.length > 1) throw invalid(disk, `${fillers.map((p) => p.name).join(', ')} have no size; only one partition may fill the disk`);
   // GPT keeps its backup table in the last sectors; the whole last MiB keeps the end aligned.
   const usable = disk.sizeMiB - ALIGN_MIB - (disk.table === 'gpt' ? ALIGN_MIB : 0) - logicalCount * ALIGN_MIB;
-  const fixed = disk.partitions.reduce((sum, p) => sum + (p.sizeMiB ?? 0), 0);
-  const rest = usable - fixed;
-  if (rest < (fillers.length > 0 ? 1 : 0)) {
-    throw invalid(disk, `the partitions need ${fixed + (fillers.length > 0 ? 1 : 0) + disk.sizeMiB - usable} MiB but the disk has ${disk.sizeMiB} MiB`,
-      'make the disk bigger or the partitions smaller');
-  }
+  const rest = usable - disk.partitions.reduce((sum, p) => sum + (p.sizeMiB ?? 0), 0);
   return new Map(disk.partitions.map((p) => [p, p.sizeMiB ?? rest]));
-}
-
-function checkNames(disk: VmDisk): void {
-  const seen = new Set<string>();
-  for (const p of disk.partitions) {
-    if (seen.has(p.name)) throw invalid(disk, `two partitions are named ${p.name}`);
-    seen.add(p.name);
-  }
 }
 
 /**
@@ -100,13 +138,9 @@ function checkNames(disk: VmDisk): void {
  * BIOS needs the partition holding /boot marked for the MBR boot code; UEFI finds the ESP by type.
  */
 export function planPartitions(disk: VmDisk, firmware: VmLayout['firmware'] = 'bios'): PlannedPartition[] {
-  checkNames(disk);
+  const problem = partitionProblems(disk)[0];
+  if (problem !== undefined) throw invalid(disk, problem);
   const { primaries, logicals } = diskOrder(disk);
-  const maxPrimary = MBR_MAX_PRIMARY - (logicals.length > 0 ? 1 : 0);
-  if (disk.table === 'mbr' && primaries.length > maxPrimary) {
-    throw invalid(disk, `${primaries.length} primary partitions${logicals.length > 0 ? ' and an extended one' : ''} do not fit in an MBR (4 at most)`,
-      "make some partitions 'type = logical', or set 'table = gpt'");
-  }
   const sizes = sizesOf(disk, logicals.length);
   const boot = firmware === 'bios' ? biosBootPartition(disk) : undefined;
   const plan: PlannedPartition[] = [];

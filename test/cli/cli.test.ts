@@ -41,7 +41,7 @@ test('an unreadable or non-UTF-8 file is a user error (exit 1) with a message', 
 });
 
 test('validate --json reports validity and every diagnostic', async () => {
-  const r = await run('vmgen', ['validate', 'examples/winxp-vmware.conf', '--json']);
+  const r = await run('vmgen', ['validate', 'test/fixtures/seed/winxp-vmware.conf', '--json']);
   assert.equal(r.code, 1);
   const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ line: number; severity: string }> };
   assert.equal(out.valid, false);

@@ -118,7 +118,8 @@ describe('every example stays byte for byte the same outside the edited lines', 
       test(label, async () => {
         const { dir, file } = copy(repoPath(`examples/${name}`), 'config.conf', crlf ? (t) => t.replace(/\r?\n/g, '\r\n') : undefined);
         const original = text(file);
-        const force = validates(original) ? [] : ['--force'];
+        assert.ok(validates(original), 'examples/ holds configs that validate');
+        const force: string[] = [];
         const doc = parseIni(original).doc;
         const lines = rawLines(original).map((l) => l.replace(/[\r\n]+$/, ''));
 
@@ -126,13 +127,6 @@ describe('every example stays byte for byte the same outside the edited lines', 
         const num = doc.root.entries.get('hardware');
         assert.ok(num?.kind === 'section', 'every example has [hardware]');
         const existing = num.entries.get('num_cpu');
-        if (force.length > 0) {
-          const refused = await run('vmgctl', ['config.conf', 'hardware.num_cpu=3'], dir);
-          assert.equal(refused.code, 1, 'an example that does not validate is not written without --force');
-          assert.match(refused.stderr, /^config\.conf:\d+:\d+: error: /m);
-          assert.equal(text(file), original);
-          assertNoLeftovers(dir);
-        }
         let r = await run('vmgctl', ['config.conf', 'hardware.num_cpu=3', ...force], dir);
         assert.equal(r.code, 0, r.stderr);
         assertNoStack(r.stderr);
@@ -231,6 +225,45 @@ describe('vmgctl and vmgen set', () => {
     r = await run('vmgctl', ['config.conf'], dir);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /nothing to change/);
+  });
+});
+
+describe('a file that has errors already (the seed\'s listings as printed)', () => {
+  const SEED = repoPath('test/fixtures/seed/debian-seed.conf');
+
+  test('an edit that adds none is written, and the errors that were there are named', async () => {
+    const { dir, file } = copy(SEED);
+    const r = await run('vmgctl', ['config.conf', 'hardware.num_cpu=3'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(text(file), /^ {4}num_cpu = 3$/m);
+    assert.match(r.stderr, /written; these 2 errors were there before the edit and remain/);
+    assert.match(r.stderr, /^config\.conf:14:\d+: error: "eclipse" is not available/m, 'eclipse, one line further down after the insert');
+    assert.match(r.stderr, /^config\.conf:31:\d+: error: "google-chrome" is not available/m);
+    assertNoStack(r.stderr);
+    assertNoLeftovers(dir);
+  });
+
+  test('an edit that fixes one is written, naming the one left', async () => {
+    const { dir, file } = copy(SEED);
+    const r = await run('vmgctl', ['config.conf', '--unset', 'devel.eclipse'], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(text(file), /eclipse/);
+    assert.match(r.stderr, /this error was there before the edit and remains/);
+    assert.match(r.stderr, /google-chrome/);
+    assert.doesNotMatch(r.stderr, /eclipse/);
+  });
+
+  test('an edit that adds an error is refused, showing only the new one and counting the old', async () => {
+    const { dir, file } = copy(SEED);
+    const hash = sha(file);
+    const r = await run('vmgctl', ['config.conf', 'hardware.num_cpu=two'], dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /^config\.conf:\d+:\d+: error: .*num_cpu/m);
+    assert.doesNotMatch(r.stderr, /error: "eclipse"/, 'the old errors are counted, not repeated as if new');
+    assert.match(r.stderr, /not written: the edit would add this error/);
+    assert.match(r.stderr, /it has 2 errors already/);
+    assert.equal(sha(file), hash);
+    assertNoLeftovers(dir);
   });
 });
 
@@ -405,7 +438,7 @@ describe('vmgen get', () => {
     assert.deepEqual(JSON.parse(flat.stdout), { hdd0: { size: '8GB', type: 'sata', partitions: { partition0: { fs: 'ext4', mount: '/' } } } });
     const users = await run('vmgen', ['get', FLAT, 'users.users']);
     assert.deepEqual(Object.keys(JSON.parse(users.stdout)), ['user0', 'user1']);
-    const seed = await run('vmgen', ['get', repoPath('examples/winxp-vmware.conf'), 'hardware.hdds.hdd0.partitions.partition0.fs']);
+    const seed = await run('vmgen', ['get', repoPath('test/fixtures/seed/winxp-vmware.conf'), 'hardware.hdds.hdd0.partitions.partition0.fs']);
     assert.deepEqual([seed.code, seed.stdout], [0, 'ntfs\n']);
   });
 

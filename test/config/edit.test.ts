@@ -20,7 +20,10 @@ const repo = new URL('../../', import.meta.url);
 const read = (rel: string): string => readFileSync(new URL(rel, repo), 'utf8');
 const catalogs = loadCatalogs({ env: {} });
 
-const EXAMPLES = readdirSync(new URL('examples/', repo)).filter((f) => f.endsWith('.conf')).sort().map((f) => `examples/${f}`);
+const EXAMPLES = [
+  ...readdirSync(new URL('examples/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `examples/${f}`),
+  ...readdirSync(new URL('test/fixtures/seed/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `test/fixtures/seed/${f}`),
+].sort();
 const FIXTURES = readdirSync(new URL('test/fixtures/edit/', repo)).filter((f) => f.endsWith('.conf')).sort().map((f) => `test/fixtures/edit/${f}`);
 const NESTED = read('test/fixtures/edit/config-debian.conf');
 const FLAT = read('test/fixtures/edit/flat-debian.conf');
@@ -102,7 +105,7 @@ const VARIANTS: Array<[string, string]> = [...EXAMPLES, ...FIXTURES].flatMap((f)
 
 test('there are examples to edit, and the CRLF copies really use CRLF', () => {
   assert.ok(EXAMPLES.length >= 2, 'examples/*.conf');
-  assert.ok(EXAMPLES.includes('examples/winxp-vmware.conf'), "EXAMPLES.includes('examples/winxp-vmware.conf')");
+  assert.ok(EXAMPLES.includes('test/fixtures/seed/winxp-vmware.conf'), "EXAMPLES.includes('test/fixtures/seed/winxp-vmware.conf')");
   for (const [name, text] of VARIANTS) if (name.endsWith('(CRLF copy)')) assert.equal(text.split('\r\n').length, text.split('\n').length, name);
 });
 

@@ -11,7 +11,8 @@ const brief = (text: string, target?: string) =>
   loadConfig(text, { catalogs, ...(target ? { target: findTarget(target)! } : {}) }).diagnostics.map((d) => `${d.line} ${d.severity} ${d.code}`);
 
 test('the seed Windows XP machine (Listings 2.2, 2.4, 2.5, 2.7, 2.8 as printed) gets the reviewer\'s diagnostics', () => {
-  assert.deepEqual(brief(read('examples/winxp-vmware.conf'), 'vmware'), [
+  assert.deepEqual(brief(read('test/fixtures/seed/winxp-vmware.conf'), 'vmware'), [
+    '3 error CFG_WINDOWS_PASSWORD', // no [config] root_passwd: the Administrator's first logon needs one
     '7 warning CFG_FLAT_LIST', // [[hdd0]] beside [[hdds]]
     '19 warning CFG_FLAT_LIST', // [[cd_drive0]] beside [[cd_drives]]
     '21 warning CFG_CD_PATH', // /path/to/iso is a placeholder
@@ -28,15 +29,15 @@ test('the seed Windows XP machine (Listings 2.2, 2.4, 2.5, 2.7, 2.8 as printed) 
 });
 
 test('the multicast MAC message says why and offers a unicast address', () => {
-  const d = loadConfig(read('examples/winxp-vmware.conf'), { catalogs }).diagnostics.find((x) => x.line === 27)!;
+  const d = loadConfig(read('test/fixtures/seed/winxp-vmware.conf'), { catalogs }).diagnostics.find((x) => x.line === 27)!;
   assert.match(d.message, /multicast/);
   assert.match(d.hint ?? '', /02:00:de:ad:be:ef/);
   assert.equal(d.column, 19);
 });
 
 test('the seed Debian machine (Listings 2.3, 2.6, 2.7, 2.8) is refused only for what Debian cannot install', () => {
-  assert.deepEqual(brief(read('examples/debian-seed.conf')), ['13 error CFG_APP_UNAVAILABLE', '30 error CFG_APP_UNAVAILABLE']);
-  const hints = loadConfig(read('examples/debian-seed.conf'), { catalogs }).diagnostics.map((d) => d.hint);
+  assert.deepEqual(brief(read('test/fixtures/seed/debian-seed.conf')), ['13 error CFG_APP_UNAVAILABLE', '30 error CFG_APP_UNAVAILABLE']);
+  const hints = loadConfig(read('test/fixtures/seed/debian-seed.conf'), { catalogs }).diagnostics.map((d) => d.hint);
   assert.ok(hints.some((h) => /chromium/.test(h ?? '')), 'google-chrome suggests chromium');
 });
 

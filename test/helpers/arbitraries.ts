@@ -334,3 +334,165 @@ function plainTreeOf(levels: number): fc.Arbitrary<PlainTree> {
 
 /** Trees of up to three levels of sections below the root. */
 export const plainTree: fc.Arbitrary<PlainTree> = plainTreeOf(3);
+
+// ---------------------------------------------------------------------------------------------
+// Whole machines: configs a user could write, near every limit a target or a later step has
+// (NIC, disk, CD and partition counts, controllers and positions, names, Windows needs), to find
+// configs that validate and then do not build.
+
+/** A section of a machine config: values and subsections, written in order. */
+export interface MachineSection {
+  [key: string]: string | MachineSection;
+}
+
+const MACHINE_OS = ['debian12-64', 'debian5-64', 'ubuntu24.04-64', 'fedora42-64', 'rocky9-64', 'winxppro', 'windows7-64', 'windows10-64', 'windows11-64', 'windows2022srv-64'];
+const MACHINE_CONTROLLERS = ['ide', 'scsi', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme'];
+
+const optional = <T>(arb: fc.Arbitrary<T>, weight = 1): fc.Arbitrary<T | undefined> =>
+  fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight, arbitrary: arb });
+
+/** Mostly `usual`, now and then `rare`: plausible machines with a fault here and there. */
+const mostly = <T>(usual: fc.Arbitrary<T>, rare: fc.Arbitrary<T>, odds = 8): fc.Arbitrary<T> =>
+  fc.oneof({ weight: odds, arbitrary: usual }, { weight: 1, arbitrary: rare });
+
+/** Drops the keys whose value is undefined, keeping the order of the rest. */
+const defined = (o: Record<string, string | MachineSection | undefined>): MachineSection =>
+  Object.fromEntries(Object.entries(o).filter((e): e is [string, string | MachineSection] => e[1] !== undefined));
+
+const listOf = <T>(prefix: string, arb: fc.Arbitrary<T>, max: number, bias = 3): fc.Arbitrary<Record<string, T>> =>
+  fc.oneof(
+    { weight: bias, arbitrary: fc.array(arb, { maxLength: Math.min(max, 3) }) },
+    { weight: 1, arbitrary: fc.array(arb, { maxLength: max }) },
+  ).map((items) => Object.fromEntries(items.map((x, i) => [`${prefix}${i}`, x])));
+
+const machineName = mostly(
+  pick('web1', 'TestMachine', 'db-2', 'x', 'web.1'),
+  pick('a_b', 'WINDOWS-COMPUTER1', 'averyveryverylongcomputername', 'x'.repeat(64), 'x'.repeat(63), '-lead', 'trail-', 'web_'),
+  4,
+);
+
+const position = mostly(
+  fc.tuple(fc.nat({ max: 1 }), fc.nat({ max: 1 })).map(([b, u]) => `${b}:${u}`),
+  fc.tuple(fc.nat({ max: 4 }), fc.nat({ max: 31 })).map(([b, u]) => `${b}:${u}`),
+  6,
+);
+
+const MOUNTS = ['/', '/home', '/var', '/srv', '/boot', '/opt', '/tmp', '/data'];
+
+const partitionArb = (windows: boolean) => fc.record({
+  type: optional(mostly(pick('primary'), pick('logical'), windows ? 12 : 2)),
+  fs: windows ? mostly(pick('ntfs', 'ntfs', 'vfat'), pick('ext4', 'swap'), 12) : mostly(pick('ext4', 'ext4', 'xfs', 'swap', 'ext3', 'vfat'), pick('ntfs'), 6),
+  size: optional(pick('200', '512', '1GB', '2GB'), 6),
+  mount: fc.oneof(fc.constant(false), fc.constant(true), fc.constant(true), pick('/boot/efi', 'none', 'C:\\')),
+});
+
+/** Partitions with mount points that do not collide, a swap partition without one, mostly. */
+const partitionsArb = (windows: boolean) => listOf('part', partitionArb(windows), 7).map((parts) => {
+  const out: MachineSection = {};
+  Object.entries(parts).forEach(([name, p], i) => {
+    const mount = windows ? undefined : p.mount === true ? (p.fs === 'swap' ? undefined : MOUNTS[i]) : p.mount === false ? undefined : p.mount;
+    out[name] = defined({ type: p.type, fs: p.fs, size: p.size, mount });
+  });
+  return out;
+});
+
+/** Usually left out, as most configs leave controllers, positions and tables to vmgen. */
+const rarely = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => mostly(fc.constant(undefined), arb, 3);
+
+const diskArb = (windows: boolean) => fc.record({
+  size: mostly(pick('8GB', '20GB', '20GB'), pick('4GB', '100')),
+  type: rarely(fc.constantFrom(...MACHINE_CONTROLLERS)),
+  pos: rarely(position),
+  table: rarely(pick('mbr', 'gpt')),
+  partitions: optional(partitionsArb(windows), windows ? 12 : 3),
+}).map(defined);
+
+const cdArb = fc.record({
+  type: rarely(mostly(pick('ide', 'sata', 'scsi'), pick('nvme'))),
+  pos: rarely(position),
+  path: optional(pick('/srv/iso/install.iso', '/srv/iso/tools.iso')),
+}).map(defined);
+
+const hwEthArb = fc.record({
+  type: optional(pick('nat', 'bridged', 'host-only')),
+  hw_addr: optional(pick('00:50:56:00:10:01', '00:50:56:3f:00:02', '02:00:de:ad:be:ef', '08:00:27:12:34:56'), 1),
+}).map(defined);
+
+const staticEth = (i: number) => fc.record({
+  type: fc.constant('static'),
+  address: mostly(pick(`192.168.${i}.2`), pick(`10.${i}.0.5`), 3),
+  network: pick('255.255.255.0', '/24', '255.255.0.0'),
+  gateway: optional(mostly(pick(`192.168.${i}.1`), pick('10.9.9.1'), 4)),
+  dns: optional(pick('192.168.1.254', '9.9.9.9')),
+}).map(defined);
+
+const withBreak = (value: string): fc.Arbitrary<string> => mostly(fc.constant(value), fc.constant(`'''${value}\n${value}'''`), 15);
+
+/** The config text of a machine, nested sections indented as the seed writes them. */
+export function machineText(root: MachineSection): string {
+  const lines: string[] = [];
+  const walk = (section: MachineSection, depth: number): void => {
+    const pad = '    '.repeat(depth);
+    for (const [k, v] of Object.entries(section)) if (typeof v === 'string') lines.push(`${pad}${k} = ${v}`);
+    for (const [k, v] of Object.entries(section)) {
+      if (typeof v === 'string') continue;
+      lines.push(`${'    '.repeat(depth)}${'['.repeat(depth + 1)}${k}${']'.repeat(depth + 1)}`);
+      walk(v, depth + 1);
+    }
+  };
+  walk(root, 0);
+  return `${lines.join('\n')}\n`;
+}
+
+const machineOf = (os: string) => {
+  const windows = os.startsWith('win');
+  // Windows needs a disk with an NTFS partition; a Windows machine without one is the rare case.
+  const windowsDisk = { hdd0: { size: '20GB', partitions: { c: { fs: 'ntfs' } } } };
+  return fc.record({
+    vmId: optional(machineName, 4),
+    hostname: optional(machineName, 1),
+    firmware: optional(pick('bios', 'efi'), 1),
+    hdds: mostly(listOf('hdd', diskArb(windows), 4).map((h) => (windows && Object.keys(h).length === 0 ? windowsDisk : h)), listOf('hdd', diskArb(windows), 17, 0), 6),
+    cds: listOf('cd', cdArb, 6),
+    eths: mostly(fc.nat({ max: 3 }), fc.nat({ max: 12 }), 6),
+    hwEth: fc.array(hwEthArb, { minLength: 12, maxLength: 12 }),
+    netEth: fc.array(fc.oneof(fc.constant(undefined), fc.constant({ type: 'dhcp' }), fc.nat({ max: 3 }).chain(staticEth)), { minLength: 12, maxLength: 12 }),
+    longNic: mostly(fc.constant(false), fc.constant(true), 10),
+    route: optional(fc.record({ to: pick('10.20.0.0/16', '172.16.0.0/12'), via: mostly(pick('192.168.0.1', '192.168.1.1'), pick('10.1.0.1', '203.0.113.1'), 3) }), 1),
+    rootPasswd: mostly(withBreak('change-me').map((x): string | undefined => x), pick(undefined, '*'), windows ? 10 : 3),
+    locale: optional(mostly(pick('en_US.UTF-8', 'de_DE.UTF-8'), pick('C', 'POSIX'), windows ? 6 : 1), 1),
+    users: listOf('user', fc.record({ name: pick('caesar', 'vv', 'alice'), passwd: withBreak('alesia') }), 2),
+  }).map((m) => ({ os, ...m }));
+};
+
+export const machineConfig: fc.Arbitrary<MachineSection> = fc.constantFrom(...MACHINE_OS).chain(machineOf).map((m) => {
+  const nicName = (i: number): string => (m.longNic && i === 0 ? 'averyveryverylongnic0' : `eth${i}`);
+  const hwEths: MachineSection = {};
+  const netEths: MachineSection = {};
+  for (let i = 0; i < m.eths; i++) {
+    hwEths[nicName(i)] = m.hwEth[i]!;
+    const net = m.netEth[i];
+    if (net !== undefined) netEths[nicName(i)] = net;
+  }
+  const users: MachineSection = {};
+  const seen = new Set<string>();
+  for (const [k, u] of Object.entries(m.users)) {
+    if (seen.has(u.name)) continue;
+    seen.add(u.name);
+    users[k] = u;
+  }
+  return defined({
+    hardware: defined({
+      vm_id: m.vmId, os: m.os, firmware: m.firmware, ram: '1GB',
+      hdds: Object.keys(m.hdds).length ? m.hdds : undefined,
+      cd_drives: Object.keys(m.cds).length ? m.cds : undefined,
+      eths: m.eths ? hwEths : undefined,
+    }),
+    config: defined({ hostname: m.hostname, root_passwd: m.rootPasswd, locale: m.locale }),
+    users: Object.keys(users).length ? { users } : undefined,
+    network: defined({
+      eths: Object.keys(netEths).length ? netEths : undefined,
+      routes: m.route ? { r0: m.route } : undefined,
+    }),
+  });
+});

@@ -6,6 +6,7 @@ import { findOs, loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import type { VmConfig } from '../../src/config/model.js';
 import { DEFAULT_DISK_MIB, ESP_MIB, resolveVmLayout } from '../../src/vm/layout.js';
+import { planPartitions } from '../../src/vm/partition-plan.js';
 import { convertArgv, vmdkAdapter } from '../../src/targets/vm/common.js';
 
 const catalogs = loadCatalogs();
@@ -49,7 +50,8 @@ describe('resolveVmLayout', () => {
   });
 
   it('maps the generic scsi controller to LSI Logic and takes the OS default when none is given', () => {
-    const c = config(minimal('    [[hdds]]\n        [[[a]]]\n            size = 1GB\n            type = scsi\n        [[[b]]]\n            size = 1GB\n', 'winxppro'));
+    const c = config(minimal('    [[hdds]]\n        [[[a]]]\n            size = 1GB\n            type = scsi\n            [[[[partitions]]]]\n                [[[[[c]]]]]\n                    fs = ntfs\n'
+      + '        [[[b]]]\n            size = 1GB\n[config]\n    root_passwd = x\n', 'winxppro'));
     const layout = resolveVmLayout(c, findOs(catalogs, 'winxppro')!, 'xp');
     assert.deepEqual(layout.disks.map((d) => d.controller), ['lsilogic', 'ide']);
   });
@@ -63,5 +65,35 @@ describe('convertArgv', () => {
   });
   it('gives VMware the adapter type its descriptor knows', () => {
     assert.deepEqual(['ide', 'buslogic', 'lsilogic', 'pvscsi', 'sata', 'nvme'].map(vmdkAdapter), ['ide', 'buslogic', 'lsilogic', 'lsilogic', 'lsilogic', 'lsilogic']);
+  });
+});
+
+describe('logical partitions choose the partition table (issue 13, item 9)', () => {
+  const logicalDisk = (fw: string, table = '') => config(minimal(`    firmware = ${fw}\n    [[hdds]]\n        [[[hdd0]]]\n            size = 8GB\n${table}            [[[[partitions]]]]\n`
+    + '                [[[[[root]]]]]\n                    fs = ext4\n                    size = 4GB\n                    mount = /\n'
+    + '                [[[[[home]]]]]\n                    type = logical\n                    fs = ext4\n                    size = 2GB\n                    mount = /home\n'
+    + '                [[[[[swap]]]]]\n                    type = logical\n                    fs = swap\n'));
+
+  it('a disk with logical partitions gets an MBR under UEFI too, the ESP a primary partition of type 0xEF', () => {
+    const layout = resolveVmLayout(logicalDisk('efi'), findOs(catalogs, 'debian12-64')!, 'm1');
+    const disk = layout.disks[0]!;
+    assert.equal(disk.table, 'mbr', 'not GPT, which has no logical partitions');
+    assert.deepEqual(disk.partitions.map((p) => [p.name, p.kind]), [['esp', 'primary'], ['root', 'primary'], ['home', 'logical'], ['swap', 'logical']]);
+    assert.deepEqual(planPartitions(disk, 'efi').map((p) => [p.number, p.partition?.name ?? 'extended', p.type]),
+      [[1, 'esp', 'ef'], [2, 'root', '83'], [3, 'extended', '5'], [5, 'home', '83'], [6, 'swap', '82']]);
+  });
+
+  it('without logical partitions UEFI keeps GPT, BIOS keeps MBR, and an explicit table wins', () => {
+    const os = findOs(catalogs, 'debian12-64')!;
+    assert.equal(resolveVmLayout(config(minimal('    firmware = efi\n    [[hdds]]\n        [[[hdd0]]]\n            size = 8GB\n')), os, 'm1').disks[0]!.table, 'gpt');
+    assert.equal(resolveVmLayout(logicalDisk('bios'), os, 'm1').disks[0]!.table, 'mbr');
+    assert.equal(resolveVmLayout(logicalDisk('efi', '            table = mbr\n'), os, 'm1').disks[0]!.table, 'mbr');
+  });
+
+  it('an explicit GPT with logical partitions is refused at its table line, not changed', () => {
+    const text = minimal('    firmware = efi\n    [[hdds]]\n        [[[hdd0]]]\n            size = 8GB\n            table = gpt\n            [[[[partitions]]]]\n'
+      + '                [[[[[root]]]]]\n                    type = logical\n                    fs = ext4\n');
+    const d = loadConfig(text, { catalogs }).diagnostics.find((x) => x.code === 'CFG_LOGICAL_GPT');
+    assert.equal(d?.line, text.split('\n').findIndex((l) => l.includes('table = gpt')) + 1, JSON.stringify(d));
   });
 });

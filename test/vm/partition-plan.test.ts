@@ -99,7 +99,7 @@ describe('planPartitions', () => {
 
   it('rejects what cannot be partitioned, saying which disk', () => {
     const five = [1, 2, 3, 4, 5].map((i) => part(`p${i}`, 'ext4', 10));
-    assert.throws(() => planPartitions(disk('mbr', 100, five)), /disk hdd0: 5 primary partitions do not fit/);
+    assert.throws(() => planPartitions(disk('mbr', 100, five)), /disk hdd0: \[hdd0\] has 5 primary partitions; MBR holds 4/);
     assert.throws(() => planPartitions(disk('mbr', 100, [part('a', 'ext4', undefined), part('b', 'ext4', undefined)])), /only one partition may fill/);
     assert.throws(() => planPartitions(disk('gpt', 100, [part('a', 'ext4', 98), part('b', 'ext4', undefined)])), /need 101 MiB but the disk has 100 MiB/);
     assert.throws(() => planPartitions(disk('gpt', 100, [part('a', 'ext4', 10), part('a', 'swap', 10)])), /two partitions are named a/);

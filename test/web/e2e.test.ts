@@ -245,7 +245,7 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
   });
 
   test('upload the seed\'s Windows sample: its values fill the form', async () => {
-    await page.locator('#upload-conf').setInputFiles(join(ROOT, 'examples', 'winxp-vmware.conf'));
+    await page.locator('#upload-conf').setInputFiles(join(ROOT, 'test', 'fixtures', 'seed', 'winxp-vmware.conf'));
     await page.waitForFunction(() => (document.getElementById('f-hardware.vm_id') as HTMLInputElement | null)?.value === 'TestMachine');
     const values: Record<string, string> = {
       'hardware.os': 'winxppro', 'hardware.num_cpu': '2', 'hardware.ram': '512',
@@ -264,7 +264,7 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     await shot('07-winxp-uploaded');
     await byId('target-select').selectOption('vmware');
     await page.waitForFunction(() => !/Linux only/.test(document.getElementById('err-hardware.os')?.textContent ?? ''));
-    assert.equal(await configText(), readFileSync(join(ROOT, 'examples', 'winxp-vmware.conf'), 'utf8'), 'loading changed nothing');
+    assert.equal(await configText(), readFileSync(join(ROOT, 'test', 'fixtures', 'seed', 'winxp-vmware.conf'), 'utf8'), 'loading changed nothing');
   });
 
   test('keyboard and labels: every control is labelled; Enter adds an item and focus follows it', async () => {

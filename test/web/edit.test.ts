@@ -23,7 +23,7 @@ const catalogs = loadCatalogs({ env: {} });
 const order = keyOrderFromSchema(configJsonSchema(catalogs));
 const WEB = read('examples/debian-web.conf');
 const NESTED = read('test/fixtures/edit/config-debian.conf');
-const WINXP = read('examples/winxp-vmware.conf');
+const WINXP = read('test/fixtures/seed/winxp-vmware.conf');
 
 const set = (path: string, value: IniValue): ConfigEdit => ({ path: path.split('.'), value });
 const unset = (path: string): ConfigEdit => ({ path: path.split('.'), unset: true });
@@ -110,7 +110,7 @@ describe('a config written from an empty form', () => {
   });
 
   test('a file without blank lines between sections gets none', () => {
-    const seed = read('examples/debian-seed.conf');
+    const seed = read('test/fixtures/seed/debian-seed.conf');
     const start = '[hardware]\n    vm_id = trudy\n[devel]\n    vim = 1\n';
     const out = applyEdits(start, [set('config.hostname', 'trudy'), set('services.sshd', '1'), set('hardware.os', 'debian12-64')], order);
     assert.equal(out, '[hardware]\n    vm_id = trudy\n    os = debian12-64\n[config]\n    hostname = trudy\n[devel]\n    vim = 1\n[services]\n    sshd = 1\n');

@@ -91,7 +91,7 @@ describe('fieldPath of the CLI\'s own diagnostics', () => {
   });
 
   test('the seed\'s flat lists and a container target for Windows', () => {
-    const winxp = read('examples/winxp-vmware.conf');
+    const winxp = read('test/fixtures/seed/winxp-vmware.conf');
     assert.deepEqual(pathOf(winxp, 'CFG_FLAT_LIST'), ['hardware', 'hdds', 'hdd0']);
     assert.deepEqual(pathOf(winxp, 'CFG_TARGET_OS', 'lxc'), ['hardware', 'os']);
     assert.ok(findTarget('lxc'), "findTarget('lxc')");

@@ -29,7 +29,7 @@ const schemas: Schemas = { model: configJsonSchema(catalogs) as SchemaNode, text
 const order = keyOrderFromSchema(schemas.model);
 const treeOf = (text: string): Tree => normalize(parseIni(text).doc.root).tree as Tree;
 const WEB = read('examples/debian-web.conf');
-const WINXP = read('examples/winxp-vmware.conf');
+const WINXP = read('test/fixtures/seed/winxp-vmware.conf');
 const FILES = [
   ...readdirSync(new URL('examples/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `examples/${f}`),
   ...readdirSync(new URL('test/fixtures/seed/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `test/fixtures/seed/${f}`),

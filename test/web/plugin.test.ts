@@ -14,7 +14,7 @@ import { webPlugin } from '../../src/service/web/plugin.js';
 
 const repo = new URL('../../', import.meta.url);
 const WEB = readFileSync(new URL('examples/debian-web.conf', repo), 'utf8');
-const WINXP = readFileSync(new URL('examples/winxp-vmware.conf', repo), 'utf8');
+const WINXP = readFileSync(new URL('test/fixtures/seed/winxp-vmware.conf', repo), 'utf8');
 const catalogs = loadCatalogs({ env: {} });
 const assets = mkdtempSync(join(tmpdir(), 'vmgen-web-'));
 let app: FastifyInstance;

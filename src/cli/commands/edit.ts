@@ -6,7 +6,7 @@ import { serializeDocument, toOrderedJson } from '../../config/ini/document.js';
 import { parseIni, parseValueText } from '../../config/ini/parse.js';
 import { VALUE } from '../../config/ini/regex.js';
 import { loadConfig } from '../../config/load.js';
-import { hasErrors } from '../../diagnostics.js';
+import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 import type { CliIo } from '../io.js';
@@ -36,9 +36,25 @@ function parseAssignment(text: string): Edit {
   return { kind: 'set', path, value: parsed.value };
 }
 
+/** An error's identity across an edit, which moves the lines below it. */
+const errorKey = (d: Diagnostic): string => `${d.code}\u0000${d.message}`;
+
+/** The errors of `after` that `before` did not have (as many of each as were added). */
+function addedErrors(before: readonly Diagnostic[], after: readonly Diagnostic[]): Diagnostic[] {
+  const old = new Map<string, number>();
+  for (const d of before) if (d.severity === 'error') old.set(errorKey(d), (old.get(errorKey(d)) ?? 0) + 1);
+  return after.filter((d) => {
+    if (d.severity !== 'error') return false;
+    const left = old.get(errorKey(d)) ?? 0;
+    if (left > 0) old.set(errorKey(d), left - 1);
+    return left === 0;
+  });
+}
+
 /**
- * Applies edits to a file in place. The result must still parse and validate (unless forced),
- * so a typo on the command line never leaves a broken config behind.
+ * Applies edits to a file in place. The edit may add no error (unless forced), so a typo on the
+ * command line never leaves a broken config behind; errors the file had already do not block an
+ * edit, which may be the one that fixes them, and are named so nobody takes the file for valid.
  */
 function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): number {
   const { text: original, doc: first } = readParsedConfig(io, file, `${file} does not parse; fix it by hand first`);
@@ -56,14 +72,24 @@ function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): 
     doc = again.doc;
   }
   const text = serializeDocument(doc);
-  const result = loadConfig(text, { catalogs: catalogsFor(io, opts.catalog) });
+  const catalogs = catalogsFor(io, opts.catalog);
+  const result = loadConfig(text, { catalogs });
   if (hasErrors(result.diagnostics)) {
-    printDiagnostics(io, file, result.diagnostics.filter((d) => d.severity === 'error'));
-    if (!opts.force) {
-      io.stderr.write(`${file}: not written: the result would not validate (use --force to write it anyway)\n`);
-      return 1;
+    const added = addedErrors(loadConfig(original, { catalogs }).diagnostics, result.diagnostics);
+    const kept = result.diagnostics.filter((d) => d.severity === 'error' && !added.includes(d));
+    if (added.length > 0) {
+      printDiagnostics(io, file, added);
+      if (!opts.force) {
+        io.stderr.write(`${file}: not written: the edit would add ${added.length === 1 ? 'this error' : `these ${added.length} errors`} (use --force to write it anyway)\n`);
+        if (kept.length > 0) io.stderr.write(`${file}: it has ${kept.length} error${kept.length === 1 ? '' : 's'} already, which vmgen validate ${file} lists\n`);
+        return 1;
+      }
+      io.stderr.write(`${file}: written with ${added.length === 1 ? 'this error' : 'these errors'} (--force)\n`);
     }
-    io.stderr.write(`${file}: written with these errors (--force)\n`);
+    if (kept.length > 0) {
+      io.stderr.write(`${file}: written; ${kept.length === 1 ? 'this error was' : `these ${kept.length} errors were`} there before the edit and remain${kept.length === 1 ? 's' : ''}:\n`);
+      printDiagnostics(io, file, kept);
+    }
   }
   if (text !== original) writeConfig(io, file, text);
   return 0;

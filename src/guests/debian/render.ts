@@ -1,5 +1,5 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
-import { quote } from '../../config/validators.js';
+import { checkInterfaceName, quote } from '../../config/validators.js';
 import { assertCidr, assertHostname, assertIPv4 } from '../linux/checks.js';
 
 /*
@@ -21,7 +21,8 @@ export function assertSingleLine(value: string, what: string): string {
 
 /** Kernel interface names: at most 15 bytes, no '/', whitespace or ':' (IFNAMSIZ and dev_valid_name). */
 export function assertInterfaceName(name: string): string {
-  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]{0,14}$/.test(name)) throw new Error(`${quote(name)} is not a usable interface name`);
+  const r = checkInterfaceName(name);
+  if (!r.ok) throw new Error(r.message);
   return name;
 }
 

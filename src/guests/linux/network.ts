@@ -38,9 +38,14 @@ function nicForRoute(nics: readonly ResolvedNic[], route: Route): ResolvedNic {
 function nicForNextHop(nics: readonly ResolvedNic[], hop: string, what: string): ResolvedNic {
   const ip = parseIPv4(hop);
   if (!ip.ok) throw new Error(`${what}: ${ip.message}`);
-  const onLink = nics.find((n) => n.mode === 'static' && inSubnetOf(n, ip.value)) ?? nics.find((n) => n.mode === 'dhcp');
+  const onLink = nextHopNic(nics, ip.value);
   if (onLink === undefined) throw new Error(`${what}: next hop ${hop} is in no static NIC's subnet and there is no DHCP NIC to reach it`);
   return onLink;
+}
+
+/** The NIC that reaches a next hop, or undefined; validation asks the same question before a build does. */
+export function nextHopNic(nics: readonly ResolvedNic[], hop: number): ResolvedNic | undefined {
+  return nics.find((n) => n.mode === 'static' && inSubnetOf(n, hop)) ?? nics.find((n) => n.mode === 'dhcp');
 }
 
 function inSubnetOf(nic: ResolvedNic, ip: number): boolean {

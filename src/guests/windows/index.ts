@@ -22,7 +22,7 @@ export const SETUP_BAT = 'setup.bat';
 
 // A port range becomes one `netsh firewall` line per port on XP, which has no ranges; past this
 // many, the script would be unreadable and the firewall list unusable.
-const XP_MAX_RANGE = 64;
+export const XP_MAX_RANGE = 64;
 
 export function windowsConfigBat(spec: ResolvedSpec): string {
   const release = windowsRelease(spec.os);
@@ -198,19 +198,22 @@ function portLines(port: ResolvedPort, release: WindowsRelease): string[] {
  * so it must be netsh and nothing cmd.exe would read as another command, redirection or variable.
  */
 export function rawRuleLine(rule: string, index: number): string {
+  const problem = windowsRawRuleProblem(rule, index);
+  if (problem !== undefined) throw new VmgenError('VMG_WINDOWS_SCRIPT', problem.message, problem.hint === undefined ? {} : { hint: problem.hint });
+  return rule.trim();
+}
+
+/** Why rawRuleLine would refuse a rule, or undefined; validation reports it at the rule's line. */
+export function windowsRawRuleProblem(rule: string, index: number): { message: string; hint?: string } | undefined {
   const text = rule.trim();
   const what = `firewall-rules item ${index + 1}`;
   if (!/^netsh\s/i.test(text)) {
-    throw new VmgenError('VMG_WINDOWS_SCRIPT', `${what}: a Windows raw rule is a netsh command: ${JSON.stringify(rule)}`, { hint: 'write it like: netsh advfirewall firewall add rule name="web" dir=in action=allow protocol=TCP localport=8080' });
+    return { message: `${what}: a Windows raw rule is a netsh command: ${JSON.stringify(rule)}`, hint: 'write it like: netsh advfirewall firewall add rule name="web" dir=in action=allow protocol=TCP localport=8080' };
   }
   const bad = /[&|<>^%!`\u0000-\u001f\u007f]/.exec(text);
-  if (bad !== null) {
-    throw new VmgenError('VMG_WINDOWS_SCRIPT', `${what}: ${JSON.stringify(bad[0])} would be read by cmd.exe, not netsh: ${JSON.stringify(rule)}`);
-  }
-  if ((text.match(/"/g)?.length ?? 0) % 2 !== 0) {
-    throw new VmgenError('VMG_WINDOWS_SCRIPT', `${what}: unbalanced double quotes: ${JSON.stringify(rule)}`);
-  }
-  return text;
+  if (bad !== null) return { message: `${what}: ${JSON.stringify(bad[0])} would be read by cmd.exe, not netsh: ${JSON.stringify(rule)}` };
+  if ((text.match(/"/g)?.length ?? 0) % 2 !== 0) return { message: `${what}: unbalanced double quotes: ${JSON.stringify(rule)}` };
+  return undefined;
 }
 
 export function windowsPlan({ spec }: GuestContext): GuestPlan {

@@ -35,7 +35,7 @@ const LINK_BRIDGE: Record<ResolvedNic['link'], string | undefined> = { bridged: 
 const ARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'x86_64', i386: 'i686' };
 
 // Names become path components and lxc.uts.name; LXC's own container names have the same rule.
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 /**
  * Whether the guest must configure this NIC itself. LXC sets static addresses on the interface

@@ -8,7 +8,14 @@ import { archiveTools, writeArchive } from '../../archive/write.js';
 import { spawnStream } from '../../exec/stream.js';
 import { findTool } from '../../build/host-tools.js';
 import type { Commander } from '../types.js';
-import { canonicalJson, ociImageConfig, ociIndex, ociLayout, ociManifest, renderOci, MEDIA_TYPES } from './render.js';
+import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
+import { canonicalJson, ociImageConfig, ociIndex, ociLayout, ociManifest, renderOci, MEDIA_TYPES, REF_NAME } from './render.js';
+
+/** The image is tagged NAME:latest, which the image layout's ref-name grammar must accept. */
+export const ociLimits: TargetLimits['check'] = (config, os, report) => {
+  containerLimits(config, os, report, 'OCI');
+  machineNameLimits(config, report, 'OCI', (n) => REF_NAME.test(`${n}:latest`), 'an image name');
+};
 
 interface Blob {
   digest: string;

@@ -2,7 +2,13 @@ import { join } from 'node:path';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
 import type { Commander } from '../types.js';
-import { ostemplateName, renderOpenvz } from './render.js';
+import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
+import { ostemplateName, renderOpenvz, SAFE_NAME } from './render.js';
+
+export const openvzLimits: TargetLimits['check'] = (config, os, report) => {
+  containerLimits(config, os, report, 'OpenVZ');
+  machineNameLimits(config, report, 'OpenVZ', (n) => SAFE_NAME.test(n), 'part of a template name');
+};
 
 /** The container id written into CTID.conf; vzctl's first free id by convention. */
 export const DEFAULT_CTID = 101;

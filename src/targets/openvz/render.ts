@@ -19,7 +19,7 @@ export interface OpenvzOptions {
 
 // No quotes, $, backquote, backslash, !, or line break: inside "..." nothing here is special.
 const PLAIN = /^[A-Za-z0-9 ._:,;=/@+-]*$/;
-const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const TEMPLATE_ARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'x86_64', i386: 'x86' };
 

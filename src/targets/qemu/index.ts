@@ -5,7 +5,18 @@ import type { Commander } from '../types.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../vm/layout.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
-import { QEMU_PLATFORM_SECURITY, qemuPlatform, renderLibvirtXml, renderRunSh } from './render.js';
+import { vmLimits, type TargetLimits } from '../limits.js';
+import { AHCI_MAX_UNIT, QEMU_PLATFORM_SECURITY, qemuPlatform, renderLibvirtXml, renderRunSh, SCSI_MODELS } from './render.js';
+
+/** QEMU's SCSI and AHCI models have fewer units than VMware's, whose numbering the layout uses. */
+export const qemuLimits: TargetLimits['check'] = (config, os, report) => vmLimits(config, os, report, {
+  label: 'QEMU',
+  unitLimit: (bus, model) => {
+    const scsi = bus === 'scsi' ? SCSI_MODELS[model] : undefined;
+    if (scsi !== undefined) return { max: scsi.maxUnit, model: scsi.qemu };
+    return bus === 'sata' ? { max: AHCI_MAX_UNIT, model: 'AHCI' } : undefined;
+  },
+});
 
 /** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
 export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';

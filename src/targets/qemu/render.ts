@@ -65,7 +65,7 @@ interface ScsiModel {
  * same Fusion-MPT driver family (mptsas next to mptspi), which the VM initramfs carries, and OVMF and
  * SeaBIOS both boot from it. The LSI 53C895A would need sym53c8xx, and edk2 builds OVMF without its driver.
  */
-const SCSI_MODELS: Partial<Record<Controller, ScsiModel>> = {
+export const SCSI_MODELS: Partial<Record<Controller, ScsiModel>> = {
   lsilogic: { qemu: 'mptsas1068', libvirt: 'lsisas1068', maxUnit: 8 },
   buslogic: { qemu: 'mptsas1068', libvirt: 'lsisas1068', maxUnit: 8 },
   lsisas1068: { qemu: 'mptsas1068', libvirt: 'lsisas1068', maxUnit: 8 },
@@ -73,7 +73,7 @@ const SCSI_MODELS: Partial<Record<Controller, ScsiModel>> = {
 };
 
 /** An AHCI controller has six ports. */
-const AHCI_MAX_UNIT = 5;
+export const AHCI_MAX_UNIT = 5;
 
 /**
  * q35 has no IDE controller at all (its disks are AHCI), so a layout with IDE devices gets the

@@ -3,7 +3,12 @@ import { join } from 'node:path';
 import { writeOva } from '../ovf/manifest.js';
 import type { Commander } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
-import { renderOvf } from './render.js';
+import { vmLimits, type TargetLimits } from '../limits.js';
+import { MAX_NICS, renderOvf } from './render.js';
+
+/** VirtualBox's eight adapters, and the one SATA, SCSI and NVMe controller its OVF import creates (IDE has two channels). */
+export const virtualboxLimits: TargetLimits['check'] = (config, os, report) =>
+  vmLimits(config, os, report, { label: 'VirtualBox', maxNics: MAX_NICS, singleController: ['sata', 'scsi', 'nvme'] });
 
 /**
  * VirtualBox: an OVA — the OVF descriptor first, its manifest of SHA-256 digests, then

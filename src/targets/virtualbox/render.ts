@@ -80,7 +80,7 @@ export function guestType(os: OsEntry): GuestType {
 const CONNECTION: Record<ResolvedNic['link'], string> = { nat: 'NAT', bridged: 'Bridged', hostonly: 'HostOnly' };
 
 /** VirtualBox's PIIX3 chipset has eight network adapters. */
-const MAX_NICS = 8;
+export const MAX_NICS = 8;
 
 /** SCSI subtypes both VirtualBox (ApplianceImplExport.cpp) and VMware (open-vmdk ova-compose.py, RasdScsiController) write. */
 const SCSI_SUBTYPE: Record<Extract<Controller, 'lsilogic' | 'buslogic' | 'lsisas1068' | 'pvscsi'>, string> = {

@@ -4,8 +4,15 @@ import { writeArchive } from '../../archive/write.js';
 import { writeOva } from '../ovf/manifest.js';
 import type { Commander, PackageContext } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
+import { vmLimits, vmwareMacLimits, type TargetLimits } from '../limits.js';
 import { renderVmwareOvf } from './ovf.js';
-import { renderVmx } from './render.js';
+import { MAX_NICS, renderVmx } from './render.js';
+
+/** What a .vmx can hold: ethernet0…9, and VMware's static MAC range. */
+export const vmwareLimits: TargetLimits['check'] = (config, os, report) => {
+  vmLimits(config, os, report, { label: 'VMware', maxNics: MAX_NICS });
+  vmwareMacLimits(config, report);
+};
 
 /**
  * VMware: NAME.vmx and monolithicSparse .vmdk disks (the seed's chapter 4), plus ISOs the user asked

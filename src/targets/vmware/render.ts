@@ -136,7 +136,7 @@ export function diskFileOf(disk: VmDisk, files: Record<string, string>, what: st
 // The .vmx
 
 /** ethernet0 … ethernet9: the most NICs ESXi and Workstation give a VM. */
-const MAX_NICS = 10;
+export const MAX_NICS = 10;
 
 const CONNECTION_TYPE: Record<ResolvedNic['link'], string> = { nat: 'nat', bridged: 'bridged', hostonly: 'hostonly' };
 
