@@ -16,7 +16,7 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseIni } from '../../src/config/ini/parse.js';
 import type { IniSection } from '../../src/config/ini/document.js';
-import { KEYWORD, TRIPLE_QUOTES } from '../../src/config/ini/regex.js';
+import { KEYWORD, TRIPLE_QUOTES } from '../../src/config/ini/grammar.js';
 import { writeTree } from '../../src/config/ini/write.js';
 import { configFile, plainTree } from '../helpers/arbitraries.js';
 

@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { PlainTree } from '../../src/config/ini/document.js';
-import { pyStrip } from '../../src/config/ini/regex.js';
+import { pyStrip } from '../../src/config/ini/grammar.js';
 
 // ---------------------------------------------------------------------------------------------
 // Small pieces

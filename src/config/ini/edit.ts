@@ -4,7 +4,7 @@ import {
   lastLineOf, newSection, serializeDocument, walkSections,
   type IniDocument, type IniEntry, type IniScalar, type IniSection, type IniValue,
 } from './document.js';
-import { KEYWORD, TRIPLE_QUOTES, VALUE } from './regex.js';
+import { KEYWORD, TRIPLE_QUOTES, VALUE } from './grammar.js';
 import { quoteKey, quoteValue, UnquotableError } from './write.js';
 
 /**
