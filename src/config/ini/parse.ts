@@ -92,7 +92,8 @@ function handleValue(text: string): HandledValue {
 /** Reads a value written as it would be in a file (`a, b` is a list, `"a, b"` one string). */
 export function parseValueText(text: string): { ok: true; value: IniValue } | { ok: false; message: string } {
   try {
-    const t = text.trim();
+    // as in a file after `key = `: ConfigObj strips what Python calls blank (not \ufeff, which trim() takes)
+    const t = pyStrip(text);
     if (t.startsWith("'''") || t.startsWith('"""')) return { ok: true, value: multiline(t, [t], 0).value };
     return { ok: true, value: handleValue(t).value };
   } catch (e) {

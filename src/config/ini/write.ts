@@ -61,7 +61,18 @@ export function quoteValue(value: IniValue, multiline = true): string {
   }
   if (value === '') return '""';
   const needTriple = multiline && ((value.includes("'") && value.includes('"')) || value.includes('\n'));
-  if (needTriple) return tripleQuote(value);
+  if (needTriple) {
+    try {
+      return tripleQuote(value);
+    } catch (e) {
+      // a value on several lines has no spelling but triple quotes
+      if (!(e instanceof UnquotableError) || value.includes('\n')) throw e;
+      return readBackSpelling(value, (spelling) => {
+        const r = parseValueText(spelling);
+        return r.ok && r.value === value;
+      });
+    }
+  }
   if (value.includes('\n')) throw new UnquotableError(`a list item cannot span lines: ${JSON.stringify(value)}`);
   const bare = !needsQuoteAtEdge(value[0]) && !needsQuoteAtEdge(value[value.length - 1]) && !value.includes(',');
   if (bare && !value.includes('#')) return value;
