@@ -18,6 +18,7 @@ import { INI_LIMITS, parseIni } from '../../src/config/ini/parse.js';
 import { UnquotableError, writeTree } from '../../src/config/ini/write.js';
 import { loadConfig } from '../../src/config/load.js';
 import { isAptSourceLine, parsePosition } from '../../src/config/validators.js';
+import { TARGETS } from '../../src/targets/registry.js';
 import { assertNoStack, run } from '../helpers/cli.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -239,6 +240,30 @@ describe('vmgen parse prints any tree it read', () => {
         assertNoStack(r.stderr);
       }).beforeEach(() => undefined),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('validation on any mix of real sections, keys and values', () => {
+  it('gives a config or diagnostics, for every target, and never throws', () => {
+    const sec = fc.constantFrom('[hardware]', '[config]', '[network]', '[users]', '[devel]', '[[hdds]]', '[[[hdd0]]]', '[[[[partitions]]]]',
+      '[[[[[p0]]]]]', '[[eths]]', '[[[eth0]]]', '[[cd_drives]]', '[[[cd0]]]', '[[repos]]', '[[routes]]', '[[[route0]]]', '[[open_ports]]',
+      '[[[port0]]]', '[[users]]', '[[[user0]]]', '[[firewall-rules]]', '[[hdd1]]', '[[eth1]]', '[[__proto__]]');
+    const key = fc.constantFrom('os', 'vm_id', 'ram', 'num_cpu', 'size', 'type', 'pos', 'fs', 'mount', 'table', 'hw_addr', 'address', 'network',
+      'gateway', 'dns', 'to', 'via', 'port', 'proto', 'name', 'groups', 'hostname', 'root_passwd', 'repo0', 'mirror', 'firmware', 'scsi_index',
+      'label', 'path', 'locale', 'timezone', 'vim', 'constructor');
+    const value = fc.constantFrom('debian12-64', 'windows11-64', 'winxppro', '1', '0', '9'.repeat(40), '1GB', 'ide', 'scsi', 'sata', 'nvme',
+      'pvscsi', '0:0', '1:1', '9:9', 'ext4', 'ntfs', 'vfat', 'swap', 'xfs', '/', '/home', 'logical', 'primary', 'gpt', 'mbr', 'static', 'dhcp',
+      '10.0.0.1', '255.255.255.0', '24', '10.0.0.0/8', 'tcp', '22', '1-2', 'a, b', ',', '', 'efi', 'bios',
+      'deb http://mirror.example/debian stable main', 'x y', 'nat', 'bridged', '00:11:22:33:44:55', 'C', 'UTC');
+    const line = fc.oneof(sec, fc.tuple(key, value).map(([k, v]) => `${k} = ${v}`));
+    const text = fc.array(line, { maxLength: 40 }).map((ls) => `[hardware]\nos = debian12-64\n${ls.join('\n')}\n`);
+    fc.assert(
+      fc.property(text, fc.constantFrom(undefined, ...TARGETS), (t, target) => {
+        const r = loadConfig(t, { catalogs, ...(target ? { target } : {}) });
+        assert.ok(r.config !== undefined || r.diagnostics.some((d) => d.severity === 'error'), 'a config, or an error saying why not');
+      }),
+      { numRuns: 1000 },
     );
   });
 });
