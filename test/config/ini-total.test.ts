@@ -58,6 +58,14 @@ describe('limits are diagnostics at the line that crosses them', () => {
     assert.equal(doc.lines.length, lines, 'the document still holds every line');
   });
 
+  it('a message quotes the start of a long line, not all of it', () => {
+    for (const text of ['['.repeat(256 * 1024), `${'k'.repeat(256 * 1024)} = 'a`, `${'k'.repeat(256 * 1024)} = 1\n${'k'.repeat(256 * 1024)} = 2\n`]) {
+      const { diagnostics } = parseIni(text);
+      assert.ok(diagnostics.length > 0, 'an error');
+      for (const d of diagnostics) assert.ok(d.message.length + (d.hint ?? '').length < 300, `${d.code}: ${d.message.length} characters`);
+    }
+  });
+
   it('errors stop at a bound, with a last diagnostic that says so', () => {
     const { diagnostics } = parseIni('x\n'.repeat(100_000));
     assert.equal(diagnostics.length, INI_LIMITS.errors + 1);

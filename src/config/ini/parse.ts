@@ -132,6 +132,13 @@ function multiline(first: string, lines: string[], index: number): MultilineResu
   return { value: value + last[1]!, endLine: i };
 }
 
+/** A name or a line as a message shows it: whole when short, else its start and an ellipsis. */
+function shown(s: string, max = 60): string {
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max - 1);
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
+}
+
 function firstNonBlankColumn(line: string): number {
   const m = /\S/.exec(line);
   return m ? m.index + 1 : 1;
@@ -187,7 +194,7 @@ export function parseIni(text: string): IniParseResult {
       const depth = open.split('[').length - 1;
       const column = indent.length + 1;
       if (depth !== close.split(']').length - 1) {
-        error('INI_NESTING', i, column, `section header [${pyStrip(rawName)}] has ${depth} '[' but ${close.split(']').length - 1} ']'`,
+        error('INI_NESTING', i, column, `section header [${shown(pyStrip(rawName))}] has ${depth} '[' but ${close.split(']').length - 1} ']'`,
           'use as many closing brackets as opening ones');
         continue;
       }
@@ -201,12 +208,12 @@ export function parseIni(text: string): IniParseResult {
       } else if (depth === current.depth + 1) {
         parent = current;
       } else {
-        error('INI_NESTING', i, column, `section [${pyStrip(rawName)}] is nested too deep: ${depth} brackets right after a depth ${current.depth} section`,
+        error('INI_NESTING', i, column, `section [${shown(pyStrip(rawName))}] is nested too deep: ${depth} brackets right after a depth ${current.depth} section`,
           `a subsection has exactly one more bracket than its parent: ${'['.repeat(current.depth + 1)}name${']'.repeat(current.depth + 1)}`);
         continue;
       }
       if (depth > INI_LIMITS.depth) {
-        error('INI_TOO_DEEP', i, column, `section [${pyStrip(rawName).slice(0, 40)}] is nested ${depth} deep; vmgen reads at most ${INI_LIMITS.depth} levels and no further`,
+        error('INI_TOO_DEEP', i, column, `section [${shown(pyStrip(rawName))}] is nested ${depth} deep; vmgen reads at most ${INI_LIMITS.depth} levels and no further`,
           'a machine\'s config nests three or four levels ([hardware] [[hdds]] [[[hdd0]]] [[[[partitions]]]])');
         break;
       }
@@ -214,8 +221,8 @@ export function parseIni(text: string): IniParseResult {
       const nameColumn = indent.length + open.length + 1;
       if (parent.entries.has(name)) {
         const prior = parent.entries.get(name)!;
-        error('INI_DUPLICATE_SECTION', i, nameColumn, `duplicate section '${name}'`,
-          `'${name}' is already defined on line ${prior.line + 1}; merge the two or rename one`);
+        error('INI_DUPLICATE_SECTION', i, nameColumn, `duplicate section '${shown(name)}'`,
+          `'${shown(name)}' is already defined on line ${prior.line + 1}; merge the two or rename one`);
         continue;
       }
       if (!withinEntries(i, nameColumn)) break;
@@ -227,7 +234,7 @@ export function parseIni(text: string): IniParseResult {
 
     const kw = matchKeyword(line);
     if (!kw) {
-      error('INI_INVALID_LINE', i, firstNonBlankColumn(line), `invalid line: ${JSON.stringify(stripped)} is neither a [section] header nor 'key = value'`,
+      error('INI_INVALID_LINE', i, firstNonBlankColumn(line), `invalid line: ${JSON.stringify(shown(stripped))} is neither a [section] header nor 'key = value'`,
         invalidLineHint(stripped));
       continue;
     }
@@ -249,15 +256,15 @@ export function parseIni(text: string): IniParseResult {
       }
     } catch (e) {
       if (!(e instanceof ValueSyntaxError)) throw e;
-      error('INI_BAD_VALUE', i, valueColumn, `cannot read the value of '${rawKey}': ${e.message}`,
+      error('INI_BAD_VALUE', i, valueColumn, `cannot read the value of '${shown(rawKey)}': ${e.message}`,
         "quote a value holding ',' or '#' (\"a, b\"), and close every quote; a list is 'a, b, c'");
       continue;
     }
     const key = unquote(rawKey);
     if (current.entries.has(key)) {
       const prior = current.entries.get(key)!;
-      error('INI_DUPLICATE_KEY', i, indent.length + 1, `duplicate key '${key}'`,
-        `'${key}' is already set on line ${prior.line + 1} of this section`);
+      error('INI_DUPLICATE_KEY', i, indent.length + 1, `duplicate key '${shown(key)}'`,
+        `'${shown(key)}' is already set on line ${prior.line + 1} of this section`);
       i = endLine;
       continue;
     }
