@@ -7,6 +7,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
 import type { IniDocument } from '../config/ini/document.js';
 import { parseIni } from '../config/ini/parse.js';
+import { configEncoding, decodeConfigBytes } from '../config/ini/decode.js';
 import { loadConfig } from '../config/load.js';
 import type { VmConfig } from '../config/model.js';
 import { hasErrors } from '../diagnostics.js';
@@ -18,7 +19,7 @@ import type { CliIo } from './io.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
-/** Reads a config file as UTF-8, as ConfigObj does; a file that is not UTF-8 is a user error. */
+/** Reads a config file as ConfigObj does (UTF-8, or UTF-16 after its byte order mark); other bytes are a user error. */
 export function readConfigText(io: CliIo, file: string): string {
   let bytes: Buffer;
   try {
@@ -27,9 +28,18 @@ export function readConfigText(io: CliIo, file: string): string {
     const code = (err as NodeJS.ErrnoException).code;
     throw new VmgenError('VMG_FILE_READ', `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (err as Error).message}`);
   }
+  const encoding = configEncoding(bytes);
   try {
-    return utf8.decode(bytes);
+    return decodeConfigBytes(bytes).text;
   } catch {
+    if (encoding !== 'utf-8') {
+      throw new VmgenError('VMG_FILE_READ', `${file} starts with a ${encoding.toUpperCase()} byte order mark but is not ${encoding.toUpperCase()} text`, {
+        diagnostics: {
+          file,
+          items: [{ code: 'INI_ENCODING', severity: 'error', line: 1, column: 1, message: `the file is not ${encoding.toUpperCase()} text (an odd number of bytes, or a broken surrogate pair)`, hint: 'save the config as UTF-8 (iconv -f utf-16 -t utf-8)' }],
+        },
+      });
+    }
     const at = firstInvalidUtf8(bytes);
     throw new VmgenError('VMG_FILE_READ', `${file} is not UTF-8 text`, {
       diagnostics: {

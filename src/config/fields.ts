@@ -73,6 +73,10 @@ export const portRange = () =>
   fromCheck(z.object({ from: z.number().int(), to: z.number().int() }), v.parsePortSpec, (r) => (r.from === r.to ? `${r.from}` : `${r.from}-${r.to}`))
     .meta({ description: 'a port (22) or a range (6000-6010)' });
 
+/** `bus:unit` on a controller, each number checked at the value's line. */
+export const position = () =>
+  fromCheck(z.string().regex(/^\d+:\d+$/), v.parsePosition, text).meta({ description: 'bus:unit on the controller, e.g. 0:0' });
+
 export const hostname = () => fromCheck(z.string(), v.checkHostname, text).meta({ description: 'RFC 1123 host name' });
 
 /** A file or directory name that stays inside the directory it is joined to. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, choice, cidr, hostname, int, ipv4, list, mac, netmask, pattern, portRange, safeName, size, textField } from './fields.js';
+import { bool, choice, cidr, hostname, int, ipv4, list, mac, netmask, pattern, portRange, position, safeName, size, textField } from './fields.js';
 
 /**
  * The typed model of a vmgen config: one zod schema per section. It is the single source of the
@@ -16,9 +16,6 @@ export const CONTROLLERS = ['ide', 'scsi', 'lsilogic', 'buslogic', 'lsisas1068',
 export const FILESYSTEMS = ['ext2', 'ext3', 'ext4', 'xfs', 'vfat', 'ntfs', 'swap'] as const;
 export const NIC_TYPES = ['nat', 'bridge', 'bridged', 'host-only', 'hostonly'] as const;
 export const APP_SECTIONS = ['devel', 'services', 'gui'] as const;
-
-const position = () =>
-  z.string().regex(/^\d+:\d+$/, { message: "a position is 'bus:unit', like 0:0 or 1:0" }).meta({ description: 'bus:unit on the controller, e.g. 0:0' });
 
 const partition = z.strictObject({
   type: choice(['primary', 'logical'], 'primary or logical (logical partitions live in an extended one, MBR only)').default('primary'),

@@ -70,6 +70,13 @@ export interface Normalized {
   diagnostics: Diagnostic[];
 }
 
+/**
+ * Names that JavaScript objects treat specially. No setting has them, and the model's records
+ * would lose them on the way (`{}['__proto__'] = …` sets a prototype), so they are refused at their
+ * line rather than vanish from a config that validated.
+ */
+export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
 export function normalize(root: IniSection): Normalized {
   const places: PlaceIndex = new Map();
   const warnings: Diagnostic[] = [];
@@ -102,6 +109,15 @@ function logical(section: IniSection, path: string[], places: PlaceIndex, warnin
   };
 
   for (const entry of section.entries.values()) {
+    const name = entry.kind === 'scalar' ? entry.key : entry.name;
+    if (RESERVED_NAMES.has(name)) {
+      warnings.push({
+        code: 'CFG_RESERVED_NAME', severity: 'error', line: entry.line + 1, column: entry.kind === 'scalar' ? entry.keyColumn : entry.nameColumn,
+        message: `'${name}' cannot name a ${entry.kind === 'scalar' ? 'key' : 'section'}`,
+        hint: 'no setting has this name; rename it',
+      });
+      continue;
+    }
     if (entry.kind === 'section' && movedNames.has(entry)) {
       // A container that the file never opened: it appears where its first item does.
       const rule = ruleForItem(path, entry.name)!;

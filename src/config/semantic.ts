@@ -451,7 +451,7 @@ function checkFamilySpecific({ config, os, report }: SemanticContext): void {
   }
   if (os.installer === 'apt') {
     for (const [key, line] of Object.entries(config.config.repos)) {
-      if (!/^deb(-src)?\s+(\[[^\]]*\]\s+)?\S+:\/\/\S+\s+\S+/.test(line)) {
+      if (!v.isAptSourceLine(line)) {
         report(['config', 'repos', key], 'error', 'CFG_REPO', 'not an apt source line', "write it like 'deb http://mirror.example/debian stable main'");
       }
     }

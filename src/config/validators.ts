@@ -612,3 +612,65 @@ export function didYouMean(input: string, candidates: Iterable<string>): string 
   }
   return best;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Controller positions and repository lines
+
+/** The largest bus or unit number a position may name; every controller's range lies far below. */
+export const MAX_POSITION_PART = 99;
+
+/**
+ * `bus:unit` on a controller, normalized ('00:01' is '0:1'). Each number is checked here, at the
+ * value's line: read later with Number(), 400 nines became Infinity ("ideInfinity:0").
+ */
+export function parsePosition(s: string): Check<string> {
+  const hint = "a position is 'bus:unit', like 0:0 or 1:0";
+  const m = /^([0-9]+):([0-9]+)$/.exec(s);
+  if (!m) return fail(`${quote(s)} is not a position`, hint);
+  const bus = m[1]!.replace(/^0+(?=.)/, '');
+  const unit = m[2]!.replace(/^0+(?=.)/, '');
+  for (const [what, digits] of [['bus', bus], ['unit', unit]] as const) {
+    if (digits.length > 2 || Number(digits) > MAX_POSITION_PART) {
+      return fail(`${quote(s)}: ${what} ${digitsShown(digits)} is out of range (0-${MAX_POSITION_PART})`, hint);
+    }
+  }
+  return ok(`${bus}:${unit}`);
+}
+
+/**
+ * What `^deb(-src)?\s+(\[[^\]]*\]\s+)?\S+:\/\/\S+\s+\S+` accepts (`deb[-src] [options] URI SUITE…`,
+ * apt's one-line style), found by one scan from the left. That pattern backtracked over every '://'
+ * of a long word: a line of 62,000 'a://' took 18 s, and the service checks these lines.
+ */
+export function isAptSourceLine(line: string): boolean {
+  const n = line.length;
+  const blank = (i: number): boolean => i < n && /\s/.test(line[i]!);
+  const skipBlanks = (i: number): number => {
+    while (blank(i)) i++;
+    return i;
+  };
+  const wordEnd = (i: number): number => {
+    while (i < n && !blank(i)) i++;
+    return i;
+  };
+  // \S+:\/\/\S+\s+\S+ at i: `\s+` must follow, so the URI is the whole word, with text on both
+  // sides of a '://', and a blank and another word after it.
+  const uriThenSuite = (i: number): boolean => {
+    const end = wordEnd(i);
+    const scheme = line.indexOf('://', i + 1);
+    if (scheme === -1 || scheme + 3 >= end) return false;
+    const suite = skipBlanks(end);
+    return suite > end && suite < n;
+  };
+  const typeEnd = wordEnd(0);
+  const type = line.slice(0, typeEnd);
+  if (type !== 'deb' && type !== 'deb-src') return false;
+  const start = skipBlanks(typeEnd);
+  if (start === typeEnd) return false;
+  if (line[start] === '[') {
+    const close = line.indexOf(']', start);
+    const after = close === -1 ? -1 : skipBlanks(close + 1);
+    if (close !== -1 && after > close + 1 && uriThenSuite(after)) return true;
+  }
+  return uriThenSuite(start);
+}

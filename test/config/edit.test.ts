@@ -5,7 +5,7 @@ import { loadCatalogs } from '../../src/catalog/load.js';
 import { lastLineOf, serializeDocument, toOrderedJson, type IniDocument, type IniSection } from '../../src/config/ini/document.js';
 import { getValue, parseKeyPath, resolve, setValue, unsetValue } from '../../src/config/ini/edit.js';
 import { parseIni } from '../../src/config/ini/parse.js';
-import { VALUE } from '../../src/config/ini/regex.js';
+import { VALUE } from '../../src/config/ini/grammar.js';
 import { loadConfig } from '../../src/config/load.js';
 import { CONTAINER_RULES, normalize, pathMatches, type LogicalTree } from '../../src/config/normalize.js';
 import { VmgenError } from '../../src/errors.js';
@@ -264,12 +264,15 @@ describe('changing existing values', () => {
     assert.equal(model(set(NESTED, 'config.root_passwd', 'a, b # c')).config.root_passwd, 'a, b # c');
   });
 
-  test('a value holding both quote kinds goes in triple quotes; one holding both triple quotes is refused', () => {
+  test('a value holding both quote kinds goes in triple quotes; both triple quotes in quotes that read back; on two lines, refused', () => {
     const after = set(NESTED, 'config.root_passwd', `it's "x"`);
     assertLineEdit(NESTED, after, 22, ['    root_passwd = secret'], [`    root_passwd = '''it's "x"'''`]);
     assert.equal(getValue(parsed(after), ['config', 'root_passwd']), `it's "x"`);
+    const both = set(NESTED, 'config.root_passwd', `''' and """`);
+    assertLineEdit(NESTED, both, 22, ['    root_passwd = secret'], [`    root_passwd = "''' and """"`]);
+    assert.equal(getValue(parsed(both), ['config', 'root_passwd']), `''' and """`);
     const doc = parsed(NESTED);
-    assert.throws(() => setValue(doc, ['config', 'root_passwd'], `''' and """`), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_KEY_PATH');
+    assert.throws(() => setValue(doc, ['config', 'root_passwd'], `'''\n"""`), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_KEY_PATH');
     assert.equal(serializeDocument(doc), NESTED, 'a refused value changes nothing');
   });
 

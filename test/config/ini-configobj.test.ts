@@ -16,7 +16,9 @@ import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { parseIni } from '../../src/config/ini/parse.js';
 import type { IniSection } from '../../src/config/ini/document.js';
-import { KEYWORD, TRIPLE_QUOTES } from '../../src/config/ini/regex.js';
+import {
+  KEYWORD, TRIPLE_QUOTES, findListItems, matchKeyword, matchSection, matchTripleLastLine, matchTripleSingleLine, matchValue, type Groups,
+} from '../../src/config/ini/grammar.js';
 import { writeTree } from '../../src/config/ini/write.js';
 import { configFile, plainTree } from '../helpers/arbitraries.js';
 
@@ -67,6 +69,11 @@ function configObjLineOfDuplicateKey(lines: string[], line: number): number {
   if (TRIPLE_QUOTES[quote].singleLine.test(rest)) return line;
   for (let i = line; i < lines.length; i++) if (lines[i]!.includes(quote)) return i + 1;
   return line;
+}
+
+/** Groups as Python's json.dumps writes m.groups(): null for a group that took no part. */
+function groupsOf(m: Groups | null): Array<string | null> | null {
+  return m === null ? null : m.slice(1).map((g) => g ?? null);
 }
 
 /** Why vmgen and ConfigObj disagree on a file, or null when they agree. */
@@ -213,6 +220,35 @@ describe('vmgen reads files exactly as ConfigObj does', { skip }, () => {
     assert.deepEqual(problems, [], `seed ${seed}`);
   });
 
+  it("each line pattern gives the groups of ConfigObj's own compiled regex, on short nasty strings", (t) => {
+    // Short strings keep Python's backtracking cheap; the alphabet holds every character the
+    // patterns treat specially, and blanks that Python's \s knows and JavaScript's does not.
+    const seed = process.env.VMGEN_FC_SEED ? Number(process.env.VMGEN_FC_SEED) : Date.now() ^ (Math.random() * 0x7fffffff);
+    const numRuns = process.env.VMGEN_FC_RUNS ? Number(process.env.VMGEN_FC_RUNS) * 100 : 30_000;
+    t.diagnostic(`seed ${seed} (replay with VMGEN_FC_SEED=${seed}), ${numRuns} strings`);
+    const ours: Record<string, (s: string) => unknown> = {
+      keyword: (s) => groupsOf(matchKeyword(s)),
+      section: (s) => groupsOf(matchSection(s)),
+      value: (s) => groupsOf(matchValue(s)),
+      list: (s) => findListItems(s).map((i) => i.text),
+      "single'''": (s) => groupsOf(matchTripleSingleLine("'''", s)),
+      "last'''": (s) => groupsOf(matchTripleLastLine("'''", s)),
+      'single"""': (s) => groupsOf(matchTripleSingleLine('"""', s)),
+      'last"""': (s) => groupsOf(matchTripleLastLine('"""', s)),
+    };
+    const unit = fc.constantFrom('[', ']', '"', "'", '#', ',', '=', ' ', '\t', '\u00a0', '\x1c', 'a', 'b', "'''", '"""');
+    const text = fc.array(unit, { maxLength: 14 }).map((u) => u.join(''));
+    const cases = fc.sample(fc.tuple(fc.constantFrom(...Object.keys(ours)), text), { seed, numRuns });
+    const r = spawnSync(PYTHON, [HELPER, '--patterns'], { input: JSON.stringify(cases), encoding: 'utf8', maxBuffer: 1 << 28 });
+    assert.equal(r.status, 0, r.stderr);
+    const theirs = JSON.parse(r.stdout) as unknown[];
+    const differ = cases.flatMap(([name, s], i) => {
+      const mine = ours[name]!(s);
+      return JSON.stringify(mine) === JSON.stringify(theirs[i]) ? [] : [`${name} ${JSON.stringify(s)}: vmgen ${JSON.stringify(mine)}, ConfigObj ${JSON.stringify(theirs[i])}`];
+    });
+    assert.deepEqual(differ.slice(0, 10), [], `${differ.length} of ${cases.length} differ (seed ${seed})`);
+  });
+
   it('hand-picked corners of the grammar', () => {
     const cases = [
       'k =\n', 'k = # c\n', 'k = a,\n', 'k = a, \n', 'k = ,\n', 'k = ,,\n', 'k = , a\n', 'k = "a" , "b" ,\n', "k = 'a'b\n",
@@ -222,6 +258,9 @@ describe('vmgen reads files exactly as ConfigObj does', { skip }, () => {
       '\ufeffk = v\r\n', 'k = v\r\r\n', '\u00a0k\u00a0=\u00a0v\u00a0\n', '\u3000[a]\u3000\n', 'k\u001f=\u001fv\n', 'k = a\u0085\n',
       '"a=b" = c\n', "'a' b = c\n", '"a"b = c\n', 'a"b" = c\n', '= v\n', 'k: v\n', 'a # b = c\n',
       '[a]\nx = 1\n[b]\nx = 2\n[a]\n', '[a]\nb = 1\n[[b]]\n', '',
+      // the shapes that made ConfigObj's patterns backtrack, and what giving back blanks reads
+      "k = 'a'b\"', d\n", "dns = a ,a ,a ,a ,'\n", 'k = a, "b, c\n', 'k = a,  , b\n', "k = 'a' , 'b\n", '[[[ [a] ]]]\n', '[ "a" ] ] # c\n',
+      '__proto__ = 1\n[constructor]\nprototype = 2\n',
     ];
     const paths = cases.map((c, i) => {
       const p = join(dir, `corner-${i}.conf`);

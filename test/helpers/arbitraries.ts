@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import type { PlainTree } from '../../src/config/ini/document.js';
-import { pyStrip } from '../../src/config/ini/regex.js';
+import { pyStrip } from '../../src/config/ini/grammar.js';
 
 // ---------------------------------------------------------------------------------------------
 // Small pieces
@@ -114,6 +114,9 @@ const multiLineTriple = fc
 const badValue: fc.Arbitrary<Value> = fc.oneof(
   // badly quoted
   pick('"abc', "'abc", '"a" b', "'a'b", '"a"x, b', 'a, "b', 'a, b, "c', '"a" "b"', '"unclosed, list', "'a' , 'b", ', a', ',,', 'a,,b').map((v) => ({ lines: [v], corrupt: 'bad quoting' })),
+  // quotes, commas and blanks where ConfigObj's patterns backtrack (some of these read fine)
+  pick(`'a'b"', d`, "a ,a ,a ,'", 'a,  , b', `"x"", y', z", w`, '"a",  "b', `' a ', "b"x, c`, 'a , \t"b" ,', `"a'"', 'b"'`, '"",', "'' , ''")
+    .map((v) => ({ lines: [v], corrupt: 'nasty quoting' })),
   // text after a one-line triple quote that cannot be a comment
   fc.tuple(tripleQuote, innerText).map(([q, s]) => ({ lines: [`${q}${s.split(q).join('')}${q} tail`], corrupt: 'text after triple quote' })),
   // an unterminated triple quote: runs to the end of the file

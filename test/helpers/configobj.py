@@ -11,6 +11,11 @@ in the same order:
                         the 1-based line numbers of every error ConfigObj collected, and the
                         tree it had built all the same (ConfigObj goes on after an error)
   {"errors": "decode"}  the file is not valid UTF-8
+
+With --patterns, reads a JSON list of [PATTERN, TEXT] from stdin and prints one JSON list with,
+for each, what ConfigObj's own compiled pattern makes of TEXT: the groups of PATTERN.match(TEXT)
+(null for no match), or for "list" the result of findall. PATTERN is keyword, section, value,
+list, or "single" or "last" followed by the three quote characters of _triple_quote's key.
 """
 import json
 import os
@@ -52,7 +57,29 @@ def read(path):
         return out
 
 
+def patterns():
+    by_name = {
+        "keyword": ConfigObj._keyword,
+        "section": ConfigObj._sectionmarker,
+        "value": ConfigObj._valueexp,
+    }
+    for quote in ("'''", '"""'):
+        by_name["single" + quote] = ConfigObj._triple_quote[quote][0]
+        by_name["last" + quote] = ConfigObj._triple_quote[quote][1]
+    out = []
+    for name, text in json.load(sys.stdin):
+        if name == "list":
+            out.append(ConfigObj._listvalueexp.findall(text))
+        else:
+            m = by_name[name].match(text)
+            out.append(None if m is None else list(m.groups()))
+    json.dump(out, sys.stdout, ensure_ascii=True)
+
+
 def main():
+    if sys.argv[1:] == ["--patterns"]:
+        patterns()
+        return
     paths = sys.argv[1:] if len(sys.argv) > 1 else json.load(sys.stdin)
     out = sys.stdout
     for path in paths:

@@ -4,7 +4,7 @@ import { resolve as resolvePath } from 'node:path';
 import { getValue, parseKeyPath, setValue, unsetValue } from '../../config/ini/edit.js';
 import { serializeDocument, toOrderedJson } from '../../config/ini/document.js';
 import { parseIni, parseValueText } from '../../config/ini/parse.js';
-import { VALUE } from '../../config/ini/regex.js';
+import { VALUE } from '../../config/ini/grammar.js';
 import { loadConfig } from '../../config/load.js';
 import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';

@@ -1,4 +1,4 @@
-import { toOrderedJson, writeTree, toPlain } from '../../config/ini/index.js';
+import { toOrderedJson, writeTree, toPlain, UnquotableError } from '../../config/ini/index.js';
 import { parseIni } from '../../config/ini/parse.js';
 import { printDiagnostics, readConfigText } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -16,6 +16,20 @@ export const registerParse: RegisterCommand = (program, io, setExit) => {
         setExit(1);
         return;
       }
-      io.stdout.write(opts.json ? `${toOrderedJson(doc.root)}\n` : writeTree(toPlain(doc.root)));
+      if (opts.json) {
+        io.stdout.write(`${toOrderedJson(doc.root)}\n`);
+        return;
+      }
+      let text: string;
+      try {
+        text = writeTree(toPlain(doc.root));
+      } catch (e) {
+        // ConfigObj reads some values that no spelling in its syntax gives back (a list item holding
+        // both `", ` and `', `): the tree is still printed, as JSON, rather than not at all.
+        if (!(e instanceof UnquotableError)) throw e;
+        io.stderr.write(`vmgen parse: ${e.message}; printing the tree as JSON\n`);
+        text = `${toOrderedJson(doc.root)}\n`;
+      }
+      io.stdout.write(text);
     });
 };

@@ -4,7 +4,7 @@ import {
   lastLineOf, newSection, serializeDocument, walkSections,
   type IniDocument, type IniEntry, type IniScalar, type IniSection, type IniValue,
 } from './document.js';
-import { KEYWORD, TRIPLE_QUOTES, VALUE } from './regex.js';
+import { KEYWORD, TRIPLE_QUOTES, VALUE } from './grammar.js';
 import { quoteKey, quoteValue, UnquotableError } from './write.js';
 
 /**
@@ -333,7 +333,7 @@ export function setValue(doc: IniDocument, path: readonly string[], value: IniVa
   try {
     quoted = quoteValue(value);
   } catch (e) {
-    if (e instanceof UnquotableError) throw new VmgenError('VMG_KEY_PATH', e.message, { hint: 'a value cannot hold both \'\'\' and """' });
+    if (e instanceof UnquotableError) throw new VmgenError('VMG_KEY_PATH', e.message, { hint: 'a value on several lines cannot hold both \'\'\' and """' });
     throw e;
   }
   if (r.entry) {

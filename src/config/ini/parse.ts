@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../../diagnostics.js';
 import { newSection, type IniDocument, type IniSection, type IniValue } from './document.js';
-import { KEYWORD, LIST_ITEM, SECTION_MARKER, TRIPLE_QUOTES, VALUE, pyStrip } from './regex.js';
+import { findListItems, matchKeyword, matchSection, matchTripleLastLine, matchTripleSingleLine, matchValue, pyStrip, type TripleQuote } from './grammar.js';
 
 export interface IniParseResult {
   doc: IniDocument;
@@ -9,6 +9,22 @@ export interface IniParseResult {
 }
 
 class ValueSyntaxError extends Error {}
+
+/**
+ * Bounds on what one config may hold, so that reading any text stays cheap and nothing later
+ * (recursion over sections, the model, the renderers) meets a shape no machine has. Each is a
+ * diagnostic at the line that crosses it, and reading stops there.
+ */
+export const INI_LIMITS = {
+  /** Characters in the file (1 MiB of ASCII). */
+  chars: 1 << 20,
+  /** Brackets around a section name. */
+  depth: 16,
+  /** Keys and sections together. */
+  entries: 10_000,
+  /** Errors reported before reading stops. */
+  errors: 200,
+} as const;
 
 /** Splits like ConfigObj reading a file: at '\n' only, then every trailing '\r'/'\n' is the terminator. */
 export function splitLines(text: string): { lines: string[]; eols: string[]; bom: boolean } {
@@ -20,7 +36,9 @@ export function splitLines(text: string): { lines: string[]; eols: string[]; bom
   while (start < body.length) {
     const nl = body.indexOf('\n', start);
     const raw = nl === -1 ? body.slice(start) : body.slice(start, nl + 1);
-    const content = raw.replace(/[\r\n]+$/, '');
+    let end = raw.length;
+    while (end > 0 && (raw[end - 1] === '\n' || raw[end - 1] === '\r')) end--;
+    const content = raw.slice(0, end);
     lines.push(content);
     eols.push(raw.slice(content.length));
     start += raw.length;
@@ -44,7 +62,7 @@ interface HandledValue {
 
 /** ConfigObj's _handle_value with list_values on: unquote, drop the comment, split lists. */
 function handleValue(text: string): HandledValue {
-  const m = VALUE.exec(text);
+  const m = matchValue(text);
   if (!m) throw new ValueSyntaxError('badly quoted value or invalid list');
   const listPart = m[1];
   let single: string | undefined = m[2];
@@ -52,21 +70,21 @@ function handleValue(text: string): HandledValue {
   if (listPart === '' && single === undefined) throw new ValueSyntaxError('no value');
   if (emptyList !== undefined) return { value: [], itemOffsets: [] };
   if (single !== undefined) {
-    // The regex also matches '' after a trailing comma; that is not an item.
+    // The pattern also matches '' after a trailing comma; that is not an item.
     if (listPart && !single) single = undefined;
     else single = unquote(single || '""');
   }
   if (!listPart) return { value: single ?? '', itemOffsets: [0] };
   const items: string[] = [];
   const offsets: number[] = [];
-  LIST_ITEM.lastIndex = 0;
-  for (const item of listPart.matchAll(LIST_ITEM)) {
-    items.push(unquote(item[1]!));
-    offsets.push(item.indices?.[1]?.[0] ?? item.index);
+  for (const item of findListItems(listPart)) {
+    items.push(unquote(item.text));
+    offsets.push(item.index);
   }
   if (single !== undefined) {
     items.push(single);
-    offsets.push(text.lastIndexOf(m[2]!, text.length - (m[4]?.length ?? 0)));
+    // group 2 starts where group 1 ends
+    offsets.push(listPart.length);
   }
   return { value: items, itemOffsets: offsets };
 }
@@ -74,7 +92,8 @@ function handleValue(text: string): HandledValue {
 /** Reads a value written as it would be in a file (`a, b` is a list, `"a, b"` one string). */
 export function parseValueText(text: string): { ok: true; value: IniValue } | { ok: false; message: string } {
   try {
-    const t = text.trim();
+    // as in a file after `key = `: ConfigObj strips what Python calls blank (not \ufeff, which trim() takes)
+    const t = pyStrip(text);
     if (t.startsWith("'''") || t.startsWith('"""')) return { ok: true, value: multiline(t, [t], 0).value };
     return { ok: true, value: handleValue(t).value };
   } catch (e) {
@@ -90,9 +109,8 @@ interface MultilineResult {
 
 /** ConfigObj's _multiline: a value opened by ''' or """ runs to the line that closes it. */
 function multiline(first: string, lines: string[], index: number): MultilineResult {
-  const quote = first.slice(0, 3) as keyof typeof TRIPLE_QUOTES;
-  const { singleLine, lastLine } = TRIPLE_QUOTES[quote];
-  const one = singleLine.exec(first);
+  const quote = first.slice(0, 3) as TripleQuote;
+  const one = matchTripleSingleLine(quote, first);
   if (one) return { value: one[1]!, endLine: index };
   let value = first.slice(3);
   if (value.includes(quote)) throw new ValueSyntaxError('text after the closing triple quote');
@@ -109,9 +127,16 @@ function multiline(first: string, lines: string[], index: number): MultilineResu
     }
   }
   if (closing === undefined) throw new ValueSyntaxError(`no closing ${quote}`);
-  const last = lastLine.exec(closing);
+  const last = matchTripleLastLine(quote, closing);
   if (!last) throw new ValueSyntaxError(`text after the closing ${quote}`);
   return { value: value + last[1]!, endLine: i };
+}
+
+/** A name or a line as a message shows it: whole when short, else its start and an ellipsis. */
+function shown(s: string, max = 60): string {
+  if (s.length <= max) return s;
+  const cut = s.slice(0, max - 1);
+  return `${/[\ud800-\udbff]$/.test(cut) ? cut.slice(0, -1) : cut}…`;
 }
 
 function firstNonBlankColumn(line: string): number {
@@ -139,20 +164,37 @@ export function parseIni(text: string): IniParseResult {
   const error = (code: string, line: number, column: number, message: string, hint?: string): void => {
     diagnostics.push({ code, severity: 'error', line: line + 1, column, message, ...(hint ? { hint } : {}) });
   };
+  if (text.length > INI_LIMITS.chars) {
+    error('INI_TOO_LARGE', 0, 1, `the config has ${text.length} characters; vmgen reads at most ${INI_LIMITS.chars}`,
+      'a machine\'s config is a few KiB: is this the right file?');
+    return { doc, diagnostics };
+  }
+  let entries = 0;
+  /** Counts one more key or section; false (with the diagnostic) when that is one too many. */
+  const withinEntries = (i: number, column: number): boolean => {
+    if (++entries <= INI_LIMITS.entries) return true;
+    error('INI_TOO_MANY_ENTRIES', i, column, `more than ${INI_LIMITS.entries} keys and sections; vmgen reads no further`,
+      'a machine\'s config has a few hundred at most: is this the right file?');
+    return false;
+  };
 
   let current: IniSection = root;
   for (let i = 0; i < lines.length; i++) {
+    if (diagnostics.length >= INI_LIMITS.errors) {
+      error('INI_TOO_MANY_ERRORS', i, 1, `${INI_LIMITS.errors} errors before this line; vmgen reads no further`, 'is this a config file?');
+      break;
+    }
     const line = lines[i]!;
     const stripped = pyStrip(line);
     if (!stripped || stripped.startsWith('#')) continue;
 
-    const sec = SECTION_MARKER.exec(line);
+    const sec = matchSection(line);
     if (sec) {
       const [, indent, open, rawName, close] = sec as unknown as [string, string, string, string, string];
       const depth = open.split('[').length - 1;
       const column = indent.length + 1;
       if (depth !== close.split(']').length - 1) {
-        error('INI_NESTING', i, column, `section header [${pyStrip(rawName)}] has ${depth} '[' but ${close.split(']').length - 1} ']'`,
+        error('INI_NESTING', i, column, `section header [${shown(pyStrip(rawName))}] has ${depth} '[' but ${close.split(']').length - 1} ']'`,
           'use as many closing brackets as opening ones');
         continue;
       }
@@ -166,27 +208,33 @@ export function parseIni(text: string): IniParseResult {
       } else if (depth === current.depth + 1) {
         parent = current;
       } else {
-        error('INI_NESTING', i, column, `section [${pyStrip(rawName)}] is nested too deep: ${depth} brackets right after a depth ${current.depth} section`,
+        error('INI_NESTING', i, column, `section [${shown(pyStrip(rawName))}] is nested too deep: ${depth} brackets right after a depth ${current.depth} section`,
           `a subsection has exactly one more bracket than its parent: ${'['.repeat(current.depth + 1)}name${']'.repeat(current.depth + 1)}`);
         continue;
+      }
+      if (depth > INI_LIMITS.depth) {
+        error('INI_TOO_DEEP', i, column, `section [${shown(pyStrip(rawName))}] is nested ${depth} deep; vmgen reads at most ${INI_LIMITS.depth} levels and no further`,
+          'a machine\'s config nests three or four levels ([hardware] [[hdds]] [[[hdd0]]] [[[[partitions]]]])');
+        break;
       }
       const name = unquote(rawName);
       const nameColumn = indent.length + open.length + 1;
       if (parent.entries.has(name)) {
         const prior = parent.entries.get(name)!;
-        error('INI_DUPLICATE_SECTION', i, nameColumn, `duplicate section '${name}'`,
-          `'${name}' is already defined on line ${prior.line + 1}; merge the two or rename one`);
+        error('INI_DUPLICATE_SECTION', i, nameColumn, `duplicate section '${shown(name)}'`,
+          `'${shown(name)}' is already defined on line ${prior.line + 1}; merge the two or rename one`);
         continue;
       }
+      if (!withinEntries(i, nameColumn)) break;
       const section = newSection(name, depth, parent, i, nameColumn);
       parent.entries.set(name, section);
       current = section;
       continue;
     }
 
-    const kw = KEYWORD.exec(line);
+    const kw = matchKeyword(line);
     if (!kw) {
-      error('INI_INVALID_LINE', i, firstNonBlankColumn(line), `invalid line: ${JSON.stringify(stripped)} is neither a [section] header nor 'key = value'`,
+      error('INI_INVALID_LINE', i, firstNonBlankColumn(line), `invalid line: ${JSON.stringify(shown(stripped))} is neither a [section] header nor 'key = value'`,
         invalidLineHint(stripped));
       continue;
     }
@@ -208,18 +256,19 @@ export function parseIni(text: string): IniParseResult {
       }
     } catch (e) {
       if (!(e instanceof ValueSyntaxError)) throw e;
-      error('INI_BAD_VALUE', i, valueColumn, `cannot read the value of '${rawKey}': ${e.message}`,
+      error('INI_BAD_VALUE', i, valueColumn, `cannot read the value of '${shown(rawKey)}': ${e.message}`,
         "quote a value holding ',' or '#' (\"a, b\"), and close every quote; a list is 'a, b, c'");
       continue;
     }
     const key = unquote(rawKey);
     if (current.entries.has(key)) {
       const prior = current.entries.get(key)!;
-      error('INI_DUPLICATE_KEY', i, indent.length + 1, `duplicate key '${key}'`,
-        `'${key}' is already set on line ${prior.line + 1} of this section`);
+      error('INI_DUPLICATE_KEY', i, indent.length + 1, `duplicate key '${shown(key)}'`,
+        `'${shown(key)}' is already set on line ${prior.line + 1} of this section`);
       i = endLine;
       continue;
     }
+    if (!withinEntries(i, indent.length + 1)) break;
     current.entries.set(key, {
       kind: 'scalar', key, value, line: i, endLine, keyColumn: indent.length + 1, valueColumn, itemColumns,
     });

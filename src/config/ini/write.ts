@@ -1,5 +1,6 @@
 import type { IniValue, PlainTree } from './document.js';
-import { isPyWhitespace } from './regex.js';
+import { isPyWhitespace, matchKeyword } from './grammar.js';
+import { parseValueText } from './parse.js';
 
 /** ConfigObj's quoting (Section._quote with list_values on), so what vmgen writes ConfigObj reads back. */
 export class UnquotableError extends Error {}
@@ -27,15 +28,51 @@ function tripleQuote(value: string): string {
   return value.includes("'''") ? `"""${value}"""` : `'''${value}'''`;
 }
 
+/**
+ * The spellings tried when ConfigObj's quoting gives up, checked by reading each back: ConfigObj's
+ * rules are stricter than its reader (`a'b"` reads fine bare in a list, and `"x"y"` is x"y as long
+ * as no inner quote is followed by a comma), so most values it refuses still have a spelling.
+ */
+function readBackSpelling(value: string, reads: (spelling: string) => boolean): string {
+  for (const spelling of [value, `"${value}"`, `'${value}'`]) if (reads(spelling)) return spelling;
+  throw new UnquotableError(`${JSON.stringify(value)} has no spelling that ConfigObj reads back`);
+}
+
+const sameList = (text: string, want: string[]): boolean => {
+  const r = parseValueText(text);
+  return r.ok && Array.isArray(r.value) && r.value.length === want.length && r.value.every((v, i) => v === want[i]);
+};
+
+function quoteItem(item: string): string {
+  try {
+    return quoteValue(item, false);
+  } catch (e) {
+    if (!(e instanceof UnquotableError) || item.includes('\n')) throw e;
+    return readBackSpelling(item, (spelling) => sameList(`${spelling},`, [item]));
+  }
+}
+
 export function quoteValue(value: IniValue, multiline = true): string {
   if (Array.isArray(value)) {
     if (value.length === 0) return ',';
-    if (value.length === 1) return `${quoteValue(value[0]!, false)},`;
-    return value.map((v) => quoteValue(v, false)).join(', ');
+    const text = value.length === 1 ? `${quoteItem(value[0]!)},` : value.map(quoteItem).join(', ');
+    if (!sameList(text, value)) throw new UnquotableError(`the list ${JSON.stringify(value)} has no spelling that ConfigObj reads back`);
+    return text;
   }
   if (value === '') return '""';
   const needTriple = multiline && ((value.includes("'") && value.includes('"')) || value.includes('\n'));
-  if (needTriple) return tripleQuote(value);
+  if (needTriple) {
+    try {
+      return tripleQuote(value);
+    } catch (e) {
+      // a value on several lines has no spelling but triple quotes
+      if (!(e instanceof UnquotableError) || value.includes('\n')) throw e;
+      return readBackSpelling(value, (spelling) => {
+        const r = parseValueText(spelling);
+        return r.ok && r.value === value;
+      });
+    }
+  }
   if (value.includes('\n')) throw new UnquotableError(`a list item cannot span lines: ${JSON.stringify(value)}`);
   const bare = !needsQuoteAtEdge(value[0]) && !needsQuoteAtEdge(value[value.length - 1]) && !value.includes(',');
   if (bare && !value.includes('#')) return value;
@@ -50,7 +87,22 @@ export function quoteValue(value: IniValue, multiline = true): string {
 export function quoteKey(key: string): string {
   const needs = key.includes('=') || needsQuoteAtEdge(key[0]) || needsQuoteAtEdge(key[key.length - 1]) || key.includes('#') || key.includes(',')
     || key.startsWith('[') || key.endsWith(']');
-  return needs ? singleQuote(key) : key;
+  if (!needs) return key;
+  try {
+    return singleQuote(key);
+  } catch (e) {
+    if (!(e instanceof UnquotableError) || key.includes('\n')) throw e;
+    return readBackSpelling(key, (spelling) => {
+      const kw = matchKeyword(`${spelling} = x`);
+      const raw = kw?.[2];
+      return raw !== undefined && unquoteKey(raw) === key;
+    });
+  }
+}
+
+/** ConfigObj's _unquote as applied to a key. */
+function unquoteKey(raw: string): string {
+  return raw.length >= 2 && raw[0] === raw[raw.length - 1] && (raw[0] === '"' || raw[0] === "'") ? raw.slice(1, -1) : raw;
 }
 
 /** Writes a tree as ConfigObj.write does: scalars before subsections, one indent level per depth. */
