@@ -57,13 +57,20 @@ export interface VmTargetRules {
   /** NICs the target's VMs have at most: the renderer's own constant. */
   maxNics?: number;
   /** The highest unit a controller of this model takes, when the target's model has fewer than the layout allows. */
-  unitLimit?: (bus: string, model: Controller) => { max: number; model: string } | undefined;
+  unitLimit?: (bus: string, model: Controller, os: OsEntry) => { max: number; model: string } | undefined;
   /** Kinds of controller the target has one of only (VirtualBox's OVF import). */
   singleController?: readonly string[];
 }
 
-/** NIC count and controllers, checked on the same layout the target renders. */
+/**
+ * A VM's files are named after it (NAME.vmx, NAME-hdd0.vmdk, NAME.ovf), and the .vmdk descriptor
+ * and the OVF quote it: a '/' would make directories, and a quote or blank has no spelling there.
+ */
+const VM_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+
+/** Name, NIC count and controllers, checked on the same layout the target renders. */
 export function vmLimits(config: VmConfig, os: OsEntry, report: Report, rules: VmTargetRules): void {
+  machineNameLimits(config, report, rules.label, (n) => VM_FILE_NAME.test(n), 'the name of its files');
   const nics = resolveNics(config);
   if (rules.maxNics !== undefined && nics.length > rules.maxNics) {
     const extra = nics[rules.maxNics]!.name;
@@ -86,7 +93,7 @@ export function vmLimits(config: VmConfig, os: OsEntry, report: Report, rules: V
       report(where, 'error', 'CFG_TARGET_CONTROLLER', `[${slot.name}] would be on ${key}, but ${rules.label} has one ${slot.bus.toUpperCase()} controller`,
         `put it on ${slot.bus}0, or on another controller type`);
     }
-    const limit = rules.unitLimit?.(slot.bus, models.get(key) ?? slot.controller);
+    const limit = rules.unitLimit?.(slot.bus, models.get(key) ?? slot.controller, os);
     if (limit !== undefined && slot.unit > limit.max) {
       report(where, 'error', 'CFG_TARGET_UNIT', `[${slot.name}] would be ${key}:${slot.unit}, but ${rules.label}'s ${limit.model} controller has units 0 to ${limit.max} only`,
         'give it a lower unit, or another controller');

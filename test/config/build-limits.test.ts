@@ -92,9 +92,21 @@ describe('controllers and positions', () => {
     refused(linux('    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = lsilogic\n            pos = 0:9\n'), 'CFG_TARGET_UNIT', 'pos = 0:9', ['qemu'], ['vmware']);
     assert.deepEqual(errors(linux('    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = sata\n            pos = 0:5\n'), 'qemu'), [], 'sata0:5 is fine');
   });
+  it('a Windows guest\'s NVMe disks go on AHCI under libvirt, so QEMU refuses units past 5 there; Linux and VMware keep NVMe\'s range', () => {
+    const nvme = (unit: number) => `${ntfsDisk}        [[[hdd1]]]\n            size = 2GB\n            type = nvme\n            pos = 0:${unit}\n`;
+    refused(windows(nvme(7)), 'CFG_TARGET_UNIT', 'pos = 0:7', ['qemu'], ['vmware']);
+    assert.deepEqual(errors(windows(nvme(5)), 'qemu'), [], 'nvme0:5 fits AHCI');
+    assert.deepEqual(errors(linux('    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = nvme\n            pos = 0:7\n'), 'qemu'), [], 'Linux keeps NVMe on virtio');
+  });
 });
 
 describe('names and values', () => {
+  it('a VM\'s files are named after vm_id: a slash, quote or blank is refused at vm_id for every VM target', () => {
+    for (const id of ['a/b', 'a"b', 'a b']) {
+      const text = `[hardware]\n    vm_id = '${id}'\n    os = debian12-64\n[config]\n    hostname = web1\n`;
+      refused(text, 'CFG_TARGET_NAME', 'vm_id', ['vmware', 'qemu', 'virtualbox']);
+    }
+  });
   it('a vm_id that stands in for the hostname must be one: a_b and 64 characters are refused at vm_id', () => {
     for (const id of ['a_b', 'x'.repeat(64)]) {
       const text = `[hardware]\n    vm_id = ${id}\n    os = debian12-64\n`;
@@ -106,9 +118,10 @@ describe('names and values', () => {
     const text = `[hardware]\n    vm_id = WINDOWS-COMPUTER1\n    os = windows10-64\n${ntfsDisk}[config]\n    root_passwd = pw\n`;
     refused(text, 'CFG_HOSTNAME', 'vm_id', [undefined, 'vmware']);
   });
-  it('a vm_id a container target cannot name a container or image after is refused at vm_id', () => {
+  it('a vm_id a target cannot name its container, image or files after is refused at vm_id', () => {
+    // A leading '-' would read as an option to lxc-start, vzctl or vmrun given the name.
     const text = '[hardware]\n    vm_id = -lead\n    os = debian12-64\n[config]\n    hostname = web1\n';
-    refused(text, 'CFG_TARGET_NAME', 'vm_id', ['lxc', 'openvz', 'oci'], ['vmware']);
+    refused(text, 'CFG_TARGET_NAME', 'vm_id', ['lxc', 'openvz', 'oci', 'vmware', 'qemu', 'virtualbox']);
   });
   it('a value with a line break (triple-quoted) is refused at its line', () => {
     const text = "[hardware]\n    os = debian12-64\n[config]\n    root_passwd = '''two\nlines'''\n";

@@ -104,10 +104,15 @@ interface Machine {
   sataGroups: number;
 }
 
+/** Guests whose NVMe disks libvirt gets as SATA: Windows, which has no virtio-blk driver of its own. */
+export function nvmeOnSata(os: OsEntry): boolean {
+  return os.family === 'windows';
+}
+
 function machineOf(spec: ResolvedSpec, layout: VmLayout): Machine {
   const type = qemuMachine(spec, layout);
   return {
-    type, platform: qemuPlatform(spec, layout), ideOnAhci: type === 'q35' && hasIde(layout), nvmeOnSata: spec.os.family === 'windows',
+    type, platform: qemuPlatform(spec, layout), ideOnAhci: type === 'q35' && hasIde(layout), nvmeOnSata: nvmeOnSata(spec.os),
     sataGroups: vmControllers(layout).filter((g) => g.bus === 'sata').length,
   };
 }
