@@ -74,6 +74,8 @@ describe('logical partitions choose the partition table (issue 13, item 9)', () 
     + '                [[[[[home]]]]]\n                    type = logical\n                    fs = ext4\n                    size = 2GB\n                    mount = /home\n'
     + '                [[[[[swap]]]]]\n                    type = logical\n                    fs = swap\n'));
 
+  // UEFI Specification 2.10, section 5.2.1 "Legacy Master Boot Record": UEFI firmware reads MBR
+  // disks too, and OSType 0xEF marks an EFI system partition there (table 5-2), so UEFI boots this disk.
   it('a disk with logical partitions gets an MBR under UEFI too, the ESP a primary partition of type 0xEF', () => {
     const layout = resolveVmLayout(logicalDisk('efi'), findOs(catalogs, 'debian12-64')!, 'm1');
     const disk = layout.disks[0]!;
