@@ -1,8 +1,6 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeOva } from '../ovf/manifest.js';
+import { packageOva } from '../ovf/package.js';
 import type { Commander } from '../types.js';
-import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
+import { isoNames, renderVmCommon } from '../vm/common.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
 import { MAX_NICS, renderOvf } from './render.js';
 
@@ -27,20 +25,5 @@ export const virtualboxCommander: Commander = {
       isoFiles: isoNames(layout),
     }),
   }] : [], layout),
-  async package(ctx) {
-    const { layout, images } = ctx.vm!;
-    const dir = join(ctx.stageDir, 'vm');
-    const files = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'streamOptimized' });
-    const { names: isoFiles, shipped } = await placeIsos(layout, dir);
-    const size = async (f: string) => (await stat(join(dir, f))).size;
-    const disks = await Promise.all(layout.disks.map(async (d) => ({
-      name: d.name, file: files[d.name]!, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: await size(files[d.name]!),
-    })));
-    const isos = [...new Set(shipped)];
-    const isoBytes = Object.fromEntries(await Promise.all(isos.map(async (f) => [f, await size(f)] as const)));
-    await writeOva({
-      dir, name: ctx.spec.name, descriptor: renderOvf(ctx.spec, layout, { disks, isoFiles, isoBytes }),
-      files: [...disks.map((d) => d.file), ...isos], output: ctx.output, signal: ctx.signal,
-    });
-  },
+  package: (ctx) => packageOva(ctx, renderOvf),
 };

@@ -1,8 +1,8 @@
-import { stat, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
-import { writeOva } from '../ovf/manifest.js';
-import type { Commander, PackageContext } from '../types.js';
+import { packageOva } from '../ovf/package.js';
+import type { Commander } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { vmLimits, vmwareMacLimits, type TargetLimits } from '../limits.js';
 import { renderVmwareOvf } from './ovf.js';
@@ -37,7 +37,7 @@ export const vmwareCommander: Commander = {
     },
   ] : [], layout),
   async package(ctx) {
-    if (ctx.format === 'ova') return packageOva(ctx);
+    if (ctx.format === 'ova') return packageOva(ctx, renderVmwareOvf);
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');
     const diskFiles = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'monolithicSparse' });
@@ -47,20 +47,3 @@ export const vmwareCommander: Commander = {
     await writeArchive(ctx.format, ctx.output, dir, [vmx, ...Object.values(diskFiles), ...shipped], { signal: ctx.signal });
   },
 };
-
-async function packageOva(ctx: PackageContext): Promise<void> {
-  const { layout, images } = ctx.vm!;
-  const dir = join(ctx.stageDir, 'vm');
-  const files = await convertImages(images, layout, dir, 'vmdk', ctx.signal, { subformat: 'streamOptimized' });
-  const { names: isoFiles, shipped } = await placeIsos(layout, dir);
-  const size = async (f: string) => (await stat(join(dir, f))).size;
-  const disks = await Promise.all(layout.disks.map(async (d) => ({
-    name: d.name, file: files[d.name]!, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: await size(files[d.name]!),
-  })));
-  const isos = [...new Set(shipped)];
-  const isoBytes = Object.fromEntries(await Promise.all(isos.map(async (f) => [f, await size(f)] as const)));
-  await writeOva({
-    dir, name: ctx.spec.name, descriptor: renderVmwareOvf(ctx.spec, layout, { disks, isoFiles, isoBytes }),
-    files: [...disks.map((d) => d.file), ...isos], output: ctx.output, signal: ctx.signal,
-  });
-}
