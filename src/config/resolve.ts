@@ -97,6 +97,11 @@ export interface ResolveOptions {
 const LINK = { nat: 'nat', bridge: 'bridged', bridged: 'bridged', 'host-only': 'hostonly', hostonly: 'hostonly' } as const;
 
 /** Assumes a config that validated without errors against the same catalogs. */
+/** What a machine's files, container and image are named after: vm_id, else its hostname. */
+export function machineNameOf(config: VmConfig): string {
+  return config.hardware.vm_id ?? config.config.hostname ?? 'vmgen';
+}
+
 export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveOptions): ResolvedSpec {
   const os = findOs(catalogs, config.hardware.os);
   if (os === undefined) throw new Error(`unknown OS ${config.hardware.os}: resolveSpec needs a validated config`);
@@ -106,7 +111,7 @@ export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveO
   const disks = Object.values(config.hardware.hdds).map((d) => d.size);
   const dns = unique([...config.network.dns, ...nics.flatMap((n) => n.dns)]);
   const spec: ResolvedSpec = {
-    name: config.hardware.vm_id ?? config.config.hostname ?? 'vmgen',
+    name: machineNameOf(config),
     hostname,
     target: opts.target,
     os,

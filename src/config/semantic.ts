@@ -11,7 +11,7 @@ import { windowsLocale } from '../vm/windows/autounattend.js';
 import { deviceSlots, planVmLayout, type VmLayout } from '../vm/layout.js';
 import { MOUNTABLE } from '../vm/disk-image.js';
 import { isEsp, partitionProblems } from '../vm/partition-plan.js';
-import { resolveNics } from './resolve.js';
+import { machineNameOf, resolveNics } from './resolve.js';
 import { diagnosticAt } from './diagnose.js';
 import { APP_SECTIONS, type VmConfig } from './model.js';
 import { pathKey, type PlaceIndex } from './normalize.js';
@@ -340,8 +340,6 @@ function checkDisks(ctx: SemanticContext): void {
   }
 }
 
-const machineName = (config: VmConfig): string => config.hardware.vm_id ?? config.config.hostname ?? 'vmgen';
-
 /**
  * What the disk builder and every VM target's description file would refuse, checked on the
  * layout they are made from (default disk, automatic positions and the ESP vmgen adds included).
@@ -349,7 +347,7 @@ const machineName = (config: VmConfig): string => config.hardware.vm_id ?? confi
 function checkLayout(ctx: SemanticContext): void {
   const { config, os, report } = ctx;
   if (!ctx.hardware) return;
-  const { layout, unplaced } = planVmLayout(config, os, machineName(config));
+  const { layout, unplaced } = planVmLayout(config, os, machineNameOf(config));
   for (const u of unplaced) {
     report(['hardware', u.kind, u.name], 'error', 'CFG_NO_POSITION', `no free position left on the ${u.controller} controllers for [${u.name}]`,
       "give it another 'type', or fewer devices that controller kind");
@@ -524,7 +522,7 @@ function checkWindows(ctx: SemanticContext): void {
 
 /** The system partition and the boot disk's table, as Windows Setup and the base-disk method need them. */
 function checkWindowsDisks({ config, os, report }: SemanticContext, autounattend: boolean): void {
-  const { layout } = planVmLayout(config, os, machineName(config));
+  const { layout } = planVmLayout(config, os, machineNameOf(config));
   if (!autounattend && layout.firmware !== 'bios') {
     report(['hardware', 'firmware'], 'error', 'CFG_FIRMWARE_WINDOWS', `${os.label} is made from a BIOS base disk; it cannot boot with UEFI`, "set 'firmware = bios'");
   }

@@ -2,8 +2,9 @@ import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
 import type { Severity } from '../diagnostics.js';
 import { isVmwareStaticMac } from '../config/validators.js';
-import { resolveNics } from '../config/resolve.js';
+import { machineNameOf, resolveNics } from '../config/resolve.js';
 import { deviceSlots, planVmLayout, type Controller } from '../vm/layout.js';
+import { SAFE_NAME, SAFE_NAME_HINT } from './names.js';
 
 export type Report = (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string) => void;
 
@@ -40,15 +41,12 @@ export function vmwareMacLimits(config: VmConfig, report: Report): void {
   }
 }
 
-/** The machine name targets use for files and container names: resolveSpec's rule. */
-export const machineNameOf = (config: VmConfig): string => config.hardware.vm_id ?? config.config.hostname ?? 'vmgen';
-
 /** A target that names things after the machine and takes fewer characters than vm_id allows. */
 export function machineNameLimits(config: VmConfig, report: Report, label: string, accepts: (name: string) => boolean, what: string): void {
   const name = machineNameOf(config);
   if (accepts(name)) return;
   const at = config.hardware.vm_id !== undefined ? ['hardware', 'vm_id'] : ['config', 'hostname'];
-  report(at, 'error', 'CFG_TARGET_NAME', `${label} cannot use ${JSON.stringify(name)} as ${what}`, "start it with a letter or digit, and use letters, digits, '.', '_' and '-' only");
+  report(at, 'error', 'CFG_TARGET_NAME', `${label} cannot use ${JSON.stringify(name)} as ${what}`, SAFE_NAME_HINT);
 }
 
 /** What a VM target's description format can hold beyond what every VM target can. */
@@ -62,15 +60,9 @@ export interface VmTargetRules {
   singleController?: readonly string[];
 }
 
-/**
- * A VM's files are named after it (NAME.vmx, NAME-hdd0.vmdk, NAME.ovf), and the .vmdk descriptor
- * and the OVF quote it: a '/' would make directories, and a quote or blank has no spelling there.
- */
-const VM_FILE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
-
 /** Name, NIC count and controllers, checked on the same layout the target renders. */
 export function vmLimits(config: VmConfig, os: OsEntry, report: Report, rules: VmTargetRules): void {
-  machineNameLimits(config, report, rules.label, (n) => VM_FILE_NAME.test(n), 'the name of its files');
+  machineNameLimits(config, report, rules.label, (n) => SAFE_NAME.test(n), 'the name of its files');
   const nics = resolveNics(config);
   if (rules.maxNics !== undefined && nics.length > rules.maxNics) {
     const extra = nics[rules.maxNics]!.name;

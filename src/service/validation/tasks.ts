@@ -2,6 +2,7 @@ import type { Catalogs } from '../../catalog/schema.js';
 import { configJsonSchema } from '../../config/json-schema.js';
 import { loadConfig } from '../../config/load.js';
 import { normalize } from '../../config/normalize.js';
+import { machineNameOf } from '../../config/resolve.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { findTarget } from '../../targets/registry.js';
@@ -50,7 +51,7 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string): SubmitC
   const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
   const c = loaded.config;
   const valid = c !== undefined && !hasErrors(diagnostics);
-  return { valid, diagnostics, name: c?.hardware.vm_id ?? c?.config.hostname ?? 'vmgen' };
+  return { valid, diagnostics, name: c === undefined ? 'vmgen' : machineNameOf(c) };
 }
 
 export function runCheck<T extends CheckTask>(ctx: CheckContext, task: T): CheckResult<T> {

@@ -4,7 +4,8 @@ import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
 import type { Commander, PackageContext } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
-import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser, SAFE_NAME } from './render.js';
+import { SAFE_NAME } from '../names.js';
+import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.js';
 
 /** The members of an image.tar, the two tarballs `lxc-create -t local` takes (--metadata, --fstree). */
 export const LXC_IMAGE_FILES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;

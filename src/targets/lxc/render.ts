@@ -1,6 +1,7 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import { broadcastAddress, formatIPv4, ipInSubnet, parseIPv4 } from '../../config/validators.js';
 import type { GuestFile } from '../../guests/types.js';
+import { SAFE_NAME } from '../names.js';
 import type { ArchiveEntry, TargetRender } from '../types.js';
 
 /**
@@ -34,8 +35,7 @@ const LINK_BRIDGE: Record<ResolvedNic['link'], string | undefined> = { bridged: 
 
 const ARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'x86_64', i386: 'i686' };
 
-// Names become path components and lxc.uts.name; LXC's own container names have the same rule.
-export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
+// Names become path components and lxc.uts.name; LXC's own container names have the same rule (SAFE_NAME).
 
 /**
  * Whether the guest must configure this NIC itself. LXC sets static addresses on the interface

@@ -3,7 +3,8 @@ import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
 import type { Commander } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
-import { ostemplateName, renderOpenvz, SAFE_NAME } from './render.js';
+import { SAFE_NAME } from '../names.js';
+import { ostemplateName, renderOpenvz } from './render.js';
 
 export const openvzLimits: TargetLimits['check'] = (config, os, report) => {
   containerLimits(config, os, report, 'OpenVZ');

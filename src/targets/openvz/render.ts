@@ -1,5 +1,6 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { GuestFile } from '../../guests/types.js';
+import { SAFE_NAME } from '../names.js';
 import type { TargetRender } from '../types.js';
 
 /**
@@ -19,7 +20,6 @@ export interface OpenvzOptions {
 
 // No quotes, $, backquote, backslash, !, or line break: inside "..." nothing here is special.
 const PLAIN = /^[A-Za-z0-9 ._:,;=/@+-]*$/;
-export const SAFE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]*$/;
 
 const TEMPLATE_ARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'x86_64', i386: 'x86' };
 
