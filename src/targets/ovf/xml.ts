@@ -1,4 +1,5 @@
-/** Text helpers shared by the OVF descriptors vmgen writes (VirtualBox's and VMware's). */
+/** Pieces shared by the OVF descriptors vmgen writes (VirtualBox's and VMware's). */
+import { esc } from '../xml-text.js';
 
 export const OVF_NS = {
   ovf: 'http://schemas.dmtf.org/ovf/envelope/1',
@@ -27,15 +28,4 @@ export function itemXml(item: Rasd, opts: { indent?: string; extra?: string[]; r
   const fields = Object.keys(item).sort().map((k) => `${indent}  <rasd:${k}>${esc(String(item[k]))}</rasd:${k}>`);
   const open = opts.required === false ? '<Item ovf:required="false">' : '<Item>';
   return [`${indent}${open}`, ...fields, ...(opts.extra ?? []).map((l) => `${indent}  ${l}`), `${indent}</Item>`];
-}
-
-/** Escapes text and attribute values; refuses what XML 1.0 cannot hold at all. */
-export function esc(s: string): string {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s)) throw new Error(`${JSON.stringify(s)} contains a character XML cannot hold`);
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** Text for inside an XML comment, where "--" may not appear. */
-export function comment(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f]/g, ' ').replace(/-{2,}/g, '-');
 }

@@ -3,6 +3,7 @@ import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../vm/layout.js';
 import { platformFor, type PlatformSecurity } from '../../vm/platform-security.js';
 import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
+import { comment, esc } from '../xml-text.js';
 
 /**
  * QEMU/KVM: a libvirt domain XML (`virsh define`) and a run.sh with the plain qemu-system-x86_64
@@ -590,16 +591,6 @@ function deviceName(device: AttachedDevice): string {
 function absolute(path: string, what: string): string {
   if (!path.startsWith('/')) throw new Error(`${what}: libvirt needs an absolute path, not ${JSON.stringify(path)}`);
   return path;
-}
-
-function esc(s: string): string {
-  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f]/.test(s)) throw new Error(`${JSON.stringify(s)} contains a character XML cannot hold`);
-  return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
-}
-
-/** "--" may not appear inside an XML comment. */
-function comment(s: string): string {
-  return oneLine(s).replace(/-{2,}/g, '-');
 }
 
 function oneLine(s: string): string {

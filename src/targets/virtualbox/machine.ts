@@ -1,6 +1,6 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../vm/layout.js';
-import { esc } from '../ovf/xml.js';
+import { esc } from '../xml-text.js';
 import type { AttachedDevice, ControllerGroup } from '../vmware/render.js';
 
 /**

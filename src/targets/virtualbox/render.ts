@@ -1,7 +1,8 @@
 import type { OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmCdDrive, VmLayout } from '../../vm/layout.js';
-import { OVF_NS, VMDK_STREAM_OPTIMIZED, comment, esc, itemXml, type Rasd } from '../ovf/xml.js';
+import { OVF_NS, VMDK_STREAM_OPTIMIZED, itemXml, type Rasd } from '../ovf/xml.js';
+import { comment, esc } from '../xml-text.js';
 import { stableUuid } from '../ovf/uuid.js';
 import { VIRTUAL_HW_VERSION, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
 import { vboxMachineXml } from './machine.js';

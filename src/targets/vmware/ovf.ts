@@ -1,6 +1,7 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmCdDrive, VmLayout } from '../../vm/layout.js';
-import { OVF_NS, VMDK_STREAM_OPTIMIZED, comment, esc, itemXml, type Rasd } from '../ovf/xml.js';
+import { OVF_NS, VMDK_STREAM_OPTIMIZED, itemXml, type Rasd } from '../ovf/xml.js';
+import { comment, esc } from '../xml-text.js';
 import { vsphereGuest } from './guest-ids.js';
 import { BRIDGED_NETWORK, VIRTUAL_HW_VERSION, renderVmx, vmControllers, type AttachedDevice, type ControllerGroup } from './render.js';
 
