@@ -29,6 +29,8 @@ export interface SemanticContext {
   places: PlaceIndex;
   /** False for container targets, which have no disks, CD drives or controllers to check. */
   hardware: boolean;
+  /** The VM layout the disk builder and the VM targets work from, planned once for every check. */
+  plan: () => ReturnType<typeof planVmLayout>;
   report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string, at?: 'value' | 'key') => void;
 }
 
@@ -58,8 +60,10 @@ const CHECKS: ReadonlyArray<(c: SemanticContext) => void> = [
 
 export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Catalogs, places: PlaceIndex, opts: { hardware?: boolean } = {}): Diagnostic[] {
   const out: Diagnostic[] = [];
+  let plan: ReturnType<typeof planVmLayout> | undefined;
   const ctx: SemanticContext = {
     config, os, catalogs, places, hardware: opts.hardware ?? true,
+    plan: () => (plan ??= planVmLayout(config, os, machineNameOf(config))),
     report: (path, severity, code, message, hint, at) => out.push(diagnosticAt(places, path, severity, code, message, hint, at)),
   };
   for (const check of CHECKS) check(ctx);
@@ -347,7 +351,7 @@ function checkDisks(ctx: SemanticContext): void {
 function checkLayout(ctx: SemanticContext): void {
   const { config, os, report } = ctx;
   if (!ctx.hardware) return;
-  const { layout, unplaced } = planVmLayout(config, os, machineNameOf(config));
+  const { layout, unplaced } = ctx.plan();
   for (const u of unplaced) {
     report(['hardware', u.kind, u.name], 'error', 'CFG_NO_POSITION', `no free position left on the ${u.controller} controllers for [${u.name}]`,
       "give it another 'type', or fewer devices that controller kind");
@@ -521,8 +525,8 @@ function checkWindows(ctx: SemanticContext): void {
 }
 
 /** The system partition and the boot disk's table, as Windows Setup and the base-disk method need them. */
-function checkWindowsDisks({ config, os, report }: SemanticContext, autounattend: boolean): void {
-  const { layout } = planVmLayout(config, os, machineNameOf(config));
+function checkWindowsDisks({ config, os, report, plan }: SemanticContext, autounattend: boolean): void {
+  const { layout } = plan();
   if (!autounattend && layout.firmware !== 'bios') {
     report(['hardware', 'firmware'], 'error', 'CFG_FIRMWARE_WINDOWS', `${os.label} is made from a BIOS base disk; it cannot boot with UEFI`, "set 'firmware = bios'");
   }
