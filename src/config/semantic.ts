@@ -1,16 +1,16 @@
 import type { Diagnostic, Severity } from '../diagnostics.js';
-import { CONTROLLER_BUS } from '../vm/controllers.js';
+import { CONTROLLER_BUS } from '../disks/controllers.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { resolveApp } from '../catalog/load.js';
-import { checkRawNftRule } from '../guests/firewall/nftables.js';
-import { nextHopNic } from '../guests/linux/network.js';
-import { batchProblem } from '../guests/windows/batch.js';
-import { windowsRawRuleProblem, XP_MAX_RANGE } from '../guests/windows/index.js';
-import { windowsRelease } from '../guests/windows/releases.js';
-import { windowsLocale } from '../vm/windows/autounattend.js';
-import { deviceSlots, planVmLayout, type VmLayout } from '../vm/layout.js';
-import { MOUNTABLE } from '../vm/disk-image.js';
-import { isEsp, partitionProblems } from '../vm/partition-plan.js';
+import { checkRawNftRule } from '../families/linux/nftables.js';
+import { nextHopNic } from '../families/linux/network.js';
+import { batchProblem } from '../families/windows/batch.js';
+import { windowsRawRuleProblem, XP_MAX_RANGE } from '../families/windows/configure.js';
+import { windowsRelease } from '../families/windows/releases.js';
+import { windowsLocale } from '../families/windows/autounattend.js';
+import { deviceSlots, planVmLayout, type VmLayout } from '../disks/layout.js';
+import { MOUNTABLE } from '../disks/disk-image.js';
+import { isEsp, partitionProblems } from '../disks/partition-plan.js';
 import { machineNameOf, resolveNics } from './resolve.js';
 import { diagnosticAt } from './diagnose.js';
 import { APP_SECTIONS, type VmConfig } from './model.js';
@@ -461,7 +461,7 @@ function checkFamilySpecific({ config, os, report }: SemanticContext): void {
 }
 
 /**
- * What the Windows scripts and answer file need (src/guests/windows, src/vm/windows): checked here so
+ * What the Windows scripts and answer file need (src/families/windows): checked here so
  * that a Windows config that validates also builds, by either method (base disk or autounattend).
  */
 function checkWindows(ctx: SemanticContext): void {

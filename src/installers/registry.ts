@@ -1,7 +1,7 @@
 import type { Installer as InstallerId } from '../catalog/schema.js';
 import { aptInstaller } from './apt/index.js';
 import { dnfInstaller } from './dnf/index.js';
-import { windowsKitsInstaller } from './windows/index.js';
+import { windowsKitsInstaller } from '../families/windows/kits.js';
 import type { Installer } from './types.js';
 
 /** Every package tool vmgen drives, one line each; keyed by the OS table's `installer`. */

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { GuestFile } from '../guests/types.js';
+import type { GuestFile } from '../families/types.js';
 
 /**
  * Writes a layer's setup files (a VM kernel's initramfs settings) under `root`, the new root file

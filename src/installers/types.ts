@@ -1,5 +1,5 @@
 import type { OsEntry } from '../catalog/schema.js';
-import type { GuestFile } from '../guests/types.js';
+import type { GuestFile } from '../families/types.js';
 
 /** What a layer is made from: everything that goes into its cache key. */
 export interface LayerSource {

@@ -3,7 +3,7 @@ import type { VmConfig } from '../config/model.js';
 import type { Severity } from '../diagnostics.js';
 import { isVmwareStaticMac } from '../config/validators.js';
 import { machineNameOf, resolveNics } from '../config/resolve.js';
-import { deviceSlots, planVmLayout, type Controller } from '../vm/layout.js';
+import { deviceSlots, planVmLayout, type Controller } from '../disks/layout.js';
 import { SAFE_NAME, SAFE_NAME_HINT } from './names.js';
 
 export type Report = (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string) => void;

@@ -1,8 +1,8 @@
 import type { ResolvedSpec } from '../config/resolve.js';
-import type { GuestFile } from '../guests/types.js';
+import type { GuestFile } from '../families/types.js';
 import type { TargetLimits } from './limits.js';
-import type { PlatformSecurity } from '../vm/platform-security.js';
-import type { VmLayout } from '../vm/layout.js';
+import type { PlatformSecurity } from '../disks/platform-security.js';
+import type { VmLayout } from '../disks/layout.js';
 
 /** image.tar: an LXC image, meta.tar.xz and rootfs.tar.xz as `lxc-create -t local` takes them. */
 export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip', 'ova', 'image.tar'] as const;

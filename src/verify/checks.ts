@@ -2,7 +2,7 @@ import type { Communicator } from '../communicators/types.js';
 import type { OsEntry } from '../catalog/schema.js';
 import type { ResolvedNic, ResolvedPort, ResolvedSpec, ResolvedUser } from '../config/resolve.js';
 import { VmgenError } from '../errors.js';
-import { MAX_NAMESERVERS, isBuiltinLocale } from '../guests/debian/render.js';
+import { MAX_NAMESERVERS, isBuiltinLocale } from '../families/debian/render.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from './nft.js';
 import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult } from './check-kit.js';
 import { probe } from './probe.js';

@@ -1,6 +1,6 @@
 import type { ResolvedPort, ResolvedSpec } from '../config/resolve.js';
-import { FIREWALLD_CONF, ZONE_FILE } from '../guests/redhat/index.js';
-import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from '../guests/redhat/render.js';
+import { FIREWALLD_CONF, ZONE_FILE } from '../families/redhat/configure.js';
+import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from '../families/redhat/render.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult } from './check-kit.js';
 import type { FamilyChecks, VerifyOptions } from './checks.js';
 import { probe } from './probe.js';

@@ -1,7 +1,7 @@
 import { constants, existsSync } from 'node:fs';
 import { access, mkdir, open, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import type { VmLayout } from '../vm/layout.js';
+import type { VmLayout } from '../disks/layout.js';
 import { verifyVm, type DiskFormat } from './runtimes/qemu.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import { run } from '../exec/run.js';

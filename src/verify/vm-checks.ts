@@ -1,5 +1,5 @@
 import type { Communicator } from '../communicators/types.js';
-import type { Filesystem, VmLayout, VmPartition } from '../vm/layout.js';
+import type { Filesystem, VmLayout, VmPartition } from '../disks/layout.js';
 import { EXIT_NOT_FOUND, probe, type ProbeResult } from './probe.js';
 import type { Check, CheckResult } from './checks.js';
 

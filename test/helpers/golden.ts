@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GuestCommand, GuestPlan } from '../../src/guests/types.js';
+import type { GuestCommand, GuestPlan } from '../../src/families/types.js';
 
 /** Expected generator output lives in test/golden/; UPDATE_GOLDEN=1 rewrites it from the current output. */
 const GOLDEN_DIR = fileURLToPath(new URL('../golden/', import.meta.url));

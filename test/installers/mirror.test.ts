@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultMirror } from '../../src/build/mirror.js';
+import { defaultMirror } from '../../src/orchestrator/mirror.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { VmgenError } from '../../src/errors.js';
 import { hostMirror, parseDeb822Sources, parseOneLineSources, pickMirror, type AptSource } from '../../src/installers/apt/mirror.js';

@@ -10,8 +10,8 @@ import { hostMirror } from '../../src/installers/apt/mirror.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
-import { redhatConfigurator } from '../../src/guests/redhat/index.js';
-import { DRACUT_CONF, renderDracutConf } from '../../src/guests/redhat/vm-kernel.js';
+import { redhatConfigurator } from '../../src/families/redhat/configure.js';
+import { DRACUT_CONF, renderDracutConf } from '../../src/families/redhat/vm-kernel.js';
 import { IS_ROOT, ROOT, lastLine, spawnCapture, vmgen } from './helpers.js';
 
 /*

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import { renderOvf } from '../../src/targets/virtualbox/render.js';
 import { renderVmwareOvf } from '../../src/targets/vmware/ovf.js';
 import { VM_CASE_NAMES, vmCase } from './vm-specs.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import {
   KVM_PROBE_STATUS, QEMU_BINARY, RUN_SH_TPM_STATE, qemuArgs, qemuMachine, qemuPlatform, renderLibvirtHostonlyNetwork, renderLibvirtXml, renderRunSh,
   shellQuote, type QemuOptions,
@@ -14,8 +14,8 @@ import {
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
-import { resolveVmLayout } from '../../src/vm/layout.js';
-import { withAnswerDrive } from '../../src/vm/windows/build.js';
+import { resolveVmLayout } from '../../src/disks/layout.js';
+import { withAnswerDrive } from '../../src/families/windows/build.js';
 import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, diskFiles, vmCase, vmCaseFromFile, type VmCaseName } from './vm-specs.js';
 

@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import {
   ISO_FORMAT, OVF_VIRTUAL_SYSTEM_TYPE, VMDK_STREAM_OPTIMIZED, guestType, renderManifest, renderOvf, type OvfOptions,
 } from '../../src/targets/virtualbox/render.js';

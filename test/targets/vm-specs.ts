@@ -3,7 +3,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
-import { resolveVmLayout, type VmLayout } from '../../src/vm/layout.js';
+import { resolveVmLayout, type VmLayout } from '../../src/disks/layout.js';
 
 /**
  * The machines the VM generators are golden-tested on: the README's sample machine (UEFI, one disk

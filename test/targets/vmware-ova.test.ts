@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import { renderVmwareOvf, VMWARE_VIRTUAL_SYSTEM_TYPE, type VmwareOvfOptions } from '../../src/targets/vmware/ovf.js';
 import { VSPHERE_GUESTS } from '../../src/targets/vmware/guest-ids.js';
 import { vmwareCommander } from '../../src/targets/vmware/index.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import type { OsEntry } from '../../src/catalog/schema.js';
 import { BRIDGED_NETWORK, VIRTUAL_HW_VERSION, VMX_KEYS_DOCUMENTED, pcieSlotNumber, renderVmx, setting, vmControllers } from '../../src/targets/vmware/render.js';

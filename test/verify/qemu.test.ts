@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
 import { OVMF_CANDIDATES, bootVm, cpuCanVirtualize, findOvmf, qemuOptValue, qemuVerifyArgv, verifyVm, type QemuVerifyArgvOptions } from '../../src/verify/runtimes/qemu.js';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import { recordedSpec } from '../fixtures/verify/specs.js';
 
 const BASE: QemuVerifyArgvOptions = {

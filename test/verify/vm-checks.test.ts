@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatResults, runChecks } from '../../src/verify/checks.js';
 import { vmChecks } from '../../src/verify/vm-checks.js';
-import type { VmLayout } from '../../src/vm/layout.js';
+import type { VmLayout } from '../../src/disks/layout.js';
 import { FakeCommunicator } from '../helpers/fake-communicator.js';
 
 /** A UEFI machine with a data disk: ESP, root, /var and swap on hdd0, /srv and a second swap on hdd1. */

@@ -1,6 +1,6 @@
 import { resolve } from 'node:path';
 import { Option } from 'commander';
-import { build } from '../../build/build.js';
+import { build } from '../../orchestrator/build.js';
 import { defaultCacheRoot } from '../../cache/store.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';

@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Option } from 'commander';
-import { BUILD_STEPS } from '../../build/build.js';
+import { BUILD_STEPS } from '../../orchestrator/build.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import type { BuildView } from '../../service/routes/common.js';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { GuestFile } from '../../guests/types.js';
+import type { GuestFile } from '../../families/types.js';
 import { VmgenError } from '../../errors.js';
 import { CommandError } from '../../exec/run.js';
 import { runLogged } from '../run-logged.js';

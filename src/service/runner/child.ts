@@ -4,7 +4,7 @@
  * SIGTERM or SIGINT cancels the build, which then runs its cleanups; so does losing the parent
  * (a `kill -9` of the server or worker closes the IPC channel), so no build runs on unowned.
  */
-import { build } from '../../build/build.js';
+import { build } from '../../orchestrator/build.js';
 import { loadCatalogs } from '../../catalog/load.js';
 import { loadConfig } from '../../config/load.js';
 import { formatDiagnostic, hasErrors } from '../../diagnostics.js';

@@ -1,6 +1,6 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import { broadcastAddress, formatIPv4, ipInSubnet, parseIPv4 } from '../../config/validators.js';
-import type { GuestFile } from '../../guests/types.js';
+import type { GuestFile } from '../../families/types.js';
 import { SAFE_NAME } from '../names.js';
 import type { ArchiveEntry, TargetRender } from '../types.js';
 

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
-import type { GuestFile } from '../../guests/types.js';
+import type { GuestFile } from '../../families/types.js';
 import type { TargetRender } from '../types.js';
 
 /**

@@ -1,5 +1,5 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
-import type { GuestFile } from '../../guests/types.js';
+import type { GuestFile } from '../../families/types.js';
 import { SAFE_NAME } from '../names.js';
 import type { TargetRender } from '../types.js';
 

@@ -1,7 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedSpec } from '../../config/resolve.js';
-import type { VmLayout } from '../../vm/layout.js';
+import type { VmLayout } from '../../disks/layout.js';
 import type { PackageContext } from '../types.js';
 import { convertImages, placeIsos } from '../vm/common.js';
 import { writeOva } from './manifest.js';

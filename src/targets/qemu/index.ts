@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import type { Commander } from '../types.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
-import type { VmLayout } from '../../vm/layout.js';
+import type { VmLayout } from '../../disks/layout.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
 import { AHCI_MAX_UNIT, nvmeOnSata, QEMU_PLATFORM_SECURITY, qemuPlatform, renderLibvirtXml, renderRunSh, SCSI_MODELS } from './render.js';

@@ -1,5 +1,5 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
-import type { Controller, VmLayout } from '../../vm/layout.js';
+import type { Controller, VmLayout } from '../../disks/layout.js';
 import { esc } from '../xml-text.js';
 import type { AttachedDevice, ControllerGroup } from '../vmware/render.js';
 

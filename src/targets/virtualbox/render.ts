@@ -1,6 +1,6 @@
 import type { OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
-import type { Controller, VmCdDrive, VmLayout } from '../../vm/layout.js';
+import type { Controller, VmCdDrive, VmLayout } from '../../disks/layout.js';
 import { OVF_NS, VMDK_STREAM_OPTIMIZED, itemXml, type Rasd } from '../ovf/xml.js';
 import { comment, esc } from '../xml-text.js';
 import { stableUuid } from '../ovf/uuid.js';

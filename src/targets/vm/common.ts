@@ -1,14 +1,14 @@
 import { copyFile, mkdir, rename } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { run } from '../../exec/run.js';
-import type { VmLayout } from '../../vm/layout.js';
+import type { VmLayout } from '../../disks/layout.js';
 import type { ArchiveEntry, DiskImage, TargetRender } from '../types.js';
-import { convertArgv, vmdkAdapter } from '../../vm/disk-cache.js';
+import { convertArgv, vmdkAdapter } from '../../disks/disk-cache.js';
 
 export { convertArgv, vmdkAdapter };
-import { chooseUuids, renderVmFstab } from '../../vm/fstab.js';
-import { sfdiskScript } from '../../vm/partition-plan.js';
-import { nameSparseExtent } from '../../vm/vmdk-descriptor.js';
+import { chooseUuids, renderVmFstab } from '../../disks/fstab.js';
+import { sfdiskScript } from '../../disks/partition-plan.js';
+import { nameSparseExtent } from '../../disks/vmdk-descriptor.js';
 
 /** What a VM target's packing runs besides its archive format's packer: the disk conversion. */
 export const VM_PACKAGE_TOOLS = ['qemu-img'] as const;

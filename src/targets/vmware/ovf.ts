@@ -1,5 +1,5 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
-import type { Controller, VmCdDrive, VmLayout } from '../../vm/layout.js';
+import type { Controller, VmCdDrive, VmLayout } from '../../disks/layout.js';
 import { OVF_NS, VMDK_STREAM_OPTIMIZED, itemXml, type Rasd } from '../ovf/xml.js';
 import { comment, esc } from '../xml-text.js';
 import { vsphereGuest } from './guest-ids.js';

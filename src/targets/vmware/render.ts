@@ -1,8 +1,8 @@
 import type { GuestNic } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import { isVmwareStaticMac } from '../../config/validators.js';
-import { CONTROLLER_BUS, type ControllerBus } from '../../vm/controllers.js';
-import type { Controller, VmCdDrive, VmDisk, VmLayout } from '../../vm/layout.js';
+import { CONTROLLER_BUS, type ControllerBus } from '../../disks/controllers.js';
+import type { Controller, VmCdDrive, VmDisk, VmLayout } from '../../disks/layout.js';
 
 /**
  * VMware machine description (.vmx): the seed's Listing 4.1 with today's values. Pure: the spec and

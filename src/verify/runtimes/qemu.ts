@@ -7,7 +7,7 @@ import { SerialCommunicator } from '../../communicators/serial.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import { spawnStream } from '../../exec/stream.js';
 import { VmgenError } from '../../errors.js';
-import type { VmLayout } from '../../vm/layout.js';
+import type { VmLayout } from '../../disks/layout.js';
 import { runChecks, verifyChecks, type NamedResult } from '../checks.js';
 import { probe } from '../probe.js';
 import { vmChecks } from '../vm-checks.js';

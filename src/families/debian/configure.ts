@@ -1,0 +1,127 @@
+import type { ResolvedSpec } from '../../config/resolve.js';
+import { renderNftablesRuleset } from '../linux/nftables.js';
+import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
+import { identityFiles } from '../linux/identity.js';
+import { nicRouting } from '../linux/network.js';
+import { enableCommand, timezoneLinks } from '../linux/systemd.js';
+import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
+import {
+  ROUTES_UNIT,
+  isBuiltinLocale,
+  renderAptSources,
+  renderDefaultLocale,
+  renderHosts,
+  renderKeyboard,
+  renderLocaleGen,
+  renderNetworkdNetwork,
+  renderRoutesUnit,
+  renderTimezone,
+} from './render.js';
+import { debianVmKernel } from './vm-kernel.js';
+
+export { STAGED_KEYS_DIR } from '../linux/accounts.js';
+
+/*
+ * The Debian-family configurator (Debian 12/13, Ubuntu 22.04+): what to write into the guest and
+ * which commands to run there, computed from the spec alone. Applying the plan is someone else's
+ * job; nothing here touches a disk or starts a process.
+ */
+
+/** What every guest needs for the plan itself: an init to enable units with, the firewall, `ip`, and sudo for the sudo group. */
+const BASE_PACKAGES = ['iproute2', 'nftables', 'sudo', 'systemd-sysv'];
+
+export function debianPackages({ spec }: GuestContext): string[] {
+  const wanted = [
+    ...BASE_PACKAGES,
+    ...(spec.locale !== undefined && !isBuiltinLocale(spec.locale) ? ['locales'] : []),
+    ...(spec.bashCompletion ? ['bash-completion'] : []),
+    ...(spec.keyboard !== undefined ? ['keyboard-configuration'] : []),
+    // Not in every minimal image (debootstrap minbase); without it /etc/localtime would dangle.
+    ...(spec.timezone !== undefined ? ['tzdata'] : []),
+  ];
+  return [...new Set(wanted)].sort();
+}
+
+export function debianServices({ spec, nicOwner }: GuestContext): string[] {
+  return [
+    'nftables',
+    ...(nicOwner === 'guest' && spec.nics.length > 0 ? ['systemd-networkd'] : []),
+    ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
+  ];
+}
+
+export function debianPlan(ctx: GuestContext): GuestPlan {
+  const { spec } = ctx;
+  return {
+    files: [
+      ...identityFiles(spec, renderHosts),
+      ...networkFiles(ctx),
+      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec), mode: 0o755 },
+      ...(spec.repos.length > 0 ? [{ path: '/etc/apt/sources.list.d/vmgen.list', content: renderAptSources(spec.repos) }] : []),
+      ...regionalFiles(spec),
+      ...stagedKeyFiles(spec),
+    ],
+    links: timezoneLinks(spec, '/usr/share/zoneinfo'),
+    commands: [
+      ...accountCommands(spec),
+      enableCommand(debianServices(ctx), spec.appServices),
+    ],
+  };
+}
+
+/**
+ * Generating a locale takes seconds (localedef), and depends only on the locale, so it is done once
+ * in the packages layer, whose key includes it, instead of in every build.
+ */
+export function debianLayerPlan({ spec }: GuestContext): { key: unknown; plan: GuestPlan } | undefined {
+  if (spec.locale === undefined || isBuiltinLocale(spec.locale)) return undefined;
+  return {
+    key: { locales: [spec.locale] },
+    plan: { files: [{ path: '/etc/locale.gen', content: renderLocaleGen(spec.locale) }], links: [], commands: localeCommands(spec) },
+  };
+}
+
+export const debianConfigurator: Configurator = {
+  id: 'debian',
+  packages: debianPackages,
+  services: debianServices,
+  plan: debianPlan,
+  layerPlan: debianLayerPlan,
+  vmKernel: debianVmKernel,
+};
+
+// ---------------------------------------------------------------------------------------------
+// Files
+
+/**
+ * A guest that owns its NICs gets one networkd file each. When the target owns them, it already
+ * set addresses and the gateway, so only the routes are left, and a oneshot unit adds those.
+ */
+function networkFiles({ spec, nicOwner }: GuestContext): GuestFile[] {
+  if (nicOwner === 'target') {
+    return spec.routes.length === 0 ? [] : [{ path: `/etc/systemd/system/${ROUTES_UNIT}.service`, content: renderRoutesUnit(spec.routes) }];
+  }
+  return nicRouting(spec).map(({ nic, gateway, routes }) => {
+    const content = renderNetworkdNetwork(nic, { ...(gateway === undefined ? {} : { gateway }), routes });
+    return { path: `/etc/systemd/network/10-${nic.name}.network`, content };
+  });
+}
+
+function regionalFiles(spec: ResolvedSpec): GuestFile[] {
+  const files: GuestFile[] = [];
+  if (spec.timezone !== undefined) files.push({ path: '/etc/timezone', content: renderTimezone(spec.timezone) });
+  if (spec.locale !== undefined) {
+    files.push({ path: '/etc/default/locale', content: renderDefaultLocale(spec.locale) });
+  }
+  if (spec.keyboard !== undefined) files.push({ path: '/etc/default/keyboard', content: renderKeyboard(spec.keyboard) });
+  return files;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Commands
+
+function localeCommands(spec: ResolvedSpec): GuestCommand[] {
+  if (spec.locale === undefined || isBuiltinLocale(spec.locale)) return [];
+  // Debian's and Ubuntu's locale-gen both build what /etc/locale.gen lists; Debian's ignores arguments.
+  return [{ argv: ['locale-gen'], why: `generate the ${spec.locale} locale` }];
+}
