@@ -78,8 +78,11 @@ export interface BuildPlan {
   layout: VmLayout | undefined;
   /** The target's generated files (configuration, VM description) and what it puts in the guest. */
   targetRender: TargetRender;
-  /** Files the family adds for review (`vmgen render`). */
-  reviewFiles: ReviewFile[];
+  /**
+   * Files the family adds for review (`vmgen render`); made on demand, since they may show what a
+   * build does not make (the answer file of a release built from a base disk).
+   */
+  reviewFiles(): ReviewFile[];
   root: LayerRootPlan | DiskImageRootPlan;
   steps: PlannedStep[];
   /** Every host tool of the steps that run: what the first step checks. */
@@ -172,7 +175,7 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
   check.needRoot = root.kind === 'layer' || root.needsRoot;
   return {
     spec, target, format, options: targetOptions, family, layout, targetRender,
-    reviewFiles: family.reviewFiles?.({ spec, catalogs, layout }) ?? [],
+    reviewFiles: () => family.reviewFiles?.({ spec, catalogs, layout }) ?? [],
     root, steps, tools: check.tools, needsRoot: check.needRoot,
     notes: root.kind === 'layer' ? [] : root.notes,
     run,
