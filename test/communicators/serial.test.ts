@@ -4,7 +4,7 @@ import { Duplex, PassThrough } from 'node:stream';
 import { scriptArgv, WRITE_SCRIPT } from '../../src/communicators/command.js';
 import { RUN_FUNCTION, SerialCommandError, SerialCommunicator, commandLines, parseFrame, setupLine } from '../../src/communicators/serial.js';
 import { run } from '../../src/exec/run.js';
-import { formatProbeOutput, probe, unwrapProbe } from '../../src/verify/probe.js';
+import { formatProbeOutput, probe, unwrapProbe } from '../../src/communicators/probe.js';
 
 /*
  * A fake guest on the other end of the console: getty, login and a shell that understands only

@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Communicator } from '../../src/communicators/types.js';
 import { CommandError, type RunResult } from '../../src/exec/run.js';
-import { formatProbeOutput, probe, unwrapProbe } from '../../src/verify/probe.js';
+import { formatProbeOutput, probe, unwrapProbe } from '../../src/communicators/probe.js';
 
 /*
  * A guest in a box: replies recorded from a real guest, replayed by argv. RecordingCommunicator
