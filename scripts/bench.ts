@@ -35,7 +35,7 @@ import { resolveSpec } from '../src/config/resolve.js';
 import { run } from '../src/exec/run.js';
 import { table } from './bench-table.js';
 import { debianConfigurator } from '../src/families/debian/configure.js';
-import { configuratorFor } from '../src/families/registry.js';
+import { FAMILIES } from '../src/families/registry.js';
 import type { GuestFile } from '../src/families/types.js';
 import { mmdebstrapArgv } from '../src/installers/apt/index.js';
 import type { LayerSource } from '../src/installers/types.js';
@@ -236,7 +236,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
   const spec = resolveSpec(config, catalogs, { target: TARGET, defaultMirror: mirror });
   const commander = findTarget(TARGET)?.commander;
   if (!commander) throw new Error(`target ${TARGET} has no commander`);
-  const packages = layerPackages(layerInputs(debianConfigurator, { spec, nicOwner: commander.nicOwner }, undefined));
+  const packages = layerPackages(layerInputs(debianConfigurator, undefined, { spec, nicOwner: commander.nicOwner }, undefined));
   const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages };
 
   return withTmp('/var/tmp/vmgen-bench-', async (tmp) => {
@@ -410,10 +410,10 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
   const spec = resolveSpec(config, catalogs, { target: VM_TARGET, defaultMirror: mirror });
   const commander = findTarget(VM_TARGET)?.commander;
   if (!commander) throw new Error(`target ${VM_TARGET} has no commander`);
-  const configurator = configuratorFor(spec.os.configurator);
-  if (!configurator) throw new Error(`no configurator for ${spec.os.label}`);
+  const family = FAMILIES[spec.os.family];
+  if (family.root.kind !== 'layer') throw new Error(`${spec.os.label} guests are not made from a layer`);
   const layout = resolveVmLayout(config, spec.os, spec.name);
-  const inputs = layerInputs(configurator, { spec, nicOwner: commander.nicOwner }, layout);
+  const inputs = layerInputs(family.configurator, family.root.vmKernel, { spec, nicOwner: commander.nicOwner }, layout);
   const packages = layerPackages(inputs);
   const setupFiles = inputs.setupFiles;
   const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages, ...(setupFiles.length > 0 ? { setupFiles } : {}) };

@@ -1,3 +1,4 @@
+import { CATALOG_KEY_OF } from './families.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -121,7 +122,7 @@ export type ResolvedApp =
   | { ok: false; reason: string; hint?: string };
 
 export function catalogInstaller(os: OsEntry): CatalogInstaller {
-  return os.installer === 'yum' ? 'dnf' : os.installer;
+  return CATALOG_KEY_OF[os.installer];
 }
 
 /** The override keys that apply to an OS, most specific first. */

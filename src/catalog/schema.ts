@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { type CatalogKey, FAMILY_IDS, FAMILY_INSTALLERS, INSTALLER_IDS } from './families.js';
 
 /*
  * Schemas for the two catalogs: the OS table (catalog/os.json) and the application catalog
@@ -17,10 +18,11 @@ const SETUP_FILE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 // Quiet-mode switches go verbatim into setup.bat, so no batch metacharacters (& | < > ^ % ").
 const KIT_ARGS = /^[A-Za-z0-9 =/._:,-]*$/;
 
-export const FamilySchema = z.enum(['debian', 'redhat', 'windows']);
+export const FamilySchema = z.enum(FAMILY_IDS);
 export const DistributionSchema = z.enum(['debian', 'ubuntu', 'fedora', 'rocky', 'alma', 'windows']);
-export const InstallerSchema = z.enum(['apt', 'dnf', 'yum', 'windows-kits']);
-export const ConfiguratorSchema = z.enum(['debian', 'redhat', 'windows']);
+export const InstallerSchema = z.enum(INSTALLER_IDS);
+/** Each family has its own configurator, named as the family. */
+export const ConfiguratorSchema = z.enum(FAMILY_IDS);
 export const ControllerSchema = z.enum(['ide', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme']);
 export const FirmwareSchema = z.enum(['bios', 'efi']);
 /**
@@ -59,11 +61,7 @@ export const OsEntrySchema = z
   .superRefine((os, ctx) => {
     // The installer and configurator are picked from these fields, so a mismatch would pair
     // e.g. apt with a Windows guest at build time instead of failing here.
-    const expected = {
-      debian: { installers: ['apt'], configurator: 'debian' },
-      redhat: { installers: ['dnf', 'yum'], configurator: 'redhat' },
-      windows: { installers: ['windows-kits'], configurator: 'windows' },
-    }[os.family];
+    const expected = { installers: FAMILY_INSTALLERS[os.family], configurator: os.family };
     if (!expected.installers.includes(os.installer)) {
       ctx.addIssue({
         code: 'custom',
@@ -115,10 +113,10 @@ export const WindowsInstallSchema = z.union([WindowsKitSchema, UnavailableSchema
 
 const installers = {
   apt: LinuxInstallSchema.optional(),
-  /** Also used for yum: the RPM names are the same. */
+  /** Also used for yum: the RPM names are the same (CATALOG_KEY_OF). */
   dnf: LinuxInstallSchema.optional(),
   'windows-kits': WindowsInstallSchema.optional(),
-};
+} satisfies Record<CatalogKey, z.ZodType>;
 
 export const AppInstallersSchema = z.strictObject(installers);
 

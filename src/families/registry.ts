@@ -1,17 +1,16 @@
-import type { ConfiguratorSchema } from '../catalog/schema.js';
-import type { z } from 'zod';
-import { debianConfigurator } from './debian/configure.js';
-import { redhatConfigurator } from './redhat/configure.js';
-import { windowsConfigurator } from './windows/configure.js';
-import type { Configurator } from './types.js';
+import type { FamilyId } from '../catalog/families.js';
+import { debianFamily } from './debian/index.js';
+import type { Family } from './family.js';
+import { redhatFamily } from './redhat/index.js';
+import { windowsFamily } from './windows/index.js';
 
-/** Every OS family vmgen configures, one line each; keyed by the OS table's `configurator`. */
-export const CONFIGURATORS: Partial<Record<z.infer<typeof ConfiguratorSchema>, Configurator>> = {
-  debian: debianConfigurator,
-  redhat: redhatConfigurator,
-  windows: windowsConfigurator,
+/** Every OS family vmgen builds, one line each; keyed by the OS table's `family`. */
+export const FAMILIES: Record<FamilyId, Family> = {
+  debian: debianFamily,
+  redhat: redhatFamily,
+  windows: windowsFamily,
 };
 
-export function configuratorFor(id: z.infer<typeof ConfiguratorSchema>): Configurator | undefined {
-  return CONFIGURATORS[id];
+export function familyOf(os: { family: FamilyId }): Family {
+  return FAMILIES[os.family];
 }

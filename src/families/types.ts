@@ -1,3 +1,4 @@
+import type { FamilyId } from '../catalog/families.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 
 /** A text file to place in the guest; `path` is absolute inside the guest. */
@@ -62,7 +63,7 @@ export interface VmKernel {
 
 /** One OS family's configurator: the seed's ConfigDebian, ConfigRedHat, ConfigWindows. */
 export interface Configurator {
-  id: string;
+  id: FamilyId;
   /** Packages the configuration itself needs in the guest (init, firewall, locales…). */
   packages(ctx: GuestContext): string[];
   /** Units the configuration enables at boot (firewall, network). */
@@ -73,6 +74,4 @@ export interface Configurator {
    * once when the layer is made instead of in every build. `key` joins the layer's cache key.
    */
   layerPlan?(ctx: GuestContext): { key: unknown; plan: GuestPlan } | undefined;
-  /** Absent for families whose VMs are not made from a root file system layer (Windows) or not yet. */
-  vmKernel?: VmKernel;
 }

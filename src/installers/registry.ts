@@ -1,16 +1,20 @@
-import type { Installer as InstallerId } from '../catalog/schema.js';
+import type { PackageInstallerId } from '../catalog/families.js';
 import { aptInstaller } from './apt/index.js';
 import { dnfInstaller } from './dnf/index.js';
-import { windowsKitsInstaller } from '../families/windows/kits.js';
 import type { Installer } from './types.js';
+import { yumInstaller } from './yum/index.js';
 
-/** Every package tool vmgen drives, one line each; keyed by the OS table's `installer`. */
-export const INSTALLERS: Partial<Record<InstallerId, Installer>> = {
+/**
+ * Every package tool that makes a root file system, one line each; keyed by the OS table's
+ * `installer`. Windows' kits are not one: they belong to the Windows family row.
+ */
+export const INSTALLERS: Record<PackageInstallerId, Installer> = {
   apt: aptInstaller,
   dnf: dnfInstaller,
-  'windows-kits': windowsKitsInstaller,
+  yum: yumInstaller,
 };
 
-export function installerFor(id: InstallerId): Installer | undefined {
-  return INSTALLERS[id];
+/** The package installer of an OS entry; undefined for an installer that makes no root file system (windows-kits). */
+export function installerFor(id: string): Installer | undefined {
+  return Object.hasOwn(INSTALLERS, id) ? INSTALLERS[id as PackageInstallerId] : undefined;
 }

@@ -18,7 +18,7 @@ export interface InstallContext {
   log(line: string): void;
 }
 
-/** The seed's Installer family: one per package tool (apt, dnf, Windows kits). */
+/** The seed's Installer family: one per package tool that makes a root file system (apt, dnf, yum); Windows kits belong to the Windows family. */
 export interface Installer {
   id: string;
   /** The build host's programs it runs, checked before a build starts. */

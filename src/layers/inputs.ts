@@ -1,6 +1,6 @@
 import type { ResolvedSpec } from '../config/resolve.js';
 import { VmgenError } from '../errors.js';
-import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../families/types.js';
+import type { Configurator, GuestContext, GuestFile, GuestPlan, VmKernel } from '../families/types.js';
 import { filesystemPackages, type VmLayout } from '../disks/layout.js';
 
 /** What a guest's packages layer is made from, beyond its OS and mirror. */
@@ -18,12 +18,13 @@ function joinPlans(a: GuestPlan, b: GuestPlan): GuestPlan {
 }
 
 /**
- * One place for build, render and bench to agree on: a VM adds its family's kernel, its
- * initramfs settings and the file systems' tools to what the configurator and the apps need.
+ * One place for build, render and bench to agree on: a VM adds its family's kernel (the family
+ * row's `root.vmKernel`), its initramfs settings and the file systems' tools to what the
+ * configurator and the apps need.
  */
-export function layerInputs(configurator: Configurator, guest: GuestContext, layout: VmLayout | undefined): LayerInputs {
+export function layerInputs(configurator: Configurator, familyVmKernel: VmKernel | undefined, guest: GuestContext, layout: VmLayout | undefined): LayerInputs {
   const spec: ResolvedSpec = guest.spec;
-  const vmKernel = layout === undefined ? undefined : configurator.vmKernel;
+  const vmKernel = layout === undefined ? undefined : familyVmKernel;
   if (layout !== undefined && vmKernel === undefined) {
     throw new VmgenError('VMG_UNSUPPORTED', `VM targets cannot build ${spec.os.label} guests from a root file system`, { hint: 'build this guest for a container target (lxc, oci)' });
   }

@@ -12,11 +12,50 @@ export interface StepContext<S> {
   progress(fraction: number): void;
 }
 
-export interface Step<S> {
+/**
+ * One step. What it returns joins the state the later steps read, so a step's output is typed
+ * where it is made (see StepList) instead of being an optional field read back with `!`. A step
+ * that may be skipped returns only optional fields.
+ */
+export interface Step<S, O extends object | void = void> {
   name: string;
-  /** Whether the step has anything to do for this build; a skipped step is reported as such. */
+  /** The host tools the step runs; a build checks all of them before its first step. */
+  tools?: readonly string[];
+  /** Decided when the plan was made: the step has nothing to do in this build, and is reported as skipped. */
+  skip?: boolean;
+  /** Whether the step has anything to do, decided from the state; a skipped step is reported as such. */
   applies?(state: S): boolean;
-  run(ctx: StepContext<S>): void | Promise<void>;
+  run(ctx: StepContext<S>): O | Promise<O>;
+}
+
+type Output<O> = O extends object ? O : unknown;
+
+/**
+ * Steps in order, the state type growing by each step's output: `then` accepts only a step whose
+ * input the earlier steps (and the initial state I) provide.
+ */
+export class StepList<I, S = I> {
+  private constructor(readonly steps: readonly Step<never, object | void>[]) {}
+
+  static start<I>(): StepList<I> {
+    return new StepList<I>([]);
+  }
+
+  then<O extends object | void>(step: Step<S, O>): StepList<I, S & Output<O>> {
+    return new StepList<I, S & Output<O>>([...this.steps, step as Step<never, O>]);
+  }
+
+  /** Runs the steps from `initial`; resolves to the state all of them made. */
+  async run(initial: I, opts: RunOptions = {}): Promise<S> {
+    const state = { ...initial } as Record<string, unknown>;
+    await runPipeline(this.steps as readonly Step<Record<string, unknown>, object | void>[], state, opts);
+    return state as S;
+  }
+}
+
+export interface RunOptions {
+  signal?: AbortSignal;
+  onEvent?: (e: StepEvent) => void;
 }
 
 export type StepEvent =
@@ -33,26 +72,25 @@ export class CancelledError extends Error {
   }
 }
 
-export async function runPipeline<S>(
-  steps: readonly Step<S>[], state: S, opts: { signal?: AbortSignal; onEvent?: (e: StepEvent) => void } = {},
-): Promise<void> {
+export async function runPipeline<S>(steps: readonly Step<S, object | void>[], state: S, opts: RunOptions = {}): Promise<void> {
   const signal = opts.signal ?? new AbortController().signal;
   const emit = opts.onEvent ?? (() => {});
   const cleanups: Array<{ step: string; fn: () => void | Promise<void> }> = [];
   try {
     for (const [index, step] of steps.entries()) {
       if (signal.aborted) throw new CancelledError(signal.reason);
-      if (step.applies && !step.applies(state)) {
+      if (step.skip === true || (step.applies && !step.applies(state))) {
         emit({ kind: 'skip', step: step.name, index, total: steps.length });
         continue;
       }
       emit({ kind: 'start', step: step.name, index, total: steps.length });
       const started = Date.now();
-      await step.run({
+      const output = await step.run({
         state, signal,
         defer: (fn) => cleanups.push({ step: step.name, fn }),
         progress: (fraction) => emit({ kind: 'progress', step: step.name, fraction }),
       });
+      if (output) Object.assign(state as object, output);
       emit({ kind: 'done', step: step.name, index, total: steps.length, ms: Date.now() - started });
     }
     if (signal.aborted) throw new CancelledError(signal.reason);

@@ -8,7 +8,7 @@ import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec, type ResolvedNic, type ResolvedSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
-import { configuratorFor } from '../../src/families/registry.js';
+import { FAMILIES } from '../../src/families/registry.js';
 import { CONNECTIONS_DIR, NM_CONF, SUDO_GROUP_FILE, ZONE_FILE, redhatConfigurator } from '../../src/families/redhat/configure.js';
 import {
   connectionUuid, langpackFor, renderKeyfile, renderNmConf, renderRawRules, renderVconsoleConf, renderZone,
@@ -72,7 +72,7 @@ describe('golden: test/fixtures/rpm/redhat-web.conf', () => {
 
 describe('redhatConfigurator', () => {
   it('is what the registry gives for the OS table\'s redhat configurator', () => {
-    assert.equal(configuratorFor('redhat'), redhatConfigurator);
+    assert.equal(FAMILIES.redhat.configurator, redhatConfigurator);
     assert.equal(webSpec().os.configurator, 'redhat');
   });
 

@@ -10,8 +10,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
 import { installerFor } from '../../src/installers/registry.js';
+import { FAMILIES } from '../../src/families/registry.js';
 import {
-  FIND_7ZIP, KITS_DIR_ENV, locateKits, renderSetupBat, windowsInstallerFiles, windowsKits, windowsKitsInstaller,
+  FIND_7ZIP, KITS_DIR_ENV, locateKits, renderSetupBat, windowsInstallerFiles, windowsKits,
 } from '../../src/families/windows/kits.js';
 import { assertGolden } from '../helpers/golden.js';
 
@@ -108,8 +109,8 @@ describe('Windows kit installer: setup.bat (seed Listings 4.8, 4.9)', () => {
     }
   });
 
-  it('is the registered windows-kits installer, which has nothing to bootstrap', async () => {
-    assert.equal(installerFor('windows-kits'), windowsKitsInstaller);
-    await assert.rejects(windowsKitsInstaller.bootstrap({} as never, '/nonexistent', {} as never), (err: unknown) => err instanceof VmgenError && err.code === 'VMG_UNSUPPORTED');
+  it('belongs to the Windows family row, not to the installers that make root file systems', () => {
+    assert.equal(installerFor('windows-kits'), undefined);
+    assert.equal(FAMILIES.windows.root.kind, 'disk-image');
   });
 });

@@ -8,7 +8,7 @@ import { resolveSpec, type ResolvedNic, type ResolvedSpec } from '../../src/conf
 import { VmgenError } from '../../src/errors.js';
 import { batchProblem, batchQuote } from '../../src/families/windows/batch.js';
 import { CONFIG_BAT, WINDOWS_DIR, rawRuleLine, windowsConfigBat, windowsConfigurator } from '../../src/families/windows/configure.js';
-import { configuratorFor } from '../../src/families/registry.js';
+import { FAMILIES } from '../../src/families/registry.js';
 import { assertGolden } from '../helpers/golden.js';
 
 const catalogs = loadCatalogs({ env: {} });
@@ -28,7 +28,7 @@ const throwsScript = (fn: () => unknown, re: RegExp): void => {
 
 describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
   it('is registered for the OS table\'s windows configurator and plans config.bat only', () => {
-    assert.equal(configuratorFor('windows'), windowsConfigurator);
+    assert.equal(FAMILIES.windows.configurator, windowsConfigurator);
     const spec = windowsSpec('winxp-seed.conf');
     const plan = windowsConfigurator.plan({ spec, nicOwner: 'guest' });
     assert.deepEqual(plan.files.map((f) => f.path), [`${WINDOWS_DIR}/${CONFIG_BAT}`]);

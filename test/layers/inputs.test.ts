@@ -10,8 +10,9 @@ import { loadConfig } from '../../src/config/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
 import { debianConfigurator } from '../../src/families/debian/configure.js';
+import { debianVmKernel } from '../../src/families/debian/vm-kernel.js';
 import { redhatConfigurator } from '../../src/families/redhat/configure.js';
-import { DRACUT_CONF, KERNEL_FINISH_SCRIPT } from '../../src/families/redhat/vm-kernel.js';
+import { DRACUT_CONF, KERNEL_FINISH_SCRIPT, redhatVmKernel } from '../../src/families/redhat/vm-kernel.js';
 import { windowsConfigurator } from '../../src/families/windows/configure.js';
 import { dnfInstaller } from '../../src/installers/dnf/index.js';
 import { resolveVmLayout } from '../../src/disks/layout.js';
@@ -30,7 +31,7 @@ const redhat = load('../fixtures/rpm/redhat-web.conf');
 
 describe('layerInputs', () => {
   it('a container gets the family\'s and the apps\' packages, no kernel and no setup files', () => {
-    const inputs = layerInputs(redhatConfigurator, { spec: redhat.spec, nicOwner: 'target' }, undefined);
+    const inputs = layerInputs(redhatConfigurator, redhatVmKernel, { spec: redhat.spec, nicOwner: 'target' }, undefined);
     assert.ok(!inputs.basePackages.includes('kernel-core'), "!inputs.basePackages.includes('kernel-core')");
     assert.deepEqual(inputs.setupFiles, []);
     assert.equal(inputs.prepare, undefined);
@@ -39,7 +40,7 @@ describe('layerInputs', () => {
 
   it('a Debian VM gets linux-image and initramfs-tools settings, and its layer keeps the key it had', () => {
     const guest = { spec: debian.spec, nicOwner: 'guest' as const };
-    const inputs = layerInputs(debianConfigurator, guest, debian.layout);
+    const inputs = layerInputs(debianConfigurator, debianVmKernel, guest, debian.layout);
     for (const p of ['linux-image-amd64', 'initramfs-tools', 'udev', 'dosfstools']) assert.ok(inputs.basePackages.includes(p), p);
     assert.deepEqual(inputs.setupFiles.map((f) => f.path), ['/etc/initramfs-tools/conf.d/vmgen.conf', '/etc/initramfs-tools/modules']);
     // No finish step: the prepare key is the configurator's own, so cached Debian layers stay valid.
@@ -47,7 +48,7 @@ describe('layerInputs', () => {
   });
 
   it('a RedHat VM gets kernel-core, dracut settings and the step that puts the kernel in /boot', () => {
-    const inputs = layerInputs(redhatConfigurator, { spec: redhat.spec, nicOwner: 'guest' }, redhat.layout);
+    const inputs = layerInputs(redhatConfigurator, redhatVmKernel, { spec: redhat.spec, nicOwner: 'guest' }, redhat.layout);
     for (const p of ['kernel-core', 'dracut', 'systemd-udev', 'dosfstools']) assert.ok(inputs.basePackages.includes(p), p);
     assert.ok(!inputs.basePackages.some((p) => p.startsWith('linux-image')), "!inputs.basePackages.some((p) => p.startsWith('linux-image'))");
     assert.deepEqual(inputs.setupFiles.map((f) => f.path), [DRACUT_CONF]);
@@ -59,7 +60,7 @@ describe('layerInputs', () => {
   });
 
   it('a family without a VM kernel is refused for VM targets before any work', () => {
-    assert.throws(() => layerInputs(windowsConfigurator, { spec: redhat.spec, nicOwner: 'guest' }, redhat.layout),
+    assert.throws(() => layerInputs(windowsConfigurator, undefined, { spec: redhat.spec, nicOwner: 'guest' }, redhat.layout),
       (e: unknown) => e instanceof VmgenError && e.code === 'VMG_UNSUPPORTED');
   });
 });

@@ -68,7 +68,7 @@ export const registerBuild: RegisterCommand = (program, io) => {
         reporter.finish();
         io.stderr.write(`built ${result.spec.name} for ${target.label} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         if (flags.json) {
-          io.stdout.write(`${JSON.stringify({ archive: result.archive, target: target.id, name: result.spec.name, layer: result.layer, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+          io.stdout.write(`${JSON.stringify({ archive: result.archive, target: target.id, name: result.spec.name, ...(result.root.kind === 'layer' ? { layer: result.root.layer } : { root: result.root }), seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
         } else {
           io.stdout.write(`${result.archive}\n`);
         }

@@ -3,19 +3,15 @@ import { dirname, join, resolve } from 'node:path';
 import { Option } from 'commander';
 import { resolveSpec } from '../../config/resolve.js';
 import { VmgenError } from '../../errors.js';
-import { configuratorFor } from '../../families/registry.js';
+import { FAMILIES } from '../../families/registry.js';
 import { renderCommands } from '../../families/render-commands.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { resolveVmLayout } from '../../disks/layout.js';
 import { layerInputs, layerPackages } from '../../layers/inputs.js';
 import { renderLinuxVmFstab } from '../../targets/vm/common.js';
-import { windowsReviewFiles } from '../../families/windows/review-files.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
-
-/** Files an OS family adds beyond its configurator's plan (Windows: setup.bat, the answer media). */
-const FAMILY_FILES: Partial<Record<string, typeof windowsReviewFiles>> = { windows: windowsReviewFiles };
 
 export const registerRender: RegisterCommand = (program, io) => {
   const command = program
@@ -35,17 +31,17 @@ export const registerRender: RegisterCommand = (program, io) => {
       const config = loadValidConfig(io, file, catalogs, target);
       // Rendering reads no host state: the mirror is a placeholder unless one is given.
       const spec = resolveSpec(config, catalogs, { target: target.id, defaultMirror: flags.mirror ?? 'http://mirror.invalid/debian' });
-      const configurator = configuratorFor(spec.os.configurator);
-      if (!configurator) throw new VmgenError('VMG_UNSUPPORTED', `${spec.os.label} guests cannot be rendered yet`);
+      const family = FAMILIES[spec.os.family];
+      const { configurator } = family;
       const guest = { spec, nicOwner: commander.nicOwner };
       const plan = configurator.plan(guest);
       const layout = target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined;
       // Windows VMs are not made from a layer: their family's files stand for it.
-      const inputs = FAMILY_FILES[spec.os.family] ? undefined : layerInputs(configurator, guest, layout);
+      const inputs = family.root.kind === 'layer' ? layerInputs(configurator, family.root.vmKernel, guest, layout) : undefined;
       const layer = inputs?.prepare;
       const targetRender = commander.render(spec, targetOptionsFrom(flags), layout);
       const files = new Map<string, string>();
-      for (const f of FAMILY_FILES[spec.os.family]?.(spec, catalogs, layout) ?? []) files.set(f.path, f.content);
+      for (const f of family.reviewFiles?.({ spec, catalogs, layout }) ?? []) files.set(f.path, f.content);
       for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
       // A VM made from a layer is a Linux guest, whose disks the build lists in its fstab.
       if (inputs && layout) files.set(join('target', 'partitions', 'fstab'), renderLinuxVmFstab(layout));

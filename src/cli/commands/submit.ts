@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Option } from 'commander';
-import { BUILD_STEPS } from '../../orchestrator/build.js';
+import { LAYER_BUILD_STEP_NAMES as BUILD_STEPS } from '../../orchestrator/plan.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import type { BuildView } from '../../service/routes/common.js';
@@ -136,7 +136,7 @@ class RemoteProgress {
   update(b: BuildView): void {
     if (b.step && b.step !== this.step?.name) {
       this.endStep();
-      const known = BUILD_STEPS.findIndex((s) => s.name === b.step);
+      const known = BUILD_STEPS.indexOf(b.step);
       const index = known === -1 ? Math.max(this.seen, BUILD_STEPS.length) : known;
       this.step = { name: b.step, index, started: Date.now() };
       this.seen = index + 1;

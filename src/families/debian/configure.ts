@@ -17,7 +17,6 @@ import {
   renderRoutesUnit,
   renderTimezone,
 } from './render.js';
-import { debianVmKernel } from './vm-kernel.js';
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -87,7 +86,6 @@ export const debianConfigurator: Configurator = {
   services: debianServices,
   plan: debianPlan,
   layerPlan: debianLayerPlan,
-  vmKernel: debianVmKernel,
 };
 
 // ---------------------------------------------------------------------------------------------

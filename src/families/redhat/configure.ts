@@ -22,7 +22,6 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
-import { redhatVmKernel } from './vm-kernel.js';
 
 /*
  * The RedHat-family configurator (Fedora, Rocky, Alma): the seed's ConfigRedHat, with today's
@@ -111,7 +110,6 @@ export const redhatConfigurator: Configurator = {
   packages: redhatPackages,
   services: redhatServices,
   plan: redhatPlan,
-  vmKernel: redhatVmKernel,
 };
 
 // ---------------------------------------------------------------------------------------------

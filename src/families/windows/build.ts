@@ -1,23 +1,17 @@
-import { archivePath, partialArchivePath, publishArchive } from '../../archive/publish.js';
-import { copyFile, mkdir, readdir, rm, truncate, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
-import { LayerCache } from '../../cache/store.js';
-import type { BuildOptions, BuildResult, FamilyBuildContext } from '../../orchestrator/build.js';
-import type { Catalogs } from '../../catalog/schema.js';
-import type { ResolvedSpec } from '../../config/resolve.js';
-import { checkHostTools } from '../../orchestrator/host-tools.js';
-import { archiveTools } from '../../archive/write.js';
+import { basename, join, resolve } from 'node:path';
+import { readdir } from 'node:fs/promises';
 import { VmgenError } from '../../errors.js';
-import { WINDOWS_DIR, windowsPlan } from './configure.js';
-import { run } from '../../exec/run.js';
-import { type WindowsRelease, windowsRelease } from './releases.js';
-import { GUEST_KITS_DIR, KITS_DIR_ENV, type LocatedKit, locateKits, windowsInstallerFiles, windowsKits } from './kits.js';
-import { runPipeline, type Step, type StepEvent } from '../../orchestrator/run-steps.js';
-import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions } from '../../targets/types.js';
-import type { VmLayout } from '../../disks/layout.js';
+import type { DiskImageRoot } from '../family.js';
+import type { BuildInput, DiskImageRootPlan, RootFacts, RootOutput, RootPlanInput } from '../../orchestrator/phases.js';
+import type { StepList } from '../../orchestrator/run-steps.js';
+import type { VmDisk, VmLayout } from '../../disks/layout.js';
 import { platformOffered } from '../../disks/platform-security.js';
+import type { DiskImage } from '../../targets/types.js';
 import { renderAutounattend } from './autounattend.js';
-import { type GuestPayload, buildFromBaseDisk } from './base-disk.js';
+import type { GuestPayload } from './base-disk.js';
+import { WINDOWS_DIR, windowsPlan } from './configure.js';
+import { GUEST_KITS_DIR, KITS_DIR_ENV, type LocatedKit, locateKits, windowsInstallerFiles, windowsKits } from './kits.js';
+import { windowsRelease } from './releases.js';
 
 /*
  * How Windows guests are built: there is no root file system layer to make. With a base disk for
@@ -41,33 +35,6 @@ export const WINDOWS_TOOLS: Record<WindowsMethod, readonly string[]> = {
  */
 export type WindowsMethod = 'base-disk' | 'autounattend';
 
-export interface WindowsBuildInput {
-  spec: ResolvedSpec;
-  catalogs: Catalogs;
-  target: Target & { commander: Commander };
-  layout: VmLayout | undefined;
-  format: ArchiveFormat;
-  options: TargetOptions;
-  outDir: string;
-  cacheRoot: string;
-  env: NodeJS.ProcessEnv;
-  signal?: AbortSignal;
-  onEvent?(e: StepEvent): void;
-  log(line: string): void;
-}
-
-interface WindowsBuildState extends WindowsBuildInput {
-  layout: VmLayout;
-  release: WindowsRelease;
-  method: WindowsMethod;
-  baseDisk?: string;
-  kits: LocatedKit[];
-  workDir?: string;
-  images?: DiskImage[];
-  partial?: string;
-  archive?: string;
-}
-
 /** OS-ID.vmdk (or .qcow2, .raw, .img) in the base disk directory. */
 export async function findBaseDisk(dir: string | undefined, osId: string): Promise<string> {
   if (dir === undefined) {
@@ -84,11 +51,11 @@ export async function findBaseDisk(dir: string | undefined, osId: string): Promi
 }
 
 /** config.bat, setup.bat and the kits (each kit once, however many apps share it). */
-function guestPayload(state: WindowsBuildState): GuestPayload[] {
+function guestPayload(input: RootPlanInput, kits: readonly LocatedKit[]): GuestPayload[] {
   return [
-    ...windowsPlan({ spec: state.spec, nicOwner: 'guest' }).files,
-    ...windowsInstallerFiles(state.spec, state.catalogs),
-    ...[...new Map(state.kits.map((k) => [k.kit.setupFile, k.source])).entries()].map(([name, source]) => ({ path: `${GUEST_KITS_DIR}/${name}`, source })),
+    ...windowsPlan({ spec: input.spec, nicOwner: 'guest' }).files,
+    ...windowsInstallerFiles(input.spec, input.catalogs),
+    ...[...new Map(kits.map((k) => [k.kit.setupFile, k.source])).entries()].map(([name, source]) => ({ path: `${GUEST_KITS_DIR}/${name}`, source })),
   ];
 }
 
@@ -101,138 +68,96 @@ export function withAnswerDrive(layout: VmLayout, iso: string): VmLayout {
   return { ...layout, cdDrives: [...layout.cdDrives, { name: 'answer', controller: 'ide', bus, unit, path: iso, copy: true, connected: true }] };
 }
 
-const STEPS: readonly Step<WindowsBuildState>[] = [
-  {
-    name: 'check host tools',
-    run: ({ state }) => {
-      const packing = state.target.commander.hostTools?.(state.format) ?? archiveTools(state.format);
-      checkHostTools([...new Set([...WINDOWS_TOOLS[state.method], ...packing])], { needRoot: false });
-    },
-  },
-  {
-    name: 'hardware: target configuration',
-    run: ({ state }) => {
-      const r = state.target.commander.render(state.spec, state.options, state.layout);
-      state.log(`${state.target.label}: ${r.archiveFiles.map((f) => f.path).join(', ')}`);
-    },
-  },
-  {
-    name: 'start: work directory',
-    run: async ({ state, defer }) => {
-      const cache = new LayerCache(state.cacheRoot);
-      const workDir = await cache.newWorkDir(`build-${state.spec.name}`);
-      state.workDir = workDir;
-      defer(() => rm(workDir, { recursive: true, force: true }));
-      await mkdir(join(workDir, 'disks'), { recursive: true });
-    },
-  },
-  {
-    name: 'partitions: clone the base disk, write the scripts and kits',
-    applies: (s) => s.method === 'base-disk',
-    run: async ({ state, signal }) => {
-      const disks = join(state.workDir!, 'disks');
-      const files = guestPayload(state);
-      const outputs = state.layout.disks.map((d) => join(disks, `${d.file}.img`));
-      const result = await buildFromBaseDisk({
-        baseDisk: state.baseDisk!, layout: state.layout, release: state.release, files, workDir: disks, format: 'raw', outputs, signal, log: state.log,
-      });
-      state.log(`written into the system volume: ${result.written.join(', ')}`);
-      state.images = state.layout.disks.map((d, i) => ({ disk: d.name, path: result.outputs[i]!, format: 'raw' }));
-    },
-  },
-  {
-    name: 'partitions: blank disks and the answer media for Windows Setup',
-    applies: (s) => s.method === 'autounattend',
-    run: async ({ state, signal }) => {
-      const disks = join(state.workDir!, 'disks');
-      const sig = { signal };
-      state.images = [];
-      for (const d of state.layout.disks) {
-        const path = join(disks, `${d.file}.img`);
-        await writeFile(path, '');
-        await truncate(path, d.sizeMiB * 1024 * 1024);
-        state.images.push({ disk: d.name, path, format: 'raw' });
-      }
-      // The answer media: autounattend.xml at its root (where Setup looks), scripts and kits under vmgen\.
-      const media = join(state.workDir!, 'answer');
-      await mkdir(join(media, WINDOWS_DIR.slice(1)), { recursive: true });
-      await writeFile(join(media, 'autounattend.xml'), renderAutounattend(state.spec, state.layout, platformOffered(state.target.commander.platformSecurity, state.layout)));
-      for (const f of guestPayload(state)) {
-        const dest = join(media, f.path.slice(1));
-        await mkdir(dirname(dest), { recursive: true });
-        if ('source' in f) await copyFile(f.source, dest);
-        else await writeFile(dest, f.content);
-      }
-      const iso = join(state.workDir!, `${state.spec.name}-answer.iso`);
-      await run(['xorriso', '-as', 'mkisofs', '-quiet', '-J', '-r', '-V', 'VMGEN_ANSWER', '-o', iso, media], sig);
-      state.layout = withAnswerDrive(state.layout, iso);
-      state.log(`answer media ${basename(iso)}: autounattend.xml, ${guestPayload(state).map((f) => f.path.slice(1)).join(', ')}`);
-    },
-  },
-  {
-    name: 'stop and archive',
-    run: async ({ state, signal, defer, progress }) => {
-      const partial = await partialArchivePath(state.outDir, state.spec.name);
-      state.partial = partial;
-      defer(() => rm(partial, { force: true }));
-      const stageDir = join(state.workDir!, 'stage');
-      await mkdir(stageDir, { recursive: true });
-      await state.target.commander.package({
-        vm: { layout: state.layout, images: state.images! }, spec: state.spec, options: state.options, stageDir, output: partial,
-        format: state.format, signal, progress,
-      });
-    },
-  },
-  {
-    name: 'publish',
-    run: async ({ state }) => {
-      const final = archivePath(state.outDir, state.spec.name, state.target.id, state.format);
-      await publishArchive(state.partial!, final);
-      state.archive = final;
-    },
-  },
-];
+function refuseContainers(target: { kind: 'container' | 'vm'; label: string }, layout?: VmLayout): asserts layout is VmLayout {
+  if (target.kind !== 'vm' || layout === undefined) {
+    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests are virtual machines; ${target.label} holds Linux containers`, { hint: 'build with -t vmware, qemu or virtualbox' });
+  }
+}
 
 /**
- * Builds a Windows guest. Everything that can be missing (the target kind, the base disk, a kit)
- * is checked before the first step, so a missing kit fails the build before any work.
+ * Everything that can be missing (the target kind, the base disk, a kit) is looked for before the
+ * first step, so a missing kit fails the build before any work.
  */
-export async function buildWindows(input: WindowsBuildInput): Promise<{ archive: string; kits: LocatedKit[]; method: WindowsMethod; baseDisk?: string }> {
-  const { spec } = input;
+export const findWindowsFacts: DiskImageRoot['findFacts'] = async ({ spec, catalogs, target, options, env }) => {
   const release = windowsRelease(spec.os);
-  if (input.target.kind !== 'vm' || input.layout === undefined) {
-    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests are virtual machines; ${input.target.label} holds Linux containers`, { hint: 'build with -t vmware, qemu or virtualbox' });
-  }
-  const kitsDir = input.options.kitsDir ?? input.env[KITS_DIR_ENV];
-  const kits = await locateKits(windowsKits(spec, input.catalogs), kitsDir === undefined || kitsDir === '' ? undefined : resolve(kitsDir));
-  const baseDir = input.options.baseDisksDir ?? input.env[BASE_DISKS_DIR_ENV];
+  if (target.kind !== 'vm') refuseContainers(target);
+  const kitsDir = options.kitsDir ?? env[KITS_DIR_ENV];
+  const kits = await locateKits(windowsKits(spec, catalogs), kitsDir === undefined || kitsDir === '' ? undefined : resolve(kitsDir));
+  const baseDir = options.baseDisksDir ?? env[BASE_DISKS_DIR_ENV];
   const found = findBaseDisk(baseDir === undefined || baseDir === '' ? undefined : resolve(baseDir), spec.os.id);
   // Without a base disk, a release Windows Setup installs unattended is installed from its ISO.
   const baseDisk = release.autounattend ? await found.catch(() => undefined) : await found;
-  if (baseDisk === undefined) renderAutounattend(spec, input.layout, platformOffered(input.target.commander.platformSecurity, input.layout)); // refuses what the answer file cannot say, before any step
-  const method: WindowsMethod = baseDisk === undefined ? 'autounattend' : 'base-disk';
-  input.log(method === 'base-disk' ? `base disk: ${baseDisk}` : 'no base disk: Windows Setup installs from the ISO in cd_drives with autounattend.xml');
-  const state: WindowsBuildState = { ...input, layout: input.layout, release, method, kits, ...(baseDisk === undefined ? {} : { baseDisk }) };
-  await runPipeline(STEPS, state, { ...(input.signal ? { signal: input.signal } : {}), ...(input.onEvent ? { onEvent: input.onEvent } : {}) });
-  return { archive: state.archive!, kits, method, ...(baseDisk === undefined ? {} : { baseDisk }) };
-}
+  const facts: RootFacts = { kits };
+  return baseDisk === undefined ? facts : { ...facts, baseDisk };
+};
 
-/** The entry in build.ts's table of family builds: a BuildResult whose "layer" says there is none. */
-export async function windowsFamilyBuild(opts: BuildOptions, ctx: FamilyBuildContext): Promise<BuildResult> {
-  const r = await buildWindows({
-    spec: ctx.spec, catalogs: opts.catalogs, target: ctx.target, layout: ctx.layout, format: ctx.format,
-    options: opts.targetOptions ?? {}, outDir: resolve(opts.outDir), cacheRoot: opts.cacheRoot, env: process.env,
-    ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}), log: opts.log ?? (() => {}),
-  });
+/**
+ * The Windows row's part of a build, between the target's configuration and the archive: a work
+ * directory, then the disks by one of the two methods (the other step is shown as skipped).
+ */
+export function planWindowsRoot(input: RootPlanInput): DiskImageRootPlan {
+  const { spec, target, layout } = input;
+  const release = windowsRelease(spec.os);
+  refuseContainers(target, layout);
+  const kits = input.facts.kits ?? [];
+  const baseDisk = input.facts.baseDisk;
+  const method: WindowsMethod = baseDisk !== undefined || !release.autounattend ? 'base-disk' : 'autounattend';
+  const offered = platformOffered(target.commander.platformSecurity, layout);
+  // Refuses what the answer file cannot say, before any step.
+  const autounattend = method === 'autounattend' ? renderAutounattend(spec, layout, offered) : undefined;
+  const payload = (): GuestPayload[] => guestPayload(input, kits);
+  const events = [
+    baseDisk === undefined ? 'no root file system layer: blank disks, installed by Windows Setup with autounattend.xml' : `no root file system layer: the disks were cloned from ${baseDisk}`,
+    ...kits.map((k) => `kit ${k.kit.setupFile} for ${k.app}`),
+  ];
+  const root = { kind: 'disk-image' as const, method, ...(baseDisk === undefined ? {} : { baseDisk }), events };
+  const diskPath = (workDir: string, d: VmDisk): string => join(workDir, 'disks', `${d.file}.img`);
+  const images = (workDir: string): DiskImage[] => layout.disks.map((d) => ({ disk: d.name, path: diskPath(workDir, d), format: 'raw' }));
+
+  const steps = (head: StepList<BuildInput>): StepList<BuildInput, BuildInput & RootOutput> => head
+    .then({
+      name: 'start: work directory',
+      run: async ({ state, defer }) => {
+        const workDir = await state.driver.newWorkDir(`build-${spec.name}`);
+        defer(() => state.driver.remove(workDir));
+        await state.driver.makeDir(join(workDir, 'disks'));
+        return { workDir, root };
+      },
+    })
+    .then({
+      name: 'partitions: clone the base disk, write the scripts and kits',
+      tools: WINDOWS_TOOLS['base-disk'],
+      skip: method !== 'base-disk',
+      run: async ({ state, signal }) => {
+        if (baseDisk === undefined) throw new VmgenError('VMG_UNSUPPORTED', `building a ${spec.os.id} guest needs the admin's base disk`, { hint: `pass --base-disks DIR or set ${BASE_DISKS_DIR_ENV}` });
+        const made = images(state.workDir);
+        const result = await state.driver.cloneBaseDisk({
+          baseDisk, layout, release, files: payload(), workDir: join(state.workDir, 'disks'), format: 'raw', outputs: made.map((i) => i.path), signal, log: state.log,
+        });
+        state.log(`written into the system volume: ${result.written.join(', ')}`);
+        return { vm: { layout, images: made.map((i, n) => ({ ...i, path: result.outputs[n] ?? i.path })) } };
+      },
+    })
+    .then({
+      name: 'partitions: blank disks and the answer media for Windows Setup',
+      tools: WINDOWS_TOOLS.autounattend,
+      skip: method !== 'autounattend',
+      run: async ({ state, signal }) => {
+        const made = images(state.workDir);
+        for (const d of layout.disks) await state.driver.blankDisk(diskPath(state.workDir, d), d.sizeMiB * 1024 * 1024);
+        // The answer media: autounattend.xml at its root (where Setup looks), scripts and kits under vmgen\.
+        const media = join(state.workDir, 'answer');
+        await state.driver.makeDir(join(media, WINDOWS_DIR.slice(1)));
+        await state.driver.writeFiles(media, [{ path: '/autounattend.xml', content: autounattend ?? renderAutounattend(spec, layout, offered) }, ...payload()]);
+        const iso = join(state.workDir, `${spec.name}-answer.iso`);
+        await state.driver.makeIso(media, iso, 'VMGEN_ANSWER', signal);
+        state.log(`answer media ${basename(iso)}: autounattend.xml, ${payload().map((f) => f.path.slice(1)).join(', ')}`);
+        return { vm: { layout: withAnswerDrive(layout, iso), images: made } };
+      },
+    });
+
   return {
-    archive: r.archive,
-    spec: ctx.spec,
-    layer: {
-      rootfs: '', key: r.baseDisk === undefined ? 'autounattend' : `base-disk:${r.baseDisk}`, packageToolRuns: 0,
-      events: [
-        r.baseDisk === undefined ? 'no root file system layer: blank disks, installed by Windows Setup with autounattend.xml' : `no root file system layer: the disks were cloned from ${r.baseDisk}`,
-        ...r.kits.map((k) => `kit ${k.kit.setupFile} for ${k.app}`),
-      ],
-    },
+    kind: 'disk-image', method, needsRoot: false, root, steps,
+    notes: [method === 'base-disk' ? `base disk: ${baseDisk ?? '(found at build time)'}` : 'no base disk: Windows Setup installs from the ISO in cd_drives with autounattend.xml'],
   };
 }

@@ -7,7 +7,6 @@ import { VmgenError } from '../../errors.js';
 import { SELF_DELETE, batchFile } from './batch.js';
 import { SETUP_BAT, WINDOWS_DIR } from './configure.js';
 import type { GuestFile } from '../types.js';
-import type { Installer } from '../../installers/types.js';
 
 /*
  * The seed's InstallerWindows (Listings 4.8 and 4.9): the catalog's windows-kits entries are the
@@ -130,15 +129,3 @@ export async function locateKits(kits: readonly WindowsAppKit[], kitsDir: string
   }
   return found;
 }
-
-function notBootstrapped(): never {
-  throw new VmgenError('VMG_UNSUPPORTED', 'Windows guests have no root file system to bootstrap: they are made from a base disk or installed by Windows Setup from autounattend.xml');
-}
-
-export const windowsKitsInstaller: Installer = {
-  id: 'windows-kits',
-  // Kits are copied, not installed, on the build host; the Windows build checks its own tools.
-  hostTools: [],
-  bootstrap: () => Promise.resolve().then(notBootstrapped),
-  install: () => Promise.resolve().then(notBootstrapped),
-};

@@ -5,14 +5,9 @@ import { CONFIG_BAT, WINDOWS_DIR, windowsConfigBat } from './configure.js';
 import { windowsInstallerFiles } from './kits.js';
 import { findTarget } from '../../targets/registry.js';
 import type { VmLayout } from '../../disks/layout.js';
+import type { ReviewFile } from '../family.js';
 import { platformOffered } from '../../disks/platform-security.js';
 import { renderAutounattend } from './autounattend.js';
-
-export interface ReviewFile {
-  /** Relative to the render directory. */
-  path: string;
-  content: string;
-}
 
 /**
  * The Windows files `vmgen render` adds to the configurator's: setup.bat in the guest, and for

@@ -69,12 +69,15 @@ export function dnfOptions(source: LayerSource, rootfs: string, priv: DnfPrivate
   ];
 }
 
-export function dnfArgv(source: LayerSource, rootfs: string, packages: readonly string[], priv: DnfPrivate): [string, ...string[]] {
-  if (packages.length === 0) throw new Error('dnf needs at least one package to install');
+/** The RPM package tools vmgen drives; yum takes dnf's options (on every current RPM distribution it is dnf). */
+export type RpmProgram = 'dnf' | 'yum';
+
+export function dnfArgv(source: LayerSource, rootfs: string, packages: readonly string[], priv: DnfPrivate, program: RpmProgram = 'dnf'): [string, ...string[]] {
+  if (packages.length === 0) throw new Error(`${program} needs at least one package to install`);
   return [
     'unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--',
     'sh', '-c', IN_ROOT_SCRIPT, 'sh', rootfs,
-    'dnf', ...dnfOptions(source, rootfs, priv), 'install', '--', ...[...packages].sort(),
+    program, ...dnfOptions(source, rootfs, priv), 'install', '--', ...[...packages].sort(),
   ];
 }
 
@@ -143,22 +146,22 @@ async function privateSetup(source: LayerSource, ctx: InstallContext): Promise<{
   return { dir, priv, env: { ...process.env, HOME: dir, LC_ALL: 'C.UTF-8' } };
 }
 
-async function runDnf(source: LayerSource, rootfs: string, packages: readonly string[], ctx: InstallContext): Promise<void> {
+async function runDnf(program: RpmProgram, source: LayerSource, rootfs: string, packages: readonly string[], ctx: InstallContext): Promise<void> {
   // In place before the packages, as apt's setup hook does: kernel-core's own scriptlets make the initramfs with them.
   await writeSetupFiles(rootfs, source.setupFiles ?? []);
   const { dir, priv, env } = await privateSetup(source, ctx);
-  const argv = dnfArgv(source, rootfs, packages, priv);
-  const hint = 'install dnf and rpm (bash scripts/setup.sh does it)';
+  const argv = dnfArgv(source, rootfs, packages, priv, program);
+  const hint = `install ${program} and rpm (bash scripts/setup.sh does it)`;
   try {
     await runLogged(argv, env, ctx, hint);
   } catch (err) {
     if (ctx.signal.aborted) throw err;
     if (err instanceof CommandError) {
-      if (err.exitCode === 127 || /exec: dnf: not found|dnf: not found/.test(err.stderr)) {
-        throw new VmgenError('VMG_TOOL_MISSING', 'dnf is not installed on the build host', { hint, cause: err });
+      if (err.exitCode === 127 || err.stderr.includes(`${program}: not found`)) {
+        throw new VmgenError('VMG_TOOL_MISSING', `${program} is not installed on the build host`, { hint, cause: err });
       }
       throw classifyDnfFailure(err.stderr, source)
-        ?? new VmgenError('VMG_BUILD', `dnf failed for ${source.os.label} from ${source.mirror}: ${err.stderr.trim().split('\n').slice(-3).join(' | ')}`, { cause: err });
+        ?? new VmgenError('VMG_BUILD', `${program} failed for ${source.os.label} from ${source.mirror}: ${err.stderr.trim().split('\n').slice(-3).join(' | ')}`, { cause: err });
     }
     throw err;
   } finally {
@@ -167,11 +170,16 @@ async function runDnf(source: LayerSource, rootfs: string, packages: readonly st
   await populateDev(rootfs, ctx.signal);
 }
 
-export const dnfInstaller: Installer = {
-  id: 'dnf',
-  // dnfArgv runs under unshare; the root's /dev nodes are made with mknod.
-  hostTools: ['dnf', 'rpm', 'unshare', 'mknod'],
-  // dnf makes a root from nothing itself, so bootstrapping and adding packages are the same command.
-  bootstrap: (source, rootfs, ctx) => runDnf(source, rootfs, source.packages, ctx),
-  install: (source, rootfs, packages, ctx) => runDnf(source, rootfs, packages, ctx),
-};
+/** The installer driving `program` (dnf, or yum with the same options). */
+export function rpmInstaller(program: RpmProgram): Installer {
+  return {
+    id: program,
+    // dnfArgv runs under unshare; the root's /dev nodes are made with mknod.
+    hostTools: [program, 'rpm', 'unshare', 'mknod'],
+    // dnf makes a root from nothing itself, so bootstrapping and adding packages are the same command.
+    bootstrap: (source, rootfs, ctx) => runDnf(program, source, rootfs, source.packages, ctx),
+    install: (source, rootfs, packages, ctx) => runDnf(program, source, rootfs, packages, ctx),
+  };
+}
+
+export const dnfInstaller: Installer = rpmInstaller('dnf');
