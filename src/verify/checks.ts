@@ -1,12 +1,10 @@
 import { probe } from '../communicators/probe.js';
 import type { Communicator } from '../communicators/types.js';
-import type { OsEntry } from '../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec, ResolvedUser } from '../config/resolve.js';
 import { VmgenError } from '../errors.js';
 import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../families/check-kit.js';
-import { debianChecks } from '../families/debian/checks.js';
 import { MAX_NAMESERVERS, isBuiltinLocale } from '../families/debian/render.js';
-import { redhatChecks } from '../families/redhat/checks.js';
+import { FAMILIES } from '../families/registry.js';
 
 /*
  * `vmgen verify`'s checks: what a built guest should look like from inside, derived from the spec
@@ -24,14 +22,9 @@ export interface NamedResult extends CheckResult {
 const ACTIVE_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 1_000;
 
-const FAMILY_CHECKS: Partial<Record<OsEntry['family'], FamilyChecks>> = {
-  debian: debianChecks,
-  redhat: redhatChecks,
-};
-
-/** The family's row, or a refusal: checking a Windows guest with Linux commands would only time out. */
+/** The family row's checks, or a refusal: checking a Windows guest with Linux commands would only time out. */
 export function familyChecksFor(spec: ResolvedSpec): FamilyChecks {
-  const family = FAMILY_CHECKS[spec.os.family];
+  const family = FAMILIES[spec.os.family].checks;
   if (family === undefined) {
     throw new VmgenError('VMG_UNSUPPORTED', `vmgen verify checks Linux guests; it cannot check a ${spec.os.label} guest`, {
       hint: 'review the generated files with vmgen render instead (Windows guests are not booted on vmgen\'s build hosts)',
