@@ -30,12 +30,12 @@ export interface ToolPlan {
  * loader of the firmware, the disk cache and the conversion to the target's disk format.
  */
 export function buildHostTools(plan: ToolPlan): string[] {
-  const vm = plan.kind === 'vm' && plan.layout !== undefined;
+  const layout = plan.kind === 'vm' ? plan.layout : undefined;
   return [...new Set([
     ...CACHE_TOOLS, ...MOUNT_TOOLS, ...ChrootCommunicator.TOOLS,
     ...plan.installer.hostTools,
     ...(plan.commander.hostTools?.(plan.format) ?? archiveTools(plan.format)),
-    ...(vm ? [...diskImageTools(plan.layout!), ...VM_PACKAGE_TOOLS, ...(plan.commander.diskFormat === undefined ? [] : DISK_CACHE_TOOLS)] : []),
+    ...(layout ? [...diskImageTools(layout), ...VM_PACKAGE_TOOLS, ...(plan.commander.diskFormat === undefined ? [] : DISK_CACHE_TOOLS)] : []),
   ])];
 }
 
