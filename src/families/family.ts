@@ -4,7 +4,7 @@ import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { DiskImageRootPlan, RootFacts, RootPlanInput } from '../orchestrator/phases.js';
 import type { TargetOptions } from '../targets/types.js';
-import type { FamilyChecks } from '../verify/checks.js';
+import type { FamilyChecks } from './check-kit.js';
 import type { Configurator, VmKernel } from './types.js';
 
 /*

@@ -57,6 +57,8 @@ export interface BuildRow {
   worker: string | null;
   artifact: ArtifactInfo | null;
   logLines: number;
+  /** The build plan's step names, in order, as the server planned them at submit time; empty for builds older than that. */
+  steps: string[];
 }
 
 export interface NewBuild {
@@ -69,6 +71,7 @@ export interface NewBuild {
   name: string;
   config: string;
   created: string;
+  steps?: readonly string[];
 }
 
 export interface LogLine {
@@ -143,6 +146,7 @@ const MIGRATIONS: readonly string[] = [
    ALTER TABLE builds ADD COLUMN owner_id TEXT;
    UPDATE builds SET owner_id = (SELECT id FROM users WHERE users.name = builds.owner);
    CREATE INDEX builds_owner_id ON builds(owner_id, created);`,
+  'ALTER TABLE builds ADD COLUMN steps TEXT;',
 ];
 
 /** 'errorCode' → 'error_code': the API's field names are the table's column names in camelCase. */
@@ -154,18 +158,18 @@ type SnakeKeys<T> = { [K in keyof T & string as CamelToSnake<K>]: T[K] };
 /**
  * A builds row as SQLite returns it, derived from BuildRow: each field is its column, except the
  * artifact, which is four nullable artifact_* columns (one per ArtifactInfo field). A new column
- * is a migration and a BuildRow field; toRow maps it by name.
+ * is a migration and a BuildRow field; toRow maps it by name. The step names are one JSON column.
  */
 type ArtifactColumns = SnakeKeys<{ [K in keyof ArtifactInfo & string as `artifact${Capitalize<K>}`]: ArtifactInfo[K] | null }>;
-type RawBuild = SnakeKeys<Omit<BuildRow, 'artifact'>> & ArtifactColumns;
+type RawBuild = SnakeKeys<Omit<BuildRow, 'artifact' | 'steps'>> & ArtifactColumns & { steps: string | null };
 type BuildColumn = keyof RawBuild & string;
 
 const snakeToCamel = (column: string): string => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
 function toRow(r: RawBuild): BuildRow {
-  const { artifact_key: key, artifact_name: name, artifact_bytes: bytes, artifact_sha256: sha256, ...columns } = r;
-  const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact'>;
-  return { ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' } };
+  const { artifact_key: key, artifact_name: name, artifact_bytes: bytes, artifact_sha256: sha256, steps, ...columns } = r;
+  const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact' | 'steps'>;
+  return { ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' }, steps: steps === null ? [] : JSON.parse(steps) as string[] };
 }
 
 export class ServiceDb {
@@ -299,9 +303,9 @@ export class ServiceDb {
 
   insertBuild(b: NewBuild): BuildRow {
     this.db.prepare(
-      `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created)
-       VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created)`,
-    ).run({ ...b, ownerId: b.ownerId ?? null });
+      `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps)
+       VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps)`,
+    ).run({ ...b, ownerId: b.ownerId ?? null, steps: JSON.stringify(b.steps ?? []) });
     return this.getBuild(b.id)!;
   }
 

@@ -92,7 +92,7 @@ export class Jobs {
     }
   };
 
-  async submit(user: User, input: { config: string; target: string; format: string; name: string }): Promise<BuildRow> {
+  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[] }): Promise<BuildRow> {
     const { db, executor, maxQueuedPerUser } = this.o;
     const queued = db.countInState(user.id, 'queued');
     if (queued >= maxQueuedPerUser) {

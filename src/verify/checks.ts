@@ -1,12 +1,10 @@
+import { probe } from '../communicators/probe.js';
 import type { Communicator } from '../communicators/types.js';
-import type { OsEntry } from '../catalog/schema.js';
-import type { ResolvedNic, ResolvedPort, ResolvedSpec, ResolvedUser } from '../config/resolve.js';
+import type { ResolvedNic, ResolvedSpec, ResolvedUser } from '../config/resolve.js';
 import { VmgenError } from '../errors.js';
+import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../families/check-kit.js';
 import { MAX_NAMESERVERS, isBuiltinLocale } from '../families/debian/render.js';
-import { inetFilterInputChains, ruleAccepting, type InputChain } from './nft.js';
-import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult } from './check-kit.js';
-import { probe } from './probe.js';
-import { redhatChecks } from './redhat-checks.js';
+import { FAMILIES } from '../families/registry.js';
 
 /*
  * `vmgen verify`'s checks: what a built guest should look like from inside, derived from the spec
@@ -15,17 +13,7 @@ import { redhatChecks } from './redhat-checks.js';
  * of the report. Passwords travel on stdin only; no detail ever shows a password or a hash.
  */
 
-export type { Check, CheckResult } from './check-kit.js';
-
-export interface VerifyOptions {
-  /** The guest's init runs: services can be checked active and the firewall loaded. */
-  booted: boolean;
-  /** False when the runtime, not the guest, holds the addresses; the caller checks those against the target's config. */
-  addressesInGuest: boolean;
-  /** How long a service may stay "activating" before it counts as not active. */
-  activeTimeoutMs?: number;
-  pollIntervalMs?: number;
-}
+export type { Check, CheckResult, FamilyChecks, VerifyOptions } from '../families/check-kit.js';
 
 export interface NamedResult extends CheckResult {
   name: string;
@@ -34,23 +22,9 @@ export interface NamedResult extends CheckResult {
 const ACTIVE_TIMEOUT_MS = 20_000;
 const POLL_INTERVAL_MS = 1_000;
 
-/** What differs between OS families, one row each: the package database, the firewall, where the locale is set. */
-export interface FamilyChecks {
-  packageCheck(pkg: string): Check;
-  /** Units the family's configurator always enables (the firewall, the network). */
-  services(spec: ResolvedSpec): string[];
-  firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
-  localeFile: string;
-}
-
-const FAMILY_CHECKS: Partial<Record<OsEntry['family'], FamilyChecks>> = {
-  debian: { packageCheck, services: () => ['nftables'], firewallChecks, localeFile: '/etc/default/locale' },
-  redhat: redhatChecks,
-};
-
-/** The family's row, or a refusal: checking a Windows guest with Linux commands would only time out. */
+/** The family row's checks, or a refusal: checking a Windows guest with Linux commands would only time out. */
 export function familyChecksFor(spec: ResolvedSpec): FamilyChecks {
-  const family = FAMILY_CHECKS[spec.os.family];
+  const family = FAMILIES[spec.os.family].checks;
   if (family === undefined) {
     throw new VmgenError('VMG_UNSUPPORTED', `vmgen verify checks Linux guests; it cannot check a ${spec.os.label} guest`, {
       hint: 'review the generated files with vmgen render instead (Windows guests are not booted on vmgen\'s build hosts)',
@@ -243,17 +217,7 @@ async function plainPassword(comm: Communicator, hash: string, plain: string): P
 }
 
 // ---------------------------------------------------------------------------------------------
-// Packages and services
-
-function packageCheck(pkg: string): Check {
-  return check(`package ${pkg}`, async (comm) => {
-    const r = await probe(comm, ['dpkg-query', '-W', '--showformat=${Status}\\n', '--', pkg]);
-    if (r.exitCode === 1 && /no packages found/.test(r.stderr)) return fail('not installed (unknown to dpkg)');
-    if (r.exitCode !== 0) return fail(why(r, 'dpkg-query'));
-    const status = r.stdout.trim();
-    return status === 'install ok installed' ? pass('installed') : fail(`status is ${shown(status)}`);
-  });
-}
+// Services
 
 function serviceChecks(spec: ResolvedSpec, opts: VerifyOptions, base: readonly string[]): Check[] {
   const units = [...new Set([...base, ...spec.appServices])];
@@ -329,49 +293,6 @@ function dnsCheck(servers: readonly string[]): Check {
     const missing = servers.filter((s) => !have.includes(s));
     if (missing.length === 0) return pass(servers.join(', '));
     return fail(`/etc/resolv.conf lacks ${missing.join(', ')} (has ${have.length === 0 ? 'none' : shown(have.join(', '))})`);
-  });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Firewall
-
-type Ruleset = { ok: true; chains: InputChain[]; source: string } | { ok: false; detail: string };
-
-/** What the kernel enforces when booted; otherwise the file nftables.service will load at boot. */
-async function readRuleset(comm: Communicator, booted: boolean): Promise<Ruleset> {
-  if (!booted) {
-    const f = await readGuestFile(comm, '/etc/nftables.conf');
-    return f.ok ? { ok: true, chains: inetFilterInputChains(f.text), source: '/etc/nftables.conf' } : f;
-  }
-  const r = await probe(comm, ['nft', 'list', 'ruleset']);
-  if (r.exitCode !== 0) return { ok: false, detail: why(r, 'nft') };
-  return { ok: true, chains: inetFilterInputChains(r.stdout), source: 'the loaded ruleset' };
-}
-
-function firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
-  return [policyCheck(opts.booted), ...spec.openPorts.map((p) => portCheck(p, opts.booted))];
-}
-
-function policyCheck(booted: boolean): Check {
-  return check('firewall input policy', async (comm) => {
-    const rs = await readRuleset(comm, booted);
-    if (!rs.ok) return fail(rs.detail);
-    if (rs.chains.length === 0) return fail(`${rs.source} has no input chain in table inet filter`);
-    const policies = rs.chains.map((c) => c.policy ?? 'accept'); // nft's default policy is accept
-    if (policies.every((p) => p === 'drop')) return pass(`drop, in ${rs.source}`);
-    return fail(`${shown(policies.join(', '))} in ${rs.source}, want drop`);
-  });
-}
-
-function portCheck(port: ResolvedPort, booted: boolean): Check {
-  const protos = port.proto === 'all' ? (['tcp', 'udp'] as const) : ([port.proto] as const);
-  const ports = port.from === port.to ? `${port.from}` : `${port.from}-${port.to}`;
-  return check(`firewall accepts ${protos.join('+')} ${ports}`, async (comm) => {
-    const rs = await readRuleset(comm, booted);
-    if (!rs.ok) return fail(rs.detail);
-    const missing = protos.filter((proto) => ruleAccepting(rs.chains, proto, port) === undefined);
-    if (missing.length === 0) return pass(`in ${rs.source}`);
-    return fail(`no rule accepting ${missing.join(' and ')} port ${ports} in ${rs.source}`);
   });
 }
 

@@ -1,16 +1,13 @@
 import type { Communicator } from '../communicators/types.js';
 import type { Filesystem, VmLayout, VmPartition } from '../disks/layout.js';
-import { EXIT_NOT_FOUND, probe, type ProbeResult } from './probe.js';
-import type { Check, CheckResult } from './checks.js';
+import { EXIT_NOT_FOUND, probe, type ProbeResult } from '../communicators/probe.js';
+import { fail, pass, type Check, type CheckResult } from '../families/check-kit.js';
 
 /*
  * What only a booted VM can show: its partitions mounted where the layout puts them, with the
  * layout's file systems, and its swap partitions in use. Read through the same probes as the
  * other checks, so a recorded fake serves in tests.
  */
-
-const pass = (detail: string): CheckResult => ({ ok: true, detail });
-const fail = (detail: string): CheckResult => ({ ok: false, detail });
 
 /** The names findmnt may report for a layout's file system: NTFS is the kernel's ntfs3 or ntfs-3g over FUSE. */
 const FSTYPE_NAMES: Readonly<Partial<Record<Filesystem, readonly string[]>>> = {

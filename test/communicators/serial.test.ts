@@ -2,9 +2,10 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Duplex, PassThrough } from 'node:stream';
 import { scriptArgv, WRITE_SCRIPT } from '../../src/communicators/command.js';
-import { RUN_FUNCTION, SerialCommandError, SerialCommunicator, commandLines, parseFrame, setupLine } from '../../src/communicators/serial.js';
+import { SerialCommandError, SerialCommunicator } from '../../src/communicators/serial.js';
+import { RUN_FUNCTION, commandLines, parseFrame, setupLine } from '../../src/communicators/serial-framing.js';
 import { run } from '../../src/exec/run.js';
-import { formatProbeOutput, probe, unwrapProbe } from '../../src/verify/probe.js';
+import { formatProbeOutput, probe, unwrapProbe } from '../../src/communicators/probe.js';
 
 /*
  * A fake guest on the other end of the console: getty, login and a shell that understands only

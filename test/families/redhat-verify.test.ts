@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import { formatResults, runChecks, verifyChecks, type VerifyOptions } from '../../src/verify/checks.js';
-import { parseInfoZone, parseZoneFile, rawRuleLines } from '../../src/verify/redhat-checks.js';
+import { parseInfoZone, parseZoneFile, rawRuleLines } from '../../src/families/redhat/checks.js';
 import { FakeCommunicator } from '../helpers/fake-communicator.js';
 import { recordedSpec, wrongSpec } from '../fixtures/rpm/capture-verify.js';
 

@@ -3,13 +3,13 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Communicator } from '../../src/communicators/types.js';
 import { CommandError, type RunResult } from '../../src/exec/run.js';
-import { formatProbeOutput, probe, unwrapProbe } from '../../src/verify/probe.js';
+import { formatProbeOutput, probe, unwrapProbe } from '../../src/communicators/probe.js';
 
 /*
  * A guest in a box: replies recorded from a real guest, replayed by argv. RecordingCommunicator
  * wraps a real communicator and writes what each command printed as a transcript file;
  * FakeCommunicator reads those files back and answers the same commands the same way, including
- * the status a probe (src/verify/probe.ts) reports. Both keep every call, so a test can also check
+ * the status a probe (src/communicators/probe.ts) reports. Both keep every call, so a test can also check
  * what was asked, and how (a password must only ever travel on stdin).
  */
 

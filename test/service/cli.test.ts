@@ -3,7 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ApiClient, downloadArtifact, safeFileName, serverBase, sseEvents } from '../../src/cli/commands/submit.js';
+import { ApiClient, downloadArtifact, RemoteProgress, safeFileName, serverBase, sseEvents } from '../../src/cli/commands/submit.js';
+import { StepReporter } from '../../src/cli/progress.js';
 import { DirArtifactStore } from '../../src/service/artifacts/index.js';
 import { createToken, TOKEN_PATTERN } from '../../src/service/auth.js';
 import { ServiceDb } from '../../src/service/db.js';
@@ -102,6 +103,24 @@ describe('submit: pieces', () => {
     assert.throws(() => serverBase('http://u:p@x'), /must not carry/);
     assert.equal(safeFileName('web1-lxc.tar.zst'), 'web1-lxc.tar.zst');
     for (const bad of ['../x', '/etc/passwd', '.hidden', 'a/b', '', 'x\n', 42]) assert.equal(safeFileName(bad), undefined, String(bad));
+  });
+
+  it('numbers a remote build\'s steps in the list the server planned, not in a local one', () => {
+    const lines: string[] = [];
+    const progress = new RemoteProgress(new StepReporter({ write: (s: string) => lines.push(s) }, false), false);
+    const view = (step: string, steps: string[]): BuildView => ({
+      id: 'b', state: 'running', target: 'lxc', format: 'tar.zst', name: 'web1', step, steps, progress: 0,
+      created: '2026-01-01', started: '2026-01-01', finished: null,
+    });
+    progress.update(view('make the disks', ['check host tools', 'make the disks', 'archive']));
+    progress.update(view('archive', ['check host tools', 'make the disks', 'archive']));
+    // A server older than the step list: steps are numbered as they come.
+    const old = new RemoteProgress(new StepReporter({ write: (s: string) => lines.push(s) }, false), false);
+    old.update(view('first', []));
+    old.update(view('second', []));
+    assert.deepEqual(lines.filter((l) => l.startsWith('[') && !l.includes('done in')), [
+      '[2/3] make the disks\n', '[3/3] archive\n', '[1/1] first\n', '[2/2] second\n',
+    ]);
   });
 });
 

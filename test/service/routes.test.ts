@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
+import { loadConfig } from '../../src/config/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
+import { planBuild } from '../../src/orchestrator/plan.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../src/targets/registry.js';
 import { assertNoStack, run } from '../helpers/cli.js';
 import { fakeArchive, testService, testCatalogs, waitFor, WEB_CONF, type TestService } from './fakes.js';
@@ -75,6 +77,18 @@ describe('API: submitting', () => {
     assert.equal(b.owner, undefined, 'only admins see owners');
     // Warnings do not stop a build; they come back with the id.
     assert.ok(r.json().diagnostics.every((d: { severity: string }) => d.severity === 'warning'), "r.json().diagnostics.every((d: { severity: string }) => d.severity === 'warning')");
+  });
+
+  it('a build shows the step names its plan has, in order, from submit time on', async () => {
+    svc = await testService();
+    const id = await submitOk(svc, 'alice');
+    const config = loadConfig(CONFIG, { catalogs: testCatalogs(), target: findTarget('lxc')! }).config!;
+    const planned = planBuild(config, testCatalogs(), 'lxc', { defaultMirror: 'http://mirror.example/debian' }).steps.map((s) => s.name);
+    assert.equal(planned[0], 'check host tools');
+    const b = (await svc.app.inject({ url: `/api/builds/${id}`, headers: svc.auth('alice') })).json();
+    assert.deepEqual(b.steps, planned);
+    const listed = (await svc.app.inject({ url: '/api/builds', headers: svc.auth('alice') })).json();
+    assert.deepEqual(listed[0].steps, planned);
   });
 
   it('an invalid config is 422 with the same diagnostics, line for line, as vmgen validate', async () => {

@@ -154,7 +154,7 @@ describe('server start-up and shutdown', () => {
     });
     try {
       const user = { id: 'alice-id', name: 'alice', admin: false };
-      const row = await server.jobs.submit(user, { config: CONFIG, target: 'lxc', format: 'tar.zst', name: 'web1' });
+      const row = await server.jobs.submit(user, { config: CONFIG, target: 'lxc', format: 'tar.zst', name: 'web1', steps: [] });
       executor.startBuild(row.id);
       await executor.succeed(row.id, new DirArtifactStore(join(data, 'artifacts')), data, 'more than ten bytes');
       assert.ok(server.db.getBuild(row.id)!.artifact, 'server.db.getBuild(row.id)!.artifact');

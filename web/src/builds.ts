@@ -8,6 +8,8 @@ export interface BuildInfo {
   format?: string;
   name?: string;
   step?: string;
+  /** The build plan's step names in order (servers since the plan): steps are numbered in it. */
+  steps?: string[];
   progress?: number;
   created?: string;
   started?: string;
@@ -161,10 +163,13 @@ export class BuildsPanel {
     el.progress.setAttribute('aria-valuetext', `${pct}%${b.step ? `, ${b.step}` : ''}`);
     el.percent.textContent = `${pct}%`;
     if (b.step && !this.steps.includes(b.step)) this.steps.push(b.step);
+    const planned = b.steps ?? [];
     el.steps.replaceChildren(...this.steps.map((s, i) => {
       const last = i === this.steps.length - 1;
       const status = !last || b.state === 'succeeded' ? 'done' : b.state === 'running' ? 'running' : b.state === 'failed' ? 'failed' : b.state;
-      return h('li', { class: `step-${status}` }, h('span', { class: 'step-mark', 'aria-hidden': 'true' }, { done: '✓', running: '…', failed: '✗' }[status] ?? '•'), ` ${s}`,
+      const n = planned.indexOf(s);
+      const label = n === -1 ? s : `${n + 1}/${planned.length} ${s}`;
+      return h('li', { class: `step-${status}` }, h('span', { class: 'step-mark', 'aria-hidden': 'true' }, { done: '✓', running: '…', failed: '✗' }[status] ?? '•'), ` ${label}`,
         h('span', { class: 'visually-hidden' }, ` (${status})`));
     }));
     el.error.textContent = b.error ? `${b.errorCode ? `${b.errorCode}: ` : ''}${b.error}` : '';

@@ -1,14 +1,10 @@
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { Option } from 'commander';
-import { resolveSpec } from '../../config/resolve.js';
 import { VmgenError } from '../../errors.js';
-import { FAMILIES } from '../../families/registry.js';
-import { renderCommands } from '../../families/render-commands.js';
+import { planBuild } from '../../orchestrator/plan.js';
+import { planFiles } from '../../orchestrator/plan-files.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
-import { resolveVmLayout } from '../../disks/layout.js';
-import { layerInputs, layerPackages } from '../../layers/inputs.js';
-import { renderLinuxVmFstab } from '../../targets/vm/common.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -25,29 +21,13 @@ export const registerRender: RegisterCommand = (program, io) => {
   withTargetOptions(command)
     .action(async (file: string, flags: { target: string; out: string; mirror?: string; catalog?: string[]; lxcPath?: string; ctid?: string }) => {
       const target = targetFor(flags.target)!;
-      const commander = target.commander;
-      if (!commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${target.id} cannot be rendered yet`);
+      if (!target.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${target.id} cannot be rendered yet`);
       const catalogs = catalogsFor(io, flags.catalog);
       const config = loadValidConfig(io, file, catalogs, target);
-      // Rendering reads no host state: the mirror is a placeholder unless one is given.
-      const spec = resolveSpec(config, catalogs, { target: target.id, defaultMirror: flags.mirror ?? 'http://mirror.invalid/debian' });
-      const family = FAMILIES[spec.os.family];
-      const { configurator } = family;
-      const guest = { spec, nicOwner: commander.nicOwner };
-      const plan = configurator.plan(guest);
-      const layout = target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined;
-      // Windows VMs are not made from a layer: their family's files stand for it.
-      const inputs = family.root.kind === 'layer' ? layerInputs(configurator, family.root.vmKernel, guest, layout) : undefined;
-      const layer = inputs?.prepare;
-      const targetRender = commander.render(spec, targetOptionsFrom(flags), layout);
-      const files = new Map<string, string>();
-      for (const f of family.reviewFiles?.({ spec, catalogs, layout }) ?? []) files.set(f.path, f.content);
-      for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
-      // A VM made from a layer is a Linux guest, whose disks the build lists in its fstab.
-      if (inputs && layout) files.set(join('target', 'partitions', 'fstab'), renderLinuxVmFstab(layout));
-      for (const f of [...(inputs?.setupFiles ?? []), ...(layer?.plan.files ?? []), ...plan.files, ...targetRender.guestFiles]) files.set(join('guest', f.path), f.content);
-      files.set('guest-commands.txt', renderCommands([...(layer?.plan.commands ?? []), ...plan.commands], [...(layer?.plan.links ?? []), ...plan.links]));
-      files.set('packages.txt', `${(inputs ? layerPackages(inputs) : [...new Set([...configurator.packages(guest), ...spec.appPackages])].sort()).join('\n')}\n`);
+      // Rendering reads no host state: the mirror is a placeholder unless one is given, and a
+      // Windows root is planned without the base disks and kits a build would look for.
+      const plan = planBuild(config, catalogs, target.id, { defaultMirror: flags.mirror ?? 'http://mirror.invalid/debian', targetOptions: targetOptionsFrom(flags) });
+      const files = planFiles(plan);
 
       const out = resolve(io.cwd, flags.out);
       const tmp = `${out}.partial-${process.pid}`;

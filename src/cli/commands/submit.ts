@@ -6,7 +6,6 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Option } from 'commander';
-import { LAYER_BUILD_STEP_NAMES as BUILD_STEPS } from '../../orchestrator/plan.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import type { BuildView } from '../../service/routes/common.js';
@@ -124,23 +123,27 @@ export class ApiClient {
 
 /**
  * Shows a remote build with the same reporter `vmgen build` uses: a step starts when the build's
- * `step` changes. The server reports overall progress only, no per-step fraction, so the bar shows
- * the whole build's; plain output prints it only when it passes another tenth, never twice.
+ * `step` changes, numbered in the step list the server planned (`steps`), never in this vmgen's
+ * own: the server may run another version. The server reports overall progress only, no per-step
+ * fraction, so the bar shows the whole build's; plain output prints it only when it passes
+ * another tenth, never twice.
  */
-class RemoteProgress {
+export class RemoteProgress {
   private step: { name: string; index: number; started: number } | undefined;
   private seen = 0;
   private lastTenth = -1;
+  private planned: readonly string[] = [];
   constructor(private readonly reporter: StepReporter, private readonly tty: boolean) {}
 
   update(b: BuildView): void {
     if (b.step && b.step !== this.step?.name) {
       this.endStep();
-      const known = BUILD_STEPS.indexOf(b.step);
-      const index = known === -1 ? Math.max(this.seen, BUILD_STEPS.length) : known;
+      this.planned = b.steps ?? this.planned;
+      const known = this.planned.indexOf(b.step);
+      const index = known === -1 ? Math.max(this.seen, this.planned.length) : known;
       this.step = { name: b.step, index, started: Date.now() };
       this.seen = index + 1;
-      this.reporter.onEvent({ kind: 'start', step: b.step, index, total: Math.max(BUILD_STEPS.length, index + 1) });
+      this.reporter.onEvent({ kind: 'start', step: b.step, index, total: this.total(index) });
     }
     const tenth = Math.floor(b.progress * 10);
     if (this.step && (this.tty || tenth > this.lastTenth)) {
@@ -157,8 +160,12 @@ class RemoteProgress {
   private endStep(): void {
     if (!this.step) return;
     const { name, index, started } = this.step;
-    this.reporter.onEvent({ kind: 'done', step: name, index, total: Math.max(BUILD_STEPS.length, index + 1), ms: Date.now() - started });
+    this.reporter.onEvent({ kind: 'done', step: name, index, total: this.total(index), ms: Date.now() - started });
     this.step = undefined;
+  }
+
+  private total(index: number): number {
+    return Math.max(this.planned.length, index + 1);
   }
 }
 

@@ -1,4 +1,5 @@
 import type { Family } from '../family.js';
+import { debianChecks } from './checks.js';
 import { debianConfigurator } from './configure.js';
 import { debianVmKernel } from './vm-kernel.js';
 
@@ -7,4 +8,5 @@ export const debianFamily: Family = {
   id: 'debian',
   configurator: debianConfigurator,
   root: { kind: 'layer', vmKernel: debianVmKernel },
+  checks: debianChecks,
 };

@@ -1,4 +1,5 @@
 import type { Family } from '../family.js';
+import { redhatChecks } from './checks.js';
 import { redhatConfigurator } from './configure.js';
 import { redhatVmKernel } from './vm-kernel.js';
 
@@ -7,4 +8,5 @@ export const redhatFamily: Family = {
   id: 'redhat',
   configurator: redhatConfigurator,
   root: { kind: 'layer', vmKernel: redhatVmKernel },
+  checks: redhatChecks,
 };

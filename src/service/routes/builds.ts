@@ -33,7 +33,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
         diagnostics: checked.diagnostics,
       });
     }
-    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name });
+    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name, steps: checked.steps });
     const warnings = checked.diagnostics;
     return reply.code(202).header('location', `/api/builds/${row.id}`)
       .send({ id: row.id, state: row.state, ...(warnings.length ? { diagnostics: warnings } : {}) });

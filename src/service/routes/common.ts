@@ -40,6 +40,8 @@ export interface BuildView {
   format: string;
   name: string;
   step: string | null;
+  /** The build plan's step names in order, so a client numbers `step` as `vmgen build` does; empty for older builds. */
+  steps: string[];
   progress: number;
   created: string;
   started: string | null;
@@ -54,7 +56,7 @@ export interface BuildView {
 export function buildView(row: BuildRow, viewer: User): BuildView {
   return {
     id: row.id, state: row.state, target: row.target, format: row.format, name: row.name,
-    step: row.step, progress: row.progress, created: row.created, started: row.started, finished: row.finished,
+    step: row.step, steps: row.steps, progress: row.progress, created: row.created, started: row.started, finished: row.finished,
     ...(row.error !== null ? { error: row.error } : {}),
     ...(row.errorCode !== null ? { errorCode: row.errorCode } : {}),
     ...(row.worker !== null ? { worker: row.worker } : {}),

@@ -5,6 +5,7 @@ import { normalize } from '../../config/normalize.js';
 import { machineNameOf } from '../../config/resolve.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
+import { planBuild } from '../../orchestrator/plan.js';
 import { findTarget } from '../../targets/registry.js';
 import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
@@ -26,6 +27,8 @@ export interface SubmitCheck {
   diagnostics: Diagnostic[];
   /** What the build will be called: vm_id, else hostname. */
   name: string;
+  /** The build plan's step names, in order; empty when the config is not valid. */
+  steps: string[];
 }
 
 export type CheckResult<T extends CheckTask> = T extends { kind: 'submit' } ? SubmitCheck
@@ -50,9 +53,21 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string): SubmitC
   const policy = ctx.policy && loaded.places && loaded.doc ? sourceDiagnostics(normalize(loaded.doc.root).tree, loaded.places, ctx.policy) : [];
   const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
   const c = loaded.config;
-  const valid = c !== undefined && !hasErrors(diagnostics);
-  return { valid, diagnostics, name: c === undefined ? 'vmgen' : machineNameOf(c) };
+  const name = c === undefined ? 'vmgen' : machineNameOf(c);
+  if (c === undefined || hasErrors(diagnostics)) return { valid: false, diagnostics, name, steps: [] };
+  // A request is accepted only when the build can be planned, as `vmgen build` would plan it;
+  // the mirror is the worker's to choose, so a placeholder stands for it here.
+  try {
+    const plan = planBuild(c, ctx.catalogs, target.id, { defaultMirror: PLAN_MIRROR });
+    return { valid: true, diagnostics, name, steps: plan.steps.map((s) => s.name) };
+  } catch (err) {
+    if (!(err instanceof VmgenError)) throw err;
+    const refusal: Diagnostic = { code: err.code, severity: 'error', message: err.message, line: 0, column: 0, ...(err.hint ? { hint: err.hint } : {}) };
+    return { valid: false, diagnostics: sortDiagnostics([...diagnostics, refusal]), name, steps: [] };
+  }
 }
+
+const PLAN_MIRROR = 'http://mirror.invalid/debian';
 
 export function runCheck<T extends CheckTask>(ctx: CheckContext, task: T): CheckResult<T> {
   switch (task.kind) {

@@ -9,7 +9,7 @@ import { spawnStream } from '../../exec/stream.js';
 import { VmgenError } from '../../errors.js';
 import type { VmLayout } from '../../disks/layout.js';
 import { runChecks, verifyChecks, type NamedResult } from '../checks.js';
-import { probe } from '../probe.js';
+import { probe } from '../../communicators/probe.js';
 import { vmChecks } from '../vm-checks.js';
 import { waitForBoot } from './wait.js';
 

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { acceptedPorts, inetFilterInputChains, ruleAccepting } from '../../src/verify/nft.js';
+import { acceptedPorts, inetFilterInputChains, ruleAccepting } from '../../src/families/linux/nft-ruleset.js';
 import { loadTranscripts } from '../helpers/fake-communicator.js';
 
 function recorded(dir: string, command: string): string {

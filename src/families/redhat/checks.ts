@@ -1,13 +1,12 @@
-import type { ResolvedPort, ResolvedSpec } from '../config/resolve.js';
-import { FIREWALLD_CONF, ZONE_FILE } from '../families/redhat/configure.js';
-import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from '../families/redhat/render.js';
-import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult } from './check-kit.js';
-import type { FamilyChecks, VerifyOptions } from './checks.js';
-import { probe } from './probe.js';
+import { probe } from '../../communicators/probe.js';
+import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
+import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
+import { FIREWALLD_CONF, ZONE_FILE } from './configure.js';
+import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from './render.js';
 
 /*
- * The RedHat family's row of verify's table: rpm answers for packages, firewalld for the firewall.
- * Booted, firewalld is asked what it enforces (its runtime zone, over D-Bus); otherwise the files
+ * The RedHat family's checks for `vmgen verify`: rpm answers for packages, firewalld for the
+ * firewall. Booted, firewalld is asked what it enforces (its runtime zone, over D-Bus); otherwise the files
  * it will read at boot are.
  */
 

@@ -1,4 +1,4 @@
-import type { Communicator } from '../communicators/types.js';
+import type { Communicator } from './types.js';
 
 /**
  * Runs a command in the guest and returns its exit status with its output. A Communicator's exec

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Communicator } from '../../src/communicators/types.js';
 import { run } from '../../src/exec/run.js';
-import { formatProbeOutput, parseProbeOutput, probe, probeArgv, unwrapProbe } from '../../src/verify/probe.js';
+import { formatProbeOutput, parseProbeOutput, probe, probeArgv, unwrapProbe } from '../../src/communicators/probe.js';
 
 /** Runs "guest" commands on this host, in a scratch directory: the probe script meets a real sh. */
 function hostCommunicator(cwd: string): Communicator {

@@ -1,7 +1,12 @@
+import { EXIT_NOT_FOUND, probe, type ProbeResult } from '../communicators/probe.js';
 import type { Communicator } from '../communicators/types.js';
-import { EXIT_NOT_FOUND, probe, type ProbeResult } from './probe.js';
+import type { ResolvedSpec } from '../config/resolve.js';
 
-/* The small vocabulary every check file shares: building a check, its verdict, and guest output shown safely. */
+/*
+ * The small vocabulary every check file shares: building a check, its verdict, and guest output
+ * shown safely. It lives with the families, not in verify/, because each family's checks use it
+ * and verify/ reads the families, never the other way round.
+ */
 
 export interface CheckResult {
   ok: boolean;
@@ -11,6 +16,25 @@ export interface CheckResult {
 export interface Check {
   name: string;
   run(comm: Communicator): Promise<CheckResult>;
+}
+
+export interface VerifyOptions {
+  /** The guest's init runs: services can be checked active and the firewall loaded. */
+  booted: boolean;
+  /** False when the runtime, not the guest, holds the addresses; the caller checks those against the target's config. */
+  addressesInGuest: boolean;
+  /** How long a service may stay "activating" before it counts as not active. */
+  activeTimeoutMs?: number;
+  pollIntervalMs?: number;
+}
+
+/** What differs between OS families, one row each: the package database, the firewall, where the locale is set. */
+export interface FamilyChecks {
+  packageCheck(pkg: string): Check;
+  /** Units the family's configurator always enables (the firewall, the network). */
+  services(spec: ResolvedSpec): string[];
+  firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
+  localeFile: string;
 }
 
 export function check(name: string, run: (comm: Communicator) => Promise<CheckResult>): Check {
