@@ -14,7 +14,7 @@ import type { BuildPlan } from './plan.js';
  */
 export function planFiles(plan: BuildPlan): Map<string, string> {
   const files = new Map<string, string>();
-  for (const f of plan.reviewFiles) files.set(f.path, f.content);
+  for (const f of plan.reviewFiles()) files.set(f.path, f.content);
   for (const f of plan.targetRender.archiveFiles) files.set(join('target', f.path), f.content);
   const root = plan.root.kind === 'layer' ? plan.root : undefined;
   // A VM made from a layer is a Linux guest, whose disks the build lists in its fstab.

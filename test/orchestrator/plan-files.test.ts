@@ -40,7 +40,7 @@ describe('planFiles: a build plan as files for review', () => {
     const p = plan('test/fixtures/windows/winxp-seed.conf', 'vmware');
     const files = planFiles(p);
     const paths = [...files.keys()];
-    for (const f of p.reviewFiles) assert.equal(files.get(f.path), f.content, f.path);
+    for (const f of p.reviewFiles()) assert.equal(files.get(f.path), f.content, f.path);
     assert.equal(paths.includes('guest/vmgen/config.bat'), true, paths.join(', '));
     assert.equal(paths.includes('target/partitions/fstab'), false, paths.join(', '));
   });
