@@ -6,8 +6,7 @@ type Haystack = string | readonly string[];
 
 /** JSON of a value for a failure message, cut short so a whole rendered file does not flood the log. */
 export function show(value: unknown, max = 2000): string {
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value, undefined, 1)?.replace(/\n\s*/g, ' ');
-  const shown = text ?? String(value);
+  const shown = JSON.stringify(value) ?? String(value);
   return shown.length > max ? `${shown.slice(0, max)}… (${shown.length} characters)` : shown;
 }
 
