@@ -17,7 +17,7 @@ const parts: LayerKeyParts = {
 test('a key is the kind and 20 hex digits', () => {
   const key = layerKey('base', parts);
   assert.match(key, /^base-[0-9a-f]{20}$/);
-  assert.ok(isLayerKey(key), 'isLayerKey(key)');
+  assert.equal(isLayerKey(key), true, key);
   assert.equal(layerKindOf(key), 'base');
   assert.match(layerKey('packages', parts), /^packages-[0-9a-f]{20}$/);
 });

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { show } from '../helpers/assert-values.js';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readdir } from 'node:fs/promises';
@@ -69,8 +70,8 @@ test('fill makes the layer appear only when complete, and a second fill reuses i
   const stored = JSON.parse(readFileSync(join(cache.layersDir, key, 'meta.json'), 'utf8')) as { key: string; kind: string; bytes: number; created: string };
   assert.equal(stored.key, key);
   assert.equal(stored.kind, 'base');
-  assert.ok(stored.bytes >= 'hello\n'.length, "stored.bytes >= 'hello\\n'.length");
-  assert.ok(!Number.isNaN(Date.parse(stored.created)), '!Number.isNaN(Date.parse(stored.created))');
+  assert.ok(stored.bytes >= 'hello\n'.length, `${stored.bytes} bytes`);
+  assert.ok(!Number.isNaN(Date.parse(stored.created)), `created ${show(stored.created)}`);
 
   let produced = false;
   const again = await cache.fill(key, meta, async () => void (produced = true));
@@ -280,12 +281,13 @@ test('list reports layers with size and last use; get counts as a use, list does
   utimesSync(join(cache.layersDir, a.key, 'last-used'), old, old);
   const listed = await cache.list();
   assert.deepEqual(listed.map((l) => [l.key, l.kind]), [[b.key, 'packages'], [a.key, 'base']]);
-  assert.ok(listed[1]!.bytes >= 10_000, 'listed[1]!.bytes >= 10_000');
+  assert.ok(listed[1]!.bytes >= 10_000, `${listed[1]!.bytes} bytes`);
   assert.equal(listed[1]!.lastUsed, old.toISOString());
   assert.deepEqual(listed[0]!.meta.parts.packages, ['nginx', 'systemd']);
   assert.equal((await cache.list())[1]!.lastUsed, old.toISOString());
   await cache.get(a.key);
-  assert.ok(Date.parse((await cache.list()).find((l) => l.key === a.key)!.lastUsed) > Date.now() - 60_000, 'Date.parse((await cache.list()).find((l) => l.key === a.key)!.lastUsed) > Date.now() - 60_000');
+  const lastUsed = (await cache.list()).find((l) => l.key === a.key)!.lastUsed;
+  assert.ok(Date.parse(lastUsed) > Date.now() - 60_000, `last used ${lastUsed}, now ${new Date().toISOString()}`);
 });
 
 test('prune removes old layers, leftovers and dead builds\' work dirs; --all also the .deb pool', async () => {
@@ -332,7 +334,7 @@ test('prune removes old layers, leftovers and dead builds\' work dirs; --all als
 
   const all = await cache.prune({ all: true });
   assert.deepEqual(all.removed.map((r) => r.what), ['debs']);
-  assert.ok(all.bytesFreed >= 5000, 'all.bytesFreed >= 5000');
+  assert.ok(all.bytesFreed >= 5000, `${all.bytesFreed} bytes freed`);
   assert.deepEqual(readdirSync(cache.debsDir), []);
 });
 

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { someItem, everyItem, show } from '../helpers/assert-values.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,7 +34,7 @@ test('vmgen catalog os prints aligned columns', async () => {
   const lines = r.out.split('\n');
   assert.match(lines[0] ?? '', /^ID\s+FAMILY\s+DISTRIBUTION\s+RELEASE\s+ARCH\s+INSTALLER\s+CONFIGURATOR\s+VMWARE GUESTOS\s+CONTROLLER\s+FIRMWARE$/);
   const xp = lines.find((l) => l.startsWith('winxppro'));
-  assert.ok(xp, 'xp');
+  assert.ok(xp, `no winxppro line in ${show(lines)}`);
   assert.equal(xp.indexOf('windows'), lines[0]!.indexOf('FAMILY'));
 });
 
@@ -54,8 +55,8 @@ test('vmgen catalog apps --category and --catalog', async () => {
   const r = await run('catalog', 'apps', '--category', 'devel', '--catalog', extra, '--json');
   assert.equal(r.code, 0, r.err);
   const apps = JSON.parse(r.out) as { name: string; category: string }[];
-  assert.ok(apps.every((a) => a.category === 'devel'), "apps.every((a) => a.category === 'devel')");
-  assert.ok(apps.some((a) => a.name === 'jupyter'), "apps.some((a) => a.name === 'jupyter')");
+  everyItem(apps, (a) => a.category === 'devel');
+  someItem(apps.map((a) => a.name), (name) => name === 'jupyter', 'jupyter');
   const text = await run('catalog', 'apps', '--os', 'winxppro', '--category', 'gui');
   assert.equal(text.code, 0, text.err);
   assert.match(text.out, /pidgin\s+gui\s+pidgin-setup\.exe \(simple\)\s+\/DS=1 \/SMS=0 \/L=1033 \/S/);

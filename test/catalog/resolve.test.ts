@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, includesNone, isInstance, show } from '../helpers/assert-values.js';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,7 +36,7 @@ test('resolveApp: apt packages and the services to enable', () => {
 test('resolveApp: an app the distribution cannot provide fails with a reason and a hint, never a substitute', () => {
   const r = resolveApp(catalogs, 'google-chrome', os('debian12-64'));
   assert.equal(r.ok, false);
-  assert.ok(!r.ok, '!r.ok');
+  assert.ok(!r.ok, show(r));
   assert.match(r.reason, /google-chrome.*debian12-64.*not in the Debian/);
   assert.match(r.hint ?? '', /chromium/);
   const eclipse = resolveApp(catalogs, 'eclipse', os('ubuntu24.04-64'));
@@ -53,7 +54,8 @@ test('resolveApp: dnf names and per-distribution overrides', () => {
   for (const id of ['rocky9-64', 'alma9-64']) {
     const r = resolveApp(catalogs, 'pidgin', os(id));
     assert.equal(r.ok, false, id);
-    assert.ok(!r.ok && /EPEL/.test(r.reason), '!r.ok && /EPEL/.test(r.reason)');
+    assert.ok(!r.ok, show(r));
+    assert.match(r.reason, /EPEL/);
   }
   assert.equal(resolveApp(catalogs, 'pidgin', os('fedora42-64')).ok, true);
   assert.deepEqual(resolveApp(catalogs, 'redis', os('fedora42-64')), { ok: true, packages: ['valkey'], services: ['valkey'] });
@@ -71,17 +73,21 @@ test('resolveApp: windows kits as in the seed (Listings 4.8 and 4.9)', () => {
   assert.deepEqual(resolveApp(catalogs, 'python', xp), { ok: true, packages: [], services: [], kit: { type: 'msi', setupFile: 'python-setup.msi' } });
   assert.deepEqual(resolveApp(catalogs, 'emacs', xp), { ok: true, packages: [], services: [], kit: { type: 'archive', setupFile: 'emacs.zip' } });
   const tb = resolveApp(catalogs, 'mozilla-thunderbird', os('windows7-64'));
-  assert.ok(tb.ok && tb.kit?.setupFile === 'ThunderbirdSetup.exe' && tb.kit.args === '-ms', "tb.ok && tb.kit?.setupFile === 'ThunderbirdSetup.exe' && tb.kit.args === '-ms'");
+  assert.ok(tb.ok, show(tb));
+  assert.equal(tb.kit?.setupFile, 'ThunderbirdSetup.exe');
+  assert.equal(tb.kit.args, '-ms');
   const kd = resolveApp(catalogs, 'kernel-devel', os('windows11-64'));
-  assert.ok(!kd.ok && kd.reason.length > 0, '!kd.ok && kd.reason.length > 0');
+  assert.ok(!kd.ok, show(kd));
+  assert.notEqual(kd.reason, '');
 });
 
 test('appsForOs lists only what resolves', () => {
   const deb = appsForOs(catalogs, os('debian12-64')).map((a) => a.name);
-  assert.ok(deb.includes('vim') && deb.includes('chromium'), "deb.includes('vim') && deb.includes('chromium')");
-  assert.ok(!deb.includes('google-chrome') && !deb.includes('eclipse'), "!deb.includes('google-chrome') && !deb.includes('eclipse')");
+  includesAll(deb, ['vim', 'chromium']);
+  includesNone(deb, ['google-chrome', 'eclipse']);
   const win = appsForOs(catalogs, os('windows10-64')).map((a) => a.name);
-  assert.ok(win.includes('google-chrome') && !win.includes('kernel-devel'), "win.includes('google-chrome') && !win.includes('kernel-devel')");
+  includesAll(win, ['google-chrome']);
+  includesNone(win, ['kernel-devel']);
 });
 
 test('an extra catalog adds an app and overrides an OS without code changes', () => {
@@ -102,7 +108,9 @@ test('an extra catalog adds an app and overrides an OS without code changes', ()
   // The override replaces the whole entry: this pidgin has no osOverrides and no apt entry any more.
   assert.equal(resolveApp(extended, 'pidgin', findOs(extended, 'rocky9-64')!).ok, true);
   const noApt = resolveApp(extended, 'pidgin', deb);
-  assert.ok(!noApt.ok && /no apt entry/.test(noApt.reason) && /extra catalog/.test(noApt.hint ?? ''), "!noApt.ok && /no apt entry/.test(noApt.reason) && /extra catalog/.test(noApt.hint ?? '')");
+  assert.ok(!noApt.ok, show(noApt));
+  assert.match(noApt.reason, /no apt entry/);
+  assert.match(noApt.hint ?? '', /extra catalog/);
   assert.deepEqual(extended.files.at(-1), file);
 });
 
@@ -120,7 +128,7 @@ function catalogError(data: unknown): VmgenError {
   try {
     loadCatalogs({ extraPaths: [file], env: {} });
   } catch (err) {
-    assert.ok(err instanceof VmgenError, 'err instanceof VmgenError');
+    isInstance(err, VmgenError);
     assert.ok(err.message.includes(file), err.message);
     return err;
   }

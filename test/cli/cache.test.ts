@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { everyItem } from '../helpers/assert-values.js';
 import { existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -37,7 +38,7 @@ test('vmgen cache list --json lists layers, most recently used first', async () 
   assert.equal(r.code, 0, r.stderr);
   const layers = JSON.parse(r.stdout) as LayerInfo[];
   assert.deepEqual(layers.map((l) => [l.key, l.kind, l.meta.parts.packages.length]), [[base, 'base', 1], [old, 'packages', 3]]);
-  assert.ok(layers.every((l) => l.bytes >= 3000), 'layers.every((l) => l.bytes >= 3000)');
+  everyItem(layers, (l) => l.bytes >= 3000);
 });
 
 test('vmgen cache list prints a table', async () => {
@@ -60,15 +61,15 @@ test('vmgen cache prune --json removes layers unused for 30 days; --dry-run remo
   const planned = JSON.parse(dry.stdout) as PruneResult;
   assert.equal(planned.dryRun, true);
   assert.deepEqual(planned.removed.map((i) => [i.what, i.key]), [['layer', old]]);
-  assert.ok(existsSync(join(root, 'layers', old)), "existsSync(join(root, 'layers', old))");
+  assert.equal(existsSync(join(root, 'layers', old)), true, `layer ${old} gone after a dry run`);
 
   const r = await run('vmgen', ['cache', 'prune', '--json', '--cache-dir', root]);
   assert.equal(r.code, 0, r.stderr);
   const done = JSON.parse(r.stdout) as PruneResult;
   assert.deepEqual({ ...done, dryRun: true }, planned);
-  assert.ok(done.bytesFreed >= 3000, 'done.bytesFreed >= 3000');
+  assert.ok(done.bytesFreed >= 3000, `${done.bytesFreed} bytes freed`);
   assert.equal(existsSync(join(root, 'layers', old)), false);
-  assert.ok(existsSync(join(root, 'layers', base)), "existsSync(join(root, 'layers', base))");
+  assert.equal(existsSync(join(root, 'layers', base)), true, `layer ${base} pruned`);
 });
 
 test('vmgen cache prune --all also empties the .deb pool, and says what it freed', async () => {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { someItem } from '../helpers/assert-values.js';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -45,7 +46,7 @@ test('validate --json reports validity and every diagnostic', async () => {
   assert.equal(r.code, 1);
   const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ line: number; severity: string }> };
   assert.equal(out.valid, false);
-  assert.ok(out.diagnostics.some((d) => d.line === 27 && d.severity === 'error'), "out.diagnostics.some((d) => d.line === 27 && d.severity === 'error')");
+  someItem(out.diagnostics, (d) => d.line === 27 && d.severity === 'error', 'error at line 27');
   const ok = await run('vmgen', ['validate', 'examples/debian-web.conf', '--json']);
   assert.equal(ok.code, 0);
   assert.equal(JSON.parse(ok.stdout).valid, true);

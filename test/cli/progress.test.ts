@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { show } from '../helpers/assert-values.js';
 import { StepReporter } from '../../src/cli/progress.js';
 
 const CLEAR = '\r\x1b[2K';
@@ -28,7 +29,7 @@ describe('StepReporter, plain (logs and pipes)', () => {
       'cleanup of mount failed: gone',
       '',
     ].join('\n'));
-    assert.ok(!out.text().includes('\r'), "!out.text().includes('\\r')");
+    assert.doesNotMatch(out.text(), /\r/);
   });
 
   it('prints progress at most once per 10%, never going back', () => {
@@ -65,7 +66,7 @@ describe('StepReporter, plain (logs and pipes)', () => {
     assert.deepEqual(out.writes, ['[1/1] s\n']);
     const tty = fakeStream({ isTTY: true });
     new StepReporter(tty).onEvent({ kind: 'start', step: 's', index: 0, total: 1 });
-    assert.ok(tty.writes[0]!.startsWith(CLEAR), 'tty.writes[0]!.startsWith(CLEAR)');
+    assert.ok(tty.writes[0]!.startsWith(CLEAR), `first write ${show(tty.writes[0])}`);
   });
 });
 

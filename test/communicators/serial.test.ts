@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, someItem, noItem, everyItem, isInstance } from '../helpers/assert-values.js';
 import { Duplex, PassThrough } from 'node:stream';
 import { scriptArgv, WRITE_SCRIPT } from '../../src/communicators/command.js';
 import { SerialCommandError, SerialCommunicator } from '../../src/communicators/serial.js';
@@ -165,7 +166,7 @@ describe('SerialCommunicator', () => {
     const { guest, comm } = await loggedIn();
     assert.deepEqual(guest.typed.slice(0, 2), ['root', 'secret']);
     assert.match(guest.typed[2]!, /^stty -echo; export PS1= PS2= TERM=dumb; unset PROMPT_COMMAND HISTFILE; /);
-    assert.ok(guest.typed[2]!.includes(RUN_FUNCTION), 'guest.typed[2]!.includes(RUN_FUNCTION)');
+    includesAll(guest.typed[2]!, [RUN_FUNCTION]);
     assert.equal(comm.isLoggedIn, true);
     assert.equal(comm.promptHostname, 'web1');
   });
@@ -199,7 +200,7 @@ describe('SerialCommunicator', () => {
   it('rejects a non-zero status with a CommandError that keeps the status, stdout and stderr', async () => {
     const { comm } = await loggedIn(() => ({ stdout: 'activating\n', stderr: 'oops\n', status: 3 }));
     const err = await comm.exec(['systemctl', 'is-active', 'apache2']).then(() => undefined, (e: unknown) => e);
-    assert.ok(err instanceof SerialCommandError, 'err instanceof SerialCommandError');
+    isInstance(err, SerialCommandError);
     assert.equal(err.exitCode, 3);
     assert.equal(err.stdout, 'activating\n');
     assert.equal(err.stderr, 'oops\n');
@@ -217,10 +218,10 @@ describe('SerialCommunicator', () => {
     assert.equal((await comm.exec(hostile)).stdout, hostile.join('|'));
     assert.deepEqual(guest.ran.at(-1)?.argv, hostile);
     const after = guest.typed.slice(3);
-    assert.ok(after.length > 0, 'after.length > 0');
+    assert.notEqual(after.length, 0);
     for (const line of after) {
       assert.ok(SAFE_LINE.some((re) => re.test(line)), `typed an unsafe line: ${line}`);
-      assert.ok(!/reboot|\$\(|`/.test(line), '!/reboot|\\$\\(|`/.test(line)');
+      assert.doesNotMatch(line, /reboot|\$\(|`/);
     }
   });
 
@@ -230,8 +231,8 @@ describe('SerialCommunicator', () => {
     await comm.writeFile('/etc/big file;reboot', content, 0o600);
     assert.deepEqual(guest.ran.at(-1), { argv: scriptArgv(WRITE_SCRIPT, ['/etc/big file;reboot', '600']), input: Buffer.from(content).toString('base64') });
     const typed = guest.typed.slice(3);
-    assert.ok(typed.length > 10, 'typed.length > 10');
-    assert.ok(typed.every((l) => l.length < 4096 && SAFE_LINE.some((re) => re.test(l))), 'typed.every((l) => l.length < 4096 && SAFE_LINE.some((re) => re.test(l)))');
+    assert.ok(typed.length > 10, `${typed.length} lines typed`);
+    everyItem(typed, (l) => l.length < 4096 && SAFE_LINE.some((re) => re.test(l)));
   });
 
   it('runs concurrent commands one at a time, in the order they were asked', async () => {
@@ -275,7 +276,7 @@ describe('SerialCommunicator', () => {
     const tail = comm.tail();
     assert.equal(tail.length, 200);
     assert.equal(tail.at(-1), '[ 299] message 299');
-    assert.ok(!tail.some((l) => l.includes('\x1b')), "!tail.some((l) => l.includes('\\x1b'))");
+    noItem(tail, (l) => l.includes('\x1b'));
   });
 
   it('tail() leaves out an end marker whose line has not ended yet', async () => {
@@ -290,9 +291,9 @@ describe('SerialCommunicator', () => {
     const { comm } = await loggedIn(() => ({ stdout: 'q'.repeat(500) }));
     await comm.exec(['cat', 'f']);
     const tail = comm.tail();
-    assert.ok(tail.includes('Debian GNU/Linux 12 web1 ttyS0'), "tail.includes('Debian GNU/Linux 12 web1 ttyS0')");
-    assert.ok(tail.some((l) => l.startsWith('BdsDxe')), "tail.some((l) => l.startsWith('BdsDxe'))");
-    assert.ok(!tail.some((l) => /^[A-Za-z0-9+/]{60,}$/.test(l)), '!tail.some((l) => /^[A-Za-z0-9+/]{60,}$/.test(l))');
+    includesAll(tail, ['Debian GNU/Linux 12 web1 ttyS0']);
+    someItem(tail, (l) => l.startsWith('BdsDxe'), 'line starting BdsDxe');
+    noItem(tail, (l) => /^[A-Za-z0-9+/]{60,}$/.test(l));
   });
 });
 
@@ -308,7 +309,7 @@ describe('the guest side of the protocol, in real shells', () => {
       assert.equal(frame?.stdout.toString(), HOSTILE.slice(2).map((a) => `[${a}]\n`).join(''));
 
       const cat = commandLines('0c', ['sh', '-c', 'cat; echo err >&2; exit 3'], 'x'.repeat(9000));
-      assert.ok(cat.chunks.length > 1, 'cat.chunks.length > 1');
+      assert.ok(cat.chunks.length > 1, `${cat.chunks.length} chunk`);
       const catOut = await run([shell, '-c', [RUN_FUNCTION, ...cat.chunks, cat.call].join('\n')], { cwd: '/' });
       const catFrame = parseFrame(catOut.stdout, '0c')?.frame;
       assert.deepEqual([catFrame?.status, catFrame?.stdout.toString(), catFrame?.stderr.toString()], [3, 'x'.repeat(9000), 'err\n']);
@@ -316,8 +317,8 @@ describe('the guest side of the protocol, in real shells', () => {
   }
 
   it('the setup line and every command line stay within a tty line', () => {
-    assert.ok(setupLine('0123456789abcdef').length < 4095, "setupLine('0123456789abcdef').length < 4095");
-    assert.ok(commandLines('0123456789abcdef', ['a'.repeat(3000)]).chunks.every((l) => l.length < 4095), "commandLines('0123456789abcdef', ['a'.repeat(3000)]).chunks.every((l) => l.length < 4095)");
+    assert.ok(setupLine('0123456789abcdef').length < 4095, `${setupLine('0123456789abcdef').length} characters`);
+    everyItem(commandLines('0123456789abcdef', ['a'.repeat(3000)]).chunks, (l) => l.length < 4095);
   });
 
   it("reports the command's own status, even 255, and closes the status descriptor before running it", async () => {

@@ -4,6 +4,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { show } from '../helpers/assert-values.js';
 import fc from 'fast-check';
 import { parseIni } from '../../src/config/ini/parse.js';
 import { serializeDocument, toOrderedJson, toPlain } from '../../src/config/ini/document.js';
@@ -43,13 +44,14 @@ const anyText = fc.oneof(
 /** The parse of a text, checked for the shape every result must have. */
 function parseChecked(text: string): ReturnType<typeof parseIni> {
   const result = parseIni(text);
-  assert.ok(Array.isArray(result.diagnostics), 'Array.isArray(result.diagnostics)');
+  assert.equal(Array.isArray(result.diagnostics), true, show(result.diagnostics));
   const lineCount = result.doc.lines.length;
   for (const d of result.diagnostics) {
     assert.equal(d.severity, 'error');
     assert.ok(Number.isInteger(d.line) && d.line >= 1 && d.line <= lineCount, `line ${d.line} of ${lineCount}`);
     assert.ok(Number.isInteger(d.column) && d.column >= 1, `column ${d.column}`);
-    assert.ok(d.code.startsWith('INI_') && d.message.length > 0, "d.code.startsWith('INI_') && d.message.length > 0");
+    assert.match(d.code, /^INI_/);
+    assert.notEqual(d.message, '', d.code);
   }
   return result;
 }

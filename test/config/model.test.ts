@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { show } from '../helpers/assert-values.js';
 import { readFileSync } from 'node:fs';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -52,7 +53,7 @@ test('flat and nested list sections describe the same machine', () => {
   const nested = `[hardware]\nos = debian12-64\n[[hdds]]\n[[[hdd0]]]\nsize = 8GB\n[[[[partitions]]]]\n[[[[[partition0]]]]]\nfs = ext4\nsize = 5000\n[[eths]]\n[[[eth0]]]\ntype = nat\n`;
   const a = loadConfig(flat, { catalogs });
   const b = loadConfig(nested, { catalogs });
-  assert.ok(a.config && b.config, 'a.config && b.config');
+  assert.ok(a.config && b.config, show([a.diagnostics, b.diagnostics]));
   assert.deepEqual(a.config, b.config);
   assert.deepEqual(b.diagnostics.map((d) => d.code), ['CFG_ROOT_LOCKED']);
   assert.deepEqual(a.diagnostics.map((d) => d.code), ['CFG_ROOT_LOCKED', 'CFG_FLAT_LIST', 'CFG_FLAT_LIST']);
@@ -61,7 +62,7 @@ test('flat and nested list sections describe the same machine', () => {
 test('values are typed: sizes in MiB, booleans, lists, defaults', () => {
   const { config, diagnostics } = loadConfig(read('examples/debian-web.conf'), { catalogs });
   assert.deepEqual(diagnostics, []);
-  assert.ok(config, 'config');
+  assert.ok(config, 'no config without diagnostics');
   assert.equal(config.hardware.ram, 1024);
   assert.equal(config.hardware.hdds.hdd0!.size, 4096);
   assert.equal(config.hardware.hdds.hdd0!.partitions.root!.size, 3072);

@@ -72,7 +72,8 @@ describe('quote', () => {
   it('escapes control characters and cuts long values', () => {
     assert.equal(quote('a\nb\0'), "'a\\nb\\x00'");
     const q = quote('x'.repeat(200));
-    assert.ok(q.length < 70 && q.endsWith("…'"), 'q.length < 70 && q.endsWith("…\'")');
+    assert.ok(q.length < 70, `${q.length} characters: ${q}`);
+    assert.ok(q.endsWith("…'"), q);
   });
 });
 
@@ -201,7 +202,7 @@ describe('parseCidr', () => {
 describe('subnet arithmetic', () => {
   const ip = (s: string): number => {
     const r = parseIPv4(s);
-    assert.ok(r.ok, 'r.ok');
+    assert.ok(r.ok, `${s}: ${r.ok ? '' : r.message}`);
     return r.value;
   };
   const cases: ReadonlyArray<readonly [string, number, string, string]> = [

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { isInstance } from '../helpers/assert-values.js';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,7 +16,7 @@ test('arguments reach the program as they are, never through a shell', async () 
 
 test('a failing command carries its argv, exit code and stderr', async () => {
   await assert.rejects(run(['sh', '-c', 'echo boom >&2; exit 3']), (err: unknown) => {
-    assert.ok(err instanceof CommandError, 'err instanceof CommandError');
+    isInstance(err, CommandError);
     assert.equal(err.exitCode, 3);
     assert.equal(err.stderr.trim(), 'boom');
     assert.deepEqual(err.argv.slice(0, 2), ['sh', '-c']);

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, noItem } from '../helpers/assert-values.js';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -111,7 +112,7 @@ describe('redhatConfigurator', () => {
   it('passwords travel on stdin, marked secret', () => {
     const c = redhatConfigurator.plan(guest(webSpec())).commands.find((x) => x.argv[0] === 'chpasswd')!;
     assert.equal(c.secret, true);
-    assert.ok(!c.argv.some((a) => a.includes('alesia')), "!c.argv.some((a) => a.includes('alesia'))");
+    noItem(c.argv, (a) => a.includes('alesia'));
     assert.match(c.input!, /^caesar:alesia$/m);
   });
 
@@ -123,8 +124,8 @@ describe('redhatConfigurator', () => {
     assert.match(file(plan, SUDO_GROUP_FILE).content, /^%sudo ALL=\(ALL\) ALL$/m);
     for (const other of [{ ...spec, users: spec.users.map((u) => ({ ...u, groups: u.groups.filter((g) => g !== 'sudo') })) }, { ...spec, groups: [...spec.groups, 'sudo'] }]) {
       const p = redhatConfigurator.plan(guest(other));
-      assert.ok(!p.files.some((f) => f.path === SUDO_GROUP_FILE), '!p.files.some((f) => f.path === SUDO_GROUP_FILE)');
-      assert.ok(!p.commands.some((c) => c.argv.join(' ') === 'groupadd -f sudo'), "!p.commands.some((c) => c.argv.join(' ') === 'groupadd -f sudo')");
+      noItem(p.files.map((f) => f.path), (path) => path === SUDO_GROUP_FILE);
+      noItem(p.commands.map((c) => c.argv.join(' ')), (argv) => argv === 'groupadd -f sudo');
     }
   });
 
@@ -222,7 +223,7 @@ describe('vmgen render', () => {
       for (const pkg of ['kernel-core', 'dracut', 'systemd-udev', 'dosfstools']) assert.match(read('packages.txt'), new RegExp(`^${pkg}$`, 'm'));
       assert.doesNotMatch(read('packages.txt'), /linux-image|initramfs-tools/);
       assert.equal(read(`guest${DRACUT_CONF}`), renderDracutConf());
-      assert.ok(read('guest-commands.txt').includes(KERNEL_FINISH_SCRIPT.split('\n')[0]!), "read('guest-commands.txt').includes(KERNEL_FINISH_SCRIPT.split('\\n')[0]!)");
+      includesAll(read('guest-commands.txt'), [KERNEL_FINISH_SCRIPT.split('\n')[0]!]);
       assert.match(read('target/partitions/fstab'), /^UUID=\S+ \/ ext4 /m);
     } finally {
       rmSync(dir, { recursive: true, force: true });

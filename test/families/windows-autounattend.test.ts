@@ -70,7 +70,7 @@ const COMPONENTS = new Set(['Microsoft-Windows-International-Core-WinPE', 'Micro
 
 function checkDocumented(xml: string, arch: string): void {
   const found = componentPaths(xml);
-  assert.ok(found.length > 40, 'found.length > 40');
+  assert.ok(found.length > 40, `${found.length} components`);
   for (const { path, pass, attrs } of found) {
     if (!path.includes('/')) {
       assert.ok(COMPONENTS.has(path), `component ${path}`);
@@ -89,9 +89,9 @@ function checkDocumented(xml: string, arch: string): void {
 describe('autounattend.xml', () => {
   it('every table entry names its reference page', () => {
     for (const s of UNATTEND_SETTINGS.values()) {
-      assert.ok(s.doc.startsWith(UNATTEND_DOC_BASE), 's.doc.startsWith(UNATTEND_DOC_BASE)');
+      assert.ok(s.doc.startsWith(UNATTEND_DOC_BASE), s.doc);
       assert.match(s.doc.slice(UNATTEND_DOC_BASE.length), /^microsoft-windows-[a-z-]+$/);
-      assert.ok(s.passes.length > 0, 's.passes.length > 0');
+      assert.notEqual(s.passes.length, 0, s.doc);
     }
   });
 

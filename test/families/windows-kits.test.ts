@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { includesAll, includesNone, isInstance, show } from '../helpers/assert-values.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,15 +43,13 @@ describe('Windows kit installer: setup.bat (seed Listings 4.8, 4.9)', () => {
     const bat = renderSetupBat(windowsKits(spec, catalogs))!;
     assertGolden('windows/winxp/setup.bat', bat);
     const l = bat.split('\r\n');
-    assert.ok(l.includes('msiexec /i "%KITS%\\python-setup.msi" /qn /norestart'), 'l.includes(\'msiexec /i "%KITS%\\\\python-setup.msi" /qn /norestart\')');
-    assert.ok(l.includes('msiexec /i "%KITS%\\TortoiseSVN-setup.msi" /qn /norestart ADDLOCAL=ALL'), 'l.includes(\'msiexec /i "%KITS%\\\\TortoiseSVN-setup.msi" /qn /norestart ADDLOCAL=ALL\')');
-    assert.ok(l.includes('"%KITS%\\Git-setup.exe" /VERYSILENT /NORESTART'), 'l.includes(\'"%KITS%\\\\Git-setup.exe" /VERYSILENT /NORESTART\')');
+    includesAll(l, ['msiexec /i "%KITS%\\python-setup.msi" /qn /norestart', 'msiexec /i "%KITS%\\TortoiseSVN-setup.msi" /qn /norestart ADDLOCAL=ALL', '"%KITS%\\Git-setup.exe" /VERYSILENT /NORESTART']);
     assert.ok(l.includes('"%KITS%\\ThunderbirdSetup.exe" -ms'), 'Listing 4.9, line 3');
     assert.ok(l.includes('"%SEVENZIP%" x -y -o"%ProgramFiles%\\emacs" "%KITS%\\emacs.zip"'), 'archives are unpacked by the 7-Zip found');
     assert.deepEqual(l.slice(l.indexOf(FIND_7ZIP[0]!), l.indexOf(FIND_7ZIP[0]!) + FIND_7ZIP.length + 1), [...FIND_7ZIP, '"%SEVENZIP%" x -y -o"%ProgramFiles%\\emacs" "%KITS%\\emacs.zip"'], 'the search for 7-Zip comes right before the first archive kit');
     assert.ok(l.includes('del /q "%KITS%\\python-setup.msi"'), 'kits are deleted after installing');
-    assert.ok(l.indexOf('del /q "%KITS%\\python-setup.msi"') > l.indexOf('msiexec /i "%KITS%\\python-setup.msi" /qn /norestart'), 'l.indexOf(\'del /q "%KITS%\\\\python-setup.msi"\') > l.indexOf(\'msiexec /i "%KITS%\\\\python-setup.msi" /qn /norestart\')');
-    assert.ok(bat.endsWith('(goto) 2>nul & del "%~f0"\r\n'), 'bat.endsWith(\'(goto) 2>nul & del "%~f0"\\r\\n\')');
+    assert.ok(l.indexOf('del /q "%KITS%\\python-setup.msi"') > l.indexOf('msiexec /i "%KITS%\\python-setup.msi" /qn /norestart'), show(l));
+    assert.ok(bat.endsWith('(goto) 2>nul & del "%~f0"\r\n'), show(bat.slice(-60)));
     assert.deepEqual(windowsInstallerFiles(spec, catalogs).map((f) => f.path), ['/vmgen/setup.bat']);
   });
 
@@ -76,8 +75,8 @@ describe('Windows kit installer: setup.bat (seed Listings 4.8, 4.9)', () => {
 
   it('a simple kit without arguments gets the seed\'s /S; no archive, no 7-Zip check', () => {
     const bat = renderSetupBat([{ app: 'vim', kit: { type: 'simple', setupFile: 'gvim-setup.exe' } }])!;
-    assert.ok(bat.split('\r\n').includes('"%KITS%\\gvim-setup.exe" /S'), 'bat.split(\'\\r\\n\').includes(\'"%KITS%\\\\gvim-setup.exe" /S\')');
-    assert.ok(!bat.includes('7z.exe'), "!bat.includes('7z.exe')");
+    includesAll(bat.split('\r\n'), ['"%KITS%\\gvim-setup.exe" /S']);
+    includesNone(bat, ['7z.exe']);
     assertGolden('windows/win10/setup.bat', renderSetupBat(windowsKits(windowsSpec('win10.conf'), catalogs))!);
   });
 
@@ -94,7 +93,8 @@ describe('Windows kit installer: setup.bat (seed Listings 4.8, 4.9)', () => {
       writeFileSync(join(dir, 'emacs.zip'), 'zip');
       mkdirSync(join(dir, 'Git-setup.exe')); // a directory is not a kit
       await assert.rejects(locateKits(kits, dir), (err: unknown) => {
-        assert.ok(err instanceof VmgenError && err.code === 'VMG_KIT_MISSING', "err instanceof VmgenError && err.code === 'VMG_KIT_MISSING'");
+        isInstance(err, VmgenError);
+        assert.equal(err.code, 'VMG_KIT_MISSING');
         for (const name of ['FileZilla_Server-setup.exe', 'TortoiseSVN-setup.msi', 'Git-setup.exe']) assert.match(err.message, new RegExp(name.replace('.', '\\.')));
         assert.doesNotMatch(err.message, /python-setup|emacs\.zip/);
         return true;

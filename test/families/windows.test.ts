@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { includesAll, someItem, show } from '../helpers/assert-values.js';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -54,7 +55,7 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
       'netsh firewall add portopening protocol=TCP port=22 name="ssh"',
       'netsh firewall add portopening protocol=ALL port=65000 name="myport"',
     ]) assert.ok(l.includes(expected), `missing: ${expected}`);
-    assert.ok(l.some((x) => x.startsWith('net user "caesar" "alesia" /add')), 'l.some((x) => x.startsWith(\'net user "caesar" "alesia" /add\'))');
+    someItem(l, (x) => x.startsWith('net user "caesar" "alesia" /add'), 'net user "caesar" "alesia" /add line');
     assert.ok(l.some((x) => x.startsWith(`for /f "tokens=1,* delims==" %%a in ('wmic nic where "MACAddress='00:50:56:00:BE:EF' and NetConnectionID is not null"`)), 'eth0 is looked up by its MAC, upper-cased');
     assert.ok(!bat.includes('Local Area Connection'), 'no assumed adapter name when the MAC is known');
     assert.ok(!bat.includes('advfirewall'), 'XP has no advfirewall');
@@ -66,15 +67,17 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
     const bat = windowsConfigBat(windowsSpec('win10.conf'));
     assertGolden('windows/win10/config.bat', bat);
     const l = lines(bat);
-    assert.ok(l.includes(`powershell -NoProfile -NonInteractive -Command "Rename-Computer -NewName 'WIN10-DEV' -Force"`), 'l.includes(`powershell -NoProfile -NonInteractive -Command "Rename-Computer -NewName \'WIN10-DEV\' -Force"`)');
+    includesAll(l, [
+      `powershell -NoProfile -NonInteractive -Command "Rename-Computer -NewName 'WIN10-DEV' -Force"`,
+      'net user Administrator /active:yes',
+      'net localgroup "Dev Team" /add',
+      'net localgroup "Administrators" "ada" /add',
+      'netsh interface ipv4 add dnsservers name="Ethernet" address=10.0.0.3 index=2',
+      'netsh interface ipv4 set address name="Ethernet 2" source=dhcp',
+      'netsh advfirewall firewall add rule name="vmgen-all-27015-27030" dir=in action=allow protocol=UDP localport=27015-27030',
+      'netsh advfirewall firewall add rule name="ping" dir=in action=allow protocol=icmpv4:8,any',
+    ]);
     assert.ok(l.includes('net user Administrator "R00t&100%%^!" /Y'), '% doubled, & ^ ! literal inside quotes');
-    assert.ok(l.includes('net user Administrator /active:yes'), "l.includes('net user Administrator /active:yes')");
-    assert.ok(l.includes('net localgroup "Dev Team" /add'), 'l.includes(\'net localgroup "Dev Team" /add\')');
-    assert.ok(l.includes('net localgroup "Administrators" "ada" /add'), 'l.includes(\'net localgroup "Administrators" "ada" /add\')');
-    assert.ok(l.includes('netsh interface ipv4 add dnsservers name="Ethernet" address=10.0.0.3 index=2'), 'l.includes(\'netsh interface ipv4 add dnsservers name="Ethernet" address=10.0.0.3 index=2\')');
-    assert.ok(l.includes('netsh interface ipv4 set address name="Ethernet 2" source=dhcp'), 'l.includes(\'netsh interface ipv4 set address name="Ethernet 2" source=dhcp\')');
-    assert.ok(l.includes('netsh advfirewall firewall add rule name="vmgen-all-27015-27030" dir=in action=allow protocol=UDP localport=27015-27030'), 'l.includes(\'netsh advfirewall firewall add rule name="vmgen-all-27015-27030" dir=in action=allow protocol=UDP localport=27015-27030\')');
-    assert.ok(l.includes('netsh advfirewall firewall add rule name="ping" dir=in action=allow protocol=icmpv4:8,any'), 'l.includes(\'netsh advfirewall firewall add rule name="ping" dir=in action=allow protocol=icmpv4:8,any\')');
     assert.ok(!bat.includes('netsh firewall '), 'no XP firewall commands after Vista');
   });
 
@@ -86,12 +89,12 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
     const bat = windowsConfigBat(win7);
     assertGolden('windows/win7/config.bat', bat);
     const l = lines(bat);
-    assert.ok(l.some((x) => x.startsWith('wmic computersystem')), "l.some((x) => x.startsWith('wmic computersystem'))");
+    someItem(l, (x) => x.startsWith('wmic computersystem'), 'wmic computersystem line');
     assert.ok(l.some((x) => x.startsWith(`for /f "tokens=1,* delims==" %%a in ('wmic nic where "MACAddress='00:50:56:00:10:01' and NetConnectionID is not null"`)), 'eth0 is looked up by wmic');
     assert.ok(l.includes('if defined VMGEN_NIC netsh interface ipv4 set address name="!VMGEN_NIC!" source=static address=10.0.0.5 mask=255.255.255.0 gateway=10.0.0.1 gwmetric=1'), 'eth0 is addressed by the name found');
-    assert.ok(l.some((x) => x.startsWith('netsh interface ipv4 set address name="Local Area Connection 2"')), 'l.some((x) => x.startsWith(\'netsh interface ipv4 set address name="Local Area Connection 2"\'))');
+    someItem(l, (x) => x.startsWith('netsh interface ipv4 set address name="Local Area Connection 2"'), 'address line for "Local Area Connection 2"');
     assert.ok(!l.some((x) => x.includes('name="Local Area Connection"')), 'eth0 is not addressed by its assumed name');
-    assert.ok(l.some((x) => x.startsWith('netsh advfirewall')), "l.some((x) => x.startsWith('netsh advfirewall'))");
+    someItem(l, (x) => x.startsWith('netsh advfirewall'), 'netsh advfirewall line');
   });
 
   it('XP opens a port range one port at a time, and refuses a huge one', () => {
@@ -117,8 +120,8 @@ describe('Windows configurator: config.bat (seed Listing 4.7)', () => {
     const spec = windowsSpec('winxp-seed.conf');
     const l = lines(windowsConfigBat({ ...spec, users: [{ ...spec.users[0]!, password: undefined as never }] }));
     const add = l.findIndex((x) => x.startsWith('net user "caesar" /add /active:no'));
-    assert.ok(add >= 0, 'add >= 0');
-    assert.ok(l.indexOf('net localgroup "julius" "caesar" /add') > add, 'l.indexOf(\'net localgroup "julius" "caesar" /add\') > add');
+    assert.ok(add >= 0, `no net user "caesar" /add /active:no in ${show(l)}`);
+    assert.ok(l.indexOf('net localgroup "julius" "caesar" /add') > add, show(l));
   });
 
   it('raw rules are netsh commands without cmd.exe metacharacters', () => {

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, includesNone, noItem, isInstance } from '../helpers/assert-values.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -35,22 +36,22 @@ describe('dnfArgv', () => {
   });
 
   it('turns signature checks off only for a repository on this host', () => {
-    assert.ok(!argv.some((a) => a.includes('gpgcheck')), "!argv.some((a) => a.includes('gpgcheck'))");
+    noItem(argv, (a) => a.includes('gpgcheck'));
     const local = dnfArgv(layer(['systemd'], 'file:///srv/repo'), '/r', ['systemd'], PRIV);
-    assert.ok(local.includes('--setopt=vmgen.gpgcheck=False'), "local.includes('--setopt=vmgen.gpgcheck=False')");
+    includesAll(local, ['--setopt=vmgen.gpgcheck=False']);
   });
 
   it('takes the release from the OS table', () => {
-    assert.ok(dnfArgv(layer(['bash'], MIRROR, rocky), '/r', ['bash'], PRIV).includes('--releasever=9'), "dnfArgv(layer(['bash'], MIRROR, rocky), '/r', ['bash'], PRIV).includes('--releasever=9')");
+    includesAll(dnfArgv(layer(['bash'], MIRROR, rocky), '/r', ['bash'], PRIV), ['--releasever=9']);
   });
 
   it('the shell reads only a constant script: the root and the packages are positional parameters', () => {
     const hostile = ['vim; rm -rf /', '$(reboot)'];
     const a = dnfArgv(layer(hostile), '/tmp/a dir/$(x)', hostile, PRIV);
     assert.equal(a[a.indexOf('-c') + 1], IN_ROOT_SCRIPT);
-    assert.ok(!IN_ROOT_SCRIPT.includes('$(x)'), "!IN_ROOT_SCRIPT.includes('$(x)')");
+    includesNone(IN_ROOT_SCRIPT, ['$(x)']);
     assert.deepEqual(a.slice(-2), ['$(reboot)', 'vim; rm -rf /']);
-    assert.ok(a.includes('/tmp/a dir/$(x)'), "a.includes('/tmp/a dir/$(x)')");
+    includesAll(a, ['/tmp/a dir/$(x)']);
     // "$@" and "$root" are always quoted in the script, so no value is split or globbed.
     assert.doesNotMatch(IN_ROOT_SCRIPT, /[^"]\$(root|@)[^"]/);
   });
@@ -78,7 +79,7 @@ describe('classifyDnfFailure (dnf 4.14\'s own messages)', () => {
 
   it('a missing package is VMG_PACKAGE and names it', () => {
     const e = classifyDnfFailure('No match for argument: emacs\nError: Unable to find a match: emacs nosuch\n', source);
-    assert.ok(e instanceof VmgenError, 'e instanceof VmgenError');
+    isInstance(e, VmgenError);
     assert.equal(e.code, 'VMG_PACKAGE');
     assert.match(e.message, /package emacs, nosuch is not in http:\/\/mirror\.example/);
   });

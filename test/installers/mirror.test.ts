@@ -1,5 +1,6 @@
 import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { isInstance } from '../helpers/assert-values.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -182,7 +183,7 @@ describe('defaultMirror', () => {
   it('refuses with VMG_MIRROR and a hint when no mirror is known (Ubuntu on a Debian host)', () => {
     withEnvMirror(undefined, () => {
       assert.throws(() => defaultMirror(catalogs, 'ubuntu24.04-64', debianHost), (err: unknown) => {
-        assert.ok(err instanceof VmgenError, 'err instanceof VmgenError');
+        isInstance(err, VmgenError);
         assert.equal(err.code, 'VMG_MIRROR');
         assert.match(err.message, /no ubuntu mirror is known for ubuntu24\.04-64/);
         assert.match(err.hint ?? '', /mirror = http/);

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesNone, noItem, isInstance } from '../helpers/assert-values.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { layerInputs, layerPackages } from '../../src/layers/inputs.js';
@@ -32,7 +33,7 @@ const redhat = load('../fixtures/rpm/redhat-web.conf');
 describe('layerInputs', () => {
   it('a container gets the family\'s and the apps\' packages, no kernel and no setup files', () => {
     const inputs = layerInputs(redhatConfigurator, redhatVmKernel, { spec: redhat.spec, nicOwner: 'target' }, undefined);
-    assert.ok(!inputs.basePackages.includes('kernel-core'), "!inputs.basePackages.includes('kernel-core')");
+    includesNone(inputs.basePackages, ['kernel-core']);
     assert.deepEqual(inputs.setupFiles, []);
     assert.equal(inputs.prepare, undefined);
     assert.deepEqual(inputs.appPackages, redhat.spec.appPackages);
@@ -50,7 +51,7 @@ describe('layerInputs', () => {
   it('a RedHat VM gets kernel-core, dracut settings and the step that puts the kernel in /boot', () => {
     const inputs = layerInputs(redhatConfigurator, redhatVmKernel, { spec: redhat.spec, nicOwner: 'guest' }, redhat.layout);
     for (const p of ['kernel-core', 'dracut', 'systemd-udev', 'dosfstools']) assert.ok(inputs.basePackages.includes(p), p);
-    assert.ok(!inputs.basePackages.some((p) => p.startsWith('linux-image')), "!inputs.basePackages.some((p) => p.startsWith('linux-image'))");
+    noItem(inputs.basePackages, (p) => p.startsWith('linux-image'));
     assert.deepEqual(inputs.setupFiles.map((f) => f.path), [DRACUT_CONF]);
     assert.deepEqual(inputs.prepare?.plan.commands.map((c) => c.argv), [['sh', '-c', KERNEL_FINISH_SCRIPT]]);
     assert.ok(JSON.stringify(inputs.prepare?.key).includes('dracut'), 'the finish step keys the layer');
@@ -71,7 +72,8 @@ describe('checkHostTools with an installer\'s tools', () => {
     process.env.PATH = '/nonexistent-vmgen-path';
     try {
       assert.throws(() => checkHostTools(buildHostTools({ installer: dnfInstaller, commander: lxcCommander, kind: 'container', format: 'tar.zst' })), (e: unknown) => {
-        assert.ok(e instanceof VmgenError && e.code === 'VMG_TOOL_MISSING', "e instanceof VmgenError && e.code === 'VMG_TOOL_MISSING'");
+        isInstance(e, VmgenError);
+        assert.equal(e.code, 'VMG_TOOL_MISSING');
         assert.match(e.message, /\bdnf\b.*\brpm\b/);
         assert.match(e.hint ?? '', /apt-get install .*\bdnf\b.*\brpm\b/);
         return true;

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { isInstance } from '../helpers/assert-values.js';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
@@ -115,8 +116,8 @@ describe('DirArtifactStore', () => {
   });
 
   it('createArtifactStore picks the directory or the S3 store', () => {
-    assert.ok(createArtifactStore({ dir: root }) instanceof DirArtifactStore, 'createArtifactStore({ dir: root }) instanceof DirArtifactStore');
-    assert.ok(createArtifactStore({ s3: 's3://bucket-x/p', endpoint: 'http://127.0.0.1:9' }) instanceof S3ArtifactStore, "createArtifactStore({ s3: 's3://bucket-x/p', endpoint: 'http://127.0.0.1:9' }) instanceof S3ArtifactStore");
+    isInstance(createArtifactStore({ dir: root }), DirArtifactStore);
+    isInstance(createArtifactStore({ s3: 's3://bucket-x/p', endpoint: 'http://127.0.0.1:9' }), S3ArtifactStore);
   });
 });
 
@@ -269,6 +270,6 @@ describe('S3ArtifactStore against a local endpoint that speaks the S3 protocol (
     const store = createArtifactStore({ s3: 's3://vmgen-art', endpoint: 'http://127.0.0.1:9' });
     const src = file('kept.tar', Buffer.from('x'));
     await assert.rejects(store.put('b4/k.tar', src), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_ARTIFACT_STORE');
-    assert.ok(existsSync(src), 'existsSync(src)');
+    assert.equal(existsSync(src), true, `${src} is kept when the upload fails`);
   });
 });

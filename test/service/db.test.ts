@@ -158,7 +158,8 @@ describe('service database', () => {
     db.applyUpdate({ id: 'b2', log: ['other'] });
     const second = db.applyUpdate({ id: 'b1', log: ['c'] })!.log;
     assert.deepEqual(first.map((l) => l.line), ['a', 'b']);
-    assert.ok(first[0]!.seq < first[1]!.seq && first[1]!.seq < second[0]!.seq, 'first[0]!.seq < first[1]!.seq && first[1]!.seq < second[0]!.seq');
+    const seqs = [first[0]!.seq, first[1]!.seq, second[0]!.seq];
+    assert.ok(seqs[0]! < seqs[1]! && seqs[1]! < seqs[2]!, `sequence numbers ${seqs.join(' ')} do not increase`);
     assert.deepEqual(db.logLines('b1', first[0]!.seq).map((l) => l.line), ['b', 'c']);
     db.applyUpdate({ id: 'b1', log: Array.from({ length: MAX_LOG_LINES }, (_, i) => `line ${i}`) });
     const lines = db.logLines('b1');

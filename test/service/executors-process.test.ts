@@ -136,7 +136,7 @@ describe('local executor with the process runner', { skip }, () => {
     });
     const children = childrenOf(owner.pid!);
     assert.equal(children.length, 1, `one build process under the owner: ${children.join(', ')}`);
-    assert.ok(existsSync(ownerDir), 'existsSync(ownerDir)');
+    assert.equal(existsSync(ownerDir), true, `${ownerDir} exists`);
     owner.kill('SIGKILL');
     const gone = await waitFor(() => !isAlive(children[0]!), 30_000);
     assert.ok(gone, 'the build process ended after its owner was killed');

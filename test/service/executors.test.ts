@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { show } from '../helpers/assert-values.js';
 import { mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,11 +91,11 @@ describe('LocalExecutor', () => {
     assert.deepEqual(seen.map((u) => u.state ?? u.step ?? u.log?.join()), ['queued', 'running', 'configure', 'one,two', 'succeeded']);
     const running = seen[1]!;
     assert.equal(running.worker, 'w1');
-    assert.ok(running.started && !Number.isNaN(Date.parse(running.started)), 'running.started && !Number.isNaN(Date.parse(running.started))');
+    assert.ok(running.started && !Number.isNaN(Date.parse(running.started)), `started ${show(running.started)}`);
     const done = seen[4]!;
     assert.deepEqual(done.artifact, artifact);
     assert.equal(done.progress, 1);
-    assert.ok(done.finished && Date.parse(done.finished) >= Date.parse(running.started!), 'done.finished && Date.parse(done.finished) >= Date.parse(running.started!)');
+    assert.ok(done.finished && Date.parse(done.finished) >= Date.parse(running.started!), `started ${show(running.started)}, finished ${show(done.finished)}`);
   });
 
   it('cancels a queued build without running it', async () => {
@@ -116,7 +117,7 @@ describe('LocalExecutor', () => {
     await tick();
     const signal = runner.ctx('a').signal;
     await ex.cancel('a');
-    assert.ok(signal.aborted, 'signal.aborted');
+    assert.equal(signal.aborted, true);
     await tick();
     assert.deepEqual(states(updates, 'a'), ['queued', 'running', 'canceled']);
     assert.deepEqual(runner.started, ['a', 'b']);

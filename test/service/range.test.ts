@@ -70,7 +70,7 @@ describe('artifact downloads over HTTP', () => {
     assert.equal(r.headers.get('repr-digest'), `sha-256=:${b64}:`);
     assert.equal(r.headers.get('etag'), `"${sha}"`);
     assert.match(r.headers.get('content-disposition') ?? '', /^attachment; filename="web1-lxc\.tar\.zst"/);
-    assert.ok(Buffer.from(await r.arrayBuffer()).equals(data), 'Buffer.from(await r.arrayBuffer()).equals(data)');
+    assert.deepEqual(Buffer.from(await r.arrayBuffer()), data);
   });
 
   it('one range: 206 with Content-Range and exactly those bytes', async () => {

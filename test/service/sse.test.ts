@@ -96,7 +96,8 @@ describe('build events (SSE)', () => {
     svc.executor.emit({ id, step: 'stop and archive', progress: 0.75, log: ['packing\twith a tab', 'line with: colon'] });
     const logs = [await f.next(), await f.next()];
     assert.deepEqual(logs.map((e) => [e.event, e.data]), [['log', 'packing\twith a tab'], ['log', 'line with: colon']]);
-    assert.ok(Number(logs[1]!.id) > Number(logs[0]!.id) && Number(logs[0]!.id) > Number(first.id), 'Number(logs[1]!.id) > Number(logs[0]!.id) && Number(logs[0]!.id) > Number(first.id)');
+    const ids = [first.id, logs[0]!.id, logs[1]!.id].map(Number);
+    assert.ok(ids[0]! < ids[1]! && ids[1]! < ids[2]!, `event ids ${ids.join(' ')} do not increase`);
     const progress = JSON.parse((await f.next()).data);
     assert.equal(progress.step, 'stop and archive');
     assert.equal(progress.progress, 0.75);

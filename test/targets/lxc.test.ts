@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { everyItem } from '../helpers/assert-values.js';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
 import { lxcGuestConfiguresNic, renderLxc, renderLxcConfig, renderLxcExcludesUser, renderLxcFstab, renderLxcImageConfig } from '../../src/targets/lxc/render.js';
 import { assertGolden } from '../helpers/golden.js';
@@ -147,14 +148,14 @@ describe('renderLxcConfig', () => {
 describe('container fstabs', () => {
   it('the LXC fstab holds comments only: LXC mounts /proc, /sys and /dev itself', () => {
     const fstab = renderLxcFstab(specFor('web', 'lxc'));
-    assert.ok(fstab.split('\n').every((l) => l === '' || l.startsWith('#')), "fstab.split('\\n').every((l) => l === '' || l.startsWith('#'))");
+    everyItem(fstab.split('\n'), (l) => l === '' || l.startsWith('#'));
   });
 
   it('the guest gets a comment-only /etc/fstab instead of a VM one', () => {
     const [guest, ...rest] = renderLxc(specFor('web', 'lxc')).guestFiles;
     assert.equal(rest.length, 0);
     assert.equal(guest?.path, '/etc/fstab');
-    assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "guest?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
+    everyItem(guest?.content.split('\n') ?? [], (l) => l === '' || l.startsWith('#'));
   });
 });
 

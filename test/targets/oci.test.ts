@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { someItem, everyItem } from '../helpers/assert-values.js';
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { z } from 'zod';
@@ -121,7 +122,7 @@ describe('OCI documents follow image-spec v1.1', () => {
     assert.equal(build(spec('web')).manifestDesc.digest, build(spec('web')).manifestDesc.digest);
     const later = ociImageConfig(spec('web'), { diffId: DIFF_ID, created: '2024-01-02T00:00:00Z' });
     assert.notEqual(ociDescriptor(MEDIA_TYPES.config, canonicalJson(later)).digest, build(spec('web')).configDesc.digest);
-    assert.ok(isOciDigest(build(spec('web')).configDesc.digest), "isOciDigest(build(spec('web')).configDesc.digest)");
+    assert.equal(isOciDigest(build(spec('web')).configDesc.digest), true, build(spec('web')).configDesc.digest);
   });
 });
 
@@ -130,7 +131,7 @@ describe('ociImageConfig', () => {
     const c = ociImageConfig(spec('web'), { diffId: DIFF_ID, created: CREATED });
     assert.deepEqual(c.config.Cmd, ['/sbin/init']);
     assert.equal(c.config.StopSignal, 'SIGRTMIN+3');
-    assert.ok(c.config.Env.some((e) => e.startsWith('PATH=')), "c.config.Env.some((e) => e.startsWith('PATH='))");
+    someItem(c.config.Env, (e) => e.startsWith('PATH='), 'PATH=');
     assert.deepEqual([c.architecture, c.os], ['amd64', 'linux']);
     assert.equal(ociPlatform({ ...spec('web'), os: { ...spec('web').os, arch: 'i386', bits: 32 } }).architecture, '386');
   });
@@ -215,7 +216,7 @@ describe('renderOci', () => {
     assert.equal(preview.config.Labels['io.vmgen.hostname'], 'web1');
     assert.deepEqual(Object.keys(preview.config.ExposedPorts), ['22/tcp', '80/tcp']);
     assert.equal(render.guestFiles[0]?.path, '/etc/fstab');
-    assert.ok(render.guestFiles[0]?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "render.guestFiles[0]?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
+    everyItem(render.guestFiles[0]?.content.split('\n') ?? [], (l) => l === '' || l.startsWith('#'));
   });
 });
 

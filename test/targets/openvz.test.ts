@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { everyItem } from '../helpers/assert-values.js';
 import { spawnSync } from 'node:child_process';
 import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
@@ -96,7 +97,7 @@ describe('renderCtidConf', () => {
     assert.equal(conf.get('IP_ADDRESS'), '192.168.1.2');
     assert.equal(conf.get('NETIF'), 'ifname=eth1,mac=00:50:56:00:10:02,host_ifname=veth101.1,bridge=br0');
     const dhcp = specFor('two-nics', 'openvz').nics[1];
-    assert.ok(dhcp, 'dhcp');
+    assert.ok(dhcp, 'the two-nics example has a second NIC');
     assert.equal(openvzGuestConfiguresNic(dhcp), true);
     assert.equal(openvzGuestConfiguresNic(STATIC), false);
   });
@@ -153,6 +154,6 @@ describe('OpenVZ guest files', () => {
     const spec: ResolvedSpec = specFor('web', 'openvz');
     const [guest] = renderOpenvz(spec, OPTS).guestFiles;
     assert.equal(guest?.path, '/etc/fstab');
-    assert.ok(guest?.content.split('\n').every((l) => l === '' || l.startsWith('#')), "guest?.content.split('\\n').every((l) => l === '' || l.startsWith('#'))");
+    everyItem(guest?.content.split('\n') ?? [], (l) => l === '' || l.startsWith('#'));
   });
 });

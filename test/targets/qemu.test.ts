@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll } from '../helpers/assert-values.js';
 import { spawn, spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,7 +222,7 @@ describe('qemuArgs', () => {
     assert.deepEqual(values(argv, '-accel'), ['kvm', 'tcg']);
     assert.deepEqual(values(argv, '-smp'), ['2']);
     assert.deepEqual(values(argv, '-m'), ['1024M']);
-    assert.ok(argv.includes('-nodefaults'), "argv.includes('-nodefaults')");
+    includesAll(argv, ['-nodefaults']);
   });
 
   it('maps the layout to devices', () => {
@@ -233,7 +234,7 @@ describe('qemuArgs', () => {
     ]);
     assert.deepEqual(values(web1, '-device').slice(1, 3), ['pvscsi,id=scsi0', 'scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0,bootindex=0']);
     assert.deepEqual(values(web1, '-netdev'), ['user,id=net0']);
-    assert.ok(values(web1, '-device').includes('virtio-net-pci,netdev=net0,mac=00:50:56:00:10:01'), "values(web1, '-device').includes('virtio-net-pci,netdev=net0,mac=00:50:56:00:10:01')");
+    includesAll(values(web1, '-device'), ['virtio-net-pci,netdev=net0,mac=00:50:56:00:10:01']);
     const lab = qemuArgs(devices.spec, devices.layout, runOptions(devices.spec, devices.layout));
     assert.deepEqual(values(lab, '-machine'), ['pc']);
     assert.deepEqual(values(lab, '-device').slice(1), [
@@ -243,8 +244,7 @@ describe('qemuArgs', () => {
       'ahci,id=sata0', 'ide-cd,bus=sata0.0,drive=cd1',
       'virtio-net-pci,netdev=net0,mac=00:50:56:00:20:01', 'virtio-net-pci,netdev=net1',
     ]);
-    assert.ok(values(lab, '-drive').includes('if=none,id=cd0,media=cdrom,readonly=on,file=/srv/iso/debian-12-amd64-netinst.iso,format=raw'), "values(lab, '-drive').includes('if=none,id=cd0,media=cdrom,readonly=on,file=/srv/iso/debian-12-amd64-netinst.iso,format=raw')");
-    assert.ok(values(lab, '-drive').includes('if=none,id=cd1,media=cdrom'), "values(lab, '-drive').includes('if=none,id=cd1,media=cdrom')");
+    includesAll(values(lab, '-drive'), ['if=none,id=cd0,media=cdrom,readonly=on,file=/srv/iso/debian-12-amd64-netinst.iso,format=raw', 'if=none,id=cd1,media=cdrom']);
     assert.deepEqual(values(lab, '-netdev'), ['bridge,id=net0,br=br0', 'hubport,id=net1,hubid=1']);
   });
 
@@ -255,7 +255,7 @@ describe('qemuArgs', () => {
 
   it('doubles commas in values, QEMU\'s escape', () => {
     const argv = qemuArgs(web.spec, web.layout, { ...runOptions(web.spec, web.layout), diskPaths: { hdd0: 'a,b.qcow2' } });
-    assert.ok(values(argv, '-drive').includes('if=none,id=disk0,file=a,,b.qcow2,format=qcow2,discard=unmap'), "values(argv, '-drive').includes('if=none,id=disk0,file=a,,b.qcow2,format=qcow2,discard=unmap')");
+    includesAll(values(argv, '-drive'), ['if=none,id=disk0,file=a,,b.qcow2,format=qcow2,discard=unmap']);
   });
 
   it('refuses what QEMU cannot start', () => {
@@ -468,7 +468,7 @@ describe('run.sh', () => {
     const path = 'my disks/it\'s $HOME `id` "x" ;&|*?.qcow2';
     const opts = { ...runOptions(web.spec, web.layout), diskPaths: { hdd0: path } };
     const { argv } = runScript(t, renderRunSh(web.spec, web.layout, opts));
-    assert.ok(argv.includes(`if=none,id=disk0,file=${path},format=qcow2,discard=unmap`), 'argv.includes(`if=none,id=disk0,file=${path},format=qcow2,discard=unmap`)');
+    includesAll(argv, [`if=none,id=disk0,file=${path},format=qcow2,discard=unmap`]);
   });
 
   it('is valid bash and starts from its own folder', () => {

@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, noItem, everyItem } from '../helpers/assert-values.js';
 import { fileURLToPath } from 'node:url';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import { CRYPT_SCRIPT, formatResults, runChecks, verifyChecks, normalizeLocaleName, type VerifyOptions } from '../../src/verify/checks.js';
@@ -55,16 +56,15 @@ test('the booted guest built from web.conf passes every check', async () => {
 test('a stopped guest is checked from its files: no running hostname, no active services, the firewall from /etc/nftables.conf', async () => {
   const { lines, comm } = await report(recordedSpec(), OFFLINE, FakeCommunicator.fromFixtures(fixtures('offline')));
   assert.equal(lines.at(-1), 'all 29 checks passed');
-  assert.ok(lines.includes('ok    firewall input policy: drop, in /etc/nftables.conf'), "lines.includes('ok firewall input policy: drop, in /etc/nftables.conf')");
-  assert.ok(lines.includes('ok    service nftables enabled: enabled'), "lines.includes('ok service nftables enabled: enabled')");
-  assert.ok(!lines.some((l) => l.includes('hostname (running)') || l.includes(' active:')), "!lines.some((l) => l.includes('hostname (running)') || l.includes(' active:'))");
-  assert.ok(!innerCommands(comm.calls).some((argv) => argv[0] === 'nft' || argv[0] === 'ip' || argv[0] === 'hostname'), "!innerCommands(comm.calls).some((argv) => argv[0] === 'nft' || argv[0] === 'ip' || argv[0] === 'hostname')");
+  includesAll(lines, ['ok    firewall input policy: drop, in /etc/nftables.conf', 'ok    service nftables enabled: enabled']);
+  noItem(lines, (l) => l.includes('hostname (running)') || l.includes(' active:'));
+  noItem(innerCommands(comm.calls), (argv) => argv[0] === 'nft' || argv[0] === 'ip' || argv[0] === 'hostname');
 });
 
 test('addresses are left to the caller when the runtime, not the guest, holds them', async () => {
   const { lines, comm } = await report(recordedSpec(), { booted: true, addressesInGuest: false });
-  assert.ok(!lines.some((l) => /address of|default gateway|DNS servers/.test(l)), '!lines.some((l) => /address of|default gateway|DNS servers/.test(l))');
-  assert.ok(!innerCommands(comm.calls).some((argv) => argv[0] === 'ip'), "!innerCommands(comm.calls).some((argv) => argv[0] === 'ip')");
+  noItem(lines, (l) => /address of|default gateway|DNS servers/.test(l));
+  noItem(innerCommands(comm.calls), (argv) => argv[0] === 'ip');
 });
 
 test('a guest that differs from its spec gets a FAIL line naming each difference', async () => {
@@ -94,15 +94,13 @@ test('a guest that differs from its spec gets a FAIL line naming each difference
     'FAIL  locale de_DE.UTF-8 generated: locale -a does not list de_DE.utf8',
   ]) assert.ok(lines.includes(expected), `missing line: ${expected}`);
   // What the wrong spec shares with the guest still passes.
-  assert.ok(lines.includes('ok    group julius: exists'), "lines.includes('ok group julius: exists')");
-  assert.ok(lines.includes("ok    password of vv: yescrypt hash of the config's password"), 'lines.includes("ok password of vv: yescrypt hash of the config\'s password")');
+  includesAll(lines, ['ok    group julius: exists', "ok    password of vv: yescrypt hash of the config's password"]);
   assert.equal(lines.at(-1), '25 of 49 checks failed');
 });
 
 test('the same differences fail in a stopped guest, read from its files', async () => {
   const { lines } = await report(wrongSpec(), OFFLINE, FakeCommunicator.fromFixtures(fixtures('offline')));
-  assert.ok(lines.includes('FAIL  /etc/hostname: is web1, want db1'), "lines.includes('FAIL /etc/hostname: is web1, want db1')");
-  assert.ok(lines.includes('FAIL  firewall accepts udp 5353: no rule accepting udp port 5353 in /etc/nftables.conf'), "lines.includes('FAIL firewall accepts udp 5353: no rule accepting udp port 5353 in /etc/nftables.conf')");
+  includesAll(lines, ['FAIL  /etc/hostname: is web1, want db1', 'FAIL  firewall accepts udp 5353: no rule accepting udp port 5353 in /etc/nftables.conf']);
   assert.equal(lines.at(-1), '18 of 39 checks failed');
 });
 
@@ -137,7 +135,7 @@ test('no check puts a password or a shadow hash in argv or in a report line', as
   // The passwords did reach the guest: on stdin, after the hash.
   const inputs = comm.calls.flatMap((c) => (c.input === undefined ? [] : [c.input]));
   assert.equal(inputs.length, 3);
-  for (const [user, secret] of Object.entries(secrets)) assert.ok(inputs.includes(`${shadowHash(user)}\n${secret}\n`), 'inputs.includes(`${shadowHash(user)}\\n${secret}\\n`)');
+  includesAll(inputs, Object.entries(secrets).map(([user, secret]) => `${shadowHash(user)}\n${secret}\n`));
 });
 
 /** The hash the recorded guest has for a user, from its getent output. */
@@ -201,7 +199,7 @@ test('a check that cannot reach the guest fails with the reason, and the others 
   const comm = new FakeCommunicator();
   const results = await runChecks(verifyChecks(recordedSpec(), OFFLINE).slice(0, 2), comm);
   assert.equal(results.length, 2);
-  assert.ok(results.every((r) => !r.ok && r.detail.startsWith('could not check: fake communicator: no recorded reply')), "results.every((r) => !r.ok && r.detail.startsWith('could not check: fake communicator: no recorded reply'))");
+  everyItem(results, (r) => !r.ok && r.detail.startsWith('could not check: fake communicator: no recorded reply'));
 });
 
 test('guest output with control characters stays on one report line', async () => {

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { noItem } from '../helpers/assert-values.js';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -46,7 +47,7 @@ describe('qemuVerifyArgv', () => {
       'if=pflash,format=raw,unit=1,file=/w/OVMF_VARS.fd',
     ]);
     assert.throws(() => qemuVerifyArgv({ ...BASE, firmware: 'efi' }), /OVMF/);
-    assert.ok(!values(qemuVerifyArgv(BASE), '-drive').some((d) => d.includes('pflash')), "!values(qemuVerifyArgv(BASE), '-drive').some((d) => d.includes('pflash'))");
+    noItem(values(qemuVerifyArgv(BASE), '-drive'), (d) => d.includes('pflash'));
   });
 
   it('raw, qcow2 and vmdk disks in order, the boot disk first, on virtio, SATA or NVMe', () => {

@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, includesNone, noItem } from '../helpers/assert-values.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,19 +43,17 @@ describe('adaptLxcConfig', () => {
 
   it('relocates lxc.rootfs.path and lxc.mount.fstab to the directory, noting the rootfs move', () => {
     const r = adaptLxcConfig(CONFIG, DIR, { bridgeExists: bridges('lxcbr0', 'br0') });
-    assert.ok(lines(r.text).includes(`lxc.rootfs.path = dir:${DIR}/rootfs`), 'lines(r.text).includes(`lxc.rootfs.path = dir:${DIR}/rootfs`)');
-    assert.ok(lines(r.text).includes(`lxc.mount.fstab = ${DIR}/fstab`), 'lines(r.text).includes(`lxc.mount.fstab = ${DIR}/fstab`)');
-    assert.ok(!r.text.includes('/var/lib/lxc/web1'), "!r.text.includes('/var/lib/lxc/web1')");
+    includesAll(lines(r.text), [`lxc.rootfs.path = dir:${DIR}/rootfs`, `lxc.mount.fstab = ${DIR}/fstab`]);
+    includesNone(r.text, ['/var/lib/lxc/web1']);
     assert.deepEqual(r.notes, [`lxc.rootfs.path dir:/var/lib/lxc/web1/rootfs relocated to dir:${DIR}/rootfs`]);
   });
 
   it('drops the link of a NIC whose bridge this host lacks, with a note, and keeps the rest of that NIC', () => {
     const r = adaptLxcConfig(CONFIG, DIR, { bridgeExists: bridges('lxcbr0') });
     const out = lines(r.text);
-    assert.ok(out.includes('lxc.net.0.link = lxcbr0'), "out.includes('lxc.net.0.link = lxcbr0')");
-    assert.ok(!out.some((l) => l.startsWith('lxc.net.1.link')), "!out.some((l) => l.startsWith('lxc.net.1.link'))");
-    assert.ok(out.includes('lxc.net.1.type = veth'), "out.includes('lxc.net.1.type = veth')");
-    assert.ok(out.includes('lxc.net.1.name = eth1'), "out.includes('lxc.net.1.name = eth1')");
+    includesAll(out, ['lxc.net.0.link = lxcbr0']);
+    noItem(out, (l) => l.startsWith('lxc.net.1.link'));
+    includesAll(out, ['lxc.net.1.type = veth', 'lxc.net.1.name = eth1']);
     assert.equal(r.notes.length, 2);
     assert.match(r.notes[1]!, /^lxc\.net\.1\.link = br0: no such bridge here; the veth stays unattached$/);
   });
@@ -65,15 +64,14 @@ describe('adaptLxcConfig', () => {
     assert.deepEqual(net, ['lxc.net.0.type = empty', 'lxc.net.1.type = empty']);
     assert.deepEqual(r.notes.slice(1), ['lxc.net.0.type overridden to empty', 'lxc.net.1.type overridden to empty']);
     // Comments and other keys are untouched.
-    assert.ok(lines(r.text).includes('# eth1: bridged via br0'), "lines(r.text).includes('# eth1: bridged via br0')");
-    assert.ok(lines(r.text).includes('lxc.uts.name = web1'), "lines(r.text).includes('lxc.uts.name = web1')");
+    includesAll(lines(r.text), ['# eth1: bridged via br0', 'lxc.uts.name = web1']);
   });
 
   it("with 'veth', drops every link even when the bridge exists, saying it was on request", () => {
     const r = adaptLxcConfig(CONFIG, DIR, { netOverride: 'veth', bridgeExists: bridges('lxcbr0', 'br0') });
     const out = lines(r.text);
-    assert.ok(!out.some((l) => /^lxc\.net\.\d+\.link/.test(l)), '!out.some((l) => /^lxc\\.net\\.\\d+\\.link/.test(l))');
-    assert.ok(out.includes('lxc.net.0.type = veth'), "out.includes('lxc.net.0.type = veth')");
+    noItem(out, (l) => /^lxc\.net\.\d+\.link/.test(l));
+    includesAll(out, ['lxc.net.0.type = veth']);
     assert.deepEqual(r.notes.slice(1), [
       'lxc.net.0.link = lxcbr0: left out on request; the veth stays unattached',
       'lxc.net.1.link = br0: left out on request; the veth stays unattached',
@@ -103,7 +101,7 @@ describe('parseVzConf', () => {
     assert.equal(vz.get('IP_ADDRESS'), '192.168.1.2');
     assert.equal(vz.get('VE_ROOT'), '/vz/root/$VEID');
     assert.equal(vz.get('NETIF'), 'ifname=eth1,mac=00:50:56:00:10:02,host_ifname=veth101.1,bridge=br0');
-    assert.ok(![...vz.keys()].some((k) => k.startsWith('#')), "![...vz.keys()].some((k) => k.startsWith('#'))");
+    noItem([...vz.keys()], (k) => k.startsWith('#'));
   });
 
   it('keeps empty values and surrounding spaces, the last of a repeated key wins', () => {

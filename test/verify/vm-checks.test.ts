@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { noItem } from '../helpers/assert-values.js';
 import { formatResults, runChecks } from '../../src/verify/checks.js';
 import { vmChecks } from '../../src/verify/vm-checks.js';
 import type { VmLayout } from '../../src/disks/layout.js';
@@ -98,7 +99,7 @@ describe('vmChecks', () => {
 
   it('says when the guest lacks findmnt or swapon, and has no swap check without swap partitions', async () => {
     const layout: VmLayout = { ...LAYOUT, disks: [{ ...LAYOUT.disks[0]!, partitions: LAYOUT.disks[0]!.partitions.filter((p) => p.fs !== 'swap') }] };
-    assert.ok(!vmChecks(layout).some((c) => c.name === 'swap'), "!vmChecks(layout).some((c) => c.name === 'swap')");
+    noItem(vmChecks(layout).map((c) => c.name), (name) => name === 'swap');
     const comm = healthyGuest().on(findmnt('/'), { exitCode: 127, stderr: 'sh: 1: findmnt: not found\n' }).on(SWAPON, { exitCode: 127 });
     const out = await lines(LAYOUT, comm);
     assert.equal(out[0], 'FAIL  root file system: findmnt is not installed in the guest');

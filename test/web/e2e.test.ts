@@ -218,7 +218,7 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     const view = page.locator('#build[data-build]');
     await view.waitFor();
     const id = await view.getAttribute('data-build');
-    assert.ok(id, 'id');
+    assert.ok(id, 'the build view names its build');
     await page.waitForFunction(() => document.getElementById('build')?.dataset.state === 'running', undefined, { timeout: 60_000 }).catch(() => undefined);
     await shot('05-building');
     await page.waitForFunction(() => ['succeeded', 'failed', 'canceled'].includes(document.getElementById('build')?.dataset.state ?? ''), undefined, { timeout: 300_000 });

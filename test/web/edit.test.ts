@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, includesNone, isInstance } from '../helpers/assert-values.js';
 import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { loadCatalogs } from '../../src/catalog/load.js';
@@ -129,7 +130,7 @@ describe('edits of an existing file keep everything else', () => {
     const expected = NESTED.replace('    [[eths]]\n        [[[eth0]]]\n            type = nat\n',
       '    [[cd_drives]]\n        [[[cd_drive0]]]\n            path = /srv/iso/debian.iso\n    [[eths]]\n        [[[eth0]]]\n            type = nat\n');
     assert.equal(out, expected);
-    assert.ok(out.includes('os = debian12-64   # Debian 12 (bookworm), 64 bit\n'), "out.includes('os = debian12-64 # Debian 12 (bookworm), 64 bit\\n')");
+    includesAll(out, ['os = debian12-64   # Debian 12 (bookworm), 64 bit\n']);
   });
 
   test('a new top-level section lands between its neighbours, above the comment on the next one', () => {
@@ -165,14 +166,12 @@ describe('edits of an existing file keep everything else', () => {
 
   test('values are quoted as vmgctl quotes them; lists stay lists', () => {
     const out = applyEdits(WEB, [set('network.open_ports.http.description', 'web, tls'), set('users.users.user1.groups', ['vmg', 'sudo'])], order);
-    assert.ok(out.includes('description = "web, tls"\n'), 'out.includes(\'description = "web, tls"\\n\')');
-    assert.ok(out.includes('groups = vmg, sudo\n'), "out.includes('groups = vmg, sudo\\n')");
+    includesAll(out, ['description = "web, tls"\n', 'groups = vmg, sudo\n']);
   });
 
   test('unset removes a key or a section; unsetting what is not there changes nothing', () => {
     const out = applyEdits(WEB, [unset('hardware.eths.eth0'), unset('network.eths.eth0'), unset('gui.gimp'), unset('config.nosuch')], order);
-    assert.ok(!out.includes('hw_addr'), "!out.includes('hw_addr')");
-    assert.ok(!out.includes('address = 192.168.1.2'), "!out.includes('address = 192.168.1.2')");
+    includesNone(out, ['hw_addr', 'address = 192.168.1.2']);
     assert.equal(applyEdits(WEB, [unset('gui.gimp')], order), WEB);
   });
 });
@@ -180,7 +179,7 @@ describe('edits of an existing file keep everything else', () => {
 describe('edits the editor refuses', () => {
   test('a text that does not parse: the diagnostics say why', () => {
     assert.throws(() => applyEdits('[hardware\n', [set('hardware.os', 'debian12-64')], order), (err: unknown) => {
-      assert.ok(err instanceof VmgenError, 'err instanceof VmgenError');
+      isInstance(err, VmgenError);
       assert.equal(err.code, 'VMG_CONFIG_INVALID');
       assert.equal(err.diagnostics?.items[0]?.line, 1);
       return true;

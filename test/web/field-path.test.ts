@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { everyItem } from '../helpers/assert-values.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/config/load.js';
@@ -42,7 +43,7 @@ describe('fieldPath: the places normalize records, read back', () => {
   for (const file of FILES) {
     test(file, () => {
       const places = placesOf(read(file));
-      assert.ok(places.size > 5, 'places.size > 5');
+      assert.ok(places.size > 5, `${places.size} places`);
       for (const [key, place] of places) {
         const path = key === '' ? [] : key.split('\u0000');
         // Where two entries share a position (a container the file never opened stands where its
@@ -94,14 +95,14 @@ describe('fieldPath of the CLI\'s own diagnostics', () => {
     const winxp = read('test/fixtures/seed/winxp-vmware.conf');
     assert.deepEqual(pathOf(winxp, 'CFG_FLAT_LIST'), ['hardware', 'hdds', 'hdd0']);
     assert.deepEqual(pathOf(winxp, 'CFG_TARGET_OS', 'lxc'), ['hardware', 'os']);
-    assert.ok(findTarget('lxc'), "findTarget('lxc')");
+    assert.notEqual(findTarget('lxc'), undefined);
   });
 
   test('a text that does not parse has no tree and no paths', () => {
     const r = parseConfigText('[hardware\nos = x\n', catalogs);
     assert.equal(r.tree, null);
     assert.equal(r.valid, false);
-    assert.ok(r.diagnostics.length > 0, 'r.diagnostics.length > 0');
-    assert.ok(r.diagnostics.every((d) => d.path === undefined), 'r.diagnostics.every((d) => d.path === undefined)');
+    assert.notEqual(r.diagnostics.length, 0);
+    everyItem(r.diagnostics, (d) => d.path === undefined);
   });
 });

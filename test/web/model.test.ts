@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { includesAll, someItem, everyItem, show } from '../helpers/assert-values.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
@@ -75,7 +76,7 @@ describe('fieldSpec: the widget each key gets, from the two schemas', () => {
     assert.equal(spec('users.groups.group0').kind, 'text');
     const devel = spec('devel');
     assert.equal(devel.kind, 'apps');
-    assert.ok(devel.options?.includes('vim'), "devel.options?.includes('vim')");
+    includesAll(devel.options ?? [], ['vim']);
     assert.equal(fieldSpec(schemas, ['hardware', 'nosuch']), undefined);
   });
 
@@ -163,7 +164,8 @@ describe('layout: the guided steps', () => {
     model.properties!.config!.properties!.motd = { type: 'string', description: 'message of the day' };
     text.properties!.config!.properties!.motd = { type: 'string' };
     const more = layout({ model, text }).find((s) => s.id === 'system')!.items.find((i) => i.kind === 'more');
-    assert.ok(more && more.kind === 'more' && more.keys.includes('motd'), "more && more.kind === 'more' && more.keys.includes('motd')");
+    assert.equal(more?.kind, 'more');
+    includesAll(more.keys, ['motd']);
   });
 });
 
@@ -205,7 +207,8 @@ describe('lists of items: disks, NICs, users, groups', () => {
     assert.deepEqual(part.edits, [{ path: ['hardware', 'hdds', 'hdd1', 'partitions', 'partition0', 'fs'], value: 'xfs' }]);
     text = applyEdits(text, part.edits, order);
     assert.equal(getAt(treeOf(text), ['hardware', 'hdds', 'hdd1', 'partitions', 'partition0', 'fs']), 'xfs');
-    assert.ok(schemaFor(catalogs).safeParse(treeOf(text)).success, 'schemaFor(catalogs).safeParse(treeOf(text)).success');
+    const parsed = schemaFor(catalogs).safeParse(treeOf(text));
+    assert.ok(parsed.success, show(parsed.error?.issues));
   });
 });
 
@@ -229,16 +232,17 @@ describe('applications offered for the chosen OS', () => {
   test('what Debian can install, with the file\'s choices checked', () => {
     const apps = appOffer(catalogs, findOs(catalogs, 'debian12-64')!);
     const devel = appChoices('devel', apps, treeOf(WEB));
-    assert.ok(devel.every((a) => a.category === 'devel'), "devel.every((a) => a.category === 'devel')");
+    everyItem(devel, (a) => a.category === 'devel');
     assert.deepEqual(devel.filter((a) => a.checked).map((a) => a.name).sort(), ['git', 'vim']);
     assert.ok(!devel.some((a) => a.name === 'eclipse'), 'Debian has no Eclipse package: not offered');
-    assert.ok(devel.some((a) => a.name === 'emacs' && !a.checked), "devel.some((a) => a.name === 'emacs' && !a.checked)");
+    someItem(devel, (a) => a.name === 'emacs' && !a.checked, 'unchecked emacs');
   });
 
   test('what the file asks for but the OS cannot install is shown, with the reason', () => {
     const text = WEB.replace('    git = 1\n', '    git = 1\n    eclipse = 1\n');
     const eclipse = appChoices('devel', appOffer(catalogs, findOs(catalogs, 'debian12-64')!), treeOf(text)).find((a) => a.name === 'eclipse');
-    assert.ok(eclipse && eclipse.checked && !eclipse.available && /not available/.test(eclipse.reason ?? ''), "eclipse && eclipse.checked && !eclipse.available && /not available/.test(eclipse.reason ?? '')");
+    assert.deepEqual({ checked: eclipse?.checked, available: eclipse?.available }, { checked: true, available: false });
+    assert.match(eclipse?.reason ?? '', /not available/);
     const git = appChoices('devel', appOffer(catalogs, findOs(catalogs, 'debian12-64')!), treeOf(WEB)).find((a) => a.name === 'git');
     assert.ok(git && git.checked && git.available, 'git is a service in the catalog; under [devel], as the example has it, it is still offered');
     const unknown = appChoices('gui', [], treeOf('[gui]\n    nosuch = yes\n'));

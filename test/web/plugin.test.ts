@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { noItem, show } from '../helpers/assert-values.js';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,7 +92,7 @@ describe('POST /api/config/parse', () => {
     const plain = await post('/api/config/parse', { text: WINXP });
     const tree = plain.body.tree as { hardware: { hdds: Record<string, unknown> } };
     assert.deepEqual(Object.keys(tree.hardware.hdds), ['hdd0']);
-    assert.ok(!(plain.body.diagnostics as Diag[]).some((d) => d.code === 'CFG_TARGET_OS'), "!(plain.body.diagnostics as Diag[]).some((d) => d.code === 'CFG_TARGET_OS')");
+    noItem(plain.body.diagnostics as Diag[], (d) => d.code === 'CFG_TARGET_OS');
     const lxc = await post('/api/config/parse', { text: WINXP, target: 'lxc' });
     const os = (lxc.body.diagnostics as Diag[]).find((d) => d.code === 'CFG_TARGET_OS');
     assert.deepEqual(os?.path, ['hardware', 'os']);
@@ -181,6 +182,6 @@ describe('GET /api/config/apps and /api/config/text-schema', () => {
     const s = (await app.inject({ url: '/api/config/text-schema' })).json() as { properties: Record<string, { properties: Record<string, { type?: string; anyOf?: unknown[] }> }> };
     assert.equal(s.properties.hardware!.properties.num_cpu!.type, 'string');
     assert.equal(s.properties.hardware!.properties.hdds!.type, 'object');
-    assert.ok(s.properties.network!.properties.dns!.anyOf, 's.properties.network!.properties.dns!.anyOf');
+    assert.notEqual(s.properties.network!.properties.dns!.anyOf, undefined, show(s.properties.network!.properties.dns));
   });
 });
