@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROLLER_MODELS } from './controllers.js';
 
 /*
  * Schemas for the two catalogs: the OS table (catalog/os.json) and the application catalog
@@ -21,7 +22,7 @@ export const FamilySchema = z.enum(['debian', 'redhat', 'windows']);
 export const DistributionSchema = z.enum(['debian', 'ubuntu', 'fedora', 'rocky', 'alma', 'windows']);
 export const InstallerSchema = z.enum(['apt', 'dnf', 'yum', 'windows-kits']);
 export const ConfiguratorSchema = z.enum(['debian', 'redhat', 'windows']);
-export const ControllerSchema = z.enum(['ide', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme']);
+export const ControllerSchema = z.enum(CONTROLLER_MODELS);
 export const FirmwareSchema = z.enum(['bios', 'efi']);
 /**
  * The fastest network card a guest drives with the drivers it ships: e1000 (Intel 82545EM, Windows
