@@ -16,6 +16,7 @@ import { runPipeline, type Step, type StepEvent } from '../../orchestrator/run-s
 import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions } from '../../targets/types.js';
 import type { VmLayout } from '../../disks/layout.js';
 import { platformOffered } from '../../disks/platform-security.js';
+import { targetsOfKindText } from '../../catalog/targets.js';
 import { renderAutounattend } from './autounattend.js';
 import { type GuestPayload, buildFromBaseDisk } from './base-disk.js';
 
@@ -201,7 +202,7 @@ export async function buildWindows(input: WindowsBuildInput): Promise<{ archive:
   const { spec } = input;
   const release = windowsRelease(spec.os);
   if (input.target.kind !== 'vm' || input.layout === undefined) {
-    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests are virtual machines; ${input.target.label} holds Linux containers`, { hint: 'build with -t vmware, qemu or virtualbox' });
+    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests are virtual machines; ${input.target.label} holds Linux containers`, { hint: `build with -t ${targetsOfKindText('vm')}` });
   }
   const kitsDir = input.options.kitsDir ?? input.env[KITS_DIR_ENV];
   const kits = await locateKits(windowsKits(spec, input.catalogs), kitsDir === undefined || kitsDir === '' ? undefined : resolve(kitsDir));
