@@ -1,10 +1,10 @@
+import type { BuildState, BuildStateTable, FinalBuildState } from './web/shared-types.js';
+
 /**
  * The contract between the HTTP service (API, SQLite job table, users) and what runs builds
  * (an in-process executor with N slots, or BullMQ workers on other machines). The service owns
  * the job table; executors only report what happened to a build, through onUpdate.
  */
-import type { BuildState, BuildStateTable, FinalBuildState } from './web/shared-types.js';
-
 export type { BuildState, FinalBuildState } from './web/shared-types.js';
 
 /** The shared table at run time; its type makes it list every state with its finality. */

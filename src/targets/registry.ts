@@ -8,7 +8,7 @@ import { virtualboxCommander, virtualboxLimits } from './virtualbox/index.js';
 import { vmwareCommander, vmwareLimits } from './vmware/index.js';
 
 /**
- * Every target vmgen knows, one line each; its id and kind are in ids.ts. CLI choices, the
+ * Every target vmgen knows, one line each; its id and kind are in src/catalog/targets.ts. CLI choices, the
  * schema's target enum and the web form's list all come from here; a target with a commander can
  * be built.
  */
