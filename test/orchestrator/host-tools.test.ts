@@ -14,7 +14,7 @@ import { aptInstaller } from '../../src/installers/apt/index.js';
 import { dnfInstaller } from '../../src/installers/dnf/index.js';
 import { TARGETS } from '../../src/targets/registry.js';
 import type { StepEvent } from '../../src/orchestrator/run-steps.js';
-import { FILESYSTEM_NAMES } from '../../src/catalog/filesystems.js';
+import { filesystem, FILESYSTEM_NAMES } from '../../src/catalog/filesystems.js';
 import { mkfsArgv } from '../../src/disks/disk-image.js';
 import type { Filesystem, VmLayout, VmPartition } from '../../src/disks/layout.js';
 
@@ -133,6 +133,8 @@ describe('the tool table cannot drift from the code', () => {
   for (const file of sources(SRC)) {
     for (const tool of literalArgv0(readFileSync(file, 'utf8'))) found.set(tool, [...(found.get(tool) ?? []), file.slice(SRC.length)]);
   }
+  // mkfsArgv runs each file system's mkfs program from the file-system table, not from a literal.
+  for (const fs of FILESYSTEM_NAMES) found.set(filesystem(fs).mkfs, [...(found.get(filesystem(fs).mkfs) ?? []), 'catalog/filesystems.ts']);
 
   it('the scan finds the programs known to be run (so it is looking in the right places)', () => {
     for (const t of ['tar', 'zip', 'sfdisk', 'losetup', 'mkfs.xfs', 'mkfs.ntfs', 'ntfslabel', 'qemu-storage-daemon', 'qemu-img', 'unshare', 'lxc-start', 'lxc-create', 'podman', 'cp', 'umount']) {
