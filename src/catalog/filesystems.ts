@@ -11,6 +11,8 @@ interface FilesystemRow {
   guestPackage?: string;
   /** Windows Setup and the base-disk method make it. */
   windows: boolean;
+  /** Its partition type id in an MBR (the seed's Listing 4.5, plus vfat). */
+  mbrType: string;
 }
 
 /**
@@ -19,13 +21,13 @@ interface FilesystemRow {
  * derive from it; the mkfs programs are HOST_TOOLS names, checked by the type.
  */
 export const FILESYSTEMS = {
-  ext2: { mountable: true, mkfs: 'mkfs.ext2', labelMax: 16, windows: false },
-  ext3: { mountable: true, mkfs: 'mkfs.ext3', labelMax: 16, windows: false },
-  ext4: { mountable: true, mkfs: 'mkfs.ext4', labelMax: 16, windows: false },
-  xfs: { mountable: true, mkfs: 'mkfs.xfs', labelMax: 12, guestPackage: 'xfsprogs', windows: false },
-  vfat: { mountable: false, mkfs: 'mkfs.vfat', labelMax: 11, windows: true },
-  ntfs: { mountable: false, mkfs: 'mkfs.ntfs', labelMax: 128, guestPackage: 'ntfs-3g', windows: true },
-  swap: { mountable: false, mkfs: 'mkswap', labelMax: 16, windows: false },
+  ext2: { mountable: true, mkfs: 'mkfs.ext2', labelMax: 16, windows: false, mbrType: '83' },
+  ext3: { mountable: true, mkfs: 'mkfs.ext3', labelMax: 16, windows: false, mbrType: '83' },
+  ext4: { mountable: true, mkfs: 'mkfs.ext4', labelMax: 16, windows: false, mbrType: '83' },
+  xfs: { mountable: true, mkfs: 'mkfs.xfs', labelMax: 12, guestPackage: 'xfsprogs', windows: false, mbrType: '83' },
+  vfat: { mountable: false, mkfs: 'mkfs.vfat', labelMax: 11, windows: true, mbrType: 'c' },
+  ntfs: { mountable: false, mkfs: 'mkfs.ntfs', labelMax: 128, guestPackage: 'ntfs-3g', windows: true, mbrType: '7' },
+  swap: { mountable: false, mkfs: 'mkswap', labelMax: 16, windows: false, mbrType: '82' },
 } as const satisfies Record<string, FilesystemRow>;
 
 export type Filesystem = keyof typeof FILESYSTEMS;
