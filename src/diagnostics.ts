@@ -28,3 +28,8 @@ export function hasErrors(diags: readonly Diagnostic[]): boolean {
 export function sortDiagnostics(diags: readonly Diagnostic[]): Diagnostic[] {
   return [...diags].sort((a, b) => a.line - b.line || a.column - b.column);
 }
+
+/** "a, b or c": how messages and hints list names, so lists derived from a table read as typed ones did. */
+export function orList(items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
+}

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { CONTROLLER_MODELS } from './controllers.js';
 import { type CatalogKey, FAMILY_IDS, FAMILY_INSTALLERS, INSTALLER_IDS } from './families.js';
 
 /*
@@ -23,7 +24,7 @@ export const DistributionSchema = z.enum(['debian', 'ubuntu', 'fedora', 'rocky',
 export const InstallerSchema = z.enum(INSTALLER_IDS);
 /** Each family has its own configurator, named as the family. */
 export const ConfiguratorSchema = z.enum(FAMILY_IDS);
-export const ControllerSchema = z.enum(['ide', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme']);
+export const ControllerSchema = z.enum(CONTROLLER_MODELS);
 export const FirmwareSchema = z.enum(['bios', 'efi']);
 /**
  * The fastest network card a guest drives with the drivers it ships: e1000 (Intel 82545EM, Windows

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { CONTROLLER_NAMES, controllerChoices } from '../catalog/controllers.js';
+import { FILESYSTEM_NAMES } from '../catalog/filesystems.js';
 import { bool, choice, cidr, hostname, int, ipv4, list, mac, netmask, pattern, portRange, position, safeName, size, textField } from './fields.js';
 
 /**
@@ -12,14 +14,12 @@ export interface ModelVocabulary {
   appNames: readonly string[];
 }
 
-export const CONTROLLERS = ['ide', 'scsi', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme'] as const;
-export const FILESYSTEMS = ['ext2', 'ext3', 'ext4', 'xfs', 'vfat', 'ntfs', 'swap'] as const;
 export const NIC_TYPES = ['nat', 'bridge', 'bridged', 'host-only', 'hostonly'] as const;
 export const APP_SECTIONS = ['devel', 'services', 'gui'] as const;
 
 const partition = z.strictObject({
   type: choice(['primary', 'logical'], 'primary or logical (logical partitions live in an extended one, MBR only)').default('primary'),
-  fs: choice(FILESYSTEMS, 'file system'),
+  fs: choice(FILESYSTEM_NAMES, 'file system'),
   size: size('MB', 'partition size').optional().meta({ description: 'partition size; the last partition may omit it to fill the disk' }),
   mount: textField('mount point in the guest, e.g. / or /home (Linux guests)').optional(),
   label: textField('file system label').optional(),
@@ -27,7 +27,7 @@ const partition = z.strictObject({
 
 const hdd = z.strictObject({
   size: size('MB', 'disk size'),
-  type: choice(CONTROLLERS, 'controller: ide, scsi (lsilogic, buslogic, lsisas1068, pvscsi), sata or nvme').optional(),
+  type: choice(CONTROLLER_NAMES, `controller: ${controllerChoices()}`).optional(),
   scsi_index: int(0, 3, 'index of the SCSI controller').optional(),
   pos: position().optional(),
   name: safeName('disk file name, e.g. hdd.vmdk').optional(),
@@ -36,7 +36,7 @@ const hdd = z.strictObject({
 });
 
 const cdDrive = z.strictObject({
-  type: choice(CONTROLLERS, 'controller').optional(),
+  type: choice(CONTROLLER_NAMES, 'controller').optional(),
   pos: position().optional(),
   path: textField('ISO image on the build host').optional(),
   copy: bool('copy the ISO into the archive (1) or reference its path (0)').default(false),

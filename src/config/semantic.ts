@@ -1,5 +1,6 @@
-import type { Diagnostic, Severity } from '../diagnostics.js';
-import { CONTROLLER_BUS } from '../disks/controllers.js';
+import { orList, type Diagnostic, type Severity } from '../diagnostics.js';
+import { cdBuses, CONTROLLERS, type ControllerName } from '../catalog/controllers.js';
+import { filesystem, MOUNTABLE_FILESYSTEMS } from '../catalog/filesystems.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { resolveApp } from '../catalog/load.js';
 import { checkRawNftRule } from '../families/linux/nftables.js';
@@ -9,7 +10,6 @@ import { windowsRawRuleProblem, XP_MAX_RANGE } from '../families/windows/configu
 import { windowsRelease } from '../families/windows/releases.js';
 import { windowsLocale } from '../families/windows/autounattend.js';
 import { deviceSlots, planVmLayout, type VmLayout } from '../disks/layout.js';
-import { MOUNTABLE } from '../disks/disk-image.js';
 import { isEsp, partitionProblems } from '../disks/partition-plan.js';
 import { machineNameOf, resolveNics } from './resolve.js';
 import { diagnosticAt } from './diagnose.js';
@@ -287,8 +287,8 @@ function checkWindowsPath(p: string): v.Check<string> {
 
 /** Positions by controller family: SCSI variants share the scsiN:M namespace in a .vmx. */
 
-function checkPosition(ctx: SemanticContext, at: string[], controller: string, pos: string, taken: Map<string, string>): void {
-  const bus = CONTROLLER_BUS[controller]!;
+function checkPosition(ctx: SemanticContext, at: string[], controller: ControllerName, pos: string, taken: Map<string, string>): void {
+  const bus = CONTROLLERS[controller];
   const [c, u] = pos.split(':').map(Number) as [number, number];
   if (c > bus.maxController || u > bus.maxUnit || u === bus.reserved) {
     ctx.report([...at, 'pos'], 'error', 'CFG_POSITION_RANGE', `${bus.bus}${c}:${u} does not exist`,
@@ -325,7 +325,7 @@ function checkDisks(ctx: SemanticContext): void {
         const m = v.checkGuestAbsolutePath(p.mount);
         if (!m.ok) report([...pat, 'mount'], 'error', 'CFG_MOUNT', m.message, m.hint);
       }
-      if (isWindows(os) && !['ntfs', 'vfat'].includes(p.fs)) {
+      if (isWindows(os) && !filesystem(p.fs).windows) {
         report([...pat, 'fs'], 'error', 'CFG_FS_WINDOWS', `Windows cannot use ${p.fs}: Windows Setup and the base-disk method make NTFS and FAT only`, 'use ntfs');
       }
       if (isWindows(os) && p.type === 'logical') {
@@ -381,8 +381,8 @@ function checkLinuxBoot({ config, report }: SemanticContext, layout: VmLayout): 
     return config.hardware.hdds[boot.name] ? ['hardware', 'hdds', boot.name] : ['hardware'];
   };
   const partitions = layout.disks.flatMap((d) => d.partitions);
-  if (!partitions.some((p) => p.mount === '/' && MOUNTABLE.has(p.fs))) {
-    report(partitionPath('/'), 'error', 'CFG_ROOT_PARTITION', `no partition can hold the root file system: it needs ${[...MOUNTABLE].join(', ')} and 'mount = /'`,
+  if (!partitions.some((p) => p.mount === '/' && filesystem(p.fs).mountable)) {
+    report(partitionPath('/'), 'error', 'CFG_ROOT_PARTITION', `no partition can hold the root file system: it needs ${MOUNTABLE_FILESYSTEMS.join(', ')} and 'mount = /'`,
       "give one partition 'mount = /' and 'fs = ext4'");
   }
   if (layout.firmware === 'efi' && !layout.disks.some((d) => d.boot && d.partitions.some(isEsp))) {
@@ -398,7 +398,7 @@ function checkControllers({ config, report }: SemanticContext, layout: VmLayout)
     const key = `${slot.bus}${slot.index}`;
     const typePath = ['hardware', slot.kind, slot.name, config.hardware[slot.kind][slot.name]?.type !== undefined ? 'type' : 'pos'];
     if (slot.kind === 'cd_drives') {
-      if (slot.bus === 'nvme') report(typePath, 'error', 'CFG_CD_NVME', `CD drive [${slot.name}] is on an NVMe controller, which holds disks only`, 'use ide, sata or scsi');
+      if (slot.bus === 'nvme') report(typePath, 'error', 'CFG_CD_NVME', `CD drive [${slot.name}] is on an NVMe controller, which holds disks only`, `use ${orList(cdBuses())}`);
       continue;
     }
     const first = models.get(key);
@@ -544,7 +544,7 @@ function checkWindowsDisks({ config, os, report, plan }: SemanticContext, autoun
     if (layout.firmware === 'bios' && boot.table === 'gpt') report(at, 'error', 'CFG_WINDOWS_TABLE', `Windows boots from a GPT disk only with UEFI firmware; [${boot.name}] is GPT`, "set 'table = mbr' or 'firmware = efi'");
   }
   if (autounattend) {
-    const ide = CONTROLLER_BUS.ide!;
+    const ide = CONTROLLERS.ide;
     const ideSlots = (ide.maxController + 1) * (ide.maxUnit + 1);
     if (deviceSlots(layout).filter((s) => s.bus === 'ide').length >= ideSlots) {
       report(['hardware', 'cd_drives'], 'error', 'CFG_NO_POSITION', `a ${os.label} install adds a CD drive with its answer file on IDE, and every IDE position is taken`,

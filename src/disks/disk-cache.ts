@@ -2,6 +2,7 @@ import { readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { canonicalJson, layerKey } from '../cache/key.js';
+import { CONTROLLERS, type Controller } from '../catalog/controllers.js';
 import type { LayerCache } from '../cache/store.js';
 import { VmgenError } from '../errors.js';
 import { run } from '../exec/run.js';
@@ -42,8 +43,8 @@ export interface DiskSet {
 }
 
 /** VMware's adapter_type for a disk on this controller. */
-export function vmdkAdapter(controller: string): string {
-  return controller === 'ide' ? 'ide' : controller === 'buslogic' ? 'buslogic' : 'lsilogic';
+export function vmdkAdapter(controller: Controller): string {
+  return CONTROLLERS[controller].vmdkAdapter;
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, cp, mkdir, mkdtemp, open, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { filesystem } from '../catalog/filesystems.js';
 import { VmgenError } from '../errors.js';
 import { CommandError, run } from '../exec/run.js';
 import { spawnStream } from '../exec/stream.js';
@@ -43,8 +44,6 @@ const MIB = 1024 * 1024;
 const BOOT_CODE_BYTES = 440;
 const SYSLINUX_MBR_DIRS = ['/usr/lib/syslinux/mbr', '/usr/lib/EXTLINUX', '/usr/share/syslinux'];
 const SYSTEMD_BOOT_EFI = 'usr/lib/systemd/boot/efi/systemd-bootx64.efi';
-/** Kernel file systems vmgen can mount to copy into; vfat and ntfs are written without mounting. */
-export const MOUNTABLE: ReadonlySet<string> = new Set(['ext2', 'ext3', 'ext4', 'xfs']);
 /** Partitioning, attaching, mounting and copying the root file system in, whatever the layout. */
 const ASSEMBLY_TOOLS = ['sfdisk', 'losetup', 'partx', 'mount', 'umount', 'tar'] as const;
 /** Each firmware's boot loader: extlinux for BIOS, systemd-boot copied onto the ESP with mtools for UEFI. */
@@ -156,7 +155,7 @@ async function prepareDisk(ctx: DiskImageContext, disk: VmDisk, uuids: Record<st
 
 function checkLayout(layout: VmLayout): void {
   const partitions = layout.disks.flatMap((d) => d.partitions);
-  if (!partitions.some((p) => p.mount === '/' && MOUNTABLE.has(p.fs))) {
+  if (!partitions.some((p) => p.mount === '/' && filesystem(p.fs).mountable)) {
     throw new VmgenError('VMG_UNSUPPORTED', 'no partition holds the root file system on ext2/3/4 or xfs', { hint: "give one partition 'mount = /' and 'fs = ext4'" });
   }
   if (layout.firmware === 'efi' && !layout.disks.some((d) => d.boot && d.partitions.some(isEsp))) {
@@ -256,27 +255,27 @@ export async function partitionNodes(ctx: DiskToolContext, loop: string, numbers
   return nodes;
 }
 
-/** Labels longer than a file system allows would make its mkfs fail; they are cut instead. */
-const LABEL_MAX: Record<VmPartition['fs'], number> = { ext2: 16, ext3: 16, ext4: 16, xfs: 12, swap: 16, vfat: 11, ntfs: 128 };
 /** FAT32 needs about 33 MiB; UEFI asks an ESP to be FAT32 where it can be. */
 const FAT32_MIN_MIB = 36;
 
 /** The commands that make a partition's file system with its chosen id. Pure: tested without a disk. */
 export function mkfsArgv(p: VmPartition, id: string, device: string, sizeMiB: number): Array<[string, ...string[]]> {
-  const label = p.label?.slice(0, LABEL_MAX[p.fs]);
+  const { mkfs, labelMax } = filesystem(p.fs);
+  // Labels longer than a file system allows would make its mkfs fail; they are cut instead.
+  const label = p.label?.slice(0, labelMax);
   const labelArgs = (flag: string): string[] => (label === undefined ? [] : [flag, label]);
   switch (p.fs) {
     case 'ext2': case 'ext3': case 'ext4':
-      return [[`mkfs.${p.fs}`, '-F', '-q', '-U', id, ...labelArgs('-L'), device]];
+      return [[mkfs, '-F', '-q', '-U', id, ...labelArgs('-L'), device]];
     case 'xfs':
-      return [['mkfs.xfs', '-f', '-q', '-m', `uuid=${id}`, ...labelArgs('-L'), device]];
+      return [[mkfs, '-f', '-q', '-m', `uuid=${id}`, ...labelArgs('-L'), device]];
     case 'swap':
-      return [['mkswap', '-U', id, ...labelArgs('-L'), device]];
+      return [[mkfs, '-U', id, ...labelArgs('-L'), device]];
     case 'vfat':
-      return [['mkfs.vfat', ...(isEsp(p) && sizeMiB >= FAT32_MIN_MIB ? ['-F', '32'] : []), '-i', id.replace('-', ''), ...labelArgs('-n'), device]];
+      return [[mkfs, ...(isEsp(p) && sizeMiB >= FAT32_MIN_MIB ? ['-F', '32'] : []), '-i', id.replace('-', ''), ...labelArgs('-n'), device]];
     case 'ntfs':
       // mkfs.ntfs cannot take a serial; ntfslabel sets the one blkid reports as UUID.
-      return [['mkfs.ntfs', '-Q', '-F', '-q', ...labelArgs('-L'), device], ['ntfslabel', `--new-serial=${id}`, device]];
+      return [[mkfs, '-Q', '-F', '-q', ...labelArgs('-L'), device], ['ntfslabel', `--new-serial=${id}`, device]];
   }
 }
 
@@ -303,7 +302,7 @@ function byDepth(a: AttachedPartition, b: AttachedPartition): number {
 /** The guest's tree of Linux file systems below a fresh directory; releases unmount deepest first. */
 export async function mountTree(ctx: DiskToolContext, attached: AttachedPartition[], releases: Releases): Promise<string> {
   // checkLayout made sure the first one is /.
-  const mounted = attached.filter((a) => a.partition.mount !== undefined && MOUNTABLE.has(a.partition.fs)).sort(byDepth);
+  const mounted = attached.filter((a) => a.partition.mount !== undefined && filesystem(a.partition.fs).mountable).sort(byDepth);
   const mnt = await mkdtemp(join(ctx.workDir, 'mnt-'));
   // rmdir, never a recursive delete: should an unmount have failed, the guest's files stay untouched.
   releases.add(`directory ${mnt}`, () => rmdir(mnt));
@@ -341,7 +340,7 @@ function globLiteral(path: string): string {
  * are left out: they are not mounted, and vfat ones are filled with mtools.
  */
 async function copyRootfs(ctx: DiskImageContext, mnt: string, attached: AttachedPartition[]): Promise<void> {
-  const unmounted = attached.filter((a) => a.partition.mount !== undefined && !MOUNTABLE.has(a.partition.fs)).map((a) => a.partition.mount!);
+  const unmounted = attached.filter((a) => a.partition.mount !== undefined && !filesystem(a.partition.fs).mountable).map((a) => a.partition.mount!);
   await warnUnwritten(ctx, attached);
   const excludes = unmounted.map((m) => `--exclude=.${globLiteral(m)}/*`);
   const common = ['--numeric-owner', '--xattrs', '--xattrs-include=*', '--acls'];

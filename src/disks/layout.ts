@@ -1,15 +1,16 @@
+import { CONTROLLERS, controllerModel, type Controller, type ControllerBusName, type ControllerName } from '../catalog/controllers.js';
+import { filesystem, type Filesystem } from '../catalog/filesystems.js';
 import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
-import { CONTROLLER_BUS } from './controllers.js';
+
+export type { Controller } from '../catalog/controllers.js';
+export type { Filesystem } from '../catalog/filesystems.js';
 
 /**
  * The hardware of a VM, resolved from [hardware]: every disk and CD drive on a concrete controller
  * and position, partitions with sizes, and the firmware. Pure, so every VM target's description
  * file (vmx, libvirt XML, OVF) and the disk builder read the same layout.
  */
-export type Controller = 'ide' | 'lsilogic' | 'buslogic' | 'lsisas1068' | 'pvscsi' | 'sata' | 'nvme';
-export type Filesystem = 'ext2' | 'ext3' | 'ext4' | 'xfs' | 'vfat' | 'ntfs' | 'swap';
-
 export interface VmPartition {
   name: string;
   kind: 'primary' | 'logical';
@@ -59,9 +60,8 @@ export interface VmLayout {
 export const DEFAULT_DISK_MIB = 8 * 1024;
 export const ESP_MIB = 256;
 
-function controllerOf(type: string | undefined, os: OsEntry): Controller {
-  const t = type ?? os.defaultController;
-  return (t === 'scsi' ? 'lsilogic' : t) as Controller;
+function controllerOf(type: ControllerName | undefined, os: OsEntry): Controller {
+  return controllerModel(type ?? os.defaultController);
 }
 
 /** Gives each device without a `pos` the first free unit on its controller kind. */
@@ -70,7 +70,7 @@ class Positions {
 
   /** undefined when every unit of that controller kind is taken. */
   claim(controller: Controller, pos: string | undefined): { bus: number; unit: number } | undefined {
-    const kind = CONTROLLER_BUS[controller]!;
+    const kind = CONTROLLERS[controller];
     if (pos !== undefined) {
       const at = parsePos(pos);
       this.taken.add(`${kind.bus}${at.bus}:${at.unit}`);
@@ -95,7 +95,7 @@ export interface UnplacedDevice {
 }
 
 /** CD drives sit on IDE unless they say otherwise, whatever the OS's disk controller. */
-const cdController = (type: string | undefined, os: OsEntry): Controller => controllerOf(type ?? 'ide', os);
+const cdController = (type: ControllerName | undefined, os: OsEntry): Controller => controllerOf(type ?? 'ide', os);
 
 /**
  * Disks without partitions are laid out by the OS family's rule; logical partitions need an MBR, and
@@ -176,19 +176,17 @@ function parsePos(pos: string): { bus: number; unit: number } {
   return { bus, unit };
 }
 
-/** The guest's tools for the file systems it mounts (fsck at boot, mkfs later). */
-const FS_PACKAGES: Partial<Record<Filesystem, string>> = { xfs: 'xfsprogs', ntfs: 'ntfs-3g' };
-
+/** The guest's packages for the file systems in its layout (fsck at boot, mkfs later). */
 export function filesystemPackages(layout: VmLayout): string[] {
   const fss = new Set(layout.disks.flatMap((d) => d.partitions.map((p) => p.fs)));
-  return [...new Set([...fss].map((fs) => FS_PACKAGES[fs]).filter((p): p is string => p !== undefined))].sort();
+  return [...new Set([...fss].map((fs) => filesystem(fs).guestPackage).filter((p): p is string => p !== undefined))].sort();
 }
 
 /** One device on its controller, as every VM target attaches it: the N of scsiN, the unit on it. */
 export interface DeviceSlot {
   kind: 'hdds' | 'cd_drives';
   name: string;
-  bus: (typeof CONTROLLER_BUS)[string]['bus'];
+  bus: ControllerBusName;
   index: number;
   unit: number;
   controller: Controller;
@@ -199,5 +197,5 @@ export function deviceSlots(layout: VmLayout): DeviceSlot[] {
   return [
     ...layout.disks.map((d) => ({ kind: 'hdds' as const, name: d.name, controller: d.controller, index: d.bus, unit: d.unit })),
     ...layout.cdDrives.map((c) => ({ kind: 'cd_drives' as const, name: c.name, controller: c.controller, index: c.bus, unit: c.unit })),
-  ].filter((s) => s.index >= 0).map((s) => ({ ...s, bus: CONTROLLER_BUS[s.controller]!.bus }));
+  ].filter((s) => s.index >= 0).map((s) => ({ ...s, bus: CONTROLLERS[s.controller].bus }));
 }

@@ -4,7 +4,8 @@ import { pipeline } from 'node:stream/promises';
 import { VmgenError } from '../errors.js';
 import { spawnStream } from '../exec/stream.js';
 import type { VmLayout } from './layout.js';
-import { MOUNTABLE, copyError } from './disk-image.js';
+import { filesystem } from '../catalog/filesystems.js';
+import { copyError } from './disk-image.js';
 
 /**
  * What a build changed on top of its cached layer, read from the overlay mount it configured the
@@ -64,7 +65,7 @@ export async function readOverlayDelta(dirs: OverlayDirs): Promise<OverlayDelta>
  */
 export function deltaBlocker(delta: OverlayDelta, layout: VmLayout): string | undefined {
   const fenced = ['boot', ...layout.disks.flatMap((d) => d.partitions)
-    .filter((p) => p.mount !== undefined && !MOUNTABLE.has(p.fs))
+    .filter((p) => p.mount !== undefined && !filesystem(p.fs).mountable)
     .map((p) => p.mount!.replace(/^\/+/, ''))];
   const under = (path: string): boolean => fenced.some((f) => path === f || path.startsWith(`${f}/`));
   return [...delta.deletions, ...delta.copies].find(under);

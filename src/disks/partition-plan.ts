@@ -1,5 +1,6 @@
 import { VmgenError } from '../errors.js';
-import type { Filesystem, VmDisk, VmLayout, VmPartition } from './layout.js';
+import { filesystem } from '../catalog/filesystems.js';
+import type { VmDisk, VmLayout, VmPartition } from './layout.js';
 
 /**
  * Where each partition of a disk goes, as a pure plan: numbers, offsets, type ids and flags, and
@@ -27,10 +28,6 @@ const MBR_MAX_PRIMARY = 4;
 const FIRST_LOGICAL = 5;
 const MBR_EXTENDED = '5';
 
-/** Partition type ids of the seed's Listing 4.5, plus vfat and the ESP. */
-const MBR_TYPES: Record<Filesystem, string> = {
-  ext2: '83', ext3: '83', ext4: '83', xfs: '83', swap: '82', ntfs: '7', vfat: 'c',
-};
 const MBR_ESP = 'ef';
 
 export const GPT_TYPES = {
@@ -52,7 +49,7 @@ export function biosBootPartition(disk: VmDisk): VmPartition | undefined {
 }
 
 function typeOf(p: VmPartition, table: VmDisk['table']): string {
-  if (table === 'mbr') return isEsp(p) ? MBR_ESP : MBR_TYPES[p.fs];
+  if (table === 'mbr') return isEsp(p) ? MBR_ESP : filesystem(p.fs).mbrType;
   if (isEsp(p)) return GPT_TYPES.esp;
   if (p.fs === 'swap') return GPT_TYPES.swap;
   if (p.fs === 'vfat' || p.fs === 'ntfs') return GPT_TYPES.msdata;

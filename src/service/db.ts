@@ -3,7 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
-import type { ArtifactInfo, BuildState, BuildUpdate } from './types.js';
+import { BUILD_STATES, FINAL_STATES, isFinalState, type ArtifactInfo, type BuildState, type BuildUpdate } from './types.js';
 
 /**
  * The service's state in one SQLite file under the data directory: users and their token hashes,
@@ -11,7 +11,6 @@ import type { ArtifactInfo, BuildState, BuildUpdate } from './types.js';
  * `vmgen token` can write while the server reads.
  */
 
-export const FINAL_STATES: ReadonlySet<BuildState> = new Set(['succeeded', 'failed', 'canceled']);
 
 /** A user name: also a rate-limit and log key, so nothing a terminal or a path could misread. */
 export const USER_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
@@ -342,12 +341,12 @@ export class ServiceDb {
   /** Builds that ended before `iso`, oldest first: what the build GC deletes. */
   endedBefore(iso: string, limit = 1000): BuildRow[] {
     return (this.db.prepare(
-      `SELECT * FROM builds WHERE state IN ('succeeded', 'failed', 'canceled') AND COALESCE(finished, created) < ? ORDER BY COALESCE(finished, created), rowid LIMIT ?`,
-    ).all(iso, limit) as RawBuild[]).map(toRow);
+      `SELECT * FROM builds WHERE state IN (${FINAL_STATES.map(() => '?').join(', ')}) AND COALESCE(finished, created) < ? ORDER BY COALESCE(finished, created), rowid LIMIT ?`,
+    ).all(...FINAL_STATES, iso, limit) as RawBuild[]).map(toRow);
   }
 
   countsByState(): Record<BuildState, number> {
-    const counts: Record<BuildState, number> = { queued: 0, running: 0, succeeded: 0, failed: 0, canceled: 0 };
+    const counts = Object.fromEntries(BUILD_STATES.map((s) => [s, 0])) as Record<BuildState, number>;
     for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM builds GROUP BY state').all() as Array<{ state: BuildState; n: number }>) {
       counts[r.state] = r.n;
     }
@@ -362,7 +361,7 @@ export class ServiceDb {
     return this.db.transaction((): AppliedUpdate | undefined => {
       const before = this.getBuild(u.id);
       if (!before) return undefined;
-      const ended = FINAL_STATES.has(before.state);
+      const ended = isFinalState(before.state);
       const set: string[] = [];
       const args: Record<string, string | number | null> = { id: u.id };
       const put = (column: BuildColumn, value: string | number | null | undefined): void => {
@@ -376,7 +375,7 @@ export class ServiceDb {
         put('step', u.step);
         put('progress', u.progress === undefined ? undefined : Math.min(1, Math.max(0, u.progress)));
         put('started', u.started);
-        put('finished', u.finished ?? (u.state && FINAL_STATES.has(u.state) ? new Date().toISOString() : undefined));
+        put('finished', u.finished ?? (u.state && isFinalState(u.state) ? new Date().toISOString() : undefined));
         put('error', u.error);
         put('error_code', u.errorCode);
         put('worker', u.worker);
@@ -393,7 +392,7 @@ export class ServiceDb {
       if (set.length > 0) this.db.prepare(`UPDATE builds SET ${set.join(', ')} WHERE id = @id`).run(args);
       const log = this.appendLog(u.id, before.logLines, u.log ?? []);
       const build = this.getBuild(u.id)!;
-      return { build, log, finished: !ended && FINAL_STATES.has(build.state), ...(orphanArtifact ? { orphanArtifact } : {}) };
+      return { build, log, finished: !ended && isFinalState(build.state), ...(orphanArtifact ? { orphanArtifact } : {}) };
     })();
   }
 

@@ -6,7 +6,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import { VmgenError } from '../errors.js';
 import { createApp, DEFAULT_LIMITS, type ServiceLimits } from './app.js';
 import { createArtifactStore, DirArtifactStore } from './artifacts/index.js';
-import { FINAL_STATES, ServiceDb, type BuildRow, type User } from './db.js';
+import { ServiceDb, type BuildRow, type User } from './db.js';
 import { BuildEvents } from './events.js';
 import { createExecutor } from './executors/index.js';
 import { collectArtifacts, collectBuilds, sweepArtifactDir, type ArtifactLimits, type BuildLimits } from './gc.js';
@@ -14,7 +14,7 @@ import { Metrics } from './metrics.js';
 import type { SourcePolicy } from './source-policy.js';
 import { makePrivate, PRIVATE_DIR_MODE } from './private.js';
 import { newBuildId } from './routes/common.js';
-import type { ArtifactStore, BuildUpdate, Executor } from './types.js';
+import { isFinalState, type ArtifactStore, type BuildUpdate, type Executor } from './types.js';
 
 /** What a silent logger must offer; pino's satisfies it. */
 export interface JobsLog {
@@ -126,13 +126,13 @@ export class Jobs {
     const ended = new Promise<void>((ok) => {
       timer = setTimeout(ok, this.o.cancelWaitMs ?? CANCEL_WAIT_MS);
       unsubscribe = this.o.events.subscribe(row.id, (e) => {
-        if (e.kind === 'close' || (e.kind === 'update' && FINAL_STATES.has(e.build.state))) ok();
+        if (e.kind === 'close' || (e.kind === 'update' && isFinalState(e.build.state))) ok();
       });
     });
     try {
       await this.o.executor.cancel(row.id).catch((err: Error) => this.log.warn({ build: row.id, err: err.message }, 'the executor could not cancel a build'));
       const now = this.o.db.getBuild(row.id);
-      if (now && !FINAL_STATES.has(now.state)) await ended;
+      if (now && !isFinalState(now.state)) await ended;
     } finally {
       clearTimeout(timer);
       unsubscribe();
@@ -142,7 +142,7 @@ export class Jobs {
 
   /** Deletes a build that has ended, its artifact first: a row without its file is fine, a file without its row is litter. */
   async remove(row: BuildRow): Promise<void> {
-    if (!FINAL_STATES.has(row.state)) throw new VmgenError('VMG_USAGE', `build ${row.id} is ${row.state}; cancel it first`);
+    if (!isFinalState(row.state)) throw new VmgenError('VMG_USAGE', `build ${row.id} is ${row.state}; cancel it first`);
     if (row.artifact) await this.o.store.delete(row.artifact.key);
     this.o.db.deleteBuild(row.id);
     this.o.events.publish(row.id, { kind: 'close' });

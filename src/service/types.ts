@@ -1,10 +1,23 @@
+import type { BuildState, BuildStateTable, FinalBuildState } from './web/shared-types.js';
+
 /**
  * The contract between the HTTP service (API, SQLite job table, users) and what runs builds
  * (an in-process executor with N slots, or BullMQ workers on other machines). The service owns
  * the job table; executors only report what happened to a build, through onUpdate.
  */
-export const BUILD_STATES = ['queued', 'running', 'succeeded', 'failed', 'canceled'] as const;
-export type BuildState = (typeof BUILD_STATES)[number];
+export type { BuildState, FinalBuildState } from './web/shared-types.js';
+
+/** The shared table at run time; its type makes it list every state with its finality. */
+const FINALITY: BuildStateTable = { queued: false, running: false, succeeded: true, failed: true, canceled: true };
+
+export const BUILD_STATES = Object.keys(FINALITY) as BuildState[];
+
+export function isFinalState(state: string): state is FinalBuildState {
+  return Object.hasOwn(FINALITY, state) && FINALITY[state as BuildState];
+}
+
+/** The states a build ends in. */
+export const FINAL_STATES: readonly FinalBuildState[] = BUILD_STATES.filter(isFinalState);
 
 /** What an executor needs to run one build. `config` is the config text, validated by the service. */
 export interface BuildRequest {

@@ -1,3 +1,5 @@
+import type { ControllerBusName } from '../catalog/controllers.js';
+import { targetsOfKindText, type TargetKind } from '../catalog/targets.js';
 import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
 import type { Severity } from '../diagnostics.js';
@@ -14,7 +16,7 @@ export type Report = (path: readonly (string | number)[], severity: Severity, co
  */
 export interface TargetLimits {
   id: string;
-  kind: 'container' | 'vm';
+  kind: TargetKind;
   label: string;
   check(config: VmConfig, os: OsEntry, report: Report): void;
 }
@@ -22,7 +24,7 @@ export interface TargetLimits {
 /** Containers share the host's kernel: no disks, CD drives or firmware, and no Windows. */
 export function containerLimits(config: VmConfig, os: OsEntry, report: Report, label: string): void {
   if (os.family === 'windows') {
-    report(['hardware', 'os'], 'error', 'CFG_TARGET_OS', `${label} containers run Linux only; ${os.id} needs a VM target`, 'use --target vmware, qemu or virtualbox');
+    report(['hardware', 'os'], 'error', 'CFG_TARGET_OS', `${label} containers run Linux only; ${os.id} needs a VM target`, `use --target ${targetsOfKindText('vm')}`);
   }
   for (const key of ['hdds', 'cd_drives'] as const) {
     if (Object.keys(config.hardware[key]).length > 0) {
@@ -55,9 +57,9 @@ export interface VmTargetRules {
   /** NICs the target's VMs have at most: the renderer's own constant. */
   maxNics?: number;
   /** The highest unit a controller of this model takes, when the target's model has fewer than the layout allows. */
-  unitLimit?: (bus: string, model: Controller, os: OsEntry) => { max: number; model: string } | undefined;
+  unitLimit?: (bus: ControllerBusName, model: Controller, os: OsEntry) => { max: number; model: string } | undefined;
   /** Kinds of controller the target has one of only (VirtualBox's OVF import). */
-  singleController?: readonly string[];
+  singleController?: readonly ControllerBusName[];
 }
 
 /** Name, NIC count and controllers, checked on the same layout the target renders. */

@@ -1,25 +1,29 @@
 import { lxcCommander, lxcLimits } from './lxc/index.js';
 import { ociCommander, ociLimits } from './oci/index.js';
 import { openvzCommander, openvzLimits } from './openvz/index.js';
+import { TARGET_IDS, TARGET_KINDS, type TargetId } from '../catalog/targets.js';
 import type { Target } from './types.js';
 import { qemuCommander, qemuLimits } from './qemu/index.js';
 import { virtualboxCommander, virtualboxLimits } from './virtualbox/index.js';
 import { vmwareCommander, vmwareLimits } from './vmware/index.js';
 
 /**
- * Every target vmgen knows, one line each. CLI choices, the schema's target enum and the web
- * form's list all come from here; a target with a commander can be built.
+ * Every target vmgen knows, one line each; its id and kind are in src/catalog/targets.ts. CLI choices, the
+ * schema's target enum and the web form's list all come from here; a target with a commander can
+ * be built.
  */
-export const TARGETS: readonly Target[] = [
-  { id: 'lxc', kind: 'container', label: 'LXC', check: lxcLimits, commander: lxcCommander },
-  { id: 'openvz', kind: 'container', label: 'OpenVZ', check: openvzLimits, commander: openvzCommander },
-  { id: 'oci', kind: 'container', label: 'OCI image', check: ociLimits, commander: ociCommander },
-  { id: 'vmware', kind: 'vm', label: 'VMware', check: vmwareLimits, commander: vmwareCommander },
-  { id: 'qemu', kind: 'vm', label: 'QEMU/KVM (libvirt)', check: qemuLimits, commander: qemuCommander },
-  { id: 'virtualbox', kind: 'vm', label: 'VirtualBox (OVA)', check: virtualboxLimits, commander: virtualboxCommander },
-];
+const ROWS: Record<TargetId, Omit<Target, 'id' | 'kind'>> = {
+  lxc: { label: 'LXC', check: lxcLimits, commander: lxcCommander },
+  openvz: { label: 'OpenVZ', check: openvzLimits, commander: openvzCommander },
+  oci: { label: 'OCI image', check: ociLimits, commander: ociCommander },
+  vmware: { label: 'VMware', check: vmwareLimits, commander: vmwareCommander },
+  qemu: { label: 'QEMU/KVM (libvirt)', check: qemuLimits, commander: qemuCommander },
+  virtualbox: { label: 'VirtualBox (OVA)', check: virtualboxLimits, commander: virtualboxCommander },
+};
 
-export const TARGET_IDS = TARGETS.map((t) => t.id);
+export const TARGETS: readonly Target[] = TARGET_IDS.map((id) => ({ id, kind: TARGET_KINDS[id], ...ROWS[id] }));
+
+export { TARGET_IDS } from '../catalog/targets.js';
 export const BUILDABLE_TARGET_IDS = TARGETS.filter((t) => t.commander).map((t) => t.id);
 
 export function findTarget(id: string): Target | undefined {

@@ -64,7 +64,7 @@ describe('convertArgv', () => {
     assert.deepEqual(convertArgv('/w/a.raw', '/w/a.qcow2', 'qcow2'), ['qemu-img', 'convert', '-f', 'raw', '-O', 'qcow2', '/w/a.raw', '/w/a.qcow2']);
   });
   it('gives VMware the adapter type its descriptor knows', () => {
-    assert.deepEqual(['ide', 'buslogic', 'lsilogic', 'pvscsi', 'sata', 'nvme'].map(vmdkAdapter), ['ide', 'buslogic', 'lsilogic', 'lsilogic', 'lsilogic', 'lsilogic']);
+    assert.deepEqual((['ide', 'buslogic', 'lsilogic', 'pvscsi', 'sata', 'nvme'] as const).map(vmdkAdapter), ['ide', 'buslogic', 'lsilogic', 'lsilogic', 'lsilogic', 'lsilogic']);
   });
 });
 

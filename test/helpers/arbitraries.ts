@@ -4,6 +4,7 @@
  * the grammar mixed in, and now and then a corruption that ConfigObj rejects.
  */
 import fc from 'fast-check';
+import { CONTROLLER_NAMES } from '../../src/catalog/controllers.js';
 import type { PlainTree } from '../../src/config/ini/document.js';
 import { pyStrip } from '../../src/config/ini/grammar.js';
 
@@ -349,7 +350,6 @@ export interface MachineSection {
 }
 
 const MACHINE_OS = ['debian12-64', 'debian5-64', 'ubuntu24.04-64', 'fedora42-64', 'rocky9-64', 'winxppro', 'windows7-64', 'windows10-64', 'windows11-64', 'windows2022srv-64'];
-const MACHINE_CONTROLLERS = ['ide', 'scsi', 'lsilogic', 'buslogic', 'lsisas1068', 'pvscsi', 'sata', 'nvme'];
 
 const optional = <T>(arb: fc.Arbitrary<T>, weight = 1): fc.Arbitrary<T | undefined> =>
   fc.oneof({ weight: 1, arbitrary: fc.constant(undefined) }, { weight, arbitrary: arb });
@@ -404,7 +404,7 @@ const rarely = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => mostly(
 
 const diskArb = (windows: boolean) => fc.record({
   size: mostly(pick('8GB', '20GB', '20GB'), pick('4GB', '100')),
-  type: rarely(fc.constantFrom(...MACHINE_CONTROLLERS)),
+  type: rarely(fc.constantFrom(...CONTROLLER_NAMES)),
   pos: rarely(position),
   table: rarely(pick('mbr', 'gpt')),
   partitions: optional(partitionsArb(windows), windows ? 12 : 3),

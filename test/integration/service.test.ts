@@ -9,6 +9,7 @@ import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
+import { isFinalState } from '../../src/service/types.js';
 import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, vmgen } from './helpers.js';
 
 /*
@@ -177,7 +178,7 @@ describe('vmgen serve with real builds', { skip }, () => {
     const final = await until('all 20 builds to end', async () => {
       const all = (await builds(url, tokens.root!)).filter((b) => jobs.some((j) => j.id === b.id));
       maxRunning = Math.max(maxRunning, all.filter((b) => b.state === 'running').length);
-      return all.length === 20 && all.every((b) => ['succeeded', 'failed', 'canceled'].includes(b.state)) ? all : undefined;
+      return all.length === 20 && all.every((b) => isFinalState(b.state)) ? all : undefined;
     }, 840_000);
     const failed = final.filter((b) => b.state !== 'succeeded');
     assert.deepEqual(failed.map((b) => `${b.id}: ${b.state} ${b.error}`), [], server!.log());
@@ -276,7 +277,7 @@ describe('vmgen serve with real builds', { skip }, () => {
     assert.ok(['queued', 'running'].includes(waiting.state), JSON.stringify(waiting));
     const done = await until('the re-queued build', async () => {
       const b: Build = await (await api(url2, tokens.alice, `/api/builds/${waiting.id}`)).json();
-      return ['succeeded', 'failed', 'canceled'].includes(b.state) ? b : undefined;
+      return isFinalState(b.state) ? b : undefined;
     }, 300_000);
     assert.equal(done.state, 'succeeded', done.error);
     assert.ok(!(await builds(url2, tokens.root!)).some((b) => b.state === 'running'), 'no build is left running');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createArtifactStore } from '../../src/service/artifacts/index.js';
 import { createExecutor } from '../../src/service/executors/index.js';
-import type { BuildUpdate, Executor } from '../../src/service/types.js';
+import { isFinalState, type BuildUpdate, type Executor } from '../../src/service/types.js';
 import { IS_ROOT, lastLine, ROOT, vmgen } from './helpers.js';
 
 /**
@@ -21,7 +21,6 @@ const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 const skip = !IS_ROOT ? 'needs root (real builds)' : !hasRedis ? 'needs redis-server (scripts/setup.sh installs it)' : false;
 const CONFIG = readFileSync(join(ROOT, 'examples', 'debian-web.conf'), 'utf8');
 const withHostname = (name: string): string => CONFIG.replace(/^(\s*hostname\s*=\s*).*$/m, `$1${name}`);
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 // Short locks so a killed worker's build is noticed in seconds rather than the default 30 s.
 const LOCK_MS = 3000;
 
@@ -96,7 +95,7 @@ describe('BullMQ workers', { skip }, () => {
       waiters.push({ test, resolve: (u) => (clearTimeout(timer), resolve(u)) });
     });
   };
-  const end = (id: string): Promise<BuildUpdate> => next((u) => u.id === id && TERMINAL.has(u.state ?? ''));
+  const end = (id: string): Promise<BuildUpdate> => next((u) => u.id === id && isFinalState(u.state ?? ''));
   const workerOf = (id: string): string[] => updates.filter((u) => u.id === id && u.worker).map((u) => u.worker!);
 
   const startWorker = async (name: string): Promise<void> => {
@@ -172,7 +171,7 @@ describe('BullMQ workers', { skip }, () => {
       assert.equal(sub.status, 202);
       const { id } = (await sub.json()) as { id: string };
       let b: { state: string; worker?: string; error?: string } = { state: 'queued' };
-      for (const deadline = Date.now() + 120_000; !TERMINAL.has(b.state) && Date.now() < deadline;) {
+      for (const deadline = Date.now() + 120_000; !isFinalState(b.state) && Date.now() < deadline;) {
         await new Promise((r) => setTimeout(r, 300));
         b = (await (await call(`/api/builds/${id}`)).json()) as typeof b;
       }

@@ -14,11 +14,11 @@ import { aptInstaller } from '../../src/installers/apt/index.js';
 import { dnfInstaller } from '../../src/installers/dnf/index.js';
 import { TARGETS } from '../../src/targets/registry.js';
 import type { StepEvent } from '../../src/orchestrator/run-steps.js';
+import { filesystem, FILESYSTEM_NAMES } from '../../src/catalog/filesystems.js';
 import { mkfsArgv } from '../../src/disks/disk-image.js';
 import type { Filesystem, VmLayout, VmPartition } from '../../src/disks/layout.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
-const FILESYSTEMS: readonly Filesystem[] = ['ext2', 'ext3', 'ext4', 'xfs', 'vfat', 'ntfs', 'swap'];
 
 function target(id: string) {
   const t = TARGETS.find((x) => x.id === id);
@@ -82,7 +82,7 @@ describe('buildHostTools: the tools a build will run, from what it does', () => 
     for (const t of TARGETS.filter((x) => x.commander)) {
       for (const format of t.commander!.formats) {
         for (const installer of [aptInstaller, dnfInstaller]) {
-          const lay = t.kind === 'vm' ? { layout: layout('efi', ...FILESYSTEMS) } : {};
+          const lay = t.kind === 'vm' ? { layout: layout('efi', ...FILESYSTEM_NAMES) } : {};
           for (const tool of buildHostTools({ installer, kind: t.kind, commander: t.commander!, format, ...lay })) {
             assert.ok(isHostTool(tool), `${t.id} ${format}: ${tool} is declared in src/exec/tools.ts`);
           }
@@ -92,7 +92,7 @@ describe('buildHostTools: the tools a build will run, from what it does', () => 
   });
 
   it('each file system\'s mkfs commands are declared tools (mkfs.ext* is built from the name)', () => {
-    for (const fs of FILESYSTEMS) {
+    for (const fs of FILESYSTEM_NAMES) {
       for (const argv of mkfsArgv({ name: 'p', kind: 'primary', fs }, '00000000-0000-4000-8000-000000000000', '/dev/loop0p1', 512)) {
         assert.ok(isHostTool(argv[0]), `${fs}: ${argv[0]} is declared`);
       }
@@ -133,6 +133,8 @@ describe('the tool table cannot drift from the code', () => {
   for (const file of sources(SRC)) {
     for (const tool of literalArgv0(readFileSync(file, 'utf8'))) found.set(tool, [...(found.get(tool) ?? []), file.slice(SRC.length)]);
   }
+  // mkfsArgv runs each file system's mkfs program from the file-system table, not from a literal.
+  for (const fs of FILESYSTEM_NAMES) found.set(filesystem(fs).mkfs, [...(found.get(filesystem(fs).mkfs) ?? []), 'catalog/filesystems.ts']);
 
   it('the scan finds the programs known to be run (so it is looking in the right places)', () => {
     for (const t of ['tar', 'zip', 'sfdisk', 'losetup', 'mkfs.xfs', 'mkfs.ntfs', 'ntfslabel', 'qemu-storage-daemon', 'qemu-img', 'unshare', 'lxc-start', 'lxc-create', 'podman', 'cp', 'umount']) {

@@ -8,7 +8,7 @@ import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import { createArtifactStore } from '../../src/service/artifacts/index.js';
 import { createExecutor } from '../../src/service/executors/index.js';
-import type { BuildUpdate, Executor } from '../../src/service/types.js';
+import { isFinalState, type BuildUpdate, type Executor } from '../../src/service/types.js';
 import { IS_ROOT, mountsUnder, ROOT } from '../integration/helpers.js';
 
 /**
@@ -18,7 +18,6 @@ import { IS_ROOT, mountsUnder, ROOT } from '../integration/helpers.js';
 const skip = IS_ROOT ? false : 'needs root (real builds: overlay mounts, chroot)';
 const CONFIG = readFileSync(join(ROOT, 'examples', 'debian-web.conf'), 'utf8');
 const withHostname = (name: string, text = CONFIG): string => text.replace(/^(\s*hostname\s*=\s*).*$/m, `$1${name}`);
-const TERMINAL = new Set(['succeeded', 'failed', 'canceled']);
 
 /** An executor whose updates the test can wait on, per build. */
 class Harness {
@@ -45,7 +44,7 @@ class Harness {
   }
 
   end(id: string): Promise<BuildUpdate> {
-    return this.next((u) => u.id === id && TERMINAL.has(u.state ?? ''));
+    return this.next((u) => u.id === id && isFinalState(u.state ?? ''));
   }
 
   log(id: string): string {

@@ -1,3 +1,4 @@
+import type { BuildStateTable } from '../../src/service/web/shared-types.js';
 import { ApiError, type Api } from './api.js';
 import { followDownload, h } from './dom.js';
 
@@ -20,7 +21,9 @@ export interface BuildInfo {
   artifact?: { name: string; bytes: number; sha256: string };
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
+/** The service's table of states, held to it by its type (a declaration shared with the service). */
+const FINALITY: BuildStateTable = { queued: false, running: false, succeeded: true, failed: true, canceled: true };
+const isFinal = (state: string): boolean => Object.hasOwn(FINALITY, state) && FINALITY[state as keyof BuildStateTable];
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function formatBytes(n: number): string {
@@ -109,7 +112,7 @@ export class BuildsPanel {
     this.show(build);
     this.el.view.scrollIntoView({ block: 'start' });
     this.el.title.focus();
-    if (FINAL.has(build.state)) {
+    if (isFinal(build.state)) {
       this.el.log.textContent = await this.api.text(`/api/builds/${id}/log`).catch(() => '');
       return;
     }
@@ -133,11 +136,11 @@ export class BuildsPanel {
       } catch (err) {
         if (ctl.signal.aborted || (err instanceof ApiError && err.status < 500)) break;
       }
-      if (this.current && FINAL.has(this.current.state)) break;
+      if (this.current && isFinal(this.current.state)) break;
       await new Promise((r) => setTimeout(r, 1000));
       const again = await this.api.json<BuildInfo>('GET', `/api/builds/${id}`).catch(() => undefined);
       if (again) this.show(again);
-      if (again && FINAL.has(again.state)) break;
+      if (again && isFinal(again.state)) break;
     }
     if (this.follow === ctl) this.follow = undefined;
     await this.refreshList();
@@ -175,7 +178,7 @@ export class BuildsPanel {
     el.error.textContent = b.error ? `${b.errorCode ? `${b.errorCode}: ` : ''}${b.error}` : '';
     el.download.hidden = !(b.state === 'succeeded' && b.artifact);
     if (b.artifact) el.download.textContent = `Download ${b.artifact.name} (${formatBytes(b.artifact.bytes)})`;
-    el.cancel.hidden = FINAL.has(b.state);
+    el.cancel.hidden = isFinal(b.state);
   }
 
   private async download(b: BuildInfo): Promise<void> {

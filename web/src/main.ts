@@ -118,7 +118,7 @@ async function enter(token: string): Promise<void> {
     schemas: { model, text },
     tree: undefined,
     diagnostics: [],
-    target: targetList.some((t) => t.id === saved) ? saved! : (targetList[0]?.id ?? 'lxc'),
+    target: targetList.some((t) => t.id === saved) ? saved! : (targetList[0]?.id ?? ''),
     targets: targetList,
     osList: osFrom(catalog, model),
     apps: [],

@@ -9,6 +9,7 @@ import { Option } from 'commander';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import type { BuildView } from '../../service/routes/common.js';
+import { isFinalState } from '../../service/types.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS } from '../../targets/types.js';
 import { StepReporter } from '../progress.js';
@@ -26,7 +27,6 @@ interface SubmitFlags {
   catalog?: string[];
 }
 
-const FINAL = new Set(['succeeded', 'failed', 'canceled']);
 /** Reconnects to the event stream before giving up; the build goes on on the server regardless. */
 const MAX_RECONNECTS = 5;
 
@@ -187,7 +187,7 @@ export async function follow(client: ApiClient, id: string, onUpdate: (b: BuildV
           else if (ev.event === 'update') {
             const b = JSON.parse(ev.data) as BuildView;
             onUpdate(b);
-            if (FINAL.has(b.state)) return b;
+            if (isFinalState(b.state)) return b;
           }
         }
       } catch (err) {

@@ -6,7 +6,7 @@ import type { BuildInput, DiskImageRootPlan, RootFacts, RootOutput, RootPlanInpu
 import type { StepList } from '../../orchestrator/run-steps.js';
 import type { VmDisk, VmLayout } from '../../disks/layout.js';
 import { platformOffered } from '../../disks/platform-security.js';
-import { TARGETS } from '../../targets/registry.js';
+import { targetsOfKindText } from '../../catalog/targets.js';
 import type { DiskImage } from '../../targets/types.js';
 import { renderAutounattend } from './autounattend.js';
 import type { GuestPayload } from './base-disk.js';
@@ -69,12 +69,9 @@ export function withAnswerDrive(layout: VmLayout, iso: string): VmLayout {
   return { ...layout, cdDrives: [...layout.cdDrives, { name: 'answer', controller: 'ide', bus, unit, path: iso, copy: true, connected: true }] };
 }
 
-const VM_TARGET_IDS = TARGETS.filter((t) => t.kind === 'vm' && t.commander).map((t) => t.id);
-const orList = (names: readonly string[]): string => (names.length < 2 ? names.join('') : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`);
-
 function refuseContainers(target: { kind: 'container' | 'vm'; label: string }, layout?: VmLayout): asserts layout is VmLayout {
   if (target.kind !== 'vm' || layout === undefined) {
-    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests are virtual machines; ${target.label} holds Linux containers`, { hint: `build with -t ${orList(VM_TARGET_IDS)}` });
+    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests are virtual machines; ${target.label} holds Linux containers`, { hint: `build with -t ${targetsOfKindText('vm')}` });
   }
 }
 

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import type { BuildRow, User } from '../db.js';
 import type { BuildState } from '../types.js';
+import { TARGET_IDS } from '../../catalog/targets.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -92,7 +93,7 @@ export function bodyField(body: unknown, name: string): unknown {
 export function stringField(body: unknown, name: string, required: boolean, max = Infinity): string | undefined {
   const v = bodyField(body, name);
   if (v === undefined || v === null) {
-    if (required) throw new VmgenError('VMG_USAGE', `the request body needs "${name}"`, { hint: 'send JSON: {"config": "…", "target": "lxc"}' });
+    if (required) throw new VmgenError('VMG_USAGE', `the request body needs "${name}"`, { hint: `send JSON: {"config": "…", "target": "${TARGET_IDS[0]}"}` });
     return undefined;
   }
   if (typeof v !== 'string') throw new VmgenError('VMG_USAGE', `"${name}" must be a string`);

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppDeps } from '../app.js';
 import type { BuildRow, LogLine } from '../db.js';
-import { FINAL_STATES } from '../db.js';
+import { isFinalState } from '../types.js';
 import type { BuildEvent } from '../events.js';
 import { buildView, userOf, visibleBuild } from './common.js';
 
@@ -51,7 +51,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
     write('retry: 2000\n\n');
     sendLog(db.logLines(row.id, last));
     sendUpdate(row);
-    if (FINAL_STATES.has(row.state)) {
+    if (isFinalState(row.state)) {
       open = false;
       res.end();
       return;
@@ -69,7 +69,7 @@ export function eventRoutes(app: FastifyInstance, deps: AppDeps): void {
       if (e.kind === 'log') sendLog(e.lines);
       else if (e.kind === 'update') {
         sendUpdate(e.build);
-        if (FINAL_STATES.has(e.build.state)) end();
+        if (isFinalState(e.build.state)) end();
       } else end();
     });
     // The response's close, not the request's: a GET's request closes as soon as it has been read.

@@ -38,7 +38,7 @@ const MAX_TEXT = 256 * 1024;
 // Names in the file are letters, digits and a few marks (the catalog's app names include '+' and '.').
 const SEGMENT = /^[A-Za-z0-9_.+-]{1,64}$/;
 
-const targetField = z.string().refine((t) => TARGET_IDS.includes(t), { message: `target is one of: ${TARGET_IDS.join(', ')}` }).optional();
+const targetField = z.string().refine((t) => (TARGET_IDS as readonly string[]).includes(t), { message: `target is one of: ${TARGET_IDS.join(', ')}` }).optional();
 const keyPath = z.array(z.string().regex(SEGMENT, 'a key path segment is letters, digits, _ . + or -')).min(1).max(12);
 const iniValue = z.union([z.string().max(MAX_TEXT), z.array(z.string().max(MAX_TEXT)).max(1000)]);
 const configText = z.string().max(MAX_TEXT);

@@ -22,3 +22,19 @@ export interface DownloadLink {
   /** ISO 8601; the link answers 403 after it. */
   expires: string;
 }
+
+/**
+ * The one table of build states: each state, and whether it is final (the build has ended and no
+ * state follows). A declaration holds no values, so service/types.ts and the page each spell the
+ * table out once at run time, typed by this interface: a state added, dropped or turned final here
+ * fails the compiler on both sides until they follow.
+ */
+export interface BuildStateTable {
+  queued: false;
+  running: false;
+  succeeded: true;
+  failed: true;
+  canceled: true;
+}
+export type BuildState = keyof BuildStateTable;
+export type FinalBuildState = { [S in BuildState]: BuildStateTable[S] extends true ? S : never }[BuildState];

@@ -1,7 +1,8 @@
 import type { GuestNic } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import { isVmwareStaticMac } from '../../config/validators.js';
-import { CONTROLLER_BUS, type ControllerBus } from '../../disks/controllers.js';
+import { CONTROLLERS, cdBuses, type ControllerBusName } from '../../catalog/controllers.js';
+import { orList } from '../../diagnostics.js';
 import type { Controller, VmCdDrive, VmDisk, VmLayout } from '../../disks/layout.js';
 
 /**
@@ -71,7 +72,7 @@ export const VMX_KEYS_DOCUMENTED: Readonly<Record<string, string>> = {
 // ---------------------------------------------------------------------------------------------
 // Controllers, shared by the VM targets
 
-export type BusKind = ControllerBus['bus'];
+export type BusKind = ControllerBusName;
 
 export type AttachedDevice =
   | { type: 'disk'; unit: number; disk: VmDisk }
@@ -108,7 +109,7 @@ export function vmControllers(layout: VmLayout): ControllerGroup[] {
   };
   for (const disk of layout.disks) attach(disk.controller, disk.bus, { type: 'disk', unit: disk.unit, disk });
   for (const cd of layout.cdDrives) {
-    if (busOf(cd.controller) === 'nvme') throw new Error(`CD drive ${cd.name}: NVMe controllers hold disks only; use ide, sata or scsi`);
+    if (busOf(cd.controller) === 'nvme') throw new Error(`CD drive ${cd.name}: NVMe controllers hold disks only; use ${orList(cdBuses())}`);
     attach(cd.controller, cd.bus, { type: 'cdrom', unit: cd.unit, cd });
   }
   for (const g of groups.values()) g.devices.sort((a, b) => a.unit - b.unit);
@@ -116,9 +117,7 @@ export function vmControllers(layout: VmLayout): ControllerGroup[] {
 }
 
 function busOf(controller: Controller): BusKind {
-  const bus = CONTROLLER_BUS[controller];
-  if (bus === undefined) throw new Error(`unknown controller ${controller}`);
-  return bus.bus;
+  return CONTROLLERS[controller].bus;
 }
 
 /** The ISO a CD drive holds: the caller's file (copied into the archive), else the layout's path. */

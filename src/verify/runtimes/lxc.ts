@@ -84,14 +84,12 @@ async function containerRuntime(opts: {
 
 /** An archive unpacked in place: config, fstab and rootfs/ in the container's directory. */
 export const lxcRuntimeFactory: RuntimeFactory = {
-  kind: 'lxc',
   matches: async (dir) => existsSync(join(dir, 'config')) && existsSync(join(dir, 'rootfs')),
   create: ({ dir, spec, netOverride }) => containerRuntime({ name: basename(dir), lxcpath: dirname(dir), spec, ...(netOverride ? { netOverride } : {}), destroy: false }),
 };
 
 /** An LXC image: imported with lxc-create -t local into a directory of its own, as a user would. */
 export const lxcImageRuntimeFactory: RuntimeFactory = {
-  kind: 'lxc',
   matches: async (dir) => existsSync(join(dir, LXC_IMAGE_FILES.meta)) && existsSync(join(dir, LXC_IMAGE_FILES.rootfs)),
   async create({ dir, workDir, spec, netOverride }) {
     const lxcpath = join(workDir, 'lxc-imported');

@@ -33,7 +33,6 @@ function childPid(pid: number): number | undefined {
  * checked in CTID.conf itself.
  */
 export const openvzRuntimeFactory: RuntimeFactory = {
-  kind: 'openvz',
   matches: async (dir) => {
     const names = await readdir(dir);
     return names.some((n) => /^\d+\.conf$/.test(n)) && names.some((n) => n.endsWith('.tar.gz'));

@@ -12,7 +12,6 @@ import { waitForBoot } from './wait.js';
  * because crun fails on hosts like this one (hybrid cgroups).
  */
 export const ociRuntimeFactory: RuntimeFactory = {
-  kind: 'oci',
   matches: async () => false, // an OCI archive is recognized before unpacking, see verify.ts
   async create({ archive, spec }) {
     const id = `vmgen-verify-${randomBytes(4).toString('hex')}`;

@@ -18,7 +18,6 @@ export interface Runtime {
 }
 
 export interface RuntimeFactory {
-  kind: 'lxc' | 'openvz' | 'oci';
   /** Recognizes an unpacked archive (or, for OCI, the archive itself). */
   matches(dir: string): Promise<boolean>;
   create(opts: { archive: string; dir: string; workDir: string; spec: ResolvedSpec; netOverride?: 'empty' | 'veth' }): Promise<Runtime>;
