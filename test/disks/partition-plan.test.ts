@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { findTool } from '../../src/orchestrator/host-tools.js';
 import { run } from '../../src/exec/run.js';
 import { resolveVmLayout, type VmDisk, type VmPartition } from '../../src/disks/layout.js';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec, type ResolvedNic, type ResolvedSpec, type ResolvedUser } from '../../src/config/resolve.js';
 import { STAGED_KEYS_DIR, debianConfigurator } from '../../src/families/debian/configure.js';
 import {

@@ -2,7 +2,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import type { PlaceIndex } from '../../src/config/normalize.js';
 import { findTarget } from '../../src/targets/registry.js';
 import { fieldPath } from '../../src/service/web/field-path.js';
