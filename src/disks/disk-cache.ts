@@ -5,7 +5,7 @@ import { canonicalJson, layerKey } from '../cache/key.js';
 import type { LayerCache } from '../cache/store.js';
 import { VmgenError } from '../errors.js';
 import { run } from '../exec/run.js';
-import type { DiskFormat, DiskImage } from '../targets/types.js';
+import type { DiskFormat, DiskImage } from './types.js';
 import { attach, buildDiskImages, mountTree, partitionNodes, Releases, tool, type AttachedPartition, type DiskImageContext, type DiskToolContext } from './disk-image.js';
 import { partitionKey, renderVmFstab } from './fstab.js';
 import type { VmLayout } from './layout.js';

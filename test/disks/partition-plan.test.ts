@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/validate/load.js';
-import { findTool } from '../../src/orchestrator/host-tools.js';
+import { findTool } from '../../src/exec/tools.js';
 import { run } from '../../src/exec/run.js';
 import { resolveVmLayout, type VmDisk, type VmPartition } from '../../src/disks/layout.js';
 import { GPT_TYPES, partitionDevices, planPartitions, sfdiskScript } from '../../src/disks/partition-plan.js';

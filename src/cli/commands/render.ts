@@ -45,7 +45,7 @@ export const registerRender: RegisterCommand = (program, io) => {
       const layer = inputs?.prepare;
       const targetRender = commander.render(spec, targetOptionsFrom(flags), layout);
       const files = new Map<string, string>();
-      for (const f of FAMILY_FILES[spec.os.family]?.(spec, catalogs, layout) ?? []) files.set(f.path, f.content);
+      for (const f of FAMILY_FILES[spec.os.family]?.(spec, catalogs, layout, commander.platformSecurity) ?? []) files.set(f.path, f.content);
       for (const f of targetRender.archiveFiles) files.set(join('target', f.path), f.content);
       // A VM made from a layer is a Linux guest, whose disks the build lists in its fstab.
       if (inputs && layout) files.set(join('target', 'partitions', 'fstab'), renderLinuxVmFstab(layout));

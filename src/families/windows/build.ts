@@ -15,7 +15,7 @@ import { GUEST_KITS_DIR, KITS_DIR_ENV, type LocatedKit, locateKits, windowsInsta
 import { runPipeline, type Step, type StepEvent } from '../../orchestrator/run-steps.js';
 import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions } from '../../targets/types.js';
 import type { VmLayout } from '../../disks/layout.js';
-import { platformOffered } from '../../disks/platform-security.js';
+import { platformOffered } from '../platform-security.js';
 import { renderAutounattend } from './autounattend.js';
 import { type GuestPayload, buildFromBaseDisk } from './base-disk.js';
 
