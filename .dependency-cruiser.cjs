@@ -21,28 +21,41 @@ const LAYERS = [
   ['cli'],
 ];
 
-/** Edges that stay wrong until other parts of issue 14 land; the lead turns these to errors after merging. */
-const PENDING = new Set([]);
+/**
+ * Edges that stay wrong until other parts of issue 14 land, by rule: the files they start from. Each
+ * rule is an error everywhere else and a warning from these files; the lead deletes an entry once
+ * its files are fixed (windows/build.ts's copied pipeline, kits.ts's installer, the verify checks).
+ */
+const PENDING = {
+  'no-cycle': ['^src/families/windows/build\\.ts$', '^src/orchestrator/build\\.ts$', '^src/verify/(checks|redhat-checks)\\.ts$'],
+  'layer-families': ['^src/families/windows/(build|kits)\\.ts$'],
+};
 
 const alt = (names) => `^src/(${names.map((n) => n.replace(/\./g, '\\.')).join('|')})($|/)`;
 
-const layerRules = LAYERS.slice(0, -1).map((layer, i) => {
-  const name = `layer-${layer[0].replace(/\.ts$/, '')}`;
-  return {
-    name,
-    comment: `${layer.join(', ')} must not import a higher layer (${LAYERS.slice(i + 1).flat().join(', ')})`,
-    severity: PENDING.has(name) ? 'warn' : 'error',
-    from: { path: alt(layer) },
-    to: { path: alt(LAYERS.slice(i + 1).flat()) },
-  };
-});
+/** The rule as an error, and as a warning from the files PENDING lists for it. */
+function withPending(rule) {
+  const pending = PENDING[rule.name];
+  if (!pending) return [{ ...rule, severity: 'error' }];
+  const fromNot = [rule.from.pathNot ?? []].flat();
+  return [
+    { ...rule, severity: 'error', from: { ...rule.from, pathNot: [...fromNot, ...pending] } },
+    { ...rule, name: `${rule.name}-pending`, severity: 'warn', from: { ...rule.from, path: pending } },
+  ];
+}
+
+const layerRules = LAYERS.slice(0, -1).map((layer, i) => ({
+  name: `layer-${layer[0].replace(/\.ts$/, '')}`,
+  comment: `${layer.join(', ')} must not import a higher layer (${LAYERS.slice(i + 1).flat().join(', ')})`,
+  from: { path: alt(layer) },
+  to: { path: alt(LAYERS.slice(i + 1).flat()) },
+}));
 
 module.exports = {
   forbidden: [
     {
       name: 'no-cycle',
       comment: 'A module must not reach itself through its imports, types included',
-      severity: PENDING.has('no-cycle') ? 'warn' : 'error',
       from: { path: '^src/' },
       to: { circular: true },
     },
@@ -50,18 +63,16 @@ module.exports = {
     {
       name: 'sibling-targets',
       comment: 'A target folder imports no other target; what two share lives in targets/vm, targets/ovf or a module at targets/',
-      severity: 'error',
       from: { path: '^src/targets/([^/]+)/' },
       to: { path: '^src/targets/[^/]+/', pathNot: ['^src/targets/$1/', '^src/targets/(vm|ovf)/'] },
     },
     {
       name: 'unlayered',
       comment: 'Every folder of src/ has a place in LAYERS in .dependency-cruiser.cjs',
-      severity: 'error',
       from: { path: '^src/', pathNot: alt(LAYERS.flat()) },
       to: {},
     },
-  ],
+  ].flatMap(withPending),
   options: {
     doNotFollow: { path: 'node_modules' },
     includeOnly: '^src/',
