@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { layerKey, type LayerKeyParts, type LayerKind } from '../../src/cache/key.js';
+import { pruneCache } from '../../src/cache/prune.js';
 import { defaultCacheRoot, LayerCache, type LayerMeta } from '../../src/cache/store.js';
 import { VmgenError } from '../../src/errors.js';
 
@@ -252,7 +253,7 @@ test('a lock held by a live process blocks; once it is killed -9 the lock is tak
 
   const impatient = new LayerCache(cache.root, { staleMs: 2000, maxWaitMs: 3000 });
   await assert.rejects(impatient.fill(key, meta, writeHello), isCode('VMG_CACHE_LOCKED'));
-  const busy = await cache.prune();
+  const busy = await pruneCache(cache);
   assert.equal(busy.removed.length, 0);
   assert.deepEqual(busy.skipped.map((s) => [s.what, s.key]), [['partial', key]]);
 
@@ -264,7 +265,7 @@ test('a lock held by a live process blocks; once it is killed -9 the lock is tak
   assert.ok(waited, 'the dead holder left a fresh lock behind, which had to go stale first');
   // The killed fill's temporary directory is left over until prune finds its lock free.
   assert.equal((await readdir(cache.layersDir)).filter((n) => n.startsWith('.tmp-')).length, 1);
-  const pruned = await cache.prune();
+  const pruned = await pruneCache(cache);
   assert.deepEqual(pruned.removed.map((r) => [r.what, r.key]), [['partial', key]]);
   assert.deepEqual(await readdir(cache.layersDir), [key]);
   assert.deepEqual(await readdir(cache.locksDir), [], 'no lock directory is left behind');
@@ -309,10 +310,10 @@ test('prune removes old layers, leftovers and dead builds\' work dirs; --all als
   utimesSync(deadLock, longAgo, longAgo);
 
   assert.deepEqual(await cache.staleWorkDirs(), [dead]);
-  const dry = await cache.prune({ dryRun: true, keep: [kept.key] });
+  const dry = await pruneCache(cache, { dryRun: true, keep: [kept.key] });
   assert.equal(dry.dryRun, true);
   assert.equal(readdirSync(cache.layersDir).length, 5, 'a dry run removes nothing');
-  const pruned = await cache.prune({ keep: [kept.key] });
+  const pruned = await pruneCache(cache, { keep: [kept.key] });
   assert.deepEqual(pruned.removed, dry.removed.map((item) => ({ ...item })));
   const summary = pruned.removed.map((r) => [r.what, r.key ?? r.path]).sort();
   assert.deepEqual(summary, [
@@ -327,10 +328,10 @@ test('prune removes old layers, leftovers and dead builds\' work dirs; --all als
   assert.deepEqual(readdirSync(cache.locksDir), [], 'a dead process\'s lock directory goes');
   assert.ok(existsSync(join(cache.debsDir, 'nginx_1.22_amd64.deb')), 'only --all empties the .deb pool');
 
-  const recent = await cache.prune({ olderThanDays: 0 });
+  const recent = await pruneCache(cache, { olderThanDays: 0 });
   assert.deepEqual(recent.removed.map((r) => r.key).sort(), [fresh.key, kept.key].sort());
 
-  const all = await cache.prune({ all: true });
+  const all = await pruneCache(cache, { all: true });
   assert.deepEqual(all.removed.map((r) => r.what), ['debs']);
   assert.ok(all.bytesFreed >= 5000, 'all.bytesFreed >= 5000');
   assert.deepEqual(readdirSync(cache.debsDir), []);
@@ -351,7 +352,7 @@ test('prune --all keeps a layer whose lock is held and the .deb pool while a fil
     await writeHello(rootfs);
   });
   await started.promise;
-  const pruned = await cache.prune({ all: true });
+  const pruned = await pruneCache(cache, { all: true });
   assert.deepEqual(pruned.removed.map((r) => [r.what, r.key]), [['layer', done.key]]);
   assert.deepEqual(pruned.skipped.map((s) => [s.what, s.key]).sort(), [['debs', undefined], ['partial', busy.key]]);
   gate.resolve();
