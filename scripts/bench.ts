@@ -29,7 +29,7 @@ import { defaultMirror } from '../src/orchestrator/mirror.js';
 import { defaultCacheRoot, treeBytes } from '../src/cache/store.js';
 import { loadCatalogs } from '../src/catalog/load.js';
 import type { Catalogs } from '../src/catalog/schema.js';
-import { loadConfig } from '../src/config/load.js';
+import { loadConfig } from '../src/validate/load.js';
 import type { VmConfig } from '../src/config/model.js';
 import { resolveSpec } from '../src/config/resolve.js';
 import { run } from '../src/exec/run.js';

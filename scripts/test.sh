@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The whole test suite, as CI runs it: setup, type check, lint, then every test.
+# The whole test suite, as CI runs it: setup, type check, lint, the import layers, then every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 npm run --silent typecheck
 npm run --silent lint
+npm run --silent depcheck
 node scripts/run-tests.mjs test

@@ -1,5 +1,5 @@
 import { run } from '../exec/run.js';
-import type { ArchiveFormat } from '../targets/types.js';
+import type { ArchiveFormat } from './formats.js';
 
 /** tar writes one checkpoint line per this many bytes; progress is counted from them. */
 export const CHECKPOINT_BYTES = 10 * 1024 * 1024;

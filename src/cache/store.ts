@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { homedir, hostname } from 'node:os';
-import { basename, isAbsolute, join, resolve } from 'node:path';
+import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { VmgenError } from '../errors.js';
 import { run } from '../exec/run.js';
 import { assertLayerKey, isLayerKey, LAYER_KINDS, layerKey, normalizeParts, type LayerKeyParts, type LayerKind } from './key.js';
-import { isLocked, tryLock, withLock, type LockTiming } from './lock.js';
+import { withLock, type LockTiming } from './lock.js';
 
 /**
  * The build cache: finished root file system layers, the shared .deb pool and per-build scratch
@@ -74,38 +74,6 @@ export interface FillResult {
 /** Fills `rootfs` (an empty directory); it must stop when `signal` aborts. */
 export type ProduceLayer = (rootfs: string, signal: AbortSignal) => Promise<void>;
 
-export interface PruneOptions {
-  /** Every layer whatever its age, and the .deb pool. */
-  all?: boolean;
-  /** Remove layers not used for this many days; DEFAULT_PRUNE_DAYS if not given. */
-  olderThanDays?: number;
-  keep?: readonly string[];
-  dryRun?: boolean;
-}
-
-export type PrunedWhat = 'layer' | 'partial' | 'work' | 'debs';
-
-export interface PrunedItem {
-  what: PrunedWhat;
-  path: string;
-  key?: string;
-  bytes: number;
-}
-
-export interface SkippedItem {
-  what: PrunedWhat;
-  path: string;
-  key?: string;
-  reason: string;
-}
-
-export interface PruneResult {
-  dryRun: boolean;
-  removed: PrunedItem[];
-  skipped: SkippedItem[];
-  bytesFreed: number;
-}
-
 export interface LayerCacheOptions {
   /** A lock not refreshed for this long belongs to a dead process and is taken over. */
   staleMs?: number;
@@ -116,19 +84,17 @@ export interface LayerCacheOptions {
 /** What the cache runs on the host: sync for a layer's metadata, du for its size. */
 export const CACHE_TOOLS = ['sync', 'du'] as const;
 
-export const DEFAULT_PRUNE_DAYS = 30;
 const DEFAULT_STALE_MS = 20_000;
 // Filling a layer with many packages from a slow mirror can take long; a build stuck for longer is broken.
 const DEFAULT_MAX_WAIT_MS = 60 * 60_000;
-const DAY_MS = 24 * 60 * 60_000;
 // mkdtemp and writing `owner` are two steps: a work dir without an owner is left alone this long.
 const ORPHAN_GRACE_MS = 60 * 60_000;
 const META = 'meta.json';
 const LAST_USED = 'last-used';
 const OWNER = 'owner';
-const TMP_PREFIX = '.tmp-';
-const DEL_PREFIX = '.del-';
-const LOCK_SUFFIX = '.lock';
+export const TMP_PREFIX = '.tmp-';
+export const DEL_PREFIX = '.del-';
+export const LOCK_SUFFIX = '.lock';
 const WORK_PREFIX = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
 const storedMetaSchema = z.object({
@@ -155,7 +121,7 @@ export class LayerCache {
   readonly layersDir: string;
   readonly locksDir: string;
   readonly workDir: string;
-  private readonly timing: LockTiming;
+  readonly timing: LockTiming;
 
   constructor(root: string, opts: LayerCacheOptions = {}) {
     this.root = resolve(root);
@@ -208,24 +174,6 @@ export class LayerCache {
     return infos.filter((i): i is LayerInfo => i !== undefined).sort((a, b) => b.lastUsed.localeCompare(a.lastUsed));
   }
 
-  /**
-   * Removes layers unused for olderThanDays (all of them with `all`), leftovers of interrupted fills
-   * and removals, work dirs of dead builds, and with `all` the .deb pool. A layer whose lock is held
-   * is being filled or removed by someone else and is skipped.
-   */
-  async prune(opts: PruneOptions = {}): Promise<PruneResult> {
-    const dryRun = opts.dryRun === true;
-    if (!dryRun && (await exists(this.layersDir))) await ensureDirs([this.locksDir]);
-    const out: PruneResult = { dryRun, removed: [], skipped: [], bytesFreed: 0 };
-    await this.prunePartials(out);
-    await this.pruneWorkDirs(out);
-    await this.pruneLayers(opts, out);
-    if (opts.all) await this.pruneDebs(out);
-    if (!dryRun) await this.clearStaleLocks();
-    out.bytesFreed = out.removed.reduce((sum, item) => sum + item.bytes, 0);
-    return out;
-  }
-
   /** A fresh ROOT/work/<prefix>-<random> owned by this process; the build removes it when done. */
   async newWorkDir(prefix: string): Promise<string> {
     if (!WORK_PREFIX.test(prefix)) throw new VmgenError('VMG_CACHE_KEY', `'${prefix}' cannot start a work directory name`);
@@ -242,11 +190,13 @@ export class LayerCache {
     return stale.filter((d): d is string => d !== undefined);
   }
 
-  private layerDir(key: string): string {
+  /** ROOT/layers/<key>: the layer's directory, whether or not it is complete. */
+  layerDir(key: string): string {
     return join(this.layersDir, key);
   }
 
-  private lockPath(key: string): string {
+  /** What tryLock takes for the lock of a layer key. */
+  lockPath(key: string): string {
     return join(this.locksDir, key);
   }
 
@@ -296,106 +246,9 @@ export class LayerCache {
     return { key, kind: meta.kind, created: meta.created, lastUsed: lastUsed.toISOString(), bytes: meta.bytes, meta };
   }
 
-  /** Leftovers: .tmp-* of fills that died (their lock is free), .del-* of interrupted removals, broken layers. */
-  private async prunePartials(out: PruneResult): Promise<void> {
-    for (const name of await readdirOrEmpty(this.layersDir)) {
-      const path = join(this.layersDir, name);
-      if (name.startsWith(DEL_PREFIX)) {
-        await this.removeItem(out, { what: 'partial', path });
-        continue;
-      }
-      const key = await partialKey(name, path);
-      if (key !== undefined) await this.removeUnderLock(out, { what: 'partial', path, key }, 'a build is filling this layer');
-    }
-  }
-
-  private async pruneWorkDirs(out: PruneResult): Promise<void> {
-    for (const path of await this.staleWorkDirs()) await this.removeItem(out, { what: 'work', path });
-  }
-
-  private async pruneLayers(opts: PruneOptions, out: PruneResult): Promise<void> {
-    const keep = new Set(opts.keep ?? []);
-    const cutoff = Date.now() - (opts.olderThanDays ?? DEFAULT_PRUNE_DAYS) * DAY_MS;
-    for (const layer of await this.list()) {
-      if (keep.has(layer.key)) continue;
-      if (!opts.all && Date.parse(layer.lastUsed) > cutoff) continue;
-      await this.removeUnderLock(out, { what: 'layer', path: this.layerDir(layer.key), key: layer.key }, 'a build holds its lock', layer.bytes);
-    }
-  }
-
-  /** The .deb pool is in use by any fill in progress, so it goes only when no layer lock is held. */
-  private async pruneDebs(out: PruneResult): Promise<void> {
-    if (!(await exists(this.debsDir))) return;
-    const busy = await Promise.all((await this.lockPaths()).map((path) => isLocked(path, this.timing)));
-    if (busy.some(Boolean)) {
-      out.skipped.push({ what: 'debs', path: this.debsDir, reason: 'a build is filling a layer' });
-      return;
-    }
-    const bytes = await treeBytes(this.debsDir);
-    if (!out.dryRun) {
-      for (const name of await readdirOrEmpty(this.debsDir)) await rm(join(this.debsDir, name), { recursive: true, force: true });
-    }
-    out.removed.push({ what: 'debs', path: this.debsDir, bytes });
-  }
-
-  /** Lock directories left by killed processes; taking one over and releasing it removes it. */
-  private async clearStaleLocks(): Promise<void> {
-    for (const path of await this.lockPaths()) {
-      const lock = await tryLock(path, this.timing).catch(() => undefined);
-      await lock?.release();
-    }
-  }
-
-  /** What tryLock takes for each lock directory (<path>.lock) present. */
-  private async lockPaths(): Promise<string[]> {
-    const names = (await readdirOrEmpty(this.locksDir)).filter((n) => n.endsWith(LOCK_SUFFIX));
-    return names.map((n) => join(this.locksDir, n.slice(0, -LOCK_SUFFIX.length)));
-  }
-
-  /** Removes an item tied to a layer key, holding that key's lock so no fill starts meanwhile. */
-  private async removeUnderLock(out: PruneResult, item: Omit<PrunedItem, 'bytes'> & { key: string }, busyReason: string, bytes?: number): Promise<void> {
-    const lockPath = this.lockPath(item.key);
-    if (out.dryRun) {
-      if (await isLocked(lockPath, this.timing)) out.skipped.push({ ...item, reason: busyReason });
-      else out.removed.push({ ...item, bytes: bytes ?? (await treeBytes(item.path)) });
-      return;
-    }
-    const lock = await tryLock(lockPath, this.timing);
-    if (!lock) {
-      out.skipped.push({ ...item, reason: busyReason });
-      return;
-    }
-    try {
-      await this.removeItem(out, item, bytes);
-    } finally {
-      await lock.release();
-    }
-  }
-
-  /**
-   * Renames first so a reader never sees half a tree under a valid name, then deletes; an
-   * interrupted delete leaves a .del-* that the next prune finishes.
-   */
-  private async removeItem(out: PruneResult, item: Omit<PrunedItem, 'bytes'>, bytes?: number): Promise<void> {
-    const size = bytes ?? (await treeBytes(item.path));
-    if (!out.dryRun) {
-      const doomed = item.what === 'layer' ? join(this.layersDir, `${DEL_PREFIX}${basename(item.path)}-${randomBytes(6).toString('hex')}`) : item.path;
-      if (doomed !== item.path) await rename(item.path, doomed);
-      await rm(doomed, { recursive: true, force: true });
-    }
-    out.removed.push({ ...item, bytes: size });
-  }
 }
 
-/** The key a leftover belongs to: a .tmp-<key>-<random> fill, or a layer dir without valid meta. */
-async function partialKey(name: string, path: string): Promise<string | undefined> {
-  const key = name.startsWith(TMP_PREFIX) ? /^\.tmp-(.+)-[0-9a-f]+$/.exec(name)?.[1] : name;
-  if (key === undefined || !isLayerKey(key)) return undefined;
-  if (key === name && (await readMeta(path))) return undefined;
-  return key;
-}
-
-async function ensureDirs(dirs: readonly string[]): Promise<void> {
+export async function ensureDirs(dirs: readonly string[]): Promise<void> {
   for (const dir of dirs) {
     try {
       await mkdir(dir, { recursive: true });
@@ -408,7 +261,7 @@ async function ensureDirs(dirs: readonly string[]): Promise<void> {
   }
 }
 
-async function readMeta(layerDir: string): Promise<StoredLayerMeta | undefined> {
+export async function readMeta(layerDir: string): Promise<StoredLayerMeta | undefined> {
   try {
     const parsed = storedMetaSchema.safeParse(JSON.parse(await readFile(join(layerDir, META), 'utf8')));
     return parsed.success ? parsed.data : undefined;
@@ -431,11 +284,11 @@ async function mtime(path: string): Promise<Date | undefined> {
   return stat(path).then((s) => s.mtime, () => undefined);
 }
 
-async function exists(path: string): Promise<boolean> {
+export async function exists(path: string): Promise<boolean> {
   return stat(path).then(() => true, () => false);
 }
 
-async function readdirOrEmpty(dir: string): Promise<string[]> {
+export async function readdirOrEmpty(dir: string): Promise<string[]> {
   return readdir(dir).catch(() => []);
 }
 

@@ -8,7 +8,7 @@ import { formatDiagnostic, type Diagnostic } from '../diagnostics.js';
 import type { IniDocument } from '../config/ini/document.js';
 import { parseIni } from '../config/ini/parse.js';
 import { configEncoding, decodeConfigBytes } from '../config/ini/decode.js';
-import { loadConfig } from '../config/load.js';
+import { loadConfig } from '../validate/load.js';
 import type { VmConfig } from '../config/model.js';
 import { hasErrors } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';

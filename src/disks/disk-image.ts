@@ -1,36 +1,17 @@
 import { existsSync, statSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, open, readdir, readFile, rm, rmdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, open, readdir, rmdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { filesystem } from '../catalog/filesystems.js';
 import { VmgenError } from '../errors.js';
 import { CommandError, run } from '../exec/run.js';
 import { spawnStream } from '../exec/stream.js';
-import { packageOf } from '../exec/tools.js';
-import {
-  kernelCmdline, pickKernel, renderExtlinuxConf, renderLoaderConf, renderSystemdBootEntry, SYSTEMD_BOOT_ENTRY, type KernelFiles,
-} from './boot-config.js';
+import { kernelCmdline } from './boot-config.js';
+import { BOOT_LOADER_TOOLS, findKernel, installExtlinux, installSystemdBoot, systemdBootBinary, writeBootCode } from './boot-loaders.js';
+import { copyIntoFat, Releases, tool, type AttachedPartition, type DiskImageContext, type DiskToolContext } from './disk-tools.js';
 import { chooseUuids, partitionKey, renderVmFstab } from './fstab.js';
 import type { VmDisk, VmLayout, VmPartition } from './layout.js';
-import { biosBootPartition, isEsp, planPartitions, sfdiskScript } from './partition-plan.js';
-
-/**
- * Turns a configured root file system into one bootable raw image per disk of the layout: BIOS
- * with extlinux, UEFI with systemd-boot. Needs root (loop devices and mounts). Every loop device
- * and mount is released before this returns, failed or not; what could not be released is retried
- * by the cleanup registered with `defer`.
- */
-export interface DiskImageContext {
-  layout: VmLayout;
-  rootfs: string;
-  workDir: string;
-  signal: AbortSignal;
-  log(line: string): void;
-  defer(cleanup: () => Promise<void> | void): void;
-}
-
-/** What the loop device and mount helpers need, which patching cached images shares. */
-export type DiskToolContext = Pick<DiskImageContext, 'signal' | 'log' | 'workDir'>;
+import { isEsp, planPartitions, sfdiskScript } from './partition-plan.js';
 
 export interface BuiltDiskImage {
   disk: string;
@@ -40,14 +21,8 @@ export interface BuiltDiskImage {
 }
 
 const MIB = 1024 * 1024;
-/** The boot code part of an MBR; the partition table starts at byte 446 (disk signature at 440). */
-const BOOT_CODE_BYTES = 440;
-const SYSLINUX_MBR_DIRS = ['/usr/lib/syslinux/mbr', '/usr/lib/EXTLINUX', '/usr/share/syslinux'];
-const SYSTEMD_BOOT_EFI = 'usr/lib/systemd/boot/efi/systemd-bootx64.efi';
 /** Partitioning, attaching, mounting and copying the root file system in, whatever the layout. */
 const ASSEMBLY_TOOLS = ['sfdisk', 'losetup', 'partx', 'mount', 'umount', 'tar'] as const;
-/** Each firmware's boot loader: extlinux for BIOS, systemd-boot copied onto the ESP with mtools for UEFI. */
-const BOOT_LOADER_TOOLS: Record<VmLayout['firmware'], readonly string[]> = { bios: ['extlinux'], efi: ['mcopy'] };
 
 /** The host tools buildDiskImages runs for this layout: each partition's mkfs argv, as makeFilesystem runs it. */
 export function diskImageTools(layout: VmLayout): string[] {
@@ -58,31 +33,12 @@ export function diskImageTools(layout: VmLayout): string[] {
   return [...new Set([...ASSEMBLY_TOOLS, ...mkfs, ...BOOT_LOADER_TOOLS[layout.firmware], ...fat])];
 }
 
-/** Releases resources newest first; a release that fails stays listed so a later call retries it. */
-export class Releases {
-  private readonly stack: Array<{ what: string; fn: () => Promise<void> }> = [];
-
-  add(what: string, fn: () => Promise<void>): void {
-    this.stack.push({ what, fn });
-  }
-
-  async releaseAll(): Promise<void> {
-    const failed: Array<{ what: string; fn: () => Promise<void> }> = [];
-    const errors: unknown[] = [];
-    while (this.stack.length > 0) {
-      const entry = this.stack.pop()!;
-      try {
-        await entry.fn();
-      } catch (error) {
-        failed.unshift(entry);
-        errors.push(error);
-      }
-    }
-    this.stack.push(...failed);
-    if (failed.length > 0) throw new AggregateError(errors, `could not release ${failed.map((f) => f.what).join(', ')}`);
-  }
-}
-
+/**
+ * Turns a configured root file system into one bootable raw image per disk of the layout: BIOS
+ * with extlinux, UEFI with systemd-boot. Needs root (loop devices and mounts). Every loop device
+ * and mount is released before this returns, failed or not; what could not be released is retried
+ * by the cleanup registered with `defer`.
+ */
 export async function buildDiskImages(ctx: DiskImageContext & { uuids?: Record<string, string> }): Promise<BuiltDiskImage[]> {
   if (process.getuid?.() !== 0) {
     throw new VmgenError('VMG_TOOL_MISSING', 'building VM disk images needs root (loop devices and mounts)', { hint: 'run vmgen build as root, e.g. with sudo' });
@@ -98,15 +54,6 @@ export async function buildDiskImages(ctx: DiskImageContext & { uuids?: Record<s
     await releases.releaseAll().catch((e: unknown) => ctx.log(`cleanup deferred: ${e instanceof Error ? e.message : String(e)}`));
     throw error;
   }
-}
-
-/** A partition of an attached disk: its config, its block device and the id its file system gets. */
-export interface AttachedPartition {
-  disk: VmDisk;
-  partition: VmPartition;
-  device: string;
-  id: string;
-  sizeMiB: number;
 }
 
 async function assemble(ctx: DiskImageContext & { uuids?: Record<string, string> }, releases: Releases): Promise<BuiltDiskImage[]> {
@@ -163,28 +110,6 @@ function checkLayout(layout: VmLayout): void {
   }
 }
 
-async function findKernel(rootfs: string): Promise<KernelFiles> {
-  const kernel = pickKernel(await readdir(join(rootfs, 'boot')).catch(() => []));
-  if (kernel === undefined) {
-    throw new VmgenError('VMG_BUILD', `the root file system has no kernel (${join(rootfs, 'boot', 'vmlinuz-*')})`, {
-      hint: 'a VM guest needs a kernel package in its package list (linux-image-amd64 on Debian)',
-    });
-  }
-  return kernel;
-}
-
-/** Runs a host tool, turning "not installed" into an error that names the package to install. */
-export async function tool(ctx: Pick<DiskImageContext, 'signal'>, argv: [string, ...string[]], opts: { input?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
-  try {
-    return (await run(argv, { signal: ctx.signal, ...opts })).stdout;
-  } catch (err) {
-    if (err instanceof CommandError && err.exitCode === null && err.signal === null && !ctx.signal.aborted) {
-      throw new VmgenError('VMG_TOOL_MISSING', `cannot run ${argv[0]}`, { hint: `apt-get install ${packageOf(argv[0])}`, cause: err });
-    }
-    throw err;
-  }
-}
-
 /** A sparse file of the disk's size, partitioned, with the BIOS boot code in its first sector. */
 async function createImage(ctx: DiskImageContext, disk: VmDisk, path: string): Promise<void> {
   const file = await open(path, 'w');
@@ -196,19 +121,6 @@ async function createImage(ctx: DiskImageContext, disk: VmDisk, path: string): P
   await tool(ctx, ['sfdisk', '--quiet', '--no-reread', '--no-tell-kernel', path], { input: sfdiskScript(disk, ctx.layout.firmware) });
   // Before the loop device exists, so no block device cache holds an older first sector.
   if (disk.boot && ctx.layout.firmware === 'bios') await writeBootCode(path, disk.table === 'gpt' ? 'gptmbr.bin' : 'mbr.bin');
-}
-
-/** Syslinux's MBR code finds the active (MBR) or LegacyBIOSBootable (GPT) partition and runs its boot sector. */
-async function writeBootCode(path: string, name: 'mbr.bin' | 'gptmbr.bin'): Promise<void> {
-  const source = SYSLINUX_MBR_DIRS.map((dir) => join(dir, name)).find((p) => existsSync(p));
-  if (source === undefined) throw new VmgenError('VMG_TOOL_MISSING', `syslinux's ${name} is missing`, { hint: 'apt-get install syslinux-common' });
-  const code = (await readFile(source)).subarray(0, BOOT_CODE_BYTES);
-  const file = await open(path, 'r+');
-  try {
-    await file.write(code, 0, code.length, 0);
-  } finally {
-    await file.close();
-  }
 }
 
 export async function attach(ctx: DiskToolContext, path: string, releases: Releases): Promise<string> {
@@ -315,10 +227,6 @@ export async function mountTree(ctx: DiskToolContext, attached: AttachedPartitio
   return mnt;
 }
 
-async function removeTree(dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true });
-}
-
 async function unmount(target: string, log: (line: string) => void): Promise<void> {
   try {
     await run(['umount', target]);
@@ -372,68 +280,7 @@ export function copyError(reason: unknown): unknown {
   return reason;
 }
 
-/**
- * Copies a directory's entries to the root of a FAT file system with mtools, which needs no kernel
- * driver (this project's build hosts have none). MTOOLS_SKIP_CHECK: a partition has no floppy geometry.
- */
-async function copyIntoFat(ctx: DiskImageContext, device: string, dir: string): Promise<void> {
-  const entries = existsSync(dir) ? (await readdir(dir)).sort() : [];
-  if (entries.length === 0) return;
-  await tool(ctx, ['mcopy', '-s', '-Q', '-m', '-i', device, ...entries.map((e) => join(dir, e)), '::/'], { env: { ...process.env, MTOOLS_SKIP_CHECK: '1' } });
-}
-
 /** What the root file system holds below a vfat mount point goes into that partition. */
 async function copyFatContents(ctx: DiskImageContext, fats: AttachedPartition[]): Promise<void> {
   for (const a of fats) if (a.partition.mount !== undefined) await copyIntoFat(ctx, a.device, join(ctx.rootfs, a.partition.mount));
-}
-
-async function installExtlinux(ctx: DiskImageContext, mnt: string, kernel: KernelFiles, cmdline: string): Promise<void> {
-  const bootPart = biosBootPartition(ctx.layout.disks.find((d) => d.boot)!)!;
-  // extlinux reads paths from the root of the file system it is installed on.
-  const prefix = bootPart.mount === '/boot' ? '' : '/boot';
-  const dir = join(mnt, 'boot', 'extlinux');
-  await mkdir(dir, { recursive: true });
-  const conf = renderExtlinuxConf({
-    kernel: `${prefix}/${kernel.kernel}`, ...(kernel.initrd === undefined ? {} : { initrd: `${prefix}/${kernel.initrd}` }), cmdline,
-  });
-  await writeFile(join(dir, 'extlinux.conf'), conf);
-  await tool(ctx, ['extlinux', '--install', dir]);
-  ctx.log(`extlinux installed on ${bootPart.name}, booting ${kernel.kernel}`);
-}
-
-/** The guest's own systemd-boot matches its systemd; the host's is the fallback. */
-function systemdBootBinary(ctx: DiskImageContext): string {
-  const guest = join(ctx.rootfs, SYSTEMD_BOOT_EFI);
-  if (existsSync(guest)) return guest;
-  const host = join('/', SYSTEMD_BOOT_EFI);
-  if (existsSync(host)) {
-    ctx.log(`the guest has no ${SYSTEMD_BOOT_EFI} (package systemd-boot-efi); using the host's`);
-    return host;
-  }
-  throw new VmgenError('VMG_TOOL_MISSING', 'no systemd-boot EFI binary in the guest or on the host', { hint: 'add systemd-boot-efi to the guest, or apt-get install systemd-boot-efi on the host' });
-}
-
-/**
- * The ESP is assembled in a directory (the guest's /boot/efi content, systemd-boot as the removable
- * media path so no NVRAM entry is needed, loader config, kernel and initrd) and copied with mtools.
- */
-async function installSystemdBoot(
-  ctx: DiskImageContext, esp: AttachedPartition, binary: string, kernel: KernelFiles, cmdline: string, releases: Releases,
-): Promise<void> {
-  const stage = await mkdtemp(join(ctx.workDir, 'esp-'));
-  releases.add(`directory ${stage}`, () => removeTree(stage));
-  const fromGuest = join(ctx.rootfs, esp.partition.mount ?? '/boot/efi');
-  if (existsSync(fromGuest)) await cp(fromGuest, stage, { recursive: true });
-  await Promise.all(['EFI/BOOT', 'EFI/systemd', 'loader/entries'].map((d) => mkdir(join(stage, d), { recursive: true })));
-  await copyFile(binary, join(stage, 'EFI/BOOT/BOOTX64.EFI'));
-  await copyFile(binary, join(stage, 'EFI/systemd/systemd-bootx64.efi'));
-  await copyFile(join(ctx.rootfs, 'boot', kernel.kernel), join(stage, kernel.kernel));
-  if (kernel.initrd !== undefined) await copyFile(join(ctx.rootfs, 'boot', kernel.initrd), join(stage, kernel.initrd));
-  await writeFile(join(stage, 'loader/loader.conf'), renderLoaderConf());
-  const entry = renderSystemdBootEntry({
-    title: `vmgen ${kernel.version}`, kernel: `/${kernel.kernel}`, ...(kernel.initrd === undefined ? {} : { initrd: `/${kernel.initrd}` }), cmdline,
-  });
-  await writeFile(join(stage, 'loader/entries', SYSTEMD_BOOT_ENTRY), entry);
-  await copyIntoFat(ctx, esp.device, stage);
-  ctx.log(`systemd-boot installed on ${esp.device}, booting ${kernel.kernel}`);
 }

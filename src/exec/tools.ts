@@ -1,3 +1,6 @@
+import { accessSync, constants } from 'node:fs';
+import { delimiter, join } from 'node:path';
+
 /**
  * Every program vmgen runs on the host, with the Debian package that has it: the one list the
  * host-tool check and "cannot run" hints read. A test scans src/ for the programs handed to the
@@ -29,4 +32,21 @@ export function isHostTool(name: string): name is HostTool {
 /** The package to install for a tool; its own name where the table has none. */
 export function packageOf(tool: string): string {
   return isHostTool(tool) ? HOST_TOOLS[tool] : tool;
+}
+
+/**
+ * Where a tool is, looked up the way the exec runner's spawn finds it: on PATH alone. A tool only
+ * in a directory PATH lacks (/usr/sbin for some users) would pass a wider check and then fail to start.
+ */
+export function findTool(name: string, path = process.env.PATH ?? ''): string | undefined {
+  for (const dir of path.split(delimiter).filter(Boolean)) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      continue;
+    }
+  }
+  return undefined;
 }

@@ -5,6 +5,7 @@ import type { VmLayout } from '../disks/layout.js';
 import type { DiskImageRootPlan, RootFacts, RootPlanInput } from '../orchestrator/phases.js';
 import type { TargetOptions } from '../targets/types.js';
 import type { FamilyChecks } from './check-kit.js';
+import type { PlatformSecurity } from './platform-security.js';
 import type { Configurator, VmKernel } from './types.js';
 
 /*
@@ -23,6 +24,8 @@ export interface ReviewInput {
   spec: ResolvedSpec;
   catalogs: Catalogs;
   layout: VmLayout | undefined;
+  /** What the target's commander can give a guest (TPM, Secure Boot); an answer file skips the checks it cannot. */
+  offers: PlatformSecurity | undefined;
 }
 
 /** The root is a root file system layer made by the OS entry's package installer (apt, dnf, yum). */

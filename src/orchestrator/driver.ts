@@ -1,7 +1,8 @@
 import type { GuestPlan } from '../families/types.js';
 import type { BaseDiskOptions, BaseDiskResult, GuestPayload } from '../families/windows/base-disk.js';
 import type { Installer } from '../installers/types.js';
-import type { BuiltDiskImage, DiskImageContext } from '../disks/disk-image.js';
+import type { BuiltDiskImage } from '../disks/disk-image.js';
+import type { DiskImageContext } from '../disks/disk-tools.js';
 import type { OpenedDisks } from '../disks/disk-cache.js';
 import type { OverlayDelta, OverlayDirs } from '../disks/overlay-delta.js';
 import type { VmLayout } from '../disks/layout.js';

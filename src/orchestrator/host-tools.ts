@@ -1,10 +1,8 @@
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
 import { archiveTools } from '../archive/write.js';
 import { CACHE_TOOLS } from '../cache/store.js';
 import { ChrootCommunicator } from '../communicators/chroot.js';
 import { VmgenError } from '../errors.js';
-import { packageOf } from '../exec/tools.js';
+import { findTool, packageOf } from '../exec/tools.js';
 import type { Installer } from '../installers/types.js';
 import { VM_PACKAGE_TOOLS } from '../targets/vm/common.js';
 import type { ArchiveFormat, Commander } from '../targets/types.js';
@@ -12,6 +10,8 @@ import { DISK_CACHE_TOOLS } from '../disks/disk-cache.js';
 import { diskImageTools } from '../disks/disk-image.js';
 import type { VmLayout } from '../disks/layout.js';
 import { MOUNT_TOOLS } from '../layers/mount.js';
+
+export { findTool } from '../exec/tools.js';
 
 /** What a build will do, as far as the tools it runs depend on it. */
 export interface ToolPlan {
@@ -37,23 +37,6 @@ export function buildHostTools(plan: ToolPlan): string[] {
     ...(plan.commander.hostTools?.(plan.format) ?? archiveTools(plan.format)),
     ...(layout ? [...diskImageTools(layout), ...VM_PACKAGE_TOOLS, ...(plan.commander.diskFormat === undefined ? [] : DISK_CACHE_TOOLS)] : []),
   ])];
-}
-
-/**
- * Where a tool is, looked up the way the exec runner's spawn finds it: on PATH alone. A tool only
- * in a directory PATH lacks (/usr/sbin for some users) would pass a wider check and then fail to start.
- */
-export function findTool(name: string, path = process.env.PATH ?? ''): string | undefined {
-  for (const dir of path.split(delimiter).filter(Boolean)) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      continue;
-    }
-  }
-  return undefined;
 }
 
 /** Fails before any work when a tool is missing, naming the package that has it. */

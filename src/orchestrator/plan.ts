@@ -175,7 +175,7 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
   check.needRoot = root.kind === 'layer' || root.needsRoot;
   return {
     spec, target, format, options: targetOptions, family, layout, targetRender,
-    reviewFiles: () => family.reviewFiles?.({ spec, catalogs, layout }) ?? [],
+    reviewFiles: () => family.reviewFiles?.({ spec, catalogs, layout, offers: commander.platformSecurity }) ?? [],
     root, steps, tools: check.tools, needsRoot: check.needRoot,
     notes: root.kind === 'layer' ? [] : root.notes,
     run,

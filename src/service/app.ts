@@ -1,47 +1,21 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyPluginAsync, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
-import type { Logger } from 'pino';
 import type { Catalogs } from '../catalog/schema.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../errors.js';
 import { bearerToken, hashToken } from './auth.js';
-import type { ServiceDb } from './db.js';
-import type { BuildEvents } from './events.js';
 import { clientAddressKey } from './ip.js';
-import type { Metrics } from './metrics.js';
-import { hostSourcePolicy, type SourcePolicy } from './source-policy.js';
+import { hostSourcePolicy } from './source-policy.js';
 import { artifactRoutes } from './routes/artifact.js';
 import { buildRoutes } from './routes/builds.js';
 import { eventRoutes } from './routes/events.js';
 import { infoRoutes } from './routes/info.js';
 import { opsRoutes } from './routes/ops.js';
-import type { ServiceLimits } from './routes/common.js';
-import type { Jobs } from './server.js';
-import type { ArtifactStore } from './types.js';
+import type { AppDeps, RouteDeps } from './app-deps.js';
 import { workerChecker, type ConfigChecker } from './validation/checker.js';
 import { webPlugin } from './web/plugin.js';
 
 export { DEFAULT_LIMITS, type ServiceLimits } from './routes/common.js';
-
-export interface AppDeps {
-  db: ServiceDb;
-  jobs: Jobs;
-  store: ArtifactStore;
-  events: BuildEvents;
-  metrics: Metrics;
-  catalogs: Catalogs;
-  limits: ServiceLimits;
-  /** A pino logger; none (silent) in tests. */
-  logger?: Logger;
-  /** SSE keep-alive interval, ms. */
-  heartbeatMs?: number;
-  /** Which mirrors and repositories configs may name; default: the host's own apt sources. */
-  sourcePolicy?: SourcePolicy;
-  /** Reads configs users send; default: worker threads under limits.checkTimeoutMs, closed with the app. */
-  checker?: ConfigChecker;
-}
-
-/** What routes get: the app's dependencies with the checker made. */
-export type RouteDeps = AppDeps & { checker: ConfigChecker };
+export type { AppDeps, RouteDeps } from './app-deps.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

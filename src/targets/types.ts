@@ -1,12 +1,13 @@
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { GuestFile } from '../families/types.js';
 import type { TargetLimits } from './limits.js';
-import type { PlatformSecurity } from '../disks/platform-security.js';
+import type { PlatformSecurity } from '../families/platform-security.js';
 import type { VmLayout } from '../disks/layout.js';
+import type { ArchiveFormat } from '../archive/formats.js';
+import type { DiskFormat, DiskImage } from '../disks/types.js';
 
-/** image.tar: an LXC image, meta.tar.xz and rootfs.tar.xz as `lxc-create -t local` takes them. */
-export const ARCHIVE_FORMATS = ['tar.zst', 'tar.gz', 'tar', 'zip', 'ova', 'image.tar'] as const;
-export type ArchiveFormat = (typeof ARCHIVE_FORMATS)[number];
+export { ARCHIVE_FORMATS, type ArchiveFormat } from '../archive/formats.js';
+export type { DiskFormat, DiskImage } from '../disks/types.js';
 
 /** A file the target puts in the archive next to the root file system (lxc config, CTID.conf). */
 export interface ArchiveEntry {
@@ -33,18 +34,6 @@ export interface TargetOptions {
   kitsDir?: string;
   /** Windows: the admin's directory of base disks, OS-ID.vmdk/.qcow2/.raw (--base-disks; else VMGEN_BASE_DISKS_DIR). */
   baseDisksDir?: string;
-}
-
-/** Formats a build's disk images can be in before the target packs them. */
-export type DiskFormat = 'raw' | 'vmdk' | 'qcow2';
-
-/** A bootable disk image made by the build; a target converts it if its format is not the one it ships. */
-export interface DiskImage {
-  /** The layout's disk name (hdd0…). */
-  disk: string;
-  path: string;
-  /** A vmdk here is monolithicSparse. */
-  format: DiskFormat;
 }
 
 export interface PackageContext {

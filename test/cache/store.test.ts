@@ -1,41 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { show } from '../helpers/assert-values.js';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { layerKey, type LayerKeyParts, type LayerKind } from '../../src/cache/key.js';
-import { defaultCacheRoot, LayerCache, type LayerMeta } from '../../src/cache/store.js';
+import { pruneCache } from '../../src/cache/prune.js';
+import { defaultCacheRoot, LayerCache } from '../../src/cache/store.js';
 import { VmgenError } from '../../src/errors.js';
+import { baseParts, deferred, layer, tempCache, writeHello } from './helpers.js';
 
 const repo = fileURLToPath(new URL('../..', import.meta.url));
 const DAY_MS = 24 * 60 * 60_000;
-
-const baseParts: LayerKeyParts = {
-  distribution: 'debian', release: '12', suite: 'bookworm', arch: 'amd64',
-  mirror: 'http://mirror.example/debian', packages: ['systemd'], variant: 'minbase', recipe: 1,
-};
-
-function layer(kind: LayerKind, packages: string[] = baseParts.packages as string[]): { key: string; meta: LayerMeta } {
-  const parts = { ...baseParts, packages };
-  return { key: layerKey(kind, parts), meta: { kind, parts } };
-}
-
-async function tempCache(): Promise<LayerCache> {
-  return new LayerCache(await mkdtemp(join(tmpdir(), 'vmgen-cache-')), { staleMs: 2000, maxWaitMs: 30_000 });
-}
-
-const writeHello = async (rootfs: string): Promise<void> => writeFileSync(join(rootfs, 'hello'), 'hello\n');
-
-function deferred(): { promise: Promise<void>; resolve: () => void } {
-  let resolve = (): void => {};
-  const promise = new Promise<void>((r) => (resolve = r));
-  return { promise, resolve };
-}
 
 /** Resolves when `signal` aborts, rejecting with its reason, as a well-behaved producer does. */
 function untilAborted(signal: AbortSignal): Promise<never> {
@@ -253,7 +231,7 @@ test('a lock held by a live process blocks; once it is killed -9 the lock is tak
 
   const impatient = new LayerCache(cache.root, { staleMs: 2000, maxWaitMs: 3000 });
   await assert.rejects(impatient.fill(key, meta, writeHello), isCode('VMG_CACHE_LOCKED'));
-  const busy = await cache.prune();
+  const busy = await pruneCache(cache);
   assert.equal(busy.removed.length, 0);
   assert.deepEqual(busy.skipped.map((s) => [s.what, s.key]), [['partial', key]]);
 
@@ -265,7 +243,7 @@ test('a lock held by a live process blocks; once it is killed -9 the lock is tak
   assert.ok(waited, 'the dead holder left a fresh lock behind, which had to go stale first');
   // The killed fill's temporary directory is left over until prune finds its lock free.
   assert.equal((await readdir(cache.layersDir)).filter((n) => n.startsWith('.tmp-')).length, 1);
-  const pruned = await cache.prune();
+  const pruned = await pruneCache(cache);
   assert.deepEqual(pruned.removed.map((r) => [r.what, r.key]), [['partial', key]]);
   assert.deepEqual(await readdir(cache.layersDir), [key]);
   assert.deepEqual(await readdir(cache.locksDir), [], 'no lock directory is left behind');
@@ -288,75 +266,4 @@ test('list reports layers with size and last use; get counts as a use, list does
   await cache.get(a.key);
   const lastUsed = (await cache.list()).find((l) => l.key === a.key)!.lastUsed;
   assert.ok(Date.parse(lastUsed) > Date.now() - 60_000, `last used ${lastUsed}, now ${new Date().toISOString()}`);
-});
-
-test('prune removes old layers, leftovers and dead builds\' work dirs; --all also the .deb pool', async () => {
-  const cache = await tempCache();
-  const fresh = layer('base');
-  const old = layer('packages', ['nginx']);
-  const kept = layer('packages', ['apache2']);
-  for (const l of [fresh, old, kept]) await cache.fill(l.key, l.meta, writeHello);
-  const longAgo = new Date(Date.now() - 40 * DAY_MS);
-  for (const l of [old, kept]) utimesSync(join(cache.layersDir, l.key, 'last-used'), longAgo, longAgo);
-  mkdirSync(join(cache.layersDir, `.tmp-${fresh.key}-abcdef`, 'rootfs'), { recursive: true });
-  mkdirSync(join(cache.layersDir, `.del-${old.key}-abcdef`), { recursive: true });
-  const mine = await cache.newWorkDir('build');
-  const dead = join(cache.workDir, 'build-dead');
-  mkdirSync(dead, { recursive: true });
-  writeFileSync(join(dead, 'owner'), `${spawnSync(process.execPath, ['-e', '']).pid}\n`);
-  mkdirSync(cache.debsDir, { recursive: true });
-  writeFileSync(join(cache.debsDir, 'nginx_1.22_amd64.deb'), Buffer.alloc(5000));
-  const deadLock = join(cache.locksDir, `${old.key}.lock`);
-  mkdirSync(deadLock, { recursive: true });
-  utimesSync(deadLock, longAgo, longAgo);
-
-  assert.deepEqual(await cache.staleWorkDirs(), [dead]);
-  const dry = await cache.prune({ dryRun: true, keep: [kept.key] });
-  assert.equal(dry.dryRun, true);
-  assert.equal(readdirSync(cache.layersDir).length, 5, 'a dry run removes nothing');
-  const pruned = await cache.prune({ keep: [kept.key] });
-  assert.deepEqual(pruned.removed, dry.removed.map((item) => ({ ...item })));
-  const summary = pruned.removed.map((r) => [r.what, r.key ?? r.path]).sort();
-  assert.deepEqual(summary, [
-    ['layer', old.key],
-    ['partial', join(cache.layersDir, `.del-${old.key}-abcdef`)],
-    ['partial', fresh.key],
-    ['work', dead],
-  ].sort());
-  assert.equal(pruned.bytesFreed, pruned.removed.reduce((n, r) => n + r.bytes, 0));
-  assert.deepEqual(readdirSync(cache.layersDir).sort(), [fresh.key, kept.key].sort());
-  assert.ok(existsSync(mine), 'a live build\'s work dir stays');
-  assert.deepEqual(readdirSync(cache.locksDir), [], 'a dead process\'s lock directory goes');
-  assert.ok(existsSync(join(cache.debsDir, 'nginx_1.22_amd64.deb')), 'only --all empties the .deb pool');
-
-  const recent = await cache.prune({ olderThanDays: 0 });
-  assert.deepEqual(recent.removed.map((r) => r.key).sort(), [fresh.key, kept.key].sort());
-
-  const all = await cache.prune({ all: true });
-  assert.deepEqual(all.removed.map((r) => r.what), ['debs']);
-  assert.ok(all.bytesFreed >= 5000, `${all.bytesFreed} bytes freed`);
-  assert.deepEqual(readdirSync(cache.debsDir), []);
-});
-
-test('prune --all keeps a layer whose lock is held and the .deb pool while a fill runs', async () => {
-  const cache = await tempCache();
-  const done = layer('base');
-  const busy = layer('packages', ['nginx']);
-  await cache.fill(done.key, done.meta, writeHello);
-  mkdirSync(cache.debsDir, { recursive: true });
-  writeFileSync(join(cache.debsDir, 'a.deb'), 'x');
-  const gate = deferred();
-  const started = deferred();
-  const filling = cache.fill(busy.key, busy.meta, async (rootfs) => {
-    started.resolve();
-    await gate.promise;
-    await writeHello(rootfs);
-  });
-  await started.promise;
-  const pruned = await cache.prune({ all: true });
-  assert.deepEqual(pruned.removed.map((r) => [r.what, r.key]), [['layer', done.key]]);
-  assert.deepEqual(pruned.skipped.map((s) => [s.what, s.key]).sort(), [['debs', undefined], ['partial', busy.key]]);
-  gate.resolve();
-  assert.equal((await filling).filled, true);
-  assert.deepEqual(readdirSync(cache.layersDir), [busy.key]);
 });

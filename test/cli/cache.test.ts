@@ -6,7 +6,8 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { layerKey, type LayerKeyParts, type LayerKind } from '../../src/cache/key.js';
-import { LayerCache, type LayerInfo, type PruneResult } from '../../src/cache/store.js';
+import type { PruneResult } from '../../src/cache/prune.js';
+import { LayerCache, type LayerInfo } from '../../src/cache/store.js';
 import { formatAge, formatBytes } from '../../src/cli/commands/cache.js';
 import { assertNoStack, run } from '../helpers/cli.js';
 

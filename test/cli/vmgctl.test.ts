@@ -11,7 +11,7 @@ import { loadCatalogs } from '../../src/catalog/load.js';
 import { serializeDocument } from '../../src/config/ini/document.js';
 import { getValue, parseKeyPath, setValue } from '../../src/config/ini/edit.js';
 import { parseIni } from '../../src/config/ini/parse.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { hasErrors } from '../../src/diagnostics.js';
 import { assertNoStack, run } from '../helpers/cli.js';
 

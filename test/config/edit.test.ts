@@ -7,7 +7,7 @@ import { lastLineOf, serializeDocument, toOrderedJson, type IniDocument, type In
 import { getValue, parseKeyPath, resolve, setValue, unsetValue } from '../../src/config/ini/edit.js';
 import { parseIni } from '../../src/config/ini/parse.js';
 import { VALUE } from '../../src/config/ini/grammar.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { CONTAINER_RULES, normalize, pathMatches, type LogicalTree } from '../../src/config/normalize.js';
 import { VmgenError } from '../../src/errors.js';
 

@@ -16,7 +16,7 @@ import { toOrderedJson, toPlain } from '../../src/config/ini/document.js';
 import { decodeConfigBytes } from '../../src/config/ini/decode.js';
 import { INI_LIMITS, parseIni } from '../../src/config/ini/parse.js';
 import { UnquotableError, writeTree } from '../../src/config/ini/write.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { isAptSourceLine, parsePosition } from '../../src/config/validators.js';
 import { TARGETS } from '../../src/targets/registry.js';
 import { assertNoStack, run } from '../helpers/cli.js';

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { parseIni } from '../../src/config/ini/parse.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { isAptSourceLine } from '../../src/config/validators.js';
 
 const KIB = 1024;

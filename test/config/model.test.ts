@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { show } from '../helpers/assert-values.js';
 import { readFileSync } from 'node:fs';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { findTarget } from '../../src/targets/registry.js';
 
 const catalogs = loadCatalogs({ env: {} });

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import type { VmConfig } from '../../src/config/model.js';
 import { DEFAULT_DISK_MIB, ESP_MIB, resolveVmLayout } from '../../src/disks/layout.js';
 import { planPartitions } from '../../src/disks/partition-plan.js';

@@ -4,7 +4,7 @@ import { includesAll, includesNone, noItem, show } from '../helpers/assert-value
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec, type ResolvedNic, type ResolvedSpec, type ResolvedUser } from '../../src/config/resolve.js';
 import { STAGED_KEYS_DIR, debianConfigurator } from '../../src/families/debian/configure.js';
 import {

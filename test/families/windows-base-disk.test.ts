@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { build } from '../../src/orchestrator/build.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import type { StepEvent } from '../../src/orchestrator/run-steps.js';
 import { VmgenError } from '../../src/errors.js';
 import { WINDOWS_RELEASES } from '../../src/families/windows/releases.js';

@@ -9,7 +9,7 @@ import { defaultCacheRoot } from '../../src/cache/store.js';
 import { run } from '../../src/exec/run.js';
 import { hostMirror } from '../../src/installers/apt/mirror.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
 import { redhatConfigurator } from '../../src/families/redhat/configure.js';
 import { DRACUT_CONF, renderDracutConf } from '../../src/families/redhat/vm-kernel.js';

@@ -7,7 +7,7 @@ import { layerInputs, layerPackages } from '../../src/layers/inputs.js';
 import { buildHostTools, checkHostTools } from '../../src/orchestrator/host-tools.js';
 import { lxcCommander } from '../../src/targets/lxc/index.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';
 import { debianConfigurator } from '../../src/families/debian/configure.js';

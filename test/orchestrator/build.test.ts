@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import type { Catalogs } from '../../src/catalog/schema.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import type { VmConfig } from '../../src/config/model.js';
 import { resolveSpec } from '../../src/config/resolve.js';
 import { VmgenError } from '../../src/errors.js';

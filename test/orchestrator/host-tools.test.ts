@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from '../../src/orchestrator/build.js';
 import { buildHostTools, checkHostTools, findTool, type ToolPlan } from '../../src/orchestrator/host-tools.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { VmgenError } from '../../src/errors.js';
 import { HOST_TOOLS, isHostTool } from '../../src/exec/tools.js';
 import { aptInstaller } from '../../src/installers/apt/index.js';

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { planBuild } from '../../src/orchestrator/plan.js';
 import { planFiles } from '../../src/orchestrator/plan-files.js';
 import { findTarget } from '../../src/targets/registry.js';

@@ -17,7 +17,7 @@ import { BuildEvents } from '../../src/service/events.js';
 import { Metrics } from '../../src/service/metrics.js';
 import type { SourcePolicy } from '../../src/service/source-policy.js';
 import { DEFAULT_LIMITS, type ServiceLimits } from '../../src/service/routes/common.js';
-import { Jobs } from '../../src/service/server.js';
+import { Jobs } from '../../src/service/jobs.js';
 import type { ArtifactStore, BuildRequest, BuildUpdate, Executor } from '../../src/service/types.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');

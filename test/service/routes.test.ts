@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { planBuild } from '../../src/orchestrator/plan.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../src/targets/registry.js';

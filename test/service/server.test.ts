@@ -6,7 +6,8 @@ import { after, describe, it } from 'node:test';
 import { DirArtifactStore } from '../../src/service/artifacts/index.js';
 import { createToken } from '../../src/service/auth.js';
 import { ServiceDb } from '../../src/service/db.js';
-import { INTERRUPTED, startServer } from '../../src/service/server.js';
+import { INTERRUPTED } from '../../src/service/jobs.js';
+import { startServer } from '../../src/service/server.js';
 import { FakeExecutor, testCatalogs, waitFor, WEB_CONF } from './fakes.js';
 
 const CONFIG = readFileSync(WEB_CONF, 'utf8');

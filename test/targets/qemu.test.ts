@@ -13,7 +13,7 @@ import {
   shellQuote, type QemuOptions,
 } from '../../src/targets/qemu/render.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
 import { resolveVmLayout } from '../../src/disks/layout.js';
 import { withAnswerDrive } from '../../src/families/windows/build.js';

@@ -7,7 +7,7 @@ import {
   ISO_FORMAT, OVF_VIRTUAL_SYSTEM_TYPE, VMDK_STREAM_OPTIMIZED, guestType, renderManifest, renderOvf, type OvfOptions,
 } from '../../src/targets/virtualbox/render.js';
 import { vboxAdapterType } from '../../src/targets/virtualbox/machine.js';
-import { VIRTUAL_HW_VERSION } from '../../src/targets/vmware/render.js';
+import { VIRTUAL_HW_VERSION } from '../../src/targets/vm/hardware-version.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, vmCase } from './vm-specs.js';

@@ -6,7 +6,9 @@ import type { ResolvedNic, ResolvedSpec } from '../../src/config/resolve.js';
 import type { VmLayout } from '../../src/disks/layout.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import type { OsEntry } from '../../src/catalog/schema.js';
-import { BRIDGED_NETWORK, VIRTUAL_HW_VERSION, VMX_KEYS_DOCUMENTED, pcieSlotNumber, renderVmx, setting, vmControllers } from '../../src/targets/vmware/render.js';
+import { vmControllers } from '../../src/targets/vm/controllers.js';
+import { VIRTUAL_HW_VERSION } from '../../src/targets/vm/hardware-version.js';
+import { BRIDGED_NETWORK, VMX_KEYS_DOCUMENTED, pcieSlotNumber, renderVmx, setting } from '../../src/targets/vmware/render.js';
 import { assertGolden } from '../helpers/golden.js';
 import { VM_CASE_NAMES, diskFiles, vmCase, vmCaseFromFile, type VmCase } from './vm-specs.js';
 

@@ -7,7 +7,7 @@ import { loadCatalogs } from '../../src/catalog/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import type { IniValue } from '../../src/config/ini/document.js';
 import { parseIni } from '../../src/config/ini/parse.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import { normalize, type LogicalTree } from '../../src/config/normalize.js';
 import { VmgenError } from '../../src/errors.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit } from '../../src/service/web/edit.js';

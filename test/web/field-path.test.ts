@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { everyItem } from '../helpers/assert-values.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { loadCatalogs } from '../../src/catalog/load.js';
-import { loadConfig } from '../../src/config/load.js';
+import { loadConfig } from '../../src/validate/load.js';
 import type { PlaceIndex } from '../../src/config/normalize.js';
 import { findTarget } from '../../src/targets/registry.js';
 import { fieldPath } from '../../src/service/web/field-path.js';

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { parseIni } from '../../src/config/ini/parse.js';
-import { schemaFor } from '../../src/config/load.js';
+import { schemaFor } from '../../src/config/schema-for.js';
 import { normalize } from '../../src/config/normalize.js';
 import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
 import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { InvalidArgumentError, Option } from 'commander';
-import { DEFAULT_PRUNE_DAYS, defaultCacheRoot, LayerCache, type LayerInfo, type PrunedItem, type PruneResult } from '../../cache/store.js';
+import { DEFAULT_PRUNE_DAYS, pruneCache, type PrunedItem, type PruneResult } from '../../cache/prune.js';
+import { defaultCacheRoot, LayerCache, type LayerInfo } from '../../cache/store.js';
 import type { CliIo } from '../io.js';
 import { routeOutput, table } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -51,7 +52,7 @@ export const registerCache: RegisterCommand = (program, io) => {
     .option('--json', 'print JSON')
     .addOption(cacheDirOption())
     .action(async (opts: PruneFlags) => {
-      const result = await openCache(io, opts).prune({ all: opts.all === true, olderThanDays: opts.olderThan, dryRun: opts.dryRun === true });
+      const result = await pruneCache(openCache(io, opts), { all: opts.all === true, olderThanDays: opts.olderThan, dryRun: opts.dryRun === true });
       if (opts.json) return writeJson(io, result);
       io.stdout.write(pruneReport(result));
     });

@@ -5,7 +5,7 @@ import { getValue, parseKeyPath, setValue, unsetValue } from '../../config/ini/e
 import { serializeDocument, toOrderedJson } from '../../config/ini/document.js';
 import { parseIni, parseValueText } from '../../config/ini/parse.js';
 import { VALUE } from '../../config/ini/grammar.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../validate/load.js';
 import { hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { writeFileAtomic } from '../../fsutil/atomic-write.js';

@@ -1,4 +1,4 @@
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../validate/load.js';
 import { hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { catalogsFor, collect, printDiagnostics, readConfigText, targetFor } from '../shared.js';

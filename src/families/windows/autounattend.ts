@@ -3,7 +3,7 @@ import { VmgenError } from '../../errors.js';
 import { CONFIG_BAT, SETUP_BAT, WINDOWS_DIR_CMD } from './configure.js';
 import { type WindowsHardwareChecks, windowsRelease } from './releases.js';
 import type { VmDisk, VmLayout, VmPartition } from '../../disks/layout.js';
-import type { PlatformSecurity } from '../../disks/platform-security.js';
+import type { PlatformSecurity } from '../platform-security.js';
 import { UNATTEND_SETTINGS, type UnattendPass } from './unattend-settings.js';
 
 /*

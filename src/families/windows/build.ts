@@ -5,7 +5,7 @@ import type { DiskImageRoot } from '../family.js';
 import type { BuildInput, DiskImageRootPlan, RootFacts, RootOutput, RootPlanInput } from '../../orchestrator/phases.js';
 import type { StepList } from '../../orchestrator/run-steps.js';
 import type { VmDisk, VmLayout } from '../../disks/layout.js';
-import { platformOffered } from '../../disks/platform-security.js';
+import { platformOffered } from '../platform-security.js';
 import { targetsOfKindText } from '../../catalog/targets.js';
 import type { DiskImage } from '../../targets/types.js';
 import { renderAutounattend } from './autounattend.js';

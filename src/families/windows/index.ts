@@ -11,5 +11,5 @@ export const windowsFamily: Family = {
   id: 'windows',
   configurator: windowsConfigurator,
   root: { kind: 'disk-image', findFacts: findWindowsFacts, plan: planWindowsRoot },
-  reviewFiles: ({ spec, catalogs, layout }) => windowsReviewFiles(spec, catalogs, layout),
+  reviewFiles: ({ spec, catalogs, layout, offers }) => windowsReviewFiles(spec, catalogs, layout, offers),
 };

@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { VmgenError } from '../../errors.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 import type { BuildRow } from '../db.js';
 import type { ArtifactStore } from '../types.js';
 import type { DownloadLink } from '../web/shared-types.js';

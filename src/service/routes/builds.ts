@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../targets/registry.js';
-import type { RouteDeps } from '../app.js';
+import type { RouteDeps } from '../app-deps.js';
 import { BUILD_STATES, type BuildState } from '../types.js';
 import { buildView, stringField, userOf, visibleBuild } from './common.js';
 

@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 import type { BuildRow, LogLine } from '../db.js';
 import { isFinalState } from '../types.js';
 import type { BuildEvent } from '../events.js';

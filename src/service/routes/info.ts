@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { configJsonSchema } from '../../config/json-schema.js';
 import { TARGETS } from '../../targets/registry.js';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 import { userOf } from './common.js';
 
 /** What a client needs to write a config and pick a target: catalog, schema, targets, and who it is. */

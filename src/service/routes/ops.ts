@@ -1,5 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { AppDeps } from '../app.js';
+import type { AppDeps } from '../app-deps.js';
 
 /** Public, for load balancers and Prometheus: no token, nothing about anyone's builds beyond counts. */
 export function opsRoutes(app: FastifyInstance, deps: AppDeps): void {

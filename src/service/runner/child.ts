@@ -6,7 +6,7 @@
  */
 import { build } from '../../orchestrator/build.js';
 import { loadCatalogs } from '../../catalog/load.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../validate/load.js';
 import { formatDiagnostic, hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { findTarget } from '../../targets/registry.js';

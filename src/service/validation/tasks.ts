@@ -1,6 +1,6 @@
 import type { Catalogs } from '../../catalog/schema.js';
 import { configJsonSchema } from '../../config/json-schema.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../validate/load.js';
 import { normalize } from '../../config/normalize.js';
 import { machineNameOf } from '../../config/resolve.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';

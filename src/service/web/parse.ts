@@ -1,5 +1,5 @@
 import type { Catalogs } from '../../catalog/schema.js';
-import { loadConfig } from '../../config/load.js';
+import { loadConfig } from '../../validate/load.js';
 import { normalize } from '../../config/normalize.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
 import { findTarget } from '../../targets/registry.js';

@@ -5,7 +5,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { appsForOs, findOs, resolveApp } from '../../catalog/load.js';
 import type { Catalogs, OsEntry } from '../../catalog/schema.js';
-import { schemaFor } from '../../config/load.js';
+import { schemaFor } from '../../config/schema-for.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import { TARGET_IDS } from '../../targets/registry.js';

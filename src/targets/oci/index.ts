@@ -6,7 +6,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { spawnStream } from '../../exec/stream.js';
-import { findTool } from '../../orchestrator/host-tools.js';
+import { findTool } from '../../exec/tools.js';
 import type { Commander } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { canonicalJson, ociImageConfig, ociIndex, ociLayout, ociManifest, renderOci, MEDIA_TYPES, REF_NAME } from './render.js';

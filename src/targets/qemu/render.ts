@@ -1,8 +1,8 @@
 import type { GuestNic, OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../disks/layout.js';
-import { platformFor, type PlatformSecurity } from '../../disks/platform-security.js';
-import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
+import { platformFor, type PlatformSecurity } from '../../families/platform-security.js';
+import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vm/controllers.js';
 import { comment, esc } from '../xml-text.js';
 
 /**

@@ -1,7 +1,7 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../disks/layout.js';
 import { esc } from '../xml-text.js';
-import type { AttachedDevice, ControllerGroup } from '../vmware/render.js';
+import type { AttachedDevice, ControllerGroup } from '../vm/controllers.js';
 
 /**
  * VirtualBox's own description of the machine, the <vbox:Machine> element its exports carry

@@ -4,7 +4,8 @@ import type { Controller, VmCdDrive, VmLayout } from '../../disks/layout.js';
 import { OVF_NS, VMDK_STREAM_OPTIMIZED, itemXml, type Rasd } from '../ovf/xml.js';
 import { comment, esc } from '../xml-text.js';
 import { stableUuid } from '../ovf/uuid.js';
-import { VIRTUAL_HW_VERSION, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vmware/render.js';
+import { isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vm/controllers.js';
+import { VIRTUAL_HW_VERSION } from '../vm/hardware-version.js';
 import { vboxMachineXml } from './machine.js';
 
 export { renderManifest } from '../ovf/manifest.js';

@@ -3,7 +3,9 @@ import type { Controller, VmCdDrive, VmLayout } from '../../disks/layout.js';
 import { OVF_NS, VMDK_STREAM_OPTIMIZED, itemXml, type Rasd } from '../ovf/xml.js';
 import { comment, esc } from '../xml-text.js';
 import { vsphereGuest } from './guest-ids.js';
-import { BRIDGED_NETWORK, VIRTUAL_HW_VERSION, renderVmx, vmControllers, type AttachedDevice, type ControllerGroup } from './render.js';
+import { vmControllers, type AttachedDevice, type ControllerGroup } from '../vm/controllers.js';
+import { VIRTUAL_HW_VERSION } from '../vm/hardware-version.js';
+import { BRIDGED_NETWORK, renderVmx } from './render.js';
 
 /**
  * VMware appliance descriptor (`vmgen build -t vmware -f ova`): an OVF 1.0 envelope in the form

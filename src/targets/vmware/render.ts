@@ -1,20 +1,18 @@
 import type { GuestNic } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import { isVmwareStaticMac } from '../../config/validators.js';
-import { CONTROLLERS, cdBuses, type ControllerBusName } from '../../catalog/controllers.js';
-import { orList } from '../../diagnostics.js';
 import type { Controller, VmCdDrive, VmDisk, VmLayout } from '../../disks/layout.js';
+import { diskFileOf, isoOf, vmControllers, type ControllerGroup } from '../vm/controllers.js';
+import { VIRTUAL_HW_VERSION } from '../vm/hardware-version.js';
 
 /**
  * VMware machine description (.vmx): the seed's Listing 4.1 with today's values. Pure: the spec and
  * the VM layout in, the text out. The disk and ISO file names come from the caller, who writes them.
  *
- * virtualHW.version 19 is the level of ESXi 7.0 U2, Workstation 16.2 and Fusion 12.2. Every device
- * written here is older (NVMe came with version 13); a newer version would shut out ESXi 7 hosts,
- * still common, for nothing vmgen uses. The .vmx itself is for the hosted products: its disks are
- * monolithicSparse, which ESXi does not run (ESXi takes the OVA format, or disks vmkfstools -i made).
+ * The virtual hardware level is VIRTUAL_HW_VERSION (targets/vm/hardware-version.ts). The .vmx itself
+ * is for the hosted products: its disks are monolithicSparse, which ESXi does not run (ESXi takes the
+ * OVA format, or disks vmkfstools -i made).
  */
-export const VIRTUAL_HW_VERSION = 19;
 
 export interface VmxOptions {
   /** Disk file name (relative to the .vmx) per layout disk name. */
@@ -68,68 +66,6 @@ export const VMX_KEYS_DOCUMENTED: Readonly<Record<string, string>> = {
   'ethernet#.addressType': `${LIBVIRT_VMX}: addressType = "static" with 00:50:56:00:00:00-00:50:56:3f:ff:ff, else "generated"`,
   'ethernet#.address': `${LIBVIRT_VMX}: ethernet0.address with addressType = "static"`,
 };
-
-// ---------------------------------------------------------------------------------------------
-// Controllers, shared by the VM targets
-
-export type BusKind = ControllerBusName;
-
-export type AttachedDevice =
-  | { type: 'disk'; unit: number; disk: VmDisk }
-  | { type: 'cdrom'; unit: number; cd: VmCdDrive };
-
-export interface ControllerGroup {
-  bus: BusKind;
-  /** Which controller of its kind: the N of scsiN. */
-  index: number;
-  /** The model the disks on it ask for (CD drives only join a controller). */
-  model: Controller;
-  /** Sorted by unit. */
-  devices: AttachedDevice[];
-}
-
-/**
- * The layout's devices grouped by controller, in the order their first device appears (disks before
- * CD drives, so the boot disk's controller comes first). The layout numbers positions the way a
- * .vmx does (scsiN:M), so this lives next to the vmx renderer; qemu and VirtualBox group the same way.
- */
-export function vmControllers(layout: VmLayout): ControllerGroup[] {
-  const groups = new Map<string, ControllerGroup>();
-  const attach = (controller: Controller, index: number, device: AttachedDevice): void => {
-    const bus = busOf(controller);
-    const key = `${bus}${index}`;
-    const group = groups.get(key) ?? { bus, index, model: controller, devices: [] };
-    // Disks come first and choose the model: a CD drive's SCSI model only comes from the generic "scsi" type.
-    if (device.type === 'disk' && group.model !== controller) {
-      throw new Error(`${key} would be both ${group.model} and ${controller}: put disks of different SCSI models on different controllers`);
-    }
-    if (group.devices.some((d) => d.unit === device.unit)) throw new Error(`${key}:${device.unit} holds two devices`);
-    group.devices.push(device);
-    groups.set(key, group);
-  };
-  for (const disk of layout.disks) attach(disk.controller, disk.bus, { type: 'disk', unit: disk.unit, disk });
-  for (const cd of layout.cdDrives) {
-    if (busOf(cd.controller) === 'nvme') throw new Error(`CD drive ${cd.name}: NVMe controllers hold disks only; use ${orList(cdBuses())}`);
-    attach(cd.controller, cd.bus, { type: 'cdrom', unit: cd.unit, cd });
-  }
-  for (const g of groups.values()) g.devices.sort((a, b) => a.unit - b.unit);
-  return [...groups.values()];
-}
-
-function busOf(controller: Controller): BusKind {
-  return CONTROLLERS[controller].bus;
-}
-
-/** The ISO a CD drive holds: the caller's file (copied into the archive), else the layout's path. */
-export function isoOf(cd: VmCdDrive, isoFiles: Record<string, string> | undefined): string | undefined {
-  return isoFiles?.[cd.name] ?? cd.path;
-}
-
-export function diskFileOf(disk: VmDisk, files: Record<string, string>, what: string): string {
-  const file = files[disk.name];
-  if (file === undefined) throw new Error(`no ${what} given for disk ${disk.name}`);
-  return file;
-}
 
 // ---------------------------------------------------------------------------------------------
 // The .vmx

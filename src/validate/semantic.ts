@@ -11,11 +11,11 @@ import { windowsRelease } from '../families/windows/releases.js';
 import { windowsLocale } from '../families/windows/autounattend.js';
 import { deviceSlots, planVmLayout, type VmLayout } from '../disks/layout.js';
 import { isEsp, partitionProblems } from '../disks/partition-plan.js';
-import { machineNameOf, resolveNics } from './resolve.js';
-import { diagnosticAt } from './diagnose.js';
-import { APP_SECTIONS, type VmConfig } from './model.js';
-import { pathKey, type PlaceIndex } from './normalize.js';
-import * as v from './validators.js';
+import { machineNameOf, resolveNics } from '../config/resolve.js';
+import { diagnosticAt } from '../config/diagnose.js';
+import { APP_SECTIONS, type VmConfig } from '../config/model.js';
+import { pathKey, type PlaceIndex } from '../config/normalize.js';
+import * as v from '../config/validators.js';
 
 /**
  * Checks that need more than one field, or the OS: what zod's per-field codecs cannot see.

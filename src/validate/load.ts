@@ -3,11 +3,12 @@ import { findOs } from '../catalog/load.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import type { z } from 'zod';
 import type { TargetLimits } from '../targets/limits.js';
-import { diagnosticAt, issuesToDiagnostics } from './diagnose.js';
-import { parseIni } from './ini/parse.js';
-import type { IniDocument } from './ini/document.js';
-import { configSchema, type ConfigSchema, type VmConfig } from './model.js';
-import { normalize, pathKey, type LogicalTree, type PlaceIndex } from './normalize.js';
+import { diagnosticAt, issuesToDiagnostics } from '../config/diagnose.js';
+import { parseIni } from '../config/ini/parse.js';
+import type { IniDocument } from '../config/ini/document.js';
+import type { ConfigSchema, VmConfig } from '../config/model.js';
+import { schemaFor } from '../config/schema-for.js';
+import { normalize, pathKey, type LogicalTree, type PlaceIndex } from '../config/normalize.js';
 import { semanticDiagnostics } from './semantic.js';
 
 export interface LoadOptions {
@@ -21,18 +22,6 @@ export interface LoadResult {
   doc?: IniDocument;
   places?: PlaceIndex;
   diagnostics: Diagnostic[];
-}
-
-const schemas = new WeakMap<Catalogs, ConfigSchema>();
-
-/** The model for these catalogs; built once per catalog set. */
-export function schemaFor(catalogs: Catalogs): ConfigSchema {
-  let s = schemas.get(catalogs);
-  if (!s) {
-    s = configSchema({ osIds: catalogs.os.map((o) => o.id), appNames: catalogs.apps.map((a) => a.name) });
-    schemas.set(catalogs, s);
-  }
-  return s;
 }
 
 /** Text in, a typed config or every diagnostic out: parse, normalize, model, semantics, target. */

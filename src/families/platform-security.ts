@@ -1,6 +1,6 @@
 import type { OsEntry } from '../catalog/schema.js';
-import { windowsRelease } from '../families/windows/releases.js';
-import type { VmLayout } from './layout.js';
+import { windowsRelease } from './windows/releases.js';
+import type { VmLayout } from '../disks/layout.js';
 
 /**
  * The two platform features Windows 11 requires of a machine: a TPM 2.0 and UEFI Secure Boot.
