@@ -1,4 +1,4 @@
-import type { StepEvent } from '../orchestrator/run-steps.js';
+import type { StepEvent } from '../steps/run-steps.js';
 
 interface ProgressStream {
   write(s: string): unknown;

@@ -2,23 +2,19 @@ import type { Catalogs } from '../catalog/schema.js';
 import type { FamilyId } from '../catalog/families.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmLayout } from '../disks/layout.js';
-import type { DiskImageRootPlan, RootFacts, RootPlanInput } from '../orchestrator/phases.js';
+import type { DiskImageRootPlan, RootFacts, RootPlanInput } from '../steps/phases.js';
 import type { TargetOptions } from '../targets/types.js';
 import type { FamilyChecks } from './check-kit.js';
 import type { PlatformSecurity } from './platform-security.js';
-import type { Configurator, VmKernel } from './types.js';
+import type { Configurator, ReviewFile, VmKernel } from './types.js';
+
+export type { ReviewFile } from './types.js';
 
 /*
  * One OS family, everything about it in one row (mkosi keeps a distribution in one class):
  * its configurator, how its root is made, the files `vmgen render` adds for review and its
  * `vmgen verify` checks. The rows are listed in src/families/registry.ts.
  */
-
-/** A file `vmgen render` writes; `path` is relative to the render directory. */
-export interface ReviewFile {
-  path: string;
-  content: string;
-}
 
 export interface ReviewInput {
   spec: ResolvedSpec;

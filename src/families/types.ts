@@ -75,3 +75,9 @@ export interface Configurator {
    */
   layerPlan?(ctx: GuestContext): { key: unknown; plan: GuestPlan } | undefined;
 }
+
+/** A file `vmgen render` writes; `path` is relative to the render directory. */
+export interface ReviewFile {
+  path: string;
+  content: string;
+}

@@ -5,12 +5,12 @@ import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmConfig } from '../config/model.js';
 import { VmgenError } from '../errors.js';
 import type { ArchiveFormat, TargetOptions } from '../targets/types.js';
-import type { Driver } from './driver.js';
+import type { Driver } from '../steps/driver.js';
 import { defaultMirror } from './mirror.js';
-import type { BuiltRoot, RootFacts } from './phases.js';
+import type { BuiltRoot, RootFacts } from '../steps/phases.js';
 import { buildableTarget, familyFor, planBuild } from './plan.js';
 import { realDriver } from './real-driver.js';
-import type { StepEvent } from './run-steps.js';
+import type { StepEvent } from '../steps/run-steps.js';
 
 export interface BuildOptions {
   config: VmConfig;

@@ -10,8 +10,8 @@ import { deltaBlocker } from '../disks/overlay-delta.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { LayerInputs } from '../layers/inputs.js';
 import { MOUNT_TOOLS } from '../layers/mount.js';
-import type { BuildableTarget, BuildInput, RootSteps } from './phases.js';
-import type { StepList } from './run-steps.js';
+import type { BuildableTarget, BuildInput, RootSteps } from '../steps/phases.js';
+import type { StepList } from '../steps/run-steps.js';
 import type { TargetRender } from '../targets/types.js';
 
 /** The layer steps' names, as the build log and the service show them. */

@@ -16,8 +16,8 @@ import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
 import type { ArchiveFormat, TargetOptions, TargetRender } from '../targets/types.js';
 import { VM_PACKAGE_TOOLS } from '../targets/vm/common.js';
 import { LAYER_STEPS, layerSteps } from './layer-steps.js';
-import type { BuildableTarget, BuildInput, DiskImageRootPlan, RootFacts, RootOutput } from './phases.js';
-import { StepList } from './run-steps.js';
+import type { BuildableTarget, BuildInput, DiskImageRootPlan, RootFacts, RootOutput } from '../steps/phases.js';
+import { StepList } from '../steps/run-steps.js';
 
 /*
  * What a build will do, computed without doing any of it (no files, no processes, no environment):

@@ -11,7 +11,7 @@ import { ensureDiskSet, openCachedDisks, patchOpenedDisks } from '../disks/disk-
 import { readOverlayDelta } from '../disks/overlay-delta.js';
 import { ensureLayer } from '../layers/ensure.js';
 import { mountLayer } from '../layers/mount.js';
-import type { Driver } from './driver.js';
+import type { Driver } from '../steps/driver.js';
 import { checkHostTools } from './host-tools.js';
 
 /** The driver of real builds: the cache under `cacheRoot`, real mounts, real tools. */

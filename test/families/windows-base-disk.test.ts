@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { build } from '../../src/orchestrator/build.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/validate/load.js';
-import type { StepEvent } from '../../src/orchestrator/run-steps.js';
+import type { StepEvent } from '../../src/steps/run-steps.js';
 import { VmgenError } from '../../src/errors.js';
 import { WINDOWS_RELEASES } from '../../src/families/windows/releases.js';
 import type { VmDisk, VmLayout } from '../../src/disks/layout.js';

@@ -13,10 +13,10 @@ import { VmgenError } from '../../src/errors.js';
 import { windowsKits } from '../../src/families/windows/kits.js';
 import { aptInstaller } from '../../src/installers/apt/index.js';
 import { build, type BuildOptions } from '../../src/orchestrator/build.js';
-import type { Driver } from '../../src/orchestrator/driver.js';
+import type { Driver } from '../../src/steps/driver.js';
 import { buildHostTools } from '../../src/orchestrator/host-tools.js';
 import { planBuild } from '../../src/orchestrator/plan.js';
-import type { StepEvent } from '../../src/orchestrator/run-steps.js';
+import type { StepEvent } from '../../src/steps/run-steps.js';
 import { findTarget } from '../../src/targets/registry.js';
 
 /*

@@ -13,7 +13,7 @@ import { HOST_TOOLS, isHostTool } from '../../src/exec/tools.js';
 import { aptInstaller } from '../../src/installers/apt/index.js';
 import { dnfInstaller } from '../../src/installers/dnf/index.js';
 import { TARGETS } from '../../src/targets/registry.js';
-import type { StepEvent } from '../../src/orchestrator/run-steps.js';
+import type { StepEvent } from '../../src/steps/run-steps.js';
 import { filesystem, FILESYSTEM_NAMES } from '../../src/catalog/filesystems.js';
 import { mkfsArgv } from '../../src/disks/disk-image.js';
 import type { Filesystem, VmLayout, VmPartition } from '../../src/disks/layout.js';

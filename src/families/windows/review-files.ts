@@ -4,7 +4,7 @@ import { windowsRelease } from './releases.js';
 import { CONFIG_BAT, WINDOWS_DIR, windowsConfigBat } from './configure.js';
 import { windowsInstallerFiles } from './kits.js';
 import type { VmLayout } from '../../disks/layout.js';
-import type { ReviewFile } from '../family.js';
+import type { ReviewFile } from '../types.js';
 import { platformOffered, type PlatformSecurity } from '../platform-security.js';
 import { renderAutounattend } from './autounattend.js';
 

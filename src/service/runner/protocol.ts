@@ -1,4 +1,4 @@
-import type { StepEvent } from '../../orchestrator/run-steps.js';
+import type { StepEvent } from '../../steps/run-steps.js';
 
 /** What the parent sends the build process: one message, then only signals (SIGTERM cancels). */
 export interface StartMessage {

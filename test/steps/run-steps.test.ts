@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { CancelledError, runPipeline, type Step, type StepEvent } from '../../src/orchestrator/run-steps.js';
+import { CancelledError, runPipeline, type Step, type StepEvent } from '../../src/steps/run-steps.js';
 
 interface State { log: string[]; wantDisks: boolean }
 
