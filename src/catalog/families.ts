@@ -31,3 +31,41 @@ export const CATALOG_KEY_OF = {
   'windows-kits': 'windows-kits',
 } as const satisfies Record<InstallerId, InstallerId>;
 export type CatalogKey = (typeof CATALOG_KEY_OF)[InstallerId];
+
+/**
+ * The kernel each family's guests run. It decides what targets and checks branch on: a container
+ * shares the host's Linux kernel, and each kernel has its own account names and system groups.
+ */
+export const FAMILY_KERNEL = {
+  debian: 'linux',
+  redhat: 'linux',
+  windows: 'windows',
+} as const satisfies Record<FamilyId, string>;
+export type GuestKernel = (typeof FAMILY_KERNEL)[FamilyId];
+
+export function kernelOf(os: { family: FamilyId }): GuestKernel {
+  return FAMILY_KERNEL[os.family];
+}
+
+export function isWindows(os: { family: FamilyId }): boolean {
+  return kernelOf(os) === 'windows';
+}
+
+/**
+ * Installers that read an apt sources list: their OS entry names a suite, a config's [config]
+ * repos are source lines, and the host's own sources can give the default mirror.
+ */
+const READS_APT_SOURCES: Record<InstallerId, boolean> = { apt: true, dnf: false, yum: false, 'windows-kits': false };
+
+export function readsAptSources(installer: InstallerId): boolean {
+  return READS_APT_SOURCES[installer];
+}
+
+export function isPackageInstaller(installer: InstallerId): installer is PackageInstallerId {
+  return (PACKAGE_INSTALLER_IDS as readonly InstallerId[]).includes(installer);
+}
+
+/** The app catalog's installer keys, each with the installers that read it (dnf: dnf and yum), in INSTALLER_IDS order. */
+export const CATALOG_KEYS: ReadonlyArray<{ key: CatalogKey; installers: readonly InstallerId[] }> = [...new Set(INSTALLER_IDS.map((id) => CATALOG_KEY_OF[id]))].map(
+  (key) => ({ key, installers: INSTALLER_IDS.filter((id) => CATALOG_KEY_OF[id] === key) }),
+);

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { CONTROLLER_MODELS } from './controllers.js';
-import { type CatalogKey, FAMILY_IDS, FAMILY_INSTALLERS, INSTALLER_IDS } from './families.js';
+import { type CatalogKey, FAMILY_IDS, FAMILY_INSTALLERS, INSTALLER_IDS, readsAptSources } from './families.js';
 
 /*
  * Schemas for the two catalogs: the OS table (catalog/os.json) and the application catalog
@@ -77,7 +77,7 @@ export const OsEntrySchema = z
         message: `family ${os.family} uses configurator ${expected.configurator}, not ${os.configurator}`,
       });
     }
-    if (os.installer === 'apt' && os.suite === undefined) {
+    if (readsAptSources(os.installer) && os.suite === undefined) {
       ctx.addIssue({ code: 'custom', path: ['suite'], message: 'an apt distribution needs its suite' });
     }
     if ((os.arch === 'amd64') !== (os.bits === 64)) {

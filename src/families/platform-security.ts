@@ -1,3 +1,4 @@
+import { isWindows } from '../catalog/families.js';
 import type { OsEntry } from '../catalog/schema.js';
 import { windowsRelease } from './windows/releases.js';
 import type { VmLayout } from '../disks/layout.js';
@@ -17,7 +18,7 @@ export const NO_PLATFORM_SECURITY: PlatformSecurity = Object.freeze({ tpm2: fals
 
 /** What the guest OS's installer insists on. */
 export function platformNeeds(os: OsEntry): PlatformSecurity {
-  if (os.family !== 'windows') return NO_PLATFORM_SECURITY;
+  if (!isWindows(os)) return NO_PLATFORM_SECURITY;
   const checks = windowsRelease(os).hardwareChecks;
   return checks === undefined ? NO_PLATFORM_SECURITY : { tpm2: checks.tpm2, secureBoot: checks.secureBoot };
 }

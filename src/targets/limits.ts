@@ -1,5 +1,6 @@
 import type { ControllerBusName } from '../catalog/controllers.js';
 import { targetsOfKindText, type TargetKind } from '../catalog/targets.js';
+import { kernelOf } from '../catalog/families.js';
 import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
 import type { Severity } from '../diagnostics.js';
@@ -23,7 +24,7 @@ export interface TargetLimits {
 
 /** Containers share the host's kernel: no disks, CD drives or firmware, and no Windows. */
 export function containerLimits(config: VmConfig, os: OsEntry, report: Report, label: string): void {
-  if (os.family === 'windows') {
+  if (kernelOf(os) !== 'linux') {
     report(['hardware', 'os'], 'error', 'CFG_TARGET_OS', `${label} containers run Linux only; ${os.id} needs a VM target`, `use --target ${targetsOfKindText('vm')}`);
   }
   for (const key of ['hdds', 'cd_drives'] as const) {

@@ -1,6 +1,7 @@
 import { orList, type Diagnostic, type Severity } from '../diagnostics.js';
 import { cdBuses, CONTROLLERS, type ControllerName } from '../catalog/controllers.js';
 import { filesystem, MOUNTABLE_FILESYSTEMS } from '../catalog/filesystems.js';
+import { type GuestKernel, isWindows, kernelOf, readsAptSources } from '../catalog/families.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { resolveApp } from '../catalog/load.js';
 import { checkRawNftRule } from '../families/linux/nftables.js';
@@ -35,7 +36,7 @@ export interface SemanticContext {
 }
 
 /** Groups every Linux or Windows install has, which users may join without declaring them. */
-const SYSTEM_GROUPS: Record<string, readonly string[]> = {
+const SYSTEM_GROUPS: Record<GuestKernel, readonly string[]> = {
   linux: ['root', 'sudo', 'adm', 'wheel', 'users', 'staff', 'audio', 'video', 'plugdev', 'netdev', 'dialout', 'cdrom', 'docker', 'systemd-journal', 'www-data'],
   windows: ['Administrators', 'Users', 'Power Users', 'Guests', 'Remote Desktop Users', 'Backup Operators', 'Network Configuration Operators'],
 };
@@ -69,8 +70,6 @@ export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Cat
   for (const check of CHECKS) check(ctx);
   return out;
 }
-
-const isWindows = (os: OsEntry): boolean => os.family === 'windows';
 
 /** Every value goes into some one-line field of a file (a batch line, /etc/shadow, an XML text, a .vmx value). */
 function checkSingleLines({ config, report }: SemanticContext): void {
@@ -226,7 +225,7 @@ function checkAccounts({ config, os, report }: SemanticContext): void {
     if (groupNames.has(group)) report(['users', 'groups', key], 'error', 'CFG_GROUP_DUPLICATE', `group '${group}' is listed twice`);
     groupNames.add(group);
   }
-  const known = new Set([...groupNames, ...(SYSTEM_GROUPS[windows ? 'windows' : 'linux'] ?? [])]);
+  const known = new Set([...groupNames, ...(SYSTEM_GROUPS[kernelOf(os)])]);
   const userNames = new Map<string, string>();
   for (const [key, user] of Object.entries(config.users.users)) {
     const at = ['users', 'users', key];
@@ -446,12 +445,12 @@ function checkFamilySpecific({ config, os, report }: SemanticContext): void {
   if (config.config.mirror !== undefined && !/^(https?|file):\/\/\S+$/.test(config.config.mirror)) {
     report(['config', 'mirror'], 'error', 'CFG_MIRROR', `'${config.config.mirror}' is not a mirror URL`, 'write it like http://mirror.example/debian');
   }
-  if (os.installer !== 'apt') {
+  if (!readsAptSources(os.installer)) {
     for (const key of Object.keys(config.config.repos)) {
       report(['config', 'repos', key], 'error', 'CFG_REPO', `extra repositories are apt source lines; ${os.label} guests cannot use them yet`, 'set mirror = URL to the dnf repository instead');
     }
   }
-  if (os.installer === 'apt') {
+  if (readsAptSources(os.installer)) {
     for (const [key, line] of Object.entries(config.config.repos)) {
       if (!v.isAptSourceLine(line)) {
         report(['config', 'repos', key], 'error', 'CFG_REPO', 'not an apt source line', "write it like 'deb http://mirror.example/debian stable main'");

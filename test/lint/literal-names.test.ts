@@ -4,6 +4,7 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
+import { FAMILY_IDS, FAMILY_INSTALLERS, INSTALLER_IDS, PACKAGE_INSTALLER_IDS } from '../../src/catalog/families.js';
 import { TARGET_IDS } from '../../src/catalog/targets.js';
 
 /**
@@ -30,6 +31,14 @@ interface NameRule {
   skip?: string;
 }
 
+/** A package tool lives in src/installers/<id>/; any other installer (Windows' kits) in the folder of the family that owns it. */
+function installerFolder(id: string): string {
+  if ((PACKAGE_INSTALLER_IDS as readonly string[]).includes(id)) return `src/installers/${id}/`;
+  const owner = FAMILY_IDS.find((family) => (FAMILY_INSTALLERS[family] as readonly string[]).includes(id));
+  if (owner === undefined) throw new Error(`installer ${id} is neither a package tool nor a family's own`);
+  return `src/families/${owner}/`;
+}
+
 const RULES: readonly NameRule[] = [
   {
     what: 'target',
@@ -43,15 +52,23 @@ const RULES: readonly NameRule[] = [
   },
   {
     what: 'family',
-    names: ['debian', 'redhat', 'windows'],
+    names: FAMILY_IDS,
     allowed: (id) => [`src/families/${id}/`, 'src/families/registry.ts', 'src/catalog/families.ts'],
-    skip: 'branch core derives the family ids (catalog enums, configurators, FAMILY_BUILDS); turn on once it is merged',
+    exceptions: [
+      { file: 'src/catalog/schema.ts', name: 'debian', why: 'a distribution (beside ubuntu), not the family' },
+      { file: 'src/catalog/schema.ts', name: 'windows', why: 'a distribution, not the family' },
+      { file: 'src/targets/openvz/render.ts', name: 'debian', why: "vzctl's distribution scripts, named by vzctl" },
+      { file: 'src/targets/openvz/render.ts', name: 'redhat', why: "vzctl's distribution scripts, named by vzctl" },
+    ],
   },
   {
     what: 'installer',
-    names: ['apt', 'dnf', 'yum', 'windows-kits'],
-    allowed: (id) => [`src/installers/${id}/`, 'src/installers/registry.ts', 'src/catalog/installers.ts'],
-    skip: 'branch core derives the installer ids (catalog enum, registry, yum); turn on once it is merged',
+    names: INSTALLER_IDS,
+    allowed: (id) => [installerFolder(id), 'src/installers/registry.ts', 'src/catalog/families.ts'],
+    exceptions: [
+      { file: 'src/exec/tools.ts', name: 'dnf', why: 'the Debian package holding the dnf program, not the installer' },
+      { file: 'src/catalog/schema.ts', name: 'windows-kits', why: 'a key of the Record<CatalogKey, …> of app entry schemas: the type checker keeps it in step' },
+    ],
   },
 ];
 
@@ -112,6 +129,16 @@ describe('names typed once, in their registry', () => {
       { file: 'src/exec/tools.ts', line: 19, text: 'lxc' },
     ];
     assert.deepEqual(offenders(rule, literals), ["src/cli/x.ts:3: 'qemu'", "src/targets/lxc/index.ts:4: 'qemu'"]);
+  });
+  it("lets an installer be named in its own folder, Windows' kits in the Windows family's", () => {
+    const rule = RULES.find((r) => r.what === 'installer')!;
+    const literals: Literal[] = [
+      { file: 'src/families/windows/kits.ts', line: 2, text: 'windows-kits' },
+      { file: 'src/installers/yum/index.ts', line: 9, text: 'yum' },
+      { file: 'src/installers/apt/index.ts', line: 5, text: 'windows-kits' },
+      { file: 'src/families/redhat/configure.ts', line: 7, text: 'yum' },
+    ];
+    assert.deepEqual(offenders(rule, literals), ["src/installers/apt/index.ts:5: 'windows-kits'", "src/families/redhat/configure.ts:7: 'yum'"]);
   });
   for (const rule of RULES) {
     it(`has no ${rule.what} name as a string literal outside its registry and folder`, rule.skip ? { skip: rule.skip } : {}, () => {

@@ -1,5 +1,6 @@
 import { Option } from 'commander';
 import { VmgenError } from '../../errors.js';
+import { CATALOG_KEYS, type CatalogKey, isPackageInstaller } from '../../catalog/families.js';
 import { findOs, loadCatalogs, resolveApp } from '../../catalog/load.js';
 import type { AppEntry, Catalogs, OsEntry } from '../../catalog/schema.js';
 import type { CliIo } from '../io.js';
@@ -71,20 +72,15 @@ function load(opts: CommonOptions, io: CliIo): Catalogs {
 
 function listAll(io: CliIo, apps: AppEntry[], json: boolean): void {
   if (json) return writeJson(io, apps);
-  const cell = (entry: AppEntry['apt'] | AppEntry['windows-kits']): string => {
+  const cell = (entry: AppEntry[CatalogKey]): string => {
     if (entry === undefined) return '-';
     if ('unavailable' in entry) return 'unavailable';
     if ('setupFile' in entry) return `${entry.setupFile} (${entry.type})`;
     return entry.services.length > 0 ? `${entry.packages.join(' ')} [${entry.services.join(' ')}]` : entry.packages.join(' ');
   };
-  const rows = apps.map((app) => [
-    app.osOverrides ? `${app.name} +` : app.name,
-    app.category,
-    cell(app.apt),
-    cell(app.dnf),
-    cell(app['windows-kits']),
-  ]);
-  io.stdout.write(table([['NAME', 'CATEGORY', 'APT', 'DNF/YUM', 'WINDOWS-KITS'], ...rows]));
+  const rows = apps.map((app) => [app.osOverrides ? `${app.name} +` : app.name, app.category, ...CATALOG_KEYS.map(({ key }) => cell(app[key]))]);
+  const header = ['NAME', 'CATEGORY', ...CATALOG_KEYS.map(({ installers }) => installers.join('/').toUpperCase())];
+  io.stdout.write(table([header, ...rows]));
   io.stdout.write('\n[...] services enabled at boot; + differs on some OSes (use --os ID)\n');
 }
 
@@ -101,14 +97,14 @@ function listForOs(io: CliIo, catalogs: Catalogs, apps: AppEntry[], os: OsEntry,
       }),
     );
   }
-  const windows = os.installer === 'windows-kits';
+  const kits = !isPackageInstaller(os.installer);
   const rows = resolved.map(({ app, result }) => {
     if (!result.ok) return [app.name, app.category, '-', '-', `unavailable: ${result.reason}${result.hint ? ` (hint: ${result.hint})` : ''}`];
     if (result.kit) return [app.name, app.category, `${result.kit.setupFile} (${result.kit.type})`, result.kit.args ?? '-', ''];
     return [app.name, app.category, result.packages.join(' '), result.services.join(' ') || '-', ''];
   });
   io.stdout.write(`${os.id}: ${os.label} — installer ${os.installer}\n\n`);
-  const header = ['NAME', 'CATEGORY', windows ? 'KIT' : 'PACKAGES', windows ? 'ARGS' : 'SERVICES', 'NOTE'];
+  const header = ['NAME', 'CATEGORY', kits ? 'KIT' : 'PACKAGES', kits ? 'ARGS' : 'SERVICES', 'NOTE'];
   io.stdout.write(table([header, ...rows]));
 }
 

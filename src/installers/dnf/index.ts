@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
+import type { CATALOG_KEY_OF, PackageInstallerId } from '../../catalog/families.js';
 import type { OsEntry } from '../../catalog/schema.js';
 import { VmgenError } from '../../errors.js';
 import { CommandError, run } from '../../exec/run.js';
@@ -69,8 +70,11 @@ export function dnfOptions(source: LayerSource, rootfs: string, priv: DnfPrivate
   ];
 }
 
-/** The RPM package tools vmgen drives; yum takes dnf's options (on every current RPM distribution it is dnf). */
-export type RpmProgram = 'dnf' | 'yum';
+/**
+ * The RPM package tools vmgen drives: the installers that read dnf's package names (CATALOG_KEY_OF);
+ * yum takes dnf's options (on every current RPM distribution it is dnf).
+ */
+export type RpmProgram = { [K in PackageInstallerId]: (typeof CATALOG_KEY_OF)[K] extends 'dnf' ? K : never }[PackageInstallerId];
 
 export function dnfArgv(source: LayerSource, rootfs: string, packages: readonly string[], priv: DnfPrivate, program: RpmProgram = 'dnf'): [string, ...string[]] {
   if (packages.length === 0) throw new Error(`${program} needs at least one package to install`);

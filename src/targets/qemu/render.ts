@@ -1,3 +1,4 @@
+import { isWindows } from '../../catalog/families.js';
 import type { GuestNic, OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../disks/layout.js';
@@ -107,7 +108,7 @@ interface Machine {
 
 /** Guests whose NVMe disks libvirt gets as SATA: Windows, which has no virtio-blk driver of its own. */
 export function nvmeOnSata(os: OsEntry): boolean {
-  return os.family === 'windows';
+  return isWindows(os);
 }
 
 function machineOf(spec: ResolvedSpec, layout: VmLayout): Machine {

@@ -1,3 +1,4 @@
+import { isWindows } from '../../catalog/families.js';
 import type { OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmCdDrive, VmLayout } from '../../disks/layout.js';
@@ -73,8 +74,9 @@ const WINDOWS_TYPES: Record<string, { 64: GuestType; 32: GuestType }> = {
 const OTHER_LINUX = { 64: { cim: 101, vbox: 'Linux_64' }, 32: { cim: 36, vbox: 'Linux' } };
 
 export function guestType(os: OsEntry): GuestType {
-  const table = os.family === 'windows' ? WINDOWS_TYPES[os.release] : LINUX_TYPES[os.distribution];
-  if (table === undefined && os.family === 'windows') throw new Error(`no CIM operating system type for ${os.id}`);
+  const windows = isWindows(os);
+  const table = windows ? WINDOWS_TYPES[os.release] : LINUX_TYPES[os.distribution];
+  if (table === undefined && windows) throw new Error(`no CIM operating system type for ${os.id}`);
   return (table ?? OTHER_LINUX)[os.bits];
 }
 
