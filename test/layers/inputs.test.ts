@@ -1,11 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { includesNone, noItem, isInstance } from '../helpers/assert-values.js';
+import { includesNone, noItem } from '../helpers/assert-values.js';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { layerInputs, layerPackages } from '../../src/layers/inputs.js';
-import { buildHostTools, checkHostTools } from '../../src/orchestrator/host-tools.js';
-import { lxcCommander } from '../../src/targets/lxc/index.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
@@ -15,7 +13,6 @@ import { debianVmKernel } from '../../src/families/debian/vm-kernel.js';
 import { redhatConfigurator } from '../../src/families/redhat/configure.js';
 import { DRACUT_CONF, KERNEL_FINISH_SCRIPT, redhatVmKernel } from '../../src/families/redhat/vm-kernel.js';
 import { windowsConfigurator } from '../../src/families/windows/configure.js';
-import { dnfInstaller } from '../../src/installers/dnf/index.js';
 import { resolveVmLayout } from '../../src/disks/layout.js';
 
 const catalogs = loadCatalogs({ env: {} });
@@ -63,23 +60,5 @@ describe('layerInputs', () => {
   it('a family without a VM kernel is refused for VM targets before any work', () => {
     assert.throws(() => layerInputs(windowsConfigurator, undefined, { spec: redhat.spec, nicOwner: 'guest' }, redhat.layout),
       (e: unknown) => e instanceof VmgenError && e.code === 'VMG_UNSUPPORTED');
-  });
-});
-
-describe('checkHostTools with an installer\'s tools', () => {
-  it('names dnf and rpm, and the packages that have them, when a RedHat build\'s host lacks them', () => {
-    const saved = process.env.PATH;
-    process.env.PATH = '/nonexistent-vmgen-path';
-    try {
-      assert.throws(() => checkHostTools(buildHostTools({ installer: dnfInstaller, commander: lxcCommander, kind: 'container', format: 'tar.zst' })), (e: unknown) => {
-        isInstance(e, VmgenError);
-        assert.equal(e.code, 'VMG_TOOL_MISSING');
-        assert.match(e.message, /\bdnf\b.*\brpm\b/);
-        assert.match(e.hint ?? '', /apt-get install .*\bdnf\b.*\brpm\b/);
-        return true;
-      });
-    } finally {
-      process.env.PATH = saved;
-    }
   });
 });

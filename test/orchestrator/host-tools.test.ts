@@ -5,90 +5,95 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from '../../src/orchestrator/build.js';
-import { buildHostTools, checkHostTools, findTool, type ToolPlan } from '../../src/orchestrator/host-tools.js';
+import { checkHostTools, findTool } from '../../src/orchestrator/host-tools.js';
+import { planBuild } from '../../src/orchestrator/plan.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
+import type { VmConfig } from '../../src/config/model.js';
 import { loadConfig } from '../../src/validate/load.js';
 import { VmgenError } from '../../src/errors.js';
 import { HOST_TOOLS, isHostTool } from '../../src/exec/tools.js';
-import { aptInstaller } from '../../src/installers/apt/index.js';
-import { dnfInstaller } from '../../src/installers/dnf/index.js';
 import { TARGETS } from '../../src/targets/registry.js';
+import type { ArchiveFormat } from '../../src/targets/types.js';
 import type { StepEvent } from '../../src/steps/run-steps.js';
-import { filesystem, FILESYSTEM_NAMES } from '../../src/catalog/filesystems.js';
+import { filesystem, FILESYSTEM_NAMES, type Filesystem } from '../../src/catalog/filesystems.js';
 import { mkfsArgv } from '../../src/disks/disk-image.js';
-import type { Filesystem, VmLayout, VmPartition } from '../../src/disks/layout.js';
+import { includesAll, includesNone, isInstance } from '../helpers/assert-values.js';
 
 const SRC = fileURLToPath(new URL('../../src/', import.meta.url));
+const catalogs = loadCatalogs({ env: {} });
 
-function target(id: string) {
-  const t = TARGETS.find((x) => x.id === id);
-  assert.ok(t?.commander, `target ${id} is buildable`);
-  return { kind: t.kind, commander: t.commander };
-}
-
-function layout(firmware: VmLayout['firmware'], ...fss: Filesystem[]): VmLayout {
-  const partitions: VmPartition[] = [
-    { name: 'root', kind: 'primary', fs: 'ext4', mount: '/' },
-    ...fss.map((fs, i): VmPartition => ({ name: `p${i}`, kind: 'primary', fs, sizeMiB: 512, mount: `/srv/p${i}` })),
+/** A config for `os` with one disk: an ext4 root and one partition of each file system in `fss`. */
+function configWith(os: string, firmware: 'bios' | 'efi', ...fss: Filesystem[]): VmConfig {
+  const partition = (fs: Filesystem, i: number): string[] => [
+    `                [[[[[p${i}]]]]]`, `                    fs = ${fs}`, '                    size = 256MB',
+    ...(filesystem(fs).mountable ? [`                    mount = /srv/p${i}`] : []),
   ];
-  return {
-    firmware, cdDrives: [],
-    disks: [{ name: 'hdd0', file: 'm-hdd0', sizeMiB: 4096, controller: 'sata', bus: 0, unit: 0, table: 'gpt', partitions, boot: true }],
-  };
+  const text = [
+    '[hardware]', '    vm_id = tools1', `    os = ${os}`, `    firmware = ${firmware}`,
+    '    [[hdds]]', '        [[[hdd0]]]', '            size = 8GB', '            type = sata', '            table = gpt',
+    '            [[[[partitions]]]]', '                [[[[[root]]]]]', '                    fs = ext4', '                    size = 4GB', '                    mount = /',
+    ...fss.flatMap(partition),
+    '[config]', '    root_passwd = change-me', '    hostname = tools1', '    mirror = http://mirror.example/repo', '',
+  ].join('\n');
+  const loaded = loadConfig(text, { catalogs });
+  if (!loaded.config) throw new Error(`${os} ${fss.join(' ')}: ${JSON.stringify(loaded.diagnostics)}`);
+  return loaded.config;
 }
 
-function plan(targetId: string, format: ToolPlan['format'], extra: Partial<ToolPlan> = {}): ToolPlan {
-  return { installer: aptInstaller, ...target(targetId), format, ...extra };
+/** The tools the plan's first step checks. */
+function tools(target: string, format: ArchiveFormat, config: VmConfig = configWith('debian12-64', 'bios')): readonly string[] {
+  return planBuild(config, catalogs, target, { format }).tools;
 }
 
-describe('buildHostTools: the tools a build will run, from what it does', () => {
+describe('planBuild(...).tools: the tools a build will run, from the steps that run them', () => {
   it('an xfs partition needs mkfs.xfs; ntfs needs mkfs.ntfs and ntfslabel; swap mkswap', () => {
-    const tools = buildHostTools(plan('qemu', 'tar.zst', { layout: layout('bios', 'xfs', 'ntfs', 'swap') }));
-    for (const t of ['mkfs.xfs', 'mkfs.ntfs', 'ntfslabel', 'mkswap', 'mkfs.ext4']) assert.ok(tools.includes(t), `${t} in ${tools.join(' ')}`);
-    const ext4Only = buildHostTools(plan('qemu', 'tar.zst', { layout: layout('bios') }));
-    for (const t of ['mkfs.xfs', 'mkfs.ntfs', 'ntfslabel', 'mkswap']) assert.ok(!ext4Only.includes(t), `an ext4-only layout does not need ${t}`);
+    includesAll(tools('qemu', 'tar.zst', configWith('debian12-64', 'bios', 'xfs', 'ntfs', 'swap')), ['mkfs.xfs', 'mkfs.ntfs', 'ntfslabel', 'mkswap', 'mkfs.ext4']);
+    includesNone(tools('qemu', 'tar.zst', configWith('debian12-64', 'bios')), ['mkfs.xfs', 'mkfs.ntfs', 'ntfslabel', 'mkswap']);
   });
 
   it('each firmware brings its boot loader: extlinux for BIOS, mtools and mkfs.vfat for the UEFI ESP', () => {
-    const bios = buildHostTools(plan('qemu', 'tar.zst', { layout: layout('bios') }));
-    assert.ok(bios.includes('extlinux') && !bios.includes('mcopy'), `bios: ${bios.join(' ')}`);
-    const efi = buildHostTools(plan('qemu', 'tar.zst', { layout: { ...layout('efi', 'vfat') } }));
-    assert.ok(efi.includes('mcopy') && efi.includes('mkfs.vfat') && !efi.includes('extlinux'), `efi: ${efi.join(' ')}`);
+    const bios = tools('qemu', 'tar.zst', configWith('debian12-64', 'bios'));
+    includesAll(bios, ['extlinux']);
+    includesNone(bios, ['mcopy']);
+    const efi = tools('qemu', 'tar.zst', configWith('debian12-64', 'efi', 'vfat'));
+    includesAll(efi, ['mcopy', 'mkfs.vfat']);
+    includesNone(efi, ['extlinux']);
   });
 
   it('VM builds partition, attach and convert; container builds do none of that', () => {
-    const vm = buildHostTools(plan('vmware', 'tar.zst', { layout: layout('bios') }));
-    for (const t of ['sfdisk', 'losetup', 'partx', 'qemu-img', 'qemu-storage-daemon']) assert.ok(vm.includes(t), `vm needs ${t}`);
-    const lxc = buildHostTools(plan('lxc', 'tar.zst'));
-    for (const t of ['sfdisk', 'losetup', 'qemu-img', 'extlinux']) assert.ok(!lxc.includes(t), `lxc does not need ${t}`);
-    for (const t of ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd']) assert.ok(lxc.includes(t), `lxc needs ${t}`);
+    includesAll(tools('vmware', 'tar.zst'), ['sfdisk', 'losetup', 'partx', 'qemu-img', 'qemu-storage-daemon']);
+    const lxc = tools('lxc', 'tar.zst');
+    includesNone(lxc, ['sfdisk', 'losetup', 'qemu-img', 'extlinux']);
+    includesAll(lxc, ['mmdebstrap', 'unshare', 'chroot', 'mount', 'tar', 'zstd']);
   });
 
   it('the archive format brings its compressor; an LXC image needs xz', () => {
-    assert.ok(buildHostTools(plan('lxc', 'tar.gz')).includes('gzip'), 'tar.gz needs gzip');
-    assert.ok(!buildHostTools(plan('lxc', 'tar.gz')).includes('zstd'), 'tar.gz does not need zstd');
-    assert.ok(buildHostTools(plan('lxc', 'image.tar')).includes('xz'), 'image.tar needs xz');
-    assert.ok(buildHostTools(plan('oci', 'tar')).includes('gzip'), 'oci compresses its layer with gzip');
-    assert.ok(buildHostTools(plan('openvz', 'tar')).includes('gzip'), 'an openvz template is a tar.gz in any outer format');
-    assert.ok(buildHostTools(plan('openvz', 'tar.zst')).includes('zstd'), 'openvz tar.zst needs zstd too');
+    includesAll(tools('lxc', 'tar.gz'), ['gzip']);
+    includesNone(tools('lxc', 'tar.gz'), ['zstd']);
+    includesAll(tools('lxc', 'image.tar'), ['xz']);
+    includesAll(tools('oci', 'tar'), ['gzip']);
+    // An openvz template is a tar.gz in any outer format.
+    includesAll(tools('openvz', 'tar'), ['gzip']);
+    includesAll(tools('openvz', 'tar.zst'), ['gzip', 'zstd']);
   });
 
   it('the installer brings its own: dnf and rpm for RedHat guests', () => {
-    const tools = buildHostTools({ ...plan('lxc', 'tar.zst'), installer: dnfInstaller });
-    assert.ok(tools.includes('dnf') && tools.includes('rpm') && !tools.includes('mmdebstrap'), tools.join(' '));
+    const rpm = tools('lxc', 'tar.zst', configWith('fedora42-64', 'bios'));
+    includesAll(rpm, ['dnf', 'rpm']);
+    includesNone(rpm, ['mmdebstrap']);
   });
 
   it('every tool any plan can name is in the tool table, so its package is known', () => {
-    for (const t of TARGETS.filter((x) => x.commander)) {
-      for (const format of t.commander!.formats) {
-        for (const installer of [aptInstaller, dnfInstaller]) {
-          const lay = t.kind === 'vm' ? { layout: layout('efi', ...FILESYSTEM_NAMES) } : {};
-          for (const tool of buildHostTools({ installer, kind: t.kind, commander: t.commander!, format, ...lay })) {
-            assert.ok(isHostTool(tool), `${t.id} ${format}: ${tool} is declared in src/exec/tools.ts`);
-          }
+    const undeclared: string[] = [];
+    for (const os of ['debian12-64', 'fedora42-64']) {
+      const config = configWith(os, 'efi', ...FILESYSTEM_NAMES);
+      for (const target of TARGETS) {
+        for (const format of target.commander?.formats ?? []) {
+          for (const tool of tools(target.id, format, config)) if (!isHostTool(tool)) undeclared.push(`${os} ${target.id} ${format}: ${tool}`);
         }
       }
     }
+    assert.deepEqual(undeclared, [], 'declare these in HOST_TOOLS (src/exec/tools.ts) with their Debian package');
   });
 
   it('each file system\'s mkfs commands are declared tools (mkfs.ext* is built from the name)', () => {
@@ -168,8 +173,20 @@ describe('checkHostTools', () => {
   });
 });
 
+describe('checkHostTools with an installer\'s tools', () => {
+  it('names dnf and rpm, and the packages that have them, when a RedHat build\'s host lacks them', () => {
+    const rpmTools = tools('lxc', 'tar.zst', configWith('fedora42-64', 'bios'));
+    assert.throws(() => checkHostTools(rpmTools, { path: '/nonexistent-vmgen-path' }), (e: unknown) => {
+      isInstance(e, VmgenError);
+      assert.equal(e.code, 'VMG_TOOL_MISSING');
+      assert.match(e.message, /\bdnf\b.*\brpm\b/);
+      assert.match(e.hint ?? '', /apt-get install .*\bdnf\b.*\brpm\b/);
+      return true;
+    });
+  });
+});
+
 describe('a build whose host lacks one of its tools', () => {
-  const catalogs = loadCatalogs({ env: {} });
   const text = readFileSync(fileURLToPath(new URL('../fixtures/vm/two-disks.conf', import.meta.url)), 'utf8');
 
   it('fails in the first step, naming mkfs.xfs, before any other step starts', async () => {
