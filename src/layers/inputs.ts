@@ -2,7 +2,6 @@ import type { ResolvedSpec } from '../config/resolve.js';
 import { VmgenError } from '../errors.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan, VmKernel } from '../families/types.js';
 import { filesystemPackages, type VmLayout } from '../disks/layout.js';
-import { targetIdsOf } from '../catalog/targets.js';
 
 /** What a guest's packages layer is made from, beyond its OS and mirror. */
 export interface LayerInputs {
@@ -27,7 +26,7 @@ export function layerInputs(configurator: Configurator, familyVmKernel: VmKernel
   const spec: ResolvedSpec = guest.spec;
   const vmKernel = layout === undefined ? undefined : familyVmKernel;
   if (layout !== undefined && vmKernel === undefined) {
-    throw new VmgenError('VMG_UNSUPPORTED', `VM targets cannot build ${spec.os.label} guests from a root file system`, { hint: `build this guest for a container target (${targetIdsOf('container').join(', ')})` });
+    throw new VmgenError('VMG_UNSUPPORTED', `VM targets cannot build ${spec.os.label} guests from a root file system`, { hint: 'build this guest for a container target (vmgen build --help lists the targets)' });
   }
   const layer = configurator.layerPlan?.(guest);
   const finish = vmKernel?.finish;

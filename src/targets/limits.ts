@@ -1,13 +1,19 @@
 import type { ControllerBusName } from '../catalog/controllers.js';
-import { targetsOfKindText, type TargetKind } from '../catalog/targets.js';
+import { orList, type Severity } from '../diagnostics.js';
 import { kernelOf } from '../catalog/families.js';
 import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
-import type { Severity } from '../diagnostics.js';
 import { isVmwareStaticMac } from '../config/validators.js';
 import { machineNameOf, resolveNics } from '../config/resolve.js';
 import { deviceSlots, planVmLayout, type Controller } from '../disks/layout.js';
 import { SAFE_NAME, SAFE_NAME_HINT } from './names.js';
+
+export type TargetKind = 'container' | 'vm';
+
+/** The other targets, for hints that name them (limits sit below the registry, which imports them). */
+export interface TargetDirectory {
+  idsOf(kind: TargetKind): readonly string[];
+}
 
 export type Report = (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string) => void;
 
@@ -19,13 +25,13 @@ export interface TargetLimits {
   id: string;
   kind: TargetKind;
   label: string;
-  check(config: VmConfig, os: OsEntry, report: Report): void;
+  check(config: VmConfig, os: OsEntry, report: Report, targets: TargetDirectory): void;
 }
 
 /** Containers share the host's kernel: no disks, CD drives or firmware, and no Windows. */
-export function containerLimits(config: VmConfig, os: OsEntry, report: Report, label: string): void {
+export function containerLimits(config: VmConfig, os: OsEntry, report: Report, label: string, targets: TargetDirectory): void {
   if (kernelOf(os) !== 'linux') {
-    report(['hardware', 'os'], 'error', 'CFG_TARGET_OS', `${label} containers run Linux only; ${os.id} needs a VM target`, `use --target ${targetsOfKindText('vm')}`);
+    report(['hardware', 'os'], 'error', 'CFG_TARGET_OS', `${label} containers run Linux only; ${os.id} needs a VM target`, `use --target ${orList(targets.idsOf('vm'))}`);
   }
   for (const key of ['hdds', 'cd_drives'] as const) {
     if (Object.keys(config.hardware[key]).length > 0) {

@@ -1,31 +1,39 @@
-import { lxcCommander, lxcLimits } from './lxc/index.js';
-import { ociCommander, ociLimits } from './oci/index.js';
-import { openvzCommander, openvzLimits } from './openvz/index.js';
-import { TARGET_IDS, TARGET_KINDS, type TargetId } from '../catalog/targets.js';
-import type { Target } from './types.js';
-import { qemuCommander, qemuLimits } from './qemu/index.js';
-import { virtualboxCommander, virtualboxLimits } from './virtualbox/index.js';
-import { vmwareCommander, vmwareLimits } from './vmware/index.js';
+import type { Target, TargetKind } from './types.js';
+import { lxcTarget } from './lxc/index.js';
+import { openvzTarget } from './openvz/index.js';
+import { ociTarget } from './oci/index.js';
+import { vmwareTarget } from './vmware/index.js';
+import { qemuTarget } from './qemu/index.js';
+import { virtualboxTarget } from './virtualbox/index.js';
+import { orList } from '../diagnostics.js';
 
 /**
- * Every target vmgen knows, one line each; its id and kind are in src/catalog/targets.ts. CLI choices, the
- * schema's target enum and the web form's list all come from here; a target with a commander can
- * be built.
+ * Every target vmgen knows, one line each, in the order they are listed. CLI choices, the schema's
+ * target enum, the web form's list and every message that names targets come from here; a target
+ * with a commander can be built.
  */
-const ROWS: Record<TargetId, Omit<Target, 'id' | 'kind'>> = {
-  lxc: { label: 'LXC', check: lxcLimits, commander: lxcCommander },
-  openvz: { label: 'OpenVZ', check: openvzLimits, commander: openvzCommander },
-  oci: { label: 'OCI image', check: ociLimits, commander: ociCommander },
-  vmware: { label: 'VMware', check: vmwareLimits, commander: vmwareCommander },
-  qemu: { label: 'QEMU/KVM (libvirt)', check: qemuLimits, commander: qemuCommander },
-  virtualbox: { label: 'VirtualBox (OVA)', check: virtualboxLimits, commander: virtualboxCommander },
-};
+export const TARGETS: readonly Target[] = [
+  lxcTarget,
+  openvzTarget,
+  ociTarget,
+  vmwareTarget,
+  qemuTarget,
+  virtualboxTarget,
+];
 
-export const TARGETS: readonly Target[] = TARGET_IDS.map((id) => ({ id, kind: TARGET_KINDS[id], ...ROWS[id] }));
-
-export { TARGET_IDS } from '../catalog/targets.js';
+export const TARGET_IDS = TARGETS.map((t) => t.id);
 export const BUILDABLE_TARGET_IDS = TARGETS.filter((t) => t.commander).map((t) => t.id);
 
 export function findTarget(id: string): Target | undefined {
   return TARGETS.find((t) => t.id === id);
+}
+
+/** The ids of the targets of a kind, in the table's order. */
+export function targetIdsOf(kind: TargetKind): string[] {
+  return TARGETS.filter((t) => t.kind === kind).map((t) => t.id);
+}
+
+/** "vmware, qemu or virtualbox": the targets of a kind as a hint lists them. */
+export function targetsOfKindText(kind: TargetKind): string {
+  return orList(targetIdsOf(kind));
 }

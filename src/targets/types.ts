@@ -1,6 +1,8 @@
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { GuestFile } from '../families/types.js';
 import type { TargetLimits } from './limits.js';
+
+export type { TargetKind } from './limits.js';
 import type { PlatformSecurity } from '../families/platform-security.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { ArchiveFormat } from '../archive/formats.js';

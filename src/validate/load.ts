@@ -3,6 +3,7 @@ import { findOs } from '../catalog/load.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import type { z } from 'zod';
 import type { TargetLimits } from '../targets/limits.js';
+import { targetIdsOf } from '../targets/registry.js';
 import { diagnosticAt, issuesToDiagnostics } from '../config/diagnose.js';
 import { parseIni } from '../config/ini/parse.js';
 import type { IniDocument } from '../config/ini/document.js';
@@ -41,7 +42,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     const os = findOs(opts.catalogs, typed.hardware.os)!;
     const later: Diagnostic[] = semanticDiagnostics(typed, os, opts.catalogs, places, { hardware: opts.target?.kind !== 'container' });
     opts.target?.check(typed, os, (path, severity, code, message, hint) =>
-      later.push(diagnosticAt(places, path, severity, code, message, hint)));
+      later.push(diagnosticAt(places, path, severity, code, message, hint)), { idsOf: targetIdsOf });
     // A section that lost a bad value already has its error; what follows from the loss is noise.
     const damaged = new Set<number | undefined>();
     for (const p of repaired.removed) if (p.length > 1) damaged.add(places.get(pathKey(p.slice(0, -1)))?.line);

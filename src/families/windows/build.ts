@@ -6,7 +6,7 @@ import type { BuildInput, DiskImageRootPlan, RootFacts, RootOutput, RootPlanInpu
 import type { StepList } from '../../steps/run-steps.js';
 import type { VmDisk, VmLayout } from '../../disks/layout.js';
 import { platformOffered } from '../platform-security.js';
-import { targetsOfKindText } from '../../catalog/targets.js';
+import { targetsOfKindText } from '../../targets/registry.js';
 import type { DiskImage } from '../../targets/types.js';
 import { renderAutounattend } from './autounattend.js';
 import type { GuestPayload } from './base-disk.js';

@@ -3,7 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import type { BuildRow, User } from '../db.js';
 import type { BuildState } from '../types.js';
-import { TARGET_IDS } from '../../catalog/targets.js';
+import { TARGET_IDS } from '../../targets/registry.js';
 
 declare module 'fastify' {
   interface FastifyRequest {

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
-import type { Commander, PackageContext } from '../types.js';
+import type { Commander, PackageContext, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { SAFE_NAME } from '../names.js';
 import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.js';
@@ -10,8 +10,8 @@ import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.j
 /** The members of an image.tar, the two tarballs `lxc-create -t local` takes (--metadata, --fstree). */
 export const LXC_IMAGE_FILES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;
 
-export const lxcLimits: TargetLimits['check'] = (config, os, report) => {
-  containerLimits(config, os, report, 'LXC');
+export const lxcLimits: TargetLimits['check'] = (config, os, report, targets) => {
+  containerLimits(config, os, report, 'LXC', targets);
   machineNameLimits(config, report, 'LXC', (n) => SAFE_NAME.test(n), 'a container name');
 };
 
@@ -67,3 +67,6 @@ async function deviceNodes(root: string, rel: string): Promise<string[]> {
   }
   return out;
 }
+
+/** LXC's row in the target registry (src/targets/registry.ts). */
+export const lxcTarget: Target = { id: 'lxc', kind: 'container', label: 'LXC', check: lxcLimits, commander: lxcCommander };

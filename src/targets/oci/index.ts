@@ -7,13 +7,13 @@ import { pipeline } from 'node:stream/promises';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { spawnStream } from '../../exec/stream.js';
 import { findTool } from '../../exec/tools.js';
-import type { Commander } from '../types.js';
+import type { Commander, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { canonicalJson, ociImageConfig, ociIndex, ociLayout, ociManifest, renderOci, MEDIA_TYPES, REF_NAME } from './render.js';
 
 /** The image is tagged NAME:latest, which the image layout's ref-name grammar must accept. */
-export const ociLimits: TargetLimits['check'] = (config, os, report) => {
-  containerLimits(config, os, report, 'OCI');
+export const ociLimits: TargetLimits['check'] = (config, os, report, targets) => {
+  containerLimits(config, os, report, 'OCI', targets);
   machineNameLimits(config, report, 'OCI', (n) => REF_NAME.test(`${n}:latest`), 'an image name');
 };
 
@@ -91,3 +91,6 @@ export const ociCommander: Commander = {
     await writeArchive(ctx.format, ctx.output, layout, ['oci-layout', 'index.json', 'blobs'], { signal: ctx.signal });
   },
 };
+
+/** OCI image's row in the target registry (src/targets/registry.ts). */
+export const ociTarget: Target = { id: 'oci', kind: 'container', label: 'OCI image', check: ociLimits, commander: ociCommander };

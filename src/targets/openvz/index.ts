@@ -1,13 +1,13 @@
 import { join } from 'node:path';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
-import type { Commander } from '../types.js';
+import type { Commander, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { SAFE_NAME } from '../names.js';
 import { ostemplateName, renderOpenvz } from './render.js';
 
-export const openvzLimits: TargetLimits['check'] = (config, os, report) => {
-  containerLimits(config, os, report, 'OpenVZ');
+export const openvzLimits: TargetLimits['check'] = (config, os, report, targets) => {
+  containerLimits(config, os, report, 'OpenVZ', targets);
   machineNameLimits(config, report, 'OpenVZ', (n) => SAFE_NAME.test(n), 'part of a template name');
 };
 
@@ -35,3 +35,6 @@ export const openvzCommander: Commander = {
     await writeArchive(ctx.format, ctx.output, ctx.stageDir, [...names, template], { signal: ctx.signal });
   },
 };
+
+/** OpenVZ's row in the target registry (src/targets/registry.ts). */
+export const openvzTarget: Target = { id: 'openvz', kind: 'container', label: 'OpenVZ', check: openvzLimits, commander: openvzCommander };

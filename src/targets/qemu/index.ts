@@ -1,7 +1,7 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
-import type { Commander } from '../types.js';
+import type { Commander, Target } from '../types.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../disks/layout.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
@@ -99,3 +99,6 @@ export const qemuCommander: Commander = {
     await writeArchive(ctx.format, ctx.output, dir, [`${name}.xml`, 'run.sh', ...Object.values(files), ...extra, ...shipped], { signal: ctx.signal });
   },
 };
+
+/** QEMU/KVM (libvirt)'s row in the target registry (src/targets/registry.ts). */
+export const qemuTarget: Target = { id: 'qemu', kind: 'vm', label: 'QEMU/KVM (libvirt)', check: qemuLimits, commander: qemuCommander };

@@ -1,5 +1,5 @@
 import { packageOva } from '../ovf/package.js';
-import type { Commander } from '../types.js';
+import type { Commander, Target } from '../types.js';
 import { isoNames, renderVmCommon } from '../vm/common.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
 import { MAX_NICS, renderOvf } from './render.js';
@@ -27,3 +27,6 @@ export const virtualboxCommander: Commander = {
   }] : [], layout),
   package: (ctx) => packageOva(ctx, renderOvf),
 };
+
+/** VirtualBox (OVA)'s row in the target registry (src/targets/registry.ts). */
+export const virtualboxTarget: Target = { id: 'virtualbox', kind: 'vm', label: 'VirtualBox (OVA)', check: virtualboxLimits, commander: virtualboxCommander };

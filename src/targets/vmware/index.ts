@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { writeArchive } from '../../archive/write.js';
 import { packageOva } from '../ovf/package.js';
-import type { Commander } from '../types.js';
+import type { Commander, Target } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { vmLimits, vmwareMacLimits, type TargetLimits } from '../limits.js';
 import { renderVmwareOvf } from './ovf.js';
@@ -47,3 +47,6 @@ export const vmwareCommander: Commander = {
     await writeArchive(ctx.format, ctx.output, dir, [vmx, ...Object.values(diskFiles), ...shipped], { signal: ctx.signal });
   },
 };
+
+/** VMware's row in the target registry (src/targets/registry.ts). */
+export const vmwareTarget: Target = { id: 'vmware', kind: 'vm', label: 'VMware', check: vmwareLimits, commander: vmwareCommander };
