@@ -46,7 +46,7 @@ export const registerBuild: RegisterCommand = (program, io) => {
     .addOption(new Option('-f, --format <format>', "archive format (default: the target's own)").choices([...ARCHIVE_FORMATS]))
     .option('--cache-dir <dir>', 'cache directory (default: $VMGEN_CACHE_DIR or /var/cache/vmgen)')
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
-    .option('--json', 'print {archive, target, spec, layer} as JSON on stdout instead of the path');
+    .option('--json', 'print {archive, target, name, seconds, and layer (Linux) or root (Windows: how its disks were made)} as JSON on stdout instead of the path');
   withTargetOptions(command)
     .action(async (file: string, flags: BuildFlags) => {
       const target = targetFor(flags.target)!;
