@@ -109,7 +109,7 @@ describe('submit: pieces', () => {
     const lines: string[] = [];
     const progress = new RemoteProgress(new StepReporter({ write: (s: string) => lines.push(s) }, false), false);
     const view = (step: string, steps: string[]): BuildView => ({
-      id: 'b', state: 'running', target: 'lxc', format: 'tar.zst', name: 'web1', step, steps, progress: 0,
+      id: 'b', state: 'running', final: false, target: 'lxc', format: 'tar.zst', name: 'web1', step, steps, progress: 0,
       created: '2026-01-01', started: '2026-01-01', finished: null,
     });
     progress.update(view('make the disks', ['check host tools', 'make the disks', 'archive']));

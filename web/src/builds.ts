@@ -1,10 +1,11 @@
-import type { BuildStateTable } from '../../src/service/web/shared-types.js';
 import { ApiError, type Api } from './api.js';
 import { followDownload, h } from './dom.js';
 
 export interface BuildInfo {
   id: string;
   state: string;
+  /** Whether the build has ended (the server's table of states decides). */
+  final?: boolean;
   target: string;
   format?: string;
   name?: string;
@@ -22,8 +23,8 @@ export interface BuildInfo {
 }
 
 /** The service's table of states, held to it by its type (a declaration shared with the service). */
-const FINALITY: BuildStateTable = { queued: false, running: false, succeeded: true, failed: true, canceled: true };
-const isFinal = (state: string): boolean => Object.hasOwn(FINALITY, state) && FINALITY[state as keyof BuildStateTable];
+/** The page comes with its server, which says whether a build has ended: the page keeps no list of states. */
+const isFinal = (b: BuildInfo): boolean => b.final === true;
 const ID = /^[A-Za-z0-9_-]{1,64}$/;
 
 export function formatBytes(n: number): string {
@@ -112,7 +113,7 @@ export class BuildsPanel {
     this.show(build);
     this.el.view.scrollIntoView({ block: 'start' });
     this.el.title.focus();
-    if (isFinal(build.state)) {
+    if (isFinal(build)) {
       this.el.log.textContent = await this.api.text(`/api/builds/${id}/log`).catch(() => '');
       return;
     }
@@ -136,11 +137,11 @@ export class BuildsPanel {
       } catch (err) {
         if (ctl.signal.aborted || (err instanceof ApiError && err.status < 500)) break;
       }
-      if (this.current && isFinal(this.current.state)) break;
+      if (this.current && isFinal(this.current)) break;
       await new Promise((r) => setTimeout(r, 1000));
       const again = await this.api.json<BuildInfo>('GET', `/api/builds/${id}`).catch(() => undefined);
       if (again) this.show(again);
-      if (again && isFinal(again.state)) break;
+      if (again && isFinal(again)) break;
     }
     if (this.follow === ctl) this.follow = undefined;
     await this.refreshList();
@@ -178,7 +179,7 @@ export class BuildsPanel {
     el.error.textContent = b.error ? `${b.errorCode ? `${b.errorCode}: ` : ''}${b.error}` : '';
     el.download.hidden = !(b.state === 'succeeded' && b.artifact);
     if (b.artifact) el.download.textContent = `Download ${b.artifact.name} (${formatBytes(b.artifact.bytes)})`;
-    el.cancel.hidden = isFinal(b.state);
+    el.cancel.hidden = isFinal(b);
   }
 
   private async download(b: BuildInfo): Promise<void> {

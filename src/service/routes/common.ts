@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import type { BuildRow, User } from '../db.js';
-import type { BuildState } from '../types.js';
+import { isFinalState, type BuildState } from '../types.js';
 import { TARGET_IDS } from '../../targets/registry.js';
 
 declare module 'fastify' {
@@ -37,6 +37,8 @@ export function newBuildId(): string {
 export interface BuildView {
   id: string;
   state: BuildState;
+  /** Whether the state is one a build ends in, so a client needs no list of states to stop following. */
+  final: boolean;
   target: string;
   format: string;
   name: string;
@@ -56,7 +58,7 @@ export interface BuildView {
 
 export function buildView(row: BuildRow, viewer: User): BuildView {
   return {
-    id: row.id, state: row.state, target: row.target, format: row.format, name: row.name,
+    id: row.id, state: row.state, final: isFinalState(row.state), target: row.target, format: row.format, name: row.name,
     step: row.step, steps: row.steps, progress: row.progress, created: row.created, started: row.started, finished: row.finished,
     ...(row.error !== null ? { error: row.error } : {}),
     ...(row.errorCode !== null ? { errorCode: row.errorCode } : {}),
