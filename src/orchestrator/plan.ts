@@ -15,7 +15,7 @@ import { layerInputs, type LayerInputs } from '../layers/inputs.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
 import type { ArchiveFormat, TargetOptions, TargetRender } from '../targets/types.js';
 import { VM_PACKAGE_TOOLS } from '../targets/vm/common.js';
-import { LAYER_STEPS, layerSteps } from './layer-steps.js';
+import { layerSteps } from './layer-steps.js';
 import type { BuildableTarget, BuildInput, DiskImageRootPlan, RootFacts, RootOutput } from '../steps/phases.js';
 import { StepList } from '../steps/run-steps.js';
 
@@ -33,11 +33,6 @@ export const COMMON_STEPS = {
   archive: 'stop and archive',
   publish: 'publish',
 } as const;
-
-/** The step names of a build whose root is a layer (every Linux guest), in order. */
-export const LAYER_BUILD_STEP_NAMES: readonly string[] = [
-  COMMON_STEPS.check, COMMON_STEPS.hardware, ...Object.values(LAYER_STEPS), COMMON_STEPS.archive, COMMON_STEPS.publish,
-];
 
 export interface PlanOptions {
   /** The mirror when the config names none; build() passes the host's own, render a placeholder. */
