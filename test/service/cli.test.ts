@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { everyItem } from '../helpers/assert-values.js';
+import { BUILD_ID, newBuildId } from '../../src/service/routes/common.js';
 import { ApiClient, downloadArtifact, RemoteProgress, safeFileName, serverBase, sseEvents } from '../../src/cli/commands/submit.js';
 import { StepReporter } from '../../src/cli/progress.js';
 import { DirArtifactStore } from '../../src/service/artifacts/index.js';
@@ -102,7 +104,13 @@ describe('submit: pieces', () => {
     assert.throws(() => serverBase('localhost:8080'), /http/);
     assert.throws(() => serverBase('http://u:p@x'), /must not carry/);
     assert.equal(safeFileName('web1-lxc.tar.zst'), 'web1-lxc.tar.zst');
-    for (const bad of ['../x', '/etc/passwd', '.hidden', 'a/b', '', 'x\n', 42]) assert.equal(safeFileName(bad), undefined, String(bad));
+    for (const bad of ['../x', '/etc/passwd', '.hidden', 'a/b', '', 'x\n', 42, '-rf.tar.zst']) assert.equal(safeFileName(bad), undefined, String(bad));
+  });
+
+  it('a build id starts a file name the CLI accepts: never with - or _ (one in 32 random ids would)', () => {
+    const ids = Array.from({ length: 2000 }, newBuildId);
+    everyItem(ids, (id) => BUILD_ID.test(id) && safeFileName(`${id}-lxc.tar.zst`) === `${id}-lxc.tar.zst`);
+    assert.equal(new Set(ids).size, ids.length, 'ids do not repeat');
   });
 
   it('numbers a remote build\'s steps in the list the server planned, not in a local one', () => {

@@ -29,8 +29,15 @@ export const DEFAULT_LIMITS: ServiceLimits = { bodyLimit: 256 * 1024, rateLimitP
 /** Build ids: 12 random bytes, base64url. Every route checks an id against this before any lookup. */
 export const BUILD_ID = /^[A-Za-z0-9_-]{16}$/;
 
+/**
+ * A new build id. It starts with a letter or digit because it starts the archive's file name, and a
+ * name starting with '-' reads as an option to every shell tool (the CLI refuses to save one).
+ */
 export function newBuildId(): string {
-  return randomBytes(12).toString('base64url');
+  for (;;) {
+    const id = randomBytes(12).toString('base64url');
+    if (/^[A-Za-z0-9]/.test(id)) return id;
+  }
 }
 
 /** A build as the API shows it: the config stays out (fetch it with the build, not in lists), the owner only for admins. */
