@@ -1,5 +1,7 @@
+import { impliedApps, resolveProvision, type ResolvedProvision } from './resolve-services.js';
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { findOs, resolveApp } from '../catalog/load.js';
+import { isWindows } from '../catalog/families.js';
 import { APP_SECTIONS, type VmConfig } from './model.js';
 import { formatIPv4, networkAddress, parseIPv4, prefixToNetmask } from './validators.js';
 
@@ -86,6 +88,8 @@ export interface ResolvedSpec {
   appPackages: string[];
   /** Every service the apps enable, in app order, without duplicates. */
   appServices: string[];
+  /** [files], [scripts] and the configured services. */
+  provision: ResolvedProvision;
 }
 
 export interface ResolveOptions {
@@ -107,7 +111,8 @@ export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveO
   if (os === undefined) throw new Error(`unknown OS ${config.hardware.os}: resolveSpec needs a validated config`);
   const hostname = config.config.hostname ?? config.hardware.vm_id ?? 'vmgen';
   const nics = resolveNics(config);
-  const apps = resolveApps(config, catalogs, os);
+  const provision = resolveProvision(config, nics, hostname);
+  const apps = resolveApps(config, catalogs, os, isWindows(os) ? [] : impliedApps(provision.services));
   const disks = Object.values(config.hardware.hdds).map((d) => d.size);
   const dns = unique([...config.network.dns, ...nics.flatMap((n) => n.dns)]);
   const spec: ResolvedSpec = {
@@ -139,6 +144,7 @@ export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveO
     apps,
     appPackages: unique(apps.flatMap((a) => a.packages)).sort(),
     appServices: unique(apps.flatMap((a) => a.services)),
+    provision,
   };
   const root = password(config.config.root_passwd, config.config.root_password_hash);
   if (root.password) spec.rootPassword = root.password;
@@ -182,16 +188,19 @@ export function resolveNics(config: VmConfig): ResolvedNic[] {
   });
 }
 
-function resolveApps(config: VmConfig, catalogs: Catalogs, os: OsEntry): ResolvedApp[] {
+/** The apps the config names, then those its service sections imply (the server, verify's client), each once. */
+function resolveApps(config: VmConfig, catalogs: Catalogs, os: OsEntry, implied: readonly string[]): ResolvedApp[] {
   const apps: ResolvedApp[] = [];
+  const add = (name: string, category: ResolvedApp['category']): void => {
+    if (apps.some((a) => a.name === name)) return;
+    const r = resolveApp(catalogs, name, os);
+    if (!r.ok) throw new Error(`app ${name} does not resolve on ${os.id}: resolveSpec needs a validated config`);
+    apps.push({ name, category, packages: r.packages, services: r.services });
+  };
   for (const category of APP_SECTIONS) {
-    for (const [name, wanted] of Object.entries(config[category])) {
-      if (!wanted) continue;
-      const r = resolveApp(catalogs, name, os);
-      if (!r.ok) throw new Error(`app ${name} does not resolve on ${os.id}: resolveSpec needs a validated config`);
-      apps.push({ name, category, packages: r.packages, services: r.services });
-    }
+    for (const [name, wanted] of Object.entries(config[category])) if (wanted) add(name, category);
   }
+  for (const name of implied) add(name, 'services');
   return apps;
 }
 

@@ -71,9 +71,17 @@ export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Cat
   return out;
 }
 
-/** Every value goes into some one-line field of a file (a batch line, /etc/shadow, an XML text, a .vmx value). */
+/** Values written whole into a file of their own (a file's text, a script), where line breaks belong. */
+const MULTI_LINE_FIELDS: ReadonlyArray<readonly [section: string, key: string]> = [['files', 'content'], ['scripts', 'run']];
+
+function isMultiLineField(path: readonly (string | number)[]): boolean {
+  return path.length === 3 && MULTI_LINE_FIELDS.some(([section, key]) => path[0] === section && path[2] === key);
+}
+
+/** Every other value goes into some one-line field of a file (a batch line, /etc/shadow, an XML text, a .vmx value). */
 function checkSingleLines({ config, report }: SemanticContext): void {
   const walk = (value: unknown, path: (string | number)[]): void => {
+    if (isMultiLineField(path)) return;
     if (typeof value === 'string') {
       const r = v.checkSingleLine(value);
       if (!r.ok) report(path, 'error', 'CFG_LINE_BREAK', r.message, r.hint);

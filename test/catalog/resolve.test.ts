@@ -49,7 +49,7 @@ test('resolveApp: an unknown name', () => {
 
 test('resolveApp: dnf names and per-distribution overrides', () => {
   assert.deepEqual(resolveApp(catalogs, 'sshd', os('fedora42-64')), { ok: true, packages: ['openssh-server'], services: ['sshd'] });
-  assert.deepEqual(resolveApp(catalogs, 'dhcp-server', os('rocky9-64')), { ok: true, packages: ['dhcp-server'], services: ['dhcpd'] });
+  assert.deepEqual(resolveApp(catalogs, 'dhcp-server', os('rocky9-64')), { ok: true, packages: ['kea'], services: ['kea-dhcp4'] });
   // Rocky and Alma are "like" rhel, so the rhel override applies to both.
   for (const id of ['rocky9-64', 'alma9-64']) {
     const r = resolveApp(catalogs, 'pidgin', os(id));

@@ -45,7 +45,7 @@ function bareSpec(over: Partial<ResolvedSpec> = {}): ResolvedSpec {
   return {
     name: 'bare', hostname: 'bare', target: 'lxc', os, cpus: 1, ramMiB: 512, mirror: 'http://mirror.example/debian',
     groups: [], users: [], nics: [], dns: [], routes: [], openPorts: [], rawRules: [], bashCompletion: false, repos: [],
-    apps: [], appPackages: [], appServices: [], ...over,
+    apps: [], appPackages: [], appServices: [], provision: { files: [], scripts: [], services: {} }, ...over,
   };
 }
 
