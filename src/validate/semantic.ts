@@ -15,6 +15,7 @@ import { isEsp, partitionProblems } from '../disks/partition-plan.js';
 import { machineNameOf, resolveNics } from '../config/resolve.js';
 import { diagnosticAt } from '../config/diagnose.js';
 import { APP_SECTIONS, type VmConfig } from '../config/model.js';
+import { MULTI_LINE_FIELDS } from '../config/model-services.js';
 import { pathKey, type PlaceIndex } from '../config/normalize.js';
 import * as v from '../config/validators.js';
 import type { SemanticContext } from './context.js';
@@ -58,9 +59,6 @@ export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Cat
   for (const check of CHECKS) check(ctx);
   return out;
 }
-
-/** Values written whole into a file of their own (a file's text, a script), where line breaks belong. */
-const MULTI_LINE_FIELDS: ReadonlyArray<readonly [section: string, key: string]> = [['files', 'content'], ['scripts', 'run']];
 
 function isMultiLineField(path: readonly (string | number)[]): boolean {
   return path.length === 3 && MULTI_LINE_FIELDS.some(([section, key]) => path[0] === section && path[2] === key);
