@@ -179,6 +179,19 @@ describe('service sections: what is valid', () => {
     assert.ok(r.config, 'the fixture gives a config');
   });
 
+  it('the README\'s example of each section validates, all together on the lab router\'s machine', () => {
+    const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
+    const start = readme.indexOf('### Files, scripts and services');
+    assert.notEqual(start, -1, 'the README has the section');
+    const part = readme.slice(start, readme.indexOf('\n## ', start));
+    const blocks = [...part.matchAll(/```ini\n([\s\S]*?)```/g)].map((m) => m[1]!);
+    assert.equal(blocks.length, 7, 'one example per section');
+    const lab = readFileSync(path.join(ROOT, 'test/fixtures/services/lab-router.conf'), 'utf8');
+    const r = loadConfig(lab.slice(0, lab.indexOf('[files]')) + blocks.join(''), { catalogs });
+    assert.deepEqual(r.diagnostics, []);
+    assert.deepEqual(Object.keys(r.config?.database ?? {}), ['engine', 'wiki']);
+  });
+
   it('a document root holding a [files] path is not missing', () => {
     const section = '[files]\n    [[index]]\n        path = /srv/www/lab/index.html\n        content = hi\n[web]\n    [[lab]]\n        server_name = lab.example\n        root = /srv/www/lab/';
     assert.deepEqual(loadConfig(machine(LINUX_BASE, section), { catalogs }).diagnostics, []);
