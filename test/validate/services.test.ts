@@ -214,6 +214,13 @@ describe('service sections: what is valid', () => {
     assert.deepEqual(loadConfig(machine(LINUX_BASE, section), { catalogs }).diagnostics, []);
   });
 
+  it('a service whose server the OS cannot install is an error at its section', () => {
+    const apps = catalogs.apps.map((a) => (a.name === 'dhcp-server' ? { ...a, apt: { unavailable: 'not packaged for this test' } } : a));
+    const d = loadConfig(machine(LINUX_BASE, '[dhcp]\n    [[eth1]]\n        range = 10.0.1.100 - 10.0.1.199'), { catalogs: { ...catalogs, apps } as typeof catalogs }).diagnostics;
+    assert.deepEqual(d.map((x) => [x.code, x.line, x.column]), [['CFG_APP_UNAVAILABLE', LINUX_BASE.length + 1, 2]]);
+    assert.match(d[0]!.message, /\[dhcp\] needs dhcp-server: .*not packaged for this test/);
+  });
+
   it('Windows takes DNS, DHCP and web sites at Windows paths', () => {
     const section = '[files]\n    [[site]]\n        path = C:\\inetpub\\lab\n        content = hi\n[web]\n    [[lab]]\n        server_name = lab.example\n        root = c:\\inetpub\\lab\\\n'
       + '[dns]\n    [[lab]]\n        zone = lab.example\n        [[[records]]]\n            srv1 = A 10.0.1.1\n[dhcp]\n    [[eth0]]\n        range = 10.0.1.100 - 10.0.1.199';
