@@ -5,6 +5,7 @@ import { resolveNics } from '../config/resolve.js';
 import { SERVICE_APPS, type ResolvedServices, type ServiceName } from '../config/resolve-services.js';
 import { absoluteName, checkZoneName, inZone, parseDnsRecord, parseFixedHost, parseRange, type DnsRecord } from '../config/service-values.js';
 import * as v from '../config/validators.js';
+import type { VmConfig } from '../config/model.js';
 import type { SemanticContext } from './context.js';
 
 /*
@@ -157,6 +158,7 @@ function checkDns(ctx: SemanticContext): void {
       });
     }
     checkCnames(ctx, zone, records);
+    checkTargets(ctx, zone, records, nameServerOf(config, z.ns, zone));
     checkNameServer(ctx, id, zone, records);
     if (z.email !== undefined && !/^[^@\s]+@[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.?$/.test(z.email)) {
       report([...at, 'email'], 'error', 'CFG_DNS_EMAIL', `${v.quote(z.email)} is not a contact address`, `write it like hostmaster@${zone}`);
@@ -180,6 +182,21 @@ function checkCnames({ report }: SemanticContext, zone: string, records: readonl
   }
 }
 
+/** A CNAME, MX or NS target in the zone that the zone does not define answers NXDOMAIN: a typo, most likely. */
+function checkTargets({ report }: SemanticContext, zone: string, records: readonly ParsedRecord[], ns: string): void {
+  // The name server is defined even without a record: the generators add its address.
+  const owners = new Set([...records.map((r) => r.fqdn), ns]);
+  for (const r of records) {
+    if (r.record.type !== 'CNAME' && r.record.type !== 'MX' && r.record.type !== 'NS') continue;
+    const target = absoluteName(r.record.value, zone);
+    if (inZone(target, zone) && !owners.has(target) && !target.startsWith('*')) {
+      const label = target === zone ? '@' : target.slice(0, -(zone.length + 1));
+      report(r.path, 'warning', 'CFG_DNS_TARGET', `${r.record.type} ${r.record.value} points to ${target}, which zone ${zone} does not define`,
+        `add a record for it ('${label} = A ADDRESS'), or write a name outside the zone with a final dot`);
+    }
+  }
+}
+
 /**
  * The zone's name server needs an address when its name is in the zone. For the machine itself
  * (ns left out, or naming the machine's host name), the DNS generators add an A record from its
@@ -196,14 +213,20 @@ function checkNameServer(ctx: SemanticContext, id: string, zone: string, records
       return;
     }
   }
-  const hostname = config.config.hostname ?? config.hardware.vm_id ?? 'vmgen';
+  const hostname = hostnameOf(config);
   const self = absoluteName(hostname.split('.')[0]!, zone);
-  const ns = absoluteName(z.ns ?? hostname.split('.')[0]!, zone);
+  const ns = nameServerOf(config, z.ns, zone);
   if (!inZone(ns, zone)) return;
-  if (records.some((r) => r.fqdn === ns && (r.record.type === 'A' || r.record.type === 'AAAA'))) return;
-  const isSelf = ns === self || ns === hostname.toLowerCase().replace(/\.$/, '');
   const where: Path = z.ns !== undefined ? [...at, 'ns'] : [...at, 'zone'];
   const label = ns === zone ? '@' : ns.slice(0, -(zone.length + 1));
+  // An NS record must name a host, not an alias (RFC 2181 10.3); the glue vmgen adds would sit beside the CNAME too.
+  if (records.some((r) => r.fqdn === ns && r.record.type === 'CNAME')) {
+    report(where, 'error', 'CFG_DNS_NS', `the name server ${ns} is a CNAME: a zone's name server must be a host name with its own address`,
+      `give ${label} an A record instead of the CNAME, or set ns to another name`);
+    return;
+  }
+  if (records.some((r) => r.fqdn === ns && (r.record.type === 'A' || r.record.type === 'AAAA'))) return;
+  const isSelf = ns === self || ns === hostname.toLowerCase().replace(/\.$/, '');
   if (!isSelf) {
     report(where, 'error', 'CFG_DNS_NS', `the name server ${ns} has no A or AAAA record in zone ${zone}`, `add '${label} = A ADDRESS' under [[[records]]]`);
   } else if (!resolveNics(config).some((n) => n.address !== undefined)) {
@@ -211,6 +234,12 @@ function checkNameServer(ctx: SemanticContext, id: string, zone: string, records
       `add '${label} = A ADDRESS' under [[[records]]], or give a NIC a static address`);
   }
 }
+
+/** resolveSpec's host name: [config] hostname, else vm_id. */
+const hostnameOf = (config: VmConfig): string => config.config.hostname ?? config.hardware.vm_id ?? 'vmgen';
+
+/** The zone's name server as resolveProvision names it: ns, else the machine's host name, in the zone. */
+const nameServerOf = (config: VmConfig, ns: string | undefined, zone: string): string => absoluteName(ns ?? hostnameOf(config).split('.')[0]!, zone);
 
 function checkDhcp(ctx: SemanticContext): void {
   const { config, report } = ctx;
