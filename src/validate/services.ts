@@ -2,7 +2,7 @@ import { isWindows } from '../catalog/families.js';
 import { resolveApp } from '../catalog/load.js';
 import { pathKey } from '../config/normalize.js';
 import { resolveNics } from '../config/resolve.js';
-import { SERVICE_APPS, type ResolvedServices, type ServiceName } from '../config/resolve-services.js';
+import { SERVICE_APPS, type DatabaseEngine, type ResolvedServices, type ServiceName } from '../config/resolve-services.js';
 import { absoluteName, checkZoneName, inZone, parseDnsRecord, parseFixedHost, parseRange, type DnsRecord } from '../config/service-values.js';
 import * as v from '../config/validators.js';
 import type { VmConfig } from '../config/model.js';
@@ -333,7 +333,7 @@ function checkRouter({ config, report }: SemanticContext): void {
 /** MariaDB and PostgreSQL identifiers vmgen writes unquoted-safe: letters, digits, '_'. */
 const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Accounts the server's own administration uses: a config that re-created them would lock the admin out. */
-const ADMIN_USERS: Record<string, readonly string[]> = { mariadb: ['root', 'mysql', 'mariadb.sys'], postgresql: ['postgres'] };
+const ADMIN_USERS: Record<DatabaseEngine, readonly string[]> = { mariadb: ['root', 'mysql', 'mariadb.sys'], postgresql: ['postgres'] };
 
 function checkDatabase({ config, report }: SemanticContext): void {
   if (config.database === undefined) return;
@@ -354,7 +354,7 @@ function checkDatabase({ config, report }: SemanticContext): void {
     }
     if (!SQL_NAME.test(db.user)) {
       report([...at, 'user'], 'error', 'CFG_DB_USER', `${v.quote(db.user)} is not a user name vmgen can create`, "letters, digits and '_', starting with a letter or '_', 63 at most");
-    } else if (ADMIN_USERS[engine]!.includes(db.user.toLowerCase())) {
+    } else if (ADMIN_USERS[engine].includes(db.user.toLowerCase())) {
       report([...at, 'user'], 'error', 'CFG_DB_USER', `${db.user} is ${engine}'s own administrator`, 'give the database a user of its own');
     } else {
       const prior = passwords.get(db.user);
