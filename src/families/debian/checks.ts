@@ -3,6 +3,8 @@ import type { Communicator } from '../../communicators/types.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from '../linux/nft-ruleset.js';
+import { linuxServiceChecks } from '../linux/services/checks.js';
+import { DEBIAN_SERVICES } from './services.js';
 
 /*
  * The Debian family's checks for `vmgen verify`: dpkg answers for packages, nftables for the
@@ -64,5 +66,6 @@ export const debianChecks: FamilyChecks = {
   packageCheck,
   services: () => ['nftables'],
   firewallChecks,
+  serviceChecks: (spec, opts) => linuxServiceChecks(spec, opts, DEBIAN_SERVICES),
   localeFile: '/etc/default/locale',
 };

@@ -3,6 +3,7 @@ import { renderNftablesRuleset } from '../linux/nftables.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { servicesPlan } from '../linux/services/plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -17,6 +18,7 @@ import {
   renderRoutesUnit,
   renderTimezone,
 } from './render.js';
+import { DEBIAN_SERVICES } from './services.js';
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -51,18 +53,21 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
 
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
+  const services = servicesPlan(ctx, DEBIAN_SERVICES);
   return {
     files: [
       ...identityFiles(spec, renderHosts),
       ...networkFiles(ctx),
-      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec), mode: 0o755 },
+      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec, spec.provision.services.router), mode: 0o755 },
       ...(spec.repos.length > 0 ? [{ path: '/etc/apt/sources.list.d/vmgen.list', content: renderAptSources(spec.repos) }] : []),
       ...regionalFiles(spec),
       ...stagedKeyFiles(spec),
+      ...services.files,
     ],
-    links: timezoneLinks(spec, '/usr/share/zoneinfo'),
+    links: [...timezoneLinks(spec, '/usr/share/zoneinfo'), ...services.links],
     commands: [
       ...accountCommands(spec),
+      ...services.commands,
       enableCommand(debianServices(ctx), spec.appServices),
     ],
   };

@@ -4,6 +4,7 @@ import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { servicesPlan } from '../linux/services/plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -22,6 +23,8 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
+import { defaultZoneForward, routerFirewallFiles, zoneOfNic } from './router.js';
+import { REDHAT_SERVICES } from './services.js';
 
 /*
  * The RedHat-family configurator (Fedora, Rocky, Alma): the seed's ConfigRedHat, with today's
@@ -81,11 +84,14 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       hint: 'remove [config] repos, or point `mirror` at a repository that has every package',
     });
   }
+  const services = servicesPlan(ctx, REDHAT_SERVICES);
+  const router = spec.provision.services.router;
   return {
     files: [
       ...identityFiles(spec, renderHosts),
       ...networkFiles(ctx),
-      { path: ZONE_FILE, content: renderZone(spec.openPorts) },
+      { path: ZONE_FILE, content: renderZone(spec.openPorts, defaultZoneForward(router) ? { forward: true } : {}) },
+      ...routerFirewallFiles(router, spec.openPorts),
       { path: FIREWALLD_CONF, content: renderFirewalldConf() },
       ...(spec.rawRules.length > 0
         ? [{ path: RAW_RULES_FILE, content: renderRawRules(spec.rawRules) }, { path: `/etc/systemd/system/${RAW_RULES_UNIT}.service`, content: renderRawRulesUnit() }]
@@ -93,13 +99,15 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       ...regionalFiles(spec),
       ...(needsSudoGroup(spec) ? [{ path: SUDO_GROUP_FILE, content: renderSudoersGroup(SUDO_GROUP), mode: 0o440 }] : []),
       ...stagedKeyFiles(spec),
+      ...services.files,
     ],
     // Fedora and EL read the zone from the /etc/localtime link alone; there is no /etc/timezone.
-    links: timezoneLinks(spec, '../usr/share/zoneinfo'),
+    links: [...timezoneLinks(spec, '../usr/share/zoneinfo'), ...services.links],
     commands: [
       ...(needsSudoGroup(spec) ? [{ argv: ['groupadd', '-f', SUDO_GROUP], why: 'make sure the sudo group exists (Fedora and EL call theirs wheel)' }] : []),
       // shadow-utils takes the same arguments as on Debian.
       ...accountCommands(spec),
+      ...services.commands,
       enableCommand(redhatServices(ctx), spec.appServices),
     ],
   };
@@ -130,7 +138,8 @@ function networkFiles({ spec, nicOwner }: GuestContext): GuestFile[] {
   return [
     ...confFile,
     ...nicRouting(spec).map(({ nic, gateway, routes }): GuestFile => {
-      const content = renderKeyfile(nic, { hostname: spec.hostname, ...(gateway === undefined ? {} : { gateway }), routes });
+      const zone = zoneOfNic(spec.provision.services.router, nic.name);
+      const content = renderKeyfile(nic, { hostname: spec.hostname, ...(gateway === undefined ? {} : { gateway }), ...(zone === undefined ? {} : { zone }), routes });
       return { path: `${CONNECTIONS_DIR}/${nic.name}.nmconnection`, content, mode: 0o600 };
     }),
   ];
