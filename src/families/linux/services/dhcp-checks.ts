@@ -6,8 +6,8 @@ import type { DhcpLayout } from './dhcp.js';
 import { untilPass } from './poll.js';
 
 /*
- * The DHCP server: Kea's own checker passes on its configuration and, booted, Kea listens on
- * UDP 67 on each scope's NIC. A DHCP exchange itself needs a client on the NIC's network, which
+ * The DHCP server, booted: Kea's own checker passes on its configuration (it wants the scopes'
+ * NICs to exist, so only in the running guest) and Kea listens on UDP 67 on each scope's NIC. A DHCP exchange itself needs a client on the NIC's network, which
  * the guest alone does not have; the integration tests make one.
  */
 
@@ -16,7 +16,8 @@ export const DHCP_PORT = 67;
 export function dhcpChecks(spec: ResolvedSpec, opts: VerifyOptions, layout: DhcpLayout): Check[] {
   const dhcp = spec.provision.services.dhcp;
   if (dhcp === undefined) return [];
-  return [configCheck(layout), ...(opts.booted ? dhcp.scopes.map((s) => listenCheck(s, opts)) : [])];
+  if (!opts.booted) return [];
+  return [configCheck(layout), ...dhcp.scopes.map((s) => listenCheck(s, opts))];
 }
 
 function configCheck(layout: DhcpLayout): Check {

@@ -187,15 +187,15 @@ export function zoneSerial(text: string): number {
 export function renderZoneFile(zone: ResolvedZone, ownAddress: string | undefined): string {
   const records = zoneRecords(zone, ownAddress);
   const width = Math.max(...records.map((r) => r.owner.length + 1), zone.zone.length + 1);
-  const line = (owner: string, type: string, data: string): string => `${owner.padEnd(width)}\tIN\t${type}\t${data}`;
+  const line = (owner: string, type: string, data: string): string => `${owner.padEnd(width)} IN ${type.padEnd(5)} ${data}`;
   const body = records.map((r) => line(fqdn(r.owner), r.type, r.rdata));
   const soa = (serial: number): string[] => [
     line(fqdn(zone.zone), 'SOA', `${fqdn(zone.ns)} ${soaMailbox(zone.email)} (`),
-    `\t\t\t\t${serial} ; serial, from the zone's content`,
-    `\t\t\t\t${SOA_TIMERS.refresh} ; refresh`,
-    `\t\t\t\t${SOA_TIMERS.retry} ; retry`,
-    `\t\t\t\t${SOA_TIMERS.expire} ; expire`,
-    `\t\t\t\t${zone.ttl} ) ; negative answers' TTL`,
+    `\t${String(serial).padEnd(10)}   ; serial, from the zone's content`,
+    `\t${String(SOA_TIMERS.refresh).padEnd(10)}   ; refresh`,
+    `\t${String(SOA_TIMERS.retry).padEnd(10)}   ; retry`,
+    `\t${String(SOA_TIMERS.expire).padEnd(10)}   ; expire`,
+    `\t${String(zone.ttl).padEnd(10)} ) ; negative answers' TTL`,
   ];
   const rest = [...soa(0), ...body].join('\n');
   return [
