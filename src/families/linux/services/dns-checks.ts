@@ -24,8 +24,9 @@ function configCheck(layout: DnsLayout): Check {
   return check('DNS server configuration', async (comm) => {
     const r = await probe(comm, ['named-checkconf', '-z', layout.mainConf]);
     if (r.exitCode === 0) return pass(`named-checkconf -z ${layout.mainConf} passes`);
-    // named-checkconf reports a zone's problem on stdout, the configuration's on stderr.
-    const first = [...r.stdout.split('\n'), ...r.stderr.split('\n')].map((l) => l.trim()).find((l) => /error|not|fail|bad|unknown/i.test(l));
+    // named-checkconf reports the configuration's problems on stderr and the zones' on stdout,
+    // between the zones that loaded; the first problem is the one to fix.
+    const first = [...r.stderr.split('\n'), ...r.stdout.split('\n')].map((l) => l.trim()).find((l) => l !== '' && !/: loaded serial \d+$/.test(l));
     return fail(first === undefined ? why(r, 'named-checkconf') : shown(first));
   });
 }
