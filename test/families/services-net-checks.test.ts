@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
-import { DEBIAN_SERVICES } from '../../src/families/debian/services.js';
+import { DEBIAN_NET } from '../../src/families/debian/services/net.js';
 import { linuxServiceChecks } from '../../src/families/linux/services/checks.js';
 import { listeners, listensOn } from '../../src/families/linux/services/dhcp-checks.js';
 import { digArgv, expandIPv6, sameRdata } from '../../src/families/linux/services/dns-checks.js';
-import { REDHAT_SERVICES } from '../../src/families/redhat/services.js';
+import { REDHAT_NET } from '../../src/families/redhat/services/net.js';
 import { formatResults, runChecks, verifyChecks, type VerifyOptions } from '../../src/verify/checks.js';
 import { loadConfig } from '../../src/validate/load.js';
 import { FakeCommunicator } from '../helpers/fake-communicator.js';
@@ -54,7 +54,7 @@ function healthyGuest(): FakeCommunicator {
   return comm;
 }
 
-async function lines(spec: ResolvedSpec, opts: VerifyOptions, comm: FakeCommunicator, layout = DEBIAN_SERVICES): Promise<string[]> {
+async function lines(spec: ResolvedSpec, opts: VerifyOptions, comm: FakeCommunicator, layout = DEBIAN_NET): Promise<string[]> {
   return formatResults(await runChecks(linuxServiceChecks(spec, opts, layout), comm)).trimEnd().split('\n');
 }
 
@@ -119,9 +119,9 @@ describe('the DNS, DHCP and router checks', () => {
       .on(['named-checkconf', '-z', '/etc/named.conf'], { stdout: '' })
       .on(['firewall-cmd', '--get-zone-of-interface=eth0'], { stdout: 'vmgen-nat\n' })
       .on(['firewall-cmd', '--policy=vmgen-router', '--query-masquerade'], { stdout: 'yes\n' });
-    const out = await lines(labSpec('fedora42-64'), BOOTED, comm, REDHAT_SERVICES);
+    const out = await lines(labSpec('fedora42-64'), BOOTED, comm, REDHAT_NET);
     includesAll(out, ['ok    DNS server configuration: named-checkconf -z /etc/named.conf passes', 'ok    NAT out of eth0: policy vmgen-router masquerades into zone vmgen-nat (eth0)']);
-    const wrongZone = await lines(labSpec('fedora42-64'), BOOTED, comm.on(['firewall-cmd', '--get-zone-of-interface=eth0'], { stdout: 'vmgen\n' }), REDHAT_SERVICES);
+    const wrongZone = await lines(labSpec('fedora42-64'), BOOTED, comm.on(['firewall-cmd', '--get-zone-of-interface=eth0'], { stdout: 'vmgen\n' }), REDHAT_NET);
     assert.ok(wrongZone.includes('FAIL  NAT out of eth0: eth0 is in zone vmgen, want vmgen-nat'), wrongZone.join('\n'));
   });
 
@@ -136,7 +136,7 @@ describe('the DNS, DHCP and router checks', () => {
   it('are none without service sections', () => {
     const spec = labSpec();
     const bare = { ...spec, provision: { ...spec.provision, services: {} } };
-    assert.deepEqual(linuxServiceChecks(bare, BOOTED, DEBIAN_SERVICES).map((c) => c.name), []);
+    assert.deepEqual(linuxServiceChecks(bare, BOOTED, DEBIAN_NET).map((c) => c.name), []);
   });
 });
 

@@ -9,14 +9,14 @@ import { loadCatalogs } from '../../src/catalog/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
 import type { ResolvedZone } from '../../src/config/resolve-services.js';
 import { debianConfigurator } from '../../src/families/debian/configure.js';
-import { DEBIAN_SERVICES, hasMasquerade } from '../../src/families/debian/services.js';
+import { DEBIAN_NET, hasMasquerade } from '../../src/families/debian/services/net.js';
 import { renderKeaDhcp4 } from '../../src/families/linux/services/dhcp.js';
 import { renderZoneFile, soaMailbox, zoneRecords, zoneSerial } from '../../src/families/linux/services/dns.js';
 import { ROUTER_SYSCTL_FILE, routedNics } from '../../src/families/linux/services/router.js';
 import { renderNftablesRuleset } from '../../src/families/linux/nftables.js';
 import { redhatConfigurator } from '../../src/families/redhat/configure.js';
-import { NAT_ZONE_FILE, ROUTER_POLICY_FILE } from '../../src/families/redhat/router.js';
-import { REDHAT_SERVICES } from '../../src/families/redhat/services.js';
+import { NAT_ZONE_FILE, ROUTER_POLICY_FILE } from '../../src/families/redhat/services/router.js';
+import { REDHAT_NET } from '../../src/families/redhat/services/net.js';
 import type { GuestContext, GuestFile, GuestPlan } from '../../src/families/types.js';
 import { renderLxcConfig } from '../../src/targets/lxc/render.js';
 import { renderCtidConf } from '../../src/targets/openvz/render.js';
@@ -167,7 +167,7 @@ describe('DHCP', () => {
   it('serves one subnet per scope on its NIC, with the options and reservations', () => {
     const dhcp = labSpec().provision.services.dhcp;
     assert.ok(dhcp, 'the lab has [dhcp]');
-    const conf = JSON.parse(renderKeaDhcp4(dhcp, DEBIAN_SERVICES.dhcp).replace(/^\/\/.*\n/, '')) as { Dhcp4: Record<string, unknown> };
+    const conf = JSON.parse(renderKeaDhcp4(dhcp, DEBIAN_NET.dhcp).replace(/^\/\/.*\n/, '')) as { Dhcp4: Record<string, unknown> };
     assert.deepEqual(conf.Dhcp4['interfaces-config'], { interfaces: ['eth1'] });
     assert.deepEqual(conf.Dhcp4['subnet4'], [{
       id: 1,
@@ -185,7 +185,7 @@ describe('DHCP', () => {
     const dhcp = labSpec().provision.services.dhcp!;
     const bare = { scopes: dhcp.scopes.map((s) => ({ ...s, dns: [], hosts: [] })) };
     const { gateway: _g, domain: _d, ...scope } = bare.scopes[0]!;
-    const text = renderKeaDhcp4({ scopes: [scope] }, DEBIAN_SERVICES.dhcp);
+    const text = renderKeaDhcp4({ scopes: [scope] }, DEBIAN_NET.dhcp);
     assert.doesNotMatch(text, /option-data|reservations/);
   });
 });
@@ -274,9 +274,9 @@ describe('named-checkconf -z on the generated files', { skip: NAMED_CHECKCONF ? 
     const files = netPart(debianConfigurator.plan(guest(labSpec()))).files;
     const mainConf = 'include "/etc/bind/named.conf.options";\ninclude "/etc/bind/named.conf.local";\n';
     // named changes to its working directory while reading the options.
-    const root = writeRoot(files, { [DEBIAN_SERVICES.dns.mainConf]: mainConf, [`${DEBIAN_SERVICES.dns.directory}/.keep`]: '' });
+    const root = writeRoot(files, { [DEBIAN_NET.dns.mainConf]: mainConf, [`${DEBIAN_NET.dns.directory}/.keep`]: '' });
     try {
-      const r = spawnSync('named-checkconf', ['-z', '-t', root, DEBIAN_SERVICES.dns.mainConf], { encoding: 'utf8' });
+      const r = spawnSync('named-checkconf', ['-z', '-t', root, DEBIAN_NET.dns.mainConf], { encoding: 'utf8' });
       assert.equal(r.status, 0, checkerOutput(r));
       assert.match(String(r.stdout), /zone lab\.example\/IN: loaded serial \d+/);
     } finally {
@@ -289,7 +289,7 @@ describe('named-checkconf -z on the generated files', { skip: NAMED_CHECKCONF ? 
     const stubs = { '/etc/crypto-policies/back-ends/bind.config': '', '/etc/named.rfc1912.zones': '', '/etc/named.root.key': '', '/var/named/named.ca': '' };
     const root = writeRoot(files, stubs);
     try {
-      const r = spawnSync('named-checkconf', ['-z', '-t', root, REDHAT_SERVICES.dns.mainConf], { encoding: 'utf8' });
+      const r = spawnSync('named-checkconf', ['-z', '-t', root, REDHAT_NET.dns.mainConf], { encoding: 'utf8' });
       assert.equal(r.status, 0, checkerOutput(r));
       assert.match(String(r.stdout), /zone lab\.example\/IN: loaded serial \d+/);
     } finally {
@@ -328,7 +328,7 @@ describe('kea-dhcp4 -t on the generated file', { skip: KEA ? false : 'needs kea-
     const dir = mkdtempSync(join(tmpdir(), 'vmgen-kea-'));
     try {
       const file = join(dir, 'kea-dhcp4.conf');
-      writeFileSync(file, fileOf(debianConfigurator.plan(guest(labSpec())), DEBIAN_SERVICES.dhcp.conf));
+      writeFileSync(file, fileOf(debianConfigurator.plan(guest(labSpec())), DEBIAN_NET.dhcp.conf));
       const r = keaCheck(file);
       assert.equal(r.status, 0, checkerOutput(r));
     } finally {
@@ -342,7 +342,7 @@ describe('kea-dhcp4 -t on the generated file', { skip: KEA ? false : 'needs kea-
     const dir = mkdtempSync(join(tmpdir(), 'vmgen-kea-'));
     try {
       const file = join(dir, 'kea-dhcp4.conf');
-      writeFileSync(file, renderKeaDhcp4(broken, DEBIAN_SERVICES.dhcp));
+      writeFileSync(file, renderKeaDhcp4(broken, DEBIAN_NET.dhcp));
       const r = keaCheck(file);
       assert.notEqual(r.status, 0, checkerOutput(r));
     } finally {

@@ -4,7 +4,7 @@ import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from '../linux/nft-ruleset.js';
 import { linuxServiceChecks } from '../linux/services/checks.js';
-import { DEBIAN_SERVICES } from './services.js';
+import { DEBIAN_NET } from './services/net.js';
 
 /*
  * The Debian family's checks for `vmgen verify`: dpkg answers for packages, nftables for the
@@ -66,6 +66,6 @@ export const debianChecks: FamilyChecks = {
   packageCheck,
   services: () => ['nftables'],
   firewallChecks,
-  serviceChecks: (spec, opts) => linuxServiceChecks(spec, opts, DEBIAN_SERVICES),
+  serviceChecks: (spec, opts) => linuxServiceChecks(spec, opts, DEBIAN_NET),
   localeFile: '/etc/default/locale',
 };

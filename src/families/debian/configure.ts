@@ -3,7 +3,7 @@ import { renderNftablesRuleset } from '../linux/nftables.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
-import { servicesPlan } from '../linux/services/plan.js';
+import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -18,7 +18,7 @@ import {
   renderRoutesUnit,
   renderTimezone,
 } from './render.js';
-import { DEBIAN_SERVICES } from './services.js';
+import { DEBIAN_NET } from './services/net.js';
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -53,7 +53,7 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
 
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
-  const services = servicesPlan(ctx, DEBIAN_SERVICES);
+  const services = netPlan(ctx, DEBIAN_NET);
   return {
     files: [
       ...identityFiles(spec, renderHosts),

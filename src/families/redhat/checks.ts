@@ -3,7 +3,7 @@ import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { linuxServiceChecks } from '../linux/services/checks.js';
 import { FIREWALLD_CONF, ZONE_FILE } from './configure.js';
-import { REDHAT_SERVICES } from './services.js';
+import { REDHAT_NET } from './services/net.js';
 import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from './render.js';
 
 /*
@@ -119,6 +119,6 @@ export const redhatChecks: FamilyChecks = {
     ...spec.openPorts.map((p) => portCheck(p, opts.booted)),
     ...(spec.rawRules.length > 0 ? [rawRulesCheck(spec, opts.booted)] : []),
   ],
-  serviceChecks: (spec, opts) => linuxServiceChecks(spec, opts, REDHAT_SERVICES),
+  serviceChecks: (spec, opts) => linuxServiceChecks(spec, opts, REDHAT_NET),
   localeFile: '/etc/locale.conf',
 };

@@ -4,7 +4,7 @@ import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
-import { servicesPlan } from '../linux/services/plan.js';
+import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -23,8 +23,8 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
-import { defaultZoneForward, routerFirewallFiles, zoneOfNic } from './router.js';
-import { REDHAT_SERVICES } from './services.js';
+import { defaultZoneForward, routerFirewallFiles, zoneOfNic } from './services/router.js';
+import { REDHAT_NET } from './services/net.js';
 
 /*
  * The RedHat-family configurator (Fedora, Rocky, Alma): the seed's ConfigRedHat, with today's
@@ -84,7 +84,7 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       hint: 'remove [config] repos, or point `mirror` at a repository that has every package',
     });
   }
-  const services = servicesPlan(ctx, REDHAT_SERVICES);
+  const services = netPlan(ctx, REDHAT_NET);
   const router = spec.provision.services.router;
   return {
     files: [

@@ -1,8 +1,8 @@
-import type { ResolvedPort } from '../../config/resolve.js';
-import type { ResolvedRouter } from '../../config/resolve-services.js';
-import { natNic, routedNics } from '../linux/services/router.js';
-import type { GuestFile } from '../types.js';
-import { ZONE, renderZone } from './render.js';
+import type { ResolvedPort } from '../../../config/resolve.js';
+import type { ResolvedRouter } from '../../../config/resolve-services.js';
+import { natNic, routedNics } from '../../linux/services/router.js';
+import type { GuestFile } from '../../types.js';
+import { ZONE, renderZone } from '../render.js';
 
 /*
  * The router in firewalld's terms. Forwarding and masquerading are decided between zones, not

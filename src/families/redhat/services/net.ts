@@ -1,7 +1,7 @@
-import { probe } from '../../communicators/probe.js';
-import type { ResolvedRouter } from '../../config/resolve-services.js';
-import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type VerifyOptions } from '../check-kit.js';
-import type { ServiceLayout } from '../linux/services/layout.js';
+import { probe } from '../../../communicators/probe.js';
+import type { ResolvedRouter } from '../../../config/resolve-services.js';
+import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type VerifyOptions } from '../../check-kit.js';
+import type { NetLayout } from '../../linux/services/net-layout.js';
 import { NAT_ZONE, NAT_ZONE_FILE, ROUTER_POLICY, ROUTER_POLICY_FILE } from './router.js';
 
 /*
@@ -31,7 +31,7 @@ function natCheck(router: ResolvedRouter & { nat: string }, opts: VerifyOptions)
   return check(`NAT out of ${router.nat}`, (comm) => (opts.booted ? natBooted(comm, router.nat) : natFiles(comm, router.nat)));
 }
 
-export const REDHAT_SERVICES: ServiceLayout = {
+export const REDHAT_NET: NetLayout = {
   dns: {
     mainConf: '/etc/named.conf',
     optionsFile: '/etc/named.conf',

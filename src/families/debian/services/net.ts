@@ -1,7 +1,7 @@
-import { probe } from '../../communicators/probe.js';
-import type { ResolvedRouter } from '../../config/resolve-services.js';
-import { check, fail, pass, readGuestFile, why, type Check, type VerifyOptions } from '../check-kit.js';
-import type { ServiceLayout } from '../linux/services/layout.js';
+import { probe } from '../../../communicators/probe.js';
+import type { ResolvedRouter } from '../../../config/resolve-services.js';
+import { check, fail, pass, readGuestFile, why, type Check, type VerifyOptions } from '../../check-kit.js';
+import type { NetLayout } from '../../linux/services/net-layout.js';
 
 /*
  * Where the Debian family's packages expect the configured services' files (bind9 reads
@@ -27,7 +27,7 @@ function natCheck(router: ResolvedRouter & { nat: string }, opts: VerifyOptions)
   });
 }
 
-export const DEBIAN_SERVICES: ServiceLayout = {
+export const DEBIAN_NET: NetLayout = {
   dns: {
     mainConf: '/etc/bind/named.conf',
     optionsFile: '/etc/bind/named.conf.options',
