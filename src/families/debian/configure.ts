@@ -3,8 +3,11 @@ import { renderNftablesRuleset } from '../linux/nftables.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { joinPlans } from '../linux/services/join.js';
+import { webPackages, webPlan } from '../linux/services/web.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
+import { DEBIAN_WEB } from './services/web.js';
 import {
   ROUTES_UNIT,
   isBuiltinLocale,
@@ -37,6 +40,7 @@ export function debianPackages({ spec }: GuestContext): string[] {
     ...(spec.keyboard !== undefined ? ['keyboard-configuration'] : []),
     // Not in every minimal image (debootstrap minbase); without it /etc/localtime would dangle.
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
+    ...webPackages(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -51,6 +55,9 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
 
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
+  const services = joinPlans(
+    webPlan(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
+  );
   return {
     files: [
       ...identityFiles(spec, renderHosts),
@@ -59,10 +66,12 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
       ...(spec.repos.length > 0 ? [{ path: '/etc/apt/sources.list.d/vmgen.list', content: renderAptSources(spec.repos) }] : []),
       ...regionalFiles(spec),
       ...stagedKeyFiles(spec),
+      ...services.files,
     ],
-    links: timezoneLinks(spec, '/usr/share/zoneinfo'),
+    links: [...timezoneLinks(spec, '/usr/share/zoneinfo'), ...services.links],
     commands: [
       ...accountCommands(spec),
+      ...services.commands,
       enableCommand(debianServices(ctx), spec.appServices),
     ],
   };

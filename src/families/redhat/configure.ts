@@ -4,6 +4,8 @@ import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { joinPlans } from '../linux/services/join.js';
+import { webPackages, webPlan } from '../linux/services/web.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -22,6 +24,7 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
+import { REDHAT_WEB } from './services/web.js';
 
 /*
  * The RedHat-family configurator (Fedora, Rocky, Alma): the seed's ConfigRedHat, with today's
@@ -60,6 +63,7 @@ export function redhatPackages({ spec }: GuestContext): string[] {
     ...(spec.bashCompletion ? ['bash-completion'] : []),
     ...(spec.keyboard !== undefined ? ['kbd'] : []),
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
+    ...webPackages(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -81,6 +85,9 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       hint: 'remove [config] repos, or point `mirror` at a repository that has every package',
     });
   }
+  const services = joinPlans(
+    webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+  );
   return {
     files: [
       ...identityFiles(spec, renderHosts),
@@ -93,13 +100,15 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       ...regionalFiles(spec),
       ...(needsSudoGroup(spec) ? [{ path: SUDO_GROUP_FILE, content: renderSudoersGroup(SUDO_GROUP), mode: 0o440 }] : []),
       ...stagedKeyFiles(spec),
+      ...services.files,
     ],
     // Fedora and EL read the zone from the /etc/localtime link alone; there is no /etc/timezone.
-    links: timezoneLinks(spec, '../usr/share/zoneinfo'),
+    links: [...timezoneLinks(spec, '../usr/share/zoneinfo'), ...services.links],
     commands: [
       ...(needsSudoGroup(spec) ? [{ argv: ['groupadd', '-f', SUDO_GROUP], why: 'make sure the sudo group exists (Fedora and EL call theirs wheel)' }] : []),
       // shadow-utils takes the same arguments as on Debian.
       ...accountCommands(spec),
+      ...services.commands,
       enableCommand(redhatServices(ctx), spec.appServices),
     ],
   };
