@@ -4,6 +4,7 @@ import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
 import { joinPlans } from '../linux/services/join.js';
 import { webPackages, webPlan } from '../linux/services/web.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
@@ -24,6 +25,7 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
+import { REDHAT_DATABASE } from './services/database.js';
 import { REDHAT_WEB } from './services/web.js';
 
 /*
@@ -64,6 +66,7 @@ export function redhatPackages({ spec }: GuestContext): string[] {
     ...(spec.keyboard !== undefined ? ['kbd'] : []),
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
     ...webPackages(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+    ...databasePackages(spec.provision.services.database, REDHAT_DATABASE),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -75,6 +78,7 @@ export function redhatServices({ spec, nicOwner }: GuestContext): string[] {
     'NetworkManager',
     ...(spec.rawRules.length > 0 ? [RAW_RULES_UNIT] : []),
     ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
+    ...databaseUnits(spec.provision.services.database, REDHAT_DATABASE),
   ];
 }
 
@@ -87,6 +91,7 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
   }
   const services = joinPlans(
     webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+    databasePlan(spec, REDHAT_DATABASE),
   );
   return {
     files: [
