@@ -23,11 +23,17 @@ export interface DatabaseLayout {
 
 type Database = ResolvedDatabase['databases'][number];
 
-/** How the setup drives each engine: its administrator's client, and the SQL it is fed. */
+/** How the setup drives each engine (its administrator's client, the SQL it is fed), and how verify logs in. */
 interface Engine {
   /** The setup unit's command, fed the SQL file on stdin. */
   admin: readonly string[];
   sql(databases: readonly Database[], password: (d: Database) => string): string[];
+  /**
+   * A client's login over TCP as the database's user, the password read from stdin (never in
+   * argv, where any process could read it), printing what `loginAnswer` expects.
+   */
+  login: readonly string[];
+  loginAnswer(d: Database): string;
 }
 
 const REDACTED = '<redacted>';
@@ -63,6 +69,8 @@ const MARIADB_HOSTS = ['localhost', '%'] as const;
 
 const mariadb: Engine = {
   admin: ['mariadb', '--protocol=socket', '--user=root', '--batch'],
+  login: ['sh', '-c', 'IFS= read -r MYSQL_PWD; export MYSQL_PWD; exec mariadb --protocol=tcp -h 127.0.0.1 -u "$1" -D "$2" -N -B -e "SELECT DATABASE()"', 'vmgen-login'],
+  loginAnswer: (d) => d.name,
   sql: (databases, password) => [
     "SET SESSION sql_mode = REPLACE(@@SESSION.sql_mode, 'NO_BACKSLASH_ESCAPES', '');",
     ...databases.flatMap((d) => {
@@ -99,6 +107,14 @@ export function postgresIdent(s: string): string {
  */
 const postgresql: Engine = {
   admin: ['runuser', '-u', 'postgres', '--', 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', 'postgres'],
+  // PGDATABASE, not -d: psql reads a -d value with = in it as a connection string.
+  login: [
+    'sh', '-c',
+    'IFS= read -r PGPASSWORD; PGUSER="$1"; PGDATABASE="$2"; export PGPASSWORD PGUSER PGDATABASE; ' +
+      'exec psql -X -h 127.0.0.1 -A -t -c "SELECT current_database(), pg_catalog.pg_get_userbyid(datdba) FROM pg_catalog.pg_database WHERE datname = current_database()"',
+    'vmgen-login',
+  ],
+  loginAnswer: (d) => `${d.name}|${d.user}`,
   sql: (databases, password) => [
     'SET standard_conforming_strings = on;',
     ...databases.flatMap((d) => {
@@ -114,7 +130,7 @@ const postgresql: Engine = {
   ],
 };
 
-const ENGINES: Record<DatabaseEngine, Engine & { quote(s: string): string }> = {
+export const ENGINES: Record<DatabaseEngine, Engine & { quote(s: string): string }> = {
   mariadb: { ...mariadb, quote: mariadbString },
   postgresql: { ...postgresql, quote: postgresString },
 };
