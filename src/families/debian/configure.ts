@@ -3,9 +3,14 @@ import { renderNftablesRuleset } from '../linux/nftables.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
+import { joinPlans } from '../linux/services/join.js';
+import { webPackages, webPlan } from '../linux/services/web.js';
 import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
+import { DEBIAN_DATABASE } from './services/database.js';
+import { DEBIAN_WEB } from './services/web.js';
 import {
   ROUTES_UNIT,
   isBuiltinLocale,
@@ -39,6 +44,8 @@ export function debianPackages({ spec }: GuestContext): string[] {
     ...(spec.keyboard !== undefined ? ['keyboard-configuration'] : []),
     // Not in every minimal image (debootstrap minbase); without it /etc/localtime would dangle.
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
+    ...webPackages(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
+    ...databasePackages(spec.provision.services.database, DEBIAN_DATABASE),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -48,12 +55,17 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
     'nftables',
     ...(nicOwner === 'guest' && spec.nics.length > 0 ? ['systemd-networkd'] : []),
     ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
+    ...databaseUnits(spec.provision.services.database, DEBIAN_DATABASE),
   ];
 }
 
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
-  const services = netPlan(ctx, DEBIAN_NET);
+  const services = joinPlans(
+    webPlan(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
+    databasePlan(spec, DEBIAN_DATABASE),
+    netPlan(ctx, DEBIAN_NET),
+  );
   return {
     files: [
       ...identityFiles(spec, renderHosts),

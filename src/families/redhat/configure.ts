@@ -4,6 +4,9 @@ import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
+import { joinPlans } from '../linux/services/join.js';
+import { webPackages, webPlan } from '../linux/services/web.js';
 import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
@@ -23,6 +26,8 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
+import { REDHAT_DATABASE } from './services/database.js';
+import { REDHAT_WEB } from './services/web.js';
 import { defaultZoneForward, routerFirewallFiles, zoneOfNic } from './services/router.js';
 import { REDHAT_NET } from './services/net.js';
 
@@ -63,6 +68,8 @@ export function redhatPackages({ spec }: GuestContext): string[] {
     ...(spec.bashCompletion ? ['bash-completion'] : []),
     ...(spec.keyboard !== undefined ? ['kbd'] : []),
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
+    ...webPackages(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+    ...databasePackages(spec.provision.services.database, REDHAT_DATABASE),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -74,6 +81,7 @@ export function redhatServices({ spec, nicOwner }: GuestContext): string[] {
     'NetworkManager',
     ...(spec.rawRules.length > 0 ? [RAW_RULES_UNIT] : []),
     ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
+    ...databaseUnits(spec.provision.services.database, REDHAT_DATABASE),
   ];
 }
 
@@ -84,7 +92,11 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       hint: 'remove [config] repos, or point `mirror` at a repository that has every package',
     });
   }
-  const services = netPlan(ctx, REDHAT_NET);
+  const services = joinPlans(
+    webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+    databasePlan(spec, REDHAT_DATABASE),
+    netPlan(ctx, REDHAT_NET),
+  );
   const router = spec.provision.services.router;
   return {
     files: [
