@@ -3,6 +3,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import { resolveSpec } from '../config/resolve.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmConfig } from '../config/model.js';
+import type { ConfigSources } from '../config/sources.js';
 import { VmgenError } from '../errors.js';
 import type { ArchiveFormat, TargetOptions } from '../targets/types.js';
 import type { Driver } from '../steps/driver.js';
@@ -28,6 +29,8 @@ export interface BuildOptions {
   driver?: Driver;
   /** Where the Windows kit and base disk directories are looked up when the options name none. */
   env?: NodeJS.ProcessEnv;
+  /** The files beside the config ([files] source, [scripts] source): a directory for the CLI, a request's files for the service. */
+  sources?: ConfigSources;
 }
 
 export interface BuildResult {
