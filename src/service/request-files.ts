@@ -1,4 +1,5 @@
-import { memorySources, normalRelative, type ConfigSources } from '../config/sources.js';
+import type { VmConfig } from '../config/model.js';
+import { memorySources, normalRelative, walkSource, type ConfigSources } from '../config/sources.js';
 import { VmgenError } from '../errors.js';
 
 /*
@@ -98,4 +99,31 @@ export function readRequestFiles(value: unknown, limits: RequestFileLimits = REQ
  */
 export function requestSources(files: RequestFiles | undefined): ConfigSources {
   return memorySources(new Map(Object.entries(files ?? {}).map(([rel, b64]) => [rel, Buffer.from(b64, 'base64')])));
+}
+
+/**
+ * What a client sends with a config: every file under each [files] and [scripts] source, read from
+ * its sources (`vmgen submit`: the directory beside the config), held to the server's limits before
+ * anything is sent. A source that is not there is left out: the loader has reported it.
+ */
+export function configRequestFiles(config: VmConfig, sources: ConfigSources, limits: RequestFileLimits = REQUEST_FILE_LIMITS): RequestFiles {
+  const named = [...Object.values(config.files).map((f) => f.source), ...Object.values(config.scripts).map((s) => s.source)];
+  const hint = 'a server takes fewer files than vmgen build: build on the build host, or fetch large content in a build script';
+  const out: RequestFiles = {};
+  let total = 0;
+  let count = 0;
+  for (const source of named) {
+    if (source === undefined) continue;
+    for (const f of walkSource(sources, source)?.files ?? []) {
+      const rel = normalRelative(f.rel === '' ? source : `${source}/${f.rel}`);
+      if (rel === undefined || Object.hasOwn(out, rel)) continue;
+      // Sizes first, so an oversized tree is refused without reading it.
+      total += f.bytes;
+      if (f.bytes > limits.maxFileBytes) throw new VmgenError('VMG_TOO_LARGE', `${rel} is ${f.bytes} bytes; a server takes at most ${mib(limits.maxFileBytes)} a file`, { hint });
+      if (total > limits.maxTotalBytes) throw new VmgenError('VMG_TOO_LARGE', `the files the config names come to more than ${mib(limits.maxTotalBytes)}, what a server takes`, { hint });
+      if (++count > limits.maxFiles) throw new VmgenError('VMG_TOO_LARGE', `the config names more than ${limits.maxFiles} files, what a server takes`, { hint });
+      out[rel] = sources.readFile(rel).toString('base64');
+    }
+  }
+  return out;
 }

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -207,6 +207,44 @@ describe('vmgen submit against a server', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^bad\.conf:\d+:\d+: error: /m);
     assert.equal(executor.submitted.length, before);
+  });
+
+  it('sends the files the config names from beside it; a build-time script is refused by a server without --allow-scripts, at its line', async () => {
+    useAuto(false);
+    const dir = join(work, 'with-files');
+    mkdirSync(join(dir, 'site', 'img'), { recursive: true });
+    writeFileSync(join(dir, 'site', 'index.html'), '<h1>lab</h1>\n');
+    writeFileSync(join(dir, 'site', 'img', 'logo.svg'), '<svg/>');
+    writeFileSync(join(dir, 'later.sh'), '#!/bin/sh\ntouch /var/lib/later\n');
+    writeFileSync(join(dir, 'unnamed.txt'), 'not named by the config: not sent');
+    const text = `${readFileSync(WEB_CONF, 'utf8')}
+[files]
+    [[site]]
+        path = /var/www/lab
+        source = site
+[scripts]
+    [[later]]
+        when = first-boot
+        source = later.sh
+`;
+    writeFileSync(join(dir, 'lab.conf'), text);
+    const r = await run('vmgen', ['submit', 'lab.conf', '--target', 'lxc', '--server', server.url, '--token', token], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /submitted lab\.conf with 3 files beside it as build /);
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    assert.deepEqual(executor.submitted.at(-1)!.files, {
+      'site/img/logo.svg': b64('<svg/>'), 'site/index.html': b64('<h1>lab</h1>\n'), 'later.sh': b64('#!/bin/sh\ntouch /var/lib/later\n'),
+    });
+
+    const before = executor.submitted.length;
+    const buildTime = text.replace('when = first-boot', 'when = build');
+    writeFileSync(join(dir, 'build-time.conf'), buildTime);
+    const refused = await run('vmgen', ['submit', 'build-time.conf', '--target', 'lxc', '--server', server.url, '--token', token], dir);
+    assert.equal(refused.code, 1, refused.stderr);
+    const line = buildTime.split('\n').indexOf('        when = build') + 1;
+    assert.match(refused.stderr, new RegExp(`^build-time\\.conf:${line}:16: error: script 'later' runs at build time, on the build host`, 'm'));
+    assert.match(refused.stderr, /--allow-scripts/);
+    assert.equal(executor.submitted.length, before, 'nothing was queued');
   });
 
   it('a wrong token, no token, no server, a server that is not there: clear errors', async () => {
