@@ -116,7 +116,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   artifactRoutes(app, routeDeps);
   infoRoutes(app, routeDeps);
   opsRoutes(app, routeDeps);
-  await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs; checker: ConfigChecker; filesBodyLimit: number }>,
-    { catalogs: deps.catalogs, checker, filesBodyLimit: filesBodyLimit(deps.limits.bodyLimit) });
+  await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs; checker: ConfigChecker; filesBodyLimit: number; assetsDir?: string }>,
+    { catalogs: deps.catalogs, checker, filesBodyLimit: filesBodyLimit(deps.limits.bodyLimit), ...(deps.webAssetsDir ? { assetsDir: deps.webAssetsDir } : {}) });
   return app;
 }
