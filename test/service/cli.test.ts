@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -75,6 +76,42 @@ describe('vmgen serve: flags of the hardened service', () => {
       assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assertNoStack(r.stderr);
+    }
+  });
+});
+
+describe('vmgen serve --allow-scripts', () => {
+  it('reaches the service: GET /api/me says build scripts are allowed', async () => {
+    const data = tempDir();
+    const made = await run('vmgen', ['token', 'create', 'alice', '--data', data]);
+    assert.equal(made.code, 0, made.stderr);
+    const token = made.stdout.trim().split('\n').at(-1)!;
+    const entry = `import { main } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'))}; process.exitCode = await main('vmgen', process.argv.slice(1));`;
+    const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, 'serve', '--port', '0', '--data', data, '--concurrency', '1', '--allow-scripts'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const exited = new Promise((ok) => proc.once('exit', ok));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`vmgen serve did not start:\n${output}`)), 60_000);
+        const seen = (chunk: Buffer): void => {
+          output += chunk.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(output);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        };
+        proc.stdout!.on('data', seen);
+        proc.stderr!.on('data', seen);
+        proc.once('exit', (code) => reject(new Error(`vmgen serve exited with ${code}:\n${output}`)));
+      });
+      const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(me.status, 200);
+      assert.equal(((await me.json()) as { allowScripts: boolean }).allowScripts, true);
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
     }
   });
 });
