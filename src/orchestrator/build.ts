@@ -31,8 +31,6 @@ export interface BuildOptions {
   driver?: Driver;
   /** Where the Windows kit and base disk directories are looked up when the options name none. */
   env?: NodeJS.ProcessEnv;
-  /** The files beside the config ([files] source, [scripts] source): a directory for the CLI, a request's files for the service. */
-  sources?: ConfigSources;
 }
 
 export interface BuildResult {
