@@ -92,7 +92,7 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
       tools: ChrootCommunicator.TOOLS,
       run: async ({ state, signal }) => {
         const plan = { ...p.guestPlan, files: [...p.guestPlan.files, ...p.targetRender.guestFiles] };
-        await state.driver.applyGuestPlan(state.rootfs.path, plan, { signal, log: state.log });
+        await state.driver.applyGuestPlan(state.rootfs.path, plan, { signal, log: state.log, ...(state.sources ? { sources: state.sources } : {}) });
       },
     })
     .then({

@@ -6,7 +6,7 @@ import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { StepReporter } from '../progress.js';
-import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
+import { catalogsFor, collect, loadConfigBeside, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 interface BuildFlags {
@@ -52,13 +52,13 @@ export const registerBuild: RegisterCommand = (program, io) => {
       const target = targetFor(flags.target)!;
       const targetOptions = targetOptionsFrom(flags);
       const catalogs = catalogsFor(io, flags.catalog);
-      const config = loadValidConfig(io, file, catalogs, target);
+      const { config, sources } = loadConfigBeside(io, file, catalogs, target);
       const reporter = new StepReporter(io.stderr as NodeJS.WriteStream);
       const { signal, dispose } = abortOnSignals();
       const started = Date.now();
       try {
         const result = await build({
-          config, catalogs, target: target.id, outDir: resolve(io.cwd, flags.out), signal,
+          config, catalogs, sources, target: target.id, outDir: resolve(io.cwd, flags.out), signal,
           cacheRoot: flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot(),
           ...(flags.format ? { format: flags.format } : {}),
           targetOptions,
