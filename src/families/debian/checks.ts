@@ -1,7 +1,8 @@
 import { probe } from '../../communicators/probe.js';
 import type { Communicator } from '../../communicators/types.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
-import { databaseChecks, webChecks } from '../linux/services/checks.js';
+import { databaseChecks } from '../linux/services/database-checks.js';
+import { webChecks } from '../linux/services/web-checks.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from '../linux/nft-ruleset.js';
 import { DEBIAN_WEB } from './services/web.js';

@@ -1,6 +1,7 @@
 import { probe } from '../../communicators/probe.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
-import { databaseChecks, webChecks } from '../linux/services/checks.js';
+import { databaseChecks } from '../linux/services/database-checks.js';
+import { webChecks } from '../linux/services/web-checks.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { FIREWALLD_CONF, ZONE_FILE } from './configure.js';
 import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from './render.js';
