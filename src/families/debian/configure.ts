@@ -6,6 +6,7 @@ import { nicRouting } from '../linux/network.js';
 import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
 import { joinPlans } from '../linux/services/join.js';
 import { webPackages, webPlan } from '../linux/services/web.js';
+import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import { DEBIAN_DATABASE } from './services/database.js';
@@ -22,6 +23,7 @@ import {
   renderRoutesUnit,
   renderTimezone,
 } from './render.js';
+import { DEBIAN_NET } from './services/net.js';
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -60,6 +62,7 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
   const services = joinPlans(
+    netPlan(ctx, DEBIAN_NET),
     webPlan(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
     databasePlan(spec, DEBIAN_DATABASE),
   );
@@ -67,7 +70,7 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
     files: [
       ...identityFiles(spec, renderHosts),
       ...networkFiles(ctx),
-      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec), mode: 0o755 },
+      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec, spec.provision.services.router), mode: 0o755 },
       ...(spec.repos.length > 0 ? [{ path: '/etc/apt/sources.list.d/vmgen.list', content: renderAptSources(spec.repos) }] : []),
       ...regionalFiles(spec),
       ...stagedKeyFiles(spec),

@@ -7,6 +7,7 @@ import { nicRouting } from '../linux/network.js';
 import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
 import { joinPlans } from '../linux/services/join.js';
 import { webPackages, webPlan } from '../linux/services/web.js';
+import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -27,6 +28,8 @@ import {
 } from './render.js';
 import { REDHAT_DATABASE } from './services/database.js';
 import { REDHAT_WEB } from './services/web.js';
+import { defaultZoneForward, routerFirewallFiles, zoneOfNic } from './services/router.js';
+import { REDHAT_NET } from './services/net.js';
 
 /*
  * The RedHat-family configurator (Fedora, Rocky, Alma): the seed's ConfigRedHat, with today's
@@ -90,14 +93,17 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
     });
   }
   const services = joinPlans(
+    netPlan(ctx, REDHAT_NET),
     webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
     databasePlan(spec, REDHAT_DATABASE),
   );
+  const router = spec.provision.services.router;
   return {
     files: [
       ...identityFiles(spec, renderHosts),
       ...networkFiles(ctx),
-      { path: ZONE_FILE, content: renderZone(spec.openPorts) },
+      { path: ZONE_FILE, content: renderZone(spec.openPorts, defaultZoneForward(router) ? { forward: true } : {}) },
+      ...routerFirewallFiles(router, spec.openPorts),
       { path: FIREWALLD_CONF, content: renderFirewalldConf() },
       ...(spec.rawRules.length > 0
         ? [{ path: RAW_RULES_FILE, content: renderRawRules(spec.rawRules) }, { path: `/etc/systemd/system/${RAW_RULES_UNIT}.service`, content: renderRawRulesUnit() }]
@@ -144,7 +150,8 @@ function networkFiles({ spec, nicOwner }: GuestContext): GuestFile[] {
   return [
     ...confFile,
     ...nicRouting(spec).map(({ nic, gateway, routes }): GuestFile => {
-      const content = renderKeyfile(nic, { hostname: spec.hostname, ...(gateway === undefined ? {} : { gateway }), routes });
+      const zone = zoneOfNic(spec.provision.services.router, nic.name);
+      const content = renderKeyfile(nic, { hostname: spec.hostname, ...(gateway === undefined ? {} : { gateway }), ...(zone === undefined ? {} : { zone }), routes });
       return { path: `${CONNECTIONS_DIR}/${nic.name}.nmconnection`, content, mode: 0o600 };
     }),
   ];

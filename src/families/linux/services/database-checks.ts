@@ -3,19 +3,13 @@ import type { Communicator } from '../../../communicators/types.js';
 import type { ResolvedDatabase } from '../../../config/resolve-services.js';
 import { check, fail, pass, shown, sleep, why, type Check, type CheckResult, type VerifyOptions } from '../../check-kit.js';
 import { ENGINES, SETUP_MARKER, SETUP_UNIT } from './database.js';
+import { settleTime } from './poll.js';
 
 /*
  * `vmgen verify`'s checks of [database], from inside the booted guest: each database's user logs
  * in over TCP with its password, as a client on the machine would, once the setup unit is done.
  */
 
-/** Right after boot a server may still be starting, and the database setup still running. */
-const SETTLE_TIMEOUT_MS = 60_000;
-const POLL_INTERVAL_MS = 1_000;
-
-export function settleTime(opts: VerifyOptions): { timeoutMs: number; intervalMs: number } {
-  return { timeoutMs: opts.activeTimeoutMs ?? SETTLE_TIMEOUT_MS, intervalMs: opts.pollIntervalMs ?? POLL_INTERVAL_MS };
-}
 
 export function databaseChecks(db: ResolvedDatabase | undefined, opts: VerifyOptions): Check[] {
   if (db === undefined || !opts.booted) return [];
@@ -31,12 +25,15 @@ export function databaseChecks(db: ResolvedDatabase | undefined, opts: VerifyOpt
   }));
 }
 
+/** The setup waits for the server's first start, which makes its files (initdb, mariadb-install-db). */
+const SETUP_TIMEOUT_MS = 60_000;
+
 /**
  * The setup unit runs once, after the server: it may still be running (activating) or not yet
  * started when verify comes in. On a later boot it is skipped, and its marker says it ran.
  */
 async function setupFinished(comm: Communicator, opts: VerifyOptions): Promise<CheckResult> {
-  const { timeoutMs, intervalMs } = settleTime(opts);
+  const { timeoutMs, intervalMs } = settleTime(opts, SETUP_TIMEOUT_MS);
   const end = Date.now() + timeoutMs;
   for (;;) {
     const r = await probe(comm, ['systemctl', 'is-active', '--', SETUP_UNIT]);

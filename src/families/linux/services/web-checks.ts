@@ -2,7 +2,7 @@ import { probe, type ProbeResult } from '../../../communicators/probe.js';
 import type { Communicator } from '../../../communicators/types.js';
 import type { ResolvedSite } from '../../../config/resolve-services.js';
 import { check, fail, pass, shown, sleep, why, type Check, type VerifyOptions } from '../../check-kit.js';
-import { settleTime } from './database-checks.js';
+import { settleTime } from './poll.js';
 import { siteNames, type WebLayout } from './web.js';
 
 /*
