@@ -17,7 +17,7 @@ export function databaseChecks(db: ResolvedDatabase | undefined, opts: VerifyOpt
   return db.databases.map((d) => check(`database ${d.name} (user ${d.user})`, async (comm): Promise<CheckResult> => {
     const setup = await setupFinished(comm, opts);
     if (!setup.ok) return setup;
-    const r = await probe(comm, engine.login, `${d.password}\n`);
+    const r = await probe(comm, [...engine.login, d.user, d.name], `${d.password}\n`);
     if (r.exitCode !== 0) return fail(`${d.user} cannot log in: ${why(r, engine.login[0]!)}`);
     const got = r.stdout.trim();
     const want = engine.loginAnswer(d);
