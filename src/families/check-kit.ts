@@ -34,9 +34,9 @@ export interface FamilyChecks {
   /** Units the family's configurator always enables (the firewall, the network). */
   services(spec: ResolvedSpec): string[];
   firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
+  /** The configured services ([web], [dns], [dhcp], [router], [database]), asked as a client would. */
+  serviceChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
   localeFile: string;
-  /** The services of the config's service sections ([web], [database]…), asked as a client would. */
-  configuredServices(spec: ResolvedSpec, opts: VerifyOptions): Check[];
 }
 
 export function check(name: string, run: (comm: Communicator) => Promise<CheckResult>): Check {

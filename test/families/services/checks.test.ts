@@ -3,7 +3,8 @@ import assert from 'node:assert/strict';
 import type { ResolvedDatabase, ResolvedSite } from '../../../src/config/resolve-services.js';
 import type { VerifyOptions } from '../../../src/families/check-kit.js';
 import { DEBIAN_WEB } from '../../../src/families/debian/services/web.js';
-import { databaseChecks, webChecks } from '../../../src/families/linux/services/checks.js';
+import { databaseChecks } from '../../../src/families/linux/services/database-checks.js';
+import { webChecks } from '../../../src/families/linux/services/web-checks.js';
 import { ENGINES, SETUP_MARKER, SETUP_UNIT } from '../../../src/families/linux/services/database.js';
 import { REDHAT_WEB } from '../../../src/families/redhat/services/web.js';
 import { formatResults, runChecks } from '../../../src/verify/checks.js';
@@ -69,7 +70,7 @@ describe('web checks', () => {
 });
 
 describe('database checks', () => {
-  const db: ResolvedDatabase = { engine: 'mariadb', databases: [{ name: 'shop', user: 'shop', password: "s3cr'et" }] };
+  const db: ResolvedDatabase = { engine: 'mariadb', databases: [{ name: 'shop', user: 'clerk', password: "s3cr'et" }] };
   const active = ['systemctl', 'is-active', '--', SETUP_UNIT];
   const marker = ['test', '-e', SETUP_MARKER];
 
@@ -77,9 +78,9 @@ describe('database checks', () => {
     const comm = new FakeCommunicator()
       .on(active, { stdout: 'inactive\n', exitCode: 3 }, { stdout: 'activating\n', exitCode: 3 }, { stdout: 'active\n' })
       .on(marker, { exitCode: 1 })
-      .on(ENGINES.mariadb.login, { stdout: 'shop\n' });
+      .on([...ENGINES.mariadb.login, 'clerk', 'shop'], { stdout: 'shop\n' });
     assert.deepEqual(await lines(databaseChecks(db, BOOTED), comm), [
-      "ok    database shop (user shop): shop logs in with the config's password and sees shop",
+      "ok    database shop (user clerk): clerk logs in with the config's password and sees shop",
       'all 1 check passed',
     ]);
     const login = comm.calls.find((c) => c.input !== undefined);
@@ -89,21 +90,21 @@ describe('database checks', () => {
 
   it('PostgreSQL: the user must own its database', async () => {
     const pg: ResolvedDatabase = { ...db, engine: 'postgresql' };
-    const comm = new FakeCommunicator().on(active, { stdout: 'active\n' }).on(ENGINES.postgresql.login, { stdout: 'shop|postgres\n' });
-    assert.equal((await lines(databaseChecks(pg, BOOTED), comm))[0], 'FAIL  database shop (user shop): the login answered shop|postgres, want shop|shop');
+    const comm = new FakeCommunicator().on(active, { stdout: 'active\n' }).on([...ENGINES.postgresql.login, 'clerk', 'shop'], { stdout: 'shop|postgres\n' });
+    assert.equal((await lines(databaseChecks(pg, BOOTED), comm))[0], 'FAIL  database shop (user clerk): the login answered shop|postgres, want shop|clerk');
   });
 
   it('a failed setup, or a login refused, fails with the reason and no password', async () => {
     const failed = new FakeCommunicator().on(active, { stdout: 'failed\n', exitCode: 3 });
-    assert.equal((await lines(databaseChecks(db, BOOTED), failed))[0], `FAIL  database shop (user shop): ${SETUP_UNIT}.service failed (journalctl -u ${SETUP_UNIT} in the guest says why)`);
+    assert.equal((await lines(databaseChecks(db, BOOTED), failed))[0], `FAIL  database shop (user clerk): ${SETUP_UNIT}.service failed (journalctl -u ${SETUP_UNIT} in the guest says why)`);
     const refused = new FakeCommunicator().on(active, { stdout: 'inactive\n', exitCode: 3 }).on(marker, {})
-      .on(ENGINES.mariadb.login, { exitCode: 1, stderr: "ERROR 1045 (28000): Access denied for user 'shop'@'localhost' (using password: YES)" });
-    assert.equal((await lines(databaseChecks(db, BOOTED), refused))[0], "FAIL  database shop (user shop): shop cannot log in: ERROR 1045 (28000): Access denied for user 'shop'@'localhost' (using password: YES)");
+      .on([...ENGINES.mariadb.login, 'clerk', 'shop'], { exitCode: 1, stderr: "ERROR 1045 (28000): Access denied for user 'clerk'@'localhost' (using password: YES)" });
+    assert.equal((await lines(databaseChecks(db, BOOTED), refused))[0], "FAIL  database shop (user clerk): clerk cannot log in: ERROR 1045 (28000): Access denied for user 'clerk'@'localhost' (using password: YES)");
   });
 
   it('a setup that never finishes fails after the timeout; a stopped guest has no database checks', async () => {
     const stuck = new FakeCommunicator().on(active, { stdout: 'activating\n', exitCode: 3 }).on(marker, { exitCode: 1 });
-    assert.equal((await lines(databaseChecks(db, BOOTED), stuck))[0], `FAIL  database shop (user shop): ${SETUP_UNIT}.service is still activating after 0.05 s`);
+    assert.equal((await lines(databaseChecks(db, BOOTED), stuck))[0], `FAIL  database shop (user clerk): ${SETUP_UNIT}.service is still activating after 0.05 s`);
     assert.deepEqual(databaseChecks(db, OFFLINE), []);
   });
 });

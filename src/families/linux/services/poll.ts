@@ -16,3 +16,11 @@ export async function untilPass(comm: Communicator, opts: VerifyOptions, run: (c
     await sleep(opts.pollIntervalMs ?? SETTLE_INTERVAL_MS);
   }
 }
+
+/**
+ * How long a check that waits for something to start polls, and how often: a server's first
+ * start (a database making its files) can take longer than a unit's activation.
+ */
+export function settleTime(opts: VerifyOptions, defaultTimeoutMs = SETTLE_TIMEOUT_MS): { timeoutMs: number; intervalMs: number } {
+  return { timeoutMs: opts.activeTimeoutMs ?? defaultTimeoutMs, intervalMs: opts.pollIntervalMs ?? SETTLE_INTERVAL_MS };
+}
