@@ -150,6 +150,15 @@ describe('build() with a fake driver', () => {
     assert.deepEqual(fake.calls.filter((c) => /Disks|Delta|package /.test(c)), ['openCachedDisks qcow2', 'readOverlayDelta', 'patchDisks', 'package tar 1 disks, 0 cd', 'releaseDisks']);
   });
 
+  it('a config with build scripts: they run after the configuration, before the disks, in config order', async () => {
+    const fake = fakeDriver();
+    const { result, started } = await run(config('../fixtures/services/lab-router.conf'), 'qemu', fake);
+    assert.ok(result.ok, `the build succeeds: ${result.ok ? '' : String(result.err)}`);
+    assert.deepEqual(started, LINUX_STEPS);
+    const calls = fake.calls.filter((c) => /^(applyGuestPlan|runBuildScripts|readOverlayDelta)/.test(c));
+    assert.deepEqual(calls, ['applyGuestPlan /work/build-1/stage/rootfs', 'runBuildScripts /work/build-1/stage/rootfs stamp', 'readOverlayDelta']);
+  });
+
   it('Windows from a base disk: the family\'s steps on the same runner, no layer', async () => {
     const conf = config('../fixtures/windows/winxp-seed.conf');
     const dirs = windowsDirs(conf, 'vmware', 'winxppro.vmdk');
