@@ -35,6 +35,8 @@ export interface FamilyChecks {
   services(spec: ResolvedSpec): string[];
   firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
   localeFile: string;
+  /** The services of the config's service sections ([web], [database]…), asked as a client would. */
+  configuredServices(spec: ResolvedSpec, opts: VerifyOptions): Check[];
 }
 
 export function check(name: string, run: (comm: Communicator) => Promise<CheckResult>): Check {

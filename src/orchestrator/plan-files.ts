@@ -24,7 +24,7 @@ export function planFiles(plan: BuildPlan): Map<string, string> {
   const guestPlan = root?.guestPlan ?? plan.family.configurator.plan(guest);
   const layer = root?.inputs.prepare;
   for (const f of [...(root?.inputs.setupFiles ?? []), ...(layer?.plan.files ?? []), ...guestPlan.files, ...plan.targetRender.guestFiles]) {
-    files.set(join('guest', f.path), f.content);
+    files.set(join('guest', f.path), f.review ?? f.content);
   }
   // A source's content is the user's own file; the listing names it. An inline text is shown whole.
   const copies = guestPlan.copies ?? [];

@@ -46,6 +46,7 @@ export function verifyChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
     ...(opts.addressesInGuest ? addressChecks(spec) : []),
     ...family.firewallChecks(spec, opts),
     ...regionalChecks(spec, family.localeFile),
+    ...family.configuredServices(spec, opts),
     ...firstBootChecks(spec, opts),
   ];
 }

@@ -1,6 +1,6 @@
 import { h, type Child } from './dom.js';
 import {
-  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
   toInput, fromInput,
   type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
@@ -26,15 +26,27 @@ export interface FormState {
   osList: OsInfo[];
   /** Applications for the chosen OS; empty until one is chosen. */
   apps: OfferedApp[];
+  /** The files the page keeps for source keys, by their path beside the config, with their sizes. */
+  files: ReadonlyMap<string, number>;
+  /** Whether the server runs build-time scripts (`vmgen serve --allow-scripts`). */
+  allowScripts: boolean;
 }
 
 export interface FormEvents {
   /** Applies edits to the text; resolves once the result is shown. */
   edit(edits: Edit[]): Promise<void>;
   target(id: string): void;
+  /** Keeps files the user picked for a source key, and points the key at them. */
+  pick(path: string[], files: File[]): void;
+  /** Forgets the kept files a source key names. */
+  forget(source: string): void;
 }
 
 const TEXT_DELAY_MS = 400;
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} bytes` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
 const fieldId = (id: string): string => `f-${id}`;
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -62,7 +74,7 @@ export class ConfigForm {
     this.state = state;
     const active = document.activeElement as HTMLInputElement | null;
     const activeId = active && this.root.contains(active) ? active.id : undefined;
-    const selection = active && 'selectionStart' in active && typeof active.selectionStart === 'number' && /^(text|password|search|)$/.test(active.type ?? '')
+    const selection = active && 'selectionStart' in active && typeof active.selectionStart === 'number' && /^(text|password|search|textarea|)$/.test(active.type ?? '')
       ? [active.selectionStart, active.selectionEnd ?? active.selectionStart] as const : undefined;
 
     const steps = layout(state.schemas);
@@ -88,7 +100,7 @@ export class ConfigForm {
     const el = focusId ? document.getElementById(focusId) : null;
     if (el instanceof HTMLElement) {
       el.focus({ preventScroll: focusId === activeId });
-      if (selection && el instanceof HTMLInputElement && focusId === activeId) {
+      if (selection && (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && focusId === activeId) {
         try {
           el.setSelectionRange(selection[0], selection[1]);
         } catch {
@@ -139,8 +151,10 @@ export class ConfigForm {
       case 'section':
         return h('fieldset', { class: 'group', 'data-field': pathId(path) },
           h('legend', null, spec.label),
+          spec.help && spec.items ? h('p', { class: 'help' }, spec.help) : null,
           h('ul', { class: 'field-errors', id: `err-${pathId(path)}` }),
-          sectionKeys(this.state!.schemas, path, this.state!.tree).map((k) => this.field([...path, k])));
+          sectionKeys(this.state!.schemas, path, this.state!.tree).map((k) => this.field([...path, k])),
+          spec.items ? this.record(spec, true) : null);
       case 'record':
         return this.record(spec);
       case 'apps':
@@ -156,8 +170,14 @@ export class ConfigForm {
     const current = this.typed.get(id) ?? toInput(spec, getAt(s.tree, spec.path));
     const described = [spec.help ? `help-${id}` : undefined, `err-${id}`].filter(Boolean).join(' ');
     const common = { id: fieldId(id), name: id, 'data-path': id, 'aria-describedby': described, 'aria-required': spec.required ? 'true' : undefined };
-    let control: HTMLInputElement | HTMLSelectElement;
-    if (spec.kind === 'checkbox') {
+    let control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    if (spec.kind === 'multiline') {
+      // A script or a file's text: Enter is a line break here, never a submit.
+      control = h('textarea', { ...common, rows: '6', spellcheck: 'false', autocomplete: 'off' });
+      control.value = String(current);
+      control.addEventListener('input', () => this.typedValue(spec, control.value));
+      control.addEventListener('change', () => this.commitNow(spec, control.value));
+    } else if (spec.kind === 'checkbox') {
       control = h('input', { ...common, type: 'checkbox', checked: current === true });
       control.addEventListener('change', () => this.commitNow(spec, (control as HTMLInputElement).checked));
     } else if (spec.kind === 'select') {
@@ -179,9 +199,38 @@ export class ConfigForm {
     const labelEl = h('label', { for: fieldId(id) }, label, spec.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
     return h('div', { class: `field field-${spec.kind}`, 'data-field': id },
       spec.kind === 'checkbox' ? [control, labelEl] : [labelEl, control],
+      spec.kind === 'source' ? this.sourceFiles(spec, String(current)) : null,
       extra,
       spec.help ? h('p', { class: 'help', id: `help-${id}` }, spec.help) : null,
       h('ul', { class: 'field-errors', id: `err-${id}` }));
+  }
+
+  /**
+   * A source key's files: pick a file or a directory (the page keeps them and sends them with every
+   * check and the build), and see which of the kept files the key names now.
+   */
+  private sourceFiles(spec: FieldSpec, current: string): HTMLElement {
+    const id = pathId(spec.path);
+    const kept = filesUnder(current, this.state!.files.keys());
+    const bytes = kept.reduce((n, p) => n + (this.state!.files.get(p) ?? 0), 0);
+    const file = h('input', { type: 'file', id: `pick-${id}`, 'aria-describedby': `kept-${id}` });
+    const dir = h('input', { type: 'file', id: `pick-dir-${id}`, webkitdirectory: true, 'aria-describedby': `kept-${id}` });
+    for (const input of [file, dir]) {
+      input.addEventListener('change', () => {
+        const picked = [...(input.files ?? [])];
+        input.value = '';
+        if (picked.length > 0) this.events.pick(spec.path, picked);
+      });
+    }
+    const forget = h('button', { type: 'button', class: 'link', id: `forget-${id}` }, 'Forget them');
+    forget.addEventListener('click', () => this.events.forget(current));
+    const named = current.trim();
+    return h('div', { class: 'source-files' },
+      h('span', { class: 'upload' }, h('label', { for: `pick-${id}` }, 'Upload a file'), file),
+      h('span', { class: 'upload' }, h('label', { for: `pick-dir-${id}` }, 'or a directory'), dir),
+      h('p', { class: 'help', id: `kept-${id}`, role: 'status' }, kept.length === 0
+        ? (named ? `The page keeps no ${named}: upload it, so it goes to the server with the config.` : 'Upload what this names: the page sends it with the config.')
+        : [`Kept: ${kept.length === 1 ? kept[0] : `${kept.length} files under ${named}`} (${formatBytes(bytes)}). `, forget]));
   }
 
   private select(spec: FieldSpec, current: string, attrs: Record<string, string | undefined>): HTMLSelectElement {
@@ -203,12 +252,13 @@ export class ConfigForm {
     return h('select', attrs, children);
   }
 
-  private record(spec: FieldSpec): HTMLElement {
+  /** A list of items; `inSection`: the items of a section that has keys of its own, inside its fieldset. */
+  private record(spec: FieldSpec, inSection = false): HTMLElement {
     const s = this.state!;
     const path = spec.path;
     const id = pathId(path);
     const rec = recordSpec(s.schemas, path);
-    const names = rec.names ? rec.names(s.tree) : itemNames(s.tree, path);
+    const names = rec.names ? rec.names(s.tree) : itemNames(s.tree, path, s.schemas);
     const noun = rec.noun;
     const items = names.map((name) => {
       const item = [...path, name];
@@ -230,10 +280,13 @@ export class ConfigForm {
         h('div', { class: 'item-fields' }, keys.primary.map((k) => this.field([...item, k]))),
         keys.more.length > 0 ? this.more(item, keys.more, `More ${noun} ${name} settings`) : null);
     });
-    return h('fieldset', { class: 'record', 'data-field': id },
-      h('legend', null, spec.label),
-      spec.help ? h('p', { class: 'help' }, spec.help) : null,
-      h('ul', { class: 'field-errors', id: `err-${id}` }),
+    return h('fieldset', { class: 'record', ...(inSection ? {} : { 'data-field': id }) },
+      h('legend', null, inSection ? `${capital(noun)}s` : spec.label),
+      spec.help && !inSection ? h('p', { class: 'help' }, spec.help) : null,
+      inSection ? null : h('ul', { class: 'field-errors', id: `err-${id}` }),
+      id === 'scripts' ? h('p', { class: 'help', id: 'scripts-policy' }, s.allowScripts
+        ? 'This server runs build-time scripts (in a sandbox on the build host) and first-boot scripts (in the guest).'
+        : 'This server does not run build-time scripts (its admin can allow them with vmgen serve --allow-scripts); first-boot scripts run in the guest and are fine.') : null,
       items.length === 0 ? h('p', { class: 'empty' }, `No ${noun}s.`) : null,
       items,
       rec.addable === false ? h('p', { class: 'help' }, `Add ${noun}s under Hardware.`) : this.addRow(spec));
@@ -246,12 +299,14 @@ export class ConfigForm {
     const id = pathId(path);
     const rec = recordSpec(s.schemas, path);
     const itemIsValue = fieldSpec(s.schemas, [...path, '_'])?.kind !== 'section';
-    const askSpec = itemIsValue ? fieldSpec(s.schemas, [...path, '_']) : rec.ask ? fieldSpec(s.schemas, [...path, '_', rec.ask]) : undefined;
+    // Named by the user: the name is asked as text, whatever the item holds.
+    const named: FieldSpec | undefined = rec.askName !== undefined ? { kind: 'text', path: [...path, '_'], label: rec.askName, required: true, numeric: false } : undefined;
+    const askSpec = named ?? (itemIsValue ? fieldSpec(s.schemas, [...path, '_']) : rec.ask ? fieldSpec(s.schemas, [...path, '_', rec.ask]) : undefined);
     const button = h('button', { type: 'button', id: `add-${id}`, class: 'add' }, `Add ${rec.noun}`);
     const message = h('p', { class: 'add-message', id: `add-msg-${id}`, role: 'status' });
     let ask: HTMLInputElement | HTMLSelectElement | undefined;
     if (askSpec) {
-      const askLabel = itemIsValue ? `New ${rec.noun}` : `New ${rec.noun}: ${askSpec.label.toLowerCase()}`;
+      const askLabel = itemIsValue && !named ? `New ${rec.noun}` : `New ${rec.noun}: ${named ? askSpec.label : askSpec.label.toLowerCase()}`;
       ask = askSpec.kind === 'select'
         ? this.select({ ...askSpec, required: true, defaultText: undefined }, '', { id: `ask-${id}`, 'aria-describedby': `add-msg-${id}` })
         : h('input', { id: `ask-${id}`, type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `add-msg-${id}` });

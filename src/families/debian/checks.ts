@@ -1,8 +1,12 @@
 import { probe } from '../../communicators/probe.js';
 import type { Communicator } from '../../communicators/types.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
+import { databaseChecks, webChecks } from '../linux/services/checks.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from '../linux/nft-ruleset.js';
+import { netChecks } from '../linux/services/net-checks.js';
+import { DEBIAN_NET } from './services/net.js';
+import { DEBIAN_WEB } from './services/web.js';
 
 /*
  * The Debian family's checks for `vmgen verify`: dpkg answers for packages, nftables for the
@@ -64,5 +68,10 @@ export const debianChecks: FamilyChecks = {
   packageCheck,
   services: () => ['nftables'],
   firewallChecks,
+  configuredServices: (spec: ResolvedSpec, opts: VerifyOptions) => [
+    ...webChecks(spec.provision.services.web?.sites ?? [], DEBIAN_WEB, opts),
+    ...databaseChecks(spec.provision.services.database, opts),
+    ...netChecks(spec, opts, DEBIAN_NET),
+  ],
   localeFile: '/etc/default/locale',
 };

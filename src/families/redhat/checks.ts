@@ -1,8 +1,12 @@
 import { probe } from '../../communicators/probe.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
+import { databaseChecks, webChecks } from '../linux/services/checks.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
+import { netChecks } from '../linux/services/net-checks.js';
 import { FIREWALLD_CONF, ZONE_FILE } from './configure.js';
+import { REDHAT_NET } from './services/net.js';
 import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from './render.js';
+import { REDHAT_WEB } from './services/web.js';
 
 /*
  * The RedHat family's checks for `vmgen verify`: rpm answers for packages, firewalld for the
@@ -116,6 +120,11 @@ export const redhatChecks: FamilyChecks = {
     zoneCheck(opts.booted),
     ...spec.openPorts.map((p) => portCheck(p, opts.booted)),
     ...(spec.rawRules.length > 0 ? [rawRulesCheck(spec, opts.booted)] : []),
+  ],
+  configuredServices: (spec: ResolvedSpec, opts: VerifyOptions) => [
+    ...webChecks(spec.provision.services.web?.sites ?? [], REDHAT_WEB, opts),
+    ...databaseChecks(spec.provision.services.database, opts),
+    ...netChecks(spec, opts, REDHAT_NET),
   ],
   localeFile: '/etc/locale.conf',
 };
