@@ -3,6 +3,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import { resolveSpec } from '../config/resolve.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmConfig } from '../config/model.js';
+import type { ConfigSources } from '../config/sources.js';
 import { VmgenError } from '../errors.js';
 import type { ArchiveFormat, TargetOptions } from '../targets/types.js';
 import type { Driver } from '../steps/driver.js';
@@ -28,6 +29,8 @@ export interface BuildOptions {
   driver?: Driver;
   /** Where the Windows kit and base disk directories are looked up when the options name none. */
   env?: NodeJS.ProcessEnv;
+  /** The files the config names beside itself ([files] and [scripts] sources). */
+  sources?: ConfigSources;
 }
 
 export interface BuildResult {
@@ -52,7 +55,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   let facts: RootFacts = {};
   if (diskImage) {
     const spec = resolveSpec(opts.config, opts.catalogs, { target: target.id, defaultMirror: mirror });
-    facts = await diskImage.findFacts({ spec, catalogs: opts.catalogs, target, options: targetOptions, env: opts.env ?? process.env });
+    facts = await diskImage.findFacts({ spec, catalogs: opts.catalogs, target, options: targetOptions, env: opts.env ?? process.env, ...(opts.sources ? { sources: opts.sources } : {}) });
   }
   const plan = planBuild(opts.config, opts.catalogs, target.id, {
     defaultMirror: mirror, targetOptions, facts, ...(opts.format ? { format: opts.format } : {}),
