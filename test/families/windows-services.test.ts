@@ -229,6 +229,20 @@ describe('Windows rules of [files], [scripts], [web] and [kits], at their lines'
     });
   }
 
+  it('XP: no icacls for an owner, no PowerShell for a .ps1 script', () => {
+    const xp = `${readFileSync(`${FIXTURES}winxp-seed.conf`, 'utf8')}\n[files]\n    [[f]]\n        path = C:\\lab\\a.txt\n        content = a\n        owner = vv\n[scripts]\n    [[s]]\n        when = first-boot\n        source = announce.ps1\n`;
+    const text = xp.split('\n');
+    const lineOf = (start: string): number => text.findIndex((l) => l.trimStart().startsWith(start)) + 1;
+    const found = load(xp).diagnostics.filter((d) => d.code === 'CFG_WINDOWS_OWNER' || d.code === 'CFG_SCRIPT_WINDOWS');
+    assert.deepEqual(found.map((d) => [d.code, d.line]), [['CFG_WINDOWS_OWNER', lineOf('owner = vv')], ['CFG_SCRIPT_WINDOWS', lineOf('source = announce.ps1')]], show(found));
+  });
+
+  it('[router] and [database] are not written for Windows, whatever validation let through', () => {
+    const spec = specOf(LAB);
+    const routed = { ...spec, provision: { ...spec.provision, services: { ...spec.provision.services, router: { forward: ['eth0', 'eth1'], nat: 'eth0' } } } };
+    assert.throws(() => windowsConfigBat(routed), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_UNSUPPORTED' && /\[router\]/.test(e.message));
+  });
+
   it('[kits] on a Linux guest is an error at its key', () => {
     const text = `[hardware]\n    os = debian12-64\n[config]\n    root_passwd = x\n[devel]\n    vim = 1\n[kits]\n    [[vim]]\n        args = /S\n`;
     assert.deepEqual(load(text).diagnostics.filter((d) => d.code === 'CFG_KITS_LINUX').map((d) => d.line), [8]);

@@ -367,7 +367,7 @@ export const STEPS: readonly StepSpec[] = [
   { id: 'system', title: 'System', section: 'config', fields: ['config.hostname', 'config.root_passwd', 'config.timezone', 'config.*'] },
   { id: 'users', title: 'Users and groups', section: 'users', fields: ['users.groups', 'users.users', 'users.*'] },
   { id: 'network', title: 'Network', section: 'network', fields: ['network.eths', 'network.dns', 'network.gateway', 'network.open_ports', 'network.*'] },
-  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui'] },
+  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui', 'kits'] },
 ];
 
 export type Placed = { kind: 'field'; path: string[] } | { kind: 'more'; path: string[]; keys: string[] } | { kind: 'target' };
@@ -467,6 +467,9 @@ const LABELS: Record<string, string> = {
   devel: 'Development tools',
   services: 'Services',
   gui: 'Graphical applications',
+  kits: 'Windows installer parameters',
+  'kits.*.install_dir': 'Install directory (a Windows path)',
+  'kits.*.args': 'Extra installer arguments',
 };
 
 /** Label by pattern (hardware.hdds.hdd0.size → hardware.hdds.*.size), else the key in words. */

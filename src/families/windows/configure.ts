@@ -5,7 +5,7 @@ import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.
 import { SELF_DELETE, batchFile, batchQuote } from './batch.js';
 import { type WindowsRelease, adapterName, windowsRelease } from './releases.js';
 import { fileCopyLines, firstLogonRegistration, inlineProvisionFiles } from './provision.js';
-import { SERVICES_PS1, renderServicesPs1 } from './services.js';
+import { SERVICES_PS1, WINDOWS_SERVICES, renderServicesPs1 } from './services.js';
 
 /*
  * The Windows configurator (the seed's ConfigWindows, Listing 4.7, modernized): one config.bat that
@@ -45,7 +45,7 @@ export function windowsConfigBat(spec: ResolvedSpec): string {
     ...spec.openPorts.flatMap((p) => portLines(p, release)),
     ...spec.rawRules.map((rule, i) => rawRuleLine(rule, i)),
     '',
-    ...paragraph([...fileCopyLines(spec), ...servicesLines(spec), ...firstLogonRegistration(spec, WINDOWS_DIR_CMD)]),
+    ...paragraph([...fileCopyLines(spec, release), ...servicesLines(spec), ...firstLogonRegistration(spec, WINDOWS_DIR_CMD)]),
     SELF_DELETE,
   ]);
 }
@@ -54,6 +54,11 @@ const paragraph = (lines: string[]): string[] => (lines.length === 0 ? [] : [...
 
 /** After the adapters have their addresses (DHCP binds to them) and [files] are in place (IIS serves them). */
 function servicesLines(spec: ResolvedSpec): string[] {
+  // Validation refuses these for Windows; the script would silently lack them.
+  const unsupported = (['router', 'database'] as const).filter((k) => spec.provision.services[k] !== undefined);
+  if (unsupported.length > 0) {
+    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests do not take [${unsupported.join('], [')}]`, { hint: `vmgen configures ${WINDOWS_SERVICES.map((k) => `[${k}]`).join(', ')} on Windows Server` });
+  }
   if (renderServicesPs1(spec) === undefined) return [];
   return [
     `powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "%~dp0${SERVICES_PS1}"`,

@@ -4,6 +4,7 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import { VmgenError } from '../../errors.js';
 import type { GuestFile } from '../types.js';
 import { SELF_DELETE, batchFile, batchQuote } from './batch.js';
+import type { WindowsRelease } from './releases.js';
 
 /*
  * [files] and the first-boot [scripts] of a Windows guest. Nothing runs at build time on Windows
@@ -37,8 +38,12 @@ export function scriptKind(script: Pick<ResolvedScript, 'from'>): 'bat' | 'ps1' 
 const firstBoot = (spec: ResolvedSpec): ResolvedScript[] => spec.provision.scripts.filter((s) => s.when === 'first-boot');
 
 /** config.bat's lines that put [files] in place. */
-export function fileCopyLines(spec: ResolvedSpec): string[] {
+export function fileCopyLines(spec: ResolvedSpec, release: WindowsRelease): string[] {
   if (spec.provision.files.length === 0) return [];
+  const owned = spec.provision.files.find((f) => f.owner !== DEFAULT_OWNER);
+  if (owned !== undefined && !release.icacls) {
+    throw new VmgenError('VMG_UNSUPPORTED', `[files] ${owned.id}: ${spec.os.label} has no icacls to give a file its owner`, { hint: 'leave owner out' });
+  }
   return [...spec.provision.files.flatMap((f, i) => {
     const n = i + 1;
     const what = `path of [files] ${f.id}`;

@@ -43,6 +43,9 @@ export function windowsProvisionProblems(config: VmConfig, os: OsEntry, release:
   for (const [id, f] of Object.entries(config.files)) {
     const path = windowsPathProblem(f.path);
     if (path !== undefined) error(['files', id, 'path'], 'CFG_WINDOWS_PATH', path, 'write it like C:\\inetpub\\lab');
+    if (f.owner !== 'root' && !release.icacls) {
+      error(['files', id, 'owner'], 'CFG_WINDOWS_OWNER', `${os.label} has no icacls to give a file its owner`, 'leave owner out: the files stay the Administrators\'');
+    }
     const owner = batchProblem(f.owner);
     if (owner !== undefined) error(['files', id, 'owner'], 'CFG_WINDOWS_SCRIPT', `the owner cannot be written into config.bat: ${owner}`);
     for (const key of ['group', 'mode'] as const) {
@@ -54,6 +57,9 @@ export function windowsProvisionProblems(config: VmConfig, os: OsEntry, release:
   for (const [id, s] of Object.entries(config.scripts)) {
     if (s.when === 'build') {
       error(['scripts', id, 'when'], 'CFG_SCRIPT_BUILD_WINDOWS', 'build scripts cannot run for a Windows guest: nothing here runs Windows programs', 'set when = first-boot: it runs at the first logon after config.bat');
+    }
+    if (s.source !== undefined && /\.ps1$/i.test(s.source) && !release.powershell) {
+      error(['scripts', id, 'source'], 'CFG_SCRIPT_WINDOWS', `${os.label} has no PowerShell to run '${s.source}'`, 'write the script as a batch file (.bat)');
     }
     if (s.source !== undefined && !SCRIPT_SOURCE.test(s.source)) {
       error(['scripts', id, 'source'], 'CFG_SCRIPT_WINDOWS', `a Windows script is a batch file or a PowerShell script: '${s.source}' ends in neither .bat, .cmd nor .ps1`, 'rename it to .bat, .cmd or .ps1');
