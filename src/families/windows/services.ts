@@ -15,7 +15,7 @@ import { adapterName, windowsRelease, type WindowsRelease } from './releases.js'
  *   dnsserver/add-dnsserverprimaryzone (-Name -ZoneFile), add-dnsserverresourcerecorda, …aaaa,
  *     …cname (-HostNameAlias, an FQDN), …mx (-MailExchange -Preference), add-dnsserverresourcerecord
  *     (-Txt -DescriptiveText, -NS -NameServer), set-dnsserverresourcerecord (the SOA, changed on a
- *     .Clone() of the old record, its example 1), set-dnsserverforwarder;
+ *     copy of the old record, [ciminstance]::new($OldObj) as its example 1 does), set-dnsserverforwarder;
  *   dhcpserver/add-dhcpserverv4scope (-StartRange -EndRange -SubnetMask -LeaseDuration),
  *     set-dhcpserverv4optionvalue (-Router -DnsServer -DnsDomain; -Force skips its check that the
  *     DNS servers answer, which this server's own DNS may not do yet), add-dhcpserverv4reservation
@@ -135,7 +135,7 @@ function dnsLines(dns: NonNullable<ResolvedServices['dns']>): string[] {
         `Add-DnsServerPrimaryZone -Name ${zone} -ZoneFile ${psQuote(`${z.zone}.dns`, 'a zone file')}`,
         // Windows names itself in the new zone's SOA and NS records; the config names the server and its contact.
         `$old = Get-DnsServerResourceRecord -ZoneName ${zone} -Name '@' -RRType Soa`,
-        '$new = $old.Clone()',
+        '$new = [ciminstance]::new($old)',
         `$new.RecordData.PrimaryServer = ${psQuote(ns, 'the name server')}`,
         `$new.RecordData.ResponsiblePerson = ${psQuote(soaMailbox(z.email), 'the zone contact')}`,
         `$new.RecordData.MinimumTimeToLive = ${seconds(z.ttl)}`,

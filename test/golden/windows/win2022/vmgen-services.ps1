@@ -6,7 +6,7 @@ $ErrorActionPreference = 'Stop'
 Install-WindowsFeature -Name DNS -IncludeManagementTools | Out-Null
 Add-DnsServerPrimaryZone -Name 'lab.example' -ZoneFile 'lab.example.dns'
 $old = Get-DnsServerResourceRecord -ZoneName 'lab.example' -Name '@' -RRType Soa
-$new = $old.Clone()
+$new = [ciminstance]::new($old)
 $new.RecordData.PrimaryServer = 'labsrv.lab.example.'
 $new.RecordData.ResponsiblePerson = 'hostmaster.lab.example.'
 $new.RecordData.MinimumTimeToLive = (New-TimeSpan -Seconds 300)
