@@ -16,6 +16,8 @@ import type { StepEvent } from '../steps/run-steps.js';
 export interface BuildOptions {
   config: VmConfig;
   catalogs: Catalogs;
+  /** The files beside the config ([files] and [scripts] sources): a directory (CLI) or a request's files (service). */
+  sources?: ConfigSources;
   target: string;
   format?: ArchiveFormat;
   targetOptions?: TargetOptions;
@@ -64,7 +66,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   for (const note of plan.notes) log(note);
   try {
     const done = await plan.run.run(
-      { driver: opts.driver ?? realDriver(opts.cacheRoot), outDir: resolve(opts.outDir), log },
+      { driver: opts.driver ?? realDriver(opts.cacheRoot), outDir: resolve(opts.outDir), log, ...(opts.sources ? { sources: opts.sources } : {}) },
       { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) },
     );
     return { archive: done.archive, spec: plan.spec, root: done.root };
