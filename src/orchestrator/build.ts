@@ -31,8 +31,6 @@ export interface BuildOptions {
   driver?: Driver;
   /** Where the Windows kit and base disk directories are looked up when the options name none. */
   env?: NodeJS.ProcessEnv;
-  /** The files the config names beside itself ([files] and [scripts] sources). */
-  sources?: ConfigSources;
 }
 
 export interface BuildResult {

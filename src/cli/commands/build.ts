@@ -1,7 +1,6 @@
-import { dirname, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { Option } from 'commander';
 import { build } from '../../orchestrator/build.js';
-import { dirSources } from '../../config/sources.js';
 import { defaultCacheRoot } from '../../cache/store.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
@@ -73,8 +72,6 @@ export const registerBuild: RegisterCommand = (program, io) => {
           cacheRoot: flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot(),
           ...(flags.format ? { format: flags.format } : {}),
           targetOptions,
-          // [files] and [scripts] name their sources relative to the config's directory.
-          sources: dirSources(dirname(resolve(io.cwd, file))),
           onEvent: reporter.onEvent,
           log: (line) => reporter.detail(line),
         });
