@@ -3,7 +3,8 @@ import type { Catalogs, OsEntry } from '../../catalog/schema.js';
 import { APP_SECTIONS, type VmConfig } from '../../config/model.js';
 import { batchProblem } from './batch.js';
 import type { WindowsRelease } from './releases.js';
-import { WINDOWS_SERVICES } from './services.js';
+import { WINDOWS_SERVICES, psProblem } from './services.js';
+import * as v from '../../config/validators.js';
 
 /*
  * What only Windows needs of [files], [scripts], the service sections and [kits], as problems at
@@ -41,8 +42,9 @@ export function windowsProvisionProblems(config: VmConfig, os: OsEntry, release:
     out.push({ path, severity: 'error', code, message, ...(hint === undefined ? {} : { hint }), ...(at === undefined ? {} : { at }) });
   };
   for (const [id, f] of Object.entries(config.files)) {
-    const path = windowsPathProblem(f.path);
-    if (path !== undefined) error(['files', id, 'path'], 'CFG_WINDOWS_PATH', path, 'write it like C:\\inetpub\\lab');
+    // The path's shape is validate/services.ts's (CFG_FILE_PATH); what cmd.exe cannot take is this rule's.
+    const path = v.checkWindowsPath(f.path).ok ? batchProblem(f.path) : undefined;
+    if (path !== undefined) error(['files', id, 'path'], 'CFG_WINDOWS_PATH', `'${f.path}' cannot be written into config.bat: ${path}`, 'leave out a trailing backslash');
     if (f.owner !== 'root' && !release.icacls) {
       error(['files', id, 'owner'], 'CFG_WINDOWS_OWNER', `${os.label} has no icacls to give a file its owner`, 'leave owner out: the files stay the Administrators\'');
     }
@@ -50,7 +52,7 @@ export function windowsProvisionProblems(config: VmConfig, os: OsEntry, release:
     if (owner !== undefined) error(['files', id, 'owner'], 'CFG_WINDOWS_SCRIPT', `the owner cannot be written into config.bat: ${owner}`);
     for (const key of ['group', 'mode'] as const) {
       if (f[key] !== undefined) {
-        out.push({ path: ['files', id, key], severity: 'warning', code: 'CFG_IGNORED_WINDOWS', message: `files.${id}.${key} is ignored for Windows guests`, hint: 'Windows files get their owner full control; access is ACLs, not mode bits' });
+        out.push({ path: ['files', id, key], severity: 'warning', code: 'CFG_IGNORED_WINDOWS', message: `${key} is ignored for Windows guests: the owner gets full control, the rest inherit their folder's permissions` });
       }
     }
   }
@@ -72,8 +74,9 @@ export function windowsProvisionProblems(config: VmConfig, os: OsEntry, release:
   }
   for (const [id, site] of Object.entries(config.web ?? {})) {
     if (!SITE_NAME.test(id)) error(['web', id], 'CFG_WEB_SITE_NAME', `'${id}' names the IIS site, which takes letters, digits, spaces and . _ -`, undefined, 'key');
-    const root = windowsPathProblem(site.root);
-    if (root !== undefined) error(['web', id, 'root'], 'CFG_WEB_ROOT_WINDOWS', `the document root of an IIS site is a Windows path: ${root}`, 'write it like C:\\inetpub\\lab');
+    // The root's shape and its [files] are validate/services.ts's (CFG_WEB_ROOT); PowerShell takes any such path.
+    const root = v.checkWindowsPath(site.root).ok ? psProblem(site.root) : undefined;
+    if (root !== undefined) error(['web', id, 'root'], 'CFG_WEB_ROOT', `the document root cannot be written into a PowerShell script: ${root}`);
   }
   return out;
 }
