@@ -1,6 +1,5 @@
 import { isWindows } from '../catalog/families.js';
 import { resolveApp } from '../catalog/load.js';
-import { pathKey } from '../config/normalize.js';
 import { resolveNics } from '../config/resolve.js';
 import { SERVICE_APPS, type DatabaseEngine, type ResolvedServices, type ServiceName } from '../config/resolve-services.js';
 import { absoluteName, checkZoneName, inZone, parseDnsRecord, parseFixedHost, parseRange, type DnsRecord } from '../config/service-values.js';
@@ -28,9 +27,6 @@ export function checkServices(ctx: SemanticContext): void {
   checkWindowsServices(ctx);
   checkImpliedApps(ctx);
 }
-
-/** Whether the file writes `path` itself (not a default the model filled in). */
-const written = (ctx: SemanticContext, path: readonly string[]): boolean => ctx.places.has(pathKey([...path]));
 
 /** A path as the guest compares it: Windows ignores case and takes either slash; no trailing separator. */
 function pathForm(windows: boolean, p: string): string {
@@ -65,9 +61,7 @@ function checkFiles(ctx: SemanticContext): void {
       report(at, 'error', 'CFG_FILE_SOURCE', `[[${id}]] has neither source nor content`, "add 'source = NAME' (a file or directory beside the config) or 'content = …' (the text inline)", 'key');
     }
     if (windows) {
-      for (const key of ['owner', 'group'] as const) {
-        if (written(ctx, [...at, key])) report([...at, key], 'warning', 'CFG_IGNORED_WINDOWS', `${key} is ignored for Windows guests: the copied files inherit their folder's permissions`);
-      }
+      // The owner is given by icacls, and mode and group are warned about, in the Windows family's rules.
       continue;
     }
     const owner = v.checkPosixName(f.owner, 'user');

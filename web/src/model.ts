@@ -401,7 +401,7 @@ export const STEPS: readonly StepSpec[] = [
   { id: 'system', title: 'System', section: 'config', fields: ['config.hostname', 'config.root_passwd', 'config.timezone', 'config.*'] },
   { id: 'users', title: 'Users and groups', section: 'users', fields: ['users.groups', 'users.users', 'users.*'] },
   { id: 'network', title: 'Network', section: 'network', fields: ['network.eths', 'network.dns', 'network.gateway', 'network.open_ports', 'network.*'] },
-  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui'] },
+  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui', 'kits'] },
   { id: 'provision', title: 'Files, scripts and services', fields: ['files', 'scripts', 'web', 'dns', 'dhcp', 'router', 'database'] },
 ];
 
@@ -538,6 +538,9 @@ const LABELS: Record<string, string> = {
   devel: 'Development tools',
   services: 'Services',
   gui: 'Graphical applications',
+  kits: 'Windows installer parameters',
+  'kits.*.install_dir': 'Install directory (a Windows path)',
+  'kits.*.args': 'Extra installer arguments',
 };
 
 /** Label by pattern (hardware.hdds.hdd0.size → hardware.hdds.*.size), else the key in words. */
