@@ -152,11 +152,14 @@ export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveO
     appPackages: unique(apps.flatMap((a) => a.packages)).sort(),
     appServices: unique(apps.flatMap((a) => a.services)),
     provision,
-    kitParams: Object.fromEntries(Object.entries(config.kits).map(([app, k]) => [app, {
+  };
+  // Only when set: the spec is also an OCI label, which stays as it was for machines without [kits].
+  if (Object.keys(config.kits).length > 0) {
+    spec.kitParams = Object.fromEntries(Object.entries(config.kits).map(([app, k]) => [app, {
       ...(k.install_dir === undefined ? {} : { installDir: k.install_dir }),
       ...(k.args === undefined ? {} : { args: k.args }),
-    }])),
-  };
+    }]));
+  }
   const root = password(config.config.root_passwd, config.config.root_password_hash);
   if (root.password) spec.rootPassword = root.password;
   if (disks.length > 0) spec.diskMiB = Math.max(...disks);
