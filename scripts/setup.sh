@@ -21,6 +21,13 @@ bash scripts/ensure-debs.sh dnf rpm createrepo-c
 # Windows guests: xorriso makes the answer ISO for autounattend.xml (ntfs-3g, above, clones base disks);
 # swtpm is the TPM 2.0 a Windows 11 machine's run.sh starts, which the qemu tests start for real.
 bash scripts/ensure-debs.sh xorriso swtpm
+# The configured services' own checkers run on the generated files by the unit tests: named-checkconf
+# and named-checkzone (bind9-utils), kea-dhcp4 -t (kea-dhcp4-server). The package's server must not
+# serve this host's networks: it stays stopped and disabled here.
+bash scripts/ensure-debs.sh bind9-utils kea-dhcp4-server
+if [ "$(id -u)" -eq 0 ] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  systemctl disable --now kea-dhcp4-server.service >/dev/null 2>&1 || true
+fi
 # The catalog tests ask apt-cache whether every package name exists: they need package lists.
 if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then apt-get update -qq; fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -34,6 +34,8 @@ export interface FamilyChecks {
   /** Units the family's configurator always enables (the firewall, the network). */
   services(spec: ResolvedSpec): string[];
   firewallChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
+  /** The configured services ([web], [dns], [dhcp], [router], [database]), asked as a client would. */
+  serviceChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[];
   localeFile: string;
 }
 

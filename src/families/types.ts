@@ -7,6 +7,8 @@ export interface GuestFile {
   content: string;
   /** Octal permission bits; 0o644 when absent. */
   mode?: number;
+  /** What `vmgen render` shows instead of `content` when that holds a secret (passwords redacted). */
+  review?: string;
 }
 
 /** A symbolic link to create in the guest (systemd's enable links, /etc/localtime). */

@@ -23,7 +23,7 @@ export function planFiles(plan: BuildPlan): Map<string, string> {
   const guestPlan = root?.guestPlan ?? plan.family.configurator.plan(guest);
   const layer = root?.inputs.prepare;
   for (const f of [...(root?.inputs.setupFiles ?? []), ...(layer?.plan.files ?? []), ...guestPlan.files, ...plan.targetRender.guestFiles]) {
-    files.set(join('guest', f.path), f.content);
+    files.set(join('guest', f.path), f.review ?? f.content);
   }
   files.set('guest-commands.txt', renderCommands([...(layer?.plan.commands ?? []), ...guestPlan.commands], [...(layer?.plan.links ?? []), ...guestPlan.links]));
   const packages = root ? layerPackages(root.inputs) : [...new Set([...plan.family.configurator.packages(guest), ...plan.spec.appPackages])].sort();

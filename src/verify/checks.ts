@@ -44,6 +44,7 @@ export function verifyChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
     ...serviceChecks(spec, opts, family.services(spec)),
     ...(opts.addressesInGuest ? addressChecks(spec) : []),
     ...family.firewallChecks(spec, opts),
+    ...family.serviceChecks(spec, opts),
     ...regionalChecks(spec, family.localeFile),
   ];
 }

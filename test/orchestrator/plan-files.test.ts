@@ -45,3 +45,17 @@ describe('planFiles: a build plan as files for review', () => {
     assert.equal(paths.includes('target/partitions/fstab'), false, paths.join(', '));
   });
 });
+
+describe('planFiles: configured services', () => {
+  it('shows the site, the database setup unit and its SQL, with the passwords redacted', () => {
+    const files = planFiles(plan('test/fixtures/services/webdb.conf', 'lxc'));
+    const vhost = files.get('guest/etc/apache2/sites-available/vmgen-shop.lab.example.conf') ?? '';
+    assert.match(vhost, /ServerAlias www\.shop\.lab\.example/);
+    assert.match(files.get('guest/etc/systemd/system/vmgen-database-setup.service') ?? '', /After=mariadb\.service/);
+    const sql = files.get('guest/etc/vmgen/database-setup.sql') ?? '';
+    assert.match(sql, /CREATE USER IF NOT EXISTS 'shop'@'localhost' IDENTIFIED BY <redacted>;/);
+    assert.doesNotMatch([...files.values()].join('\n'), /s3cret-pw/);
+    assert.match(files.get('guest-commands.txt') ?? '', /^a2ensite -q vmgen-shop\.lab\.example$/m);
+    assert.match(files.get('packages.txt') ?? '', /^openssl$/m);
+  });
+});

@@ -1,8 +1,13 @@
 import { probe } from '../../communicators/probe.js';
 import type { Communicator } from '../../communicators/types.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
+import { databaseChecks } from '../linux/services/database-checks.js';
+import { webChecks } from '../linux/services/web-checks.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
 import { inetFilterInputChains, ruleAccepting, type InputChain } from '../linux/nft-ruleset.js';
+import { DEBIAN_WEB } from './services/web.js';
+import { linuxServiceChecks } from '../linux/services/checks.js';
+import { DEBIAN_NET } from './services/net.js';
 
 /*
  * The Debian family's checks for `vmgen verify`: dpkg answers for packages, nftables for the
@@ -64,5 +69,10 @@ export const debianChecks: FamilyChecks = {
   packageCheck,
   services: () => ['nftables'],
   firewallChecks,
+  serviceChecks: (spec, opts) => [
+    ...linuxServiceChecks(spec, opts, DEBIAN_NET),
+    ...webChecks(spec.provision.services.web?.sites ?? [], DEBIAN_WEB, opts),
+    ...databaseChecks(spec.provision.services.database, opts),
+  ],
   localeFile: '/etc/default/locale',
 };

@@ -3,8 +3,14 @@ import { renderNftablesRuleset } from '../linux/nftables.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
+import { joinPlans } from '../linux/services/join.js';
+import { webPackages, webPlan } from '../linux/services/web.js';
+import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
+import { DEBIAN_DATABASE } from './services/database.js';
+import { DEBIAN_WEB } from './services/web.js';
 import {
   ROUTES_UNIT,
   isBuiltinLocale,
@@ -17,6 +23,7 @@ import {
   renderRoutesUnit,
   renderTimezone,
 } from './render.js';
+import { DEBIAN_NET } from './services/net.js';
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -37,6 +44,8 @@ export function debianPackages({ spec }: GuestContext): string[] {
     ...(spec.keyboard !== undefined ? ['keyboard-configuration'] : []),
     // Not in every minimal image (debootstrap minbase); without it /etc/localtime would dangle.
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
+    ...webPackages(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
+    ...databasePackages(spec.provision.services.database, DEBIAN_DATABASE),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -46,23 +55,31 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
     'nftables',
     ...(nicOwner === 'guest' && spec.nics.length > 0 ? ['systemd-networkd'] : []),
     ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
+    ...databaseUnits(spec.provision.services.database, DEBIAN_DATABASE),
   ];
 }
 
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
+  const services = joinPlans(
+    netPlan(ctx, DEBIAN_NET),
+    webPlan(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
+    databasePlan(spec, DEBIAN_DATABASE),
+  );
   return {
     files: [
       ...identityFiles(spec, renderHosts),
       ...networkFiles(ctx),
-      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec), mode: 0o755 },
+      { path: '/etc/nftables.conf', content: renderNftablesRuleset(spec, spec.provision.services.router), mode: 0o755 },
       ...(spec.repos.length > 0 ? [{ path: '/etc/apt/sources.list.d/vmgen.list', content: renderAptSources(spec.repos) }] : []),
       ...regionalFiles(spec),
       ...stagedKeyFiles(spec),
+      ...services.files,
     ],
-    links: timezoneLinks(spec, '/usr/share/zoneinfo'),
+    links: [...timezoneLinks(spec, '/usr/share/zoneinfo'), ...services.links],
     commands: [
       ...accountCommands(spec),
+      ...services.commands,
       enableCommand(debianServices(ctx), spec.appServices),
     ],
   };

@@ -1,5 +1,7 @@
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
+import type { ResolvedRouter } from '../../config/resolve-services.js';
 import { quote } from '../../config/validators.js';
+import { natNic, routedNics } from './services/router.js';
 
 /*
  * The guest's firewall as one nftables ruleset (/etc/nftables.conf, loaded by nftables.service).
@@ -103,7 +105,8 @@ const ICMPV6_TYPES = [
   'nd-router-advert', 'nd-neighbor-solicit', 'nd-neighbor-advert', 'mld-listener-query',
 ];
 
-export function renderNftablesRuleset(spec: Pick<ResolvedSpec, 'openPorts' | 'rawRules'>): string {
+/** With a [router], the forward chain lets the routed NICs' traffic out and a nat table masquerades it. */
+export function renderNftablesRuleset(spec: Pick<ResolvedSpec, 'openPorts' | 'rawRules'>, router?: ResolvedRouter): string {
   for (const rule of spec.rawRules) {
     const r = checkRawNftRule(rule);
     if (!r.ok) throw new Error(`${r.message} (${r.hint})`);
@@ -127,12 +130,41 @@ export function renderNftablesRuleset(spec: Pick<ResolvedSpec, 'openPorts' | 'ra
     'table inet filter {',
     ...chain('input', input),
     '',
-    ...chain('forward', ['type filter hook forward priority filter; policy drop;']),
+    ...chain('forward', ['type filter hook forward priority filter; policy drop;', ...(router === undefined ? [] : forwardRules(router))]),
     '',
     ...chain('output', ['type filter hook output priority filter; policy accept;']),
     '}',
+    ...(router === undefined ? [] : natTable(router)),
     '',
   ].join('\n');
+}
+
+/** nft's own notation: one interface bare, several as an anonymous set. */
+function ifaceMatch(keyword: 'iifname' | 'oifname', nics: readonly string[]): string {
+  const names = nics.map((n) => `"${n}"`);
+  return names.length === 1 ? `${keyword} ${names[0]}` : `${keyword} { ${names.join(', ')} }`;
+}
+
+function forwardRules(router: ResolvedRouter): string[] {
+  const routed = routedNics(router);
+  return [
+    '# routing, from [router]: out from the routed NICs, replies back',
+    'ct state established,related accept',
+    'ct state invalid drop',
+    ...(routed.length === 0 ? [] : [`${ifaceMatch('iifname', routed)} accept`]),
+  ];
+}
+
+function natTable(router: ResolvedRouter): string[] {
+  const nat = natNic(router);
+  if (nat === undefined) return [];
+  return [
+    '',
+    '# NAT, from [router] nat: what leaves through this NIC leaves with its address',
+    'table ip nat {',
+    ...chain('postrouting', ['type nat hook postrouting priority srcnat; policy accept;', `${ifaceMatch('oifname', [nat])} masquerade`]),
+    '}',
+  ];
 }
 
 function section(title: string, rules: string[]): string[] {

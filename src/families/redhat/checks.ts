@@ -1,8 +1,13 @@
 import { probe } from '../../communicators/probe.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
+import { databaseChecks } from '../linux/services/database-checks.js';
+import { webChecks } from '../linux/services/web-checks.js';
 import { check, fail, pass, readGuestFile, shown, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../check-kit.js';
+import { linuxServiceChecks } from '../linux/services/checks.js';
 import { FIREWALLD_CONF, ZONE_FILE } from './configure.js';
+import { REDHAT_NET } from './services/net.js';
 import { RAW_RULES_FILE, RAW_RULES_UNIT, RAW_TABLE, ZONE } from './render.js';
+import { REDHAT_WEB } from './services/web.js';
 
 /*
  * The RedHat family's checks for `vmgen verify`: rpm answers for packages, firewalld for the
@@ -116,6 +121,11 @@ export const redhatChecks: FamilyChecks = {
     zoneCheck(opts.booted),
     ...spec.openPorts.map((p) => portCheck(p, opts.booted)),
     ...(spec.rawRules.length > 0 ? [rawRulesCheck(spec, opts.booted)] : []),
+  ],
+  serviceChecks: (spec, opts) => [
+    ...linuxServiceChecks(spec, opts, REDHAT_NET),
+    ...webChecks(spec.provision.services.web?.sites ?? [], REDHAT_WEB, opts),
+    ...databaseChecks(spec.provision.services.database, opts),
   ],
   localeFile: '/etc/locale.conf',
 };

@@ -4,6 +4,10 @@ import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
+import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
+import { joinPlans } from '../linux/services/join.js';
+import { webPackages, webPlan } from '../linux/services/web.js';
+import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import {
@@ -22,6 +26,10 @@ import {
   renderVconsoleConf,
   renderZone,
 } from './render.js';
+import { REDHAT_DATABASE } from './services/database.js';
+import { REDHAT_WEB } from './services/web.js';
+import { defaultZoneForward, routerFirewallFiles, zoneOfNic } from './services/router.js';
+import { REDHAT_NET } from './services/net.js';
 
 /*
  * The RedHat-family configurator (Fedora, Rocky, Alma): the seed's ConfigRedHat, with today's
@@ -60,6 +68,8 @@ export function redhatPackages({ spec }: GuestContext): string[] {
     ...(spec.bashCompletion ? ['bash-completion'] : []),
     ...(spec.keyboard !== undefined ? ['kbd'] : []),
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
+    ...webPackages(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+    ...databasePackages(spec.provision.services.database, REDHAT_DATABASE),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -71,6 +81,7 @@ export function redhatServices({ spec, nicOwner }: GuestContext): string[] {
     'NetworkManager',
     ...(spec.rawRules.length > 0 ? [RAW_RULES_UNIT] : []),
     ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
+    ...databaseUnits(spec.provision.services.database, REDHAT_DATABASE),
   ];
 }
 
@@ -81,11 +92,18 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       hint: 'remove [config] repos, or point `mirror` at a repository that has every package',
     });
   }
+  const services = joinPlans(
+    netPlan(ctx, REDHAT_NET),
+    webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
+    databasePlan(spec, REDHAT_DATABASE),
+  );
+  const router = spec.provision.services.router;
   return {
     files: [
       ...identityFiles(spec, renderHosts),
       ...networkFiles(ctx),
-      { path: ZONE_FILE, content: renderZone(spec.openPorts) },
+      { path: ZONE_FILE, content: renderZone(spec.openPorts, defaultZoneForward(router) ? { forward: true } : {}) },
+      ...routerFirewallFiles(router, spec.openPorts),
       { path: FIREWALLD_CONF, content: renderFirewalldConf() },
       ...(spec.rawRules.length > 0
         ? [{ path: RAW_RULES_FILE, content: renderRawRules(spec.rawRules) }, { path: `/etc/systemd/system/${RAW_RULES_UNIT}.service`, content: renderRawRulesUnit() }]
@@ -93,13 +111,15 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       ...regionalFiles(spec),
       ...(needsSudoGroup(spec) ? [{ path: SUDO_GROUP_FILE, content: renderSudoersGroup(SUDO_GROUP), mode: 0o440 }] : []),
       ...stagedKeyFiles(spec),
+      ...services.files,
     ],
     // Fedora and EL read the zone from the /etc/localtime link alone; there is no /etc/timezone.
-    links: timezoneLinks(spec, '../usr/share/zoneinfo'),
+    links: [...timezoneLinks(spec, '../usr/share/zoneinfo'), ...services.links],
     commands: [
       ...(needsSudoGroup(spec) ? [{ argv: ['groupadd', '-f', SUDO_GROUP], why: 'make sure the sudo group exists (Fedora and EL call theirs wheel)' }] : []),
       // shadow-utils takes the same arguments as on Debian.
       ...accountCommands(spec),
+      ...services.commands,
       enableCommand(redhatServices(ctx), spec.appServices),
     ],
   };
@@ -130,7 +150,8 @@ function networkFiles({ spec, nicOwner }: GuestContext): GuestFile[] {
   return [
     ...confFile,
     ...nicRouting(spec).map(({ nic, gateway, routes }): GuestFile => {
-      const content = renderKeyfile(nic, { hostname: spec.hostname, ...(gateway === undefined ? {} : { gateway }), routes });
+      const zone = zoneOfNic(spec.provision.services.router, nic.name);
+      const content = renderKeyfile(nic, { hostname: spec.hostname, ...(gateway === undefined ? {} : { gateway }), ...(zone === undefined ? {} : { zone }), routes });
       return { path: `${CONNECTIONS_DIR}/${nic.name}.nmconnection`, content, mode: 0o600 };
     }),
   ];

@@ -1,5 +1,6 @@
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import { broadcastAddress, formatIPv4, ipInSubnet, parseIPv4 } from '../../config/validators.js';
+import { IP_FORWARD_KEY } from '../../families/linux/services/router.js';
 import type { GuestFile } from '../../families/types.js';
 import { SAFE_NAME } from '../names.js';
 import type { ArchiveEntry, TargetRender } from '../types.js';
@@ -63,6 +64,7 @@ export function renderLxcConfig(spec: ResolvedSpec, opts: LxcOptions = {}): stri
     ],
     apparmor(),
     limits(spec),
+    ...sysctls(spec),
     network(spec, opts),
   ];
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
@@ -115,6 +117,7 @@ export function renderLxcImageConfig(spec: ResolvedSpec, opts: Pick<LxcOptions, 
     ],
     apparmor(),
     limits(spec),
+    ...sysctls(spec),
     network(spec, opts),
   ];
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
@@ -207,6 +210,15 @@ function limits(spec: ResolvedSpec): string[] {
     line('lxc.cgroup2.memory.max', `${spec.ramMiB}M`),
     line('lxc.cgroup2.cpu.max', `${spec.cpus * period} ${period}`),
   ];
+}
+
+/**
+ * A container's /proc/sys is read-only inside, so the guest's own sysctl.d file cannot turn
+ * forwarding on; LXC sets it in the container's network namespace before init starts.
+ */
+function sysctls(spec: ResolvedSpec): string[][] {
+  if (spec.provision.services.router === undefined) return [];
+  return [['# Forwarding for [router] (/proc/sys is read-only inside the container).', line(`lxc.sysctl.${IP_FORWARD_KEY}`, '1')]];
 }
 
 function network(spec: ResolvedSpec, opts: Pick<LxcOptions, 'netTypeOverride'>): string[] {

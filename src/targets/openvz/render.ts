@@ -84,8 +84,18 @@ export function renderCtidConf(spec: ResolvedSpec, opts: OpenvzOptions): string 
     'VE_PRIVATE="/vz/private/$VEID"',
     ...resources(spec),
     ...network(spec, opts.ctid),
+    ...routerNetfilter(spec),
   ];
   return lines.join('\n') + '\n';
+}
+
+/**
+ * A [router] that masquerades needs the nat table, which vzctl's default (stateful) leaves out.
+ * Forwarding itself is the guest's: a container's ip_forward is its own, set by its sysctl.d file.
+ */
+function routerNetfilter(spec: ResolvedSpec): string[] {
+  if (spec.provision.services.router?.nat === undefined) return [];
+  return [comment('NAT for [router] nat: the container needs the full netfilter, nat table included.'), assign('NETFILTER', 'full')];
 }
 
 /** The guest's /etc/fstab: vzctl mounts the root and the kernel file systems; a VM's fstab fails. */
