@@ -168,7 +168,7 @@ describe('DHCP', () => {
     const dhcp = labSpec().provision.services.dhcp;
     assert.ok(dhcp, 'the lab has [dhcp]');
     const conf = JSON.parse(renderKeaDhcp4(dhcp, DEBIAN_NET.dhcp).replace(/^\/\/.*\n/, '')) as { Dhcp4: Record<string, unknown> };
-    assert.deepEqual(conf.Dhcp4['interfaces-config'], { interfaces: ['eth1'] });
+    assert.deepEqual(conf.Dhcp4['interfaces-config'], { interfaces: ['eth1'], 'service-sockets-max-retries': 10, 'service-sockets-retry-wait-time': 3000 });
     assert.deepEqual(conf.Dhcp4['subnet4'], [{
       id: 1,
       subnet: '10.0.1.0/24',

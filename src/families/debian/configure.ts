@@ -65,6 +65,7 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
     netPlan(ctx, DEBIAN_NET),
     webPlan(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
     databasePlan(spec, DEBIAN_DATABASE),
+    netPlan(ctx, DEBIAN_NET),
   );
   return {
     files: [

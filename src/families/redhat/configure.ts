@@ -96,6 +96,7 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
     netPlan(ctx, REDHAT_NET),
     webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
     databasePlan(spec, REDHAT_DATABASE),
+    netPlan(ctx, REDHAT_NET),
   );
   const router = spec.provision.services.router;
   return {

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { PodmanExecCommunicator } from '../../communicators/podman-exec.js';
 import { run } from '../../exec/run.js';
 import { VmgenError } from '../../errors.js';
+import { IP_FORWARD_KEY } from '../../families/linux/services/router.js';
 import type { Runtime, RuntimeFactory } from './types.js';
 import { waitForBoot } from './wait.js';
 
@@ -41,10 +42,14 @@ export const ociRuntimeFactory: RuntimeFactory = {
         }
         notes.push(`hostname given by podman from the image label io.vmgen.hostname (${hostname})`);
         if (spec.dns.length > 0) notes.push(`DNS servers given to podman (--dns): podman writes the guest's resolv.conf`);
+        // An OCI image cannot carry sysctls, and a container's /proc/sys is read-only: whoever runs
+        // a [router] image turns forwarding on, as here.
+        const router = spec.provision.services.router === undefined ? [] : ['--sysctl', `${IP_FORWARD_KEY}=1`];
+        if (router.length > 0) notes.push(`forwarding for [router] given to podman (--sysctl ${IP_FORWARD_KEY}=1): an OCI image cannot carry it`);
         container = id;
         await run(['podman', 'run', '-d', '--name', container, '--runtime', 'runc', '--systemd=always',
           '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--cap-add', 'NET_ADMIN',
-          '--hostname', hostname, ...spec.dns.flatMap((d) => ['--dns', d]), ...net, image], { signal });
+          '--hostname', hostname, ...spec.dns.flatMap((d) => ['--dns', d]), ...router, ...net, image], { signal });
         const comm = new PodmanExecCommunicator(container);
         await waitForBoot(comm, signal);
         return comm;

@@ -69,7 +69,8 @@ function macOrThrow(mac: string): string {
 export function renderKeaDhcp4(dhcp: DhcpService, layout: DhcpLayout): string {
   const config = {
     Dhcp4: {
-      'interfaces-config': { interfaces: dhcp.scopes.map((s) => assertInterfaceName(s.nic)) },
+      // A VM's NIC may get its address after Kea starts: it retries rather than serve nothing.
+      'interfaces-config': { interfaces: dhcp.scopes.map((s) => assertInterfaceName(s.nic)), 'service-sockets-max-retries': 10, 'service-sockets-retry-wait-time': 3000 },
       'lease-database': { type: 'memfile', persist: true, name: layout.leaseFile, 'lfc-interval': 3600 },
       authoritative: true,
       subnet4: dhcp.scopes.map((s, i) => subnet4(s, i + 1)),

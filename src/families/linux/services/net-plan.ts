@@ -1,6 +1,7 @@
 import type { GuestContext, GuestPlan } from '../../types.js';
 import { dhcpPlan } from './dhcp.js';
 import { dnsPlan } from './dns.js';
+import { joinPlans } from './join.js';
 import type { NetLayout } from './net-layout.js';
 import { routerPlan } from './router.js';
 
@@ -12,10 +13,5 @@ import { routerPlan } from './router.js';
  */
 
 export function netPlan({ spec }: GuestContext, layout: NetLayout): GuestPlan {
-  const pieces = [dnsPlan(spec, layout.dns), dhcpPlan(spec, layout.dhcp), routerPlan(spec)];
-  return {
-    files: pieces.flatMap((p) => p.files),
-    links: pieces.flatMap((p) => p.links),
-    commands: pieces.flatMap((p) => p.commands),
-  };
+  return joinPlans(dnsPlan(spec, layout.dns), dhcpPlan(spec, layout.dhcp), routerPlan(spec));
 }
