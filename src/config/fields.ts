@@ -94,5 +94,13 @@ export const list = <T extends z.ZodType<unknown, string>>(item: T) =>
 
 export const textField = (description?: string) => z.string().meta(description ? { description } : {});
 
+/**
+ * A value that is a document of its own (a file's text, a script), where line breaks belong. JSON
+ * Schema's contentMediaType marks it, so the web form offers a text area and the one-line check
+ * (validate/semantic.ts) lets it be.
+ */
+export const MULTI_LINE = { contentMediaType: 'text/plain' } as const;
+export const multiLineText = (description: string) => z.string().meta({ description, ...MULTI_LINE });
+
 export const choice = <const T extends readonly [string, ...string[]]>(values: T, description?: string) =>
   z.enum(values).meta(description ? { description } : {});

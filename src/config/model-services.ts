@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, choice, hostname, int, ipv4, list, pattern, textField } from './fields.js';
+import { bool, choice, hostname, int, ipv4, list, MULTI_LINE, multiLineText, pattern, textField } from './fields.js';
 
 /*
  * The sections that make a machine useful on arrival (the seed's section 6.3): files to place,
@@ -19,7 +19,7 @@ export const DNS_RECORD_TYPES = ['A', 'AAAA', 'CNAME', 'MX', 'TXT', 'NS'] as con
 const fileEntry = z.strictObject({
   path: textField('where the file or directory goes in the guest (absolute path)'),
   source: textField('a file or directory beside the config (relative path), copied recursively').optional(),
-  content: textField('the file\'s text, for small files written inline (triple quotes for several lines)').optional(),
+  content: multiLineText('the file\'s text, for small files written inline (triple quotes for several lines)').optional(),
   owner: textField('owner in the guest (a user of [users] or of the OS, e.g. www-data)').default('root'),
   group: textField('group in the guest').optional(),
   mode: fileMode('permission bits of each file, octal; directories get x where r').optional(),
@@ -27,7 +27,7 @@ const fileEntry = z.strictObject({
 
 const scriptEntry = z.strictObject({
   when: choice(SCRIPT_WHEN, 'build: in the guest\'s root after configuration, before archiving; first-boot: once, at the first start').default('build'),
-  run: textField('the commands, run by /bin/sh -e (triple quotes for several lines)').optional(),
+  run: multiLineText('the commands, run by /bin/sh -e (triple quotes for several lines)').optional(),
   source: textField('a script file beside the config, instead of run; its #! line picks the interpreter').optional(),
   network: bool('build scripts only: give the script network access (default: none)').default(false),
 });
@@ -90,6 +90,15 @@ export const provisionSections = {
   router: routerSection.optional(),
   database: databaseSection.optional(),
 };
+
+/** [section, key] of every multi-line value: keys of a section's items marked MULTI_LINE in the model. */
+export const MULTI_LINE_FIELDS: ReadonlyArray<readonly [section: string, key: string]> = Object.entries(provisionSections).flatMap(([section, schema]) => {
+  const items = schema.unwrap();
+  if (!(items instanceof z.ZodRecord) || !(items.valueType instanceof z.ZodObject)) return [];
+  return Object.entries(items.valueType.shape as Record<string, z.ZodType>)
+    .filter(([, field]) => (field instanceof z.ZodOptional ? field.unwrap() as z.ZodType : field).meta()?.contentMediaType === MULTI_LINE.contentMediaType)
+    .map(([key]) => [section, key] as const);
+});
 
 export type FileEntry = z.output<typeof fileEntry>;
 export type ScriptEntry = z.output<typeof scriptEntry>;

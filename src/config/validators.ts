@@ -471,6 +471,14 @@ export function checkGuestAbsolutePath(s: string): Check<string> {
   return ok(s);
 }
 
+/** An absolute path in a Windows guest, e.g. C:\\Users\\name. */
+export function checkWindowsPath(p: string): Check<string> {
+  if (!/^[A-Za-z]:\\/.test(p)) return fail(`'${p}' is not an absolute Windows path`, 'write it like C:\\Users\\name');
+  if (p.split('\\').includes('..')) return fail(`'${p}' contains '..'`);
+  if (/[<>:"|?*\u0000-\u001f]/.test(p.slice(2))) return fail(`'${p}' contains a character Windows forbids in paths`);
+  return ok(p);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Sizes, booleans, integers
 

@@ -1,4 +1,4 @@
-import { orList, type Diagnostic, type Severity } from '../diagnostics.js';
+import { orList, type Diagnostic } from '../diagnostics.js';
 import { cdBuses, CONTROLLERS, type ControllerName } from '../catalog/controllers.js';
 import { filesystem, MOUNTABLE_FILESYSTEMS } from '../catalog/filesystems.js';
 import { type GuestKernel, isWindows, kernelOf, readsAptSources } from '../catalog/families.js';
@@ -15,25 +15,13 @@ import { isEsp, partitionProblems } from '../disks/partition-plan.js';
 import { machineNameOf, resolveNics } from '../config/resolve.js';
 import { diagnosticAt } from '../config/diagnose.js';
 import { APP_SECTIONS, type VmConfig } from '../config/model.js';
+import { MULTI_LINE_FIELDS } from '../config/model-services.js';
 import { pathKey, type PlaceIndex } from '../config/normalize.js';
 import * as v from '../config/validators.js';
+import type { SemanticContext } from './context.js';
+import { checkServices } from './services.js';
 
-/**
- * Checks that need more than one field, or the OS: what zod's per-field codecs cannot see.
- * Each check is a small function over the resolved config; all of them run, so a file gets every
- * problem at once.
- */
-export interface SemanticContext {
-  config: VmConfig;
-  os: OsEntry;
-  catalogs: Catalogs;
-  places: PlaceIndex;
-  /** False for container targets, which have no disks, CD drives or controllers to check. */
-  hardware: boolean;
-  /** The VM layout the disk builder and the VM targets work from, planned once for every check. */
-  plan: () => ReturnType<typeof planVmLayout>;
-  report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string, at?: 'value' | 'key') => void;
-}
+export type { SemanticContext } from './context.js';
 
 /** Groups every Linux or Windows install has, which users may join without declaring them. */
 const SYSTEM_GROUPS: Record<GuestKernel, readonly string[]> = {
@@ -57,6 +45,7 @@ const CHECKS: ReadonlyArray<(c: SemanticContext) => void> = [
   checkApplications,
   checkFamilySpecific,
   checkWindows,
+  checkServices,
 ];
 
 export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Catalogs, places: PlaceIndex, opts: { hardware?: boolean } = {}): Diagnostic[] {
@@ -70,9 +59,6 @@ export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Cat
   for (const check of CHECKS) check(ctx);
   return out;
 }
-
-/** Values written whole into a file of their own (a file's text, a script), where line breaks belong. */
-const MULTI_LINE_FIELDS: ReadonlyArray<readonly [section: string, key: string]> = [['files', 'content'], ['scripts', 'run']];
 
 function isMultiLineField(path: readonly (string | number)[]): boolean {
   return path.length === 3 && MULTI_LINE_FIELDS.some(([section, key]) => path[0] === section && path[2] === key);
@@ -256,7 +242,7 @@ function checkAccounts({ config, os, report }: SemanticContext): void {
       report([...at, 'password_hash'], 'error', 'CFG_PASSWORD_HASH', 'password_hash is not a crypt(3) hash', 'make one with: mkpasswd -m yescrypt (or openssl passwd -6)');
     }
     if (user.home_dir !== undefined) {
-      const h = windows ? checkWindowsPath(user.home_dir) : v.checkGuestAbsolutePath(user.home_dir);
+      const h = windows ? v.checkWindowsPath(user.home_dir) : v.checkGuestAbsolutePath(user.home_dir);
       if (!h.ok) report([...at, 'home_dir'], 'error', 'CFG_HOME_DIR', h.message, h.hint);
     }
     if (user.shell !== undefined && !windows) {
@@ -283,13 +269,6 @@ function checkAccounts({ config, os, report }: SemanticContext): void {
   if (!windows && config.config.root_passwd === undefined && config.config.root_password_hash === undefined) {
     report(['config'], 'warning', 'CFG_ROOT_LOCKED', 'no root password: root stays locked', 'set root_passwd in [config] to log in as root');
   }
-}
-
-function checkWindowsPath(p: string): v.Check<string> {
-  if (!/^[A-Za-z]:\\/.test(p)) return v.fail(`'${p}' is not an absolute Windows path`, 'write it like C:\\Users\\name');
-  if (p.split('\\').includes('..')) return v.fail(`'${p}' contains '..'`);
-  if (/[<>:"|?*\u0000-\u001f]/.test(p.slice(2))) return v.fail(`'${p}' contains a character Windows forbids in paths`);
-  return v.ok(p);
 }
 
 /** Positions by controller family: SCSI variants share the scsiN:M namespace in a .vmx. */

@@ -144,7 +144,8 @@ describe('layout: the guided steps', () => {
     const placed: string[] = [];
     for (const step of steps) {
       for (const item of step.items) {
-        if (item.kind === 'field') placed.push(item.path.join('.'));
+        // A section placed whole (the service sections) places each of its keys.
+        if (item.kind === 'field') placed.push(...(spec(item.path.join('.')).kind === 'section' ? sectionKeys(schemas, item.path).map((k) => [...item.path, k].join('.')) : [item.path.join('.')]));
         if (item.kind === 'more') placed.push(...item.keys.map((k) => [...item.path, k].join('.')));
       }
     }

@@ -62,7 +62,7 @@ export class ConfigForm {
     this.state = state;
     const active = document.activeElement as HTMLInputElement | null;
     const activeId = active && this.root.contains(active) ? active.id : undefined;
-    const selection = active && 'selectionStart' in active && typeof active.selectionStart === 'number' && /^(text|password|search|)$/.test(active.type ?? '')
+    const selection = active && 'selectionStart' in active && typeof active.selectionStart === 'number' && /^(text|password|search|textarea|)$/.test(active.type ?? '')
       ? [active.selectionStart, active.selectionEnd ?? active.selectionStart] as const : undefined;
 
     const steps = layout(state.schemas);
@@ -88,7 +88,7 @@ export class ConfigForm {
     const el = focusId ? document.getElementById(focusId) : null;
     if (el instanceof HTMLElement) {
       el.focus({ preventScroll: focusId === activeId });
-      if (selection && el instanceof HTMLInputElement && focusId === activeId) {
+      if (selection && (el instanceof HTMLInputElement || el instanceof HTMLTextAreaElement) && focusId === activeId) {
         try {
           el.setSelectionRange(selection[0], selection[1]);
         } catch {
@@ -139,8 +139,10 @@ export class ConfigForm {
       case 'section':
         return h('fieldset', { class: 'group', 'data-field': pathId(path) },
           h('legend', null, spec.label),
+          spec.help && spec.items ? h('p', { class: 'help' }, spec.help) : null,
           h('ul', { class: 'field-errors', id: `err-${pathId(path)}` }),
-          sectionKeys(this.state!.schemas, path, this.state!.tree).map((k) => this.field([...path, k])));
+          sectionKeys(this.state!.schemas, path, this.state!.tree).map((k) => this.field([...path, k])),
+          spec.items ? this.record(spec, true) : null);
       case 'record':
         return this.record(spec);
       case 'apps':
@@ -156,8 +158,14 @@ export class ConfigForm {
     const current = this.typed.get(id) ?? toInput(spec, getAt(s.tree, spec.path));
     const described = [spec.help ? `help-${id}` : undefined, `err-${id}`].filter(Boolean).join(' ');
     const common = { id: fieldId(id), name: id, 'data-path': id, 'aria-describedby': described, 'aria-required': spec.required ? 'true' : undefined };
-    let control: HTMLInputElement | HTMLSelectElement;
-    if (spec.kind === 'checkbox') {
+    let control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    if (spec.kind === 'multiline') {
+      // A script or a file's text: Enter is a line break here, never a submit.
+      control = h('textarea', { ...common, rows: '6', spellcheck: 'false', autocomplete: 'off' });
+      control.value = String(current);
+      control.addEventListener('input', () => this.typedValue(spec, control.value));
+      control.addEventListener('change', () => this.commitNow(spec, control.value));
+    } else if (spec.kind === 'checkbox') {
       control = h('input', { ...common, type: 'checkbox', checked: current === true });
       control.addEventListener('change', () => this.commitNow(spec, (control as HTMLInputElement).checked));
     } else if (spec.kind === 'select') {
@@ -203,12 +211,13 @@ export class ConfigForm {
     return h('select', attrs, children);
   }
 
-  private record(spec: FieldSpec): HTMLElement {
+  /** A list of items; `inSection`: the items of a section that has keys of its own, inside its fieldset. */
+  private record(spec: FieldSpec, inSection = false): HTMLElement {
     const s = this.state!;
     const path = spec.path;
     const id = pathId(path);
     const rec = recordSpec(s.schemas, path);
-    const names = rec.names ? rec.names(s.tree) : itemNames(s.tree, path);
+    const names = rec.names ? rec.names(s.tree) : itemNames(s.tree, path, s.schemas);
     const noun = rec.noun;
     const items = names.map((name) => {
       const item = [...path, name];
@@ -230,10 +239,10 @@ export class ConfigForm {
         h('div', { class: 'item-fields' }, keys.primary.map((k) => this.field([...item, k]))),
         keys.more.length > 0 ? this.more(item, keys.more, `More ${noun} ${name} settings`) : null);
     });
-    return h('fieldset', { class: 'record', 'data-field': id },
-      h('legend', null, spec.label),
-      spec.help ? h('p', { class: 'help' }, spec.help) : null,
-      h('ul', { class: 'field-errors', id: `err-${id}` }),
+    return h('fieldset', { class: 'record', ...(inSection ? {} : { 'data-field': id }) },
+      h('legend', null, inSection ? `${capital(noun)}s` : spec.label),
+      spec.help && !inSection ? h('p', { class: 'help' }, spec.help) : null,
+      inSection ? null : h('ul', { class: 'field-errors', id: `err-${id}` }),
       items.length === 0 ? h('p', { class: 'empty' }, `No ${noun}s.`) : null,
       items,
       rec.addable === false ? h('p', { class: 'help' }, `Add ${noun}s under Hardware.`) : this.addRow(spec));
@@ -246,12 +255,14 @@ export class ConfigForm {
     const id = pathId(path);
     const rec = recordSpec(s.schemas, path);
     const itemIsValue = fieldSpec(s.schemas, [...path, '_'])?.kind !== 'section';
-    const askSpec = itemIsValue ? fieldSpec(s.schemas, [...path, '_']) : rec.ask ? fieldSpec(s.schemas, [...path, '_', rec.ask]) : undefined;
+    // Named by the user: the name is asked as text, whatever the item holds.
+    const named: FieldSpec | undefined = rec.askName !== undefined ? { kind: 'text', path: [...path, '_'], label: rec.askName, required: true, numeric: false } : undefined;
+    const askSpec = named ?? (itemIsValue ? fieldSpec(s.schemas, [...path, '_']) : rec.ask ? fieldSpec(s.schemas, [...path, '_', rec.ask]) : undefined);
     const button = h('button', { type: 'button', id: `add-${id}`, class: 'add' }, `Add ${rec.noun}`);
     const message = h('p', { class: 'add-message', id: `add-msg-${id}`, role: 'status' });
     let ask: HTMLInputElement | HTMLSelectElement | undefined;
     if (askSpec) {
-      const askLabel = itemIsValue ? `New ${rec.noun}` : `New ${rec.noun}: ${askSpec.label.toLowerCase()}`;
+      const askLabel = itemIsValue && !named ? `New ${rec.noun}` : `New ${rec.noun}: ${named ? askSpec.label : askSpec.label.toLowerCase()}`;
       ask = askSpec.kind === 'select'
         ? this.select({ ...askSpec, required: true, defaultText: undefined }, '', { id: `ask-${id}`, 'aria-describedby': `add-msg-${id}` })
         : h('input', { id: `ask-${id}`, type: 'text', autocomplete: 'off', spellcheck: 'false', 'aria-describedby': `add-msg-${id}` });

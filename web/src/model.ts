@@ -24,6 +24,8 @@ export interface SchemaNode {
   maximum?: number;
   format?: string;
   required?: string[];
+  /** text/plain: a document of its own (a file's text, a script), where line breaks belong. */
+  contentMediaType?: string;
 }
 
 export type Value = string | string[];
@@ -72,7 +74,7 @@ const isSection = (v: Value | Tree | undefined): v is Tree => v !== undefined &&
 
 // ---- what kind of field a key is --------------------------------------------------------------
 
-export type FieldKind = 'section' | 'record' | 'apps' | 'select' | 'checkbox' | 'list' | 'password' | 'text';
+export type FieldKind = 'section' | 'record' | 'apps' | 'select' | 'checkbox' | 'list' | 'password' | 'multiline' | 'text';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -85,9 +87,14 @@ export interface FieldSpec {
   defaultText?: string;
   required: boolean;
   numeric: boolean;
+  /** A section with keys of its own and items named by the user besides ([dns]: forwarders and zones). */
+  items?: boolean;
 }
 
-const PASSWORD_KEYS = new Set(['root_passwd', 'passwd']);
+const PASSWORD_KEYS = new Set(['root_passwd', 'passwd', 'password']);
+
+/** Whether a section's schema takes items beside its own keys (zod's catchall). */
+const hasItems = (node: SchemaNode | undefined): boolean => typeof node?.additionalProperties === 'object' && !!node.properties;
 
 export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec | undefined {
   const model = nodeAt(schemas.model, path);
@@ -105,7 +112,7 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
     numeric: false,
   };
   if (text.type === 'object') {
-    if (text.properties) return { ...base, kind: 'section' };
+    if (text.properties) return { ...base, kind: 'section', ...(hasItems(text) ? { items: true } : {}) };
     // A record whose keys are a closed list of names set to yes/no: an application section.
     if (model.propertyNames?.enum && typeof model.additionalProperties === 'object' && model.additionalProperties.type === 'boolean') {
       return { ...base, kind: 'apps', options: [...model.propertyNames.enum] };
@@ -118,6 +125,7 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
   if (model.type === 'boolean') return { ...withDefault, kind: 'checkbox' };
   if (text.anyOf || model.type === 'array') return { ...withDefault, kind: 'list' };
   if (PASSWORD_KEYS.has(key)) return { ...withDefault, kind: 'password' };
+  if (model.contentMediaType === 'text/plain') return { ...withDefault, kind: 'multiline' };
   return { ...withDefault, kind: 'text', numeric: model.type === 'integer' && !/MiB|netmask/.test(model.description ?? '') };
 }
 
@@ -128,11 +136,15 @@ function defaultAsText(value: unknown): string | undefined {
   return undefined;
 }
 
-/** The keys of a section in the model's order, then any the file has that the model does not know. */
+/**
+ * The keys of a section in the model's order, then any the file has that the model does not know;
+ * in a section that takes items beside its keys, the others are its items (itemNames).
+ */
 export function sectionKeys(schemas: Schemas, path: readonly string[], tree?: Tree): string[] {
-  const keys = Object.keys(nodeAt(schemas.model, path)?.properties ?? {});
+  const node = nodeAt(schemas.model, path);
+  const keys = Object.keys(node?.properties ?? {});
   const here = getAt(tree, path);
-  if (isSection(here)) for (const k of Object.keys(here)) if (!keys.includes(k)) keys.push(k);
+  if (isSection(here) && !hasItems(node)) for (const k of Object.keys(here)) if (!keys.includes(k)) keys.push(k);
   return keys;
 }
 
@@ -167,8 +179,8 @@ export function fromInput(spec: FieldSpec, input: string | boolean): Edit {
     if (items.length === 0) return { path, unset: true };
     return { path, value: items.length === 1 ? items[0]! : items };
   }
-  // A password may begin or end with a space; nothing else the form writes does.
-  const value = spec.kind === 'password' ? text : text.trim();
+  // A password may begin or end with a space, a script or a file's text with a line break; nothing else the form writes does.
+  const value = spec.kind === 'password' || spec.kind === 'multiline' ? (text.trim() === '' ? '' : text) : text.trim();
   return value === '' ? { path, unset: true } : { path, value };
 }
 
@@ -179,6 +191,8 @@ export interface RecordSpec {
   prefix: string;
   /** The one thing asked for before an item exists (a section needs one key to be in the file). */
   ask?: string;
+  /** Items are named by the user, not prefixN (a DHCP scope by its NIC, a record by its owner name): what the name is. */
+  askName?: string;
   /** Keys every new item gets, besides the asked one. */
   seed?: Record<string, string>;
   /** Edits beyond the item itself (a NIC is in [hardware] and in [network]). */
@@ -219,6 +233,15 @@ export const RECORDS: Record<string, RecordSpec> = {
   'network.open_ports': { prefix: 'port', ask: 'port', seed: { proto: 'tcp' }, noun: 'open port' },
   'network.firewall-rules': { prefix: 'rule', noun: 'firewall rule' },
   'config.repos': { prefix: 'repo', noun: 'package source' },
+  files: { prefix: 'file', ask: 'path', noun: 'file' },
+  scripts: { prefix: 'script', seed: { when: 'build' }, noun: 'script' },
+  web: { prefix: 'site', ask: 'server_name', noun: 'web site' },
+  dns: { prefix: 'zone', ask: 'zone', noun: 'zone' },
+  'dns.*.records': { prefix: 'name', askName: 'name (www, or @ for the zone)', noun: 'record' },
+  // A scope is named after its NIC and needs a range to be a section; the empty one shows its hint at once.
+  dhcp: { prefix: 'eth', askName: 'NIC (e.g. eth1)', seed: { range: '' }, noun: 'DHCP scope' },
+  'dhcp.*.hosts': { prefix: 'host', askName: 'host name', noun: 'fixed address' },
+  database: { prefix: 'db', ask: 'user', noun: 'database' },
 };
 
 /** A path with item names replaced by '*', to look up tables keyed by pattern. */
@@ -242,9 +265,11 @@ export function recordSpec(schemas: Schemas, path: readonly string[]): RecordSpe
   return RECORDS[patternOf(schemas, path)] ?? { prefix: key.replace(/s$/, ''), noun: key.replace(/s$/, '').replace(/_/g, ' ') };
 }
 
-export function itemNames(tree: Tree | undefined, path: readonly string[]): string[] {
+/** The items of a record, or of a section with items beside its own keys (given the schemas). */
+export function itemNames(tree: Tree | undefined, path: readonly string[], schemas?: Schemas): string[] {
   const here = getAt(tree, path);
-  return isSection(here) ? Object.keys(here) : [];
+  const own = schemas ? Object.keys(nodeAt(schemas.model, path)?.properties ?? {}) : [];
+  return isSection(here) ? Object.keys(here).filter((k) => !own.includes(k)) : [];
 }
 
 /** The first prefixN not taken. */
@@ -255,16 +280,18 @@ export function nextItemName(taken: readonly string[], prefix: string): string {
 /** The edits that add an item to the record at `path`; `asked` is the value the user gave first. */
 export function addItemEdits(schemas: Schemas, tree: Tree | undefined, path: readonly string[], asked?: string): { name: string; edits: Edit[] } {
   const spec = recordSpec(schemas, path);
-  const taken = spec.names ? spec.names(tree) : itemNames(tree, path);
-  const name = nextItemName(taken, spec.prefix);
+  const taken = spec.names ? spec.names(tree) : itemNames(tree, path, schemas);
+  const name = spec.askName !== undefined && asked !== undefined ? asked : nextItemName(taken, spec.prefix);
   const item = [...path, name];
   const itemText = nodeAt(schemas.text, item);
   const edits: Edit[] = [];
   if (itemText?.type !== 'object') {
     // A record of plain values (groups, repos): the item is its value.
-    edits.push({ path: item, value: asked ?? '' });
+    edits.push({ path: item, value: spec.askName !== undefined ? '' : asked ?? '' });
   } else {
     for (const [k, v] of Object.entries(spec.seed ?? {})) edits.push({ path: [...item, k], value: v });
+    // Named by what was asked, the item still needs a key to be in the file.
+    if (spec.askName !== undefined && edits.length === 0) edits.push({ path: [...item, sectionKeys(schemas, item)[0]!], value: '' });
     if (spec.ask && asked !== undefined) edits.push({ path: [...item, spec.ask], value: asked });
   }
   edits.push(...(spec.alsoAdd?.(name) ?? []));
@@ -286,6 +313,10 @@ const ITEM_KEYS: Record<string, (item: Tree) => string[]> = {
   'hardware.cd_drives.*': () => ['path', 'type', 'connected'],
   'users.users.*': () => ['name', 'passwd', 'groups', 'shell'],
   'network.eths.*': (item) => (item.type === 'static' ? ['type', 'address', 'network', 'gateway', 'dns'] : ['type']),
+  'files.*': () => ['path', 'source', 'content'],
+  'scripts.*': () => ['when', 'run', 'source'],
+  'dns.*': () => ['zone', 'records'],
+  'dhcp.*': () => ['range', 'gateway', 'dns', 'hosts'],
 };
 
 /** An item's keys in the model's order, split into those shown at once and the rest. */
@@ -368,6 +399,7 @@ export const STEPS: readonly StepSpec[] = [
   { id: 'users', title: 'Users and groups', section: 'users', fields: ['users.groups', 'users.users', 'users.*'] },
   { id: 'network', title: 'Network', section: 'network', fields: ['network.eths', 'network.dns', 'network.gateway', 'network.open_ports', 'network.*'] },
   { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui'] },
+  { id: 'provision', title: 'Files, scripts and services', fields: ['files', 'scripts', 'web', 'dns', 'dhcp', 'router', 'database'] },
 ];
 
 export type Placed = { kind: 'field'; path: string[] } | { kind: 'more'; path: string[]; keys: string[] } | { kind: 'target' };
@@ -464,6 +496,42 @@ const LABELS: Record<string, string> = {
   'network.open_ports.*.port': 'Port or range',
   'network.open_ports.*.description': 'Description',
   'network.firewall-rules': 'Raw firewall rules',
+  files: 'Files',
+  'files.*.path': 'Path in the guest',
+  'files.*.source': 'File or directory beside the config',
+  'files.*.content': 'Content',
+  'files.*.mode': 'Mode (octal)',
+  scripts: 'Scripts',
+  'scripts.*.when': 'When',
+  'scripts.*.run': 'Commands',
+  'scripts.*.source': 'Script file beside the config',
+  'scripts.*.network': 'Network access while it runs (build scripts)',
+  web: 'Web sites',
+  'web.*.server_name': 'Server name',
+  'web.*.aliases': 'Other names (comma-separated)',
+  'web.*.root': 'Document root',
+  'web.*.tls': 'HTTPS with a self-signed certificate',
+  dns: 'DNS server',
+  'dns.forwarders': 'Forwarders (comma-separated)',
+  'dns.*.zone': 'Zone',
+  'dns.*.ttl': 'Default TTL (seconds)',
+  'dns.*.ns': 'Name server',
+  'dns.*.email': 'Contact address',
+  'dns.*.records': 'Records',
+  dhcp: 'DHCP server',
+  'dhcp.*.range': 'Address range (first - last)',
+  'dhcp.*.gateway': 'Gateway handed out',
+  'dhcp.*.dns': 'DNS servers handed out (comma-separated)',
+  'dhcp.*.domain': 'Domain handed out',
+  'dhcp.*.lease': 'Lease time (seconds)',
+  'dhcp.*.hosts': 'Fixed addresses (MAC, address)',
+  router: 'Router',
+  'router.forward': 'Route between NICs (comma-separated)',
+  'router.nat': 'NAT out of NIC',
+  database: 'Database server',
+  'database.*.name': 'Database name',
+  'database.*.user': 'Owner',
+  'database.*.password': 'Owner\'s password',
   devel: 'Development tools',
   services: 'Services',
   gui: 'Graphical applications',

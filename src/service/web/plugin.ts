@@ -35,8 +35,9 @@ export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../dist/web/', im
 
 /** A config is text a person writes; this is far more than any machine needs. */
 const MAX_TEXT = 256 * 1024;
-// Names in the file are letters, digits and a few marks (the catalog's app names include '+' and '.').
-const SEGMENT = /^[A-Za-z0-9_.+-]{1,64}$/;
+// Names in the file are letters, digits and a few marks (the catalog's app names include '+' and '.';
+// a DNS record's owner may be '@', the zone itself, or a wildcard '*').
+const SEGMENT = /^[A-Za-z0-9_.+@*-]{1,64}$/;
 
 const targetField = z.string().refine((t) => (TARGET_IDS as readonly string[]).includes(t), { message: `target is one of: ${TARGET_IDS.join(', ')}` }).optional();
 const keyPath = z.array(z.string().regex(SEGMENT, 'a key path segment is letters, digits, _ . + or -')).min(1).max(12);
