@@ -51,13 +51,16 @@ export class VmgenError extends Error {
   readonly hint: string | undefined;
   /** Problems at places in a file, printed as FILE:LINE:COL diagnostics instead of the message. */
   readonly diagnostics: { file: string; items: Diagnostic[] } | undefined;
+  /** The config key the failure is about (['scripts', 'stamp', 'run']): whoever holds the file's places reports it at its line. */
+  readonly at: readonly string[] | undefined;
 
-  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown; diagnostics?: { file: string; items: Diagnostic[] } }) {
+  constructor(code: ErrorCode, message: string, options?: { hint?: string; cause?: unknown; diagnostics?: { file: string; items: Diagnostic[] }; at?: readonly string[] }) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'VmgenError';
     this.code = code;
     this.hint = options?.hint;
     this.diagnostics = options?.diagnostics;
+    this.at = options?.at;
   }
 
   get exitCode(): number {

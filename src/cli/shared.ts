@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { TextDecoder } from 'node:util';
 import { loadCatalogs } from '../catalog/load.js';
@@ -10,6 +10,8 @@ import { parseIni } from '../config/ini/parse.js';
 import { configEncoding, decodeConfigBytes } from '../config/ini/decode.js';
 import { loadConfig } from '../validate/load.js';
 import type { VmConfig } from '../config/model.js';
+import type { PlaceIndex } from '../config/normalize.js';
+import { dirSources, type ConfigSources } from '../config/sources.js';
 import { hasErrors } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';
 import { findTarget, TARGET_IDS } from '../targets/registry.js';
@@ -107,18 +109,32 @@ export function readParsedConfig(io: CliIo, file: string, refusal: string): { te
   return { text, doc: parsed.doc };
 }
 
+export interface LoadedConfig {
+  config: VmConfig;
+  /** Where each key is in the file, to report a build's failure at its line. */
+  places: PlaceIndex;
+  /** The files beside the config, which [files] and [scripts] name. */
+  sources: ConfigSources;
+}
+
 /**
  * Reads, parses and validates a config for a command that acts on it (build, render, verify):
- * warnings are printed, errors stop the command with every diagnostic at its line.
+ * warnings are printed, errors stop the command with every diagnostic at its line. The files it
+ * names beside itself are checked too, unless `beside` is false (verify reads only the config).
  */
-export function loadValidConfig(io: CliIo, file: string, catalogs: Catalogs, target?: TargetLimits): VmConfig {
+export function loadConfigBeside(io: CliIo, file: string, catalogs: Catalogs, target?: TargetLimits, beside = true): LoadedConfig {
   const text = readConfigText(io, file);
-  const result = loadConfig(text, { catalogs, ...(target ? { target } : {}) });
-  if (hasErrors(result.diagnostics) || result.config === undefined) {
+  const sources = dirSources(dirname(resolve(io.cwd, file)));
+  const result = loadConfig(text, { catalogs, ...(target ? { target } : {}), ...(beside ? { sources } : {}) });
+  if (hasErrors(result.diagnostics) || result.config === undefined || result.places === undefined) {
     throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not validate`, { diagnostics: { file, items: result.diagnostics } });
   }
   printDiagnostics(io, file, result.diagnostics);
-  return result.config;
+  return { config: result.config, places: result.places, sources };
+}
+
+export function loadValidConfig(io: CliIo, file: string, catalogs: Catalogs, target?: TargetLimits, beside = true): VmConfig {
+  return loadConfigBeside(io, file, catalogs, target, beside).config;
 }
 
 /** Columns padded to their widest cell, two spaces apart. */

@@ -7,10 +7,11 @@ import { isAbsolute, join, normalize, relative, sep } from 'node:path';
  * never leave the root: no absolute paths, no `..`, and a symbolic link is a refusal, not a way out.
  */
 
-export type SourceEntry = { kind: 'file'; bytes: number } | { kind: 'dir' };
+/** A link (anywhere on the way) or a device is there but refused: it gets its own message. */
+export type SourceEntry = { kind: 'file'; bytes: number } | { kind: 'dir' } | { kind: 'link' } | { kind: 'special' };
 
 export interface ConfigSources {
-  /** What a relative path names, or undefined when nothing (or a link, or a path out of the root) is there. */
+  /** What a relative path names, or undefined when nothing is there or the path is absolute or climbs out. */
   stat(rel: string): SourceEntry | undefined;
   readFile(rel: string): Buffer;
   /** The names in a directory, sorted. */
@@ -31,7 +32,8 @@ export function normalRelative(rel: string): string | undefined {
 /** The files beside a config file on this machine. */
 export function dirSources(root: string): ConfigSources {
   const base = realpathSync(root);
-  const resolve = (rel: string): string | undefined => {
+  /** The host path, 'link' when a component is one, undefined when missing or out of the root. */
+  const locate = (rel: string): string | 'link' | undefined => {
     const n = normalRelative(rel);
     if (n === undefined) return undefined;
     const full = join(base, n);
@@ -40,21 +42,25 @@ export function dirSources(root: string): ConfigSources {
     for (const part of n === '' ? [] : n.split(sep)) {
       at = join(at, part);
       try {
-        if (lstatSync(at).isSymbolicLink()) return undefined;
+        if (lstatSync(at).isSymbolicLink()) return 'link';
       } catch {
         return undefined;
       }
     }
     return relative(base, full).startsWith('..') ? undefined : full;
   };
+  const resolve = (rel: string): string | undefined => {
+    const p = locate(rel);
+    return p === 'link' ? undefined : p;
+  };
   return {
     stat(rel) {
-      const p = resolve(rel);
-      if (p === undefined) return undefined;
+      const p = locate(rel);
+      if (p === undefined || p === 'link') return p === 'link' ? { kind: 'link' } : undefined;
       const st = lstatSync(p);
       if (st.isFile()) return { kind: 'file', bytes: st.size };
       if (st.isDirectory()) return { kind: 'dir' };
-      return undefined;
+      return { kind: 'special' };
     },
     readFile(rel) {
       const p = resolve(rel);
@@ -103,4 +109,40 @@ export function memorySources(files: ReadonlyMap<string, Buffer>): ConfigSources
       return [...names].sort();
     },
   };
+}
+
+export interface SourceFile {
+  /** Relative to the walked source: '' for a source that is itself a file. */
+  rel: string;
+  bytes: number;
+}
+
+export interface SourceTree {
+  /** Directories below the source, parents first ('' is the source itself when it is one). */
+  dirs: string[];
+  files: SourceFile[];
+  /** The first entry that is neither a file nor a directory (a link, a device), if any. */
+  refused?: { rel: string; kind: 'link' | 'special' };
+}
+
+/** Every file and directory under a source, in sorted order, for the size check and the copy. */
+export function walkSource(sources: ConfigSources, source: string): SourceTree | undefined {
+  const top = sources.stat(source);
+  if (top === undefined) return undefined;
+  const tree: SourceTree = { dirs: [], files: [] };
+  const visit = (rel: string, entry: SourceEntry): void => {
+    if (tree.refused) return;
+    if (entry.kind === 'file') tree.files.push({ rel, bytes: entry.bytes });
+    else if (entry.kind === 'dir') {
+      tree.dirs.push(rel);
+      const here = rel === '' ? source : `${source}/${rel}`;
+      for (const name of sources.list(here)) {
+        const child = rel === '' ? name : `${rel}/${name}`;
+        const st = sources.stat(`${source}/${child}`);
+        if (st !== undefined) visit(child, st);
+      }
+    } else tree.refused = { rel, kind: entry.kind };
+  };
+  visit('', top);
+  return tree;
 }

@@ -11,6 +11,8 @@ export interface RunOptions {
   signal?: AbortSignal;
   /** Called with each chunk of stderr, for progress and logs. */
   onStderr?: (chunk: string) => void;
+  /** Called with each chunk of stdout, for tools whose output belongs in the build log. */
+  onStdout?: (chunk: string) => void;
   /** Sent when `signal` aborts; `unshare --kill-child` turns it into SIGKILL for the whole tree. */
   killSignal?: NodeJS.Signals;
 }
@@ -50,7 +52,10 @@ export function run(argv: readonly [string, ...string[]], opts: RunOptions = {})
     });
     let stdout = '';
     let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stdout.setEncoding('utf8').on('data', (s: string) => {
+      stdout += s;
+      opts.onStdout?.(s);
+    });
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
       stderr += s;
       opts.onStderr?.(s);

@@ -8,7 +8,7 @@ import { delimiter, join } from 'node:path';
  */
 export const HOST_TOOLS = {
   // Package tools and the namespaces and chroot they run in.
-  mmdebstrap: 'mmdebstrap', dnf: 'dnf', rpm: 'rpm', unshare: 'util-linux', chroot: 'coreutils', mknod: 'coreutils', sh: 'dash',
+  mmdebstrap: 'mmdebstrap', dnf: 'dnf', rpm: 'rpm', unshare: 'util-linux', chroot: 'coreutils', perl: 'perl-base', mknod: 'coreutils', sh: 'dash',
   // Files, mounts and the cache.
   cp: 'coreutils', mv: 'coreutils', dd: 'coreutils', du: 'coreutils', sync: 'coreutils', mount: 'mount', umount: 'mount',
   // Archives and their compressors.

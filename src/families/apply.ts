@@ -1,21 +1,29 @@
+import { posix } from 'node:path';
 import type { Communicator } from '../communicators/types.js';
+import { walkSource, type ConfigSources } from '../config/sources.js';
 import { CommandError } from '../exec/run.js';
 import { VmgenError } from '../errors.js';
-import type { GuestPlan } from './types.js';
+import { copyEntries, copyFinishCommands } from './linux/copies.js';
+import type { GuestCommand, GuestCopy, GuestPlan } from './types.js';
 
 export interface ApplyOptions {
   signal?: AbortSignal;
   log?(line: string): void;
+  /** The files beside the config, which the plan's copies read. */
+  sources?: ConfigSources;
 }
 
 /**
- * Applies a configurator's plan through a communicator: files, then links, then commands in
- * order. Whatever the target, this is the only code that changes a guest.
+ * Applies a configurator's plan through a communicator: files, then links, then the config's
+ * copies, then commands in order, and last the copies' modes and owners. Whatever the target, this
+ * is the only code that changes a guest.
  */
 export async function applyPlan(comm: Communicator, plan: GuestPlan, opts: ApplyOptions = {}): Promise<void> {
   for (const file of plan.files) await comm.writeFile(file.path, file.content, file.mode ?? 0o644);
   for (const link of plan.links) await comm.symlink(link.target, link.path);
-  for (const cmd of plan.commands) {
+  const finish: GuestCommand[] = [];
+  for (const copy of plan.copies ?? []) finish.push(...await writeCopy(comm, copy, opts));
+  for (const cmd of [...plan.commands, ...finish]) {
     if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('cancelled');
     opts.log?.(`${cmd.why}: ${cmd.argv.join(' ')}`);
     try {
@@ -25,4 +33,29 @@ export async function applyPlan(comm: Communicator, plan: GuestPlan, opts: Apply
       throw new VmgenError('VMG_BUILD', `in the guest, ${cmd.why} failed: ${cmd.argv.join(' ')}: ${err.stderr.trim().split('\n').slice(-2).join(' | ')}`, { cause: err });
     }
   }
+}
+
+/**
+ * Writes one copy's files (as root; their owner is set later) and returns the commands that finish
+ * it. The communicator resolves every path inside the guest's root, so a link in the guest cannot
+ * lead a write out of it; the sources refuse links on the host side.
+ */
+async function writeCopy(comm: Communicator, copy: GuestCopy, opts: ApplyOptions): Promise<GuestCommand[]> {
+  if (copy.from.kind === 'inline') {
+    await comm.writeFile(copy.path, copy.from.content, copy.mode);
+    return copyFinishCommands(copy, copyEntries(copy));
+  }
+  const { source } = copy.from;
+  const tree = opts.sources === undefined ? undefined : walkSource(opts.sources, source);
+  if (tree === undefined || tree.refused) {
+    throw new VmgenError('VMG_BUILD', `${copy.label}: '${source}' is ${tree?.refused ? `no longer a plain file or directory (${posix.join(source, tree.refused.rel)})` : 'not beside the config'}`,
+      { hint: 'the files beside the config changed after it was validated' });
+  }
+  const entries = copyEntries(copy, tree);
+  opts.log?.(`${copy.label}: ${tree.files.length} file${tree.files.length === 1 ? '' : 's'} from ${source} into ${copy.path}`);
+  for (const e of entries) {
+    if (e.kind !== 'file') continue;
+    await comm.writeFile(e.path, opts.sources!.readFile(e.rel === '' ? source : posix.join(source, e.rel!)), copy.mode);
+  }
+  return copyFinishCommands(copy, entries);
 }

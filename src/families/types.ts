@@ -29,13 +29,30 @@ export interface GuestCommand {
 }
 
 /**
+ * A [files] entry: a file or directory beside the config (read at build time through the build's
+ * ConfigSources) or an inline text, placed at `path` with its owner, group and mode.
+ */
+export interface GuestCopy {
+  /** Which entry of the config it is, for messages: "[files] site". */
+  label: string;
+  path: string;
+  from: { kind: 'source'; source: string } | { kind: 'inline'; content: string };
+  owner: string;
+  group: string;
+  /** Each file's permission bits; directories get x where r. */
+  mode: number;
+}
+
+/**
  * Everything a configurator does to a guest, computed without touching it: files first, then
- * links, then commands in order. The same plan is written by `vmgen render` and applied by a build.
+ * links, then the config's copies, then commands in order (ownership of the copies last, once
+ * every account exists). The same plan is written by `vmgen render` and applied by a build.
  */
 export interface GuestPlan {
   files: GuestFile[];
   links: GuestLink[];
   commands: GuestCommand[];
+  copies?: GuestCopy[];
 }
 
 export interface GuestContext {

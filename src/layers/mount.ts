@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { CommandError, run } from '../exec/run.js';
 
@@ -14,6 +14,13 @@ export interface MountedRootfs {
   /** Overlay only: every file the build wrote, and the layer below (what the build changed is their difference). */
   upper?: string;
   lower?: string;
+  /**
+   * Overlay only: the directory holding `upper` and the overlay's work directory, and that work
+   * directory's name, for a sandbox that mounts the same layers its own way.
+   */
+  layers?: { base: string; upper: string; work: string };
+  /** Overlay only: unmounts it until the returned function mounts it again (another overlay may then use its layers). */
+  suspend?(): Promise<() => Promise<void>>;
   release(): Promise<void>;
 }
 
@@ -27,7 +34,7 @@ export async function mountLayer(layerRootfs: string, workDir: string, mountPoin
   const scratch = join(workDir, 'overlay-work');
   await Promise.all([mkdir(upper, { recursive: true }), mkdir(scratch, { recursive: true }), mkdir(mountPoint, { recursive: true })]);
   const options = `lowerdir=${layerRootfs},upperdir=${upper},workdir=${scratch},redirect_dir=off,metacopy=off`;
-  try {
+  const mount = async (): Promise<void> => {
     // volatile (Linux 5.10): the upper directory is thrown away with the build, so its unmount need
     // not sync the file system it is on, which holds the archive just written (a VM's: a gigabyte).
     for (const extra of [',volatile', '']) {
@@ -38,7 +45,25 @@ export async function mountLayer(layerRootfs: string, workDir: string, mountPoin
         if (extra === '' || signal?.aborted || !(err instanceof CommandError)) throw err;
       }
     }
-    return { path: mountPoint, how: 'overlay', upper, lower: layerRootfs, release: () => unmount(mountPoint) };
+  };
+  // A volatile overlay leaves a mark in its work directory that refuses the next mount; the
+  // directory holds nothing else worth keeping once unmounted.
+  const clearWork = (): Promise<void> => rm(join(scratch, 'work'), { recursive: true, force: true });
+  try {
+    await mount();
+    return {
+      path: mountPoint, how: 'overlay', upper, lower: layerRootfs,
+      layers: { base: workDir, upper: 'upper', work: 'overlay-work' },
+      suspend: async () => {
+        await unmount(mountPoint);
+        await clearWork();
+        return async () => {
+          await clearWork();
+          await mount();
+        };
+      },
+      release: () => unmount(mountPoint),
+    };
   } catch (err) {
     if (signal?.aborted || !(err instanceof CommandError)) throw err;
     // cp -a, not fs.cp: a root file system needs its owners, modes, links and device nodes kept.

@@ -3,6 +3,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import { resolveSpec } from '../config/resolve.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmConfig } from '../config/model.js';
+import type { ConfigSources } from '../config/sources.js';
 import { VmgenError } from '../errors.js';
 import type { ArchiveFormat, TargetOptions } from '../targets/types.js';
 import type { Driver } from '../steps/driver.js';
@@ -15,6 +16,8 @@ import type { StepEvent } from '../steps/run-steps.js';
 export interface BuildOptions {
   config: VmConfig;
   catalogs: Catalogs;
+  /** The files beside the config ([files] and [scripts] sources): a directory (CLI) or a request's files (service). */
+  sources?: ConfigSources;
   target: string;
   format?: ArchiveFormat;
   targetOptions?: TargetOptions;
@@ -61,7 +64,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   for (const note of plan.notes) log(note);
   try {
     const done = await plan.run.run(
-      { driver: opts.driver ?? realDriver(opts.cacheRoot), outDir: resolve(opts.outDir), log },
+      { driver: opts.driver ?? realDriver(opts.cacheRoot), outDir: resolve(opts.outDir), log, ...(opts.sources ? { sources: opts.sources } : {}) },
       { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) },
     );
     return { archive: done.archive, spec: plan.spec, root: done.root };

@@ -10,6 +10,10 @@ import { deltaBlocker } from '../disks/overlay-delta.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { LayerInputs } from '../layers/inputs.js';
 import { MOUNT_TOOLS } from '../layers/mount.js';
+import type { BuildScript } from '../layers/sandbox.js';
+import { SANDBOX_TOOLS } from '../layers/sandbox-argv.js';
+import type { ConfigSources } from '../config/sources.js';
+import { VmgenError } from '../errors.js';
 import type { BuildableTarget, BuildInput, RootSteps } from '../steps/phases.js';
 import type { StepList } from '../steps/run-steps.js';
 import type { TargetRender } from '../targets/types.js';
@@ -19,6 +23,7 @@ export const LAYER_STEPS = {
   layer: 'OS and applications: root file system layer',
   start: 'start: mount the guest',
   configure: 'configure: system, groups, users, network, firewall, services at boot',
+  scripts: 'build scripts: the config\'s commands in the guest, in a sandbox',
   partitions: 'partitions: disks, file systems, bootloader',
 } as const;
 
@@ -92,7 +97,17 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
       tools: ChrootCommunicator.TOOLS,
       run: async ({ state, signal }) => {
         const plan = { ...p.guestPlan, files: [...p.guestPlan.files, ...p.targetRender.guestFiles] };
-        await state.driver.applyGuestPlan(state.rootfs.path, plan, { signal, log: state.log });
+        await state.driver.applyGuestPlan(state.rootfs.path, plan, { signal, log: state.log, ...(state.sources ? { sources: state.sources } : {}) });
+      },
+    })
+    .then({
+      name: LAYER_STEPS.scripts,
+      tools: [...SANDBOX_TOOLS, ...MOUNT_TOOLS],
+      skip: buildScripts(spec).length === 0,
+      run: async ({ state, signal }) => {
+        const scripts = buildScripts(spec).map((s) => withText(s, state.sources));
+        await state.driver.runBuildScripts(state.rootfs, scripts, { signal, log: state.log, workDir: state.workDir });
+        return {};
       },
     })
     .then({
@@ -120,4 +135,20 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
         return { vm: { layout, images: images.map((i) => ({ disk: i.disk, path: i.path, format: 'raw' as const })) } };
       },
     });
+}
+
+type ScriptEntry = ResolvedSpec['provision']['scripts'][number];
+
+function buildScripts(spec: ResolvedSpec): ScriptEntry[] {
+  return spec.provision.scripts.filter((s) => s.when === 'build');
+}
+
+/** The script's text: its `run`, or its source file read through the build's sources. */
+function withText(s: ScriptEntry, sources: ConfigSources | undefined): BuildScript {
+  const key = s.from.kind === 'inline' ? 'run' : 'source';
+  if (s.from.kind === 'inline') return { id: s.id, at: [...s.path, key], text: s.from.content, network: s.network };
+  if (sources?.stat(s.from.source)?.kind !== 'file') {
+    throw new VmgenError('VMG_BUILD', `build script '${s.id}': '${s.from.source}' is not a file beside the config`, { at: [...s.path, key] });
+  }
+  return { id: s.id, at: [...s.path, key], text: sources.readFile(s.from.source), network: s.network };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { renderCommands } from '../families/render-commands.js';
+import { describeCopies } from '../families/linux/copies.js';
 import type { GuestContext } from '../families/types.js';
 import { layerPackages } from '../layers/inputs.js';
 import { renderLinuxVmFstab } from '../targets/vm/common.js';
@@ -25,6 +26,10 @@ export function planFiles(plan: BuildPlan): Map<string, string> {
   for (const f of [...(root?.inputs.setupFiles ?? []), ...(layer?.plan.files ?? []), ...guestPlan.files, ...plan.targetRender.guestFiles]) {
     files.set(join('guest', f.path), f.review ?? f.content);
   }
+  // A source's content is the user's own file; the listing names it. An inline text is shown whole.
+  const copies = guestPlan.copies ?? [];
+  for (const c of copies) if (c.from.kind === 'inline') files.set(join('guest', c.path), c.from.content);
+  if (copies.length > 0) files.set('guest-copies.txt', describeCopies(copies));
   files.set('guest-commands.txt', renderCommands([...(layer?.plan.commands ?? []), ...guestPlan.commands], [...(layer?.plan.links ?? []), ...guestPlan.links]));
   const packages = root ? layerPackages(root.inputs) : [...new Set([...plan.family.configurator.packages(guest), ...plan.spec.appPackages])].sort();
   files.set('packages.txt', `${packages.join('\n')}\n`);

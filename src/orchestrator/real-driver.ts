@@ -11,6 +11,7 @@ import { ensureDiskSet, openCachedDisks, patchOpenedDisks } from '../disks/disk-
 import { readOverlayDelta } from '../disks/overlay-delta.js';
 import { ensureLayer } from '../layers/ensure.js';
 import { mountLayer } from '../layers/mount.js';
+import { runBuildScripts } from '../layers/sandbox.js';
 import type { Driver } from '../steps/driver.js';
 import { checkHostTools } from './host-tools.js';
 
@@ -32,6 +33,7 @@ export function realDriver(cacheRoot: string): Driver {
       return openCachedDisks({ ...common, set });
     },
     applyGuestPlan: (rootfs, plan, ctx) => applyPlan(new ChrootCommunicator(rootfs), plan, ctx),
+    runBuildScripts: (rootfs, scripts, ctx) => runBuildScripts(rootfs, scripts, ctx),
     readOverlayDelta: (dirs) => readOverlayDelta(dirs),
     patchDisks: (opened, req, ctx) => patchOpenedDisks(opened, { ...req, signal: ctx.signal, log: ctx.log }),
     buildDisks: (ctx) => buildDiskImages(ctx),

@@ -1,3 +1,4 @@
+import type { ConfigSources } from '../config/sources.js';
 import type { GuestPlan } from '../families/types.js';
 import type { BaseDiskOptions, BaseDiskResult, GuestPayload } from '../families/windows/base-disk.js';
 import type { Installer } from '../installers/types.js';
@@ -8,6 +9,7 @@ import type { OverlayDelta, OverlayDirs } from '../disks/overlay-delta.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { LayerRequest, LayerResult } from '../layers/ensure.js';
 import type { MountedRootfs } from '../layers/mount.js';
+import type { BuildScript } from '../layers/sandbox.js';
 import type { Commander, DiskFormat, DiskImage, PackageContext } from '../targets/types.js';
 
 /*
@@ -35,7 +37,9 @@ export interface Driver {
   /** The cached disk images of a layer, made if missing, opened for patching. */
   openCachedDisks(req: { layout: VmLayout; workDir: string; layerKey: string; layerRootfs: string; format: DiskFormat }, ctx: DriverContext & { defer: DeferFn }): Promise<OpenedDisks>;
   /** Applies a configurator's plan to a mounted root through the chroot communicator. */
-  applyGuestPlan(rootfs: string, plan: GuestPlan, ctx: DriverContext): Promise<void>;
+  applyGuestPlan(rootfs: string, plan: GuestPlan, ctx: DriverContext & { sources?: ConfigSources }): Promise<void>;
+  /** Runs the build scripts in the mounted guest root, each in a sandbox without the host's privileges. */
+  runBuildScripts(rootfs: MountedRootfs, scripts: readonly BuildScript[], ctx: DriverContext & { workDir: string }): Promise<void>;
   readOverlayDelta(dirs: OverlayDirs): Promise<OverlayDelta>;
   patchDisks(opened: OpenedDisks, req: { layout: VmLayout; delta: OverlayDelta; upper: string }, ctx: DriverContext): Promise<DiskImage[]>;
   buildDisks(ctx: DiskImageContext): Promise<BuiltDiskImage[]>;

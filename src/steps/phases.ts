@@ -1,4 +1,5 @@
 import type { Catalogs } from '../catalog/schema.js';
+import type { ConfigSources } from '../config/sources.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { LocatedKit } from '../families/windows/kits.js';
 import type { VmLayout } from '../disks/layout.js';
@@ -20,6 +21,8 @@ export interface BuildInput {
   driver: Driver;
   outDir: string;
   log(line: string): void;
+  /** The files beside the config that [files] and [scripts] name. */
+  sources?: ConfigSources;
 }
 
 /** What the root was made from: a root file system layer, or (Windows) disks made another way. */

@@ -10,11 +10,15 @@ import type { IniDocument } from '../config/ini/document.js';
 import type { ConfigSchema, VmConfig } from '../config/model.js';
 import { schemaFor } from '../config/schema-for.js';
 import { normalize, pathKey, type LogicalTree, type PlaceIndex } from '../config/normalize.js';
+import type { ConfigSources } from '../config/sources.js';
 import { semanticDiagnostics } from './semantic.js';
+import { sourceDiagnostics } from './sources.js';
 
 export interface LoadOptions {
   catalogs: Catalogs;
   target?: TargetLimits;
+  /** The files beside the config ([files] source, [scripts] source); without them only inline sizes are checked. */
+  sources?: ConfigSources;
 }
 
 export interface LoadResult {
@@ -41,6 +45,7 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     const typed = repaired.config;
     const os = findOs(opts.catalogs, typed.hardware.os)!;
     const later: Diagnostic[] = semanticDiagnostics(typed, os, opts.catalogs, places, { hardware: opts.target?.kind !== 'container' });
+    later.push(...sourceDiagnostics(typed, opts.sources, places));
     opts.target?.check(typed, os, (path, severity, code, message, hint) =>
       later.push(diagnosticAt(places, path, severity, code, message, hint)), { idsOf: targetIdsOf });
     // A section that lost a bad value already has its error; what follows from the loss is noise.

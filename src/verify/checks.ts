@@ -5,6 +5,7 @@ import { VmgenError } from '../errors.js';
 import { check, fail, pass, readGuestFile, shown, sleep, why, type Check, type CheckResult, type FamilyChecks, type VerifyOptions } from '../families/check-kit.js';
 import { MAX_NAMESERVERS, isBuiltinLocale } from '../families/debian/render.js';
 import { FAMILIES } from '../families/registry.js';
+import { firstBootChecks } from '../families/linux/first-boot.js';
 
 /*
  * `vmgen verify`'s checks: what a built guest should look like from inside, derived from the spec
@@ -46,6 +47,7 @@ export function verifyChecks(spec: ResolvedSpec, opts: VerifyOptions): Check[] {
     ...family.firewallChecks(spec, opts),
     ...family.serviceChecks(spec, opts),
     ...regionalChecks(spec, family.localeFile),
+    ...firstBootChecks(spec, opts),
   ];
 }
 

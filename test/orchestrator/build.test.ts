@@ -63,6 +63,7 @@ function fakeDriver(fail: Partial<Record<keyof Driver, () => never>> = {}): Fake
       return { images: [], mnt: '/work/build-1/mnt', set: { dir: '/cache/disks', format: req.format, images: {} } as never, release: async () => call('releaseDisks') };
     },
     applyGuestPlan: async (rootfs) => call('applyGuestPlan', rootfs),
+    runBuildScripts: async (rootfs, scripts) => call('runBuildScripts', `${rootfs.path} ${scripts.map((s) => s.id).join(' ')}`),
     readOverlayDelta: async () => {
       call('readOverlayDelta');
       return { deletions: [], copies: ['etc/hostname'] };
@@ -106,9 +107,11 @@ async function run(conf: VmConfig, target: string, fake: Fake, extra: Partial<Bu
   return { result, started: shown('start'), skipped: shown('skip') };
 }
 
+const BUILD_SCRIPTS = 'build scripts: the config\'s commands in the guest, in a sandbox';
 const LINUX_STEPS = [
   'check host tools', 'hardware: target configuration', 'OS and applications: root file system layer', 'start: mount the guest',
-  'configure: system, groups, users, network, firewall, services at boot', 'partitions: disks, file systems, bootloader', 'stop and archive', 'publish',
+  'configure: system, groups, users, network, firewall, services at boot', 'build scripts: the config\'s commands in the guest, in a sandbox',
+  'partitions: disks, file systems, bootloader', 'stop and archive', 'publish',
 ];
 
 /** A kit directory holding every kit the config's apps need, and a base disk directory. */
@@ -125,8 +128,8 @@ describe('build() with a fake driver', () => {
     const fake = fakeDriver();
     const { result, started, skipped } = await run(config('../../examples/debian-web.conf'), 'lxc', fake);
     assert.ok(result.ok, `the build succeeds: ${result.ok ? '' : String(result.err)}`);
-    assert.deepEqual([...started, ...skipped], [...LINUX_STEPS.filter((s) => !s.startsWith('partitions')), 'partitions: disks, file systems, bootloader']);
-    assert.deepEqual(skipped, ['partitions: disks, file systems, bootloader']);
+    assert.deepEqual([...started, ...skipped], [...LINUX_STEPS.filter((s) => !s.startsWith('partitions') && !s.startsWith('build scripts')), BUILD_SCRIPTS, 'partitions: disks, file systems, bootloader']);
+    assert.deepEqual(skipped, [BUILD_SCRIPTS, 'partitions: disks, file systems, bootloader']);
     assert.equal(result.r.root.kind, 'layer');
     assert.equal(result.r.root.kind === 'layer' ? result.r.root.layer.key : '', 'packages-0123');
     assert.match(result.r.archive, /^\/out\/.+\.tar\.zst$/);
@@ -142,8 +145,8 @@ describe('build() with a fake driver', () => {
     const fake = fakeDriver();
     const { result, started, skipped } = await run(config('../../examples/debian-web.conf'), 'qemu', fake);
     assert.ok(result.ok, `the build succeeds: ${result.ok ? '' : String(result.err)}`);
-    assert.deepEqual(started, LINUX_STEPS);
-    assert.deepEqual(skipped, []);
+    assert.deepEqual(started, LINUX_STEPS.filter((s) => s !== BUILD_SCRIPTS));
+    assert.deepEqual(skipped, [BUILD_SCRIPTS]);
     assert.deepEqual(fake.calls.filter((c) => /Disks|Delta|package /.test(c)), ['openCachedDisks qcow2', 'readOverlayDelta', 'patchDisks', 'package tar 1 disks, 0 cd', 'releaseDisks']);
   });
 

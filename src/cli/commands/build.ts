@@ -6,8 +6,18 @@ import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { StepReporter } from '../progress.js';
-import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
+import { catalogsFor, collect, loadConfigBeside, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
+import { diagnosticAt } from '../../config/diagnose.js';
+import type { PlaceIndex } from '../../config/normalize.js';
+import { VmgenError } from '../../errors.js';
+
+/** A build failure about one key of the config (a build script) is reported at that key's line, as a diagnostic is. */
+function atItsLine(err: unknown, file: string, places: PlaceIndex): unknown {
+  if (!(err instanceof VmgenError) || err.at === undefined || err.diagnostics) return err;
+  const item = diagnosticAt(places, err.at, 'error', err.code, err.message, err.hint, 'key');
+  return new VmgenError(err.code, err.message, { cause: err, diagnostics: { file, items: [item] } });
+}
 
 interface BuildFlags {
   target: string;
@@ -52,13 +62,13 @@ export const registerBuild: RegisterCommand = (program, io) => {
       const target = targetFor(flags.target)!;
       const targetOptions = targetOptionsFrom(flags);
       const catalogs = catalogsFor(io, flags.catalog);
-      const config = loadValidConfig(io, file, catalogs, target);
+      const { config, sources, places } = loadConfigBeside(io, file, catalogs, target);
       const reporter = new StepReporter(io.stderr as NodeJS.WriteStream);
       const { signal, dispose } = abortOnSignals();
       const started = Date.now();
       try {
         const result = await build({
-          config, catalogs, target: target.id, outDir: resolve(io.cwd, flags.out), signal,
+          config, catalogs, sources, target: target.id, outDir: resolve(io.cwd, flags.out), signal,
           cacheRoot: flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot(),
           ...(flags.format ? { format: flags.format } : {}),
           targetOptions,
@@ -72,6 +82,8 @@ export const registerBuild: RegisterCommand = (program, io) => {
         } else {
           io.stdout.write(`${result.archive}\n`);
         }
+      } catch (err) {
+        throw atItsLine(err, file, places);
       } finally {
         reporter.finish();
         dispose();

@@ -1,4 +1,6 @@
+import { dirname, resolve } from 'node:path';
 import { loadConfig } from '../../validate/load.js';
+import { dirSources } from '../../config/sources.js';
 import { hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { catalogsFor, collect, printDiagnostics, readConfigText, targetFor } from '../shared.js';
@@ -25,7 +27,8 @@ export const registerValidate: RegisterCommand = (program, io, setExit) => {
         setExit(1);
         return;
       }
-      const result = loadConfig(text, { catalogs: catalogsFor(io, opts.catalog), ...(target ? { target } : {}) });
+      const sources = dirSources(dirname(resolve(io.cwd, file)));
+      const result = loadConfig(text, { catalogs: catalogsFor(io, opts.catalog), ...(target ? { target } : {}), sources });
       const valid = !hasErrors(result.diagnostics);
       if (opts.json) {
         io.stdout.write(`${JSON.stringify({ file, valid, diagnostics: result.diagnostics }, null, 2)}\n`);

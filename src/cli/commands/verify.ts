@@ -21,7 +21,7 @@ export const registerVerify: RegisterCommand = (program, io, setExit) => {
     .option('--json', 'print {runtime, notes, results, ok} as JSON on stdout')
     .action(async (archive: string, flags: { config: string; net?: 'empty' | 'veth'; cacheDir?: string; catalog?: string[]; json?: boolean }) => {
       const catalogs = catalogsFor(io, flags.catalog);
-      const config = loadValidConfig(io, flags.config, catalogs);
+      const config = loadValidConfig(io, flags.config, catalogs, undefined, false);
       const spec = resolveSpec(config, catalogs, { target: 'verify', defaultMirror: config.config.mirror ?? safeMirror(catalogs, config.hardware.os) });
       const cache = new LayerCache(flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot());
       const controller = new AbortController();

@@ -1,6 +1,7 @@
 import type { ResolvedSpec } from '../../config/resolve.js';
 import { renderNftablesRuleset } from '../linux/nftables.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
+import { withProvision } from '../linux/provision.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
 import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
@@ -102,7 +103,7 @@ export const debianConfigurator: Configurator = {
   id: 'debian',
   packages: debianPackages,
   services: debianServices,
-  plan: debianPlan,
+  plan: (ctx) => withProvision(ctx, debianPlan(ctx)),
   layerPlan: debianLayerPlan,
 };
 

@@ -2,6 +2,7 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import { VmgenError } from '../../errors.js';
 import { ROUTES_UNIT, isBuiltinLocale, renderRoutesUnit } from '../debian/render.js';
 import { accountCommands, stagedKeyFiles } from '../linux/accounts.js';
+import { withProvision } from '../linux/provision.js';
 import { identityFiles } from '../linux/identity.js';
 import { nicRouting } from '../linux/network.js';
 import { databasePackages, databasePlan, databaseUnits } from '../linux/services/database.js';
@@ -130,7 +131,7 @@ export const redhatConfigurator: Configurator = {
   id: 'redhat',
   packages: redhatPackages,
   services: redhatServices,
-  plan: redhatPlan,
+  plan: (ctx) => withProvision(ctx, redhatPlan(ctx)),
 };
 
 // ---------------------------------------------------------------------------------------------
