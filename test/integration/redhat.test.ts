@@ -39,7 +39,7 @@ const HOST_TOOLS = ['rpmbuild', 'createrepo_c', 'dnf', 'mmdebstrap'];
 const TREE_DEBS = [
   'systemd', 'systemd-sysv', 'dbus', 'network-manager', 'firewalld', 'nftables', 'openssh-server', 'sudo', 'passwd',
   'iproute2', 'procps', 'hostname', 'tzdata', 'netbase', 'bash-completion', 'vim', 'git', 'apache2', 'rpm', 'perl-base',
-  'udev', 'kmod', 'dosfstools', 'bind9', 'bind9-dnsutils', 'curl',
+  'udev', 'kmod', 'dosfstools', 'bind9', 'bind9-dnsutils', 'dns-root-data', 'curl',
 ];
 
 /**
@@ -144,37 +144,42 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
 }
 
 /**
- * Debian's BIND and Apache where Fedora's bind and httpd are: only what Fedora's packages
- * themselves ship and Debian's cannot have, faked in the payload. Fedora's named runs as `named`
- * and reads /etc/named.conf (its unit says -c), Debian's runs as `bind` and reads /etc/bind; the
- * user is renamed (same ids) and the unit given Fedora's command line. Fedora's httpd reads
+ * Debian's BIND and Apache where Fedora's bind and httpd are: what Fedora's packages ship and
+ * Debian's do not is faked in the payload, from Debian's own files where they exist. Fedora's named
+ * runs as `named` and reads /etc/named.conf (its unit says -c), which includes files of the bind
+ * package (the localhost zones, the root key, the root hints in /var/named) and of crypto-policies;
+ * Debian's runs as `bind` and reads /etc/bind. The user is renamed (same ids), the unit gets
+ * Fedora's command line, and Fedora's files are made from Debian's equivalents. Fedora's httpd reads
  * /etc/httpd/conf.d/*.conf and has no default site; Debian's apache2.conf is made to read that
  * directory and its 000-default site is switched off. Neither is enabled: Fedora leaves that to vmgen.
  */
 function playFedoraServices(tree: string): void {
-  for (const db of ['passwd', 'group', 'shadow', 'gshadow']) {
-    const path = join(tree, 'etc', db);
-    writeFileSync(path, readFileSync(path, 'utf8').replace(/^bind:/m, 'named:'));
-  }
-  const tmpfiles = join(tree, 'usr', 'lib', 'tmpfiles.d', 'named.conf');
-  writeFileSync(tmpfiles, readFileSync(tmpfiles, 'utf8').replace(/ bind /, ' named '));
-  const unit = join(tree, 'usr', 'lib', 'systemd', 'system', 'named.service');
-  writeFileSync(unit, readFileSync(unit, 'utf8')
+  const at = (...p: string[]): string => join(tree, ...p);
+  const edit = (path: string, change: (text: string) => string): void => writeFileSync(path, change(readFileSync(path, 'utf8')));
+  for (const db of ['passwd', 'group', 'shadow', 'gshadow']) edit(at('etc', db), (t) => t.replace(/^bind:/m, 'named:'));
+  edit(at('usr', 'lib', 'tmpfiles.d', 'named.conf'), (t) => t.replace(/ bind /, ' named '));
+  edit(at('usr', 'lib', 'systemd', 'system', 'named.service'), (t) => t
     .replace(/^EnvironmentFile=.*$/m, 'EnvironmentFile=-/etc/sysconfig/named')
     .replace(/^ExecStart=.*$/m, 'ExecStart=/usr/sbin/named -f -u named -c /etc/named.conf $OPTIONS')
     .replace(/^Alias=.*\n/m, ''));
   for (const link of ['etc/systemd/system/bind9.service', 'etc/systemd/system/multi-user.target.wants/named.service', 'etc/apache2/sites-enabled/000-default.conf']) {
-    rmSync(join(tree, link), { force: true });
+    rmSync(at(link), { force: true });
   }
-  // Fedora's bind owns /var/named (root:named 0770), its zones' directory.
-  const gid = Number(/^named:[^:]*:(\d+):/m.exec(readFileSync(join(tree, 'etc', 'group'), 'utf8'))?.[1]);
-  assert.ok(Number.isInteger(gid), 'the payload has a named group');
-  mkdirSync(join(tree, 'var', 'named'));
-  chownSync(join(tree, 'var', 'named'), 0, gid);
-  chmodSync(join(tree, 'var', 'named'), 0o770);
-  mkdirSync(join(tree, 'etc', 'httpd', 'conf.d'), { recursive: true });
-  const apache = join(tree, 'etc', 'apache2', 'apache2.conf');
-  writeFileSync(apache, `${readFileSync(apache, 'utf8')}\n# Fedora's httpd reads its sites here (vmgen's synthetic repository).\nIncludeOptional /etc/httpd/conf.d/*.conf\n`);
+  const named = Number(/^named:[^:]*:(\d+):/m.exec(readFileSync(at('etc', 'group'), 'utf8'))?.[1]);
+  assert.ok(Number.isInteger(named), 'the payload has a named group');
+  for (const [dir, owner] of [['var/named', 0], ['var/named/data', named], ['var/named/dynamic', named]] as const) {
+    mkdirSync(at(dir));
+    chownSync(at(dir), owner, named);
+    chmodSync(at(dir), 0o770);
+  }
+  // Debian's default zones less its root hint zone, which Fedora's named.conf declares itself.
+  writeFileSync(at('etc', 'named.rfc1912.zones'), readFileSync(at('etc', 'bind', 'named.conf.default-zones'), 'utf8').replace(/^\/\/ prime[\s\S]*?^\};\n/m, ''));
+  copyFileSync(at('etc', 'bind', 'bind.keys'), at('etc', 'named.root.key'));
+  copyFileSync(at('usr', 'share', 'dns', 'root.hints'), at('var', 'named', 'named.ca'));
+  mkdirSync(at('etc', 'crypto-policies', 'back-ends'), { recursive: true });
+  writeFileSync(at('etc', 'crypto-policies', 'back-ends', 'bind.config'), '# Fedora\'s crypto-policies lists the algorithms BIND must not use; the test zones sign nothing.\n');
+  mkdirSync(at('etc', 'httpd', 'conf.d'), { recursive: true });
+  edit(at('etc', 'apache2', 'apache2.conf'), (t) => `${t}\n# Fedora's httpd reads its sites here (vmgen's synthetic repository).\nIncludeOptional /etc/httpd/conf.d/*.conf\n`);
 }
 
 /**
