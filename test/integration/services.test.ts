@@ -37,6 +37,9 @@ const SERVICE_CHECKS: readonly string[] = [
   'DNS www.lab.example A 10.0.1.1', 'DNS www.lab.example AAAA fd00:1::1', 'DNS mail.lab.example CNAME gw.lab.example.',
   'DHCP server configuration: kea-dhcp4 -t /etc/kea/kea-dhcp4.conf passes', 'DHCP server listens on eth1: UDP 10.0.1.1:67',
   'IPv4 forwarding on', 'NAT out of eth0',
+  'site www.lab.example over http: www.lab.example, lab.example answer with the content of /srv/www/lab/index.html',
+  'site www.lab.example over https: www.lab.example, lab.example answer with the content of /srv/www/lab/index.html',
+  'first-boot scripts ran',
 ];
 
 async function verifyOk(archive: string, runtime: RegExp, extra: readonly string[] = []): Promise<string> {
@@ -98,6 +101,8 @@ describe('the lab gateway: router, DHCP, DNS and web server with files and scrip
       try {
         assert.match(await systemState('labgw', lxcpath), /^(running|degraded)$/);
         assert.equal((await attach('cat', '/var/lib/lab-first-boot')).stdout, 'first boot of gw\n', `after boot ${boot}`);
+        // vmgen's record that the first boot's scripts all succeeded, which keeps them from running again.
+        assert.equal((await spawnCapture('lxc-attach', ['-n', 'labgw', '-P', lxcpath, '--', 'test', '-e', '/var/lib/vmgen/first-boot/done'])).code, 0, `the marker after boot ${boot}`);
       } finally {
         await run(['lxc-stop', '-n', 'labgw', '-P', lxcpath, '-k']).catch(() => undefined);
       }
