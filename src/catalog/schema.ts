@@ -18,6 +18,8 @@ const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
 const SETUP_FILE = /^[A-Za-z0-9][A-Za-z0-9._+-]*$/;
 // Quiet-mode switches go verbatim into setup.bat, so no batch metacharacters (& | < > ^ % ").
 const KIT_ARGS = /^[A-Za-z0-9 =/._:,-]*$/;
+// One argument, with the path's place marked; the double quotes are the installer's own syntax.
+const KIT_INSTALL_DIR = /^[A-Za-z0-9=/._:,"-]*\{dir\}[A-Za-z0-9=/._:,"-]*$/;
 
 export const FamilySchema = z.enum(FAMILY_IDS);
 export const DistributionSchema = z.enum(['debian', 'ubuntu', 'fedora', 'rocky', 'alma', 'windows']);
@@ -103,6 +105,12 @@ export const WindowsKitSchema = z.strictObject({
   setupFile: z.string().regex(SETUP_FILE, 'a kit is a plain file name'),
   /** Quiet-mode arguments; the seed ran a simple kit without args as "/S". */
   args: z.string().regex(KIT_ARGS, 'kit arguments may not contain batch metacharacters').optional(),
+  /**
+   * How a "simple" kit is told its install directory ([kits] install_dir): the argument with {dir}
+   * where the path goes, as its installer spells it: /D={dir} for NSIS (last, unquoted even with
+   * spaces), /DIR="{dir}" for Inno Setup. Without it, install_dir is refused for the kit.
+   */
+  installDir: z.string().regex(KIT_INSTALL_DIR, 'an argument with {dir} where the path goes, e.g. /D={dir}').optional(),
 });
 
 export const LinuxInstallSchema = z.union([PackageSpecSchema, UnavailableSchema], {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { CONTROLLER_NAMES, controllerChoices } from '../catalog/controllers.js';
 import { FILESYSTEM_NAMES } from '../catalog/filesystems.js';
 import { provisionSections } from './model-services.js';
+import { kitsSection } from './model-kits.js';
 import { bool, choice, cidr, hostname, int, ipv4, list, mac, netmask, pattern, portRange, position, safeName, size, textField } from './fields.js';
 
 /**
@@ -131,6 +132,7 @@ export function configSchema(vocab: ModelVocabulary) {
     services: appSection(vocab, 'services'),
     gui: appSection(vocab, 'graphical applications'),
     ...provisionSections,
+    ...kitsSection,
   });
 }
 

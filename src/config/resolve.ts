@@ -90,6 +90,13 @@ export interface ResolvedSpec {
   appServices: string[];
   /** [files], [scripts] and the configured services. */
   provision: ResolvedProvision;
+  /** [kits]: per-app parameters of the Windows installer kits, by app name. */
+  kitParams?: Record<string, KitParameters>;
+}
+
+export interface KitParameters {
+  installDir?: string;
+  args?: string;
 }
 
 export interface ResolveOptions {
@@ -145,6 +152,10 @@ export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveO
     appPackages: unique(apps.flatMap((a) => a.packages)).sort(),
     appServices: unique(apps.flatMap((a) => a.services)),
     provision,
+    kitParams: Object.fromEntries(Object.entries(config.kits).map(([app, k]) => [app, {
+      ...(k.install_dir === undefined ? {} : { installDir: k.install_dir }),
+      ...(k.args === undefined ? {} : { args: k.args }),
+    }])),
   };
   const root = password(config.config.root_passwd, config.config.root_password_hash);
   if (root.password) spec.rootPassword = root.password;

@@ -1,3 +1,4 @@
+import type { ConfigSources } from '../config/sources.js';
 import type { Catalogs } from '../catalog/schema.js';
 import type { FamilyId } from '../catalog/families.js';
 import type { ResolvedSpec } from '../config/resolve.js';
@@ -35,7 +36,7 @@ export interface LayerRoot {
 export interface DiskImageRoot {
   kind: 'disk-image';
   /** Finds what the plan needs from the build host (base disk, kits), failing before any step when something is missing. */
-  findFacts(input: { spec: ResolvedSpec; catalogs: Catalogs; target: { kind: 'container' | 'vm'; label: string }; options: TargetOptions; env: NodeJS.ProcessEnv }): Promise<RootFacts>;
+  findFacts(input: { spec: ResolvedSpec; catalogs: Catalogs; target: { kind: 'container' | 'vm'; label: string }; options: TargetOptions; env: NodeJS.ProcessEnv; sources?: ConfigSources }): Promise<RootFacts>;
   /** Pure: the family's steps and what they say, from the facts found. */
   plan(input: RootPlanInput): DiskImageRootPlan;
 }

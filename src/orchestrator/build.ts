@@ -55,7 +55,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   let facts: RootFacts = {};
   if (diskImage) {
     const spec = resolveSpec(opts.config, opts.catalogs, { target: target.id, defaultMirror: mirror });
-    facts = await diskImage.findFacts({ spec, catalogs: opts.catalogs, target, options: targetOptions, env: opts.env ?? process.env });
+    facts = await diskImage.findFacts({ spec, catalogs: opts.catalogs, target, options: targetOptions, env: opts.env ?? process.env, ...(opts.sources ? { sources: opts.sources } : {}) });
   }
   const plan = planBuild(opts.config, opts.catalogs, target.id, {
     defaultMirror: mirror, targetOptions, facts, ...(opts.format ? { format: opts.format } : {}),

@@ -26,6 +26,8 @@ export interface AppDeps {
   sourcePolicy?: SourcePolicy;
   /** Reads configs users send; default: worker threads under limits.checkTimeoutMs, closed with the app. */
   checker?: ConfigChecker;
+  /** The built web page; default: dist/web of this checkout or package (tests build their own). */
+  webAssetsDir?: string;
 }
 
 /** What routes get: the app's dependencies with the checker made. */

@@ -4,6 +4,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../errors.js';
 import { bearerToken, hashToken } from './auth.js';
 import { clientAddressKey } from './ip.js';
+import { filesBodyLimit } from './request-files.js';
 import { hostSourcePolicy } from './source-policy.js';
 import { artifactRoutes } from './routes/artifact.js';
 import { buildRoutes } from './routes/builds.js';
@@ -57,7 +58,10 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const e = err as FastifyError;
     if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
-      return reply.code(413).send(errorBody('VMG_TOO_LARGE', `the request body is larger than ${deps.limits.bodyLimit} bytes`));
+      // Routes that take files have their own, larger limit.
+      const limit = req.routeOptions.bodyLimit ?? deps.limits.bodyLimit;
+      return reply.code(413).send(errorBody('VMG_TOO_LARGE', `the request body is larger than ${limit} bytes`,
+        limit > deps.limits.bodyLimit ? `a config and its files may take ${limit} bytes of JSON (files in base64)` : undefined));
     }
     if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
       // fastify's own refusals: bad JSON, unsupported content type, and the like.
@@ -112,6 +116,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   artifactRoutes(app, routeDeps);
   infoRoutes(app, routeDeps);
   opsRoutes(app, routeDeps);
-  await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs; checker: ConfigChecker }>, { catalogs: deps.catalogs, checker });
+  await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs; checker: ConfigChecker; filesBodyLimit: number; assetsDir?: string }>,
+    { catalogs: deps.catalogs, checker, filesBodyLimit: filesBodyLimit(deps.limits.bodyLimit), ...(deps.webAssetsDir ? { assetsDir: deps.webAssetsDir } : {}) });
   return app;
 }

@@ -3,6 +3,7 @@ import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
+import type { RequestFiles } from './request-files.js';
 import { BUILD_STATES, FINAL_STATES, isFinalState, type ArtifactInfo, type BuildState, type BuildUpdate } from './types.js';
 
 /**
@@ -71,6 +72,8 @@ export interface NewBuild {
   config: string;
   created: string;
   steps?: readonly string[];
+  /** The files the config names (relative path → base64), for the build to read. */
+  files?: RequestFiles;
 }
 
 export interface LogLine {
@@ -146,6 +149,13 @@ const MIGRATIONS: readonly string[] = [
    UPDATE builds SET owner_id = (SELECT id FROM users WHERE users.name = builds.owner);
    CREATE INDEX builds_owner_id ON builds(owner_id, created);`,
   'ALTER TABLE builds ADD COLUMN steps TEXT;',
+  // The files a request carried for its config's source keys, kept until the build ends.
+  `CREATE TABLE build_files (
+     build TEXT NOT NULL,
+     path TEXT NOT NULL,
+     content BLOB NOT NULL,
+     PRIMARY KEY (build, path)
+   );`,
 ];
 
 /** 'errorCode' → 'error_code': the API's field names are the table's column names in camelCase. */
@@ -301,11 +311,22 @@ export class ServiceDb {
   // ---- builds
 
   insertBuild(b: NewBuild): BuildRow {
-    this.db.prepare(
-      `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps)
-       VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps)`,
-    ).run({ ...b, ownerId: b.ownerId ?? null, steps: JSON.stringify(b.steps ?? []) });
+    const { files, ...row } = b;
+    this.db.transaction(() => {
+      this.db.prepare(
+        `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps)
+         VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps)`,
+      ).run({ ...row, ownerId: row.ownerId ?? null, steps: JSON.stringify(row.steps ?? []) });
+      const insert = this.db.prepare('INSERT INTO build_files (build, path, content) VALUES (?, ?, ?)');
+      for (const [path, b64] of Object.entries(files ?? {})) insert.run(b.id, path, Buffer.from(b64, 'base64'));
+    })();
     return this.getBuild(b.id)!;
+  }
+
+  /** The files a build's request carried, until the build ends; undefined when it carried none (or has ended). */
+  buildFiles(id: string): RequestFiles | undefined {
+    const rows = this.db.prepare('SELECT path, content FROM build_files WHERE build = ? ORDER BY path').all(id) as Array<{ path: string; content: Buffer }>;
+    return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.path, r.content.toString('base64')]));
   }
 
   getBuild(id: string): BuildRow | undefined {
@@ -392,7 +413,10 @@ export class ServiceDb {
       if (set.length > 0) this.db.prepare(`UPDATE builds SET ${set.join(', ')} WHERE id = @id`).run(args);
       const log = this.appendLog(u.id, before.logLines, u.log ?? []);
       const build = this.getBuild(u.id)!;
-      return { build, log, finished: !ended && isFinalState(build.state), ...(orphanArtifact ? { orphanArtifact } : {}) };
+      const finished = !ended && isFinalState(build.state);
+      // Only a build reads them, and an ended build is never run again: up to 16 MiB less per build kept.
+      if (finished) this.db.prepare('DELETE FROM build_files WHERE build = ?').run(u.id);
+      return { build, log, finished, ...(orphanArtifact ? { orphanArtifact } : {}) };
     })();
   }
 
@@ -419,6 +443,7 @@ export class ServiceDb {
   deleteBuild(id: string): void {
     this.db.transaction(() => {
       this.db.prepare('DELETE FROM build_logs WHERE build = ?').run(id);
+      this.db.prepare('DELETE FROM build_files WHERE build = ?').run(id);
       this.db.prepare('DELETE FROM builds WHERE id = ?').run(id);
     })();
   }

@@ -1,5 +1,6 @@
 import { VmgenError } from '../errors.js';
 import type { BuildRow, ServiceDb, User } from './db.js';
+import type { RequestFiles } from './request-files.js';
 import type { BuildEvents } from './events.js';
 import type { Metrics } from './metrics.js';
 import { newBuildId } from './routes/common.js';
@@ -81,7 +82,7 @@ export class Jobs {
     }
   };
 
-  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[] }): Promise<BuildRow> {
+  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[]; files?: RequestFiles }): Promise<BuildRow> {
     const { db, executor, maxQueuedPerUser } = this.o;
     const queued = db.countInState(user.id, 'queued');
     if (queued >= maxQueuedPerUser) {
@@ -92,7 +93,7 @@ export class Jobs {
     this.o.events.publish(row.id, { kind: 'update', build: row });
     this.log.info({ build: row.id, owner: user.name, target: row.target }, 'build submitted');
     try {
-      await executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format });
+      await executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format, ...(input.files ? { files: input.files } : {}) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.fail(row.id, `the build could not be queued: ${message}`, err instanceof VmgenError ? err.code : 'VMG_QUEUE');
@@ -162,7 +163,8 @@ export class Jobs {
     const rows = this.o.db.buildsInState('queued');
     for (const row of rows) {
       try {
-        await this.o.executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format });
+        const files = this.o.db.buildFiles(row.id);
+        await this.o.executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format, ...(files ? { files } : {}) });
       } catch (err) {
         this.fail(row.id, `the build could not be queued again after a restart: ${(err as Error).message}`, 'VMG_QUEUE');
       }

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { isAbsolute, resolve, sep } from 'node:path';
 import { diagnosticAt } from '../config/diagnose.js';
 import { parseBool } from '../config/validators.js';
+import { SCRIPT_WHEN } from '../config/model-services.js';
 import { hostAptSources } from '../installers/apt/mirror.js';
 import type { LogicalTree, PlaceIndex } from '../config/normalize.js';
 import type { Diagnostic } from '../diagnostics.js';
@@ -21,6 +22,11 @@ export interface SourcePolicy {
   allowPublic: boolean;
   /** Directories whose ISO images a config may copy into its archive (`--allow-iso-dir`); none by default. */
   isoDirs?: readonly string[];
+  /**
+   * Whether [scripts] that run at build time are accepted (`--allow-scripts`): they are the user's
+   * code on the build host, sandboxed but still there. First-boot scripts run in the guest and are always accepted.
+   */
+  allowBuildScripts?: boolean;
 }
 
 /** The word `--allow-mirror` takes for "any public http(s) server". */
@@ -28,6 +34,7 @@ export const ALLOW_PUBLIC = 'public';
 
 export const DIAG_MIRROR_NOT_ALLOWED = 'CFG_MIRROR_NOT_ALLOWED';
 export const DIAG_ISO_NOT_ALLOWED = 'CFG_ISO_NOT_ALLOWED';
+export const DIAG_SCRIPTS_NOT_ALLOWED = 'SVC_SCRIPTS_DISABLED';
 
 /** Policy from `--allow-mirror` values (none given means the host's own mirrors) and `--allow-iso-dir` directories. */
 export function sourcePolicy(values: readonly string[], hostMirrors: readonly string[], isoDirs: readonly string[] = []): SourcePolicy {
@@ -136,8 +143,17 @@ function isoHint(policy: SourcePolicy): string {
 const section = (node: unknown): LogicalTree | undefined =>
   node !== undefined && node !== null && typeof node === 'object' && !Array.isArray(node) ? node as LogicalTree : undefined;
 
+/** The [scripts] entries that run at build time, by id: `when` unset means build, as the model reads it. */
+function buildScriptIds(tree: LogicalTree): string[] {
+  const [build] = SCRIPT_WHEN;
+  return Object.entries(section(tree.scripts) ?? {}).filter(([, value]) => {
+    const script = section(value);
+    return script !== undefined && (script.when === undefined || script.when === build);
+  }).map(([id]) => id);
+}
+
 /**
- * The policy's errors for a config's `mirror`, `repos` and copied CD images, at their lines. Reads
+ * The policy's errors for a config's `mirror`, `repos`, copied CD images and build scripts, at their lines. Reads
  * the logical tree, not the typed config, so a file with other errors still hears about them.
  */
 export function sourceDiagnostics(tree: LogicalTree, places: PlaceIndex, policy: SourcePolicy): Diagnostic[] {
@@ -160,6 +176,14 @@ export function sourceDiagnostics(tree: LogicalTree, places: PlaceIndex, policy:
     if (copy?.ok && !copy.value) continue;
     const refusal = isoRefusal(drive.path, policy);
     if (refusal) out.push(diagnosticAt(places, ['hardware', 'cd_drives', name, 'path'], 'error', DIAG_ISO_NOT_ALLOWED, refusal, isoHint(policy)));
+  }
+  if (!policy.allowBuildScripts) {
+    for (const id of buildScriptIds(tree)) {
+      // At `when` if the file says it, else at the script's own header.
+      out.push(diagnosticAt(places, ['scripts', id, 'when'], 'error', DIAG_SCRIPTS_NOT_ALLOWED,
+        `script '${id}' runs at build time, on the build host, and this server does not run build scripts`,
+        'the admin can start the service with --allow-scripts; or run it in the guest with when = first-boot'));
+    }
   }
   return out;
 }

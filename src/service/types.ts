@@ -1,3 +1,4 @@
+import type { RequestFiles } from './request-files.js';
 import type { BuildState, BuildStateTable, FinalBuildState } from './web/shared-types.js';
 
 /**
@@ -26,6 +27,8 @@ export interface BuildRequest {
   config: string;
   target: string;
   format?: string;
+  /** The files the config's source keys name (relative path → base64), checked by the service. */
+  files?: RequestFiles;
 }
 
 export interface ArtifactInfo {

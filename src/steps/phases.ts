@@ -2,6 +2,7 @@ import type { Catalogs } from '../catalog/schema.js';
 import type { ConfigSources } from '../config/sources.js';
 import type { ResolvedSpec } from '../config/resolve.js';
 import type { LocatedKit } from '../families/windows/kits.js';
+import type { ProvisionPayload } from '../families/windows/provision.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { LayerResult } from '../layers/ensure.js';
 import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions } from '../targets/types.js';
@@ -46,6 +47,8 @@ export interface RootFacts {
   baseDisk?: string;
   /** Every kit the apps need, located on the host. */
   kits?: LocatedKit[];
+  /** The [files] and [scripts] sources read from beside the config, as guest files. */
+  provision?: ProvisionPayload[];
 }
 
 /** What a family's disk-image root is planned from. */

@@ -9,6 +9,7 @@ import { nextHopNic } from '../families/linux/network.js';
 import { batchProblem } from '../families/windows/batch.js';
 import { windowsRawRuleProblem, XP_MAX_RANGE } from '../families/windows/configure.js';
 import { windowsRelease } from '../families/windows/releases.js';
+import { kitsProblems, windowsProvisionProblems } from '../families/windows/rules.js';
 import { windowsLocale } from '../families/windows/autounattend.js';
 import { deviceSlots, planVmLayout, type VmLayout } from '../disks/layout.js';
 import { isEsp, partitionProblems } from '../disks/partition-plan.js';
@@ -46,6 +47,7 @@ const CHECKS: ReadonlyArray<(c: SemanticContext) => void> = [
   checkFamilySpecific,
   checkWindows,
   checkServices,
+  checkWindowsProvision,
 ];
 
 export function semanticDiagnostics(config: VmConfig, os: OsEntry, catalogs: Catalogs, places: PlaceIndex, opts: { hardware?: boolean } = {}): Diagnostic[] {
@@ -508,6 +510,22 @@ function checkWindows(ctx: SemanticContext): void {
     }
   }
   checkWindowsDisks(ctx, release.autounattend);
+}
+
+/** [kits] (Windows only), and [files], [scripts] and the services as a Windows guest takes them. */
+function checkWindowsProvision({ config, os, catalogs, report }: SemanticContext): void {
+  const windows = isWindows(os);
+  const problems = kitsProblems(config, os, catalogs, windows);
+  if (windows) {
+    let release: ReturnType<typeof windowsRelease> | undefined;
+    try {
+      release = windowsRelease(os);
+    } catch {
+      // checkWindows reports the unknown release.
+    }
+    if (release !== undefined) problems.push(...windowsProvisionProblems(config, os, release));
+  }
+  for (const p of problems) report(p.path, p.severity, p.code, p.message, p.hint, p.at);
 }
 
 /** The system partition and the boot disk's table, as Windows Setup and the base-disk method need them. */

@@ -1,8 +1,7 @@
 import { isWindows } from '../catalog/families.js';
 import { resolveApp } from '../catalog/load.js';
-import { pathKey } from '../config/normalize.js';
 import { resolveNics } from '../config/resolve.js';
-import { SERVICE_APPS, type ResolvedServices, type ServiceName } from '../config/resolve-services.js';
+import { SERVICE_APPS, type DatabaseEngine, type ResolvedServices, type ServiceName } from '../config/resolve-services.js';
 import { absoluteName, checkZoneName, inZone, parseDnsRecord, parseFixedHost, parseRange, type DnsRecord } from '../config/service-values.js';
 import * as v from '../config/validators.js';
 import type { VmConfig } from '../config/model.js';
@@ -28,9 +27,6 @@ export function checkServices(ctx: SemanticContext): void {
   checkWindowsServices(ctx);
   checkImpliedApps(ctx);
 }
-
-/** Whether the file writes `path` itself (not a default the model filled in). */
-const written = (ctx: SemanticContext, path: readonly string[]): boolean => ctx.places.has(pathKey([...path]));
 
 /** A path as the guest compares it: Windows ignores case and takes either slash; no trailing separator. */
 function pathForm(windows: boolean, p: string): string {
@@ -65,9 +61,7 @@ function checkFiles(ctx: SemanticContext): void {
       report(at, 'error', 'CFG_FILE_SOURCE', `[[${id}]] has neither source nor content`, "add 'source = NAME' (a file or directory beside the config) or 'content = …' (the text inline)", 'key');
     }
     if (windows) {
-      for (const key of ['owner', 'group'] as const) {
-        if (written(ctx, [...at, key])) report([...at, key], 'warning', 'CFG_IGNORED_WINDOWS', `${key} is ignored for Windows guests: the copied files inherit their folder's permissions`);
-      }
+      // The owner is given by icacls, and mode and group are warned about, in the Windows family's rules.
       continue;
     }
     const owner = v.checkPosixName(f.owner, 'user');
@@ -333,7 +327,7 @@ function checkRouter({ config, report }: SemanticContext): void {
 /** MariaDB and PostgreSQL identifiers vmgen writes unquoted-safe: letters, digits, '_'. */
 const SQL_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,62}$/;
 /** Accounts the server's own administration uses: a config that re-created them would lock the admin out. */
-const ADMIN_USERS: Record<string, readonly string[]> = { mariadb: ['root', 'mysql', 'mariadb.sys'], postgresql: ['postgres'] };
+const ADMIN_USERS: Record<DatabaseEngine, readonly string[]> = { mariadb: ['root', 'mysql', 'mariadb.sys'], postgresql: ['postgres'] };
 
 function checkDatabase({ config, report }: SemanticContext): void {
   if (config.database === undefined) return;
@@ -354,7 +348,7 @@ function checkDatabase({ config, report }: SemanticContext): void {
     }
     if (!SQL_NAME.test(db.user)) {
       report([...at, 'user'], 'error', 'CFG_DB_USER', `${v.quote(db.user)} is not a user name vmgen can create`, "letters, digits and '_', starting with a letter or '_', 63 at most");
-    } else if (ADMIN_USERS[engine]!.includes(db.user.toLowerCase())) {
+    } else if (ADMIN_USERS[engine].includes(db.user.toLowerCase())) {
       report([...at, 'user'], 'error', 'CFG_DB_USER', `${db.user} is ${engine}'s own administrator`, 'give the database a user of its own');
     } else {
       const prior = passwords.get(db.user);

@@ -67,9 +67,9 @@ test('resolveApp: windows kits as in the seed (Listings 4.8 and 4.9)', () => {
   const xp = os('winxppro');
   assert.deepEqual(resolveApp(catalogs, 'pidgin', xp), {
     ok: true, packages: [], services: [],
-    kit: { type: 'simple', setupFile: 'pidgin-setup.exe', args: '/DS=1 /SMS=0 /L=1033 /S' },
+    kit: { type: 'simple', setupFile: 'pidgin-setup.exe', args: '/DS=1 /SMS=0 /L=1033 /S', installDir: '/D={dir}' },
   });
-  assert.deepEqual(resolveApp(catalogs, 'vim', xp), { ok: true, packages: [], services: [], kit: { type: 'simple', setupFile: 'gvim-setup.exe' } });
+  assert.deepEqual(resolveApp(catalogs, 'vim', xp), { ok: true, packages: [], services: [], kit: { type: 'simple', setupFile: 'gvim-setup.exe', installDir: '/D={dir}' } });
   assert.deepEqual(resolveApp(catalogs, 'python', xp), { ok: true, packages: [], services: [], kit: { type: 'msi', setupFile: 'python-setup.msi' } });
   assert.deepEqual(resolveApp(catalogs, 'emacs', xp), { ok: true, packages: [], services: [], kit: { type: 'archive', setupFile: 'emacs.zip' } });
   const tb = resolveApp(catalogs, 'mozilla-thunderbird', os('windows7-64'));

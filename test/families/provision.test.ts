@@ -54,8 +54,9 @@ describe('[files] and first-boot [scripts] in the plan', () => {
   it('has no first-boot unit without first-boot scripts', () => {
     const spec = labSpec();
     const plan = debianConfigurator.plan({ spec: { ...spec, provision: { ...spec.provision, scripts: [] } }, nicOwner: 'target' });
-    assert.equal(plan.files.some((f) => f.path.includes('vmgen')), false, JSON.stringify(plan.files.map((f) => f.path)));
-    assert.equal(plan.links.some((l) => l.path.includes('vmgen')), false);
+    assert.equal(plan.files.some((f) => f.path.includes('first-boot')), false, JSON.stringify(plan.files.map((f) => f.path)));
+    assert.equal(plan.links.some((l) => l.path.includes(FIRST_BOOT_UNIT)), false);
+    assert.equal(plan.copies?.some((c) => c.path.includes('first-boot')), false);
   });
 
   it('renders the unit and its runner (golden)', () => {

@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { resolveSpec, type ResolvedSpec } from '../../src/config/resolve.js';
 import { DEBIAN_NET } from '../../src/families/debian/services/net.js';
-import { netChecks } from '../../src/families/linux/services/net-checks.js';
+import { linuxServiceChecks } from '../../src/families/linux/services/checks.js';
 import { listeners, listensOn } from '../../src/families/linux/services/dhcp-checks.js';
 import { digArgv, expandIPv6, sameRdata } from '../../src/families/linux/services/dns-checks.js';
 import { REDHAT_NET } from '../../src/families/redhat/services/net.js';
@@ -55,7 +55,7 @@ function healthyGuest(): FakeCommunicator {
 }
 
 async function lines(spec: ResolvedSpec, opts: VerifyOptions, comm: FakeCommunicator, layout = DEBIAN_NET): Promise<string[]> {
-  return formatResults(await runChecks(netChecks(spec, opts, layout), comm)).trimEnd().split('\n');
+  return formatResults(await runChecks(linuxServiceChecks(spec, opts, layout), comm)).trimEnd().split('\n');
 }
 
 describe('the DNS, DHCP and router checks', () => {
@@ -125,7 +125,7 @@ describe('the DNS, DHCP and router checks', () => {
     assert.ok(wrongZone.includes('FAIL  NAT out of eth0: eth0 is in zone vmgen, want vmgen-nat'), wrongZone.join('\n'));
   });
 
-  it('are part of vmgen verify\'s checks (FamilyChecks.configuredServices), after the firewall\'s', () => {
+  it('are part of vmgen verify\'s checks, after the firewall\'s', () => {
     const names = verifyChecks(labSpec(), BOOTED).map((c) => c.name);
     const firewall = names.indexOf('firewall input policy');
     const dns = names.indexOf('DNS server configuration');
@@ -136,7 +136,7 @@ describe('the DNS, DHCP and router checks', () => {
   it('are none without service sections', () => {
     const spec = labSpec();
     const bare = { ...spec, provision: { ...spec.provision, services: {} } };
-    assert.deepEqual(netChecks(bare, BOOTED, DEBIAN_NET).map((c) => c.name), []);
+    assert.deepEqual(linuxServiceChecks(bare, BOOTED, DEBIAN_NET).map((c) => c.name), []);
   });
 });
 

@@ -53,6 +53,26 @@ describe('vmgen render of Windows guests', () => {
   });
 });
 
+describe('vmgen render of Windows Server 2022: the services script and what config.bat reads beside itself', () => {
+  it('shows vmgen-services.ps1, the inline files and first-logon scripts, in the guest and on the answer media', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'vmgen-render-win2022-'));
+    try {
+      const r = await run('vmgen', ['render', fixture('win2022-lab.conf'), '-t', 'qemu', '-o', join(dir, 'out')]);
+      assertNoStack(r.stderr);
+      assert.equal(r.code, 0, r.stderr);
+      const listed = r.stdout.trim().split('\n').map((p) => p.slice(join(dir, 'out').length + 1));
+      for (const p of ['guest/vmgen/vmgen-services.ps1', 'answer/vmgen/vmgen-services.ps1', 'answer/vmgen/config.bat', 'answer/vmgen/setup.bat',
+        'answer/vmgen/files/2', 'answer/vmgen/first-logon.bat', 'answer/vmgen/first-logon/1.bat']) {
+        assert.ok(listed.includes(p), `${p} in ${listed.join(', ')}`);
+      }
+      const golden = readFileSync(fileURLToPath(new URL('../golden/windows/win2022/vmgen-services.ps1', import.meta.url)), 'utf8');
+      assert.equal(readFileSync(join(dir, 'out/answer/vmgen/vmgen-services.ps1'), 'utf8'), golden);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('vmgen render of Windows 11: TPM and Secure Boot from the target, else skipped by Setup', () => {
   it('qemu gives the machine swtpm and Secure Boot, so the answer file skips neither check; vmware cannot, so it skips both', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'vmgen-render-win11-'));

@@ -9,6 +9,7 @@ import type { Catalogs } from '../../src/catalog/schema.js';
 import { loadConfig } from '../../src/validate/load.js';
 import type { VmConfig } from '../../src/config/model.js';
 import { resolveSpec } from '../../src/config/resolve.js';
+import { dirSources } from '../../src/config/sources.js';
 import { VmgenError } from '../../src/errors.js';
 import { windowsKits } from '../../src/families/windows/kits.js';
 import { build, type BuildOptions } from '../../src/orchestrator/build.js';
@@ -150,6 +151,15 @@ describe('build() with a fake driver', () => {
     assert.deepEqual(fake.calls.filter((c) => /Disks|Delta|package /.test(c)), ['openCachedDisks qcow2', 'readOverlayDelta', 'patchDisks', 'package tar 1 disks, 0 cd', 'releaseDisks']);
   });
 
+  it('a config with build scripts: they run after the configuration, before the disks, in config order', async () => {
+    const fake = fakeDriver();
+    const { result, started } = await run(config('../fixtures/services/lab-router.conf'), 'qemu', fake);
+    assert.ok(result.ok, `the build succeeds: ${result.ok ? '' : String(result.err)}`);
+    assert.deepEqual(started, LINUX_STEPS);
+    const calls = fake.calls.filter((c) => /^(applyGuestPlan|runBuildScripts|readOverlayDelta)/.test(c));
+    assert.deepEqual(calls, ['applyGuestPlan /work/build-1/stage/rootfs', 'runBuildScripts /work/build-1/stage/rootfs stamp', 'readOverlayDelta']);
+  });
+
   it('Windows from a base disk: the family\'s steps on the same runner, no layer', async () => {
     const conf = config('../fixtures/windows/winxp-seed.conf');
     const dirs = windowsDirs(conf, 'vmware', 'winxppro.vmdk');
@@ -183,6 +193,26 @@ describe('build() with a fake driver', () => {
       assert.match(fake.calls.find((c) => c.startsWith('writeFiles')) ?? '', /\/autounattend\.xml .*\/vmgen\/config\.bat/);
       // the answer CD joins the cd drives the config names
       assert.match(fake.calls.find((c) => c.startsWith('package')) ?? '', /^package \S+ 2 disks, 2 cd$/);
+    } finally {
+      dirs.dispose();
+    }
+  });
+
+  it('Windows Server with [files], scripts and services: the answer CD carries them, sources read beside the config', async () => {
+    const conf = config('../fixtures/windows/win2022-lab.conf');
+    const dirs = windowsDirs(conf, 'qemu');
+    try {
+      const fake = fakeDriver();
+      const { result } = await run(conf, 'qemu', fake, {
+        targetOptions: { kitsDir: dirs.kitsDir, baseDisksDir: dirs.baseDisksDir },
+        sources: dirSources(fileURLToPath(new URL('../fixtures/windows/', import.meta.url))),
+      });
+      assert.ok(result.ok, `the build succeeds: ${result.ok ? '' : String(result.err)}`);
+      const written = (fake.calls.find((c) => c.startsWith('writeFiles')) ?? '').split(' ');
+      for (const p of ['/vmgen/config.bat', '/vmgen/vmgen-services.ps1', '/vmgen/files/1/index.html', '/vmgen/files/1/img/logo.png', '/vmgen/files/2',
+        '/vmgen/first-logon.bat', '/vmgen/first-logon/1.bat', '/vmgen/first-logon/2.ps1', '/vmgen/setup.bat']) {
+        assert.ok(written.includes(p), `${p} on the answer CD: ${written.join(' ')}`);
+      }
     } finally {
       dirs.dispose();
     }

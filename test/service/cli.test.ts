@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -75,6 +76,42 @@ describe('vmgen serve: flags of the hardened service', () => {
       assert.equal(r.code, 2, `${flags.join(' ')}: ${r.stderr}`);
       assert.match(r.stderr, message);
       assertNoStack(r.stderr);
+    }
+  });
+});
+
+describe('vmgen serve --allow-scripts', () => {
+  it('reaches the service: GET /api/me says build scripts are allowed', async () => {
+    const data = tempDir();
+    const made = await run('vmgen', ['token', 'create', 'alice', '--data', data]);
+    assert.equal(made.code, 0, made.stderr);
+    const token = made.stdout.trim().split('\n').at(-1)!;
+    const entry = `import { main } from ${JSON.stringify(join(import.meta.dirname, '..', '..', 'src', 'cli', 'main.ts'))}; process.exitCode = await main('vmgen', process.argv.slice(1));`;
+    const proc = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', entry, 'serve', '--port', '0', '--data', data, '--concurrency', '1', '--allow-scripts'],
+      { stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const exited = new Promise((ok) => proc.once('exit', ok));
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error(`vmgen serve did not start:\n${output}`)), 60_000);
+        const seen = (chunk: Buffer): void => {
+          output += chunk.toString();
+          const m = /listening on (http:\/\/\S+)/.exec(output);
+          if (m) {
+            clearTimeout(timer);
+            resolve(m[1]!);
+          }
+        };
+        proc.stdout!.on('data', seen);
+        proc.stderr!.on('data', seen);
+        proc.once('exit', (code) => reject(new Error(`vmgen serve exited with ${code}:\n${output}`)));
+      });
+      const me = await fetch(`${url}/api/me`, { headers: { authorization: `Bearer ${token}` } });
+      assert.equal(me.status, 200);
+      assert.equal(((await me.json()) as { allowScripts: boolean }).allowScripts, true);
+    } finally {
+      proc.kill('SIGTERM');
+      await exited;
     }
   });
 });
@@ -207,6 +244,44 @@ describe('vmgen submit against a server', () => {
     assert.equal(r.code, 1);
     assert.match(r.stderr, /^bad\.conf:\d+:\d+: error: /m);
     assert.equal(executor.submitted.length, before);
+  });
+
+  it('sends the files the config names from beside it; a build-time script is refused by a server without --allow-scripts, at its line', async () => {
+    useAuto(false);
+    const dir = join(work, 'with-files');
+    mkdirSync(join(dir, 'site', 'img'), { recursive: true });
+    writeFileSync(join(dir, 'site', 'index.html'), '<h1>lab</h1>\n');
+    writeFileSync(join(dir, 'site', 'img', 'logo.svg'), '<svg/>');
+    writeFileSync(join(dir, 'later.sh'), '#!/bin/sh\ntouch /var/lib/later\n');
+    writeFileSync(join(dir, 'unnamed.txt'), 'not named by the config: not sent');
+    const text = `${readFileSync(WEB_CONF, 'utf8')}
+[files]
+    [[site]]
+        path = /var/www/lab
+        source = site
+[scripts]
+    [[later]]
+        when = first-boot
+        source = later.sh
+`;
+    writeFileSync(join(dir, 'lab.conf'), text);
+    const r = await run('vmgen', ['submit', 'lab.conf', '--target', 'lxc', '--server', server.url, '--token', token], dir);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /submitted lab\.conf with 3 files beside it as build /);
+    const b64 = (s: string): string => Buffer.from(s).toString('base64');
+    assert.deepEqual(executor.submitted.at(-1)!.files, {
+      'site/img/logo.svg': b64('<svg/>'), 'site/index.html': b64('<h1>lab</h1>\n'), 'later.sh': b64('#!/bin/sh\ntouch /var/lib/later\n'),
+    });
+
+    const before = executor.submitted.length;
+    const buildTime = text.replace('when = first-boot', 'when = build');
+    writeFileSync(join(dir, 'build-time.conf'), buildTime);
+    const refused = await run('vmgen', ['submit', 'build-time.conf', '--target', 'lxc', '--server', server.url, '--token', token], dir);
+    assert.equal(refused.code, 1, refused.stderr);
+    const line = buildTime.split('\n').indexOf('        when = build') + 1;
+    assert.match(refused.stderr, new RegExp(`^build-time\\.conf:${line}:16: error: script 'later' runs at build time, on the build host`, 'm'));
+    assert.match(refused.stderr, /--allow-scripts/);
+    assert.equal(executor.submitted.length, before, 'nothing was queued');
   });
 
   it('a wrong token, no token, no server, a server that is not there: clear errors', async () => {

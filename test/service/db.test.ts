@@ -25,7 +25,7 @@ describe('service database', () => {
     const data = join(tempDir(), 'data');
     const db = ServiceDb.open(data);
     assert.equal(db.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.schemaVersion(), 4);
+    assert.equal(db.schemaVersion(), 5);
     assert.equal(statSync(data).mode & 0o777, 0o700);
     createToken(db, 'alice', false);
     // They hold a signing key: the database and its -wal and -shm files are the owner's only.
@@ -34,10 +34,10 @@ describe('service database', () => {
     db.close();
     // Reopening runs no migration twice and keeps the data.
     const again = ServiceDb.open(data);
-    assert.equal(again.schemaVersion(), 4);
+    assert.equal(again.schemaVersion(), 5);
     assert.deepEqual(again.listUsers().map((u) => u.name), ['alice']);
     const raw = new Database(join(data, 'service.db'));
-    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2, 3, 4]);
+    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2, 3, 4, 5]);
     raw.close();
     again.close();
   });
@@ -49,13 +49,13 @@ describe('service database', () => {
     db.close();
     // Back to version 2: no user ids, no owner ids.
     const raw = new Database(join(data, 'service.db'));
-    raw.exec(`ALTER TABLE builds DROP COLUMN steps; DROP INDEX users_id; DROP INDEX builds_owner_id; ALTER TABLE users DROP COLUMN id; ALTER TABLE builds DROP COLUMN owner_id;
+    raw.exec(`DROP TABLE build_files; ALTER TABLE builds DROP COLUMN steps; DROP INDEX users_id; DROP INDEX builds_owner_id; ALTER TABLE users DROP COLUMN id; ALTER TABLE builds DROP COLUMN owner_id;
       DELETE FROM migrations WHERE version >= 3;
       INSERT INTO builds (id, owner, state, target, format, name, config, created) VALUES
         ('b1', 'alice', 'succeeded', 'lxc', 'tar.zst', 'web1', '', '2026-01-01'), ('b2', 'gone', 'failed', 'lxc', 'tar.zst', 'web1', '', '2026-01-01');`);
     raw.close();
     const again = ServiceDb.open(data);
-    assert.equal(again.schemaVersion(), 4);
+    assert.equal(again.schemaVersion(), 5);
     const alice = (again.db.prepare("SELECT id FROM users WHERE name = 'alice'").get() as { id: string }).id;
     assert.match(alice, /^[0-9a-f]{24}$/);
     assert.equal(again.getBuild('b1')!.ownerId, alice);

@@ -118,7 +118,7 @@ export interface TestService {
 
 /** The app with an in-memory job table, a real directory store in a temp dir, and a fake executor. */
 export async function testService(opts: {
-  auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number; sourcePolicy?: SourcePolicy;
+  auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number; sourcePolicy?: SourcePolicy; webAssetsDir?: string;
 } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'vmgen-svc-'));
   const db = ServiceDb.memory();
@@ -133,6 +133,7 @@ export async function testService(opts: {
     db, jobs, store, events, metrics, catalogs: testCatalogs(), limits, ...(opts.heartbeatMs ? { heartbeatMs: opts.heartbeatMs } : {}),
     // Tests name mirror.example; the host's own apt sources are no business of theirs.
     sourcePolicy: opts.sourcePolicy ?? { allow: ['http://mirror.example'], allowPublic: false },
+    ...(opts.webAssetsDir ? { webAssetsDir: opts.webAssetsDir } : {}),
   });
   const tokens = {
     alice: createToken(db, 'alice', false).token,

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, it } from 'node:test';
 import { loadConfig } from '../../src/validate/load.js';
+import { REQUEST_FILE_LIMITS } from '../../src/service/request-files.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { planBuild } from '../../src/orchestrator/plan.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../src/targets/registry.js';
@@ -56,7 +57,7 @@ describe('API: authentication', () => {
     svc = await testService();
     const bad = ['Bearer nope', `Bearer ${svc.tokens.alice}x`, `Basic ${svc.tokens.alice}`, svc.tokens.alice];
     for (const authorization of bad) assertError(await svc.app.inject({ url: '/api/me', headers: { authorization } }), 401, 'VMG_UNAUTHORIZED');
-    assert.deepEqual((await svc.app.inject({ url: '/api/me', headers: svc.auth('alice') })).json(), { name: 'alice', admin: false, maxQueued: 20 });
+    assert.deepEqual((await svc.app.inject({ url: '/api/me', headers: svc.auth('alice') })).json(), { name: 'alice', admin: false, maxQueued: 20, allowScripts: false, files: REQUEST_FILE_LIMITS });
     svc.db.revokeUser('alice');
     assertError(await svc.app.inject({ url: '/api/me', headers: svc.auth('alice') }), 401, 'VMG_UNAUTHORIZED');
   });
@@ -385,7 +386,7 @@ describe('API: catalog, schema, targets, me', () => {
       assert.deepEqual(t.formats, def.commander!.formats);
       assert.equal(t.defaultFormat, def.commander!.formats[0]);
     }
-    assert.deepEqual(await get('/api/me'), { name: 'root', admin: true, maxQueued: 20 });
+    assert.deepEqual(await get('/api/me'), { name: 'root', admin: true, maxQueued: 20, allowScripts: false, files: REQUEST_FILE_LIMITS });
   });
 
   it('unknown routes are JSON 404s', async () => {

@@ -165,6 +165,22 @@ describe('ociImageConfig', () => {
     }
   });
 
+  it('keeps database passwords and inline file and script texts out of the spec label', () => {
+    const web = spec('web');
+    const provision: ResolvedSpec['provision'] = {
+      files: [{ id: 'key', path: ['files', 'key'], guestPath: '/etc/app.key', from: { kind: 'inline', content: 'file-secret' }, owner: 'root', group: 'root', mode: 0o600 }],
+      scripts: [{ id: 'seed', path: ['scripts', 'seed'], when: 'build', from: { kind: 'inline', content: 'echo script-secret' }, network: false }],
+      services: { database: { engine: 'mariadb', databases: [{ name: 'shop', user: 'shop', password: 'db-secret' }] } },
+    };
+    const text = ociImageConfig({ ...web, provision }, { diffId: DIFF_ID, created: CREATED }).config.Labels['io.vmgen.spec'] ?? '';
+    for (const secret of ['file-secret', 'script-secret', 'db-secret']) assert.ok(!text.includes(secret), `${secret} leaked into the label`);
+    const embedded = JSON.parse(text) as { provision: { files: Array<{ guestPath: string }>; services: { database: { databases: Array<{ user: string; password: string }> } } } };
+    assert.deepEqual(embedded.provision.files.map((f) => f.guestPath), ['/etc/app.key']);
+    assert.deepEqual(embedded.provision.services.database.databases, [{ name: 'shop', user: 'shop', password: '<redacted>' }]);
+    const plain = JSON.parse(ociImageConfig(web, { diffId: DIFF_ID, created: CREATED }).config.Labels['io.vmgen.spec'] ?? '') as Record<string, unknown>;
+    assert.equal(plain.provision, undefined, 'a machine without files, scripts or services carries no provision in its label');
+  });
+
   it('refuses a malformed diff ID or creation time', () => {
     assert.throws(() => ociImageConfig(spec('web'), { diffId: 'sha256:abc', created: CREATED }), /diffId/);
     assert.throws(() => ociImageConfig(spec('web'), { diffId: DIFF_ID.toUpperCase(), created: CREATED }), /diffId/);

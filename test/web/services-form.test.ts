@@ -23,6 +23,8 @@ import {
 
 const repo = new URL('../../', import.meta.url);
 const LAB = readFileSync(new URL('test/fixtures/services/lab-router.conf', repo), 'utf8');
+/** What the page sends with the fixture: the site directory its [files] source names. */
+const LAB_FILES = { 'site/index.html': readFileSync(new URL('test/fixtures/services/site/index.html', repo)).toString('base64') };
 const catalogs = loadCatalogs({ env: {} });
 const schemas: Schemas = { model: configJsonSchema(catalogs) as SchemaNode, text: configTextSchema(catalogs) as SchemaNode };
 const order = keyOrderFromSchema(schemas.model);
@@ -145,6 +147,7 @@ describe('the config endpoints with the service sections', () => {
   test('a record at the zone itself (@) and a multi-line script are edited in place, and checked live', async () => {
     const r = await post('/api/config/edit', {
       text: LAB,
+      files: LAB_FILES,
       edits: [
         { path: ['dns', 'lab', 'records', '@'], value: ['A 10.0.1.1', 'CNAME gw'] },
         { path: ['scripts', 'stamp', 'run'], value: 'echo one\necho two\n' },

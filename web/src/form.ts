@@ -1,6 +1,6 @@
 import { h, type Child } from './dom.js';
 import {
-  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
   toInput, fromInput,
   type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
@@ -26,15 +26,27 @@ export interface FormState {
   osList: OsInfo[];
   /** Applications for the chosen OS; empty until one is chosen. */
   apps: OfferedApp[];
+  /** The files the page keeps for source keys, by their path beside the config, with their sizes. */
+  files: ReadonlyMap<string, number>;
+  /** Whether the server runs build-time scripts (`vmgen serve --allow-scripts`). */
+  allowScripts: boolean;
 }
 
 export interface FormEvents {
   /** Applies edits to the text; resolves once the result is shown. */
   edit(edits: Edit[]): Promise<void>;
   target(id: string): void;
+  /** Keeps files the user picked for a source key, and points the key at them. */
+  pick(path: string[], files: File[]): void;
+  /** Forgets the kept files a source key names. */
+  forget(source: string): void;
 }
 
 const TEXT_DELAY_MS = 400;
+
+function formatBytes(n: number): string {
+  return n < 1024 ? `${n} bytes` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
+}
 const fieldId = (id: string): string => `f-${id}`;
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
@@ -187,9 +199,38 @@ export class ConfigForm {
     const labelEl = h('label', { for: fieldId(id) }, label, spec.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
     return h('div', { class: `field field-${spec.kind}`, 'data-field': id },
       spec.kind === 'checkbox' ? [control, labelEl] : [labelEl, control],
+      spec.kind === 'source' ? this.sourceFiles(spec, String(current)) : null,
       extra,
       spec.help ? h('p', { class: 'help', id: `help-${id}` }, spec.help) : null,
       h('ul', { class: 'field-errors', id: `err-${id}` }));
+  }
+
+  /**
+   * A source key's files: pick a file or a directory (the page keeps them and sends them with every
+   * check and the build), and see which of the kept files the key names now.
+   */
+  private sourceFiles(spec: FieldSpec, current: string): HTMLElement {
+    const id = pathId(spec.path);
+    const kept = filesUnder(current, this.state!.files.keys());
+    const bytes = kept.reduce((n, p) => n + (this.state!.files.get(p) ?? 0), 0);
+    const file = h('input', { type: 'file', id: `pick-${id}`, 'aria-describedby': `kept-${id}` });
+    const dir = h('input', { type: 'file', id: `pick-dir-${id}`, webkitdirectory: true, 'aria-describedby': `kept-${id}` });
+    for (const input of [file, dir]) {
+      input.addEventListener('change', () => {
+        const picked = [...(input.files ?? [])];
+        input.value = '';
+        if (picked.length > 0) this.events.pick(spec.path, picked);
+      });
+    }
+    const forget = h('button', { type: 'button', class: 'link', id: `forget-${id}` }, 'Forget them');
+    forget.addEventListener('click', () => this.events.forget(current));
+    const named = current.trim();
+    return h('div', { class: 'source-files' },
+      h('span', { class: 'upload' }, h('label', { for: `pick-${id}` }, 'Upload a file'), file),
+      h('span', { class: 'upload' }, h('label', { for: `pick-dir-${id}` }, 'or a directory'), dir),
+      h('p', { class: 'help', id: `kept-${id}`, role: 'status' }, kept.length === 0
+        ? (named ? `The page keeps no ${named}: upload it, so it goes to the server with the config.` : 'Upload what this names: the page sends it with the config.')
+        : [`Kept: ${kept.length === 1 ? kept[0] : `${kept.length} files under ${named}`} (${formatBytes(bytes)}). `, forget]));
   }
 
   private select(spec: FieldSpec, current: string, attrs: Record<string, string | undefined>): HTMLSelectElement {
@@ -243,6 +284,9 @@ export class ConfigForm {
       h('legend', null, inSection ? `${capital(noun)}s` : spec.label),
       spec.help && !inSection ? h('p', { class: 'help' }, spec.help) : null,
       inSection ? null : h('ul', { class: 'field-errors', id: `err-${id}` }),
+      id === 'scripts' ? h('p', { class: 'help', id: 'scripts-policy' }, s.allowScripts
+        ? 'This server runs build-time scripts (in a sandbox on the build host) and first-boot scripts (in the guest).'
+        : 'This server does not run build-time scripts (its admin can allow them with vmgen serve --allow-scripts); first-boot scripts run in the guest and are fine.') : null,
       items.length === 0 ? h('p', { class: 'empty' }, `No ${noun}s.`) : null,
       items,
       rec.addable === false ? h('p', { class: 'help' }, `Add ${noun}s under Hardware.`) : this.addRow(spec));

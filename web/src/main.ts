@@ -2,7 +2,7 @@ import { Api, ApiError } from './api.js';
 import { BuildsPanel } from './builds.js';
 import { byId, debounce, h, saveBlob } from './dom.js';
 import { ConfigForm, type FormState, type OsInfo, type TargetInfo } from './form.js';
-import { getAt, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
+import { filesUnder, getAt, placePicked, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
 
 /*
  * The page: sign in with an API token, write a config with the guided form or as text (each
@@ -46,6 +46,23 @@ let api: Api | undefined;
 let form: ConfigForm | undefined;
 let builds: BuildsPanel | undefined;
 let state: (FormState & { text: string; valid: boolean; appsFor: string | undefined }) | undefined;
+/**
+ * Files picked for source keys, by their path beside the config, sent with every check and the
+ * build. Kept in this page only: too large for session storage, and re-picked after a reload.
+ */
+const kept = new Map<string, { b64: string; bytes: number }>();
+interface FileLimits {
+  maxFileBytes: number;
+  maxTotalBytes: number;
+  maxFiles: number;
+}
+/** What the server said it takes (GET /api/me); these defaults stand in for an older server. */
+let fileLimits: FileLimits = { maxFileBytes: 8 * 2 ** 20, maxTotalBytes: 16 * 2 ** 20, maxFiles: 1000 };
+
+/** The kept files as a request carries them; nothing when there are none. */
+function filesBody(): { files?: Record<string, string> } {
+  return kept.size === 0 ? {} : { files: Object.fromEntries([...kept].map(([path, f]) => [path, f.b64])) };
+}
 /** Text edits run one after another, each on the text the last one left. */
 let chain: Promise<unknown> = Promise.resolve();
 const queue = <T>(fn: () => Promise<T>): Promise<T> => {
@@ -67,6 +84,7 @@ function showSignIn(message = ''): void {
 function signOut(message = '', keepDraft = false): void {
   sessionStorage.removeItem(TOKEN_KEY);
   if (!keepDraft) sessionStorage.removeItem(DRAFT_KEY);
+  if (!keepDraft) kept.clear();
   builds?.stop();
   api = undefined;
   state = undefined;
@@ -103,7 +121,8 @@ function osFrom(catalog: unknown, model: SchemaNode): OsInfo[] {
 
 async function enter(token: string): Promise<void> {
   const candidate = new Api(token, () => signOut('Your session ended (the token was revoked or expired): sign in again.', true));
-  const me = await candidate.json<{ name?: string; user?: string; admin?: boolean }>('GET', '/api/me');
+  const me = await candidate.json<{ name?: string; user?: string; admin?: boolean; allowScripts?: boolean; files?: FileLimits }>('GET', '/api/me');
+  if (me?.files) fileLimits = me.files;
   sessionStorage.setItem(TOKEN_KEY, token);
   api = candidate;
   const [model, text, targets, catalog] = await Promise.all([
@@ -125,13 +144,15 @@ async function enter(token: string): Promise<void> {
     appsFor: undefined,
     text: sessionStorage.getItem(DRAFT_KEY) ?? '',
     valid: false,
+    files: new Map(),
+    allowScripts: me?.allowScripts === true,
   };
   el.signIn.hidden = true;
   el.app.hidden = false;
   el.session.hidden = false;
   el.who.textContent = `Signed in as ${me?.name ?? me?.user ?? 'user'}${me?.admin ? ' (admin)' : ''}`;
   el.text.value = state.text;
-  form = new ConfigForm(el.form, { edit: formEdit, target: setTarget });
+  form = new ConfigForm(el.form, { edit: formEdit, target: setTarget, pick: (path, files) => void pickFiles(path, files).catch(reportError), forget: forgetFiles });
   builds = new BuildsPanel(api, {
     view: byId('build'),
     title: byId('build-title'),
@@ -157,6 +178,7 @@ async function show(result: ParseResult): Promise<void> {
   state.tree = result.tree ?? undefined;
   state.diagnostics = result.diagnostics;
   state.valid = result.valid;
+  state.files = new Map([...kept].map(([path, f]) => [path, f.bytes]));
   const os = getAt(state.tree, ['hardware', 'os']);
   const osId = typeof os === 'string' ? os : undefined;
   if (osId !== state.appsFor) {
@@ -172,7 +194,7 @@ async function show(result: ParseResult): Promise<void> {
 async function parseNow(): Promise<void> {
   if (!state || !api) return;
   const text = state.text;
-  const result = await api.json<ParseResult>('POST', '/api/config/parse', { text, target: state.target });
+  const result = await api.json<ParseResult>('POST', '/api/config/parse', { text, target: state.target, ...filesBody() });
   // Typed on meanwhile: a newer parse is on its way.
   if (state.text !== text) return;
   await show(result);
@@ -193,7 +215,7 @@ function formEdit(edits: Edit[]): Promise<void> {
     if (!state || !api) return;
     const text = state.text;
     try {
-      const result = await api.json<ParseResult & { text: string }>('POST', '/api/config/edit', { text, edits, target: state.target });
+      const result = await api.json<ParseResult & { text: string }>('POST', '/api/config/edit', { text, edits, target: state.target, ...filesBody() });
       if (state.text !== text) return;
       state.text = result.text;
       el.text.value = result.text;
@@ -286,6 +308,51 @@ el.fresh.addEventListener('click', () => {
   replaceText('');
 });
 
+// ---- files for source keys ------------------------------------------------------------------------
+
+/** A file's bytes in base64, as a request carries them. */
+function base64Of(file: Blob): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const reader = new FileReader();
+    reader.onload = () => {
+      const url = String(reader.result);
+      resolve(url.slice(url.indexOf(',') + 1));
+    };
+    reader.onerror = () => reject(reader.error ?? new Error('cannot read the file'));
+    reader.readAsDataURL(file);
+  });
+}
+
+/** Keeps a picked file or directory for a source key (what was kept under that name before goes), then points the key at it. */
+async function pickFiles(path: string[], picked: File[]): Promise<void> {
+  if (!state) return;
+  const current = getAt(state.tree, path);
+  const place = placePicked(typeof current === 'string' ? current : '', picked.map((f) => ({ name: f.name, size: f.size, ...(f.webkitRelativePath ? { relativePath: f.webkitRelativePath } : {}) })));
+  if (!place) return;
+  const replaced = new Set(filesUnder(place.source, kept.keys()));
+  const others = [...kept].filter(([p]) => !replaced.has(p));
+  const total = others.reduce((n, [, f]) => n + f.bytes, 0) + picked.reduce((n, f) => n + f.size, 0);
+  const mib = (n: number): string => `${+(n / 2 ** 20).toFixed(1)} MiB`;
+  const big = picked.find((f) => f.size > fileLimits.maxFileBytes);
+  const refusal = big ? `${big.name} is larger than ${mib(fileLimits.maxFileBytes)}, the most this server takes for one file.`
+    : total > fileLimits.maxTotalBytes ? `The files would come to ${mib(total)}; this server takes ${mib(fileLimits.maxTotalBytes)} together.`
+      : others.length + picked.length > fileLimits.maxFiles ? `This server takes at most ${fileLimits.maxFiles} files.` : undefined;
+  if (refusal) {
+    el.submitStatus.textContent = `Not kept: ${refusal}`;
+    return;
+  }
+  const contents = await Promise.all(picked.map((f) => base64Of(f)));
+  for (const p of replaced) kept.delete(p);
+  place.paths.forEach((p, i) => kept.set(p, { b64: contents[i]!, bytes: picked[i]!.size }));
+  el.submitStatus.textContent = `Kept ${place.paths.length === 1 ? place.paths[0] : `${place.paths.length} files under ${place.source}`}.`;
+  await formEdit([{ path, value: place.source }]);
+}
+
+function forgetFiles(source: string): void {
+  for (const p of filesUnder(source, kept.keys())) kept.delete(p);
+  void queue(parseNow).catch(reportError);
+}
+
 // ---- builds ---------------------------------------------------------------------------------------
 
 el.submit.addEventListener('click', () => {
@@ -299,7 +366,7 @@ el.submit.addEventListener('click', () => {
     el.submit.disabled = true;
     el.submitStatus.textContent = 'Submitting…';
     try {
-      const { id } = await api.json<{ id: string }>('POST', '/api/builds', { config: state.text, target: state.target });
+      const { id } = await api.json<{ id: string }>('POST', '/api/builds', { config: state.text, target: state.target, ...filesBody() });
       el.submitStatus.textContent = `Build ${id} submitted.`;
       void builds.refreshList();
       void builds.open(id);

@@ -74,7 +74,7 @@ const isSection = (v: Value | Tree | undefined): v is Tree => v !== undefined &&
 
 // ---- what kind of field a key is --------------------------------------------------------------
 
-export type FieldKind = 'section' | 'record' | 'apps' | 'select' | 'checkbox' | 'list' | 'password' | 'multiline' | 'text';
+export type FieldKind = 'section' | 'record' | 'apps' | 'select' | 'checkbox' | 'list' | 'password' | 'multiline' | 'source' | 'text';
 
 export interface FieldSpec {
   kind: FieldKind;
@@ -92,6 +92,8 @@ export interface FieldSpec {
 }
 
 const PASSWORD_KEYS = new Set(['root_passwd', 'passwd', 'password']);
+/** Paths of files beside the config: the page keeps the files the user picks for them and sends them along. */
+const SOURCE_FIELDS = new Set(['files.*.source', 'scripts.*.source']);
 
 /** Whether a section's schema takes items beside its own keys (zod's catchall). */
 const hasItems = (node: SchemaNode | undefined): boolean => typeof node?.additionalProperties === 'object' && !!node.properties;
@@ -126,6 +128,7 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
   if (text.anyOf || model.type === 'array') return { ...withDefault, kind: 'list' };
   if (PASSWORD_KEYS.has(key)) return { ...withDefault, kind: 'password' };
   if (model.contentMediaType === 'text/plain') return { ...withDefault, kind: 'multiline' };
+  if (SOURCE_FIELDS.has(patternOf(schemas, path))) return { ...withDefault, kind: 'source' };
   return { ...withDefault, kind: 'text', numeric: model.type === 'integer' && !/MiB|netmask/.test(model.description ?? '') };
 }
 
@@ -398,7 +401,7 @@ export const STEPS: readonly StepSpec[] = [
   { id: 'system', title: 'System', section: 'config', fields: ['config.hostname', 'config.root_passwd', 'config.timezone', 'config.*'] },
   { id: 'users', title: 'Users and groups', section: 'users', fields: ['users.groups', 'users.users', 'users.*'] },
   { id: 'network', title: 'Network', section: 'network', fields: ['network.eths', 'network.dns', 'network.gateway', 'network.open_ports', 'network.*'] },
-  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui'] },
+  { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui', 'kits'] },
   { id: 'provision', title: 'Files, scripts and services', fields: ['files', 'scripts', 'web', 'dns', 'dhcp', 'router', 'database'] },
 ];
 
@@ -535,6 +538,9 @@ const LABELS: Record<string, string> = {
   devel: 'Development tools',
   services: 'Services',
   gui: 'Graphical applications',
+  kits: 'Windows installer parameters',
+  'kits.*.install_dir': 'Install directory (a Windows path)',
+  'kits.*.args': 'Extra installer arguments',
 };
 
 /** Label by pattern (hardware.hdds.hdd0.size → hardware.hdds.*.size), else the key in words. */
@@ -544,4 +550,43 @@ export function labelFor(schemas: Schemas, path: readonly string[]): string {
   const key = path[path.length - 1] ?? '';
   const words = key.replace(/[_-]+/g, ' ');
   return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+// ---- files beside the config ------------------------------------------------------------------
+
+/** A file the user picked: its name, and its path inside a picked directory (webkitRelativePath), if any. */
+export interface PickedFile {
+  name: string;
+  relativePath?: string;
+  size: number;
+}
+
+/** A source as a kept path: no leading ./, no trailing /. */
+function cleanSource(source: string): string {
+  return source.trim().replace(/^(\.\/+)+/, '').replace(/\/+$/, '');
+}
+
+/**
+ * Where picked files go among the files kept beside the config, and what the source key then says.
+ * One file: it is the source (named as the key already says, else by its own name). A directory:
+ * its files keep their paths inside it, under the name the key says, else the directory's own.
+ */
+export function placePicked(current: string, picked: readonly PickedFile[]): { source: string; paths: string[] } | undefined {
+  if (picked.length === 0) return undefined;
+  const named = cleanSource(current);
+  const inDir = picked.filter((f) => f.relativePath?.includes('/'));
+  if (inDir.length === picked.length) {
+    const top = inDir[0]!.relativePath!.split('/')[0]!;
+    const base = named || top;
+    return { source: base, paths: inDir.map((f) => `${base}${f.relativePath!.slice(top.length)}`) };
+  }
+  const name = named || picked[0]!.name;
+  return { source: name, paths: [name] };
+}
+
+/** The kept files a source names: itself, or everything under it. */
+export function filesUnder(source: string, kept: Iterable<string>): string[] {
+  const s = cleanSource(source);
+  if (s === '') return [];
+  return [...kept].filter((p) => p === s || p.startsWith(`${s}/`)).sort();
 }

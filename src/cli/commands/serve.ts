@@ -35,6 +35,7 @@ interface ServeFlags {
   checkTimeout: string;
   allowMirror?: string[];
   allowIsoDir?: string[];
+  allowScripts?: boolean;
   catalog?: string[];
 }
 
@@ -72,6 +73,7 @@ export const registerServe: RegisterCommand = (program, io) => {
     .option('--keep-builds <days>', 'delete builds (their row, config, log and artifact) that ended longer ago', String(DEFAULT_KEEP_BUILDS_DAYS))
     .option('--allow-mirror <url-prefix|public>', 'a mirror or repository URL prefix configs may name (repeatable); `public`: any public http(s) server (default: this host\'s apt sources)', collect)
     .option('--allow-iso-dir <dir>', 'a directory whose ISO images configs may copy into archives (cd_drives copy = 1; repeatable; default: none)', collect)
+    .option('--allow-scripts', 'accept configs with build-time [scripts] (they run on this host, in a sandbox); first-boot scripts are always accepted')
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
     .action(async (flags: ServeFlags) => {
       const port = wholeNumber('--port', flags.port, 0, 65535);
@@ -89,7 +91,10 @@ export const registerServe: RegisterCommand = (program, io) => {
         const problem = allowEntryProblem(entry);
         if (problem) throw new VmgenError('VMG_USAGE', `--allow-mirror: ${problem}`, { hint: 'give a URL prefix like http://mirror.example/debian, or public' });
       }
-      const policy = sourcePolicy(flags.allowMirror ?? [], hostMirrorUris(), (flags.allowIsoDir ?? []).map((d) => resolve(io.cwd, d)));
+      const policy = {
+        ...sourcePolicy(flags.allowMirror ?? [], hostMirrorUris(), (flags.allowIsoDir ?? []).map((d) => resolve(io.cwd, d))),
+        allowBuildScripts: flags.allowScripts === true,
+      };
       const limits = {
         maxQueuedPerUser: wholeNumber('--max-queued', flags.maxQueued, 1), rateLimitPerMinute: wholeNumber('--rate-limit', flags.rateLimit, 1),
         checkTimeoutMs: wholeNumber('--check-timeout', flags.checkTimeout, 1, 600) * 1000,

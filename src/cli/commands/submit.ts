@@ -13,7 +13,8 @@ import { isFinalState } from '../../service/types.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS } from '../../targets/types.js';
 import { StepReporter } from '../progress.js';
-import { catalogsFor, collect, loadValidConfig, readConfigText, targetFor } from '../shared.js';
+import { configRequestFiles } from '../../service/request-files.js';
+import { catalogsFor, collect, loadConfigBeside, readConfigText, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 interface SubmitFlags {
@@ -256,12 +257,16 @@ export const registerSubmit: RegisterCommand = (program, io) => {
       const token = flags.token ?? process.env.VMGEN_TOKEN;
       if (!token) throw new VmgenError('VMG_USAGE', 'no API token given', { hint: 'set VMGEN_TOKEN (or pass --token); an admin makes one with vmgen token create NAME' });
       const target = targetFor(flags.target)!;
-      // The same check the server makes, so a typo is reported here with no round trip.
-      loadValidConfig(io, file, catalogsFor(io, flags.catalog), target);
+      // The same check the server makes, so a typo is reported here with no round trip; the files
+      // the config names beside itself go with it, as the server reads no directory of this machine.
+      const loaded = loadConfigBeside(io, file, catalogsFor(io, flags.catalog), target);
+      const files = configRequestFiles(loaded.config, loaded.sources);
       const config = readConfigText(io, file);
       const client = new ApiClient(base, token);
 
-      const res = await client.request('/api/builds', { method: 'POST', body: { config, target: target.id, ...(flags.format ? { format: flags.format } : {}) } });
+      const res = await client.request('/api/builds', {
+        method: 'POST', body: { config, target: target.id, ...(flags.format ? { format: flags.format } : {}), ...(Object.keys(files).length ? { files } : {}) },
+      });
       if (!res.ok) {
         const err = await client.errorFrom(res);
         if (res.status === 422 && err.body?.diagnostics) {
@@ -270,7 +275,8 @@ export const registerSubmit: RegisterCommand = (program, io) => {
         throw err;
       }
       const { id } = await res.json() as { id: string };
-      io.stderr.write(`submitted ${file} as build ${id} to ${base}\n`);
+      const carried = Object.keys(files).length;
+      io.stderr.write(`submitted ${file}${carried ? ` with ${carried} file${carried === 1 ? '' : 's'} beside it` : ''} as build ${id} to ${base}\n`);
       if (!flags.wait && !flags.download) {
         io.stdout.write(flags.json ? `${JSON.stringify({ id }, null, 2)}\n` : `${id}\n`);
         return;

@@ -63,7 +63,6 @@ export function debianServices({ spec, nicOwner }: GuestContext): string[] {
 export function debianPlan(ctx: GuestContext): GuestPlan {
   const { spec } = ctx;
   const services = joinPlans(
-    netPlan(ctx, DEBIAN_NET),
     webPlan(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
     databasePlan(spec, DEBIAN_DATABASE),
     netPlan(ctx, DEBIAN_NET),

@@ -94,7 +94,6 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
     });
   }
   const services = joinPlans(
-    netPlan(ctx, REDHAT_NET),
     webPlan(spec.provision.services.web?.sites ?? [], REDHAT_WEB),
     databasePlan(spec, REDHAT_DATABASE),
     netPlan(ctx, REDHAT_NET),

@@ -13,6 +13,7 @@ import type { GuestPayload } from './base-disk.js';
 import { WINDOWS_DIR, windowsPlan } from './configure.js';
 import { GUEST_KITS_DIR, KITS_DIR_ENV, type LocatedKit, locateKits, windowsInstallerFiles, windowsKits } from './kits.js';
 import { windowsRelease } from './releases.js';
+import { sourceProvisionPayload } from './provision.js';
 
 /*
  * How Windows guests are built: there is no root file system layer to make. With a base disk for
@@ -51,10 +52,11 @@ export async function findBaseDisk(dir: string | undefined, osId: string): Promi
   return join(dir, found);
 }
 
-/** config.bat, setup.bat and the kits (each kit once, however many apps share it). */
+/** config.bat and what it reads beside itself, setup.bat and the kits (each kit once, however many apps share it). */
 function guestPayload(input: RootPlanInput, kits: readonly LocatedKit[]): GuestPayload[] {
   return [
     ...windowsPlan({ spec: input.spec, nicOwner: 'guest' }).files,
+    ...(input.facts.provision ?? []),
     ...windowsInstallerFiles(input.spec, input.catalogs),
     ...[...new Map(kits.map((k) => [k.kit.setupFile, k.source])).entries()].map(([name, source]) => ({ path: `${GUEST_KITS_DIR}/${name}`, source })),
   ];
@@ -79,7 +81,7 @@ function refuseContainers(target: { kind: 'container' | 'vm'; label: string }, l
  * Everything that can be missing (the target kind, the base disk, a kit) is looked for before the
  * first step, so a missing kit fails the build before any work.
  */
-export const findWindowsFacts: DiskImageRoot['findFacts'] = async ({ spec, catalogs, target, options, env }) => {
+export const findWindowsFacts: DiskImageRoot['findFacts'] = async ({ spec, catalogs, target, options, env, sources }) => {
   const release = windowsRelease(spec.os);
   if (target.kind !== 'vm') refuseContainers(target);
   const kitsDir = options.kitsDir ?? env[KITS_DIR_ENV];
@@ -88,7 +90,8 @@ export const findWindowsFacts: DiskImageRoot['findFacts'] = async ({ spec, catal
   const found = findBaseDisk(baseDir === undefined || baseDir === '' ? undefined : resolve(baseDir), spec.os.id);
   // Without a base disk, a release Windows Setup installs unattended is installed from its ISO.
   const baseDisk = release.autounattend ? await found.catch(() => undefined) : await found;
-  const facts: RootFacts = { kits };
+  const provision = sourceProvisionPayload(spec, sources);
+  const facts: RootFacts = { kits, ...(provision.length === 0 ? {} : { provision }) };
   return baseDisk === undefined ? facts : { ...facts, baseDisk };
 };
 

@@ -4,6 +4,8 @@ import { VmgenError } from '../../errors.js';
 import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
 import { SELF_DELETE, batchFile, batchQuote } from './batch.js';
 import { type WindowsRelease, adapterName, windowsRelease } from './releases.js';
+import { fileCopyLines, firstLogonRegistration, inlineProvisionFiles } from './provision.js';
+import { SERVICES_PS1, WINDOWS_SERVICES, renderServicesPs1 } from './services.js';
 
 /*
  * The Windows configurator (the seed's ConfigWindows, Listing 4.7, modernized): one config.bat that
@@ -43,8 +45,34 @@ export function windowsConfigBat(spec: ResolvedSpec): string {
     ...spec.openPorts.flatMap((p) => portLines(p, release)),
     ...spec.rawRules.map((rule, i) => rawRuleLine(rule, i)),
     '',
+    ...paragraph([...fileCopyLines(spec, release), ...servicesLines(spec), ...firstLogonRegistration(spec, WINDOWS_DIR_CMD)]),
     SELF_DELETE,
   ]);
+}
+
+const paragraph = (lines: string[]): string[] => (lines.length === 0 ? [] : [...lines, '']);
+
+/** After the adapters have their addresses (DHCP binds to them) and [files] are in place (IIS serves them). */
+function servicesLines(spec: ResolvedSpec): string[] {
+  // Validation refuses these for Windows; the script would silently lack them.
+  const unsupported = (['router', 'database'] as const).filter((k) => spec.provision.services[k] !== undefined);
+  if (unsupported.length > 0) {
+    throw new VmgenError('VMG_UNSUPPORTED', `Windows guests do not take [${unsupported.join('], [')}]`, { hint: `vmgen configures ${WINDOWS_SERVICES.map((k) => `[${k}]`).join(', ')} on Windows Server` });
+  }
+  if (renderServicesPs1(spec) === undefined) return [];
+  return [
+    `powershell -NoProfile -NonInteractive -ExecutionPolicy Bypass -File "%~dp0${SERVICES_PS1}"`,
+    `if errorlevel 1 echo vmgen: ${SERVICES_PS1} ended with exit code %errorlevel%`,
+  ];
+}
+
+/** Everything config.bat reads beside itself that the config alone makes (sources are added by the build). */
+export function windowsConfigFiles(spec: ResolvedSpec): GuestFile[] {
+  const services = renderServicesPs1(spec);
+  return [
+    ...(services === undefined ? [] : [{ path: `${WINDOWS_DIR}/${SERVICES_PS1}`, content: services }]),
+    ...inlineProvisionFiles(spec),
+  ];
 }
 
 function renameLines(spec: ResolvedSpec, release: WindowsRelease): string[] {
@@ -219,7 +247,7 @@ export function windowsRawRuleProblem(rule: string, index: number): { message: s
 export function windowsPlan({ spec }: GuestContext): GuestPlan {
   // Who runs it differs by method: the base-disk executor's Startup-folder runner, or
   // autounattend.xml's first-logon commands.
-  const files: GuestFile[] = [{ path: `${WINDOWS_DIR}/${CONFIG_BAT}`, content: windowsConfigBat(spec) }];
+  const files: GuestFile[] = [{ path: `${WINDOWS_DIR}/${CONFIG_BAT}`, content: windowsConfigBat(spec) }, ...windowsConfigFiles(spec)];
   return { files, links: [], commands: [] };
 }
 

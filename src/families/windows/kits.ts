@@ -2,9 +2,9 @@ import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { resolveApp } from '../../catalog/load.js';
 import type { Catalogs, WindowsKit } from '../../catalog/schema.js';
-import type { ResolvedSpec } from '../../config/resolve.js';
+import type { KitParameters, ResolvedSpec } from '../../config/resolve.js';
 import { VmgenError } from '../../errors.js';
-import { SELF_DELETE, batchFile } from './batch.js';
+import { SELF_DELETE, batchFile, batchQuote } from './batch.js';
 import { SETUP_BAT, WINDOWS_DIR } from './configure.js';
 import type { GuestFile } from '../types.js';
 
@@ -22,6 +22,8 @@ export const GUEST_KITS_DIR = `${WINDOWS_DIR}/kits`;
 export interface WindowsAppKit {
   app: string;
   kit: WindowsKit;
+  /** [kits] [[APP]]: where the app goes and what else its installer is told. */
+  params?: KitParameters;
 }
 
 /** The kit of every app the spec installs, in config order (the catalog has validated them). */
@@ -31,22 +33,37 @@ export function windowsKits(spec: ResolvedSpec, catalogs: Catalogs): WindowsAppK
     if (!r.ok || r.kit === undefined) {
       throw new VmgenError('VMG_KIT_MISSING', `${app.name} has no Windows kit in the catalog${r.ok ? '' : `: ${r.reason}`}`);
     }
-    return { app: app.name, kit: r.kit };
+    const params = spec.kitParams?.[app.name];
+    return { app: app.name, kit: r.kit, ...(params === undefined ? {} : { params }) };
   });
 }
 
-/** One install command per kit; the seed ran a "simple" kit without args as "/S". */
-function installLine({ app, kit }: WindowsAppKit): string {
+/**
+ * One install command per kit; the seed ran a "simple" kit without args as "/S". [kits] adds the
+ * install directory in each kit type's own way and the user's arguments after the catalog's.
+ */
+export function installLine({ app, kit, params }: WindowsAppKit): string {
   const file = `"%KITS%\\${kit.setupFile}"`;
-  const args = kit.args === undefined || kit.args === '' ? '' : ` ${kit.args}`;
+  const spaced = (...parts: Array<string | undefined>): string => parts.filter((a) => a !== undefined && a !== '').map((a) => ` ${a}`).join('');
+  const args = spaced(kit.args, params?.args);
+  const dir = params?.installDir === undefined ? undefined : batchQuote(params.installDir, `install_dir of ${app}`);
   switch (kit.type) {
     case 'msi':
-      return `msiexec /i ${file} /qn /norestart${args}`;
-    case 'simple':
-      return `${file}${args === '' ? ' /S' : args}`;
+      // INSTALLDIR is the property most packages (WiX, InstallShield) install under; TARGETDIR is
+      // the root of the Directory table, which packages without INSTALLDIR install under.
+      return `msiexec /i ${file} /qn /norestart${dir === undefined ? '' : ` INSTALLDIR=${dir} TARGETDIR=${dir}`}${args}`;
+    case 'simple': {
+      const quiet = spaced(kit.args === undefined || kit.args === '' ? '/S' : kit.args, params?.args);
+      if (params?.installDir === undefined) return `${file}${quiet}`;
+      if (kit.installDir === undefined) {
+        throw new VmgenError('VMG_KIT_MISSING', `the ${app} kit (${kit.setupFile}) does not say how it takes an install directory`, { hint: `remove install_dir from [kits] [[${app}]], or give the catalog entry an installDir` });
+      }
+      // NSIS reads /D= only as the last argument and unquoted, so the kit's form goes last as is.
+      return `${file}${quiet} ${kit.installDir.replace('{dir}', dir!.slice(1, -1))}`;
+    }
     case 'archive':
       // An archive is the application's folder: extracted where installers would put it.
-      return `"%SEVENZIP%" x -y -o"%ProgramFiles%\\${app}" ${file}${args}`;
+      return `"%SEVENZIP%" x -y -o${dir ?? `"%ProgramFiles%\\${app}"`} ${file}${args}`;
   }
 }
 

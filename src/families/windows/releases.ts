@@ -32,6 +32,17 @@ export interface WindowsRelease {
   activateAdministrator: boolean;
   /** OOBE settings that hide the account and online screens exist from Windows 8 on. */
   modernOobe: boolean;
+  /**
+   * A Windows Server release: it has Install-WindowsFeature and the DNS, DHCP and IIS roles that
+   * [dns], [dhcp] and [web] configure (client releases have none of the three as roles).
+   */
+  server: boolean;
+  /**
+   * What [files] and first-boot [scripts] use: PowerShell runs .ps1 scripts (XP ships none), and
+   * icacls gives a file its owner (from Vista and Server 2003 SP2 on; XP has only cacls).
+   */
+  powershell: boolean;
+  icacls: boolean;
   /** What Windows Setup checks of the machine before it installs; undefined where it checks nothing a VM could lack. */
   hardwareChecks?: WindowsHardwareChecks;
 }
@@ -54,7 +65,7 @@ const VISTA_STARTUP = 'ProgramData/Microsoft/Windows/Start Menu/Programs/StartUp
 
 const SEVEN: WindowsRelease = {
   firewall: 'advfirewall', netsh: 'vista', adapterBase: 'Local Area Connection', adapterLookup: 'wmic', rename: 'wmic',
-  startupDir: VISTA_STARTUP, autounattend: true, activateAdministrator: true, modernOobe: false,
+  startupDir: VISTA_STARTUP, autounattend: true, activateAdministrator: true, modernOobe: false, server: false, powershell: true, icacls: true,
 };
 const TEN: WindowsRelease = { ...SEVEN, adapterBase: 'Ethernet', adapterLookup: 'powershell', rename: 'powershell', modernOobe: true };
 const ELEVEN: WindowsRelease = {
@@ -65,12 +76,12 @@ const ELEVEN: WindowsRelease = {
 export const WINDOWS_RELEASES: Readonly<Record<string, WindowsRelease>> = {
   xp: {
     firewall: 'netsh-firewall', netsh: 'xp', adapterBase: 'Local Area Connection', adapterLookup: 'wmic', rename: 'wmic',
-    startupDir: XP_STARTUP, autounattend: false, activateAdministrator: false, modernOobe: false,
+    startupDir: XP_STARTUP, autounattend: false, activateAdministrator: false, modernOobe: false, server: false, powershell: false, icacls: false,
   },
   '7': SEVEN,
   '10': TEN,
   '11': ELEVEN,
-  '2022': TEN,
+  '2022': { ...TEN, server: true },
 };
 
 export function windowsRelease(os: OsEntry): WindowsRelease {

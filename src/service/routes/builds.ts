@@ -3,18 +3,21 @@ import { VmgenError } from '../../errors.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../targets/registry.js';
 import type { RouteDeps } from '../app-deps.js';
 import { BUILD_STATES, type BuildState } from '../types.js';
-import { buildView, stringField, userOf, visibleBuild } from './common.js';
+import { filesBodyLimit, readRequestFiles } from '../request-files.js';
+import { bodyField, buildView, stringField, userOf, visibleBuild } from './common.js';
 
 /** The job table's routes: submit, list, show, log, cancel or delete. Events and artifacts have their own files. */
 export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
   const { db, jobs, checker } = deps;
   const lookup = (id: string) => db.getBuild(id);
 
-  app.post('/api/builds', async (req, reply) => {
+  // A request may carry the files its config names: a larger body than the API's other routes take.
+  app.post('/api/builds', { bodyLimit: filesBodyLimit(deps.limits.bodyLimit) }, async (req, reply) => {
     const user = userOf(req);
-    const config = stringField(req.body, 'config', true)!;
+    const config = stringField(req.body, 'config', true, deps.limits.bodyLimit)!;
     const targetId = stringField(req.body, 'target', true, 64)!;
     const format = stringField(req.body, 'format', false, 16);
+    const files = readRequestFiles(bodyField(req.body, 'files'));
     const target = findTarget(targetId);
     if (!target?.commander) {
       throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`, { hint: `targets: ${BUILDABLE_TARGET_IDS.join(', ')}` });
@@ -25,7 +28,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
       throw new VmgenError('VMG_USAGE', `${target.label} archives are ${formats.join(' or ')}, not "${chosen}"`);
     }
     // `vmgen validate --target`'s check plus the server's mirror policy, off this thread and under a time budget.
-    const checked = await checker.check({ kind: 'submit', text: config, target: target.id }, user.id);
+    const checked = await checker.check({ kind: 'submit', text: config, target: target.id, ...(files ? { files } : {}) }, user.id);
     if (!checked.valid) {
       const errors = checked.diagnostics.filter((d) => d.severity === 'error').length;
       return reply.code(422).send({
@@ -33,7 +36,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
         diagnostics: checked.diagnostics,
       });
     }
-    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name, steps: checked.steps });
+    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name, steps: checked.steps, ...(files ? { files } : {}) });
     const warnings = checked.diagnostics;
     return reply.code(202).header('location', `/api/builds/${row.id}`)
       .send({ id: row.id, state: row.state, ...(warnings.length ? { diagnostics: warnings } : {}) });

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { configJsonSchema } from '../../config/json-schema.js';
 import { TARGETS } from '../../targets/registry.js';
 import type { AppDeps } from '../app-deps.js';
+import { REQUEST_FILE_LIMITS } from '../request-files.js';
 import { userOf } from './common.js';
 
 /** What a client needs to write a config and pick a target: catalog, schema, targets, and who it is. */
@@ -18,8 +19,12 @@ export function infoRoutes(app: FastifyInstance, deps: AppDeps): void {
     id: t.id, label: t.label, kind: t.kind, formats: t.commander!.formats, defaultFormat: t.commander!.formats[0],
   })));
 
+  // Who the caller is, and what this server takes from them: the page offers only what it accepts.
   app.get('/api/me', async (req) => {
     const user = userOf(req);
-    return { name: user.name, admin: user.admin, maxQueued: deps.limits.maxQueuedPerUser };
+    return {
+      name: user.name, admin: user.admin, maxQueued: deps.limits.maxQueuedPerUser,
+      allowScripts: deps.sourcePolicy?.allowBuildScripts === true, files: REQUEST_FILE_LIMITS,
+    };
   });
 }

@@ -11,6 +11,7 @@ import { formatDiagnostic, hasErrors } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { findTarget } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
+import { requestSources } from '../request-files.js';
 import type { ChildMessage, StartMessage } from './protocol.js';
 
 const controller = new AbortController();
@@ -43,13 +44,15 @@ async function runBuild(msg: StartMessage): Promise<ChildMessage> {
     throw new VmgenError('VMG_USAGE', `unknown archive format '${msg.format}'`);
   }
   // The service validated the config when it was submitted; catalogs or the code may have changed since.
-  const loaded = loadConfig(msg.config, { catalogs, target });
+  // The request's files are read as the CLI reads the directory beside a config.
+  const sources = requestSources(msg.files);
+  const loaded = loadConfig(msg.config, { catalogs, target, sources });
   if (hasErrors(loaded.diagnostics) || !loaded.config) {
     const lines = loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic('config', d));
     throw new VmgenError('VMG_CONFIG_INVALID', `the config does not validate: ${lines.join('; ')}`);
   }
   const result = await build({
-    config: loaded.config, catalogs, target: target.id, outDir: msg.outDir, cacheRoot: msg.cacheRoot, signal: controller.signal,
+    config: loaded.config, catalogs, target: target.id, outDir: msg.outDir, cacheRoot: msg.cacheRoot, signal: controller.signal, sources,
     ...(msg.format ? { format: msg.format as ArchiveFormat } : {}),
     onEvent: (e) => void send({
       type: 'event',

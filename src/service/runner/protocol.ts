@@ -1,4 +1,5 @@
 import type { StepEvent } from '../../steps/run-steps.js';
+import type { RequestFiles } from '../request-files.js';
 
 /** What the parent sends the build process: one message, then only signals (SIGTERM cancels). */
 export interface StartMessage {
@@ -8,6 +9,8 @@ export interface StartMessage {
   format?: string;
   cacheRoot: string;
   outDir: string;
+  /** The files the config's source keys name (relative path → base64). */
+  files?: RequestFiles;
 }
 
 /** StepEvent as it crosses the IPC channel: a cleanup's error is reduced to its message. */

@@ -91,7 +91,7 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
     };
     try {
       const archive = await runInChild({
-        config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), cacheRoot: opts.cacheRoot, outDir,
+        config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), ...(req.files ? { files: req.files } : {}), cacheRoot: opts.cacheRoot, outDir,
       }, { signal: ctx.signal, onUpdate, killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
       const name = basename(archive);
       const key = artifactKey(req.id, name);

@@ -7,6 +7,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.j
 import { VmgenError } from '../../errors.js';
 import { planBuild } from '../../orchestrator/plan.js';
 import { findTarget } from '../../targets/registry.js';
+import { requestSources, type RequestFiles } from '../request-files.js';
 import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
 import { parseConfigText, type ParsedConfig } from '../web/parse.js';
@@ -17,9 +18,9 @@ import { parseConfigText, type ParsedConfig } from '../web/parse.js';
  * take and return only plain data.
  */
 export type CheckTask =
-  | { kind: 'submit'; text: string; target: string }
-  | { kind: 'parse'; text: string; target?: string }
-  | { kind: 'edit'; text: string; edits: ConfigEdit[]; target?: string };
+  | { kind: 'submit'; text: string; target: string; files?: RequestFiles }
+  | { kind: 'parse'; text: string; target?: string; files?: RequestFiles }
+  | { kind: 'edit'; text: string; edits: ConfigEdit[]; target?: string; files?: RequestFiles };
 
 export interface SubmitCheck {
   valid: boolean;
@@ -45,11 +46,12 @@ export function checkContext(catalogs: Catalogs, policy?: SourcePolicy): CheckCo
   return { catalogs, policy, order: keyOrderFromSchema(configJsonSchema(catalogs)) };
 }
 
-function submitCheck(ctx: CheckContext, text: string, targetId: string): SubmitCheck {
+function submitCheck(ctx: CheckContext, text: string, targetId: string, files: RequestFiles | undefined): SubmitCheck {
   const target = findTarget(targetId);
   if (!target) throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`);
-  // The same check `vmgen validate --target` makes, so the API and the CLI agree line for line.
-  const loaded = loadConfig(text, { catalogs: ctx.catalogs, target });
+  // The same check `vmgen validate --target` makes, so the API and the CLI agree line for line;
+  // the request's files stand where the CLI has the directory beside the config.
+  const loaded = loadConfig(text, { catalogs: ctx.catalogs, target, sources: requestSources(files) });
   const policy = ctx.policy && loaded.places && loaded.doc ? sourceDiagnostics(normalize(loaded.doc.root).tree, loaded.places, ctx.policy) : [];
   const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
   const c = loaded.config;
@@ -72,12 +74,12 @@ const PLAN_MIRROR = 'http://mirror.invalid/debian';
 export function runCheck<T extends CheckTask>(ctx: CheckContext, task: T): CheckResult<T> {
   switch (task.kind) {
     case 'submit':
-      return submitCheck(ctx, task.text, task.target) as CheckResult<T>;
+      return submitCheck(ctx, task.text, task.target, task.files) as CheckResult<T>;
     case 'parse':
-      return parseConfigText(task.text, ctx.catalogs, task.target, ctx.policy) as CheckResult<T>;
+      return parseConfigText(task.text, ctx.catalogs, task.target, ctx.policy, requestSources(task.files)) as CheckResult<T>;
     case 'edit': {
       const out = applyEdits(task.text, task.edits, ctx.order);
-      return { text: out, ...parseConfigText(out, ctx.catalogs, task.target, ctx.policy) } as CheckResult<T>;
+      return { text: out, ...parseConfigText(out, ctx.catalogs, task.target, ctx.policy, requestSources(task.files)) } as CheckResult<T>;
     }
   }
   throw new VmgenError('VMG_INTERNAL', `unknown check ${(task as { kind: string }).kind}`);

@@ -1,4 +1,5 @@
 import type { Catalogs } from '../../catalog/schema.js';
+import type { ConfigSources } from '../../config/sources.js';
 import { loadConfig } from '../../validate/load.js';
 import { normalize } from '../../config/normalize.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
@@ -15,11 +16,12 @@ export interface ParsedConfig {
 
 /**
  * Diagnostics of a config text, each with the key path it is about. With a policy (the service's),
- * its refusals of `mirror` and `repos` are among them, so the page shows them before a submit does.
+ * its refusals of `mirror`, `repos` and build scripts are among them, so the page shows them before
+ * a submit does; with sources (the files the page keeps), a `source` that names none is an error.
  */
-export function parseConfigText(text: string, catalogs: Catalogs, target?: string, policy?: SourcePolicy): ParsedConfig {
+export function parseConfigText(text: string, catalogs: Catalogs, target?: string, policy?: SourcePolicy, sources?: ConfigSources): ParsedConfig {
   const limits = target === undefined ? undefined : findTarget(target);
-  const result = loadConfig(text, { catalogs, ...(limits ? { target: limits } : {}) });
+  const result = loadConfig(text, { catalogs, ...(limits ? { target: limits } : {}), ...(sources ? { sources } : {}) });
   const places = result.places;
   // loadConfig stops before normalizing a text that does not parse: no tree to show then.
   const tree = places && result.doc ? normalize(result.doc.root).tree : null;

@@ -9,6 +9,7 @@ import { schemaFor } from '../../config/schema-for.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import { TARGET_IDS } from '../../targets/registry.js';
+import { readRequestFiles, type RequestFiles } from '../request-files.js';
 import { inlineChecker, type ConfigChecker } from '../validation/checker.js';
 import type { ConfigEdit } from './edit.js';
 import type { OfferedApp } from './shared-types.js';
@@ -28,6 +29,8 @@ export interface WebPluginOptions {
   assetsDir?: string;
   /** Reads the texts the page sends; the service passes its worker threads, the default reads inline. */
   checker?: ConfigChecker;
+  /** Body limit of the routes that take the files a config names (the app's default applies when unset). */
+  filesBodyLimit?: number;
 }
 
 // src/service/web (under tsx) and dist/service/web (built) both sit three levels below the root.
@@ -48,10 +51,12 @@ const editSchema = z.union([
   z.strictObject({ path: keyPath, unset: z.literal(true) }),
 ]);
 
-const parseBody = z.strictObject({ text: configText, target: targetField });
-const editBody = z.strictObject({ text: configText, edits: z.array(editSchema).max(500), target: targetField });
-const setBody = z.strictObject({ text: configText, path: keyPath, value: iniValue, target: targetField });
-const unsetBody = z.strictObject({ text: configText, path: keyPath, target: targetField });
+// The files the config's source keys name, checked by readRequestFiles (paths, base64, sizes).
+const filesField = z.unknown().optional();
+const parseBody = z.strictObject({ text: configText, target: targetField, files: filesField });
+const editBody = z.strictObject({ text: configText, edits: z.array(editSchema).max(500), target: targetField, files: filesField });
+const setBody = z.strictObject({ text: configText, path: keyPath, value: iniValue, target: targetField, files: filesField });
+const unsetBody = z.strictObject({ text: configText, path: keyPath, target: targetField, files: filesField });
 const appsQuery = z.strictObject({ os: z.string().max(64) });
 
 const SECURITY_HEADERS = {
@@ -134,24 +139,30 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   app.get('/api/config/text-schema', async () => textSchema);
 
   const who = (req: FastifyRequest): string | undefined => req.user?.id;
-  app.post('/api/config/parse', async (req) => {
+  // The page sends the files it keeps with every text, so a `source` is checked as the CLI checks it.
+  const withFiles = (body: { files?: unknown }): { files?: RequestFiles } => {
+    const files = readRequestFiles(body.files);
+    return files ? { files } : {};
+  };
+  const routeOptions = opts.filesBodyLimit === undefined ? {} : { bodyLimit: opts.filesBodyLimit };
+  app.post('/api/config/parse', routeOptions, async (req) => {
     const body = parsed(parseBody, req.body);
-    return checker.check({ kind: 'parse', text: body.text, ...(body.target ? { target: body.target } : {}) }, who(req));
+    return checker.check({ kind: 'parse', text: body.text, ...(body.target ? { target: body.target } : {}), ...withFiles(body) }, who(req));
   });
 
-  const edit = (req: FastifyRequest, text: string, edits: ConfigEdit[], target: string | undefined) =>
-    checker.check({ kind: 'edit', text, edits, ...(target ? { target } : {}) }, who(req));
-  app.post('/api/config/edit', async (req) => {
+  const edit = (req: FastifyRequest, body: { text: string; target?: string | undefined; files?: unknown }, edits: ConfigEdit[]) =>
+    checker.check({ kind: 'edit', text: body.text, edits, ...(body.target ? { target: body.target } : {}), ...withFiles(body) }, who(req));
+  app.post('/api/config/edit', routeOptions, async (req) => {
     const body = parsed(editBody, req.body);
-    return edit(req, body.text, body.edits, body.target);
+    return edit(req, body, body.edits);
   });
-  app.post('/api/config/set', async (req) => {
+  app.post('/api/config/set', routeOptions, async (req) => {
     const body = parsed(setBody, req.body);
-    return edit(req, body.text, [{ path: body.path, value: body.value }], body.target);
+    return edit(req, body, [{ path: body.path, value: body.value }]);
   });
-  app.post('/api/config/unset', async (req) => {
+  app.post('/api/config/unset', routeOptions, async (req) => {
     const body = parsed(unsetBody, req.body);
-    return edit(req, body.text, [{ path: body.path, unset: true }], body.target);
+    return edit(req, body, [{ path: body.path, unset: true }]);
   });
 
   app.get('/api/config/apps', async (req) => {

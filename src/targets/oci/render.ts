@@ -198,14 +198,32 @@ function labels(spec: ResolvedSpec): Record<string, string> {
 
 /**
  * Labels are readable by anyone who can pull the image, so neither plain passwords nor crypt
- * hashes (which can be cracked offline) go into the spec label.
+ * hashes (which can be cracked offline) go into the spec label, nor database passwords; files and
+ * scripts are named, not copied (they may be large, and are in the image anyway).
  */
 function redacted(spec: ResolvedSpec): object {
-  const { rootPassword, users, ...rest } = spec;
+  const { rootPassword, users, provision, ...rest } = spec;
   return {
     ...rest,
     ...(rootPassword === undefined ? {} : { rootPassword: REDACTED }),
     users: users.map(({ password, ...user }) => ({ ...user, ...(password === undefined ? {} : { password: REDACTED }) })),
+    ...(isEmptyProvision(provision) ? {} : { provision: redactedProvision(provision) }),
+  };
+}
+
+function isEmptyProvision(p: ResolvedSpec['provision']): boolean {
+  return p.files.length === 0 && p.scripts.length === 0 && Object.keys(p.services).length === 0;
+}
+
+function redactedProvision({ files, scripts, services }: ResolvedSpec['provision']): object {
+  const { database, ...rest } = services;
+  return {
+    files: files.map(({ from, ...f }) => ({ ...f, from: from.kind === 'source' ? from : { kind: 'inline' } })),
+    scripts: scripts.map(({ from, ...s }) => ({ ...s, from: from.kind === 'source' ? from : { kind: 'inline' } })),
+    services: {
+      ...rest,
+      ...(database === undefined ? {} : { database: { ...database, databases: database.databases.map((d) => ({ ...d, password: REDACTED })) } }),
+    },
   };
 }
 

@@ -109,7 +109,7 @@ export function firstStaticAddress(spec: Pick<ResolvedSpec, 'nics'>): string | u
 
 export interface ZoneRecordLine {
   owner: string;
-  type: ResolvedZoneRecord['type'] | 'SOA';
+  type: ResolvedZoneRecord['type'];
   rdata: string;
 }
 
