@@ -52,11 +52,10 @@ async function verifyOk(archive: string, runtime: RegExp, extra: readonly string
   return r.stdout;
 }
 
-/** `tar -tv` of one member: mode string, numeric owner/group. */
-async function member(archive: string, path: string): Promise<{ mode: string; owner: string }> {
-  const line = (await run(['tar', '--numeric-owner', '-tvf', archive, path])).stdout.trim();
-  const [mode = '', owner = ''] = line.split(/\s+/);
-  return { mode, owner };
+/** `tar -tv` of the given members and what is under them: path → "MODE UID/GID". */
+async function owners(archive: string, paths: readonly string[]): Promise<Record<string, string>> {
+  const lines = (await run(['tar', '--numeric-owner', '-tvf', archive, ...paths])).stdout.trim().split('\n');
+  return Object.fromEntries(lines.map((l) => l.split(/\s+/)).map((f) => [(f[5] ?? '').replace(/\/$/, ''), `${f[0] ?? ''} ${f[1] ?? ''}`]));
 }
 
 /** Waits for the container's systemd to finish booting; returns its last state. */
@@ -80,8 +79,10 @@ describe('the lab gateway: router, DHCP, DNS and web server with files and scrip
     assert.equal((await run(['tar', '-xOf', archive, 'rootfs/etc/lab-build-stamp'])).stdout, 'built by vmgen\n');
     assert.equal((await run(['tar', '-xOf', archive, 'rootfs/srv/www/lab/index.html'])).stdout, '<h1>lab.example</h1>\n');
     assert.equal((await run(['tar', '-xOf', archive, 'rootfs/etc/motd'])).stdout, 'Welcome to the lab gateway.\n');
-    // www-data is 33:33 in every Debian; directories get x where the mode gives r.
-    assert.deepEqual(await member(archive, 'rootfs/srv/www/lab/index.html'), { mode: '-rw-r--r--', owner: '33/33' });
+    // www-data is 33:33 in every Debian; directories get x where the mode gives r; no owner is root.
+    assert.deepEqual(await owners(archive, ['rootfs/srv/www/lab', 'rootfs/etc/motd']), {
+      'rootfs/srv/www/lab': 'drwxr-xr-x 33/33', 'rootfs/srv/www/lab/index.html': '-rw-r--r-- 33/33', 'rootfs/etc/motd': '-rw-r--r-- 0/0',
+    });
   });
 
   it('lxc: the first-boot script runs at the first boot and never again', async () => {
