@@ -27,6 +27,8 @@ import { IS_ROOT, ROOT, lastLine, spawnCapture, vmgen } from './helpers.js';
  * a minute), a warm one reuses it.
  */
 const CONFIG = join(ROOT, 'test', 'fixtures', 'rpm', 'redhat-web.conf');
+/** A web and DNS server ([web], [dns]): built as a container only, from the same repository. */
+const SERVICES = join(ROOT, 'test', 'fixtures', 'rpm', 'redhat-services.conf');
 const SPEC = join(ROOT, 'test', 'fixtures', 'rpm', 'synthetic-root.spec');
 const HOST_TOOLS = ['rpmbuild', 'createrepo_c', 'dnf', 'mmdebstrap'];
 
@@ -37,7 +39,7 @@ const HOST_TOOLS = ['rpmbuild', 'createrepo_c', 'dnf', 'mmdebstrap'];
 const TREE_DEBS = [
   'systemd', 'systemd-sysv', 'dbus', 'network-manager', 'firewalld', 'nftables', 'openssh-server', 'sudo', 'passwd',
   'iproute2', 'procps', 'hostname', 'tzdata', 'netbase', 'bash-completion', 'vim', 'git', 'apache2', 'rpm', 'perl-base',
-  'udev', 'kmod', 'dosfstools',
+  'udev', 'kmod', 'dosfstools', 'bind9', 'bind9-dnsutils', 'dns-root-data', 'curl',
 ];
 
 /**
@@ -68,9 +70,9 @@ let repo = '';
 /** The package names vmgen asks dnf for, as `vmgen render` lists them: the repository must have exactly these. */
 async function wantedNames(): Promise<string[]> {
   const names = new Set<string>();
-  for (const target of ['lxc', 'oci', 'qemu']) {
+  for (const [config, target] of [[CONFIG, 'lxc'], [CONFIG, 'oci'], [CONFIG, 'qemu'], [SERVICES, 'lxc']] as const) {
     const dir = join(mkdtempSync(join(work, 'render-')), target);
-    const r = await vmgen(['render', CONFIG, '--target', target, '--out', dir]);
+    const r = await vmgen(['render', config, '--target', target, '--out', dir]);
     assert.equal(r.code, 0, r.stderr);
     for (const n of readFileSync(join(dir, 'packages.txt'), 'utf8').split('\n')) if (n) names.add(n);
   }
@@ -82,7 +84,7 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
   const mirror = process.env.VMGEN_MIRROR ?? hostMirror('debian');
   assert.ok(mirror, 'this test needs a Debian mirror: the host\'s apt sources or VMGEN_MIRROR');
   const key = createHash('sha256').update(JSON.stringify({
-    spec: readFileSync(SPEC, 'utf8'), names, debs: TREE_DEBS, kernel: [KERNEL_DEBS, KERNEL_NAMES, KERNEL_DPKG_LIST.source, renderDracutConf()], units: UNIT_COPIES, mirror, v: 3,
+    spec: readFileSync(SPEC, 'utf8'), names, debs: TREE_DEBS, kernel: [KERNEL_DEBS, KERNEL_NAMES, KERNEL_DPKG_LIST.source, renderDracutConf()], units: UNIT_COPIES, mirror, v: 5,
   })).digest('hex').slice(0, 16);
   const cacheRoot = defaultCacheRoot();
   const parent = join(cacheRoot, 'test-rpm-repo');
@@ -119,6 +121,7 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
         rmSync(join(tree, link), { force: true });
       }
     }
+    playFedoraServices(tree);
     const top = join(tmp, 'rpmbuild');
     const rootNames = names.filter((n) => !KERNEL_NAMES.includes(n));
     await run(['rpmbuild', '--define', `_topdir ${top}`, '--define', `tree ${tree}`, '--define', `names ${rootNames.join(' ')}`,
@@ -138,6 +141,45 @@ async function syntheticRepo(names: readonly string[]): Promise<string> {
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
+}
+
+/**
+ * Debian's BIND and Apache where Fedora's bind and httpd are: what Fedora's packages ship and
+ * Debian's do not is faked in the payload, from Debian's own files where they exist. Fedora's named
+ * runs as `named` and reads /etc/named.conf (its unit says -c), which includes files of the bind
+ * package (the localhost zones, the root key, the root hints in /var/named) and of crypto-policies;
+ * Debian's runs as `bind` and reads /etc/bind. The user is renamed (same ids), the unit gets
+ * Fedora's command line, and Fedora's files are made from Debian's equivalents. Fedora's httpd reads
+ * /etc/httpd/conf.d/*.conf and has no default site; Debian's apache2.conf is made to read that
+ * directory and its 000-default site is switched off. Neither is enabled: Fedora leaves that to vmgen.
+ */
+function playFedoraServices(tree: string): void {
+  const at = (...p: string[]): string => join(tree, ...p);
+  const edit = (path: string, change: (text: string) => string): void => writeFileSync(path, change(readFileSync(path, 'utf8')));
+  for (const db of ['passwd', 'group', 'shadow', 'gshadow']) edit(at('etc', db), (t) => t.replace(/^bind:/m, 'named:'));
+  edit(at('usr', 'lib', 'tmpfiles.d', 'named.conf'), (t) => t.replace(/ bind /, ' named '));
+  edit(at('usr', 'lib', 'systemd', 'system', 'named.service'), (t) => t
+    .replace(/^EnvironmentFile=.*$/m, 'EnvironmentFile=-/etc/sysconfig/named')
+    .replace(/^ExecStart=.*$/m, 'ExecStart=/usr/sbin/named -f -u named -c /etc/named.conf $OPTIONS')
+    .replace(/^Alias=.*\n/m, ''));
+  for (const link of ['etc/systemd/system/bind9.service', 'etc/systemd/system/multi-user.target.wants/named.service', 'etc/apache2/sites-enabled/000-default.conf']) {
+    rmSync(at(link), { force: true });
+  }
+  // Fedora's bind owns these through its spec's %attr; the payload's files are all root's
+  // (synthetic-root.spec's %defattr), so systemd-tmpfiles gives named its own at boot.
+  for (const dir of ['var/named', 'var/named/data', 'var/named/dynamic']) mkdirSync(at(dir));
+  writeFileSync(at('usr', 'lib', 'tmpfiles.d', 'vmgen-synthetic-named.conf'), [
+    'd /var/named 0770 root named -', 'd /var/named/data 0770 named named -', 'd /var/named/dynamic 0770 named named -',
+    'z /etc/bind/rndc.key 0640 root named -', '',
+  ].join('\n'));
+  // Debian's default zones less its root hint zone, which Fedora's named.conf declares itself.
+  writeFileSync(at('etc', 'named.rfc1912.zones'), readFileSync(at('etc', 'bind', 'named.conf.default-zones'), 'utf8').replace(/^\/\/ prime[\s\S]*?^\};\n/m, ''));
+  copyFileSync(at('etc', 'bind', 'bind.keys'), at('etc', 'named.root.key'));
+  copyFileSync(at('usr', 'share', 'dns', 'root.hints'), at('var', 'named', 'named.ca'));
+  mkdirSync(at('etc', 'crypto-policies', 'back-ends'), { recursive: true });
+  writeFileSync(at('etc', 'crypto-policies', 'back-ends', 'bind.config'), '# Fedora\'s crypto-policies lists the algorithms BIND must not use; the test zones sign nothing.\n');
+  mkdirSync(at('etc', 'httpd', 'conf.d'), { recursive: true });
+  edit(at('etc', 'apache2', 'apache2.conf'), (t) => `${t}\n# Fedora's httpd reads its sites here (vmgen's synthetic repository).\nIncludeOptional /etc/httpd/conf.d/*.conf\n`);
 }
 
 /**
@@ -182,8 +224,8 @@ async function specOf(path: string): Promise<ResolvedSpec> {
   return resolveSpec(loaded.config, catalogs, { target: 'lxc', defaultMirror: `file://${repo}` });
 }
 
-async function buildOk(target: string): Promise<string> {
-  const r = await vmgen(['build', CONFIG, '--target', target, '--out', out], { env: { VMGEN_MIRROR: `file://${repo}` } });
+async function buildOk(target: string, config = CONFIG): Promise<string> {
+  const r = await vmgen(['build', config, '--target', target, '--out', out], { env: { VMGEN_MIRROR: `file://${repo}` } });
   assert.equal(r.code, 0, `build ${target} failed:\n${r.stderr}`);
   const archive = lastLine(r.stdout);
   assert.ok(existsSync(archive), `${archive} exists`);
@@ -197,8 +239,8 @@ const GUEST_CHECKS = ['user caesar in group julius', 'password of caesar:',
   'firewall accepts tcp 22', 'firewall accepts tcp 80', 'firewall raw rules'];
 const CONTAINER_CHECKS = [...GUEST_CHECKS, 'hostname (running): rhweb1'];
 
-async function verifyOk(archive: string, runtime: RegExp, expect: readonly string[] = CONTAINER_CHECKS): Promise<string> {
-  const r = await vmgen(['verify', archive, '--config', CONFIG], { env: { VMGEN_MIRROR: `file://${repo}` } });
+async function verifyOk(archive: string, runtime: RegExp, expect: readonly string[] = CONTAINER_CHECKS, config = CONFIG): Promise<string> {
+  const r = await vmgen(['verify', archive, '--config', config], { env: { VMGEN_MIRROR: `file://${repo}` } });
   assert.equal(r.code, 0, `verify failed:\n${r.stdout}\n${r.stderr}`);
   assert.match(r.stdout, runtime);
   assert.match(r.stdout, /^all \d+ checks passed$/m);
@@ -232,6 +274,19 @@ describe('RedHat-family guests from a synthetic dnf repository', { skip }, () =>
 
   it('lxc: vmgen verify passes', async () => {
     await verifyOk(archives.lxc!, /^runtime: lxc/m);
+  });
+
+  it('web and DNS (redhat-services.conf): the lxc build serves its site and zone, and vmgen verify passes every service check', async () => {
+    const archive = await buildOk('lxc', SERVICES);
+    assert.equal((await run(['tar', '-xOf', archive, 'rootfs/srv/www/rh/index.html'])).stdout, '<h1>rhsrv1 on the synthetic Fedora</h1>\n');
+    await verifyOk(archive, /^runtime: lxc/m, [
+      'hostname (running): rhsrv1', 'package bind: installed', 'package bind-utils: installed', 'package httpd: installed',
+      'service named active: active', 'service httpd active: active', 'firewall accepts tcp+udp 53',
+      'DNS server configuration: named-checkconf -z /etc/named.conf passes',
+      'DNS rh.example A 192.168.1.3', 'DNS rh.example MX 10 mail.rh.example.', 'DNS rh.example TXT "v=spf1 -all"', 'DNS www.rh.example A 192.168.1.3',
+      'DNS www.rh.example AAAA fd00:2::3', 'DNS mail.rh.example A 192.168.1.3', 'DNS web.rh.example CNAME www.rh.example.',
+      'site www.rh.example over http: www.rh.example answer with the content of /srv/www/rh/index.html',
+    ].map((l) => `ok    ${l}`), SERVICES);
   });
 
   it('NetworkManager in the guest reads the keyfiles written for a guest that owns its NICs (a VM)', async () => {
