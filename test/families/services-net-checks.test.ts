@@ -41,7 +41,7 @@ function healthyGuest(): FakeCommunicator {
     .on(['named-checkconf', '-z', '/etc/bind/named.conf'], { stdout: 'zone lab.example/IN: loaded serial 1141805957\n' })
     .on(digArgv('lab.example', 'NS'), { stdout: 'gw.lab.example.\n' })
     .on(digArgv('lab.example', 'A'), { stdout: '10.0.1.1\n' })
-    .on(digArgv('lab.example', 'MX'), { stdout: '10 mail.lab.example.\n' })
+    .on(digArgv('lab.example', 'MX'), { stdout: '10 gw.lab.example.\n' })
     .on(digArgv('lab.example', 'TXT'), { stdout: '"v=spf1 -all"\n' })
     .on(digArgv('gw.lab.example', 'A'), { stdout: '10.0.1.1\n' })
     .on(digArgv('www.lab.example', 'A'), { stdout: '10.0.1.1\n' })
@@ -65,7 +65,7 @@ describe('the DNS, DHCP and router checks', () => {
     includesAll(out, [
       'ok    DNS server configuration: named-checkconf -z /etc/bind/named.conf passes',
       'ok    DNS www.lab.example AAAA fd00:1::1: answered by the server for lab.example',
-      'ok    DNS lab.example MX 10 mail.lab.example.: answered by the server for lab.example',
+      'ok    DNS lab.example MX 10 gw.lab.example.: answered by the server for lab.example',
       'ok    DHCP server listens on eth1: UDP 10.0.1.1:67 (kea-dhcp4)',
       'ok    IPv4 forwarding on: net.ipv4.ip_forward = 1',
       'ok    NAT out of eth0: oifname "eth0" masquerade is loaded',

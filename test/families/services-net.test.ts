@@ -93,7 +93,7 @@ describe('DNS zones', () => {
       'lab.example. IN SOA gw.lab.example. hostmaster.lab.example. (',
       'lab.example. IN NS gw.lab.example.',
       'lab.example. IN A 10.0.1.1',
-      'lab.example. IN MX 10 mail.lab.example.',
+      'lab.example. IN MX 10 gw.lab.example.',
       'lab.example. IN TXT "v=spf1 -all"',
       'gw.lab.example. IN A 10.0.1.1',
       'www.lab.example. IN A 10.0.1.1',

@@ -33,7 +33,7 @@ const SERVICE_CHECKS: readonly string[] = [
   'service apache2 active: active', 'service named active: active', 'service kea-dhcp4-server active: active',
   'address of eth1: 10.0.1.1/24', 'firewall accepts udp 67',
   'DNS server configuration: named-checkconf -z /etc/bind/named.conf passes',
-  'DNS lab.example A 10.0.1.1', 'DNS lab.example MX 10 mail.lab.example.', 'DNS lab.example TXT "v=spf1 -all"', 'DNS gw.lab.example A 10.0.1.1',
+  'DNS lab.example A 10.0.1.1', 'DNS lab.example MX 10 gw.lab.example.', 'DNS lab.example TXT "v=spf1 -all"', 'DNS gw.lab.example A 10.0.1.1',
   'DNS www.lab.example A 10.0.1.1', 'DNS www.lab.example AAAA fd00:1::1', 'DNS mail.lab.example CNAME gw.lab.example.',
   'DHCP server configuration: kea-dhcp4 -t /etc/kea/kea-dhcp4.conf passes', 'DHCP server listens on eth1: UDP 10.0.1.1:67',
   'IPv4 forwarding on', 'NAT out of eth0',
