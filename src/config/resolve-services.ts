@@ -14,12 +14,20 @@ export interface ConfigPath {
   path: string[];
 }
 
+/** What a [files] or [scripts] entry holds: a path beside the config, or its text written inline. */
+export type SourceOrText = { kind: 'source'; source: string } | { kind: 'inline'; content: string };
+
+/** Validation lets exactly one of the two through. */
+function sourceOrText(source: string | undefined, text: string | undefined): SourceOrText {
+  return source !== undefined ? { kind: 'source', source } : { kind: 'inline', content: text ?? '' };
+}
+
 export interface ResolvedFile extends ConfigPath {
   id: string;
   /** Absolute path in the guest. */
   guestPath: string;
   /** A file or directory beside the config (relative path), or the text itself. */
-  from: { kind: 'source'; source: string } | { kind: 'inline'; content: string };
+  from: SourceOrText;
   owner: string;
   group: string;
   /** Permission bits of each file; directories get x where r. */
@@ -30,7 +38,7 @@ export interface ResolvedScript extends ConfigPath {
   id: string;
   when: 'build' | 'first-boot';
   /** The script's text (`run`, or a file beside the config to read). */
-  from: { kind: 'source'; source: string } | { kind: 'inline'; content: string };
+  from: SourceOrText;
   network: boolean;
 }
 
@@ -139,7 +147,7 @@ export function resolveProvision(config: VmConfig, nics: readonly NicAddress[], 
       id,
       path: ['files', id],
       guestPath: f.path,
-      from: f.source !== undefined ? { kind: 'source', source: f.source } : { kind: 'inline', content: f.content ?? '' },
+      from: sourceOrText(f.source, f.content),
       owner: f.owner,
       group: f.group ?? f.owner,
       mode: f.mode === undefined ? DEFAULT_FILE_MODE : parseMode(f.mode),
@@ -148,7 +156,7 @@ export function resolveProvision(config: VmConfig, nics: readonly NicAddress[], 
       id,
       path: ['scripts', id],
       when: s.when,
-      from: s.source !== undefined ? { kind: 'source', source: s.source } : { kind: 'inline', content: s.run ?? '' },
+      from: sourceOrText(s.source, s.run),
       network: s.network,
     })),
     services: resolveServices(config, nics, hostname),

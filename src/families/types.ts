@@ -1,5 +1,6 @@
 import type { FamilyId } from '../catalog/families.js';
 import type { ResolvedSpec } from '../config/resolve.js';
+import type { SourceOrText } from '../config/resolve-services.js';
 
 /** A text file to place in the guest; `path` is absolute inside the guest. */
 export interface GuestFile {
@@ -36,7 +37,7 @@ export interface GuestCopy {
   /** Which entry of the config it is, for messages: "[files] site". */
   label: string;
   path: string;
-  from: { kind: 'source'; source: string } | { kind: 'inline'; content: string };
+  from: SourceOrText;
   owner: string;
   group: string;
   /** Each file's permission bits; directories get x where r. */

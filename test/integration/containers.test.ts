@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
-import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, spawnCapture, vmgen } from './helpers.js';
+import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, systemState, vmgen } from './helpers.js';
 
 /*
  * Real builds: mmdebstrap from the host's mirror, lxc-start, systemd-nspawn and podman. They run as
@@ -38,17 +38,6 @@ async function verifyOk(archive: string, runtime: RegExp): Promise<string> {
     assert.ok(r.stdout.includes(line), `verify output has "${line}":\n${r.stdout}`);
   }
   return r.stdout;
-}
-
-/** Waits for the container's systemd to finish booting; returns its last state. */
-async function systemState(name: string, lxcpath: string): Promise<string> {
-  let state = '';
-  for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
-    const r = await spawnCapture('lxc-attach', ['-n', name, '-P', lxcpath, '--', 'systemctl', 'is-system-running']);
-    state = r.stdout.trim();
-    if (!/^(running|degraded)$/.test(state)) await new Promise((res) => setTimeout(res, 500));
-  }
-  return state;
 }
 
 /** This host has no lxcbr0: the NIC then joins no bridge, the one change a container here needs. */

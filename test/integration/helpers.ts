@@ -28,6 +28,17 @@ export function spawnCapture(cmd: string, args: readonly string[], opts: { env?:
   });
 }
 
+/** Waits for the container's systemd to finish booting; returns its last state. */
+export async function systemState(name: string, lxcpath: string): Promise<string> {
+  let state = '';
+  for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
+    const r = await spawnCapture('lxc-attach', ['-n', name, '-P', lxcpath, '--', 'systemctl', 'is-system-running']);
+    state = r.stdout.trim();
+    if (!/^(running|degraded)$/.test(state)) await new Promise((res) => setTimeout(res, 500));
+  }
+  return state;
+}
+
 /** The last non-empty line of stdout: where `vmgen build` prints the archive's path. */
 export function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';

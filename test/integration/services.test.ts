@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
-import { IS_ROOT, ROOT, lastLine, spawnCapture, vmgen } from './helpers.js';
+import { IS_ROOT, ROOT, lastLine, spawnCapture, systemState, vmgen } from './helpers.js';
 
 /*
  * Issue 15's acceptance, the Debian part: the lab gateway (router, DHCP, DNS and web server, with
@@ -56,17 +56,6 @@ async function verifyOk(archive: string, runtime: RegExp, extra: readonly string
 async function owners(archive: string, paths: readonly string[]): Promise<Record<string, string>> {
   const lines = (await run(['tar', '--numeric-owner', '-tvf', archive, ...paths])).stdout.trim().split('\n');
   return Object.fromEntries(lines.map((l) => l.split(/\s+/)).map((f) => [(f[5] ?? '').replace(/\/$/, ''), `${f[0] ?? ''} ${f[1] ?? ''}`]));
-}
-
-/** Waits for the container's systemd to finish booting; returns its last state. */
-async function systemState(name: string, lxcpath: string): Promise<string> {
-  let state = '';
-  for (let i = 0; i < 60 && !/^(running|degraded)$/.test(state); i++) {
-    const r = await spawnCapture('lxc-attach', ['-n', name, '-P', lxcpath, '--', 'systemctl', 'is-system-running']);
-    state = r.stdout.trim();
-    if (!/^(running|degraded)$/.test(state)) await new Promise((res) => setTimeout(res, 500));
-  }
-  return state;
 }
 
 describe('the lab gateway: router, DHCP, DNS and web server with files and scripts (Debian 12)', { skip }, () => {

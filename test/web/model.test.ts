@@ -1,5 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fieldSpecAt, leaves } from './form-helpers.js';
 import { includesAll, someItem, everyItem, show } from '../helpers/assert-values.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import fc from 'fast-check';
@@ -13,7 +14,7 @@ import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
   STEPS, toInput,
-  type Edit, type SchemaNode, type Schemas, type Tree, type Value,
+  type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 import { SseParser, type SseEvent } from '../../web/src/sse.js';
 
@@ -36,15 +37,7 @@ const FILES = [
   ...readdirSync(new URL('test/fixtures/seed/', repo)).filter((f) => f.endsWith('.conf')).map((f) => `test/fixtures/seed/${f}`),
 ].sort();
 
-const spec = (path: string) => {
-  const s = fieldSpec(schemas, path.split('.'));
-  assert.ok(s, `a field for ${path}`);
-  return s;
-};
-
-function leaves(tree: Tree, p: string[] = []): { path: string[]; value: Value }[] {
-  return Object.entries(tree).flatMap(([k, v]) => (typeof v === 'string' || Array.isArray(v) ? [{ path: [...p, k], value: v }] : leaves(v, [...p, k])));
-}
+const spec = (path: string) => fieldSpecAt(schemas, path);
 
 describe('fieldSpec: the widget each key gets, from the two schemas', () => {
   test('choices, yes/no, lists, passwords, text', () => {

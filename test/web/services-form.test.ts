@@ -1,5 +1,6 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { fieldSpecAt, leaves } from './form-helpers.js';
 import { readFileSync } from 'node:fs';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
@@ -12,7 +13,7 @@ import { configTextSchema, webPlugin } from '../../src/service/web/plugin.js';
 import { loadConfig } from '../../src/validate/load.js';
 import {
   addItemEdits, fieldSpec, fromInput, getAt, itemKeys, itemNames, labelFor, layout, sectionKeys, toInput,
-  type Edit, type SchemaNode, type Schemas, type Tree, type Value,
+  type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 
 /*
@@ -32,15 +33,7 @@ const treeOf = (text: string): Tree => normalize(parseIni(text).doc.root).tree a
 const lab = treeOf(LAB);
 const BASE = '[hardware]\n    os = debian12-64\n[config]\n    root_passwd = change-me\n    hostname = gw\n[network]\n    [[eths]]\n        [[[eth0]]]\n            type = static\n            address = 10.0.1.1\n            network = 24\n';
 
-const spec = (path: string) => {
-  const s = fieldSpec(schemas, path.split('.'));
-  assert.ok(s, `a field for ${path}`);
-  return s;
-};
-
-function leaves(tree: Tree, p: string[] = []): { path: string[]; value: Value }[] {
-  return Object.entries(tree).flatMap(([k, v]) => (typeof v === 'string' || Array.isArray(v) ? [{ path: [...p, k], value: v }] : leaves(v, [...p, k])));
-}
+const spec = (path: string) => fieldSpecAt(schemas, path);
 
 describe('the service sections in the form', () => {
   test('have a step of their own', () => {
