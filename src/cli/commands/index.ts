@@ -12,6 +12,7 @@ import { registerServe } from './serve.js';
 import { registerToken } from './token.js';
 import { registerSubmit } from './submit.js';
 import { registerWorker } from './worker.js';
+import { registerLab } from './lab.js';
 
 export { registerVmgctl } from './edit.js';
 
@@ -32,4 +33,5 @@ export const COMMANDS: readonly RegisterCommand[] = [
   registerToken,
   registerSubmit,
   registerWorker,
+  registerLab,
 ];
