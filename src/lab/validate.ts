@@ -178,7 +178,8 @@ export function planCopies(model: LabFile, networks: readonly LabNetwork[], lab:
       report(diag(lab.ref([...base, 'roster']), 'LAB_ROSTER_SHORT', `the roster '${m.roster}' has ${roster.rows.length} row${roster.rows.length === 1 ? '' : 's'}, count is ${m.count}`,
         'one row per copy: add rows, or lower count'));
     }
-    let broken = false;
+    // Copies past the roster's end would only repeat its shortness as empty values.
+    let broken = roster !== undefined && roster.rows.length < m.count;
     const checkColumns = (t: Template): void => {
       for (const { column, offset } of rosterColumns(t.parts)) {
         const at = lab.inValue(t.path, t.offset + offset);
