@@ -42,10 +42,12 @@ function records(text: string): { records: Record_[] } | { error: Diagnostic } {
   let lineStart = 0;
   while (i < body.length) {
     const rec: Record_ = { fields: [], line, columns: [] };
+    let quoted = false;
     for (;;) {
       rec.columns.push(i - lineStart + 1);
       let field = '';
       if (body[i] === '"') {
+        quoted = true;
         const openLine = line;
         const openColumn = i - lineStart + 1;
         i++;
@@ -89,7 +91,7 @@ function records(text: string): { records: Record_[] } | { error: Diagnostic } {
     line++;
     lineStart = i;
     // A blank line is no record (a trailing newline, or a blank line between rows).
-    if (!(rec.fields.length === 1 && rec.fields[0] === '')) out.push(rec);
+    if (quoted || !(rec.fields.length === 1 && rec.fields[0] === '')) out.push(rec);
     if (out.length > MAX_ROSTER_ROWS + 1) {
       return { error: error(rec.line, 1, 'LAB_ROSTER_SIZE', `more than ${MAX_ROSTER_ROWS} rows`, 'a roster has one row per machine of the lab') };
     }
