@@ -1,16 +1,20 @@
 import type { Command } from 'commander';
 import { realpathSync } from 'node:fs';
-import { resolve as resolvePath } from 'node:path';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { getValue, parseKeyPath, setValue, unsetValue } from '../../config/ini/edit.js';
 import { serializeDocument, toOrderedJson } from '../../config/ini/document.js';
 import { parseIni, parseValueText } from '../../config/ini/parse.js';
 import { VALUE } from '../../config/ini/grammar.js';
 import { loadConfig } from '../../validate/load.js';
-import { hasErrors, type Diagnostic } from '../../diagnostics.js';
+import { loadLab } from '../../lab/load.js';
+import { dirSources } from '../../config/sources.js';
+import type { Catalogs } from '../../catalog/schema.js';
+import type { IniDocument } from '../../config/ini/document.js';
+import { formatDiagnostic, hasErrors, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
 import { writeFileAtomic } from '../../fsutil/atomic-write.js';
 import type { CliIo } from '../io.js';
-import { catalogsFor, collect, printDiagnostics, readParsedConfig } from '../shared.js';
+import { catalogsFor, collect, readParsedConfig } from '../shared.js';
 import type { RegisterCommand } from './types.js';
 
 interface EditOptions {
@@ -36,11 +40,36 @@ function parseAssignment(text: string): Edit {
   return { kind: 'set', path, value: parsed.value };
 }
 
+/** A lab file (issue 16) is edited like a config, and checked as a lab: it has a [lab] section. */
+const isLabFile = (doc: IniDocument): boolean => doc.root.entries.get('lab')?.kind === 'section';
+
+/**
+ * In a lab file, everything after `machines.NAME.set.` is one key: a set entry's key is itself a
+ * key path into the machine's config (machines.pc.set.config.hostname sets `config.hostname`).
+ */
+function labKeyPath(path: string[]): string[] {
+  return path.length > 4 && path[0] === 'machines' && path[2] === 'set' ? [...path.slice(0, 3), path.slice(3).join('.')] : path;
+}
+
+function inLab(edit: Edit): Edit {
+  return { ...edit, path: labKeyPath(edit.path) };
+}
+
+/** The problems of a config, or of a lab and every machine it makes, each with its file. */
+function problems(io: CliIo, file: string, text: string, catalogs: Catalogs, lab: boolean): Array<Diagnostic & { file: string }> {
+  if (!lab) return loadConfig(text, { catalogs }).diagnostics.map((d) => ({ ...d, file }));
+  return loadLab(text, { catalogs, sources: dirSources(dirname(resolvePath(io.cwd, file))), file }).diagnostics;
+}
+
+function printProblems(io: CliIo, diags: ReadonlyArray<Diagnostic & { file: string }>): void {
+  for (const d of diags) io.stderr.write(`${formatDiagnostic(d.file, d)}\n`);
+}
+
 /** An error's identity across an edit, which moves the lines below it. */
-const errorKey = (d: Diagnostic): string => `${d.code}\u0000${d.message}`;
+const errorKey = (d: Diagnostic & { file?: string }): string => `${d.file ?? ''}\u0000${d.code}\u0000${d.message}`;
 
 /** The errors of `after` that `before` did not have (as many of each as were added). */
-function addedErrors(before: readonly Diagnostic[], after: readonly Diagnostic[]): Diagnostic[] {
+function addedErrors<D extends Diagnostic>(before: readonly D[], after: readonly D[]): D[] {
   const old = new Map<string, number>();
   for (const d of before) if (d.severity === 'error') old.set(errorKey(d), (old.get(errorKey(d)) ?? 0) + 1);
   return after.filter((d) => {
@@ -56,9 +85,11 @@ function addedErrors(before: readonly Diagnostic[], after: readonly Diagnostic[]
  * command line never leaves a broken config behind; errors the file had already do not block an
  * edit, which may be the one that fixes them, and are named so nobody takes the file for valid.
  */
-function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): number {
+function applyEdits(io: CliIo, file: string, given: Edit[], opts: EditOptions): number {
   const { text: original, doc: first } = readParsedConfig(io, file, `${file} does not parse; fix it by hand first`);
   let doc = first;
+  const lab = isLabFile(first);
+  const edits = lab ? given.map(inLab) : given;
   for (const edit of edits) {
     if (edit.kind === 'set') setValue(doc, edit.path, edit.value);
     else if (!unsetValue(doc, edit.path)) {
@@ -73,12 +104,12 @@ function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): 
   }
   const text = serializeDocument(doc);
   const catalogs = catalogsFor(io, opts.catalog);
-  const result = loadConfig(text, { catalogs });
-  if (hasErrors(result.diagnostics)) {
-    const added = addedErrors(loadConfig(original, { catalogs }).diagnostics, result.diagnostics);
-    const kept = result.diagnostics.filter((d) => d.severity === 'error' && !added.includes(d));
+  const after = problems(io, file, text, catalogs, lab);
+  if (hasErrors(after)) {
+    const added = addedErrors(problems(io, file, original, catalogs, lab), after);
+    const kept = after.filter((d) => d.severity === 'error' && !added.includes(d));
     if (added.length > 0) {
-      printDiagnostics(io, file, added);
+      printProblems(io, added);
       if (!opts.force) {
         io.stderr.write(`${file}: not written: the edit would add ${added.length === 1 ? 'this error' : `these ${added.length} errors`} (use --force to write it anyway)\n`);
         if (kept.length > 0) io.stderr.write(`${file}: it has ${kept.length} error${kept.length === 1 ? '' : 's'} already, which vmgen validate ${file} lists\n`);
@@ -88,7 +119,7 @@ function applyEdits(io: CliIo, file: string, edits: Edit[], opts: EditOptions): 
     }
     if (kept.length > 0) {
       io.stderr.write(`${file}: written; ${kept.length === 1 ? 'this error was' : `these ${kept.length} errors were`} there before the edit and remain${kept.length === 1 ? 's' : ''}:\n`);
-      printDiagnostics(io, file, kept);
+      printProblems(io, kept);
     }
   }
   if (text !== original) writeConfig(io, file, text);
@@ -154,7 +185,8 @@ export const registerGet: RegisterCommand = (program, io) => {
     .option('--json', 'print the value as JSON')
     .action((file: string, key: string, opts: { json?: boolean }) => {
       const { doc } = readParsedConfig(io, file, `${file} does not parse`);
-      const value = getValue(doc, parseKeyPath(key));
+      const path = parseKeyPath(key);
+      const value = getValue(doc, isLabFile(doc) ? labKeyPath(path) : path);
       if (value === undefined) throw new VmgenError('VMG_NOT_FOUND', `${file} has no '${key}'`);
       if (typeof value === 'object' && !Array.isArray(value)) io.stdout.write(`${toOrderedJson(value)}\n`);
       else if (opts.json) io.stdout.write(`${JSON.stringify(value)}\n`);
@@ -167,6 +199,12 @@ export const registerVmgctl: RegisterCommand = (program, io, setExit) => {
   addEditOptions(
     program
       .description('edit values of a vmgen config file in place (vmgctl web.conf hardware.num_cpu=2)')
+      .addHelpText('after', `
+A lab file (one with a [lab] section) is edited the same way and checked as a lab (vmgen lab
+validate): vmgctl lab.conf machines.pc.count=8. In a lab file everything after
+machines.NAME.set. is one key, the key path the set entry applies to the machine's config:
+  vmgctl lab.conf machines.pc.set.config.timezone=Europe/Bucharest
+writes 'config.timezone = Europe/Bucharest' under [machines] [[pc]] [[[set]]].`)
       .argument('<file>', 'config file')
       .argument('[assignments...]', 'key.path=value, e.g. hardware.num_cpu=2')
       .option('--unset <key>', 'remove a key or section (repeatable)', collect),
