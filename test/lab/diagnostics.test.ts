@@ -114,7 +114,7 @@ test('the example lab loads: 8 machines on 2 networks, and with the lxc target o
   assert.ok(r.lab, `valid: ${JSON.stringify(r.diagnostics)}`);
   assert.deepEqual(r.lab.machines.map((m) => m.name), ['gw', 'web', 'pc1', 'pc2', 'pc3', 'pc4', 'pc5', 'pc6']);
   assert.deepEqual(r.lab.networks.map((n) => n.name), ['dmz', 'lan']);
-  assert.equal(r.lab.machines[2]!.config.config.hostname, 'pc01', 'the set entry gives the host name');
+  assert.equal(r.lab.machines[2]!.config.config.hostname, 'pc1', 'a copy is named after its entry and number, and so is its host');
   assert.equal(r.lab.machines[3]!.config.users.users.user0!.name, 'alan', 'the roster gives the second copy its student');
   assert.equal(new Set(r.lab.machines.flatMap((m) => m.nics.map((n) => n.mac))).size, 9, 'every NIC has its own MAC');
   const lxc = loadLab(text, { catalogs, sources, target: findTarget('lxc')! });
