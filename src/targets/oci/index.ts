@@ -1,14 +1,13 @@
-import { createHash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { spawnStream } from '../../exec/stream.js';
 import { findTool } from '../../exec/tools.js';
 import type { Commander, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
+import { tap, writeJsonBlob, type OciBlob } from './layer.js';
 import { canonicalJson, ociImageConfig, ociIndex, ociLayout, ociManifest, renderOci, MEDIA_TYPES, REF_NAME } from './render.js';
 
 /** The image is tagged NAME:latest, which the image layout's ref-name grammar must accept. */
@@ -17,27 +16,7 @@ export const ociLimits: TargetLimits['check'] = (config, os, report, targets) =>
   machineNameLimits(config, report, 'OCI', (n) => REF_NAME.test(`${n}:latest`), 'an image name');
 };
 
-interface Blob {
-  digest: string;
-  size: number;
-}
-
-/** Counts and hashes bytes passing through, without holding them. */
-function tap(): Transform & { digest(): string; size(): number } {
-  const hash = createHash('sha256');
-  let size = 0;
-  const t = new Transform({
-    transform(chunk: Buffer, _enc, cb) {
-      hash.update(chunk);
-      size += chunk.length;
-      cb(null, chunk);
-    },
-  }) as Transform & { digest(): string; size(): number };
-  let digest: string | undefined;
-  t.digest = () => (digest ??= `sha256:${hash.digest('hex')}`);
-  t.size = () => size;
-  return t;
-}
+type Blob = OciBlob;
 
 /** The root file system as one gzip layer; returns the blob and the uncompressed diff_id. */
 async function writeLayer(rootfs: string, blobs: string, signal: AbortSignal, progress: (f: number) => void, expected?: number): Promise<{ blob: Blob; diffId: string }> {
@@ -55,13 +34,6 @@ async function writeLayer(rootfs: string, blobs: string, signal: AbortSignal, pr
   const digest = packed.digest();
   await rename(tmp, join(blobs, digest.slice('sha256:'.length)));
   return { blob: { digest, size: packed.size() }, diffId: raw.digest() };
-}
-
-async function writeJsonBlob(blobs: string, doc: unknown): Promise<Blob> {
-  const text = canonicalJson(doc);
-  const digest = `sha256:${createHash('sha256').update(text).digest('hex')}`;
-  await writeFile(join(blobs, digest.slice('sha256:'.length)), text);
-  return { digest, size: Buffer.byteLength(text) };
 }
 
 /**

@@ -80,8 +80,11 @@ export function ociPlatform(spec: ResolvedSpec): OciPlatform {
  * SIGRTMIN+3, not on the runtime's default SIGTERM. The hostname is a label only, because podman
  * sets the container's hostname itself.
  */
-export function ociImageConfig(spec: ResolvedSpec, opts: { diffId: string; created: string }): OciImageConfig {
-  checkDigest('diffId', opts.diffId);
+export function ociImageConfig(spec: ResolvedSpec, opts: ({ diffId: string } | { diffIds: readonly string[] }) & { created: string }): OciImageConfig {
+  // A lab's image stands on its package set's shared base layer: diff_ids [base, top], lowest first.
+  const diffIds = 'diffIds' in opts ? [...opts.diffIds] : [opts.diffId];
+  if (diffIds.length === 0) throw new Error('an image needs at least one layer');
+  for (const d of diffIds) checkDigest('diffId', d);
   if (!TIMESTAMP.test(opts.created)) throw new Error(`created ${JSON.stringify(opts.created)} is not an RFC 3339 date and time`);
   const ports = exposedPorts(spec.openPorts);
   return {
@@ -94,26 +97,37 @@ export function ociImageConfig(spec: ResolvedSpec, opts: { diffId: string; creat
       ...(Object.keys(ports).length > 0 ? { ExposedPorts: ports } : {}),
       Labels: labels(spec),
     },
-    rootfs: { type: 'layers', diff_ids: [opts.diffId] },
+    rootfs: { type: 'layers', diff_ids: diffIds },
     history: [{ created: opts.created, created_by: 'vmgen', comment: `${spec.os.label} root file system configured by vmgen` }],
   };
 }
 
-export function ociManifest(config: OciDescriptor, layer: OciDescriptor): OciManifest {
+/** `layers` lowest first, in the order of the config's diff_ids. */
+export function ociManifest(config: OciDescriptor, layer: OciDescriptor | readonly OciDescriptor[]): OciManifest {
   checkDescriptor('config', config);
-  checkDescriptor('layer', layer);
-  return { schemaVersion: 2, mediaType: MEDIA_TYPES.manifest, config, layers: [layer] };
+  const layers = Array.isArray(layer) ? [...layer] as OciDescriptor[] : [layer as OciDescriptor];
+  for (const l of layers) checkDescriptor('layer', l);
+  return { schemaVersion: 2, mediaType: MEDIA_TYPES.manifest, config, layers };
 }
 
 /** index.json of the layout; the ref name is what `podman load` and skopeo's oci:DIR:REF find the image by. */
 export function ociIndex(manifest: OciDescriptor, refName: string): OciIndex {
+  return ociIndexOf([ociRefEntry(manifest, refName)]);
+}
+
+/** A manifest's entry in index.json, named by its ref name. */
+export function ociRefEntry(manifest: OciDescriptor, refName: string): OciDescriptor {
   checkDescriptor('manifest', manifest);
   if (!REF_NAME.test(refName)) throw new Error(`ref name ${JSON.stringify(refName)} does not follow the image-layout grammar`);
-  const entry: OciDescriptor = {
-    ...manifest,
-    annotations: { ...manifest.annotations, 'org.opencontainers.image.ref.name': refName },
-  };
-  return { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [entry] };
+  return { ...manifest, annotations: { ...manifest.annotations, 'org.opencontainers.image.ref.name': refName } };
+}
+
+/** index.json of a layout holding several images (a lab's), each entry made by ociRefEntry; one ref name names one image. */
+export function ociIndexOf(entries: readonly OciDescriptor[]): OciIndex {
+  const names = entries.map((e) => e.annotations?.['org.opencontainers.image.ref.name']);
+  const twice = names.find((n, i) => names.indexOf(n) !== i);
+  if (twice !== undefined) throw new Error(`ref name ${JSON.stringify(twice)} names two images`);
+  return { schemaVersion: 2, mediaType: MEDIA_TYPES.index, manifests: [...entries] };
 }
 
 export function ociLayout(): string {
