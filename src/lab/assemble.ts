@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { archivePath, partialArchivePath, publishArchive } from '../archive/publish.js';
 import { TAR_COMPRESSION } from '../archive/write.js';
@@ -7,6 +7,7 @@ import { run } from '../exec/run.js';
 import { memberInfoSchema, memberPackerFor, labManifestNetworks, type MemberInfo } from './build-member.js';
 import { LAB_MANIFEST_FILE, LAB_MANIFEST_VERSION, labMachineDir, type LabManifest, type LabManifestBase } from './manifest.js';
 import { labTar, TAR_KEEP, type Renamed } from './member-tar.js';
+import { MEMBER_PACKERS } from './members/registry.js';
 import { LAB_TOPOLOGY } from './topology/registry.js';
 import type { Lab } from './types.js';
 
@@ -22,7 +23,12 @@ export interface AssembleOptions {
 export function labManifest(lab: Lab, target: string, format: string, members: readonly MemberInfo[], opts: Pick<AssembleOptions, 'labDir' | 'inputs'> = {}): LabManifest {
   const networks = labManifestNetworks(lab);
   const bases = new Map<string, LabManifestBase>();
-  for (const m of members) if (m.base && !bases.has(m.base.id)) bases.set(m.base.id, { id: m.base.id, layerKey: m.base.layerKey, path: `bases/${m.base.id}` });
+  const place = MEMBER_PACKERS[target]?.baseEntryPath;
+  for (const m of members) {
+    if (!m.base || bases.has(m.base.id)) continue;
+    const path = place && m.base.entries[0] !== undefined ? place(m.base.id, m.base.entries[0]) : `bases/${m.base.id}`;
+    bases.set(m.base.id, { id: m.base.id, layerKey: m.base.layerKey, path });
+  }
   const topology = LAB_TOPOLOGY[target]?.(lab, networks) ?? [];
   return {
     version: LAB_MANIFEST_VERSION,
@@ -63,6 +69,7 @@ const exists = (p: string): Promise<boolean> => stat(p).then(() => true, () => f
  */
 export async function assembleLab(lab: Lab, target: string, memberFiles: readonly string[], outDir: string, opts: AssembleOptions = {}): Promise<string> {
   const row = memberPackerFor(target);
+  const place = (id: string, entry: string): string => row.baseEntryPath?.(id, entry) ?? `bases/${id}/${entry}`;
   await mkdir(outDir, { recursive: true });
   const staging = await mkdtemp(join(outDir, `.${lab.name}.assemble.`));
   const sig = opts.signal ? { signal: opts.signal } : {};
@@ -83,12 +90,16 @@ export async function assembleLab(lab: Lab, target: string, memberFiles: readonl
       const base = info.base;
       if (base === undefined || baseFrom.get(base.id) === 'staged') continue;
       if (base.included) {
-        const to = join(staging, 'bases', base.id);
-        await mkdir(to, { recursive: true });
-        await run(['tar', ...TAR_KEEP, '-xf', file, '-C', to, '--strip-components=1', 'base'], sig);
+        const unpacked = join(staging, '.base', base.id);
+        await mkdir(unpacked, { recursive: true });
+        await run(['tar', ...TAR_KEEP, '-xf', file, '-C', unpacked, '--strip-components=1', 'base'], sig);
+        for (const e of base.entries) {
+          await mkdir(dirname(join(staging, place(base.id, e))), { recursive: true });
+          await rename(join(unpacked, e), join(staging, place(base.id, e)));
+        }
         baseFrom.set(base.id, 'staged');
       } else if (!baseFrom.has(base.id) && await exists(join(base.source, base.entries[0] ?? ''))) {
-        baseFrom.set(base.id, base.entries.map((e) => [join(base.source, e), `bases/${base.id}/${e}`] as const));
+        baseFrom.set(base.id, base.entries.map((e) => [join(base.source, e), place(base.id, e)] as const));
       }
     }
     for (const info of infos) {
@@ -97,6 +108,7 @@ export async function assembleLab(lab: Lab, target: string, memberFiles: readonl
           { hint: 'build one member with its base included (includeBase) or assemble on the host that built it' });
       }
     }
+    const made = await row.finish?.(staging, infos.map((i) => i.machine), opts.signal) ?? [];
     const manifest = labManifest(lab, target, row.labFormat, infos, opts);
     await writeFile(join(staging, LAB_MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
     for (const machine of lab.machines) await writeFile(join(staging, labMachineDir(machine.name), 'machine.conf'), machine.text);
@@ -110,7 +122,7 @@ export async function assembleLab(lab: Lab, target: string, memberFiles: readonl
       await writeFile(join(staging, 'lab', p), text);
     }
     const entries = [LAB_MANIFEST_FILE, 'machines', ...(await exists(join(staging, 'topology')) ? ['topology'] : []),
-      ...(await exists(join(staging, 'bases')) ? ['bases'] : []), ...(await exists(join(staging, 'lab')) ? ['lab'] : [])];
+      ...(await exists(join(staging, 'bases')) ? ['bases'] : []), ...made, ...(await exists(join(staging, 'lab')) ? ['lab'] : [])];
     const renamed = [...baseFrom.values()].flatMap((v) => (v === 'staged' ? [] : v));
     partial = await partialArchivePath(outDir, lab.name);
     await labTar(partial, staging, entries, renamed, { ...sig, compress: TAR_COMPRESSION[row.labFormat].flags });

@@ -1,7 +1,7 @@
-import { ociCommander } from '../../targets/oci/index.js';
 import { virtualboxCommander } from '../../targets/virtualbox/index.js';
 import { vmwareCommander } from '../../targets/vmware/index.js';
 import { lxcMember } from './lxc.js';
+import { ociMember } from './oci.js';
 import { qemuMember } from './qemu.js';
 import type { MemberPackRow } from './types.js';
 import { wholeMember } from './whole.js';
@@ -10,7 +10,7 @@ import { wholeMember } from './whole.js';
 export const MEMBER_PACKERS: Readonly<Record<string, MemberPackRow>> = {
   lxc: lxcMember,
   qemu: qemuMember,
-  oci: wholeMember(ociCommander),
+  oci: ociMember,
   vmware: wholeMember(vmwareCommander),
   virtualbox: wholeMember(virtualboxCommander),
 };

@@ -35,4 +35,15 @@ export interface MemberPackRow {
   /** The archive format of the lab's archive for this target. */
   labFormat: 'tar.zst' | 'tar';
   pack(ctx: PackageContext, input: MemberPackInput): Promise<MemberPacked>;
+  /**
+   * Where a base's entry goes in the lab's archive, when not under bases/ID/ENTRY (oci: the layer
+   * blob joins the image layout's blobs). lab.json's base path is then its first entry's place.
+   */
+  baseEntryPath?(id: string, entry: string): string;
+  /**
+   * Once every member is under machines/NAME in the assembly's staging directory: what the target
+   * makes of them together (oci: one image layout of all the machines' blobs, with its index.json).
+   * Returns the top-level entries it made, for the archive.
+   */
+  finish?(staging: string, machines: readonly string[], signal?: AbortSignal): Promise<string[]>;
 }
