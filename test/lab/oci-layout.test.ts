@@ -8,9 +8,11 @@ import { after, test } from 'node:test';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { dirSources } from '../../src/config/sources.js';
 import { assembleLab, labManifest } from '../../src/lab/assemble.js';
+import { labManifestNetworks } from '../../src/lab/build-member.js';
 import { loadLab } from '../../src/lab/load.js';
 import { labBaseId, parseLabManifest } from '../../src/lab/manifest.js';
 import { canonicalJson, ociManifest, ociRefEntry, MEDIA_TYPES, type OciIndex, type OciManifest } from '../../src/targets/oci/render.js';
+import { composeBridgeAddress } from '../../src/lab/topology/oci.js';
 import type { Lab } from '../../src/lab/types.js';
 
 const EXAMPLE = new URL('../../examples/net101/', import.meta.url).pathname;
@@ -142,4 +144,12 @@ test('lab.json of an OCI lab names bases by blob even before assembly (labManife
   assert.ok(manifest.bases.every((b) => b.path === `oci/blobs/sha256/${'ab'.repeat(32)}`), 'oci bases are blobs');
   const lxc = labManifest(lab, 'lxc', 'tar.zst', infos);
   assert.ok(lxc.bases.every((b) => b.path === `bases/${b.id}`), 'other targets keep bases/ID');
+});
+
+test('the compose networks\' bridges take the highest address no machine has, never the router\'s', () => {
+  const lab = net101();
+  const dmz = labManifestNetworks(lab).find((n) => n.name === 'dmz')!;
+  assert.equal(composeBridgeAddress(lab, dmz), '10.20.0.254', 'the last host address when it is free');
+  const taken = { ...lab, machines: lab.machines.map((m) => (m.name === 'web' ? { ...m, nics: m.nics.map((n) => ({ ...n, address: '10.20.0.254' })) } : m)) };
+  assert.equal(composeBridgeAddress(taken, dmz), '10.20.0.253', 'the next one down when a machine has it');
 });

@@ -23,16 +23,34 @@ function service(m: LabMachine, networks: readonly LabManifestNetwork[]): string
     if (nic.address !== 'dhcp') out.push(`        ipv4_address: ${q(nic.address)}`);
     out.push(`        mac_address: ${q(nic.mac)}`);
   }
-  // A router forwards between its networks and rewrites addresses (NAT): the kernel's switch and nftables need both.
-  if (isRouter(m)) out.push('    sysctls:', `      net.ipv4.ip_forward: ${q('1')}`, '    cap_add:', '      - NET_ADMIN');
+  // A router forwards between its networks and rewrites addresses (NAT): the kernel's switch and
+  // nftables need both, and raw sockets serve its DHCP server. sysctls as a list: podman-compose
+  // 1.0.3 (Debian 12) passes a mapping's keys without their values.
+  if (isRouter(m)) out.push('    sysctls:', `      - ${q('net.ipv4.ip_forward=1')}`, '    cap_add:', '      - NET_ADMIN', '      - NET_RAW');
   return out;
 }
 
+const ipNumber = (ip: string): number => ip.split('/')[0]!.split('.').reduce((n, octet) => n * 256 + Number(octet), 0);
+const ipText = (n: number): string => [24, 16, 8, 0].map((shift) => Math.floor(n / 2 ** shift) % 256).join('.');
+
 /**
- * topology/compose.yaml (the Compose specification, as podman-compose reads it): one network per
- * lab network with its subnet, internal (no route out of the lab), one service per machine with its
- * address and MAC on each network. Compose's own DHCP does not exist: a DHCP NIC gets an address
- * from the compose network's IPAM, its guest then asks the lab's DHCP server.
+ * The address the runtime's bridge takes on a network: the highest host address no machine of the
+ * lab has. Compose and podman would take the first one, which is the lab's router's (x.y.z.1).
+ */
+export function composeBridgeAddress(lab: Lab, network: LabManifestNetwork): string {
+  const taken = new Set(lab.machines.flatMap((m) => m.nics.filter((n) => n.network === network.name).map((n) => n.address)));
+  const first = ipNumber(network.subnet);
+  for (let host = first + 2 ** (32 - network.prefix) - 2; host > first; host--) if (!taken.has(ipText(host))) return ipText(host);
+  throw new Error(`network ${network.name} (${network.subnet}) has no address left for the runtime's bridge`);
+}
+
+/**
+ * topology/compose.yaml (the Compose specification): one network per lab network with its subnet,
+ * internal (no route out of the lab), one service per machine with its address and MAC on each
+ * network. Compose's own DHCP does not exist: a DHCP NIC gets an address from the compose
+ * network's IPAM. The image's command is /sbin/init, which podman runs in systemd mode by itself.
+ * podman-compose 1.0.3 (Debian 12) refuses per-network options ("missing networks") and ignores
+ * ipam: there `vmgen lab up` runs podman itself with the same facts (see lab.json).
  */
 export const ociTopology: TopologyRenderer = (lab: Lab, networks) => {
   const lines = [
@@ -46,6 +64,7 @@ export const ociTopology: TopologyRenderer = (lab: Lab, networks) => {
       '    ipam:',
       '      config:',
       `        - subnet: ${q(n.subnet)}`,
+      `          gateway: ${q(composeBridgeAddress(lab, n))}`,
     ]),
     'services:',
     ...lab.machines.flatMap((m) => service(m, networks)),
