@@ -6,9 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-debs.sh python3-configobj apt chromium redis-server
 # What builds run: mmdebstrap makes root file systems; tar, zstd, pigz and zip pack archives;
 # lxc, systemd-container (systemd-nspawn) and podman (with runc and skopeo) start guests for
-# `vmgen verify` and the integration tests.
+# `vmgen verify` and the integration tests; podman-compose reads an OCI lab's topology/compose.yaml.
 bash scripts/ensure-debs.sh mmdebstrap util-linux tar zstd pigz zip unzip \
-  lxc systemd-container podman runc skopeo nftables
+  lxc systemd-container podman runc skopeo podman-compose nftables
 # VM builds: partitions and file systems (fdisk's sfdisk, mkfs.*, mtools for the EFI partition: no
 # FAT is ever mounted), bootloaders (extlinux, systemd-boot's EFI binary), disk formats (qemu-img; qemu-storage-daemon
 # opens cached VMDK and qcow2 images to patch them),
