@@ -42,11 +42,17 @@ import { z } from 'zod';
  *
  * oci (format tar):
  *   oci/                          one OCI image layout: blobs/sha256/ holds each package set's base layer
- *                                 once (shared by digest) and one top layer per machine; index.json has one
- *                                 manifest per machine with org.opencontainers.image.ref.name = NAME
- *                                 (files: image = NAME, the ref name)
- *   topology/compose.yaml         files: topology. Networks with ipam subnets, each service its image
- *                                 (localhost/NAME:latest once loaded), ipv4_address / mac_address per network
+ *                                 once (shared by digest; bases[].path is that blob: oci/blobs/sha256/HEX,
+ *                                 no bases/ directory) and one top layer per machine (its overlay upper
+ *                                 directory, OCI whiteouts); index.json has one manifest per machine with
+ *                                 org.opencontainers.image.ref.name = NAME. Load one image with
+ *                                 `skopeo copy oci:LABDIR/oci:NAME containers-storage:localhost/NAME:latest`
+ *   machines/NAME/image.json      files: image. The machine's entry of index.json (the manifest's descriptor,
+ *                                 ref name NAME)
+ *   topology/compose.yaml         files: topology. Networks with ipam subnets (the bridge on the highest free
+ *                                 address), each service its image (localhost/NAME:latest once loaded),
+ *                                 ipv4_address / mac_address per network. podman-compose 1.0.3 refuses the
+ *                                 per-network addresses: there, run podman with the same facts
  *
  * vmware (format tar):
  *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine; NICs on LAN segments
