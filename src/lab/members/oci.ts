@@ -18,6 +18,8 @@ import type { MemberPackRow } from './types.js';
  */
 
 const BLOBS = 'oci/blobs/sha256';
+/** The layout's directory at the archive's top (lab.json's manifest.ts names it). */
+const LAYOUT = dirname(dirname(BLOBS));
 const LAYER_FILE = 'layer.json';
 
 const baseLayerSchema = z.object({
@@ -92,8 +94,8 @@ export const ociMember: MemberPackRow = {
       if (!await exists(join(blobs, hexOf(entry.digest)))) throw new VmgenError('VMG_BUILD', `${name}: its member has no manifest blob ${entry.digest}`);
       entries.push(entry);
     }
-    await writeFile(join(staging, 'oci', 'index.json'), canonicalJson(ociIndexOf(entries)));
-    await writeFile(join(staging, 'oci', 'oci-layout'), ociLayout());
-    return ['oci'];
+    await writeFile(join(staging, LAYOUT, 'index.json'), canonicalJson(ociIndexOf(entries)));
+    await writeFile(join(staging, LAYOUT, 'oci-layout'), ociLayout());
+    return [LAYOUT];
   },
 };
