@@ -23,10 +23,12 @@ function service(m: LabMachine, networks: readonly LabManifestNetwork[]): string
     if (nic.address !== 'dhcp') out.push(`        ipv4_address: ${q(nic.address)}`);
     out.push(`        mac_address: ${q(nic.mac)}`);
   }
-  // A router forwards between its networks and rewrites addresses (NAT): the kernel's switch and
-  // nftables need both, and raw sockets serve its DHCP server. sysctls as a list: podman-compose
-  // 1.0.3 (Debian 12) passes a mapping's keys without their values.
-  if (isRouter(m)) out.push('    sysctls:', `      - ${q('net.ipv4.ip_forward=1')}`, '    cap_add:', '      - NET_ADMIN', '      - NET_RAW');
+  // Every guest loads its own firewall (nftables.service fails without NET_ADMIN, as vmgen verify's
+  // podman runtime knows). A router also forwards between its networks (a sysctl an image cannot
+  // carry) and its DHCP server needs raw sockets. sysctls as a list: podman-compose 1.0.3 (Debian 12)
+  // passes a mapping's keys without their values.
+  if (isRouter(m)) out.push('    sysctls:', `      - ${q('net.ipv4.ip_forward=1')}`);
+  out.push('    cap_add:', '      - NET_ADMIN', ...(isRouter(m) ? ['      - NET_RAW'] : []));
   return out;
 }
 
