@@ -12,7 +12,7 @@ import { labManifestNetworks } from '../../src/lab/build-member.js';
 import { loadLab } from '../../src/lab/load.js';
 import { labBaseId, parseLabManifest } from '../../src/lab/manifest.js';
 import { canonicalJson, ociManifest, ociRefEntry, MEDIA_TYPES, type OciIndex, type OciManifest } from '../../src/targets/oci/render.js';
-import { composeBridgeAddress } from '../../src/lab/topology/oci.js';
+import { composeBridgeAddress, ociLabPlan, podmanNetworkArgs, podmanRunArgs } from '../../src/lab/topology/oci.js';
 import type { Lab } from '../../src/lab/types.js';
 
 const EXAMPLE = new URL('../../examples/net101/', import.meta.url).pathname;
@@ -152,4 +152,20 @@ test('the compose networks\' bridges take the highest address no machine has, ne
   assert.equal(composeBridgeAddress(lab, dmz), '10.20.0.254', 'the last host address when it is free');
   const taken = { ...lab, machines: lab.machines.map((m) => (m.name === 'web' ? { ...m, nics: m.nics.map((n) => ({ ...n, address: '10.20.0.254' })) } : m)) };
   assert.equal(composeBridgeAddress(taken, dmz), '10.20.0.253', 'the next one down when a machine has it');
+});
+
+test('the podman arguments of the example lab are the ones that ran it by hand, from the same plan as compose.yaml', () => {
+  const lab = net101();
+  const plan = ociLabPlan(lab, labManifestNetworks(lab));
+  assert.deepEqual(plan.networks.map(podmanNetworkArgs), [
+    ['--internal', '--disable-dns', '--subnet', '10.20.0.0/24', '--gateway', '10.20.0.254', 'net101-dmz'],
+    ['--internal', '--disable-dns', '--subnet', '10.10.0.0/24', '--gateway', '10.10.0.254', 'net101-lan'],
+  ], 'internal networks whose bridges leave .1 to the router');
+  const run = (name: string): string[] => podmanRunArgs(lab.name, plan.services.find((s) => s.name === name)!);
+  assert.deepEqual(run('gw'), ['--name', 'net101-gw', '--hostname', 'gw', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--sysctl', 'net.ipv4.ip_forward=1',
+    '--network', 'net101-dmz:ip=10.20.0.1,mac=52:54:00:7a:3f:7e', '--network', 'net101-lan:ip=10.10.0.1,mac=52:54:00:1c:09:fd', 'localhost/gw:latest'], 'the router');
+  assert.deepEqual(run('web'), ['--name', 'net101-web', '--hostname', 'web', '--cap-add', 'NET_ADMIN',
+    '--network', 'net101-dmz:ip=10.20.0.10,mac=52:54:00:6e:d4:c1', 'localhost/web:latest'], 'a static server');
+  assert.deepEqual(run('pc1'), ['--name', 'net101-pc1', '--hostname', 'pc1', '--cap-add', 'NET_ADMIN',
+    '--network', 'net101-lan:mac=52:54:00:af:b5:b6', 'localhost/pc1:latest'], 'a DHCP client: its MAC only');
 });

@@ -14,21 +14,86 @@ function isRouter(m: LabMachine): boolean {
   return m.config.router !== undefined;
 }
 
-function service(m: LabMachine, networks: readonly LabManifestNetwork[]): string[] {
-  const out = [`  ${q(m.name)}:`, `    image: ${q(labImageRef(m.name))}`, `    hostname: ${q(m.config.config.hostname ?? m.name)}`, '    networks:'];
-  for (const nic of m.nics) {
-    const net = networks.find((n) => n.name === nic.network);
-    if (net === undefined) throw new Error(`${m.name}.${nic.nic}: no network ${nic.network}`);
-    out.push(`      ${q(net.name)}:`);
-    if (nic.address !== 'dhcp') out.push(`        ipv4_address: ${q(nic.address)}`);
-    out.push(`        mac_address: ${q(nic.mac)}`);
+/** A lab network as the container runtime makes it. */
+export interface OciNetworkPlan {
+  /** The lab's name for it (the compose file's key). */
+  name: string;
+  /** The runtime's network: lab.json's libvirtNetwork, lab-scoped (LAB-NET). */
+  runtimeNetwork: string;
+  subnet: string;
+  /** The bridge's own address (composeBridgeAddress), never a machine's. */
+  gateway: string;
+}
+
+/** One machine as a container: what the compose file says and `podman run` needs. */
+export interface OciServicePlan {
+  name: string;
+  image: string;
+  hostname: string;
+  /** Per NIC: its runtime network, its static address (none for DHCP: the network's IPAM gives one) and MAC. */
+  networks: Array<{ name: string; runtimeNetwork: string; address?: string; mac: string }>;
+  capAdd: string[];
+  sysctls: string[];
+}
+
+/**
+ * The lab for a container runtime, the one source of compose.yaml and of podmanRunArgs: every
+ * guest loads its own firewall (nftables.service fails without NET_ADMIN, as vmgen verify's podman
+ * runtime knows); a router also forwards between its networks (a sysctl an image cannot carry) and
+ * its DHCP server needs raw sockets.
+ */
+export function ociLabPlan(lab: Lab, networks: readonly LabManifestNetwork[]): { networks: OciNetworkPlan[]; services: OciServicePlan[] } {
+  return {
+    networks: networks.map((n) => ({ name: n.name, runtimeNetwork: n.libvirtNetwork, subnet: n.subnet, gateway: composeBridgeAddress(lab, n) })),
+    services: lab.machines.map((m) => ({
+      name: m.name,
+      image: labImageRef(m.name),
+      hostname: m.config.config.hostname ?? m.name,
+      networks: m.nics.map((nic) => {
+        const net = networks.find((n) => n.name === nic.network);
+        if (net === undefined) throw new Error(`${m.name}.${nic.nic}: no network ${nic.network}`);
+        return { name: net.name, runtimeNetwork: net.libvirtNetwork, ...(nic.address === 'dhcp' ? {} : { address: nic.address }), mac: nic.mac };
+      }),
+      capAdd: isRouter(m) ? ['NET_ADMIN', 'NET_RAW'] : ['NET_ADMIN'],
+      sysctls: isRouter(m) ? ['net.ipv4.ip_forward=1'] : [],
+    })),
+  };
+}
+
+/**
+ * `podman network create` arguments for a lab network (after `podman network create`): internal
+ * (no route out of the lab), no podman DNS (the lab has its own), the bridge off the router's address.
+ */
+export function podmanNetworkArgs(n: OciNetworkPlan): string[] {
+  return ['--internal', '--disable-dns', '--subnet', n.subnet, '--gateway', n.gateway, n.runtimeNetwork];
+}
+
+/**
+ * `podman run` arguments for a machine (after `podman run -d`, before the image's command; the
+ * host's own runtime options, such as --runtime runc and ulimits, go before them). The container is
+ * named LAB-NAME so that two labs never share one; each NIC is one --network NET:ip=…,mac=….
+ * The image's command is /sbin/init, which podman runs in systemd mode by itself.
+ */
+export function podmanRunArgs(lab: string, s: OciServicePlan): string[] {
+  return [
+    '--name', `${lab}-${s.name}`, '--hostname', s.hostname,
+    ...s.capAdd.flatMap((c) => ['--cap-add', c]),
+    ...s.sysctls.flatMap((c) => ['--sysctl', c]),
+    ...s.networks.flatMap((n) => ['--network', `${n.runtimeNetwork}:${n.address === undefined ? '' : `ip=${n.address},`}mac=${n.mac}`]),
+    s.image,
+  ];
+}
+
+function service(s: OciServicePlan): string[] {
+  const out = [`  ${q(s.name)}:`, `    image: ${q(s.image)}`, `    hostname: ${q(s.hostname)}`, '    networks:'];
+  for (const n of s.networks) {
+    out.push(`      ${q(n.name)}:`);
+    if (n.address !== undefined) out.push(`        ipv4_address: ${q(n.address)}`);
+    out.push(`        mac_address: ${q(n.mac)}`);
   }
-  // Every guest loads its own firewall (nftables.service fails without NET_ADMIN, as vmgen verify's
-  // podman runtime knows). A router also forwards between its networks (a sysctl an image cannot
-  // carry) and its DHCP server needs raw sockets. sysctls as a list: podman-compose 1.0.3 (Debian 12)
-  // passes a mapping's keys without their values.
-  if (isRouter(m)) out.push('    sysctls:', `      - ${q('net.ipv4.ip_forward=1')}`);
-  out.push('    cap_add:', '      - NET_ADMIN', ...(isRouter(m) ? ['      - NET_RAW'] : []));
+  // A list: podman-compose 1.0.3 (Debian 12) passes a mapping's keys without their values.
+  if (s.sysctls.length > 0) out.push('    sysctls:', ...s.sysctls.map((c) => `      - ${q(c)}`));
+  out.push('    cap_add:', ...s.capAdd.map((c) => `      - ${c}`));
   return out;
 }
 
@@ -52,24 +117,25 @@ export function composeBridgeAddress(lab: Lab, network: LabManifestNetwork): str
  * network. Compose's own DHCP does not exist: a DHCP NIC gets an address from the compose
  * network's IPAM. The image's command is /sbin/init, which podman runs in systemd mode by itself.
  * podman-compose 1.0.3 (Debian 12) refuses per-network options ("missing networks") and ignores
- * ipam: there `vmgen lab up` runs podman itself with the same facts (see lab.json).
+ * ipam: there `vmgen lab up` runs podman itself from the same plan (podmanNetworkArgs, podmanRunArgs).
  */
 export const ociTopology: TopologyRenderer = (lab: Lab, networks) => {
+  const plan = ociLabPlan(lab, networks);
   const lines = [
     `# The lab ${lab.name} for podman-compose, after the images of oci/ are loaded.`,
     `name: ${q(lab.name)}`,
     'networks:',
-    ...networks.flatMap((n) => [
+    ...plan.networks.flatMap((n) => [
       `  ${q(n.name)}:`,
-      `    name: ${q(n.libvirtNetwork)}`,
+      `    name: ${q(n.runtimeNetwork)}`,
       '    internal: true',
       '    ipam:',
       '      config:',
       `        - subnet: ${q(n.subnet)}`,
-      `          gateway: ${q(composeBridgeAddress(lab, n))}`,
+      `          gateway: ${q(n.gateway)}`,
     ]),
     'services:',
-    ...lab.machines.flatMap((m) => service(m, networks)),
+    ...plan.services.flatMap(service),
     '',
   ];
   return [{ role: 'compose', path: 'topology/compose.yaml', content: lines.join('\n') }];
