@@ -12,7 +12,7 @@ import { labManifestNetworks } from '../../src/lab/build-member.js';
 import { loadLab } from '../../src/lab/load.js';
 import { labBaseId, parseLabManifest } from '../../src/lab/manifest.js';
 import { canonicalJson, ociManifest, ociRefEntry, MEDIA_TYPES, type OciIndex, type OciManifest } from '../../src/targets/oci/render.js';
-import { composeBridgeAddress, ociLabPlan, podmanNetworkArgs, podmanRunArgs } from '../../src/lab/topology/oci.js';
+import { composeBridgeAddress, dhcpAddresses, ociLabPlan, podmanNetworkArgs, podmanRunArgs } from '../../src/lab/topology/oci.js';
 import type { Lab } from '../../src/lab/types.js';
 
 const EXAMPLE = new URL('../../examples/net101/', import.meta.url).pathname;
@@ -162,10 +162,25 @@ test('the podman arguments of the example lab are the ones that ran it by hand, 
     ['--internal', '--disable-dns', '--subnet', '10.10.0.0/24', '--gateway', '10.10.0.254', 'net101-lan'],
   ], 'internal networks whose bridges leave .1 to the router');
   const run = (name: string): string[] => podmanRunArgs(lab.name, plan.services.find((s) => s.name === name)!);
-  assert.deepEqual(run('gw'), ['--name', 'net101-gw', '--hostname', 'gw', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--sysctl', 'net.ipv4.ip_forward=1',
+  assert.deepEqual(run('gw'), ['--name', 'net101-gw', '--hostname', 'gw', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--sysctl', 'net.ipv4.ip_forward=1', '--dns', '10.20.0.1',
     '--network', 'net101-dmz:ip=10.20.0.1,mac=52:54:00:7a:3f:7e', '--network', 'net101-lan:ip=10.10.0.1,mac=52:54:00:1c:09:fd', 'localhost/gw:latest'], 'the router');
-  assert.deepEqual(run('web'), ['--name', 'net101-web', '--hostname', 'web', '--cap-add', 'NET_ADMIN',
+  assert.deepEqual(run('web'), ['--name', 'net101-web', '--hostname', 'web', '--cap-add', 'NET_ADMIN', '--dns', '10.20.0.1',
     '--network', 'net101-dmz:ip=10.20.0.10,mac=52:54:00:6e:d4:c1', 'localhost/web:latest'], 'a static server');
-  assert.deepEqual(run('pc1'), ['--name', 'net101-pc1', '--hostname', 'pc1', '--cap-add', 'NET_ADMIN',
-    '--network', 'net101-lan:mac=52:54:00:af:b5:b6', 'localhost/pc1:latest'], 'a DHCP client: its MAC only');
+  assert.deepEqual(run('pc1'), ['--name', 'net101-pc1', '--hostname', 'pc1', '--cap-add', 'NET_ADMIN', '--dns', '10.10.0.1',
+    '--network', 'net101-lan:ip=10.10.0.100,mac=52:54:00:af:b5:b6', 'localhost/pc1:latest'], 'a DHCP client: the first address of the lab\'s DHCP range');
+  assert.deepEqual(plan.services.map((x) => `${x.name}:${x.defaultRoute ?? '-'}`), ['gw:-', 'web:10.20.0.1', ...[1, 2, 3, 4, 5, 6].map((i) => `pc${i}:10.10.0.1`)],
+    'every machine routes through the router, which has the gateways\' addresses itself');
+});
+
+test('DHCP NICs get the first free addresses of the lab\'s DHCP range on their network, in machine order', () => {
+  const lab = net101();
+  const [dmz, lan] = ['dmz', 'lan'].map((name) => labManifestNetworks(lab).find((n) => n.name === name)!);
+  assert.deepEqual([...dhcpAddresses(lab, lan!)], [1, 2, 3, 4, 5, 6].map((i) => [`pc${i}/eth0`, `10.10.0.${99 + i}`]), 'pc1…pc6 from 10.10.0.100');
+  assert.equal(dhcpAddresses(lab, dmz!).size, 0, 'no DHCP server on the DMZ: the runtime\'s IPAM decides');
+  const withRange = (range: string, hosts: Record<string, string[]> = {}): Lab => ({ ...lab, machines: lab.machines.map((m) => (m.config.dhcp === undefined ? m
+    : { ...m, config: { ...m.config, dhcp: Object.fromEntries(Object.entries(m.config.dhcp).map(([k, scope]) => [k, { ...scope, range, hosts }])) } })) });
+  assert.deepEqual([...dhcpAddresses(withRange('10.10.0.1 - 10.10.0.4'), lan!).values()], ['10.10.0.2', '10.10.0.3', '10.10.0.4'],
+    'the router\'s address is skipped, and machines past the range\'s end are left to IPAM');
+  assert.deepEqual([...dhcpAddresses(withRange('10.10.0.10 - 10.10.0.20', { printer: ['52:54:00:00:01:50', '10.10.0.11'] }), lan!).values()].slice(0, 2),
+    ['10.10.0.10', '10.10.0.12'], 'a fixed host\'s address is skipped');
 });

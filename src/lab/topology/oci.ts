@@ -1,3 +1,4 @@
+import { parseRange } from '../../config/service-values.js';
 import type { Lab, LabMachine } from '../types.js';
 import type { LabManifestNetwork } from '../manifest.js';
 import type { TopologyRenderer } from './types.js';
@@ -12,6 +13,14 @@ export function labImageRef(machine: string): string {
 
 function isRouter(m: LabMachine): boolean {
   return m.config.router !== undefined;
+}
+
+function firstNetworkFacts(m: LabMachine, networks: readonly LabManifestNetwork[]): { dns: string[]; defaultRoute?: string } {
+  const first = m.nics[0];
+  const net = networks.find((n) => n.name === first?.network);
+  if (first === undefined || net === undefined) return { dns: [] };
+  const mine = m.nics.some((nic) => nic.address === net.gateway);
+  return { dns: net.dns, ...(net.gateway === undefined || mine ? {} : { defaultRoute: net.gateway }) };
 }
 
 /** A lab network as the container runtime makes it. */
@@ -30,10 +39,17 @@ export interface OciServicePlan {
   name: string;
   image: string;
   hostname: string;
-  /** Per NIC: its runtime network, its static address (none for DHCP: the network's IPAM gives one) and MAC. */
+  /** Per NIC: its runtime network, its address (a DHCP NIC's from dhcpAddresses; none: the network's IPAM gives one) and MAC. */
   networks: Array<{ name: string; runtimeNetwork: string; address?: string; mac: string }>;
   capAdd: string[];
   sysctls: string[];
+  /** The DNS servers of its first network (podman writes the guest's resolv.conf; its own would be the host's). */
+  dns: string[];
+  /**
+   * Its first network's gateway, unless it is that gateway. Internal networks give no route and
+   * podman 4.3 cannot add one: whoever starts the lab adds it in the guest (NET_ADMIN is granted).
+   */
+  defaultRoute?: string;
 }
 
 /**
@@ -43,6 +59,7 @@ export interface OciServicePlan {
  * its DHCP server needs raw sockets.
  */
 export function ociLabPlan(lab: Lab, networks: readonly LabManifestNetwork[]): { networks: OciNetworkPlan[]; services: OciServicePlan[] } {
+  const leased = new Map(networks.flatMap((n) => [...dhcpAddresses(lab, n)]));
   return {
     networks: networks.map((n) => ({ name: n.name, runtimeNetwork: n.libvirtNetwork, subnet: n.subnet, gateway: composeBridgeAddress(lab, n) })),
     services: lab.machines.map((m) => ({
@@ -52,10 +69,12 @@ export function ociLabPlan(lab: Lab, networks: readonly LabManifestNetwork[]): {
       networks: m.nics.map((nic) => {
         const net = networks.find((n) => n.name === nic.network);
         if (net === undefined) throw new Error(`${m.name}.${nic.nic}: no network ${nic.network}`);
-        return { name: net.name, runtimeNetwork: net.libvirtNetwork, ...(nic.address === 'dhcp' ? {} : { address: nic.address }), mac: nic.mac };
+        const address = nic.address === 'dhcp' ? leased.get(`${m.name}/${nic.nic}`) : nic.address;
+        return { name: net.name, runtimeNetwork: net.libvirtNetwork, ...(address === undefined ? {} : { address }), mac: nic.mac };
       }),
       capAdd: isRouter(m) ? ['NET_ADMIN', 'NET_RAW'] : ['NET_ADMIN'],
       sysctls: isRouter(m) ? ['net.ipv4.ip_forward=1'] : [],
+      ...firstNetworkFacts(m, networks),
     })),
   };
 }
@@ -79,6 +98,7 @@ export function podmanRunArgs(lab: string, s: OciServicePlan): string[] {
     '--name', `${lab}-${s.name}`, '--hostname', s.hostname,
     ...s.capAdd.flatMap((c) => ['--cap-add', c]),
     ...s.sysctls.flatMap((c) => ['--sysctl', c]),
+    ...s.dns.flatMap((d) => ['--dns', d]),
     ...s.networks.flatMap((n) => ['--network', `${n.runtimeNetwork}:${n.address === undefined ? '' : `ip=${n.address},`}mac=${n.mac}`]),
     s.image,
   ];
@@ -94,6 +114,7 @@ function service(s: OciServicePlan): string[] {
   // A list: podman-compose 1.0.3 (Debian 12) passes a mapping's keys without their values.
   if (s.sysctls.length > 0) out.push('    sysctls:', ...s.sysctls.map((c) => `      - ${q(c)}`));
   out.push('    cap_add:', ...s.capAdd.map((c) => `      - ${c}`));
+  if (s.dns.length > 0) out.push('    dns:', ...s.dns.map((d) => `      - ${q(d)}`));
   return out;
 }
 
@@ -112,10 +133,41 @@ export function composeBridgeAddress(lab: Lab, network: LabManifestNetwork): str
 }
 
 /**
+ * The addresses DHCP NICs get from the runtime, which has no DHCP of its own: in machine order, the
+ * first free addresses of the range the lab's DHCP server hands out on that network, so that each
+ * is one the lab's server could have given (podman's IPAM would take the subnet's first free ones,
+ * and a lease range given to the runtime's IPAM refuses the static addresses outside it). Keyed
+ * MACHINE/NIC; empty when no machine serves DHCP on the network or the range is used up.
+ */
+export function dhcpAddresses(lab: Lab, network: LabManifestNetwork): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const m of lab.machines) {
+    for (const [nicName, scope] of Object.entries(m.config.dhcp ?? {})) {
+      if (!m.nics.some((n) => n.nic === nicName && n.network === network.name)) continue;
+      const range = parseRange(scope.range);
+      if (!range.ok) continue;
+      const taken = new Set(lab.machines.flatMap((x) => x.nics.filter((n) => n.network === network.name).map((n) => n.address)));
+      const fixed = new Set(Object.values(scope.hosts).map((h) => h[1]));
+      let next = ipNumber(range.value.from);
+      const last = ipNumber(range.value.to);
+      for (const x of lab.machines) {
+        for (const n of x.nics.filter((nic) => nic.network === network.name && nic.address === 'dhcp')) {
+          while (next <= last && (taken.has(ipText(next)) || fixed.has(ipText(next)))) next++;
+          if (next > last) return out;
+          out.set(`${x.name}/${n.nic}`, ipText(next++));
+        }
+      }
+      return out;
+    }
+  }
+  return out;
+}
+
+/**
  * topology/compose.yaml (the Compose specification): one network per lab network with its subnet,
  * internal (no route out of the lab), one service per machine with its address and MAC on each
- * network. Compose's own DHCP does not exist: a DHCP NIC gets an address from the compose
- * network's IPAM. The image's command is /sbin/init, which podman runs in systemd mode by itself.
+ * network. Compose's own DHCP does not exist: a DHCP NIC gets a fixed address from the lab's DHCP
+ * range (dhcpAddresses), else one from the network's IPAM. The image's command is /sbin/init, which podman runs in systemd mode by itself.
  * podman-compose 1.0.3 (Debian 12) refuses per-network options ("missing networks") and ignores
  * ipam: there `vmgen lab up` runs podman itself from the same plan (podmanNetworkArgs, podmanRunArgs).
  */
