@@ -51,8 +51,10 @@ import { z } from 'zod';
  *                                 ref name NAME)
  *   topology/compose.yaml         files: topology. Networks with ipam subnets (the bridge on the highest free
  *                                 address), each service its image (localhost/NAME:latest once loaded),
- *                                 ipv4_address / mac_address per network. podman-compose 1.0.3 refuses the
- *                                 per-network addresses: there, run podman with the same facts
+ *                                 ipv4_address / mac_address per network (DHCP NICs: fixed addresses from the
+ *                                 lab's DHCP range), NET_ADMIN, the router's forwarding, DNS. podman-compose
+ *                                 1.0.3 refuses per-network options: there, run podman from the same plan
+ *                                 (topology/oci.ts: ociLabPlan, podmanNetworkArgs, podmanRunArgs)
  *
  * vmware (format tar):
  *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine; NICs on LAN segments
