@@ -26,6 +26,7 @@ const LAYERS = [
   ['validate'],
   ['orchestrator'],
   ['verify'],
+  ['lab'],
   ['service'],
   ['cli'],
 ];
