@@ -1,20 +1,15 @@
-import type { Catalogs } from '../../catalog/schema.js';
-import type { ConfigSources } from '../../config/sources.js';
 import { VmgenError } from '../../errors.js';
-import type { Lab, LabLoadResult } from '../../lab/types.js';
+import type { Lab } from '../../lab/types.js';
 import type { StepEvent } from '../../steps/run-steps.js';
-import type { TargetLimits } from '../../targets/limits.js';
 
 /*
- * INTERIM (until lab-core and lab-build are merged): the three functions of src/lab the service
- * calls, in one place, so the merge replaces this file by re-exports and nothing else.
+ * The three functions of src/lab the service calls, in one place. loadLab is lab-core's;
+ * buildLabMember and assembleLab are INTERIM until lab-build is merged, when they become re-exports.
  */
 /** What the lab file's own diagnostics call it; a machine's carry its config's path beside it. */
 export const LAB_FILE = 'lab.conf';
 
-export function loadLab(_text: string, _opts: { sources: ConfigSources; catalogs: Catalogs; target?: TargetLimits; file?: string }): LabLoadResult {
-  throw new VmgenError('VMG_INTERNAL', 'loadLab is not merged yet');
-}
+export { loadLab } from '../../lab/load.js';
 
 export interface LabMemberOptions {
   outDir: string;
