@@ -32,10 +32,25 @@ function reload(text: string, ctx: LabJobContext): Lab {
 /** A lab job in the build process: one machine's member output, or the lab's archive; returns the file made. */
 export async function runLabJob(job: LabStart, ctx: LabJobContext): Promise<string> {
   const lab = reload(job.text, ctx);
-  const opts = { cacheRoot: ctx.cacheRoot, signal: ctx.signal, onEvent: ctx.onEvent, log: ctx.log };
   if (job.role === 'member') {
     if (!lab.machines.some((m) => m.name === job.machine)) throw new VmgenError('VMG_CONFIG_INVALID', `the lab has no machine ${job.machine}`);
-    return (await buildLabMember(lab, job.machine, ctx.target.id, { ...opts, outDir: ctx.outDir })).file;
+    // The base goes into the member: the assembly may run on a host whose cache never held it.
+    const out = await buildLabMember(lab, job.machine, ctx.target.id, ctx.outDir, {
+      catalogs: ctx.catalogs, cacheRoot: ctx.cacheRoot, includeBase: true, signal: ctx.signal, onEvent: ctx.onEvent, log: ctx.log,
+    });
+    return out.file;
   }
-  return (await assembleLab(lab, ctx.target.id, job.members, ctx.outDir, opts)).archive;
+  return assembleLab(lab, ctx.target.id, job.members.map((m) => m.file), ctx.outDir, { signal: ctx.signal, inputs: labInputs(job.text, ctx.files) });
+}
+
+/** The lab's own files for the archive's lab/ folder: the lab file and each text file it came with. */
+function labInputs(text: string, files: RequestFiles | undefined): Array<[string, string]> {
+  const out: Array<[string, string]> = [[LAB_FILE, text]];
+  for (const [path, b64] of Object.entries(files ?? {})) {
+    const bytes = Buffer.from(b64, 'base64');
+    const asText = bytes.toString('utf8');
+    // Binary sources (a site's images) stay in the machines; lab/ holds what a reader can read.
+    if (Buffer.from(asText, 'utf8').equals(bytes)) out.push([path, asText]);
+  }
+  return out;
 }
