@@ -18,7 +18,7 @@ import { IS_ROOT, lastLine, ROOT, vmgen } from './helpers.js';
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
 const skip = !IS_ROOT ? 'needs root (real builds)' : !hasRedis ? 'needs redis-server (scripts/setup.sh installs it)' : false;
 const NET101 = join(ROOT, 'examples', 'net101');
-const LAB = readFileSync(join(NET101, 'lab.conf'), 'utf8').replace(/^(\s*count\s*=\s*)6\s*$/m, '${1}1');
+const LAB = readFileSync(join(NET101, 'lab.conf'), 'utf8').replace(/^(\s*count\s*=\s*)6\s*$/m, (_all, key: string) => `${key}1`);
 const FILES = Object.fromEntries(['gw.conf', 'web.conf', 'pc.conf', 'students.csv'].map((f) => [f, readFileSync(join(NET101, f)).toString('base64')]));
 
 function freePort(): Promise<number> {
