@@ -12,7 +12,7 @@ import { IS_ROOT, lastLine, ROOT, vmgen } from './helpers.js';
 /**
  * A lab through the service on BullMQ: redis on a free loopback port, two `vmgen worker`s (the
  * built CLI) sharing an artifact directory, `vmgen serve --queue`, and three machines of
- * examples/net101 (gw, web and one student's pc) for lxc. Each machine is its own job; both
+ * examples/net101 (gw, web and one student's machine, named pc: a count of 1 makes no numbered copies) for lxc. Each machine is its own job; both
  * workers take some; the assembly job puts the lab's archive together from the stored members.
  */
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
@@ -100,7 +100,7 @@ describe('a lab over the API, built by two workers', { skip, timeout: 1_800_000 
       lab = (await (await call(`/api/labs/${id}`)).json()) as LabView;
     }
     assert.equal(lab?.state, 'done', `${JSON.stringify(lab, null, 1)}\n${outputs()}`);
-    assert.deepEqual(lab.machines.map((m) => m.name), ['gw', 'web', 'pc1']);
+    assert.deepEqual(lab.machines.map((m) => m.name), ['gw', 'web', 'pc']);
     assert.ok(lab.machines.every((m) => m.state === 'succeeded'), JSON.stringify(lab.machines));
     const ran = new Set(lab.machines.map((m) => m.worker));
     assert.deepEqual(ran, new Set(['wa', 'wb']), `both workers build machines: ${[...ran].join(', ')}`);
@@ -120,6 +120,6 @@ describe('a lab over the API, built by two workers', { skip, timeout: 1_800_000 
     const manifest = spawnSync('tar', ['--zstd', '-xOf', file, entry], { encoding: 'utf8', maxBuffer: 2 ** 26 });
     assert.equal(manifest.status, 0, manifest.stderr);
     const m = JSON.parse(manifest.stdout) as { machines: Array<{ name: string }> };
-    assert.deepEqual(m.machines.map((x) => x.name), ['gw', 'web', 'pc1']);
+    assert.deepEqual(m.machines.map((x) => x.name), ['gw', 'web', 'pc']);
   });
 });
