@@ -34,10 +34,15 @@ import { z } from 'zod';
  * qemu (format tar):
  *   bases/ID/DISK.qcow2           the cached disk set of one package set and disk layout
  *   machines/NAME/DISK.qcow2      files: disk:DISK. qcow2 whose backing file is ../../bases/ID/DISK.qcow2 (relative)
- *   machines/NAME/NAME.xml        files: domain. libvirt domain, <interface type='network'> per NIC naming
- *                                 the network's `libvirtNetwork`, with the lab's MAC
+ *   machines/NAME/NAME.xml        files: domain. libvirt domain named LAB-NAME, <interface type='network'> per NIC
+ *                                 naming the network's `libvirtNetwork`, with the lab's MAC; its disks are
+ *                                 LABDIR/machines/NAME/DISK.qcow2 (libvirt wants absolute paths: LABDIR is
+ *                                 `lxcPath`, as for lxc; the backing files stay relative)
  *   machines/NAME/run.sh          files: run. The plain qemu command line (from machines/NAME), each NIC on a
- *                                 tap device it makes on the network's bridge: `run.sh` needs the bridges up
+ *                                 tap device labTapName(LAB, NAME, NIC) it makes on the network's bridge and
+ *                                 removes on exit: `run.sh` runs as root, with the bridges up
+ *   machines/NAME/NAME-OVMF_VARS.fd  files: nvram. UEFI machines: run.sh's own copy of OVMF's variables
+ *   topology/bridges.sh           topology: bridges. As for lxc: the bridges that run.sh's taps join
  *   topology/networks/NET.xml     files: topology. libvirt <network>, isolated (no <forward>, no <ip>/DHCP)
  *
  * oci (format tar):
@@ -151,6 +156,14 @@ function shortHash(text: string, chars: number): string {
  */
 export function labBridgeName(lab: string, network: string): string {
   return `vl${shortHash(`${lab}/${network}`, 8)}`;
+}
+
+/**
+ * The tap device a qemu machine's run.sh makes for one NIC: 'vt' and a hash of the lab's, the
+ * machine's and the NIC's names, 10 characters, so the taps of every lab on a host differ.
+ */
+export function labTapName(lab: string, machine: string, nic: string): string {
+  return `vt${shortHash(`${lab}/${machine}/${nic}`, 8)}`;
 }
 
 /** libvirt network, VMware LAN segment and VirtualBox internal network: readable, lab-scoped. */
