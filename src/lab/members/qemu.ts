@@ -1,15 +1,18 @@
+import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../exec/run.js';
-import { qemuCommander } from '../../targets/qemu/index.js';
-import { writeStageFiles } from '../../targets/stage.js';
+import { ovmfBuild, qemuCommander, runShOvmf } from '../../targets/qemu/index.js';
+import { placeIsos } from '../../targets/vm/common.js';
 import { labBaseId } from '../manifest.js';
+import { labQemuFiles } from './qemu-files.js';
 import type { MemberPackRow } from './types.js';
 import { wholeMember } from './whole.js';
 
 /**
  * A qemu member: each disk as a qcow2 holding only the clusters that differ from the cached disk
  * set (qemu-img convert -B), whose backing file is then named relative to the machine's directory
- * (rebase -u: nothing is copied), so the lab stores the set once under bases/ID.
+ * (rebase -u: nothing is copied), so the lab stores the set once under bases/ID; its domain XML
+ * and run.sh put each NIC on the lab's network (qemu-files.ts).
  */
 export const qemuMember: MemberPackRow = {
   labFormat: 'tar',
@@ -29,9 +32,17 @@ export const qemuMember: MemberPackRow = {
       await run(['qemu-img', 'rebase', '-u', '-f', 'qcow2', '-b', `../../bases/${id}/${baseFile}`, '-F', 'qcow2', dest], { signal: ctx.signal });
       files[`disk:${disk.name}`] = out;
     }
-    const rendered = qemuCommander.render(ctx.spec, ctx.options, vm.layout).archiveFiles;
-    await writeStageFiles(input.machineDir, rendered);
-    for (const f of rendered) files[f.path === 'run.sh' ? 'run' : f.path.endsWith('.xml') ? 'domain' : f.path] = f.path;
+    for (const f of labQemuFiles(ctx.spec, vm.layout, { lab: input.lab.name, machine: input.machine, networks: input.networks, labDir: input.labDir })) {
+      await writeFile(join(input.machineDir, f.path), f.content, { mode: f.mode ?? 0o644 });
+      files[f.path === 'run.sh' ? 'run' : 'domain'] = f.path;
+    }
+    // run.sh's UEFI variables are the machine's own, writable copy of OVMF's template.
+    const { ovmf } = runShOvmf(ctx.spec, vm.layout);
+    if (ovmf !== undefined) {
+      await copyFile(ovmfBuild(ctx.spec, vm.layout).vars, join(input.machineDir, ovmf.vars));
+      files.nvram = ovmf.vars;
+    }
+    for (const iso of (await placeIsos(vm.layout, input.machineDir)).shipped) files[`iso:${iso}`] = iso;
     return { files, base: { id, layerKey: disks.key, source: disks.dir, entries: Object.values(disks.files) } };
   },
 };
