@@ -9,9 +9,25 @@ import type { MemberPackRow } from './types.js';
 import { wholeMember } from './whole.js';
 
 /**
+ * The machine's disk as a qcow2 holding only the clusters that differ from its base. The build's
+ * image is a patched full copy of the cached disk (not an overlay), so `qemu-img convert -B` would
+ * copy every allocated cluster: convert writes what the source's top layer holds and compares
+ * nothing. A safe `rebase` compares: an empty overlay over the build's image, rebased onto the base,
+ * receives exactly the clusters in which the two differ. Then the backing file is renamed to where
+ * the lab's archive has the base, relative to the machine's directory (rebase -u: nothing is read).
+ */
+export function memberDiskArgv(image: { path: string; format: string }, base: string, relativeBase: string, dest: string): Array<[string, ...string[]]> {
+  return [
+    ['qemu-img', 'create', '-q', '-f', 'qcow2', '-b', image.path, '-F', image.format, dest],
+    ['qemu-img', 'rebase', '-f', 'qcow2', '-b', base, '-F', 'qcow2', dest],
+    ['qemu-img', 'rebase', '-u', '-f', 'qcow2', '-b', relativeBase, '-F', 'qcow2', dest],
+  ];
+}
+
+/**
  * A qemu member: each disk as a qcow2 holding only the clusters that differ from the cached disk
- * set (qemu-img convert -B), whose backing file is then named relative to the machine's directory
- * (rebase -u: nothing is copied), so the lab stores the set once under bases/ID; its domain XML
+ * set, backed by it relative to the machine's directory (memberDiskArgv), so the lab stores the set
+ * once under bases/ID; its domain XML
  * and run.sh put each NIC on the lab's network (qemu-files.ts).
  */
 export const qemuMember: MemberPackRow = {
@@ -28,8 +44,7 @@ export const qemuMember: MemberPackRow = {
       const baseFile = disks.files[disk.name]!;
       const out = `${disk.file}.qcow2`;
       const dest = join(input.machineDir, out);
-      await run(['qemu-img', 'convert', '-f', image.format, '-O', 'qcow2', '-B', join(disks.dir, baseFile), '-F', 'qcow2', image.path, dest], { signal: ctx.signal });
-      await run(['qemu-img', 'rebase', '-u', '-f', 'qcow2', '-b', `../../bases/${id}/${baseFile}`, '-F', 'qcow2', dest], { signal: ctx.signal });
+      for (const argv of memberDiskArgv(image, join(disks.dir, baseFile), `../../bases/${id}/${baseFile}`, dest)) await run(argv, { signal: ctx.signal });
       files[`disk:${disk.name}`] = out;
     }
     for (const f of labQemuFiles(ctx.spec, vm.layout, { lab: input.lab.name, machine: input.machine, networks: input.networks, labDir: input.labDir })) {
