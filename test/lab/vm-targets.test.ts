@@ -12,9 +12,20 @@ import { labManifestNetworks } from '../../src/lab/build-member.js';
 import { loadLab } from '../../src/lab/load.js';
 import { labTapName } from '../../src/lab/manifest.js';
 import { labQemuFiles } from '../../src/lab/members/qemu-files.js';
+import { labOvf } from '../../src/lab/members/virtualbox.js';
+import { labVmx } from '../../src/lab/members/vmware.js';
+import { LAB_MACS, labMac } from '../../src/lab/machine.js';
+import { labSegmentId } from '../../src/lab/topology/vmware.js';
+import { PVN_ID } from '../../src/targets/vmware/render.js';
+import { isVmwareStaticMac } from '../../src/config/validators.js';
+import { VMWARE_STATIC_MACS } from '../../src/targets/vmware/index.js';
 import { renderLibvirtNetwork } from '../../src/lab/topology/qemu.js';
+import { vmwareTopology } from '../../src/lab/topology/vmware.js';
 import type { Lab, LabMachine } from '../../src/lab/types.js';
 import { targetFor } from '../../src/cli/shared.js';
+import { renderedLabFiles } from '../../src/cli/commands/lab-render.js';
+import { LAB_TOPOLOGY } from '../../src/lab/topology/registry.js';
+import { run as runCli } from '../helpers/cli.js';
 import { assertGolden } from '../helpers/golden.js';
 
 const EXAMPLE = new URL('../../examples/net101/', import.meta.url).pathname;
@@ -99,6 +110,185 @@ describe('qemu lab machines', () => {
       writeFileSync(join(dir, name), content);
       const r = spawnSync('virt-xml-validate', [join(dir, name), schema], { encoding: 'utf8' });
       assert.equal(r.status, 0, `virt-xml-validate ${name} ${schema}: ${r.stdout}${r.stderr}`);
+    }
+  });
+});
+
+describe('lab MACs per target', () => {
+  it('are QEMU\'s locally administered 52:54:00 by default and VMware\'s static range for vmware', () => {
+    const taken = new Set<string>();
+    assert.match(labMac('net101', 'gw', 'eth0', taken), /^52:54:00(:[0-9a-f]{2}){3}$/, 'QEMU prefix without a target range');
+    for (let i = 0; i < 200; i++) {
+      const mac = labMac('net101', `pc${i}`, 'eth0', taken, VMWARE_STATIC_MACS);
+      const r = isVmwareStaticMac(mac);
+      assert.ok(r.ok, `${mac} is one VMware keeps: ${r.ok ? '' : r.message}`);
+    }
+  });
+
+  it('keep the hash\'s last bytes, so only the prefix and the fourth byte\'s range change with the target', () => {
+    const qemu = labMac('net101', 'gw', 'eth0', new Set(), LAB_MACS).split(':');
+    const vmware = labMac('net101', 'gw', 'eth0', new Set(), VMWARE_STATIC_MACS).split(':');
+    assert.deepEqual(vmware.slice(4), qemu.slice(4), `same tail: ${qemu.join(':')} / ${vmware.join(':')}`);
+    assert.equal(parseInt(vmware[3]!, 16), parseInt(qemu[3]!, 16) % 0x40, 'the fourth byte folded into 00-3f');
+  });
+
+  it('a lab loaded for vmware validates (its MACs are in the static range) and one loaded for qemu keeps 52:54:00', () => {
+    for (const m of exampleLab('two-vm.conf', 'vmware').machines) for (const n of m.nics) assert.match(n.mac, /^00:50:56:[0-3]/, `${m.name}.${n.nic} ${n.mac}`);
+    for (const m of exampleLab('two-vm.conf', 'qemu').machines) for (const n of m.nics) assert.match(n.mac, /^52:54:00:/, `${m.name}.${n.nic} ${n.mac}`);
+  });
+});
+
+describe('VMware LAN segment ids (pvnID)', () => {
+  it('have the form Workstation writes: sixteen hex bytes, eight and eight joined by a dash, leading 52', () => {
+    // Workstation's own, from a preferences.ini and the .vmx of a NIC on that segment:
+    // pref.namedPVNs0.pvnID = "52 8c 98 ed 46 f0 ae 00-28 76 d2 99 3a 4d 1c 60".
+    assert.match('52 8c 98 ed 46 f0 ae 00-28 76 d2 99 3a 4d 1c 60', PVN_ID, 'PVN_ID accepts a Workstation-written id');
+    assert.doesNotMatch('52 a1 b2 c3-d4 e5 f6 07', PVN_ID, 'eight bytes are not a pvnID');
+    const id = labSegmentId('net101', 'lan');
+    assert.match(id, PVN_ID, id);
+    assert.ok(id.startsWith('52 '), `${id} starts like Workstation's`);
+  });
+
+  it('are derived from the lab and the network: stable, and distinct per lab and per network', () => {
+    assert.equal(labSegmentId('net101', 'lan'), labSegmentId('net101', 'lan'), 'a rebuild keeps the id');
+    const ids = [labSegmentId('net101', 'lan'), labSegmentId('net101', 'dmz'), labSegmentId('net102', 'lan'), labSegmentId('net10', '1lan')];
+    assert.equal(new Set(ids).size, ids.length, `distinct: ${ids.join(' | ')}`);
+  });
+});
+
+/** `key = "value"` lines of a .vmx as a map. */
+function vmxSettings(vmx: string): Map<string, string> {
+  return new Map(vmx.split('\n').flatMap((l) => {
+    const m = /^(\S+) = "([^"]*)"$/.exec(l);
+    return m ? [[m[1]!, m[2]!] as [string, string]] : [];
+  }));
+}
+
+describe('VMware lab machines', () => {
+  const lab = exampleLab('two-vm.conf', 'vmware');
+  const networks = labManifestNetworks(lab);
+  const vmx = lab.machines.map((machine) => {
+    const { spec, layout } = machineSpec(machine, 'vmware');
+    const diskFiles = Object.fromEntries(layout.disks.map((d) => [d.name, `${d.file}.vmdk`]));
+    return { machine, text: labVmx(spec, layout, { lab: lab.name, machine, networks }, { diskFiles, isoFiles: {} }) };
+  });
+
+  it('match their golden .vmx', () => {
+    for (const { machine, text } of vmx) assertGolden(`lab/vmware/machines/${machine.name}/${machine.name}.vmx`, text);
+  });
+
+  /*
+   * What reads these keys. VMware Workstation: a NIC on a LAN segment is connectionType = "pvn" with
+   * the segment's pvnID (as Workstation writes it; its preferences.ini names the segment). libvirt's
+   * VMX reader (src/vmx/vmx.c, virVMXParseEthernet) accepts connectionType bridged, nat and custom,
+   * "No yet handled" for hostonly, and "Invalid value" for anything else, pvn included: these .vmx
+   * files are for Workstation and Player, not for libvirt's vmware/esx drivers. The same reader takes
+   * addressType "static" with ethernetN.address, and its mapping table gives VMware's static range
+   * 00:50:56:00:00:00 - 00:50:56:3f:ff:ff, which the lab's MACs for vmware lie in.
+   */
+  it('put every NIC on its network\'s LAN segment with the lab\'s static MAC', () => {
+    for (const { machine, text } of vmx) {
+      const keys = vmxSettings(text);
+      machine.nics.forEach((nic, i) => {
+        const at = (k: string): string | undefined => keys.get(`ethernet${i}.${k}`);
+        assert.equal(at('connectionType'), 'pvn', `${machine.name}.${nic.nic} is on a LAN segment`);
+        assert.equal(at('pvnID'), labSegmentId(lab.name, nic.network), `${machine.name}.${nic.nic} on ${nic.network}'s segment`);
+        assert.equal(at('addressType'), 'static', `${machine.name}.${nic.nic} keeps its MAC`);
+        assert.equal(at('address'), nic.mac, `${machine.name}.${nic.nic} has the lab's MAC`);
+        assert.equal(at('networkName'), undefined, 'no networkName: that is a bridged NIC\'s');
+      });
+    }
+  });
+
+  it('the segment ids in the vmx are the ones topology/segments.json lists', () => {
+    const segments = JSON.parse(LAB_TOPOLOGY_VMWARE(lab)) as Array<{ network: string; pvnID: string }>;
+    const ids = new Set(segments.map((s) => s.pvnID));
+    for (const { text } of vmx) for (const [k, v] of vmxSettings(text)) if (k.endsWith('.pvnID')) assert.ok(ids.has(v), `${k} = ${v} is a listed segment`);
+  });
+});
+
+function LAB_TOPOLOGY_VMWARE(lab: Lab): string {
+  return vmwareTopology(lab, labManifestNetworks(lab))[0]!.content;
+}
+
+describe('VirtualBox lab machines', () => {
+  const lab = exampleLab('two-vm.conf', 'virtualbox');
+  const networks = labManifestNetworks(lab);
+  const ovf = lab.machines.map((machine) => {
+    const { spec, layout } = machineSpec(machine, 'virtualbox');
+    const disks = layout.disks.map((d) => ({ name: d.name, file: `${d.file}.vmdk`, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: 0 }));
+    return { machine, text: labOvf(spec, layout, { machine, networks }, { disks, isoFiles: {} }) };
+  });
+
+  it('match their golden OVF descriptors', () => {
+    for (const { machine, text } of ovf) assertGolden(`lab/virtualbox/machines/${machine.name}/${machine.name}.ovf`, text);
+  });
+
+  /*
+   * What VirtualBox reads. With a vbox:Machine section the import takes the NICs' attachment from it
+   * (Settings.cpp, MachineConfigFile::readAttachedNetworkMode: <InternalNetwork name="…"/> is
+   * NetworkAttachmentType_Internal, and the name is required: "Required InternalNetwork/@name element
+   * is missing"). Its reader of the standard section alone (ApplianceImpl.cpp, Appliance::interpret)
+   * knows the connection names Null, NAT, Bridged, Internal, HostOnly and Generic and takes any other
+   * as Bridged ("VMware assumes this is the default apparently"), and an "Internal" one carries no
+   * network name. So the name lives in vbox:Machine, and rasd:Connection names the lab's network as OVF
+   * means it (a network of the NetworkSection), for VMware's importer, which maps networks by name.
+   */
+  it('put every NIC on its network\'s internal network in both sections, with the lab\'s MAC', () => {
+    for (const { machine, text } of ovf) {
+      const adapters = [...text.matchAll(/<Adapter slot="(\d+)"[^>]*MACAddress="([0-9A-F]{12})"[^>]*>\s*<InternalNetwork name="([^"]+)"\/>/g)];
+      assert.equal(adapters.length, machine.nics.length, `${machine.name}: one internal adapter per NIC`);
+      machine.nics.forEach((nic, i) => {
+        const net = networks.find((n) => n.name === nic.network)!;
+        assert.equal(adapters[i]![3], net.internalNetwork, `${machine.name}.${nic.nic} on ${net.internalNetwork}`);
+        assert.equal(adapters[i]![2], nic.mac.replace(/:/g, '').toUpperCase(), `${machine.name}.${nic.nic} keeps ${nic.mac}`);
+        assert.ok(text.includes(`<rasd:Connection>${net.internalNetwork}</rasd:Connection>`), `${machine.name}: rasd:Connection ${net.internalNetwork}`);
+        assert.ok(text.includes(`<Network ovf:name="${net.internalNetwork}">`), `${machine.name}: ${net.internalNetwork} in the NetworkSection`);
+      });
+      assert.doesNotMatch(text, /HostOnlyInterface|choose the host interface/, `${machine.name}: no host-only adapter is left`);
+    }
+  });
+
+  it('pass xmllint as XML', (t) => {
+    if (!has('xmllint')) {
+      t.skip('xmllint is not installed');
+      return;
+    }
+    for (const { machine, text } of ovf) {
+      const r = spawnSync('xmllint', ['--noout', '-'], { input: text, encoding: 'utf8' });
+      assert.equal(r.status, 0, `xmllint ${machine.name}.ovf: ${r.stderr}`);
+    }
+  });
+});
+
+describe('vmgen lab render -t TARGET', () => {
+  it('writes the target\'s topology files beside the machine configs, the same files lab build stores', () => {
+    for (const target of ['lxc', 'qemu', 'oci', 'vmware', 'virtualbox']) {
+      const lab = exampleLab('two-vm.conf', target);
+      const files = renderedLabFiles(lab, targetFor(target));
+      const topology = LAB_TOPOLOGY[target]!(lab, labManifestNetworks(lab));
+      assert.ok(topology.length > 0, `${target} has topology files`);
+      for (const f of topology) assert.equal(files.get(f.path), f.content, `${target}: ${f.path} is written as rendered`);
+      assert.ok(files.has('lab.json') && files.has('machines/gw.conf'), `${target}: the machine configs and lab.json are still there`);
+    }
+  });
+
+  it('writes no topology without a target', () => {
+    const files = renderedLabFiles(exampleLab('two-vm.conf', 'qemu'), undefined);
+    assert.deepEqual([...files.keys()].filter((p) => p.startsWith('topology/')), [], 'no topology/ files');
+  });
+
+  it('the command writes them under DIR/topology', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'vmgen-labrender-'));
+    rmSync(out, { recursive: true });
+    try {
+      const r = await runCli('vmgen', ['lab', 'render', join(EXAMPLE, 'two-vm.conf'), '-o', out, '-t', 'qemu']);
+      assert.equal(r.code, 0, r.stderr);
+      const lab = exampleLab('two-vm.conf', 'qemu');
+      for (const f of LAB_TOPOLOGY.qemu!(lab, labManifestNetworks(lab))) assert.equal(readFileSync(join(out, f.path), 'utf8'), f.content, f.path);
+      assert.ok(r.stdout.includes(join(out, 'topology/bridges.sh')), `the written paths are listed: ${r.stdout}`);
+    } finally {
+      rmSync(out, { recursive: true, force: true });
     }
   });
 });
