@@ -54,13 +54,17 @@ import { z } from 'zod';
  *                                 (localhost/NAME:latest once loaded), ipv4_address / mac_address per network
  *
  * vmware (format tar):
- *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine; NICs on LAN segments
- *                                 (ethernetN.connectionType = "pvn", ethernetN.pvnID = the network's `segment`)
- *   topology/segments.json        files: topology. The lab's LAN segments (name, pvnID)
+ *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine (monolithicSparse); NICs
+ *                                 on LAN segments (ethernetN.connectionType = "pvn", ethernetN.pvnID = the
+ *                                 segment's id, labSegmentId(LAB, NET): sixteen bytes, as topology/segments.json
+ *                                 lists them), with static MACs: a lab built for vmware has its `nics[].mac` in
+ *                                 VMware's static range 00:50:56:00:00:00-00:50:56:3f:ff:ff
+ *   topology/segments.json        topology: segments. The lab's LAN segments (network, name, pvnID, subnet)
  *
  * virtualbox (format tar):
  *   machines/NAME/NAME.ova        files: ova. One OVA per machine, NICs on internal networks named `internalNetwork`
- *   topology/networks.txt         files: topology. The internal networks
+ *                                 (vbox:Machine's <InternalNetwork name>, and the name as rasd:Connection)
+ *   topology/networks.txt         topology: networks. The internal networks
  */
 
 export const LAB_MANIFEST_FILE = 'lab.json';
