@@ -75,10 +75,10 @@ describe('qemu lab machines', () => {
   it('run.sh puts each NIC on a tap of its own on the network\'s bridge and removes the taps on exit', () => {
     const gw = files.find((f) => f.machine.name === 'gw')!;
     const sh = gw.out.find((f) => f.path === 'run.sh')!.content;
-    for (const nic of gw.machine.nics) {
+    for (const [i, nic] of gw.machine.nics.entries()) {
       const tap = labTapName(lab.name, 'gw', nic.nic);
       const bridge = networks.find((n) => n.name === nic.network)!.bridge;
-      assert.ok(sh.includes(`-netdev tap,id=net${nic.nic.slice(3)},ifname=${tap},script=no,downscript=no`), `${nic.nic}: -netdev tap on ${tap}`);
+      assert.ok(sh.includes(`-netdev tap,id=net${i},ifname=${tap},script=no,downscript=no`), `${nic.nic}: -netdev tap on ${tap}`);
       assert.ok(sh.includes(`ip link set ${tap} master ${bridge}`), `${tap} joins ${bridge}`);
       assert.ok(sh.includes(`mac=${nic.mac}`), `${nic.nic} keeps the lab's MAC ${nic.mac}`);
     }

@@ -2,10 +2,12 @@ import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../exec/run.js';
 import { ovmfBuild, qemuCommander, runShOvmf } from '../../targets/qemu/index.js';
-import { placeIsos } from '../../targets/vm/common.js';
+import { convertImages, placeIsos } from '../../targets/vm/common.js';
 import { labBaseId } from '../manifest.js';
 import { labQemuFiles } from './qemu-files.js';
-import type { MemberPackRow } from './types.js';
+import type { BuildBase, DiskImage } from '../../targets/types.js';
+import type { VmLayout } from '../../disks/layout.js';
+import type { MemberBase, MemberPackRow } from './types.js';
 import { wholeMember } from './whole.js';
 
 /**
@@ -24,40 +26,48 @@ export function memberDiskArgv(image: { path: string; format: string }, base: st
   ];
 }
 
+/** Each disk as a delta over its cached disk set (memberDiskArgv), and the set as the member's base. */
+async function deltaDisks(images: readonly DiskImage[], layout: VmLayout, disks: NonNullable<BuildBase['disks']>, machineDir: string, signal: AbortSignal):
+  Promise<{ files: Record<string, string>; base: MemberBase }> {
+  const id = labBaseId(disks.key);
+  const files: Record<string, string> = {};
+  for (const image of images) {
+    const disk = layout.disks.find((d) => d.name === image.disk)!;
+    const baseFile = disks.files[disk.name]!;
+    files[disk.name] = `${disk.file}.qcow2`;
+    for (const argv of memberDiskArgv(image, join(disks.dir, baseFile), `../../bases/${id}/${baseFile}`, join(machineDir, files[disk.name]!))) await run(argv, { signal });
+  }
+  return { files, base: { id, layerKey: disks.key, source: disks.dir, entries: Object.values(disks.files) } };
+}
+
 /**
  * A qemu member: each disk as a qcow2 holding only the clusters that differ from the cached disk
  * set, backed by it relative to the machine's directory (memberDiskArgv), so the lab stores the set
- * once under bases/ID; its domain XML
- * and run.sh put each NIC on the lab's network (qemu-files.ts).
+ * once under bases/ID; its domain XML and run.sh put each NIC on the lab's network (qemu-files.ts).
+ * Disks made from the configured root (the build changed what cached disks cannot take) have no
+ * base: they are stored whole, wired all the same.
  */
 export const qemuMember: MemberPackRow = {
   labFormat: 'tar',
   async pack(ctx, input) {
-    const disks = ctx.base?.disks;
     const vm = ctx.vm;
-    // Disks made from the configured root (the build changed what cached disks cannot take) have no base.
-    if (disks === undefined || vm === undefined) return wholeMember(qemuCommander).pack(ctx, input);
-    const id = labBaseId(disks.key);
-    const files: Record<string, string> = {};
-    for (const image of vm.images) {
-      const disk = vm.layout.disks.find((d) => d.name === image.disk)!;
-      const baseFile = disks.files[disk.name]!;
-      const out = `${disk.file}.qcow2`;
-      const dest = join(input.machineDir, out);
-      for (const argv of memberDiskArgv(image, join(disks.dir, baseFile), `../../bases/${id}/${baseFile}`, dest)) await run(argv, { signal: ctx.signal });
-      files[`disk:${disk.name}`] = out;
-    }
+    if (vm === undefined) return wholeMember(qemuCommander).pack(ctx, input);
+    const disks = ctx.base?.disks;
+    const { files, base } = disks === undefined
+      ? { files: await convertImages(vm.images, vm.layout, input.machineDir, 'qcow2', ctx.signal), base: undefined }
+      : await deltaDisks(vm.images, vm.layout, disks, input.machineDir, ctx.signal);
+    const roles: Record<string, string> = Object.fromEntries(Object.entries(files).map(([disk, file]) => [`disk:${disk}`, file]));
     for (const f of labQemuFiles(ctx.spec, vm.layout, { lab: input.lab.name, machine: input.machine, networks: input.networks, labDir: input.labDir })) {
       await writeFile(join(input.machineDir, f.path), f.content, { mode: f.mode ?? 0o644 });
-      files[f.path === 'run.sh' ? 'run' : 'domain'] = f.path;
+      roles[f.path === 'run.sh' ? 'run' : 'domain'] = f.path;
     }
     // run.sh's UEFI variables are the machine's own, writable copy of OVMF's template.
     const { ovmf } = runShOvmf(ctx.spec, vm.layout);
     if (ovmf !== undefined) {
       await copyFile(ovmfBuild(ctx.spec, vm.layout).vars, join(input.machineDir, ovmf.vars));
-      files.nvram = ovmf.vars;
+      roles.nvram = ovmf.vars;
     }
-    for (const iso of (await placeIsos(vm.layout, input.machineDir)).shipped) files[`iso:${iso}`] = iso;
-    return { files, base: { id, layerKey: disks.key, source: disks.dir, entries: Object.values(disks.files) } };
+    for (const iso of (await placeIsos(vm.layout, input.machineDir)).shipped) roles[`iso:${iso}`] = iso;
+    return { files: roles, ...(base === undefined ? {} : { base }) };
   },
 };
