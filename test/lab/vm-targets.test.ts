@@ -16,7 +16,7 @@ import { labOvf } from '../../src/lab/members/virtualbox.js';
 import { labVmx } from '../../src/lab/members/vmware.js';
 import { LAB_MACS, labMac } from '../../src/lab/machine.js';
 import { labSegmentId } from '../../src/lab/topology/vmware.js';
-import { PVN_ID } from '../../src/targets/vmware/render.js';
+import { PVN_ID, VMX_KEYS_DOCUMENTED } from '../../src/targets/vmware/render.js';
 import { isVmwareStaticMac } from '../../src/config/validators.js';
 import { VMWARE_STATIC_MACS } from '../../src/targets/vmware/index.js';
 import { renderLibvirtNetwork } from '../../src/lab/topology/qemu.js';
@@ -29,7 +29,6 @@ import { run as runCli } from '../helpers/cli.js';
 import { assertGolden } from '../helpers/golden.js';
 
 const EXAMPLE = new URL('../../examples/net101/', import.meta.url).pathname;
-const LAB_DIR = '/var/lib/vmgen/labs/net101';
 const catalogs = loadCatalogs({ env: {} });
 
 /** A lab file of the example, loaded as `vmgen lab build -t TARGET` loads it. */
@@ -51,6 +50,7 @@ function has(cmd: string): boolean {
 describe('qemu lab machines', () => {
   const lab = exampleLab('two-vm.conf', 'qemu');
   const networks = labManifestNetworks(lab);
+  const LAB_DIR = `/var/lib/vmgen/labs/${lab.name}`;
   const files = lab.machines.map((machine) => {
     const { spec, layout } = machineSpec(machine, 'qemu');
     return { machine, out: labQemuFiles(spec, layout, { lab: lab.name, machine, networks, labDir: LAB_DIR }) };
@@ -68,7 +68,7 @@ describe('qemu lab machines', () => {
       const block = new RegExp(`<interface type="network">\\s*<mac address="${nic.mac}"/>\\s*<source network="${net.libvirtNetwork}"/>`);
       assert.match(xml, block, `${nic.nic}: on ${net.libvirtNetwork} with ${nic.mac}`);
     }
-    assert.match(xml, /<name>net101-gw<\/name>/, 'the domain is named after the lab and the machine');
+    assert.ok(xml.includes(`<name>${lab.name}-gw</name>`), 'the domain is named after the lab and the machine');
     assert.match(xml, new RegExp(`<source file="${LAB_DIR}/machines/gw/[^"]+\\.qcow2"/>`), 'the disk is the member\'s qcow2 under LABDIR');
   });
 
@@ -197,6 +197,14 @@ describe('VMware lab machines', () => {
         assert.equal(at('address'), nic.mac, `${machine.name}.${nic.nic} has the lab's MAC`);
         assert.equal(at('networkName'), undefined, 'no networkName: that is a bridged NIC\'s');
       });
+    }
+  });
+
+  it('write only keys VMX_KEYS_DOCUMENTED names a reader or writer for', () => {
+    // As test/targets/vmware.test.ts reads the patterns: # a number, <bus> one of VMware's disk buses.
+    const documented = Object.keys(VMX_KEYS_DOCUMENTED).map((p) => new RegExp(`^${p.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace(/<bus>/g, '(?:ide|scsi|sata|nvme)').replace(/#/g, '\\d+')}$`));
+    for (const { machine, text } of vmx) {
+      for (const key of vmxSettings(text).keys()) assert.ok(documented.some((re) => re.test(key)), `${machine.name}: ${key} has no entry in VMX_KEYS_DOCUMENTED`);
     }
   });
 

@@ -4,8 +4,8 @@
 # Runs with KVM where it works, else emulated (TCG, slower). Extra arguments go to QEMU,
 # for example -display gtk for a window.
 # UEFI: the variables file is this machine's own and must stay writable.
-# eth0: on network net101-dmz, bridge vl5c7d30d1.
-# eth1: on network net101-lan, bridge vl4eaeaedf.
+# eth0: on network net101vm-dmz, bridge vl1a82eaf0.
+# eth1: on network net101vm-lan, bridge vlc8076a96.
 set -euo pipefail
 # Relative paths below are relative to this script.
 cd "$(dirname "$0")"
@@ -24,18 +24,18 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 fi
 
 # Each NIC on a tap device on its network's bridge (the lab's topology/bridges.sh up makes the bridges).
-taps="vt4093f20e vte8091071"
+taps="vtd8d7efe1 vteff1f5ae"
 trap 'for t in $taps; do ip link del "$t" 2>/dev/null || true; done' EXIT
 # eth0
-ip link show vl5c7d30d1 >/dev/null 2>&1 || { echo "run.sh: no bridge vl5c7d30d1: run the lab's topology/bridges.sh up first" >&2; exit 1; }
-ip tuntap add dev vt4093f20e mode tap
-ip link set vt4093f20e master vl5c7d30d1
-ip link set vt4093f20e up
+ip link show vl1a82eaf0 >/dev/null 2>&1 || { echo "run.sh: no bridge vl1a82eaf0: run the lab's topology/bridges.sh up first" >&2; exit 1; }
+ip tuntap add dev vtd8d7efe1 mode tap
+ip link set vtd8d7efe1 master vl1a82eaf0
+ip link set vtd8d7efe1 up
 # eth1
-ip link show vl4eaeaedf >/dev/null 2>&1 || { echo "run.sh: no bridge vl4eaeaedf: run the lab's topology/bridges.sh up first" >&2; exit 1; }
-ip tuntap add dev vte8091071 mode tap
-ip link set vte8091071 master vl4eaeaedf
-ip link set vte8091071 up
+ip link show vlc8076a96 >/dev/null 2>&1 || { echo "run.sh: no bridge vlc8076a96: run the lab's topology/bridges.sh up first" >&2; exit 1; }
+ip tuntap add dev vteff1f5ae mode tap
+ip link set vteff1f5ae master vlc8076a96
+ip link set vteff1f5ae up
 
 qemu-system-x86_64 \
   -name gw \
@@ -51,10 +51,10 @@ qemu-system-x86_64 \
   -device pvscsi,id=scsi0 \
   -drive if=none,id=disk0,file=gw-hdd0.qcow2,format=qcow2,discard=unmap \
   -device scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0,bootindex=0 \
-  -netdev tap,id=net0,ifname=vt4093f20e,script=no,downscript=no \
-  -device virtio-net-pci,netdev=net0,mac=52:54:00:7a:3f:7e \
-  -netdev tap,id=net1,ifname=vte8091071,script=no,downscript=no \
-  -device virtio-net-pci,netdev=net1,mac=52:54:00:1c:09:fd \
+  -netdev tap,id=net0,ifname=vtd8d7efe1,script=no,downscript=no \
+  -device virtio-net-pci,netdev=net0,mac=52:54:00:f7:68:48 \
+  -netdev tap,id=net1,ifname=vteff1f5ae,script=no,downscript=no \
+  -device virtio-net-pci,netdev=net1,mac=52:54:00:ae:c4:14 \
   -serial mon:stdio \
   -display none \
   "$@"

@@ -4,7 +4,7 @@
 # Runs with KVM where it works, else emulated (TCG, slower). Extra arguments go to QEMU,
 # for example -display gtk for a window.
 # UEFI: the variables file is this machine's own and must stay writable.
-# eth0: on network net101-lan, bridge vl4eaeaedf.
+# eth0: on network net101vm-lan, bridge vlc8076a96.
 set -euo pipefail
 # Relative paths below are relative to this script.
 cd "$(dirname "$0")"
@@ -23,13 +23,13 @@ if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
 fi
 
 # Each NIC on a tap device on its network's bridge (the lab's topology/bridges.sh up makes the bridges).
-taps="vtbfa3bdfc"
+taps="vt456af24e"
 trap 'for t in $taps; do ip link del "$t" 2>/dev/null || true; done' EXIT
 # eth0
-ip link show vl4eaeaedf >/dev/null 2>&1 || { echo "run.sh: no bridge vl4eaeaedf: run the lab's topology/bridges.sh up first" >&2; exit 1; }
-ip tuntap add dev vtbfa3bdfc mode tap
-ip link set vtbfa3bdfc master vl4eaeaedf
-ip link set vtbfa3bdfc up
+ip link show vlc8076a96 >/dev/null 2>&1 || { echo "run.sh: no bridge vlc8076a96: run the lab's topology/bridges.sh up first" >&2; exit 1; }
+ip tuntap add dev vt456af24e mode tap
+ip link set vt456af24e master vlc8076a96
+ip link set vt456af24e up
 
 qemu-system-x86_64 \
   -name pc \
@@ -45,8 +45,8 @@ qemu-system-x86_64 \
   -device pvscsi,id=scsi0 \
   -drive if=none,id=disk0,file=pc-hdd0.qcow2,format=qcow2,discard=unmap \
   -device scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0,bootindex=0 \
-  -netdev tap,id=net0,ifname=vtbfa3bdfc,script=no,downscript=no \
-  -device virtio-net-pci,netdev=net0,mac=52:54:00:36:08:7a \
+  -netdev tap,id=net0,ifname=vt456af24e,script=no,downscript=no \
+  -device virtio-net-pci,netdev=net0,mac=52:54:00:b5:00:34 \
   -serial mon:stdio \
   -display none \
   "$@"
