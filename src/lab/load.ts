@@ -151,7 +151,7 @@ export function loadLab(text: string, opts: LoadLabOptions): LabLoadResult {
     if (!config) continue;
     const shown = beside(displayDir, copy.configPath);
     copiesOf.set(shown, (copiesOf.get(shown) ?? 0) + 1);
-    const applied = applyCopy(config.text, copy.plan, model.lab.name, takenMacs);
+    const applied = applyCopy(config.text, copy.plan, model.lab.name, takenMacs, opts.target?.staticMacs);
     for (const d of applied.diagnostics) {
       const { at: _at, ...rest } = d;
       report(rest);

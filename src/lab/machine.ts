@@ -4,6 +4,7 @@ import { VmgenError } from '../errors.js';
 import { serializeDocument, type IniDocument, type IniValue } from '../config/ini/document.js';
 import { getValue, setValue, unsetValue } from '../config/ini/edit.js';
 import { parseIni } from '../config/ini/parse.js';
+import type { MacRange } from '../targets/limits.js';
 import type { LabNetwork } from './types.js';
 
 /*
@@ -56,15 +57,20 @@ export interface AppliedCopy {
   diagnostics: Array<Diagnostic & { at: LabRef }>;
 }
 
+/** QEMU's locally administered prefix: any target keeps these but VMware. */
+export const LAB_MACS: MacRange = { prefix: [0x52, 0x54, 0x00], fourthMax: 0xff };
+
 /**
- * The MAC for a NIC: QEMU's locally administered prefix and three bytes of a hash of the lab's,
- * the machine's and the NIC's names, so a lab built twice has the same MACs. `taken` holds the
- * lab's MACs so far; a collision moves on to the next bytes of the hash.
+ * The MAC for a NIC: the range's prefix (the target's static range, else QEMU's) and three bytes of
+ * a hash of the lab's, the machine's and the NIC's names, so a lab built twice has the same MACs.
+ * `taken` holds the lab's MACs so far; a collision moves on to the next bytes of the hash.
  */
-export function labMac(lab: string, machine: string, nic: string, taken: ReadonlySet<string>): string {
+export function labMac(lab: string, machine: string, nic: string, taken: ReadonlySet<string>, range: MacRange = LAB_MACS): string {
   const digest = createHash('sha256').update(`${lab}\0${machine}\0${nic}`).digest();
+  const hex = (b: number): string => b.toString(16).padStart(2, '0');
   for (let i = 0; i + 3 <= digest.length; i += 3) {
-    const mac = ['52', '54', '00', ...[...digest.subarray(i, i + 3)].map((b) => b.toString(16).padStart(2, '0'))].join(':');
+    const tail = [digest[i]! % (range.fourthMax + 1), digest[i + 1]!, digest[i + 2]!];
+    const mac = [...range.prefix, ...tail].map(hex).join(':');
     if (!taken.has(mac)) return mac;
   }
   throw new Error(`no free MAC for ${machine} ${nic}`);
@@ -93,7 +99,7 @@ function single(values: readonly string[]): IniValue {
 }
 
 /** Applies a copy's plan to its entry's config text (which parses: the caller checked). */
-export function applyCopy(configText: string, plan: CopyPlan, labName: string, takenMacs: Set<string>): AppliedCopy {
+export function applyCopy(configText: string, plan: CopyPlan, labName: string, takenMacs: Set<string>, macRange: MacRange = LAB_MACS): AppliedCopy {
   let doc = parseIni(configText).doc;
   let origins: LineOrigin[] = doc.lines.map((_, line) => ({ kind: 'config', line }));
   const diagnostics: AppliedCopy['diagnostics'] = [];
@@ -127,7 +133,7 @@ export function applyCopy(configText: string, plan: CopyPlan, labName: string, t
     const net = ['network', 'eths', nic.nic];
     if (!has(doc, [...hw, 'type'])) set(nic.at, [...hw, 'type'], 'host-only');
     const own = getValue(doc, [...hw, 'hw_addr']);
-    const mac = typeof own === 'string' ? own.toLowerCase() : labMac(labName, plan.name, nic.nic, takenMacs);
+    const mac = typeof own === 'string' ? own.toLowerCase() : labMac(labName, plan.name, nic.nic, takenMacs, macRange);
     if (typeof own !== 'string') set(nic.at, [...hw, 'hw_addr'], mac);
     takenMacs.add(mac);
     macs.set(nic.nic, mac);

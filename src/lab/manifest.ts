@@ -34,10 +34,15 @@ import { z } from 'zod';
  * qemu (format tar):
  *   bases/ID/DISK.qcow2           the cached disk set of one package set and disk layout
  *   machines/NAME/DISK.qcow2      files: disk:DISK. qcow2 whose backing file is ../../bases/ID/DISK.qcow2 (relative)
- *   machines/NAME/NAME.xml        files: domain. libvirt domain, <interface type='network'> per NIC naming
- *                                 the network's `libvirtNetwork`, with the lab's MAC
+ *   machines/NAME/NAME.xml        files: domain. libvirt domain named LAB-NAME, <interface type='network'> per NIC
+ *                                 naming the network's `libvirtNetwork`, with the lab's MAC; its disks are
+ *                                 LABDIR/machines/NAME/DISK.qcow2 (libvirt wants absolute paths: LABDIR is
+ *                                 `lxcPath`, as for lxc; the backing files stay relative)
  *   machines/NAME/run.sh          files: run. The plain qemu command line (from machines/NAME), each NIC on a
- *                                 tap device it makes on the network's bridge: `run.sh` needs the bridges up
+ *                                 tap device labTapName(LAB, NAME, NIC) it makes on the network's bridge and
+ *                                 removes on exit: `run.sh` runs as root, with the bridges up
+ *   machines/NAME/NAME-OVMF_VARS.fd  files: nvram. UEFI machines: run.sh's own copy of OVMF's variables
+ *   topology/bridges.sh           topology: bridges. As for lxc: the bridges that run.sh's taps join
  *   topology/networks/NET.xml     files: topology. libvirt <network>, isolated (no <forward>, no <ip>/DHCP)
  *
  * oci (format tar):
@@ -57,13 +62,17 @@ import { z } from 'zod';
  *                                 (topology/oci.ts: ociLabPlan, podmanNetworkArgs, podmanRunArgs)
  *
  * vmware (format tar):
- *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine; NICs on LAN segments
- *                                 (ethernetN.connectionType = "pvn", ethernetN.pvnID = the network's `segment`)
- *   topology/segments.json        files: topology. The lab's LAN segments (name, pvnID)
+ *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine (monolithicSparse); NICs
+ *                                 on LAN segments (ethernetN.connectionType = "pvn", ethernetN.pvnID = the
+ *                                 segment's id, labSegmentId(LAB, NET): sixteen bytes, as topology/segments.json
+ *                                 lists them), with static MACs: a lab built for vmware has its `nics[].mac` in
+ *                                 VMware's static range 00:50:56:00:00:00-00:50:56:3f:ff:ff
+ *   topology/segments.json        topology: segments. The lab's LAN segments (network, name, pvnID, subnet)
  *
  * virtualbox (format tar):
  *   machines/NAME/NAME.ova        files: ova. One OVA per machine, NICs on internal networks named `internalNetwork`
- *   topology/networks.txt         files: topology. The internal networks
+ *                                 (vbox:Machine's <InternalNetwork name>, and the name as rasd:Connection)
+ *   topology/networks.txt         topology: networks. The internal networks
  */
 
 export const LAB_MANIFEST_FILE = 'lab.json';
@@ -159,6 +168,14 @@ function shortHash(text: string, chars: number): string {
  */
 export function labBridgeName(lab: string, network: string): string {
   return `vl${shortHash(`${lab}/${network}`, 8)}`;
+}
+
+/**
+ * The tap device a qemu machine's run.sh makes for one NIC: 'vt' and a hash of the lab's, the
+ * machine's and the NIC's names, 10 characters, so the taps of every lab on a host differ.
+ */
+export function labTapName(lab: string, machine: string, nic: string): string {
+  return `vt${shortHash(`${lab}/${machine}/${nic}`, 8)}`;
 }
 
 /** libvirt network, VMware LAN segment and VirtualBox internal network: readable, lab-scoped. */

@@ -10,6 +10,7 @@ import { artifactRoutes } from './routes/artifact.js';
 import { buildRoutes } from './routes/builds.js';
 import { eventRoutes } from './routes/events.js';
 import { infoRoutes } from './routes/info.js';
+import { labRoutes } from './routes/labs.js';
 import { opsRoutes } from './routes/ops.js';
 import type { AppDeps, RouteDeps } from './app-deps.js';
 import { workerChecker, type ConfigChecker } from './validation/checker.js';
@@ -112,6 +113,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   if (!deps.checker) app.addHook('onClose', () => checker.close());
   const routeDeps: RouteDeps = { ...deps, checker };
   buildRoutes(app, routeDeps);
+  labRoutes(app, routeDeps);
   eventRoutes(app, routeDeps);
   artifactRoutes(app, routeDeps);
   infoRoutes(app, routeDeps);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
 import type { RequestFiles } from './request-files.js';
+import type { LabTopology } from './web/shared-types.js';
 import { BUILD_STATES, FINAL_STATES, isFinalState, type ArtifactInfo, type BuildState, type BuildUpdate } from './types.js';
 
 /**
@@ -59,6 +60,8 @@ export interface BuildRow {
   logLines: number;
   /** The build plan's step names, in order, as the server planned them at submit time; empty for builds older than that. */
   steps: string[];
+  /** The lab this build is a job of (a machine's, or the lab's assembly), else null. */
+  lab: string | null;
 }
 
 export interface NewBuild {
@@ -74,6 +77,8 @@ export interface NewBuild {
   steps?: readonly string[];
   /** The files the config names (relative path → base64), for the build to read. */
   files?: RequestFiles;
+  /** The lab it is a job of. */
+  lab?: string;
 }
 
 export interface LogLine {
@@ -156,6 +161,40 @@ const MIGRATIONS: readonly string[] = [
      content BLOB NOT NULL,
      PRIMARY KEY (build, path)
    );`,
+  // Labs (issue 16): a lab is a row here and one build per machine, plus the build that assembles
+  // their outputs; its state is derived from those builds. The lab's files stay until it ends,
+  // for the assembly job (and a re-submit after a restart) to read the lab again.
+  `CREATE TABLE labs (
+     id TEXT PRIMARY KEY,
+     owner TEXT NOT NULL,
+     owner_id TEXT,
+     name TEXT NOT NULL,
+     target TEXT NOT NULL,
+     format TEXT NOT NULL,
+     text TEXT NOT NULL,
+     topology TEXT NOT NULL,
+     created TEXT NOT NULL,
+     assembly TEXT,
+     canceled INTEGER NOT NULL DEFAULT 0,
+     error TEXT
+   );
+   CREATE INDEX labs_owner_id ON labs(owner_id, created);
+   CREATE TABLE lab_machines (
+     lab TEXT NOT NULL,
+     position INTEGER NOT NULL,
+     machine TEXT NOT NULL,
+     build TEXT NOT NULL,
+     PRIMARY KEY (lab, position)
+   );
+   CREATE INDEX lab_machines_build ON lab_machines(build);
+   CREATE TABLE lab_files (
+     lab TEXT NOT NULL,
+     path TEXT NOT NULL,
+     content BLOB NOT NULL,
+     PRIMARY KEY (lab, path)
+   );
+   ALTER TABLE builds ADD COLUMN lab TEXT;
+   CREATE INDEX builds_lab ON builds(lab);`,
 ];
 
 /** 'errorCode' → 'error_code': the API's field names are the table's column names in camelCase. */
@@ -179,6 +218,39 @@ function toRow(r: RawBuild): BuildRow {
   const { artifact_key: key, artifact_name: name, artifact_bytes: bytes, artifact_sha256: sha256, steps, ...columns } = r;
   const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact' | 'steps'>;
   return { ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' }, steps: steps === null ? [] : JSON.parse(steps) as string[] };
+}
+
+export interface LabRow {
+  id: string;
+  owner: string;
+  ownerId: string | null;
+  name: string;
+  target: string;
+  format: string;
+  /** The lab file's text, as sent. */
+  text: string;
+  topology: LabTopology;
+  created: string;
+  /** The build that assembles the lab's archive, once every machine is built. */
+  assembly: string | null;
+  /** Its owner cancelled it. */
+  canceled: boolean;
+  /** Why the service ended it (a machine failed, a job could not be queued). */
+  error: string | null;
+}
+
+export interface NewLab extends Omit<LabRow, 'assembly' | 'canceled' | 'error' | 'ownerId'> {
+  ownerId: string;
+  files?: RequestFiles;
+}
+
+type RawLab = Omit<SnakeKeys<LabRow>, 'topology' | 'canceled'> & { topology: string; canceled: number };
+
+function labRow(r: RawLab): LabRow {
+  return {
+    id: r.id, owner: r.owner, ownerId: r.owner_id, name: r.name, target: r.target, format: r.format, text: r.text,
+    topology: JSON.parse(r.topology) as LabTopology, created: r.created, assembly: r.assembly, canceled: r.canceled !== 0, error: r.error,
+  };
 }
 
 export class ServiceDb {
@@ -314,9 +386,9 @@ export class ServiceDb {
     const { files, ...row } = b;
     this.db.transaction(() => {
       this.db.prepare(
-        `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps)
-         VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps)`,
-      ).run({ ...row, ownerId: row.ownerId ?? null, steps: JSON.stringify(row.steps ?? []) });
+        `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps, lab)
+         VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps, @lab)`,
+      ).run({ ...row, ownerId: row.ownerId ?? null, steps: JSON.stringify(row.steps ?? []), lab: row.lab ?? null });
       const insert = this.db.prepare('INSERT INTO build_files (build, path, content) VALUES (?, ?, ?)');
       for (const [path, b64] of Object.entries(files ?? {})) insert.run(b.id, path, Buffer.from(b64, 'base64'));
     })();
@@ -460,6 +532,74 @@ export class ServiceDb {
     this.db.prepare(
       'UPDATE builds SET artifact_key = NULL, artifact_name = NULL, artifact_bytes = NULL, artifact_sha256 = NULL WHERE id = ?',
     ).run(id);
+  }
+
+  // ---- labs
+
+  insertLab(l: NewLab): LabRow {
+    this.db.transaction(() => {
+      this.db.prepare(
+        `INSERT INTO labs (id, owner, owner_id, name, target, format, text, topology, created)
+         VALUES (@id, @owner, @ownerId, @name, @target, @format, @text, @topology, @created)`,
+      ).run({ ...l, topology: JSON.stringify(l.topology) });
+      const insert = this.db.prepare('INSERT INTO lab_files (lab, path, content) VALUES (?, ?, ?)');
+      for (const [path, b64] of Object.entries(l.files ?? {})) insert.run(l.id, path, Buffer.from(b64, 'base64'));
+    })();
+    return this.getLab(l.id)!;
+  }
+
+  getLab(id: string): LabRow | undefined {
+    const r = this.db.prepare('SELECT * FROM labs WHERE id = ?').get(id) as RawLab | undefined;
+    return r && labRow(r);
+  }
+
+  /** Newest first; `ownerId` undefined lists everyone's. */
+  listLabs(opts: { ownerId?: string; limit?: number } = {}): LabRow[] {
+    const rows = opts.ownerId === undefined
+      ? this.db.prepare('SELECT * FROM labs ORDER BY created DESC, rowid DESC LIMIT ?').all(opts.limit ?? 100)
+      : this.db.prepare('SELECT * FROM labs WHERE owner_id = ? ORDER BY created DESC, rowid DESC LIMIT ?').all(opts.ownerId, opts.limit ?? 100);
+    return (rows as RawLab[]).map(labRow);
+  }
+
+  addLabMachine(lab: string, position: number, machine: string, build: string): void {
+    this.db.prepare('INSERT INTO lab_machines (lab, position, machine, build) VALUES (?, ?, ?, ?)').run(lab, position, machine, build);
+  }
+
+  /** The lab's machines in the lab's order, each with its build's id. */
+  labMachines(lab: string): Array<{ machine: string; build: string }> {
+    return this.db.prepare('SELECT machine, build FROM lab_machines WHERE lab = ? ORDER BY position').all(lab) as Array<{ machine: string; build: string }>;
+  }
+
+  /** The lab's files as a request carries them; undefined once the lab has ended (or when it had none). */
+  labFiles(lab: string): RequestFiles | undefined {
+    const rows = this.db.prepare('SELECT path, content FROM lab_files WHERE lab = ? ORDER BY path').all(lab) as Array<{ path: string; content: Buffer }>;
+    return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.path, r.content.toString('base64')]));
+  }
+
+  dropLabFiles(lab: string): void {
+    this.db.prepare('DELETE FROM lab_files WHERE lab = ?').run(lab);
+  }
+
+  /**
+   * Records the lab's assembly build, once: false when the lab has one already (two machines that
+   * ended in the same tick both see every machine built; only the first assembles).
+   */
+  setLabAssembly(lab: string, build: string): boolean {
+    return this.db.prepare('UPDATE labs SET assembly = ? WHERE id = ? AND assembly IS NULL').run(build, lab).changes > 0;
+  }
+
+  /** Marks the lab cancelled or failed by the service, keeping the first reason given. */
+  endLab(lab: string, how: { canceled?: boolean; error?: string }): void {
+    if (how.canceled) this.db.prepare('UPDATE labs SET canceled = 1 WHERE id = ?').run(lab);
+    if (how.error !== undefined) this.db.prepare('UPDATE labs SET error = COALESCE(error, ?) WHERE id = ?').run(how.error, lab);
+  }
+
+  deleteLab(lab: string): void {
+    this.db.transaction(() => {
+      this.db.prepare('DELETE FROM lab_files WHERE lab = ?').run(lab);
+      this.db.prepare('DELETE FROM lab_machines WHERE lab = ?').run(lab);
+      this.db.prepare('DELETE FROM labs WHERE id = ?').run(lab);
+    })();
   }
 
   /** Whether any build row refers to this artifact key. */

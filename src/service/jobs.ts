@@ -4,7 +4,8 @@ import type { RequestFiles } from './request-files.js';
 import type { BuildEvents } from './events.js';
 import type { Metrics } from './metrics.js';
 import { newBuildId } from './routes/common.js';
-import { isFinalState, type ArtifactStore, type BuildUpdate, type Executor } from './types.js';
+import { isFinalState, type ArtifactStore, type BuildUpdate, type Executor, type LabJobRequest } from './types.js';
+import { LabJobs } from './labs/lab-jobs.js';
 
 /** What a silent logger must offer; pino's satisfies it. */
 export interface JobsLog {
@@ -42,8 +43,12 @@ export class Jobs {
   private readonly userCanceled = new Set<string>();
   private stopping = false;
 
+  /** The labs whose jobs these are: told when one of their jobs ends. */
+  readonly labs: LabJobs;
+
   constructor(private readonly o: JobsOptions) {
     this.log = o.log ?? silent;
+    this.labs = new LabJobs({ db: o.db, jobs: this, maxQueuedPerUser: o.maxQueuedPerUser, log: this.log });
   }
 
   onUpdate = (u: BuildUpdate): void => {
@@ -72,6 +77,7 @@ export class Jobs {
     if (Object.keys(fields).length > 0) this.o.events.publish(build.id, { kind: 'update', build });
     if (finished) {
       this.userCanceled.delete(build.id);
+      if (build.lab !== null) this.labs.jobEnded(build);
       const seconds = build.started && build.finished ? (Date.parse(build.finished) - Date.parse(build.started)) / 1000 : undefined;
       this.o.metrics.buildFinished(build.state, seconds);
       this.log.info({ build: build.id, owner: build.owner, state: build.state, seconds, errorCode: build.errorCode ?? undefined }, 'build ended');
@@ -82,18 +88,25 @@ export class Jobs {
     }
   };
 
-  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[]; files?: RequestFiles }): Promise<BuildRow> {
+  /**
+   * `counted`: the caller held the request to the queue limit already (a lab is one submission,
+   * however many machines it has; see labs/lab-jobs.ts).
+   */
+  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[]; files?: RequestFiles; lab?: LabJobRequest },
+    counted = false): Promise<BuildRow> {
     const { db, executor, maxQueuedPerUser } = this.o;
     const queued = db.countInState(user.id, 'queued');
-    if (queued >= maxQueuedPerUser) {
+    if (!counted && queued >= maxQueuedPerUser) {
       throw new VmgenError('VMG_QUEUE_FULL', `you have ${queued} builds waiting; the limit is ${maxQueuedPerUser}`,
         { hint: 'wait for some to start, or cancel some (DELETE /api/builds/ID)' });
     }
-    const row = db.insertBuild({ id: newBuildId(), owner: user.name, ownerId: user.id, created: new Date().toISOString(), ...input });
+    const { lab, ...fields } = input;
+    // A lab's jobs read the lab's files, kept once for the lab, not once per job.
+    const row = db.insertBuild({ id: newBuildId(), owner: user.name, ownerId: user.id, created: new Date().toISOString(), ...fields, ...(lab ? { lab: lab.lab, files: undefined } : {}) });
     this.o.events.publish(row.id, { kind: 'update', build: row });
     this.log.info({ build: row.id, owner: user.name, target: row.target }, 'build submitted');
     try {
-      await executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format, ...(input.files ? { files: input.files } : {}) });
+      await executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format, ...(input.files ? { files: input.files } : {}), ...(lab ? { lab } : {}) });
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       this.fail(row.id, `the build could not be queued: ${message}`, err instanceof VmgenError ? err.code : 'VMG_QUEUE');
@@ -163,8 +176,9 @@ export class Jobs {
     const rows = this.o.db.buildsInState('queued');
     for (const row of rows) {
       try {
-        const files = this.o.db.buildFiles(row.id);
-        await this.o.executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format, ...(files ? { files } : {}) });
+        const lab = row.lab === null ? undefined : this.labs.request(row);
+        const files = row.lab === null ? this.o.db.buildFiles(row.id) : this.o.db.labFiles(row.lab);
+        await this.o.executor.submit({ id: row.id, owner: row.owner, config: row.config, target: row.target, format: row.format, ...(files ? { files } : {}), ...(lab ? { lab } : {}) });
       } catch (err) {
         this.fail(row.id, `the build could not be queued again after a restart: ${(err as Error).message}`, 'VMG_QUEUE');
       }

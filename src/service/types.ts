@@ -29,7 +29,19 @@ export interface BuildRequest {
   format?: string;
   /** The files the config's source keys name (relative path → base64), checked by the service. */
   files?: RequestFiles;
+  /** A lab's job (`files` are then the lab's files, `config` the machine's config or the lab file). */
+  lab?: LabJobRequest;
 }
+
+/**
+ * A job of a lab (issue 16): one machine, built as `buildLabMember` builds it, or, once every
+ * machine is built, the assembly of their outputs into the lab's archive. Both read the lab again
+ * from its text and files (the worker may be on another host), so what they build is what the
+ * service validated.
+ */
+export type LabJobRequest =
+  | { role: 'member'; lab: string; text: string; machine: string }
+  | { role: 'assemble'; lab: string; text: string; members: Array<{ machine: string; artifact: ArtifactInfo }> };
 
 export interface ArtifactInfo {
   /** Key in the artifact store (a relative path for the directory store, an object key for S3). */

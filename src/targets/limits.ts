@@ -26,6 +26,14 @@ export interface TargetLimits {
   kind: TargetKind;
   label: string;
   check(config: VmConfig, os: OsEntry, report: Report, targets: TargetDirectory): void;
+  /** Where a MAC vmgen makes up (a lab's NICs) must lie for the target to keep it; without, QEMU's 52:54:00 prefix. */
+  staticMacs?: MacRange;
+}
+
+/** MAC addresses from prefix:00:00:00 to prefix:fourthMax:ff:ff. */
+export interface MacRange {
+  prefix: readonly [number, number, number];
+  fourthMax: number;
 }
 
 /** Containers share the host's kernel: no disks, CD drives or firmware, and no Windows. */

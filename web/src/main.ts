@@ -1,5 +1,6 @@
 import { Api, ApiError } from './api.js';
 import { BuildsPanel } from './builds.js';
+import { LabsPanel } from './labs.js';
 import { byId, debounce, h, saveBlob } from './dom.js';
 import { ConfigForm, type FormState, type OsInfo, type TargetInfo } from './form.js';
 import { filesUnder, getAt, placePicked, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
@@ -167,6 +168,18 @@ async function enter(token: string): Promise<void> {
     list: byId<HTMLTableSectionElement>('build-list'),
     listStatus: byId('builds-status'),
   });
+  new LabsPanel(api, {
+    labFile: byId<HTMLInputElement>('lab-file'),
+    files: byId<HTMLInputElement>('lab-files'),
+    target: byId<HTMLSelectElement>('lab-target'),
+    submit: byId<HTMLButtonElement>('lab-submit'),
+    status: byId('lab-status'),
+    problems: byId<HTMLUListElement>('lab-problems'),
+    view: byId('lab-view'),
+    state: byId('lab-state'),
+    diagram: byId('lab-diagram'),
+    download: byId<HTMLButtonElement>('lab-download'),
+  }, targetList);
   await queue(parseNow);
   void builds.refreshList();
 }

@@ -3,7 +3,9 @@ import { dirname, join, resolve } from 'node:path';
 import { VmgenError } from '../../errors.js';
 import { dirSources } from '../../config/sources.js';
 import { loadLab } from '../../lab/load.js';
+import { labManifestNetworks } from '../../lab/build-member.js';
 import { labFiles } from '../../lab/render.js';
+import { LAB_TOPOLOGY } from '../../lab/topology/registry.js';
 import type { Lab } from '../../lab/types.js';
 import type { Target } from '../../targets/types.js';
 import { TARGET_IDS } from '../../targets/registry.js';
@@ -11,18 +13,19 @@ import { formatDiagnostic } from '../../diagnostics.js';
 import { catalogsFor, collect, readConfigText, targetFor } from '../shared.js';
 import type { RegisterLabCommand } from './types.js';
 
-/** Every file `vmgen lab render` writes, by its path under the output directory. */
-export function renderedLabFiles(lab: Lab, _target: Target | undefined): Map<string, string> {
-  return new Map([...labFiles(lab)]);
+/** Every file `vmgen lab render` writes, by its path under the output directory: with a target, its topology/ too. */
+export function renderedLabFiles(lab: Lab, target: Target | undefined): Map<string, string> {
+  const topology = target === undefined ? [] : LAB_TOPOLOGY[target.id]?.(lab, labManifestNetworks(lab)) ?? [];
+  return new Map([...labFiles(lab), ...topology.map((f): [string, string] => [f.path, f.content])]);
 }
 
 export const registerLabRender: RegisterLabCommand = (lab, io) => {
   lab
     .command('render')
-    .description('write each machine\'s config as it will be built (DIR/machines/NAME.conf) and DIR/lab.json, without building')
+    .description('write each machine\'s config as it will be built (DIR/machines/NAME.conf), DIR/lab.json and, with -t, the target\'s topology files (DIR/topology/…), without building')
     .argument('<labfile>', 'lab file')
     .requiredOption('-o, --out <dir>', 'directory to write into (created; must not exist or be empty)')
-    .option('-t, --target <target>', `check each machine against a target's limits (${TARGET_IDS.join(', ')})`)
+    .option('-t, --target <target>', `check each machine against a target's limits and write its topology files (${TARGET_IDS.join(', ')})`)
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
     .action(async (file: string, opts: { out: string; target?: string; catalog?: string[] }) => {
       const target = targetFor(opts.target);

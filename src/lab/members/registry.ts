@@ -1,16 +1,15 @@
-import { virtualboxCommander } from '../../targets/virtualbox/index.js';
-import { vmwareCommander } from '../../targets/vmware/index.js';
 import { lxcMember } from './lxc.js';
 import { ociMember } from './oci.js';
 import { qemuMember } from './qemu.js';
 import type { MemberPackRow } from './types.js';
-import { wholeMember } from './whole.js';
+import { virtualboxMember } from './virtualbox.js';
+import { vmwareMember } from './vmware.js';
 
 /** Each target's lab member packer, keyed like src/targets/registry.ts. */
 export const MEMBER_PACKERS: Readonly<Record<string, MemberPackRow>> = {
   lxc: lxcMember,
   qemu: qemuMember,
   oci: ociMember,
-  vmware: wholeMember(vmwareCommander),
-  virtualbox: wholeMember(virtualboxCommander),
+  vmware: vmwareMember,
+  virtualbox: virtualboxMember,
 };

@@ -1,5 +1,6 @@
 import { esc } from '../../targets/xml-text.js';
 import type { LabManifestNetwork } from '../manifest.js';
+import { lxcTopology } from './lxc.js';
 import type { TopologyRenderer } from './types.js';
 
 /**
@@ -17,8 +18,12 @@ export function renderLibvirtNetwork(net: LabManifestNetwork): string {
   ].join('\n');
 }
 
-export const qemuTopology: TopologyRenderer = (_lab, networks) => networks.map((net) => ({
-  role: `network:${net.name}`,
-  path: `topology/networks/${net.name}.xml`,
-  content: renderLibvirtNetwork(net),
-}));
+/** run.sh's taps join the bridges `bridges.sh up` makes; libvirt makes the same bridges from the network XML. */
+export const qemuTopology: TopologyRenderer = (lab, networks) => [
+  ...lxcTopology(lab, networks),
+  ...networks.map((net) => ({
+    role: `network:${net.name}`,
+    path: `topology/networks/${net.name}.xml`,
+    content: renderLibvirtNetwork(net),
+  })),
+];

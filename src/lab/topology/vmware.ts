@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { TopologyRenderer } from './types.js';
 
 /**
@@ -6,12 +7,11 @@ import type { TopologyRenderer } from './types.js';
  * topology/segments.json gives each lab network its id and name for both.
  */
 export function labSegmentId(lab: string, network: string): string {
-  // pvnID is eight groups of two hex digits; derived from the names so a rebuild keeps the wiring.
-  let h = 0x811c9dc5n;
-  const bytes: string[] = [];
-  for (const c of Buffer.from(`${lab}/${network}`)) h = ((h ^ BigInt(c)) * 0x1000193n) & 0xffffffffffffffffn;
-  for (let i = 0; i < 8; i++) bytes.push(((h >> BigInt(8 * (7 - i))) & 0xffn).toString(16).padStart(2, '0'));
-  return `${bytes.slice(0, 4).join(' ')}-${bytes.slice(4).join(' ')}`;
+  // Sixteen bytes as Workstation writes them ("52 dd bc d5 36 19 1b 6b-0f f1 fb 1c 4c ac 44 f7"),
+  // its leading 52 kept, the rest a hash of the names, so a rebuild keeps the wiring.
+  const hash = createHash('sha256').update(`${lab}\0${network}`).digest();
+  const bytes = [0x52, ...hash.subarray(0, 15)].map((b) => b.toString(16).padStart(2, '0'));
+  return `${bytes.slice(0, 8).join(' ')}-${bytes.slice(8).join(' ')}`;
 }
 
 export const vmwareTopology: TopologyRenderer = (lab, networks) => [{

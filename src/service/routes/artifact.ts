@@ -112,7 +112,7 @@ function artifactOf(row: BuildRow): NonNullable<BuildRow['artifact']> {
  * RFC 3230, Repr-Digest per RFC 9530, and the hex digest in X-Checksum-SHA256), so a client can
  * check what it downloaded. Both the token route and download links answer through this.
  */
-async function sendArtifact(store: ArtifactStore, row: BuildRow, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
+export async function sendArtifact(store: ArtifactStore, row: BuildRow, req: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> {
   const artifact = artifactOf(row);
   const st = await store.stat(artifact.key);
   if (!st) throw new VmgenError('VMG_NOT_FOUND', `the artifact of build ${row.id} is missing from the store`);

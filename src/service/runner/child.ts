@@ -12,6 +12,8 @@ import { VmgenError } from '../../errors.js';
 import { findTarget } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { requestSources } from '../request-files.js';
+import type { StepEvent } from '../../steps/run-steps.js';
+import { runLabJob } from './lab-job.js';
 import type { ChildMessage, StartMessage } from './protocol.js';
 
 const controller = new AbortController();
@@ -43,6 +45,15 @@ async function runBuild(msg: StartMessage): Promise<ChildMessage> {
   if (msg.format !== undefined && !(ARCHIVE_FORMATS as readonly string[]).includes(msg.format)) {
     throw new VmgenError('VMG_USAGE', `unknown archive format '${msg.format}'`);
   }
+  const onEvent = (e: StepEvent): void => void send({
+    type: 'event',
+    event: e.kind === 'cleanup-failed' ? { ...e, error: e.error instanceof Error ? e.error.message : String(e.error) } : e,
+  });
+  const log = (line: string): void => void send({ type: 'log', line });
+  if (msg.lab) {
+    const archive = await runLabJob(msg.lab, { catalogs, target, files: msg.files, cacheRoot: msg.cacheRoot, outDir: msg.outDir, signal: controller.signal, onEvent, log });
+    return { type: 'done', archive };
+  }
   // The service validated the config when it was submitted; catalogs or the code may have changed since.
   // The request's files are read as the CLI reads the directory beside a config.
   const sources = requestSources(msg.files);
@@ -54,11 +65,7 @@ async function runBuild(msg: StartMessage): Promise<ChildMessage> {
   const result = await build({
     config: loaded.config, catalogs, target: target.id, outDir: msg.outDir, cacheRoot: msg.cacheRoot, signal: controller.signal, sources,
     ...(msg.format ? { format: msg.format as ArchiveFormat } : {}),
-    onEvent: (e) => void send({
-      type: 'event',
-      event: e.kind === 'cleanup-failed' ? { ...e, error: e.error instanceof Error ? e.error.message : String(e.error) } : e,
-    }),
-    log: (line) => void send({ type: 'log', line }),
+    onEvent, log,
   });
   return { type: 'done', archive: result.archive };
 }

@@ -1,4 +1,6 @@
 import { fork } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, dirname, extname, join, resolve } from 'node:path';
@@ -7,8 +9,8 @@ import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import { DirArtifactStore } from '../artifacts/dir.js';
 import { artifactKey } from '../artifacts/key.js';
 import { pathHider, type HiddenPath } from '../redact.js';
-import type { ArtifactInfo, ArtifactStore, BuildRequest } from '../types.js';
-import type { ChildMessage, StartMessage } from './protocol.js';
+import type { ArtifactInfo, ArtifactStore, BuildRequest, LabJobRequest } from '../types.js';
+import type { ChildMessage, LabStart, StartMessage } from './protocol.js';
 import { UpdateMapper, type UpdateFields } from './updates.js';
 
 export interface RunnerContext {
@@ -90,8 +92,10 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
       ctx.onUpdate(shown.progress === undefined ? shown : { ...shown, progress: shown.progress * BUILD_SHARE });
     };
     try {
+      const lab = req.lab ? await labStart(req.lab, opts.artifacts, outDir, ctx) : undefined;
       const archive = await runInChild({
         config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), ...(req.files ? { files: req.files } : {}), cacheRoot: opts.cacheRoot, outDir,
+        ...(lab ? { lab } : {}),
       }, { signal: ctx.signal, onUpdate, killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
       const name = basename(archive);
       const key = artifactKey(req.id, name);
@@ -106,6 +110,28 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
       await rm(outDir, { recursive: true, force: true });
     }
   };
+}
+
+/**
+ * A lab job as the build process takes it. The assembly's members are fetched from the artifact
+ * store first (the store is the one place every worker's outputs meet), into the job's own
+ * temp directory, which goes with the job.
+ */
+async function labStart(job: LabJobRequest, store: ArtifactStore, outDir: string, ctx: RunnerContext): Promise<LabStart> {
+  if (job.role === 'member') return { role: 'member', text: job.text, machine: job.machine };
+  const dir = join(outDir, 'members');
+  await mkdir(dir);
+  const members: Array<{ machine: string; file: string }> = [];
+  for (const [i, m] of job.members.entries()) {
+    if (ctx.signal.aborted) throw cancelled();
+    ctx.onUpdate({ step: 'fetch the machines', progress: (i / job.members.length) * 0.2 });
+    // The machine's name is checked by the lab's loader, and the file is named by its position anyway.
+    const file = join(dir, `${i}-${basename(m.artifact.name)}`);
+    await pipeline(await store.open(m.artifact.key), createWriteStream(file, { flags: 'wx' }));
+    members.push({ machine: m.machine, file });
+  }
+  ctx.onUpdate({ step: 'assemble the lab', progress: 0.2 });
+  return { role: 'assemble', text: job.text, members };
 }
 
 /** An update as the build's owner sees it: log lines, step and error without host paths. */

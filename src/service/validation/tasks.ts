@@ -11,6 +11,11 @@ import { requestSources, type RequestFiles } from '../request-files.js';
 import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
 import { parseConfigText, type ParsedConfig } from '../web/parse.js';
+import type { LabTopology } from '../web/shared-types.js';
+import type { LabDiagnostic } from '../../lab/types.js';
+import type { CheckedLabMachine } from '../labs/lab-jobs.js';
+import { LAB_FILE, loadLab } from '../labs/lab-api.js';
+import { labTopology } from '../labs/topology.js';
 
 /**
  * Everything the service does with a config text that a user sent: reading it costs time that
@@ -20,7 +25,8 @@ import { parseConfigText, type ParsedConfig } from '../web/parse.js';
 export type CheckTask =
   | { kind: 'submit'; text: string; target: string; files?: RequestFiles }
   | { kind: 'parse'; text: string; target?: string; files?: RequestFiles }
-  | { kind: 'edit'; text: string; edits: ConfigEdit[]; target?: string; files?: RequestFiles };
+  | { kind: 'edit'; text: string; edits: ConfigEdit[]; target?: string; files?: RequestFiles }
+  | { kind: 'lab'; text: string; target: string; files?: RequestFiles };
 
 export interface SubmitCheck {
   valid: boolean;
@@ -32,7 +38,19 @@ export interface SubmitCheck {
   steps: string[];
 }
 
-export type CheckResult<T extends CheckTask> = T extends { kind: 'submit' } ? SubmitCheck
+/** A lab file as `vmgen lab validate --target` reads it, plus what the service needs to queue its machines. */
+export interface LabCheck {
+  valid: boolean;
+  /** Errors and warnings, each with the file it is about (the lab file is lab.conf), sorted by file and line. */
+  diagnostics: LabDiagnostic[];
+  name: string;
+  /** Present when valid. */
+  topology?: LabTopology;
+  /** Each machine's config as it will be built and its plan's step names; empty when not valid. */
+  machines: CheckedLabMachine[];
+}
+
+export type CheckResult<T extends CheckTask> = T extends { kind: 'submit' } ? SubmitCheck : T extends { kind: 'lab' } ? LabCheck
   : T extends { kind: 'edit' } ? ParsedConfig & { text: string } : ParsedConfig;
 
 /** What a checker needs besides the task: made once per worker. */
@@ -71,10 +89,42 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string, files: R
 
 const PLAN_MIRROR = 'http://mirror.invalid/debian';
 
+
+function labCheck(ctx: CheckContext, text: string, targetId: string, files: RequestFiles | undefined): LabCheck {
+  const target = findTarget(targetId);
+  if (!target) throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`);
+  const loaded = loadLab(text, { sources: requestSources(files), catalogs: ctx.catalogs, target, file: LAB_FILE });
+  const diagnostics: LabDiagnostic[] = [...loaded.diagnostics];
+  const lab = loaded.lab;
+  const machines: CheckedLabMachine[] = [];
+  for (const m of lab?.machines ?? []) {
+    // Each machine as `vmgen build` would take it: the server's mirror policy, and a plan.
+    const one = loadConfig(m.text, { catalogs: ctx.catalogs, target, sources: m.sources });
+    const policy = ctx.policy && one.places && one.doc ? sourceDiagnostics(normalize(one.doc.root).tree, one.places, ctx.policy) : [];
+    diagnostics.push(...policy.map((d) => ({ ...d, file: m.configPath })));
+    try {
+      const plan = planBuild(m.config, ctx.catalogs, target.id, { defaultMirror: PLAN_MIRROR });
+      machines.push({ name: m.name, text: m.text, steps: plan.steps.map((s) => s.name) });
+    } catch (err) {
+      if (!(err instanceof VmgenError)) throw err;
+      diagnostics.push({ file: m.configPath, code: err.code, severity: 'error', message: `${m.name}: ${err.message}`, line: 0, column: 0, ...(err.hint ? { hint: err.hint } : {}) });
+    }
+  }
+  const sorted = diagnostics.sort((a, b) => (a.file === b.file ? 0 : a.file === LAB_FILE ? -1 : b.file === LAB_FILE ? 1 : a.file < b.file ? -1 : 1) || a.line - b.line || a.column - b.column);
+  const valid = lab !== undefined && !hasErrors(sorted);
+  return {
+    valid, diagnostics: sorted, name: lab?.name ?? 'lab',
+    ...(valid ? { topology: labTopology(lab) } : {}),
+    machines: valid ? machines : [],
+  };
+}
+
 export function runCheck<T extends CheckTask>(ctx: CheckContext, task: T): CheckResult<T> {
   switch (task.kind) {
     case 'submit':
       return submitCheck(ctx, task.text, task.target, task.files) as CheckResult<T>;
+    case 'lab':
+      return labCheck(ctx, task.text, task.target, task.files) as CheckResult<T>;
     case 'parse':
       return parseConfigText(task.text, ctx.catalogs, task.target, ctx.policy, requestSources(task.files)) as CheckResult<T>;
     case 'edit': {

@@ -38,3 +38,37 @@ export interface BuildStateTable {
 }
 export type BuildState = keyof BuildStateTable;
 export type FinalBuildState = { [S in BuildState]: BuildStateTable[S] extends true ? S : never }[BuildState];
+
+/**
+ * A lab (issue 16) as the page draws it: the topology from the lab file (networks, machines and
+ * their NICs), never the machine configs, which hold passwords.
+ */
+export interface LabTopology {
+  name: string;
+  description?: string;
+  networks: Array<{ name: string; subnet: string; gateway?: string }>;
+  machines: Array<{ name: string; group: string; nics: Array<{ nic: string; network: string; address: string }> }>;
+}
+
+/** A lab's state, derived from its jobs' states (see service/labs/state.ts). */
+export type LabState = 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
+
+/** GET /api/labs/:id */
+export interface LabView {
+  id: string;
+  name: string;
+  target: string;
+  format: string;
+  state: LabState;
+  /** Whether the state is one a lab ends in. */
+  final: boolean;
+  created: string;
+  topology: LabTopology;
+  /** One per machine, in the topology's order: its build job and the job's state. */
+  machines: Array<{ name: string; build: string; state: BuildState; step: string | null; progress: number; worker?: string; error?: string }>;
+  /** The job that puts the machines' outputs together into the lab's archive, once they are all built. */
+  assembly?: { build: string; state: BuildState; worker?: string; error?: string };
+  error?: string;
+  archive?: { name: string; bytes: number; sha256: string };
+  owner?: string;
+}

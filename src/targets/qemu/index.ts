@@ -33,12 +33,12 @@ const OVMF = {
   secureBoot: { code: '/usr/share/OVMF/OVMF_CODE_4M.secboot.fd', vars: '/usr/share/OVMF/OVMF_VARS_4M.ms.fd' },
 } as const;
 
-function ovmfBuild(spec: ResolvedSpec, layout: VmLayout): { code: string; vars: string } {
+export function ovmfBuild(spec: ResolvedSpec, layout: VmLayout): { code: string; vars: string } {
   return qemuPlatform(spec, layout).secureBoot ? OVMF.secureBoot : OVMF.plain;
 }
 
 /** run.sh's firmware: OVMF's code from the host, the machine's own variable store beside it. */
-function runShOvmf(spec: ResolvedSpec, layout: VmLayout): { ovmf?: { code: string; vars: string } } {
+export function runShOvmf(spec: ResolvedSpec, layout: VmLayout): { ovmf?: { code: string; vars: string } } {
   return layout.firmware === 'efi' ? { ovmf: { code: ovmfBuild(spec, layout).code, vars: `${spec.name}-OVMF_VARS.fd` } } : {};
 }
 
@@ -53,7 +53,7 @@ function libvirtXml(spec: ResolvedSpec, layout: VmLayout, files: Record<string, 
 }
 
 /** libvirt makes the machine's variable store from the template the first time it starts it. */
-function libvirtOvmf(spec: ResolvedSpec, layout: VmLayout): { code: string; vars: string; varsTemplate?: string } {
+export function libvirtOvmf(spec: ResolvedSpec, layout: VmLayout): { code: string; vars: string; varsTemplate?: string } {
   const build = ovmfBuild(spec, layout);
   const vars = `/var/lib/libvirt/qemu/nvram/${spec.name}_VARS.fd`;
   // Left to itself, libvirt would pair the secboot build with the keyless store of the

@@ -53,7 +53,8 @@ export function vboxAdapterType(vboxOsType: string): string {
 /** VirtualBox's attachment element per link; host interfaces are the importing host's to choose. */
 const ATTACHMENT: Record<ResolvedNic['link'], string> = { nat: '<NAT/>', bridged: '<BridgedInterface/>', hostonly: '<HostOnlyInterface/>' };
 
-export function vboxMachineXml(spec: ResolvedSpec, layout: VmLayout, groups: ControllerGroup[], vboxOsType: string, ids: MachineIds): string[] {
+export function vboxMachineXml(spec: ResolvedSpec, layout: VmLayout, groups: ControllerGroup[], vboxOsType: string, ids: MachineIds,
+  internalNetworks?: Readonly<Record<string, string>>): string[] {
   const uuid = `{${ids.machine}}`;
   const hw = [
     `        <CPU count="${spec.cpus}">`,
@@ -63,7 +64,7 @@ export function vboxMachineXml(spec: ResolvedSpec, layout: VmLayout, groups: Con
     `        <Firmware type="${layout.firmware === 'efi' ? 'EFI' : 'BIOS'}"/>`,
     // VirtualBox refuses to start an SMP guest without an I/O APIC.
     ...(spec.cpus > 1 ? ['        <BIOS>', '          <IOAPIC enabled="true"/>', '        </BIOS>'] : []),
-    ...(spec.nics.length === 0 ? [] : ['        <Network>', ...spec.nics.flatMap((n) => adapterXml(n, vboxOsType)), '        </Network>']),
+    ...(spec.nics.length === 0 ? [] : ['        <Network>', ...spec.nics.flatMap((n) => adapterXml(n, vboxOsType, internalNetworks?.[n.name])), '        </Network>']),
   ];
   return [
     `    <vbox:Machine ovf:required="false" version="${VBOX_SETTINGS_VERSION}" uuid="${uuid}" name="${esc(spec.name)}" OSType="${vboxOsType}" snapshotFolder="Snapshots">`,
@@ -79,11 +80,15 @@ export function vboxMachineXml(spec: ResolvedSpec, layout: VmLayout, groups: Con
   ];
 }
 
-function adapterXml(nic: ResolvedNic, vboxOsType: string): string[] {
+/**
+ * An internal network is named, and the name is required (Settings.cpp, readAttachedNetworkMode:
+ * "Required InternalNetwork/@name element is missing"); VMs naming the same one share a switch.
+ */
+function adapterXml(nic: ResolvedNic, vboxOsType: string, internalNetwork: string | undefined): string[] {
   const mac = nic.mac === undefined ? '' : ` MACAddress="${nic.mac.replace(/:/g, '').toUpperCase()}"`;
   return [
     `          <Adapter slot="${nic.index}" enabled="true"${mac} cable="${nic.connected}" type="${vboxAdapterType(vboxOsType)}">`,
-    `            ${ATTACHMENT[nic.link]}`,
+    `            ${internalNetwork === undefined ? ATTACHMENT[nic.link] : `<InternalNetwork name="${esc(internalNetwork)}"/>`}`,
     '          </Adapter>',
   ];
 }

@@ -4,7 +4,7 @@ import { writeArchive } from '../../archive/write.js';
 import { packageOva } from '../ovf/package.js';
 import type { Commander, Target } from '../types.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
-import { vmLimits, vmwareMacLimits, type TargetLimits } from '../limits.js';
+import { vmLimits, vmwareMacLimits, type MacRange, type TargetLimits } from '../limits.js';
 import { renderVmwareOvf } from './ovf.js';
 import { MAX_NICS, renderVmx } from './render.js';
 
@@ -48,5 +48,8 @@ export const vmwareCommander: Commander = {
   },
 };
 
+/** The addresses VMware keeps as configured (isVmwareStaticMac): 00:50:56:00:00:00 to 00:50:56:3f:ff:ff. */
+export const VMWARE_STATIC_MACS: MacRange = { prefix: [0x00, 0x50, 0x56], fourthMax: 0x3f };
+
 /** VMware's row in the target registry (src/targets/registry.ts). */
-export const vmwareTarget: Target = { id: 'vmware', kind: 'vm', label: 'VMware', check: vmwareLimits, commander: vmwareCommander };
+export const vmwareTarget: Target = { id: 'vmware', kind: 'vm', label: 'VMware', check: vmwareLimits, commander: vmwareCommander, staticMacs: VMWARE_STATIC_MACS };

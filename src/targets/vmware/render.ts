@@ -19,7 +19,19 @@ export interface VmxOptions {
   diskFiles: Record<string, string>;
   /** ISO per CD drive name; a drive without one falls back to the layout's path, else stays empty. */
   isoFiles: Record<string, string>;
+  /** NICs on a LAN segment, by NIC name (a lab's): in place of the NIC's link, connectionType "pvn". */
+  segments?: Readonly<Record<string, VmxSegment>>;
 }
+
+/** A LAN segment as Workstation names it: its id (pvnID) and, for the comment, its name. */
+export interface VmxSegment {
+  /** Sixteen hex bytes, "52 dd bc d5 36 19 1b 6b-0f f1 fb 1c 4c ac 44 f7". */
+  pvnID: string;
+  name: string;
+}
+
+/** The pvnID form VMware writes: two groups of eight hex bytes, joined by a dash. */
+export const PVN_ID = /^[0-9a-f]{2}( [0-9a-f]{2}){7}-[0-9a-f]{2}( [0-9a-f]{2}){7}$/;
 
 /**
  * Where each key this file writes is described. VMware publishes no list of .vmx keys (seed §4.1.1),
@@ -61,7 +73,8 @@ export const VMX_KEYS_DOCUMENTED: Readonly<Record<string, string>> = {
   'ethernet#.virtualDev': `${LIBVIRT_VMX}: virVMXParseEthernet accepts vlance, vmxnet, vmxnet3, e1000, e1000e; vSphere Automation API Ethernet.EmulationType: E1000E, VMXNET3 (https://developer.broadcom.com/xapis/vsphere-automation-api/v8.0u2/vcenter/data-structures/Vm_Hardware_Ethernet_EmulationType)`,
   'ethernet#.networkName': `${LIBVIRT_VMX}: virVMXParseEthernet reads networkName for a bridged NIC (def->data.bridge.brname), and requires it when connectionType is absent, as on ESXi`,
   'ethernet#.pciSlotNumber': `${WILD}: esx-in-the-wild-14.vmx, ethernet0 (vmxnet3) = "192"`,
-  'ethernet#.connectionType': `${LIBVIRT_VMX}: connectionType = bridged|hostonly|nat; seed Listing 4.1`,
+  'ethernet#.connectionType': `${LIBVIRT_VMX}: connectionType = bridged|hostonly|nat; seed Listing 4.1. "pvn" (a LAN segment, labs) is Workstation's own: libvirt's virVMXParseEthernet refuses it ("Invalid value")`,
+  'ethernet#.pvnID': 'VMware Workstation LAN segments: the .vmx of a NIC on one has connectionType = "pvn" and pvnID = the segment id Workstation\'s preferences.ini lists as pref.namedPVNsN.pvnID, sixteen hex bytes "52 8c 98 ed 46 f0 ae 00-28 76 d2 99 3a 4d 1c 60"; libvirt reads no pvnID',
   'ethernet#.startConnected': `${LIBVIRT_VMX}: ethernet0.startConnected, defaults to "true"; seed Listing 4.1`,
   'ethernet#.addressType': `${LIBVIRT_VMX}: addressType = "static" with 00:50:56:00:00:00-00:50:56:3f:ff:ff, else "generated"`,
   'ethernet#.address': `${LIBVIRT_VMX}: ethernet0.address with addressType = "static"`,
@@ -132,7 +145,7 @@ export function renderVmx(spec: ResolvedSpec, layout: VmLayout, opts: VmxOptions
     machine(spec, layout),
     rootPorts(),
     ...controllers.map((g) => controller(g, opts, slots.get(`${g.bus}${g.index}`))),
-    ...spec.nics.map((nic) => ethernet(nic, nicModel, slots.get(`ethernet${nic.index}`))),
+    ...spec.nics.map((nic) => ethernet(nic, nicModel, slots.get(`ethernet${nic.index}`), opts.segments?.[nic.name])),
   ];
   return sections.map((s) => s.join('\n')).join('\n\n') + '\n';
 }
@@ -231,14 +244,17 @@ function cdLines(at: string, cd: VmCdDrive, opts: VmxOptions): string[] {
   ];
 }
 
-function ethernet(nic: ResolvedNic, model: VmwareNic, slot: number | undefined): string[] {
+function ethernet(nic: ResolvedNic, model: VmwareNic, slot: number | undefined, segment: VmxSegment | undefined): string[] {
   const key = (k: string) => `ethernet${nic.index}.${k}`;
+  if (segment !== undefined && !PVN_ID.test(segment.pvnID)) throw new Error(`${nic.name}: ${JSON.stringify(segment.pvnID)} is not a pvnID (sixteen hex bytes, 8-8)`);
+  const connection = segment === undefined
+    ? [setting(key('connectionType'), CONNECTION_TYPE[nic.link]), ...(nic.link === 'bridged' ? [setting(key('networkName'), BRIDGED_NETWORK)] : [])]
+    : [setting(key('connectionType'), 'pvn'), setting(key('pvnID'), segment.pvnID)];
   const lines = [
-    `# ${nic.name}: ${nic.link}${nic.connected ? '' : ', disconnected at power on'}`,
+    `# ${nic.name}: ${segment === undefined ? nic.link : `LAN segment ${oneLine(segment.name)}`}${nic.connected ? '' : ', disconnected at power on'}`,
     setting(key('present'), 'TRUE'),
     setting(key('virtualDev'), model),
-    setting(key('connectionType'), CONNECTION_TYPE[nic.link]),
-    ...(nic.link === 'bridged' ? [setting(key('networkName'), BRIDGED_NETWORK)] : []),
+    ...connection,
     ...(slot !== undefined ? [setting(key('pciSlotNumber'), String(slot))] : []),
     setting(key('startConnected'), nic.connected ? 'TRUE' : 'FALSE'),
   ];
