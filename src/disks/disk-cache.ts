@@ -35,6 +35,8 @@ const indexSchema = z.object({
 });
 
 export interface DiskSet {
+  /** Its key in the layer cache: what a lab stores the set under, once. */
+  key: string;
   dir: string;
   format: DiskFormat;
   /** File system ids by `disk/partition`, the same in every build from this set. */
@@ -98,7 +100,7 @@ export async function ensureDiskSet(ctx: DiskSetContext): Promise<{ set: DiskSet
   });
   ctx.log(`disk images ${key}: ${filled.filled ? 'made from the layer' : 'cached'}`);
   const index = indexSchema.parse(JSON.parse(await readFile(join(filled.layer.rootfs, INDEX), 'utf8')));
-  return { set: { dir: filled.layer.rootfs, ...index }, filled: filled.filled };
+  return { set: { key, dir: filled.layer.rootfs, ...index }, filled: filled.filled };
 }
 
 async function makeDiskSet(ctx: DiskSetContext, dir: string, signal: AbortSignal): Promise<void> {

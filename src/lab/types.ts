@@ -18,6 +18,8 @@ export interface LabNetwork {
   /** Handed to the static machines on this network that name none themselves. */
   gateway?: string;
   dns: string[];
+  /** The network's DNS domain, when the lab file gives one. */
+  domain?: string;
 }
 
 /** One NIC of a lab machine: which network it is wired into and how it gets its address. */

@@ -5,7 +5,7 @@ import type { ResolvedSpec } from '../config/resolve.js';
 import type { VmConfig } from '../config/model.js';
 import type { ConfigSources } from '../config/sources.js';
 import { VmgenError } from '../errors.js';
-import type { ArchiveFormat, TargetOptions } from '../targets/types.js';
+import type { ArchiveFormat, Packer, TargetOptions } from '../targets/types.js';
 import type { Driver } from '../steps/driver.js';
 import { defaultMirror } from './mirror.js';
 import type { BuiltRoot, RootFacts } from '../steps/phases.js';
@@ -31,6 +31,8 @@ export interface BuildOptions {
   driver?: Driver;
   /** Where the Windows kit and base disk directories are looked up when the options name none. */
   env?: NodeJS.ProcessEnv;
+  /** Packs the archive instead of the target's Commander: a lab's member packs only its own part (src/lab). */
+  packer?: Packer;
 }
 
 export interface BuildResult {
@@ -58,7 +60,7 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
     facts = await diskImage.findFacts({ spec, catalogs: opts.catalogs, target, options: targetOptions, env: opts.env ?? process.env, ...(opts.sources ? { sources: opts.sources } : {}) });
   }
   const plan = planBuild(opts.config, opts.catalogs, target.id, {
-    defaultMirror: mirror, targetOptions, facts, ...(opts.format ? { format: opts.format } : {}),
+    defaultMirror: mirror, targetOptions, facts, ...(opts.format ? { format: opts.format } : {}), ...(opts.packer ? { packer: opts.packer } : {}),
   });
   const log = opts.log ?? (() => {});
   for (const note of plan.notes) log(note);

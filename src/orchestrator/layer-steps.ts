@@ -76,7 +76,8 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
         const rootfs = await driver.mountLayer(state.layer.rootfs, workDir, join(workDir, 'stage', 'rootfs'), signal);
         defer(() => rootfs.release());
         state.log(`guest root: ${rootfs.how === 'overlay' ? 'overlay on the cached layer' : 'copy of the cached layer'}`);
-        if (layout === undefined || diskFormat === undefined || rootfs.lower === undefined) return { workDir, rootfs };
+        const base = { layerKey: state.layer.key, layerRootfs: state.layer.rootfs, ...(rootfs.upper === undefined ? {} : { upper: rootfs.upper }) };
+        if (layout === undefined || diskFormat === undefined || rootfs.lower === undefined) return { workDir, rootfs, base };
         const disks = join(workDir, 'disks');
         await driver.makeDir(disks);
         const openingDisks = driver.openCachedDisks(
@@ -89,7 +90,7 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
         defer(async () => {
           await (await openingDisks.catch(() => undefined))?.release();
         });
-        return { workDir, rootfs, openingDisks };
+        return { workDir, rootfs, openingDisks, base };
       },
     })
     .then({
@@ -125,7 +126,8 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
           const delta = await driver.readOverlayDelta({ upper: rootfs.upper, lower: rootfs.lower, merged: rootfs.path });
           const blocker = deltaBlocker(delta, layout);
           if (blocker === undefined) {
-            return { vm: { layout, images: await driver.patchDisks(opened, { layout, delta, upper: rootfs.upper }, ctx) } };
+            const images = await driver.patchDisks(opened, { layout, delta, upper: rootfs.upper }, ctx);
+            return { vm: { layout, images }, base: { ...state.base, disks: { key: opened.set.key, dir: opened.set.dir, files: opened.set.files } } };
           }
           await opened.release();
           await Promise.all(opened.images.map((i) => driver.remove(i.path)));

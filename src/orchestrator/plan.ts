@@ -13,7 +13,7 @@ import type { Installer } from '../installers/types.js';
 import { resolveVmLayout, type VmLayout } from '../disks/layout.js';
 import { layerInputs, type LayerInputs } from '../layers/inputs.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
-import type { ArchiveFormat, TargetOptions, TargetRender } from '../targets/types.js';
+import type { ArchiveFormat, Packer, TargetOptions, TargetRender } from '../targets/types.js';
 import { VM_PACKAGE_TOOLS } from '../targets/vm/common.js';
 import { layerSteps } from './layer-steps.js';
 import type { BuildableTarget, BuildInput, DiskImageRootPlan, RootFacts, RootOutput } from '../steps/phases.js';
@@ -41,6 +41,8 @@ export interface PlanOptions {
   targetOptions?: TargetOptions;
   /** What a disk-image family found on the host (Family.root.findFacts). */
   facts?: RootFacts;
+  /** Packs the archive instead of the target's Commander (a lab's member: src/lab). */
+  packer?: Packer;
 }
 
 /** A root made from a root file system layer: the installer that makes it and what goes into it. */
@@ -130,6 +132,7 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
     root = family.root.plan({ spec, catalogs, target, format, options: targetOptions, layout, facts: options.facts ?? {} });
   }
   const targetRender = commander.render(spec, targetOptions, layout);
+  const packer: Packer = options.packer ?? commander;
   const head = StepList.start<BuildInput>()
     .then({ name: COMMON_STEPS.check, run: ({ state }) => state.driver.checkHostTools(check.tools, { needRoot: check.needRoot }) })
     .then({
@@ -142,15 +145,16 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
   const run = rootSteps
     .then({
       name: COMMON_STEPS.archive,
-      tools: [...(commander.hostTools?.(format) ?? archiveTools(format)), ...(layout === undefined ? [] : VM_PACKAGE_TOOLS)],
+      tools: [...(packer.hostTools?.(format) ?? archiveTools(format)), ...(layout === undefined ? [] : VM_PACKAGE_TOOLS)],
       run: async ({ state, signal, defer, progress }) => {
         const partial = await state.driver.partialArchivePath(state.outDir, spec.name);
         defer(() => state.driver.remove(partial));
         const stageDir = `${state.workDir}/stage`;
         await state.driver.makeDir(stageDir);
         const expectedBytes = state.root.kind === 'layer' ? state.root.layer.bytes : undefined;
-        await state.driver.package(commander, {
+        await state.driver.package(packer, {
           ...(state.vm ? { vm: state.vm } : {}),
+          ...(state.base ? { base: state.base } : {}),
           spec, options: targetOptions, stageDir, output: partial, format, signal, progress,
           ...(expectedBytes === undefined ? {} : { expectedBytes }),
         });

@@ -5,7 +5,7 @@ import type { LocatedKit } from '../families/windows/kits.js';
 import type { ProvisionPayload } from '../families/windows/provision.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { LayerResult } from '../layers/ensure.js';
-import type { ArchiveFormat, Commander, DiskImage, Target, TargetOptions } from '../targets/types.js';
+import type { ArchiveFormat, BuildBase, Commander, DiskImage, Target, TargetOptions } from '../targets/types.js';
 import type { Driver } from './driver.js';
 import type { StepList } from './run-steps.js';
 
@@ -37,6 +37,8 @@ export interface RootOutput {
   root: BuiltRoot;
   /** VM targets: the final layout (Windows adds its answer CD) and the images made from it. */
   vm?: { layout: VmLayout; images: DiskImage[] };
+  /** Layer roots: the layer, the overlay's upper directory and the cached disk set the build stood on. */
+  base?: BuildBase;
 }
 
 export type RootSteps = StepList<BuildInput, BuildInput & RootOutput>;

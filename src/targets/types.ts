@@ -51,8 +51,26 @@ export interface PackageContext {
   expectedBytes?: number;
   /** VM targets: the disk layout and the images the build made from it, in layout order. */
   vm?: { layout: VmLayout; images: DiskImage[] };
+  /**
+   * Layer roots: what the machine stands on and what its build changed, for a packer that stores
+   * the shared part once (a lab's member, src/lab) instead of the whole root.
+   */
+  base?: BuildBase;
   progress(fraction: number): void;
 }
+
+/** The shared part a build stood on (a cached layer; for VMs, the cached disk set) and the build's own part. */
+export interface BuildBase {
+  layerKey: string;
+  layerRootfs: string;
+  /** Overlay builds: the upper directory (every file the build wrote; deletions as whiteouts). */
+  upper?: string;
+  /** VMs whose disks were patched from the cache: the disk set's directory, its key and file per disk. */
+  disks?: { key: string; dir: string; files: Record<string, string> };
+}
+
+/** What packs a build's archive: the target's Commander, or another packer with the same entry (a lab's member). */
+export type Packer = Pick<Commander, 'package' | 'hostTools'>;
 
 /** The seed's Commander for one target: what it generates and how it packs the result. */
 export interface Commander {

@@ -61,7 +61,7 @@ function fakeDriver(fail: Partial<Record<keyof Driver, () => never>> = {}): Fake
     },
     openCachedDisks: async (req) => {
       call('openCachedDisks', req.format);
-      return { images: [], mnt: '/work/build-1/mnt', set: { dir: '/cache/disks', format: req.format, images: {} } as never, release: async () => call('releaseDisks') };
+      return { images: [], mnt: '/work/build-1/mnt', set: { key: 'disks-1', dir: '/cache/disks', format: req.format, images: {} } as never, release: async () => call('releaseDisks') };
     },
     applyGuestPlan: async (rootfs) => call('applyGuestPlan', rootfs),
     runBuildScripts: async (rootfs, scripts) => call('runBuildScripts', `${rootfs.path} ${scripts.map((s) => s.id).join(' ')}`),

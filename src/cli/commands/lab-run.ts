@@ -5,8 +5,7 @@ import { formatLabTable } from '../../lab/verify/table.js';
 import { verifyRunningLab } from '../../lab/verify/verify.js';
 import type { CliIo } from '../io.js';
 import { catalogsFor, collect } from '../shared.js';
-// RegisterCommand has RegisterLabCommand's shape; importing lab.ts's alias would make an import cycle.
-import type { RegisterCommand } from './types.js';
+import type { RegisterLabCommand } from './types.js';
 
 /** An abort signal that SIGINT and SIGTERM fire while `body` runs: up and down then undo what they made. */
 async function interruptible<T>(body: (signal: AbortSignal) => Promise<T>): Promise<T> {
@@ -70,7 +69,7 @@ function registerDown(lab: Command, io: CliIo): void {
     });
 }
 
-export const registerLabRun: RegisterCommand = (lab, io, setExit) => {
+export const registerLabRun: RegisterLabCommand = (lab, io, setExit) => {
   registerUp(lab, io);
   registerVerify(lab, io, setExit);
   registerDown(lab, io);

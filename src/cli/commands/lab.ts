@@ -1,14 +1,16 @@
-import type { Command } from 'commander';
-import type { CliIo } from '../io.js';
 import { routeOutput } from '../shared.js';
-import type { RegisterCommand } from './types.js';
+import type { RegisterCommand, RegisterLabCommand } from './types.js';
+import { registerLabValidate } from './lab-validate.js';
+import { registerLabRender } from './lab-render.js';
 import { registerLabRun } from './lab-run.js';
 
-/** A `vmgen lab` subcommand: registered on the group, like a top-level command on the program. */
-export type RegisterLabCommand = (lab: Command, io: CliIo, setExit: (code: number) => void) => void;
+// Subcommand files import RegisterLabCommand from ./types.js: importing it from here would be a cycle.
+export type { RegisterLabCommand };
 
 /** Every `vmgen lab` subcommand, in the order `vmgen lab --help` lists them. */
 const LAB_COMMANDS: readonly RegisterLabCommand[] = [
+  registerLabValidate,
+  registerLabRender,
   registerLabRun,
 ];
 

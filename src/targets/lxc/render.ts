@@ -25,6 +25,10 @@ export interface LxcOptions {
    * address but its host end joins no bridge.
    */
   netTypeOverride?: 'empty' | 'veth';
+  /** A lab's wiring: the bridge each NIC (by name) joins, instead of the one its link type names. */
+  links?: Readonly<Record<string, string>>;
+  /** A lab's root: an lxc.rootfs.path of its own (overlay:BASE:DELTA) instead of dir:CONTAINER/rootfs. */
+  rootfsPath?: string;
 }
 
 /**
@@ -59,7 +63,7 @@ export function renderLxcConfig(spec: ResolvedSpec, opts: LxcOptions = {}): stri
     ],
     [
       '# /proc, /sys and the cgroup tree come from common.conf (lxc.mount.auto); the fstab holds extra mounts.',
-      line('lxc.rootfs.path', `dir:${dir}/rootfs`),
+      line('lxc.rootfs.path', opts.rootfsPath ?? `dir:${dir}/rootfs`),
       line('lxc.mount.fstab', `${dir}/fstab`),
     ],
     apparmor(),
@@ -221,7 +225,7 @@ function sysctls(spec: ResolvedSpec): string[][] {
   return [['# Forwarding for [router] (/proc/sys is read-only inside the container).', line(`lxc.sysctl.${IP_FORWARD_KEY}`, '1')]];
 }
 
-function network(spec: ResolvedSpec, opts: Pick<LxcOptions, 'netTypeOverride'>): string[] {
+function network(spec: ResolvedSpec, opts: Pick<LxcOptions, 'netTypeOverride' | 'links'>): string[] {
   // Without any lxc.net entry the container would share the host's network namespace.
   if (spec.nics.length === 0) return ['# No NIC configured: loopback only.', line('lxc.net.0.type', 'empty')];
   if (opts.netTypeOverride === 'empty') return ['# NICs replaced by loopback only (netTypeOverride = empty).', line('lxc.net.0.type', 'empty')];
@@ -230,9 +234,9 @@ function network(spec: ResolvedSpec, opts: Pick<LxcOptions, 'netTypeOverride'>):
   return blocks.flatMap((block, i) => (i === 0 ? block : ['', ...block]));
 }
 
-function nicLines(nic: ResolvedNic, gateway: string | undefined, opts: Pick<LxcOptions, 'netTypeOverride'>): string[] {
+function nicLines(nic: ResolvedNic, gateway: string | undefined, opts: Pick<LxcOptions, 'netTypeOverride' | 'links'>): string[] {
   const key = (k: string) => `lxc.net.${nic.index}.${k}`;
-  const bridge = opts.netTypeOverride === 'veth' ? undefined : LINK_BRIDGE[nic.link];
+  const bridge = opts.netTypeOverride === 'veth' ? undefined : opts.links?.[nic.name] ?? LINK_BRIDGE[nic.link];
   const out = [`# ${nic.name}: ${describeLink(nic, bridge)}, ${describeMode(nic)}`, line(key('type'), 'veth')];
   if (bridge !== undefined) out.push(line(key('link'), bridge));
   out.push(line(key('name'), nic.name));
