@@ -155,11 +155,15 @@ export interface DownResult {
 export async function labDown(opts: Omit<LabRunOptions, 'catalogs'>): Promise<DownResult> {
   const manifest = await manifestOfArchive(opts.archive, opts.signal);
   const stateDir = resolve(opts.stateDir ?? defaultStateDir(manifest.lab.name));
-  const state = await readRunState(stateDir);
+  let state = await readRunState(stateDir);
   if (state === undefined) {
     const ns = netnsName(manifest.lab.name);
-    if (netnsExists(ns)) throw new VmgenError('VMG_LAB_STATE', `${ns} exists but ${stateDir} has no record of it`, { hint: 'give the --state-dir lab up used' });
-    return { lab: manifest.lab.name, stateDir, wasUp: false };
+    if (!netnsExists(ns)) return { lab: manifest.lab.name, stateDir, wasUp: false };
+    // The record is gone (the directory was removed under a running lab) but the namespace is
+    // not: stop every machine the archive names and remove the namespace, as far as that goes.
+    const rt = runtimeOf(manifest);
+    opts.log(`${stateDir} has no record of ${ns}: stopping every machine of the archive`);
+    state = { lab: manifest.lab.name, archive: resolve(opts.archive), netns: ns, runtime: rt.id, phase: 'starting', startedAt: '', started: manifest.machines.map((m) => m.name), made: {} };
   }
   const rt = runtimeById(state.runtime);
   if (rt === undefined) throw new VmgenError('VMG_LAB_STATE', `${stateDir}: run.json names a runtime this vmgen does not have (${state.runtime})`);
