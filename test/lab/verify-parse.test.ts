@@ -4,7 +4,7 @@ import { addressIn, inRange, ipv4Words, listeningTcpPorts, parseProcNetRoute, pi
 import { formatLabTable, summaryLine } from '../../src/lab/verify/table.js';
 import type { LabCheckResult } from '../../src/lab/verify/run.js';
 
-// pc1 of the example lab with a DHCP lease from gw on lan, in the kernel's format (little-endian hex words).
+// As read on pc1 of the example lab under LXC (a DHCP lease from gw on lan), trailing blanks left out.
 const PROC_NET_ROUTE = `Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT
 eth0\t00000000\t01000A0A\t0003\t0\t0\t1024\t00000000\t0\t0\t0
 eth0\t00000A0A\t00000000\t0001\t0\t0\t1024\t00FFFFFF\t0\t0\t0
