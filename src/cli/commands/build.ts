@@ -34,7 +34,7 @@ interface BuildFlags {
 
 
 /** Cancels the build on Ctrl-C or SIGTERM, so its cleanups run; a second signal is not caught. */
-function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
+export function abortOnSignals(): { signal: AbortSignal; dispose(): void } {
   const controller = new AbortController();
   const onSignal = (sig: NodeJS.Signals): void => {
     controller.abort(new Error(`received ${sig}`));

@@ -2,6 +2,7 @@ import { routeOutput } from '../shared.js';
 import type { RegisterCommand, RegisterLabCommand } from './types.js';
 import { registerLabValidate } from './lab-validate.js';
 import { registerLabRender } from './lab-render.js';
+import { registerLabBuild } from './lab-build.js';
 import { registerLabRun } from './lab-run.js';
 
 // Subcommand files import RegisterLabCommand from ./types.js: importing it from here would be a cycle.
@@ -11,6 +12,7 @@ export type { RegisterLabCommand };
 const LAB_COMMANDS: readonly RegisterLabCommand[] = [
   registerLabValidate,
   registerLabRender,
+  registerLabBuild,
   registerLabRun,
 ];
 

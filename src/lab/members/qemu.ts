@@ -17,7 +17,7 @@ export const qemuMember: MemberPackRow = {
     const disks = ctx.base?.disks;
     const vm = ctx.vm;
     // Disks made from the configured root (the build changed what cached disks cannot take) have no base.
-    if (disks === undefined || vm === undefined) return wholeMember('qemu').pack(ctx, input);
+    if (disks === undefined || vm === undefined) return wholeMember(qemuCommander).pack(ctx, input);
     const id = labBaseId(disks.key);
     const files: Record<string, string> = {};
     for (const image of vm.images) {

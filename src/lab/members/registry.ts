@@ -1,3 +1,6 @@
+import { ociCommander } from '../../targets/oci/index.js';
+import { virtualboxCommander } from '../../targets/virtualbox/index.js';
+import { vmwareCommander } from '../../targets/vmware/index.js';
 import { lxcMember } from './lxc.js';
 import { qemuMember } from './qemu.js';
 import type { MemberPackRow } from './types.js';
@@ -7,7 +10,7 @@ import { wholeMember } from './whole.js';
 export const MEMBER_PACKERS: Readonly<Record<string, MemberPackRow>> = {
   lxc: lxcMember,
   qemu: qemuMember,
-  oci: wholeMember('oci'),
-  vmware: wholeMember('vmware'),
-  virtualbox: wholeMember('virtualbox'),
+  oci: wholeMember(ociCommander),
+  vmware: wholeMember(vmwareCommander),
+  virtualbox: wholeMember(virtualboxCommander),
 };
