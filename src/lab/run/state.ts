@@ -3,6 +3,7 @@ import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Catalogs } from '../../catalog/schema.js';
+import type { VmConfig } from '../../config/model.js';
 import { resolveSpec, type ResolvedSpec } from '../../config/resolve.js';
 import { run } from '../../exec/run.js';
 import { VmgenError } from '../../errors.js';
@@ -82,8 +83,8 @@ export async function readManifest(labDir: string): Promise<LabManifest> {
   return parseLabManifest(await readFile(join(labDir, LAB_MANIFEST_FILE), 'utf8'));
 }
 
-/** A machine's spec, from the config as built that the archive carries beside it. */
-export async function machineSpec(labDir: string, m: LabManifestMachine, catalogs: Catalogs): Promise<ResolvedSpec> {
+/** A machine's config and spec, from the config as built that the archive carries beside it. */
+export async function loadMachine(labDir: string, m: LabManifestMachine, catalogs: Catalogs): Promise<{ config: VmConfig; spec: ResolvedSpec }> {
   const file = join(labDir, m.config);
   const loaded = loadConfig(await readFile(file, 'utf8'), { catalogs });
   if (loaded.config === undefined) {
@@ -91,7 +92,7 @@ export async function machineSpec(labDir: string, m: LabManifestMachine, catalog
     throw new VmgenError('VMG_CONFIG_INVALID', `${file}${first ? `:${first.line}:${first.column}: ${first.message}` : ''}`, { hint: 'the lab archive carries a config this vmgen does not read: rebuild the lab' });
   }
   // The mirror is not used to run or check a machine; the spec only wants one.
-  return resolveSpec(loaded.config, catalogs, { target: 'verify', defaultMirror: loaded.config.config.mirror ?? 'http://mirror.invalid/' });
+  return { config: loaded.config, spec: resolveSpec(loaded.config, catalogs, { target: 'verify', defaultMirror: loaded.config.config.mirror ?? 'http://mirror.invalid/' }) };
 }
 
 /**

@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { Catalogs } from '../../catalog/schema.js';
+import type { VmConfig } from '../../config/model.js';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import { findTool, packageOf } from '../../exec/tools.js';
 import { run } from '../../exec/run.js';
@@ -10,7 +11,7 @@ import { LAB_MANIFEST_FILE, type LabManifest } from '../manifest.js';
 import { bridgeArgvs, loopbackUpArgv, netnsAddArgv, netnsDeleteArgv, netnsName, netnsPath } from './netns.js';
 import { runtimeById, runtimeForManifest } from './runtimes/registry.js';
 import type { LabRunContext, LabRuntime } from './runtimes/types.js';
-import { defaultStateDir, machineSpec, manifestOfArchive, readManifest, readRunState, startStages, writeRunState, type RunState } from './state.js';
+import { defaultStateDir, loadMachine, manifestOfArchive, readManifest, readRunState, startStages, writeRunState, type RunState } from './state.js';
 
 /*
  * `vmgen lab up` and `vmgen lab down`: the lab's namespace, its bridges and its machines, made in
@@ -34,10 +35,12 @@ export function netnsExists(ns: string): boolean {
   return existsSync(netnsPath(ns));
 }
 
-function context(manifest: LabManifest, labDir: string, state: RunState, specs: ReadonlyMap<string, ResolvedSpec>, log: (l: string) => void): LabRunContext {
+type Machines = LabRunContext['machines'];
+
+function context(manifest: LabManifest, labDir: string, state: RunState, machines: Machines, log: (l: string) => void): LabRunContext {
   const ns = netnsName(manifest.lab.name);
   return {
-    manifest, labDir, netns: ns, netnsPath: netnsPath(ns), cgroupAside: join(labDir, CGROUP_ASIDE), specs, log,
+    manifest, labDir, netns: ns, netnsPath: netnsPath(ns), cgroupAside: join(labDir, CGROUP_ASIDE), machines, log,
     async record(kind, item) {
       state.made[kind] = [...(state.made[kind] ?? []).filter((x) => x !== item), item];
       await writeRunState(labDir, state);
@@ -100,9 +103,9 @@ export async function labUp(opts: LabRunOptions): Promise<UpResult> {
       opts.log(`unpacking ${opts.archive} into ${stateDir}`);
       await run(['tar', '--numeric-owner', '--xattrs', '--xattrs-include=trusted.*', '-xf', state.archive, '-C', stateDir], { signal: opts.signal });
     }
-    const specs = new Map<string, ResolvedSpec>();
-    for (const m of manifest.machines) specs.set(m.name, await machineSpec(stateDir, m, opts.catalogs));
-    const ctx = context(manifest, stateDir, state, specs, opts.log);
+    const machines = new Map<string, { config: VmConfig; spec: ResolvedSpec }>();
+    for (const m of manifest.machines) machines.set(m.name, await loadMachine(stateDir, m, opts.catalogs));
+    const ctx = context(manifest, stateDir, state, machines, opts.log);
     opts.log(`namespace ${ns}`);
     await run(netnsAddArgv(ns));
     await ctx.record('netns', ns);
@@ -114,7 +117,7 @@ export async function labUp(opts: LabRunOptions): Promise<UpResult> {
     }
     await rt.prepare?.(ctx, opts.signal);
     const byName = new Map(manifest.machines.map((m) => [m.name, m]));
-    for (const stage of startStages(manifest.machines.map((m) => ({ name: m.name, spec: specs.get(m.name)! })))) {
+    for (const stage of startStages(manifest.machines.map((m) => ({ name: m.name, spec: machines.get(m.name)!.spec })))) {
       opts.log(`starting ${stage.join(', ')}`);
       const machines = stage.map((n) => byName.get(n)!);
       state.started.push(...stage);
@@ -183,7 +186,7 @@ export async function openRunningLab(opts: Omit<LabRunOptions, 'signal'>): Promi
   const rt = runtimeById(state.runtime);
   if (rt === undefined) throw new VmgenError('VMG_LAB_STATE', `${stateDir}: run.json names a runtime this vmgen does not have (${state.runtime})`);
   const unpacked = await readManifest(stateDir);
-  const specs = new Map<string, ResolvedSpec>();
-  for (const m of unpacked.machines) specs.set(m.name, await machineSpec(stateDir, m, opts.catalogs));
-  return { ctx: context(unpacked, stateDir, state, specs, opts.log), rt };
+  const machines = new Map<string, { config: VmConfig; spec: ResolvedSpec }>();
+  for (const m of unpacked.machines) machines.set(m.name, await loadMachine(stateDir, m, opts.catalogs));
+  return { ctx: context(unpacked, stateDir, state, machines, opts.log), rt };
 }

@@ -32,7 +32,10 @@ export interface NicRef {
 export type LabCheck =
   /** The machine reaches the peer directly on a network both are on. */
   | { kind: 'reach'; machine: string; peer: NicRef }
-  /** The machine reaches a peer on another network through the router's address on its own network. */
+  /**
+   * The machine reaches a peer on another network through the router's address on its own network.
+   * The peer is the router's own far NIC when no other machine is there: then no hop is taken off the TTL.
+   */
   | { kind: 'route'; machine: string; peer: NicRef; router: string; via: string }
   /** The machine's NIC holds an address in the range the network's DHCP server hands out. */
   | { kind: 'dhcp'; machine: string; nic: string; network: string; server: string; from: string; to: string }
@@ -81,8 +84,8 @@ function routeChecks(input: VerifyLabInput): LabCheck[] {
     const nicsOn = sides.map((name) => r.nics.find((n) => n.nic === name)).filter((n): n is LabNic => n !== undefined && n.address !== 'dhcp');
     for (const from of nicsOn.filter((n) => n.nic !== nat)) {
       for (const to of nicsOn.filter((n) => n.network !== from.network)) {
-        const target = membersOf(input, to.network).find(({ m, nic }) => m.name !== r.name && nic.address !== 'dhcp' && !m.nics.some((x) => x.network === from.network));
-        if (target === undefined) continue;
+        const target = membersOf(input, to.network).find(({ m, nic }) => m.name !== r.name && nic.address !== 'dhcp' && !m.nics.some((x) => x.network === from.network))
+          ?? { m: r, nic: to };
         for (const { m } of membersOf(input, from.network).filter(({ m }) => m.name !== r.name && !m.nics.some((x) => x.network === to.network))) {
           out.push({ kind: 'route', machine: m.name, peer: nicRef(target.m, target.nic), router: r.name, via: from.address });
         }

@@ -17,6 +17,8 @@ export interface MachineAccess {
   comm: Communicator;
   /** Sends one ICMP echo from the machine's network stack; absent for a VM. */
   ping?(address: string, signal?: AbortSignal): Promise<{ ok: boolean; stdout: string; detail: string }>;
+  /** Ends the session (a console login); absent when there is none to end. */
+  close?(): Promise<void>;
 }
 
 export interface LabCheckResult {
@@ -129,8 +131,9 @@ const RUNNERS: { [K in LabCheckKind]: (ctx: Ctx, c: Extract<LabCheck, { kind: K 
     if (route.gateway !== c.via) return bad(`the route to ${address} goes via ${route.gateway === '0.0.0.0' ? `${route.iface} directly` : route.gateway}, not ${c.via}`);
     const r = await reach(ctx, c.machine, address);
     if (r.status !== 'ok') return r;
-    // Linux answers with TTL 64; one router on the way takes one off.
-    if (r.ttl !== undefined && r.ttl >= 64) return bad(`${r.detail}: the reply crossed no router`);
+    // Linux answers with TTL 64; one router on the way takes one off (none when the peer is the router).
+    const hops = c.peer.machine === c.router ? 0 : 1;
+    if (r.ttl !== undefined && r.ttl !== 64 - hops) return bad(`${r.detail}: want ttl ${64 - hops} (${hops} router${hops === 1 ? '' : 's'} on the way)`);
     return ok(`via ${route.gateway} (${route.iface}); ${r.detail}`);
   },
   async dns(ctx, c) {

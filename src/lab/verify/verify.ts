@@ -19,9 +19,18 @@ export interface LabVerifyReport {
   skipped: number;
 }
 
-export async function verifyRunningLab(ctx: LabRunContext, rt: LabRuntime, signal?: AbortSignal): Promise<LabVerifyReport> {
-  const access = new Map<string, MachineAccess>(ctx.manifest.machines.map((m) => [m.name, rt.access(ctx, m)]));
-  const machines: VerifyMachine[] = ctx.manifest.machines.map((m) => ({ name: m.name, nics: m.nics, spec: ctx.specs.get(m.name)! }));
+export async function verifyRunningLab(ctx: LabRunContext, rt: LabRuntime, signal: AbortSignal): Promise<LabVerifyReport> {
+  const access = new Map<string, MachineAccess>();
+  try {
+    await Promise.all(ctx.manifest.machines.map(async (m) => access.set(m.name, await rt.open(ctx, m, signal))));
+    return await checkLab(ctx, rt, access, signal);
+  } finally {
+    await Promise.all([...access.values()].map((a) => a.close?.()));
+  }
+}
+
+async function checkLab(ctx: LabRunContext, rt: LabRuntime, access: ReadonlyMap<string, MachineAccess>, signal: AbortSignal): Promise<LabVerifyReport> {
+  const machines: VerifyMachine[] = ctx.manifest.machines.map((m) => ({ name: m.name, nics: m.nics, spec: ctx.machines.get(m.name)!.spec }));
   const own = await Promise.all(machines.map(async (m) => {
     ctx.log(`checking ${m.name}`);
     const checks = verifyChecks(m.spec, { booted: true, addressesInGuest: true });

@@ -92,9 +92,9 @@ export const lxcLabRuntime: LabRuntime = {
       await ctx.record('container', m.name);
       await run(inNetnsArgv(ctx.netnsPath, ctx.cgroupAside, ['lxc-start', '-n', m.name, '-P', lxcpath, '-l', 'INFO', '-o', join(lxcpath, `${m.name}.log`)]), { signal });
     }
-    await Promise.all(machines.map(async (m) => waitForBoot(this.access(ctx, m).comm, signal)));
+    await Promise.all(machines.map(async (m) => waitForBoot((await this.open(ctx, m, signal)).comm, signal)));
   },
-  access(ctx, m) {
+  async open(ctx, m) {
     return { comm: new LabLxcCommunicator(m.name, lxcPathOf(ctx), ctx.netnsPath), ping: pingFrom(() => initPid(ctx, m.name)) };
   },
   async stop(ctx, m) {

@@ -1,3 +1,4 @@
+import type { VmConfig } from '../../../config/model.js';
 import type { ResolvedSpec } from '../../../config/resolve.js';
 import type { LabManifest, LabManifestMachine } from '../../manifest.js';
 import type { MachineAccess } from '../../verify/run.js';
@@ -12,7 +13,8 @@ export interface LabRunContext {
   netnsPath: string;
   /** An empty directory the host's cgroup tree is bound on in a private mount namespace (see netns.ts). */
   cgroupAside: string;
-  specs: ReadonlyMap<string, ResolvedSpec>;
+  /** Each machine's config and spec as built (empty while `down` runs: stopping needs neither). */
+  machines: ReadonlyMap<string, { config: VmConfig; spec: ResolvedSpec }>;
   log(line: string): void;
   /** Records something made (a tap, an image) before it is made use of, so a failed up and down remove it. */
   record(kind: string, item: string): Promise<void>;
@@ -36,8 +38,8 @@ export interface LabRuntime {
   prepare?(ctx: LabRunContext, signal: AbortSignal): Promise<void>;
   /** Starts the machines of one stage; resolves when each can be reached (booted). */
   start(ctx: LabRunContext, machines: readonly LabManifestMachine[], signal: AbortSignal): Promise<void>;
-  /** How verify reaches a running machine; works in a process other than the one that started it. */
-  access(ctx: LabRunContext, machine: LabManifestMachine): MachineAccess;
+  /** How verify reaches a running machine; works in a process other than the one that started it. Close it after use. */
+  open(ctx: LabRunContext, machine: LabManifestMachine, signal: AbortSignal): Promise<MachineAccess>;
   /** Stops one machine; safe on a machine that never started. */
   stop(ctx: LabRunContext, machine: LabManifestMachine): Promise<void>;
   /** Once, after every machine stopped: removes what prepare made. */
