@@ -97,7 +97,7 @@ export async function labUp(opts: LabRunOptions): Promise<UpResult> {
   await mkdir(join(stateDir, CGROUP_ASIDE), { recursive: true });
   await writeRunState(stateDir, state);
   try {
-    // A directory that already holds this very lab (unpacked by hand, or kept from an earlier run) is used as it is.
+    // A directory that already holds this very lab (unpacked by hand with tar) is used as it is.
     const unpacked = existsSync(join(stateDir, LAB_MANIFEST_FILE)) ? JSON.stringify(await readManifest(stateDir).catch(() => undefined)) : undefined;
     if (unpacked !== JSON.stringify(manifest)) {
       opts.log(`unpacking ${opts.archive} into ${stateDir}`);

@@ -107,8 +107,8 @@ export const qemuLabRuntime: LabRuntime = {
       if (machine === undefined) throw new Error(`${m.name} has no config`);
       const layout = resolveVmLayout(machine.config, machine.spec.os, machine.spec.name);
       const disks: VmDiskImage[] = [...layout.disks].sort((a, b) => Number(b.boot) - Number(a.boot)).map((d) => {
-        const rel = m.files[`${DISK_ROLE}${d.file}`];
-        if (rel === undefined) throw new VmgenError('VMG_LAB_RUN', `${m.name}: the archive has no disk ${d.file}`);
+        const rel = m.files[`${DISK_ROLE}${d.name}`];
+        if (rel === undefined) throw new VmgenError('VMG_LAB_RUN', `${m.name}: the archive has no disk ${d.name}`);
         return { path: join(ctx.labDir, rel), format: 'qcow2' };
       });
       const index = ctx.manifest.machines.indexOf(m);
