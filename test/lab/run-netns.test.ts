@@ -42,3 +42,27 @@ describe('relocating an unpacked LXC config', () => {
     assert.equal(relocateLxcConfig('lxc.mount.fstab = /var/lib/vmgen/labs/net1010/fstab', '/var/lib/vmgen/labs/net101', '/x'), 'lxc.mount.fstab = /var/lib/vmgen/labs/net1010/fstab', 'net1010 is not under net101');
   });
 });
+
+describe('VM NICs on taps', () => {
+  it('names taps by position, short enough for Linux, and hands qemu each with the lab MAC', async () => {
+    const { tapName, tapNicArgs } = await import('../../src/lab/run/runtimes/vms.js');
+    assert.equal(tapName(12, 3), 'vt12n3', 'vt<machine>n<nic>');
+    assert.deepEqual(tapNicArgs([{ tap: 'vt0n0', mac: '52:54:00:f7:68:48' }, { tap: 'vt0n1', mac: '52:54:00:ae:c4:14' }]), [
+      '-netdev', 'tap,id=n0,ifname=vt0n0,script=no,downscript=no', '-device', 'virtio-net-pci,netdev=n0,mac=52:54:00:f7:68:48',
+      '-netdev', 'tap,id=n1,ifname=vt0n1,script=no,downscript=no', '-device', 'virtio-net-pci,netdev=n1,mac=52:54:00:ae:c4:14',
+    ], 'eth0, eth1 in order: the guest names them by PCI order');
+  });
+});
+
+describe('start order', () => {
+  it('starts routers and DNS/DHCP servers first, then the rest, each in lab order', async () => {
+    const { startStages } = await import('../../src/lab/run/state.js');
+    const spec = (services: object) => ({ provision: { files: [], scripts: [], services } }) as unknown as import('../../src/config/resolve.js').ResolvedSpec;
+    const stages = startStages([
+      { name: 'pc1', spec: spec({}) }, { name: 'dns', spec: spec({ dns: { forwarders: [], zones: [] } }) },
+      { name: 'web', spec: spec({ web: { sites: [] } }) }, { name: 'gw', spec: spec({ router: { forward: ['eth1'] } }) },
+    ]);
+    assert.deepEqual(stages, [['dns', 'gw'], ['pc1', 'web']], 'servers first');
+    assert.deepEqual(startStages([{ name: 'pc1', spec: spec({}) }]), [['pc1']], 'no empty stage');
+  });
+});
