@@ -119,3 +119,73 @@ describe('the example lab as LXC containers: up, verify, down', { skip }, () => 
     assert.match(r.stderr, /net101 is not up/, 'says why');
   });
 });
+
+describe('a two-VM lab under qemu: up, verify, down', { skip }, () => {
+  const LAB2 = join(ROOT, 'examples', 'net101', 'two-vm.conf');
+  const stateDir = join(work, 'state-qemu');
+  let archive = '';
+  let manifest: LabManifest;
+
+  before(async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'build', LAB2, '-t', 'qemu', '-o', join(work, 'out-qemu')]);
+    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
+    archive = lastLine(r.stdout);
+    manifest = await manifestOf(archive);
+    console.log(`# lab build -t qemu (2 VMs): ${seconds(t0)}`);
+  });
+
+  after(async () => {
+    await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+  });
+
+  it('has libvirt network and domain XMLs that virt-xml-validate accepts', async () => {
+    const dir = join(work, 'xml-qemu');
+    await run(['mkdir', '-p', dir]);
+    const xmls = [
+      ...Object.entries(manifest.topology).filter(([role]) => role.startsWith('network:')).map(([, p]) => ({ path: p, schema: 'network' })),
+      ...manifest.machines.map((m) => ({ path: m.files.domain!, schema: 'domain' })),
+    ];
+    assert.equal(xmls.length, 4, `two networks and two domains: ${JSON.stringify(manifest.topology)}`);
+    await run(['tar', '-xf', archive, '-C', dir, ...xmls.map((x) => x.path)]);
+    for (const x of xmls) {
+      const r = await run(['virt-xml-validate', join(dir, x.path), x.schema]).catch((e: Error) => e);
+      assert.ok(!(r instanceof Error), `${x.path} validates as a ${x.schema}: ${r instanceof Error ? r.message : ''}`);
+    }
+  });
+
+  it('boots both VMs in the lab namespace (TCG where KVM does not work), taps on the lab bridges', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'up', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab up failed:\n${r.stderr}`);
+    console.log(`# lab up (2 VMs): ${seconds(t0)}`);
+    assert.match(r.stdout, /^net101vm is up: 2 machines with qemu/m, 'says it is up');
+    const host = await hostLinks();
+    for (const net of manifest.networks) {
+      assert.ok(!host.has(net.bridge), `no bridge ${net.bridge} in the host's namespace`);
+      const taps = JSON.parse((await run(['ip', '-n', 'vmgen-net101vm', '-j', 'link', 'show', 'master', net.bridge])).stdout) as Array<{ ifname: string }>;
+      assert.equal(taps.length, manifest.machines.filter((m) => m.nics.some((n) => n.network === net.name)).length, `${net.name}: a tap per VM NIC in the namespace`);
+    }
+    assert.equal(processesMentioning(stateDir).filter((p) => p.includes('qemu-system')).length, 2, 'two qemu processes');
+  });
+
+  it('verifies: both machines\' own checks and the network checks pass', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'verify', archive, '--state-dir', stateDir, '--json']);
+    console.log(`# lab verify (2 VMs): ${seconds(t0)}`);
+    const report = JSON.parse(r.stdout || '{"results":[]}') as LabVerifyReport;
+    assert.deepEqual(report.results.filter((x) => x.status === 'FAIL'), [], `no check fails:\n${r.stderr}`);
+    assert.equal(r.code, 0, 'exit 0');
+    const kinds = new Set(report.results.filter((x) => x.status === 'ok').map((x) => x.kind));
+    for (const kind of ['machine', 'dhcp', 'reach', 'route', 'dns', 'port']) assert.ok(kinds.has(kind as never), `${kind} checks passed`);
+  });
+
+  it('comes down leaving no namespace, tap, qemu process or state', async () => {
+    const r = await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab down failed:\n${r.stderr}`);
+    assert.ok(!existsSync('/run/netns/vmgen-net101vm'), 'no namespace');
+    assert.deepEqual(processesMentioning(stateDir), [], 'no qemu of the lab');
+    assert.deepEqual(mountsUnder(stateDir), [], 'no mount');
+    assert.ok(!existsSync(stateDir), 'the state dir is removed');
+  });
+});

@@ -51,7 +51,7 @@ function context(manifest: LabManifest, labDir: string, state: RunState, machine
 
 function runtimeOf(manifest: LabManifest): LabRuntime {
   const rt = runtimeForManifest(manifest);
-  if (rt === undefined) throw new VmgenError('VMG_UNSUPPORTED', `vmgen lab up cannot run a ${manifest.target} lab on this host`, { hint: 'lab up runs container labs (LXC, OCI with podman) and qemu VM labs' });
+  if (rt === undefined) throw new VmgenError('VMG_UNSUPPORTED', `vmgen lab up cannot run a ${manifest.target} lab on this host`, { hint: 'lab up runs LXC labs and qemu labs; OCI (podman-compose) labs are not started by lab up yet' });
   return rt;
 }
 
