@@ -6,9 +6,12 @@ cd "$(dirname "$0")/.."
 bash scripts/ensure-debs.sh python3-configobj apt chromium redis-server
 # What builds run: mmdebstrap makes root file systems; tar, zstd, pigz and zip pack archives;
 # lxc, systemd-container (systemd-nspawn) and podman (with runc and skopeo) start guests for
-# `vmgen verify` and the integration tests; podman-compose reads an OCI lab's topology/compose.yaml.
+# `vmgen verify` and the integration tests.
 bash scripts/ensure-debs.sh mmdebstrap util-linux tar zstd pigz zip unzip \
-  lxc systemd-container podman runc skopeo podman-compose nftables
+  lxc systemd-container podman runc skopeo nftables
+# Labs (`vmgen lab up|verify|down`): iproute2 makes the lab's namespace and bridges, ping asks from a
+# container's network stack, podman-compose starts an OCI lab's compose file.
+bash scripts/ensure-debs.sh iproute2 iputils-ping podman-compose
 # VM builds: partitions and file systems (fdisk's sfdisk, mkfs.*, mtools for the EFI partition: no
 # FAT is ever mounted), bootloaders (extlinux, systemd-boot's EFI binary), disk formats (qemu-img; qemu-storage-daemon
 # opens cached VMDK and qcow2 images to patch them),

@@ -41,6 +41,8 @@ export const ERROR_CODES = {
   VMG_RUNNER: { exit: 1, http: 500, message: 'the build process ended unexpectedly' },
   VMG_WINDOWS_SCRIPT: { exit: 1, http: 422, message: 'a value cannot be written into a Windows script' },
   VMG_KIT_MISSING: { exit: 1, http: 422, message: 'a Windows installer kit is missing' },
+  VMG_LAB_RUN: { exit: 1, http: 500, message: 'the lab cannot be started or stopped here' },
+  VMG_LAB_STATE: { exit: 1, http: 409, message: 'the lab is not in the state the command needs' },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -150,13 +150,29 @@ describe('services', () => {
     assert.deepEqual(debianConfigurator.services(guest(bareSpec())), ['nftables']);
     assert.deepEqual(debianConfigurator.services(target(bareSpec({ nics: [eth0] }))), ['nftables']);
   });
+  it('configures a DHCP NIC in the guest even when the target owns the NICs (no container manager runs a DHCP client)', () => {
+    const dhcp = nic({ name: 'eth0', mode: 'dhcp' });
+    assert.deepEqual(debianConfigurator.services(target(bareSpec({ nics: [eth0, { ...dhcp, name: 'eth1', index: 1 }] }))), ['nftables', 'systemd-networkd', 'systemd-resolved']);
+    const files = debianConfigurator.plan(target(bareSpec({ nics: [eth0, { ...dhcp, name: 'eth1', index: 1 }] }))).files.map((f) => f.path);
+    assert.ok(files.includes('/etc/systemd/network/10-eth1.network'), `the DHCP NIC has its networkd file: ${files.join(', ')}`);
+    assert.ok(!files.includes('/etc/systemd/network/10-eth0.network'), 'the static NIC the target configures has none');
+  });
+  it('takes a DHCP client\'s DNS servers from its lease through resolved, unless the config names servers', () => {
+    const dhcp = nic({ name: 'eth0', mode: 'dhcp' });
+    const plan = debianConfigurator.plan(target(bareSpec({ nics: [dhcp] })));
+    assert.deepEqual(plan.links.filter((l) => l.path === '/etc/resolv.conf'), [{ path: '/etc/resolv.conf', target: '../run/systemd/resolve/stub-resolv.conf' }]);
+    assert.ok(debianConfigurator.packages(target(bareSpec({ nics: [dhcp] }))).includes('systemd-resolved'), 'resolved is installed');
+    const named = debianConfigurator.plan(target(bareSpec({ nics: [dhcp], dns: ['10.0.0.53'] })));
+    assert.deepEqual(named.links.filter((l) => l.path === '/etc/resolv.conf'), [], 'a config with DNS servers keeps its resolv.conf');
+    assert.ok(!debianConfigurator.packages(target(bareSpec({ nics: [dhcp], dns: ['10.0.0.53'] }))).includes('systemd-resolved'), 'and needs no resolved');
+  });
   it('enables the routes unit when the target owns the NICs and there are routes', () => {
     const routes = [{ to: '10.0.0.0/8', via: '192.168.1.254' }];
     assert.deepEqual(debianConfigurator.services(target(bareSpec({ nics: [eth0], routes }))), ['nftables', 'vmgen-routes']);
   });
   it('enables the configuration\'s and the applications\' units in one command', () => {
     const plan = debianConfigurator.plan(guest(bareSpec({ nics: [nic({ name: 'eth0' })], appServices: ['ssh', 'apache2', 'nftables'] })));
-    assert.deepEqual(plan.commands.at(-1)?.argv, ['systemctl', 'enable', 'nftables', 'systemd-networkd', 'ssh', 'apache2']);
+    assert.deepEqual(plan.commands.at(-1)?.argv, ['systemctl', 'enable', 'nftables', 'systemd-networkd', 'systemd-resolved', 'ssh', 'apache2']);
   });
 });
 

@@ -1,16 +1,21 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { includesAll, includesNone, noItem } from '../helpers/assert-values.js';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { findOs, loadCatalogs } from '../../src/catalog/load.js';
 import { VmgenError } from '../../src/errors.js';
-import { aptInstallArgv, classifyAptFailure, mmdebstrapArgv } from '../../src/installers/apt/index.js';
+import { aptInstallArgv, classifyAptFailure, mmdebstrapArgv, stageSetupFiles } from '../../src/installers/apt/index.js';
 import type { LayerSource } from '../../src/installers/types.js';
 
 const catalogs = loadCatalogs({ env: {} });
 const debian12 = findOs(catalogs, 'debian12-64')!;
 const MIRROR = 'http://mirror.example/debian';
 const LIBEXEC = '/opt/vmgen/libexec/';
+const LIBEXEC_DIR = fileURLToPath(new URL('../../libexec/', import.meta.url));
 const UNSHARE = ['unshare', '--mount', '--propagation', 'private', '--pid', '--fork', '--kill-child', '--'];
 
 const layer = (packages: string[]): LayerSource => ({ os: debian12, mirror: MIRROR, packages });
@@ -155,5 +160,29 @@ describe('classifyAptFailure', () => {
     assert.equal(classifyAptFailure('', source), undefined);
     assert.equal(classifyAptFailure('E: Sub-process /usr/bin/dpkg returned an error code (1)', source), undefined);
     assert.equal(classifyAptFailure('E: mmdebstrap: unshare: operation not permitted', source), undefined);
+  });
+});
+
+describe('setup files reach the new root without changing its mode', () => {
+  it('files-in copies the staged files and leaves / (and /etc) 0755, whatever the umask', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'vmgen-files-root-'));
+    const old = process.umask(0o077);
+    let staged: string | undefined;
+    try {
+      chmodSync(root, 0o755);
+      mkdirSync(join(root, 'etc'), { mode: 0o755 });
+      chmodSync(join(root, 'etc'), 0o755);
+      staged = await stageSetupFiles([{ path: '/etc/initramfs-tools/modules', content: 'virtio_blk\n', mode: 0o644 }]);
+      assert.ok(staged, 'the files are staged');
+      const r = spawnSync(join(LIBEXEC_DIR, 'files-in'), [root], { env: { ...process.env, VMGEN_FILES: staged }, encoding: 'utf8' });
+      assert.equal(r.status, 0, r.stderr);
+      assert.equal(readFileSync(join(root, 'etc/initramfs-tools/modules'), 'utf8'), 'virtio_blk\n');
+      const mode = (p: string): string => (statSync(join(root, p)).mode & 0o777).toString(8);
+      assert.deepEqual([mode('.'), mode('etc'), mode('etc/initramfs-tools'), mode('etc/initramfs-tools/modules')], ['755', '755', '755', '644']);
+    } finally {
+      process.umask(old);
+      rmSync(root, { recursive: true, force: true });
+      if (staged) rmSync(staged, { recursive: true, force: true });
+    }
   });
 });

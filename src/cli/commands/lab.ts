@@ -3,6 +3,7 @@ import type { RegisterCommand, RegisterLabCommand } from './types.js';
 import { registerLabValidate } from './lab-validate.js';
 import { registerLabRender } from './lab-render.js';
 import { registerLabBuild } from './lab-build.js';
+import { registerLabRun } from './lab-run.js';
 
 // Subcommand files import RegisterLabCommand from ./types.js: importing it from here would be a cycle.
 export type { RegisterLabCommand };
@@ -12,6 +13,7 @@ const LAB_COMMANDS: readonly RegisterLabCommand[] = [
   registerLabValidate,
   registerLabRender,
   registerLabBuild,
+  registerLabRun,
 ];
 
 export const registerLab: RegisterCommand = (program, io, setExit) => {

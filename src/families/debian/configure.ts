@@ -47,6 +47,7 @@ export function debianPackages({ spec }: GuestContext): string[] {
     ...(spec.timezone !== undefined ? ['tzdata'] : []),
     ...webPackages(spec.provision.services.web?.sites ?? [], DEBIAN_WEB),
     ...databasePackages(spec.provision.services.database, DEBIAN_DATABASE),
+    ...(dhcpResolver(spec) ? ['systemd-resolved'] : []),
   ];
   return [...new Set(wanted)].sort();
 }
@@ -54,7 +55,8 @@ export function debianPackages({ spec }: GuestContext): string[] {
 export function debianServices({ spec, nicOwner }: GuestContext): string[] {
   return [
     'nftables',
-    ...(nicOwner === 'guest' && spec.nics.length > 0 ? ['systemd-networkd'] : []),
+    ...(guestNics(spec, nicOwner).length > 0 ? ['systemd-networkd'] : []),
+    ...(dhcpResolver(spec) ? ['systemd-resolved'] : []),
     ...(nicOwner === 'target' && spec.routes.length > 0 ? [ROUTES_UNIT] : []),
     ...databaseUnits(spec.provision.services.database, DEBIAN_DATABASE),
   ];
@@ -77,7 +79,11 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
       ...stagedKeyFiles(spec),
       ...services.files,
     ],
-    links: [...timezoneLinks(spec, '/usr/share/zoneinfo'), ...services.links],
+    links: [
+      ...timezoneLinks(spec, '/usr/share/zoneinfo'),
+      ...(dhcpResolver(spec) ? [{ path: '/etc/resolv.conf', target: '../run/systemd/resolve/stub-resolv.conf' }] : []),
+      ...services.links,
+    ],
     commands: [
       ...accountCommands(spec),
       ...services.commands,
@@ -110,17 +116,32 @@ export const debianConfigurator: Configurator = {
 // Files
 
 /**
+ * The NICs the guest configures: all when it owns them; when the target does (a container), the
+ * DHCP ones, as no container manager runs a DHCP client for its guest (a lab's DHCP clients).
+ */
+function guestNics(spec: ResolvedSpec, nicOwner: GuestContext['nicOwner']): string[] {
+  return spec.nics.filter((n) => nicOwner === 'guest' || n.mode === 'dhcp').map((n) => n.name);
+}
+
+/**
+ * A DHCP client with no DNS server of its own takes the lease's: networkd hands it to
+ * systemd-resolved, and /etc/resolv.conf points at resolved's stub (networkd alone writes no resolv.conf).
+ */
+function dhcpResolver(spec: ResolvedSpec): boolean {
+  return spec.dns.length === 0 && spec.nics.some((n) => n.mode === 'dhcp');
+}
+
+/**
  * A guest that owns its NICs gets one networkd file each. When the target owns them, it already
- * set addresses and the gateway, so only the routes are left, and a oneshot unit adds those.
+ * set addresses and the gateway, so only the routes (a oneshot unit adds those) and the DHCP NICs are left.
  */
 function networkFiles({ spec, nicOwner }: GuestContext): GuestFile[] {
-  if (nicOwner === 'target') {
-    return spec.routes.length === 0 ? [] : [{ path: `/etc/systemd/system/${ROUTES_UNIT}.service`, content: renderRoutesUnit(spec.routes) }];
-  }
-  return nicRouting(spec).map(({ nic, gateway, routes }) => {
+  const own = guestNics(spec, nicOwner);
+  const routesUnit = nicOwner === 'target' && spec.routes.length > 0 ? [{ path: `/etc/systemd/system/${ROUTES_UNIT}.service`, content: renderRoutesUnit(spec.routes) }] : [];
+  return [...routesUnit, ...nicRouting(spec).filter(({ nic }) => own.includes(nic.name)).map(({ nic, gateway, routes }) => {
     const content = renderNetworkdNetwork(nic, { ...(gateway === undefined ? {} : { gateway }), routes });
     return { path: `/etc/systemd/network/10-${nic.name}.network`, content };
-  });
+  })];
 }
 
 function regionalFiles(spec: ResolvedSpec): GuestFile[] {

@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -58,10 +58,15 @@ export function classifyAptFailure(stderr: string, source: LayerSource): VmgenEr
   return undefined;
 }
 
-/** Writes a layer's setup files into a private directory that the files-in hook copies from. */
-async function stageSetupFiles(files: readonly GuestFile[]): Promise<string | undefined> {
+/**
+ * Writes a layer's setup files into a directory that the files-in hook copies from. The hook's
+ * `cp -a DIR/. ROOT/` gives ROOT the directory's own mode too, and mkdtemp makes it 0700: a guest
+ * whose / is 0700 fails every service that drops root (status=200/CHDIR). Hence 0755.
+ */
+export async function stageSetupFiles(files: readonly GuestFile[]): Promise<string | undefined> {
   if (files.length === 0) return undefined;
   const dir = await mkdtemp(join(tmpdir(), 'vmgen-files-'));
+  await chmod(dir, 0o755);
   await writeSetupFiles(dir, files);
   return dir;
 }

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { run } from '../../src/exec/run.js';
+import { parseLabManifest, type LabManifest } from '../../src/lab/manifest.js';
+import type { LabVerifyReport } from '../../src/lab/verify/verify.js';
+import { IS_ROOT, ROOT, lastLine, mountsUnder, processesMentioning, vmgen } from './helpers.js';
+
+/*
+ * Issue 16's acceptance for `vmgen lab up|verify|down`: the example lab (a router with NAT, DNS
+ * and DHCP, a web server, six students' machines) built for lxc, brought up in its own network
+ * namespace, verified (each machine's own checks and every network check), and brought down
+ * leaving nothing behind. The lab is unpacked in a state directory of the test's own, so a lab of
+ * the same name another process brings up under the default directory is not touched.
+ */
+const LAB = join(ROOT, 'examples', 'net101', 'lab.conf');
+const skip = IS_ROOT ? false : 'needs root (mmdebstrap, mounts, lxc, network namespaces)';
+const work = mkdtempSync(join(tmpdir(), 'vmgen-lab-'));
+const seconds = (t0: number): string => `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+
+async function manifestOf(archive: string): Promise<LabManifest> {
+  return parseLabManifest((await run(['tar', '-xOf', archive, 'lab.json'])).stdout);
+}
+
+/** The host namespace's interfaces: name → the bridge it is enslaved to, if any. */
+async function hostLinks(): Promise<Map<string, string | undefined>> {
+  const links = JSON.parse((await run(['ip', '-j', 'link', 'show'])).stdout) as Array<{ ifname: string; master?: string }>;
+  return new Map(links.map((l) => [l.ifname, l.master]));
+}
+
+after(() => rmSync(work, { recursive: true, force: true }));
+
+describe('the example lab as LXC containers: up, verify, down', { skip }, () => {
+  const stateDir = join(work, 'state-lxc');
+  let archive = '';
+  let manifest: LabManifest;
+
+  before(async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'build', LAB, '-t', 'lxc', '-o', join(work, 'out-lxc')]);
+    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
+    archive = lastLine(r.stdout);
+    manifest = await manifestOf(archive);
+    console.log(`# lab build -t lxc: ${seconds(t0)}`);
+  });
+
+  after(async () => {
+    // A failed test must not leave the lab running for the next one.
+    await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+  });
+
+  it('comes up in a namespace of its own, with the bridges and veths there and none in the host', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'up', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab up failed:\n${r.stderr}`);
+    console.log(`# lab up (8 containers): ${seconds(t0)}`);
+    assert.match(r.stdout, /^net101 is up: 8 machines/m, 'says it is up');
+    assert.match(r.stderr, /starting gw\nstarting web, pc1, pc2, pc3, pc4, pc5, pc6\n/, 'the router and DNS/DHCP server first, then the rest');
+    assert.ok(existsSync('/run/netns/vmgen-net101'), 'the namespace exists');
+    const host = await hostLinks();
+    for (const net of manifest.networks) {
+      assert.ok(!host.has(net.bridge), `no bridge ${net.bridge} in the host's namespace`);
+      const inNs = JSON.parse((await run(['ip', '-n', 'vmgen-net101', '-j', 'link', 'show', 'master', net.bridge])).stdout) as unknown[];
+      const members = manifest.machines.filter((m) => m.nics.some((n) => n.network === net.name)).length;
+      assert.equal(inNs.length, members, `${net.name}: one veth per machine on the bridge in the namespace`);
+    }
+    const again = await vmgen(['lab', 'up', archive, '--state-dir', stateDir]);
+    assert.equal(again.code, 0, `a second up is not an error:\n${again.stderr}`);
+    assert.match(again.stdout, /^net101 is already up/m, 'and says so');
+  });
+
+  it('verifies: every machine\'s own checks and every network check pass', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'verify', archive, '--state-dir', stateDir, '--json']);
+    console.log(`# lab verify: ${seconds(t0)}`);
+    const report = JSON.parse(r.stdout) as LabVerifyReport;
+    const failed = report.results.filter((x) => x.status === 'FAIL');
+    assert.deepEqual(failed, [], 'no check fails');
+    assert.equal(r.code, 0, 'exit 0');
+    const kinds = new Set(report.results.map((x) => x.kind));
+    for (const kind of ['machine', 'dhcp', 'reach', 'route', 'dns', 'port']) assert.ok(kinds.has(kind as never), `${kind} checks ran`);
+    const rows = (kind: string): typeof report.results => report.results.filter((x) => x.kind === kind && x.status === 'ok');
+    assert.equal(rows('dhcp').length, 6, 'each student holds a lease');
+    assert.ok(rows('route').every((x) => /via 10\.10\.0\.1 \(eth0\); ping 10\.20\.0\.10: ttl 63/.test(x.detail)), 'the students reach web through gw, one hop');
+    assert.ok(rows('dns').some((x) => x.machine.startsWith('pc') && x.check === 'dns www.net101.lab CNAME web'), 'a student resolves the CNAME through the resolver DHCP gave it');
+    assert.ok(rows('port').some((x) => x.peer === 'web' && x.check === 'tcp 80 open'), 'web answers on 80 from gw');
+    assert.ok(rows('port').some((x) => x.check === 'tcp 1 closed'), 'closed ports do not answer');
+
+    const table = await vmgen(['lab', 'verify', archive, '--state-dir', stateDir]);
+    assert.equal(table.code, 0, 'the table form passes too');
+    assert.match(table.stdout, /^MACHINE +PEER +CHECK +RESULT +DETAIL$/m, 'a table');
+    assert.match(table.stdout, new RegExp(`^all ${report.total} checks passed$`, 'm'), 'the summary line');
+  });
+
+  it('comes down leaving no namespace, bridge, veth, mount, process or state', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab down failed:\n${r.stderr}`);
+    console.log(`# lab down: ${seconds(t0)}`);
+    assert.ok(!existsSync('/run/netns/vmgen-net101'), 'no namespace');
+    const host = await hostLinks();
+    for (const net of manifest.networks) {
+      assert.ok(!host.has(net.bridge), `no bridge ${net.bridge}`);
+      assert.ok(![...host.values()].includes(net.bridge), `nothing enslaved to ${net.bridge}`);
+    }
+    assert.deepEqual(mountsUnder(stateDir), [], 'no mount under the state dir');
+    assert.deepEqual(processesMentioning(stateDir), [], 'no lxc monitor or container of the lab');
+    assert.ok(!existsSync(stateDir), 'the state dir is removed');
+    const again = await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+    assert.equal(again.code, 0, 'down on a lab that is down is not an error');
+    assert.match(again.stdout, /^net101 is not up/m, 'and says so');
+  });
+
+  it('refuses to verify a lab that is not up', async () => {
+    const r = await vmgen(['lab', 'verify', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 1, 'exit 1');
+    assert.match(r.stderr, /net101 is not up/, 'says why');
+  });
+});
+
+describe('a two-VM lab under qemu: up, verify, down', { skip }, () => {
+  const LAB2 = join(ROOT, 'examples', 'net101', 'two-vm.conf');
+  const stateDir = join(work, 'state-qemu');
+  let archive = '';
+  let manifest: LabManifest;
+
+  before(async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'build', LAB2, '-t', 'qemu', '-o', join(work, 'out-qemu')]);
+    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
+    archive = lastLine(r.stdout);
+    manifest = await manifestOf(archive);
+    console.log(`# lab build -t qemu (2 VMs): ${seconds(t0)}`);
+  });
+
+  after(async () => {
+    await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+  });
+
+  it('has libvirt network and domain XMLs that virt-xml-validate accepts', async () => {
+    const dir = join(work, 'xml-qemu');
+    await run(['mkdir', '-p', dir]);
+    const xmls = [
+      ...Object.entries(manifest.topology).filter(([role]) => role.startsWith('network:')).map(([, p]) => ({ path: p, schema: 'network' })),
+      ...manifest.machines.map((m) => ({ path: m.files.domain!, schema: 'domain' })),
+    ];
+    assert.equal(xmls.length, 4, `two networks and two domains: ${JSON.stringify(manifest.topology)}`);
+    await run(['tar', '-xf', archive, '-C', dir, ...xmls.map((x) => x.path)]);
+    for (const x of xmls) {
+      const r = await run(['virt-xml-validate', join(dir, x.path), x.schema]).catch((e: Error) => e);
+      assert.ok(!(r instanceof Error), `${x.path} validates as a ${x.schema}: ${r instanceof Error ? r.message : ''}`);
+    }
+  });
+
+  it('boots both VMs in the lab namespace (TCG where KVM does not work), taps on the lab bridges', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'up', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab up failed:\n${r.stderr}`);
+    console.log(`# lab up (2 VMs): ${seconds(t0)}`);
+    assert.match(r.stdout, /^net101vm is up: 2 machines with qemu/m, 'says it is up');
+    const host = await hostLinks();
+    for (const net of manifest.networks) {
+      assert.ok(!host.has(net.bridge), `no bridge ${net.bridge} in the host's namespace`);
+      const taps = JSON.parse((await run(['ip', '-n', 'vmgen-net101vm', '-j', 'link', 'show', 'master', net.bridge])).stdout) as Array<{ ifname: string }>;
+      assert.equal(taps.length, manifest.machines.filter((m) => m.nics.some((n) => n.network === net.name)).length, `${net.name}: a tap per VM NIC in the namespace`);
+    }
+    assert.equal(processesMentioning(stateDir).filter((p) => p.includes('qemu-system')).length, 2, 'two qemu processes');
+  });
+
+  it('verifies: both machines\' own checks and the network checks pass', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'verify', archive, '--state-dir', stateDir, '--json']);
+    console.log(`# lab verify (2 VMs): ${seconds(t0)}`);
+    const report = JSON.parse(r.stdout || '{"results":[]}') as LabVerifyReport;
+    assert.deepEqual(report.results.filter((x) => x.status === 'FAIL'), [], `no check fails:\n${r.stderr}`);
+    assert.equal(r.code, 0, 'exit 0');
+    const kinds = new Set(report.results.filter((x) => x.status === 'ok').map((x) => x.kind));
+    for (const kind of ['machine', 'dhcp', 'reach', 'route', 'dns', 'port']) assert.ok(kinds.has(kind as never), `${kind} checks passed`);
+  });
+
+  it('comes down leaving no namespace, tap, qemu process or state', async () => {
+    const r = await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab down failed:\n${r.stderr}`);
+    assert.ok(!existsSync('/run/netns/vmgen-net101vm'), 'no namespace');
+    assert.deepEqual(processesMentioning(stateDir), [], 'no qemu of the lab');
+    assert.deepEqual(mountsUnder(stateDir), [], 'no mount');
+    assert.ok(!existsSync(stateDir), 'the state dir is removed');
+  });
+});
