@@ -3,8 +3,8 @@ import type { Commander } from '../../targets/types.js';
 import type { MemberPackRow } from './types.js';
 
 /**
- * Targets whose lab form shares nothing yet (oci, vmware, virtualbox: "may copy disks"): the
- * machine's own single-machine archive, whole, in its directory.
+ * The machine's own single-machine archive, whole, in its directory: what a VM member falls back
+ * to when its disks have no cached base to share.
  */
 export function wholeMember(commander: Commander): MemberPackRow {
   return {
