@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import { Option } from 'commander';
+import { InvalidArgumentError, Option } from 'commander';
 import { defaultCacheRoot } from '../../cache/store.js';
 import { dirSources } from '../../config/sources.js';
 import { formatDiagnostic } from '../../diagnostics.js';
-import { buildLab } from '../../lab/build.js';
+import { buildLab, DEFAULT_LAB_PARALLEL } from '../../lab/build.js';
 import { loadLab } from '../../lab/load.js';
 import { MEMBER_PACKERS } from '../../lab/members/registry.js';
 import { StepReporter } from '../progress.js';
@@ -19,6 +19,13 @@ interface LabBuildFlags {
   labDir?: string;
   catalog?: string[];
   json?: boolean;
+  parallel?: number;
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim()) || n < 1 || n > 64) throw new InvalidArgumentError('expected a whole number from 1 to 64');
+  return n;
 }
 
 export const registerLabBuild: RegisterLabCommand = (lab, io, setExit) => {
@@ -31,6 +38,7 @@ export const registerLabBuild: RegisterLabCommand = (lab, io, setExit) => {
     .option('--lab-dir <dir>', 'lxc: the absolute directory the archive will be unpacked into (default /var/lib/vmgen/labs/LAB)')
     .option('--cache-dir <dir>', 'cache directory (default: $VMGEN_CACHE_DIR or /var/cache/vmgen)')
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
+    .option('-j, --parallel <n>', `machines built at once (default ${DEFAULT_LAB_PARALLEL})`, positiveInt)
     .option('--json', 'print {archive, target, lab, machines, seconds} as JSON on stdout instead of the path')
     .action(async (file: string, flags: LabBuildFlags) => {
       const target = targetFor(flags.target)!;
@@ -54,6 +62,7 @@ export const registerLabBuild: RegisterLabCommand = (lab, io, setExit) => {
         const archive = await buildLab(built, target.id, resolve(io.cwd, flags.out), {
           catalogs, cacheRoot: flags.cacheDir ? resolve(io.cwd, flags.cacheDir) : defaultCacheRoot(), signal,
           ...(flags.labDir ? { labDir: flags.labDir } : {}),
+          ...(flags.parallel === undefined ? {} : { parallel: flags.parallel }),
           inputs: [...inputs],
           onEvent: reporter.onEvent,
           log: (line) => reporter.detail(line),
