@@ -5,7 +5,7 @@ import type { OsEntry } from '../catalog/schema.js';
 import type { VmConfig } from '../config/model.js';
 import { isVmwareStaticMac } from '../config/validators.js';
 import { machineNameOf, resolveNics } from '../config/resolve.js';
-import { deviceSlots, planVmLayout, type Controller } from '../disks/layout.js';
+import { deviceSlots, planVmLayout, type Controller, type VmLayout } from '../disks/layout.js';
 import { SAFE_NAME, SAFE_NAME_HINT } from './names.js';
 
 export type TargetKind = 'container' | 'vm';
@@ -72,7 +72,7 @@ export interface VmTargetRules {
   /** NICs the target's VMs have at most: the renderer's own constant. */
   maxNics?: number;
   /** The highest unit a controller of this model takes, when the target's model has fewer than the layout allows. */
-  unitLimit?: (bus: ControllerBusName, model: Controller, os: OsEntry) => { max: number; model: string } | undefined;
+  unitLimit?: (bus: ControllerBusName, model: Controller, os: OsEntry, firmware: VmLayout['firmware']) => { max: number; model: string } | undefined;
   /** Kinds of controller the target has one of only (VirtualBox's OVF import). */
   singleController?: readonly ControllerBusName[];
 }
@@ -102,7 +102,7 @@ export function vmLimits(config: VmConfig, os: OsEntry, report: Report, rules: V
       report(where, 'error', 'CFG_TARGET_CONTROLLER', `[${slot.name}] would be on ${key}, but ${rules.label} has one ${slot.bus.toUpperCase()} controller`,
         `put it on ${slot.bus}0, or on another controller type`);
     }
-    const limit = rules.unitLimit?.(slot.bus, models.get(key) ?? slot.controller, os);
+    const limit = rules.unitLimit?.(slot.bus, models.get(key) ?? slot.controller, os, layout.firmware);
     if (limit !== undefined && slot.unit > limit.max) {
       report(where, 'error', 'CFG_TARGET_UNIT', `[${slot.name}] would be ${key}:${slot.unit}, but ${rules.label}'s ${limit.model} controller has units 0 to ${limit.max} only`,
         'give it a lower unit, or another controller');

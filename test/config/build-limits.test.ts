@@ -87,9 +87,11 @@ describe('controllers and positions', () => {
   it('16 SCSI disks need a second SCSI controller, which VirtualBox cannot import', () => {
     refused(linux(disks(16)), 'CFG_TARGET_CONTROLLER', '[[[hdd15]]]', ['virtualbox'], ['vmware']);
   });
-  it('QEMU\'s AHCI has units 0-5 and its mptsas1068 0-8; VMware has more', () => {
+  it('QEMU\'s AHCI has units 0-5 and its mptsas1068 (BIOS guests) 0-8; a UEFI Linux guest\'s virtio-scsi and VMware have more', () => {
     refused(linux('    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = sata\n            pos = 0:6\n'), 'CFG_TARGET_UNIT', 'pos = 0:6', ['qemu'], ['vmware']);
-    refused(linux('    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = lsilogic\n            pos = 0:9\n'), 'CFG_TARGET_UNIT', 'pos = 0:9', ['qemu'], ['vmware']);
+    const lsi9 = '    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = lsilogic\n            pos = 0:9\n';
+    refused(linux(`    firmware = bios\n${lsi9}`), 'CFG_TARGET_UNIT', 'pos = 0:9', ['qemu'], ['vmware']);
+    assert.deepEqual(errors(linux(lsi9), 'qemu'), [], 'scsi0:9 is fine on virtio-scsi (debian12-64 is UEFI)');
     assert.deepEqual(errors(linux('    [[hdds]]\n        [[[hdd0]]]\n            size = 2GB\n            type = sata\n            pos = 0:5\n'), 'qemu'), [], 'sata0:5 is fine');
   });
   it('a Windows guest\'s NVMe disks go on AHCI under libvirt, so QEMU refuses units past 5 there; Linux and VMware keep NVMe\'s range', () => {

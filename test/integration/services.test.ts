@@ -112,6 +112,10 @@ describe('the lab gateway: router, DHCP, DNS and web server with files and scrip
     const validate = await run(['virt-xml-validate', join(dir, 'labgw.xml'), 'domain']);
     assert.match(validate.stdout + validate.stderr, /validates/);
     assert.match((await run(['qemu-img', 'check', join(dir, 'labgw-hdd0.qcow2')])).stdout, /No errors were found on the image/);
+    // verify boots the disk on virtio-blk: that the archive's own run.sh and domain put its SCSI disk
+    // on virtio-scsi, the SCSI controller OVMF boots from, is checked here.
+    assert.match(readFileSync(join(dir, 'run.sh'), 'utf8'), /^ {2}-device virtio-scsi-pci,id=scsi0 \\$/m);
+    assert.match(readFileSync(join(dir, 'labgw.xml'), 'utf8'), /<controller type="scsi" index="0" model="virtio-scsi"\/>/);
     rmSync(dir, { recursive: true });
     await verifyOk(archive, /^runtime: qemu/m, ['hostname (login prompt): gw', 'address of eth0: 192.0.2.2/24', 'mount /boot/efi']);
   });

@@ -9,10 +9,14 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import type { VmLayout } from '../../src/disks/layout.js';
 import {
-  KVM_PROBE_STATUS, QEMU_BINARY, RUN_SH_TPM_STATE, qemuArgs, qemuMachine, qemuPlatform, renderLibvirtHostonlyNetwork, renderLibvirtXml, renderRunSh,
-  shellQuote, type QemuOptions,
+  KVM_PROBE_STATUS, QEMU_BINARY, RUN_SH_TPM_STATE, SCSI_MODELS, qemuArgs, qemuMachine, qemuPlatform, qemuScsiModel, renderLibvirtHostonlyNetwork, renderLibvirtXml,
+  renderRunSh, shellQuote, type QemuOptions,
 } from '../../src/targets/qemu/render.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
+import { CONTROLLER_MODELS } from '../../src/catalog/controllers.js';
+import { kernelOf } from '../../src/catalog/families.js';
+import { VM_INITRAMFS_DRIVERS } from '../../src/disks/initramfs-drivers.js';
+import { qemuTarget } from '../../src/targets/qemu/index.js';
 import { loadConfig } from '../../src/validate/load.js';
 import { resolveSpec } from '../../src/config/resolve.js';
 import { resolveVmLayout } from '../../src/disks/layout.js';
@@ -173,8 +177,9 @@ describe('libvirt domain XML', () => {
   });
 
   it('maps controllers and disks: SCSI models, NVMe as virtio-blk, CD drives read-only, one boot disk', () => {
+    // web1 is UEFI with a PVSCSI disk: virtio-scsi, which OVMF boots from; the BIOS lab keeps its LSI SAS.
     const xml = renderLibvirtXml(web.spec, web.layout, libvirtOptions(web.spec, web.layout));
-    assert.match(xml, /<controller type="scsi" index="0" model="vmpvscsi"\/>/);
+    assert.match(xml, /<controller type="scsi" index="0" model="virtio-scsi"\/>/);
     assert.match(xml, /<target dev="sda" bus="scsi"\/>/);
     const lab = renderLibvirtXml(devices.spec, devices.layout, libvirtOptions(devices.spec, devices.layout));
     assert.match(lab, /<controller type="scsi" index="0" model="lsisas1068"\/>/);
@@ -213,6 +218,66 @@ describe('libvirt domain XML', () => {
   });
 });
 
+/**
+ * The SCSI controllers QEMU has that OVMF can boot from as edk2 builds it by default, with the edk2
+ * driver that does it. OvmfPkg/OvmfPkgX64.dsc builds OvmfPkg/VirtioScsiDxe unconditionally; PvScsiDxe
+ * (pvscsi), MptScsiDxe (mptsas1068) and LsiScsiDxe (lsi53c895a) only with -D PVSCSI_ENABLE / MPT_SCSI_ENABLE
+ * / LSI_SCSI_ENABLE=TRUE, which default to FALSE (edk2-stable202211, the ovmf 2022.11 of Debian 12:
+ * OvmfPkgX64.dsc lines 57-59 and 885-895; PvScsi and MptScsi since commit 57783adf, "OvmfPkg: Change
+ * default to disable MptScsi and PvScsi", edk2-stable202208; today in OvmfPkg/Include/Dsc/OvmfOptHwDefines.dsc.inc).
+ * Seen with Debian 12's OVMF_CODE_4M.fd: a disk on virtio-scsi-pci gets a boot option, on pvscsi,
+ * mptsas1068 or lsi53c895a none.
+ */
+const OVMF_DEFAULT_SCSI_DRIVERS: Readonly<Record<string, string>> = { 'virtio-scsi-pci': 'OvmfPkg/VirtioScsiDxe' };
+/** The Linux module of each SCSI controller the qemu target emits. */
+const LINUX_SCSI_MODULES: Readonly<Record<string, string>> = { 'virtio-scsi-pci': 'virtio_scsi', mptsas1068: 'mptsas', pvscsi: 'vmw_pvscsi' };
+/** Windows' in-box driver of each SCSI controller the qemu target may give it (lsi_sas.sys: LSI SAS 1068/1064, since Vista). */
+const WINDOWS_INBOX_SCSI: Readonly<Record<string, string>> = { mptsas1068: 'lsi_sas' };
+
+describe('SCSI controllers by firmware and guest', () => {
+  const catalogs = loadCatalogs({ env: {} });
+  const scsiModels = CONTROLLER_MODELS.filter((m) => SCSI_MODELS[m] !== undefined);
+
+  it('gives a UEFI Linux guest only SCSI controllers OVMF\'s default build boots from and its initramfs drives', () => {
+    assert.deepEqual(scsiModels, ['lsilogic', 'buslogic', 'lsisas1068', 'pvscsi']);
+    for (const os of catalogs.os.filter((o) => kernelOf(o) === 'linux')) {
+      for (const model of scsiModels) {
+        const qemu = qemuScsiModel(model, os, 'efi')!.qemu;
+        assert.ok(OVMF_DEFAULT_SCSI_DRIVERS[qemu] !== undefined, `${os.id}, ${model}: ${qemu} has no driver in OVMF's default build`);
+        assert.ok(VM_INITRAMFS_DRIVERS.includes(LINUX_SCSI_MODULES[qemu]!), `${os.id}, ${model}: the VM initramfs lacks ${qemu}'s driver`);
+      }
+    }
+  });
+
+  it('keeps a Windows guest on a SCSI controller it has an in-box driver for, whatever the firmware (OVMF cannot boot it: a known gap)', () => {
+    for (const os of catalogs.os.filter((o) => kernelOf(o) === 'windows')) {
+      for (const model of scsiModels.filter((m) => m !== 'pvscsi')) {
+        for (const firmware of ['bios', 'efi'] as const) {
+          const qemu = qemuScsiModel(model, os, firmware)!.qemu;
+          assert.ok(WINDOWS_INBOX_SCSI[qemu] !== undefined, `${os.id}, ${model}, ${firmware}: Windows has no in-box driver for ${qemu}`);
+        }
+      }
+    }
+  });
+
+  it('keeps the layout\'s model under BIOS, which SeaBIOS boots (mpt-scsi, pvscsi) and older kernels without virtio_scsi drive', () => {
+    for (const os of catalogs.os) {
+      for (const model of scsiModels) assert.equal(qemuScsiModel(model, os, 'bios'), SCSI_MODELS[model]);
+    }
+    assert.equal(qemuScsiModel('nvme', catalogs.os[0]!, 'efi'), undefined);
+  });
+
+  it('checks units against the model the guest gets: virtio-scsi has room for all of the layout\'s', () => {
+    const web = readFileSync(fileURLToPath(new URL('../../examples/debian-web.conf', import.meta.url)), 'utf8');
+    const codes = (firmware: 'bios' | 'efi'): string[] => {
+      const text = web.replace('    ram = 1GB\n', `    ram = 1GB\n    firmware = ${firmware}\n`).replace('            size = 4GB\n', '            size = 4GB\n            type = lsilogic\n            pos = 0:12\n');
+      return loadConfig(text, { catalogs, target: qemuTarget }).diagnostics.map((d) => d.code);
+    };
+    assert.deepEqual(codes('efi').filter((c) => c === 'CFG_TARGET_UNIT'), []);
+    assert.deepEqual(codes('bios').filter((c) => c === 'CFG_TARGET_UNIT'), ['CFG_TARGET_UNIT']);
+  });
+});
+
 describe('qemuArgs', () => {
   it('is the hardware only: program first, no serial, display or monitor', () => {
     const argv = qemuArgs(web.spec, web.layout, runOptions(web.spec, web.layout));
@@ -232,7 +297,7 @@ describe('qemuArgs', () => {
       'if=pflash,format=raw,unit=1,file=web1-OVMF_VARS.fd',
       'if=none,id=disk0,file=web1-hdd0.qcow2,format=qcow2,discard=unmap',
     ]);
-    assert.deepEqual(values(web1, '-device').slice(1, 3), ['pvscsi,id=scsi0', 'scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0,bootindex=0']);
+    assert.deepEqual(values(web1, '-device').slice(1, 3), ['virtio-scsi-pci,id=scsi0', 'scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0,bootindex=0']);
     assert.deepEqual(values(web1, '-netdev'), ['user,id=net0']);
     includesAll(values(web1, '-device'), ['virtio-net-pci,netdev=net0,mac=00:50:56:00:10:01']);
     const lab = qemuArgs(devices.spec, devices.layout, runOptions(devices.spec, devices.layout));
@@ -262,8 +327,11 @@ describe('qemuArgs', () => {
     assert.throws(() => qemuArgs(web.spec, web.layout, { ...runOptions(web.spec, web.layout), ovmf: undefined }), /needs opts.ovmf/);
     const disk = { ...web.layout.disks[0]!, controller: 'sata' as const, unit: 6 };
     assert.throws(() => qemuArgs(web.spec, { ...web.layout, disks: [disk] }, runOptions(web.spec, web.layout)), /sata0:6: QEMU's AHCI controller has units 0 to 5/);
+    // Under BIOS an LSI Logic disk is on QEMU's LSI SAS1068 (units 0 to 8); under UEFI on virtio-scsi, which has room.
     const lsi = { ...web.layout.disks[0]!, controller: 'lsilogic' as const, unit: 9 };
-    assert.throws(() => qemuArgs(web.spec, { ...web.layout, disks: [lsi] }, runOptions(web.spec, web.layout)), /units 0 to 8/);
+    const bios = { ...web.layout, firmware: 'bios' as const, disks: [lsi] };
+    assert.throws(() => qemuArgs(web.spec, bios, runOptions(web.spec, bios)), /scsi0:9: QEMU's mptsas1068 controller has units 0 to 8/);
+    includesAll(values(qemuArgs(web.spec, { ...web.layout, disks: [lsi] }, runOptions(web.spec, web.layout)), '-device'), ['virtio-scsi-pci,id=scsi0', 'scsi-hd,bus=scsi0.0,scsi-id=9,drive=disk0,bootindex=0']);
     assert.throws(() => qemuArgs(devices.spec, devices.layout, { diskPaths: {}, isoPaths: {} }), /no disk path given for disk hdd0/);
   });
 

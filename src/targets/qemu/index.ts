@@ -6,13 +6,13 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../disks/layout.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
-import { AHCI_MAX_UNIT, nvmeOnSata, QEMU_PLATFORM_SECURITY, qemuPlatform, renderLibvirtXml, renderRunSh, SCSI_MODELS } from './render.js';
+import { AHCI_MAX_UNIT, nvmeOnSata, QEMU_PLATFORM_SECURITY, qemuPlatform, qemuScsiModel, renderLibvirtXml, renderRunSh } from './render.js';
 
 /** QEMU's SCSI and AHCI models have fewer units than VMware's, whose numbering the layout uses. */
 export const qemuLimits: TargetLimits['check'] = (config, os, report) => vmLimits(config, os, report, {
   label: 'QEMU',
-  unitLimit: (bus, model, os) => {
-    const scsi = bus === 'scsi' ? SCSI_MODELS[model] : undefined;
+  unitLimit: (bus, model, os, firmware) => {
+    const scsi = bus === 'scsi' ? qemuScsiModel(model, os, firmware) : undefined;
     if (scsi !== undefined) return { max: scsi.maxUnit, model: scsi.qemu };
     // Windows has no NVMe-on-virtio driver, so the libvirt XML puts its NVMe disks on AHCI (nvmeOnSata).
     if (bus === 'nvme' && nvmeOnSata(os)) return { max: AHCI_MAX_UNIT, model: 'AHCI (Windows NVMe disks)' };

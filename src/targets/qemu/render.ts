@@ -1,4 +1,4 @@
-import { isWindows } from '../../catalog/families.js';
+import { isWindows, kernelOf, type GuestKernel } from '../../catalog/families.js';
 import type { GuestNic, OsEntry } from '../../catalog/schema.js';
 import type { ResolvedNic, ResolvedSpec } from '../../config/resolve.js';
 import type { Controller, VmLayout } from '../../disks/layout.js';
@@ -12,7 +12,8 @@ import { comment, esc } from '../xml-text.js';
  *
  * The guest gets the controllers its layout names, not virtio everywhere: the same disk image then
  * boots under VMware, VirtualBox and QEMU with the same drivers (Linux has all of them). Where QEMU
- * lacks VMware's model (LSI Logic, BusLogic) the LSI SAS1068 stands in, and libvirt 9 (Debian 12)
+ * lacks VMware's model (LSI Logic, BusLogic) the LSI SAS1068 stands in; a UEFI Linux guest's SCSI
+ * disks are on virtio-scsi, the one SCSI controller OVMF boots from (see UEFI_SCSI), and libvirt 9 (Debian 12)
  * has no NVMe disk bus, so in the domain XML NVMe disks are virtio-blk (SATA for Windows, which
  * has no virtio driver of its own) while run.sh gives them a real NVMe controller. Disk images
  * are qcow2.
@@ -76,9 +77,11 @@ interface ScsiModel {
 }
 
 /**
- * QEMU has neither VMware's LSI Logic (LSI53C1030) nor BusLogic. Its LSI SAS1068 is driven by the
- * same Fusion-MPT driver family (mptsas next to mptspi), which the VM initramfs carries, and OVMF and
- * SeaBIOS both boot from it. The LSI 53C895A would need sym53c8xx, and edk2 builds OVMF without its driver.
+ * The SCSI controller in QEMU for each of the layout's models, as SeaBIOS boots it (BIOS guests).
+ * QEMU has neither VMware's LSI Logic (LSI53C1030) nor BusLogic; its LSI SAS1068 is driven by the
+ * same Fusion-MPT driver family (mptsas next to mptspi), which the VM initramfs carries and Windows
+ * has in the box (lsi_sas), and SeaBIOS boots from it (its mpt-scsi driver) as it does from PVSCSI.
+ * OVMF does not: see UEFI_SCSI.
  */
 export const SCSI_MODELS: Partial<Record<Controller, ScsiModel>> = {
   lsilogic: { qemu: 'mptsas1068', libvirt: 'lsisas1068', maxUnit: 8 },
@@ -86,6 +89,31 @@ export const SCSI_MODELS: Partial<Record<Controller, ScsiModel>> = {
   lsisas1068: { qemu: 'mptsas1068', libvirt: 'lsisas1068', maxUnit: 8 },
   pvscsi: { qemu: 'pvscsi', libvirt: 'vmpvscsi', maxUnit: 15 },
 };
+
+/** virtio-scsi: QEMU's virtio-scsi-pci takes SCSI ids 0 to 255 (VIRTIO_SCSI_MAX_TARGET). */
+export const VIRTIO_SCSI: ScsiModel = { qemu: 'virtio-scsi-pci', libvirt: 'virtio-scsi', maxUnit: 255 };
+
+/**
+ * The SCSI controller a UEFI guest gets in place of its layout's model, by the kernel it runs;
+ * undefined keeps the layout's model (SCSI_MODELS). edk2 builds OVMF with VirtioScsiDxe always and
+ * without its PVSCSI, MPT (LSI SAS1068) and LSI 53C895A drivers unless asked (PVSCSI_ENABLE,
+ * MPT_SCSI_ENABLE, LSI_SCSI_ENABLE are FALSE in OvmfPkg/OvmfPkgX64.dsc: LSI's always, PVSCSI's and
+ * MPT's since edk2-stable202208, commit 57783adf; Debian 12's ovmf is 2022.11), so OVMF offers a disk
+ * on any of those three no boot option. Linux: virtio-scsi, whose driver the VM initramfs carries
+ * (VM_INITRAMFS_DRIVERS). Windows has no virtio-scsi driver in the box (Red Hat's vioscsi is
+ * virtio-win's), so it keeps its model, which OVMF cannot boot from either.
+ */
+export const UEFI_SCSI: Readonly<Record<GuestKernel, ScsiModel | undefined>> = {
+  linux: VIRTIO_SCSI,
+  windows: undefined,
+};
+
+/** The QEMU controller for a layout's SCSI model on this guest and firmware; undefined for a model that is not SCSI. */
+export function qemuScsiModel(model: Controller, os: OsEntry, firmware: VmLayout['firmware']): ScsiModel | undefined {
+  const layouts = SCSI_MODELS[model];
+  if (layouts === undefined) return undefined;
+  return (firmware === 'efi' ? UEFI_SCSI[kernelOf(os)] : undefined) ?? layouts;
+}
 
 /** An AHCI controller has six ports. */
 export const AHCI_MAX_UNIT = 5;
@@ -117,6 +145,9 @@ interface Machine {
   nvmeOnSata: boolean;
   /** How many SATA controllers the layout itself has. */
   sataGroups: number;
+  /** What chooses its SCSI controllers (qemuScsiModel): the guest and its firmware. */
+  os: OsEntry;
+  firmware: VmLayout['firmware'];
 }
 
 /** Guests whose NVMe disks libvirt gets as SATA: Windows, which has no virtio-blk driver of its own. */
@@ -128,7 +159,7 @@ function machineOf(spec: ResolvedSpec, layout: VmLayout): Machine {
   const type = qemuMachine(spec, layout);
   return {
     type, platform: qemuPlatform(spec, layout), ideOnAhci: type === 'q35' && hasIde(layout), nvmeOnSata: nvmeOnSata(spec.os),
-    sataGroups: vmControllers(layout).filter((g) => g.bus === 'sata').length,
+    sataGroups: vmControllers(layout).filter((g) => g.bus === 'sata').length, os: spec.os, firmware: layout.firmware,
   };
 }
 
@@ -170,7 +201,7 @@ function qemuOptions(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions, ru
     ['-device', 'VGA'],
     ...firmwareOptions(layout, opts, machine),
     ...tpmOptions(opts, machine, runSh),
-    ...qemuControllers(layout).flatMap((g) => controllerOptions(g, layout, opts, machine)),
+    ...qemuControllers(layout, machine).flatMap((g) => controllerOptions(g, layout, opts, machine)),
     ...spec.nics.flatMap((nic) => nicOptions(nic, spec.os, opts)),
   ];
 }
@@ -203,15 +234,15 @@ function tpmOptions(opts: QemuOptions, machine: Machine, runSh: boolean): QemuOp
 }
 
 function controllerOptions(group: ControllerGroup, layout: VmLayout, opts: QemuOptions, machine: Machine): QemuOption[] {
-  const own = controllerDevice(group);
+  const own = controllerDevice(group, machine);
   const devices = group.devices.flatMap((d) => [...driveOptions(d, layout, opts), ['-device', deviceOf(d, group, layout, machine)] as QemuOption]);
   return [...(own === undefined ? [] : [['-device', own] as QemuOption]), ...devices];
 }
 
 /** The controller's own -device; the i440FX's two IDE channels are built in. */
-function controllerDevice(group: ControllerGroup): string | undefined {
+function controllerDevice(group: ControllerGroup, machine: Machine): string | undefined {
   const id = `${group.bus}${group.index}`;
-  if (group.bus === 'scsi') return `${scsiModel(group).qemu},id=${id}`;
+  if (group.bus === 'scsi') return `${scsiModel(group, machine).qemu},id=${id}`;
   if (group.bus === 'sata') return `ahci,id=${id}`;
   if (group.bus === 'nvme') return `nvme,id=${id},serial=vmgen-${id}`;
   return undefined;
@@ -249,17 +280,17 @@ function driveId(device: AttachedDevice, layout: VmLayout): string {
   return device.type === 'disk' ? `disk${layout.disks.indexOf(device.disk)}` : `cd${layout.cdDrives.indexOf(device.cd)}`;
 }
 
-function scsiModel(group: ControllerGroup): ScsiModel {
-  const model = SCSI_MODELS[group.model];
+function scsiModel(group: ControllerGroup, machine: Machine): ScsiModel {
+  const model = qemuScsiModel(group.model, machine.os, machine.firmware);
   if (model === undefined) throw new Error(`${group.bus}${group.index}: ${group.model} is not a SCSI controller`);
   return model;
 }
 
 /** The layout's controllers, each device checked against the units QEMU's model of it has. */
-function qemuControllers(layout: VmLayout): ControllerGroup[] {
+function qemuControllers(layout: VmLayout, machine: Machine): ControllerGroup[] {
   const groups = vmControllers(layout);
   for (const group of groups) {
-    const limit = unitLimit(group);
+    const limit = unitLimit(group, machine);
     const over = limit && group.devices.find((d) => d.unit > limit.max);
     if (over) throw new Error(`${group.bus}${group.index}:${over.unit}: QEMU's ${limit.model} controller has units 0 to ${limit.max} only`);
   }
@@ -267,8 +298,8 @@ function qemuControllers(layout: VmLayout): ControllerGroup[] {
 }
 
 /** IDE positions never exceed 1:1 and NVMe has namespaces to spare; SCSI and AHCI models are smaller than VMware's. */
-function unitLimit(group: ControllerGroup): { max: number; model: string } | undefined {
-  if (group.bus === 'scsi') return { max: scsiModel(group).maxUnit, model: scsiModel(group).qemu };
+function unitLimit(group: ControllerGroup, machine: Machine): { max: number; model: string } | undefined {
+  if (group.bus === 'scsi') return { max: scsiModel(group, machine).maxUnit, model: scsiModel(group, machine).qemu };
   if (group.bus === 'sata') return { max: AHCI_MAX_UNIT, model: 'AHCI' };
   return undefined;
 }
@@ -458,8 +489,8 @@ export function shellQuote(s: string): string {
 const ARCH: Record<OsEntry['arch'], string> = { amd64: 'x86_64', i386: 'i686' };
 
 export function renderLibvirtXml(spec: ResolvedSpec, layout: VmLayout, opts: QemuOptions): string {
-  const groups = qemuControllers(layout);
   const machine = machineOf(spec, layout);
+  const groups = qemuControllers(layout, machine);
   const names = new TargetNames();
   return [
     `<!-- ${comment(spec.name)}: ${comment(spec.os.label)}, generated by vmgen. Define it with: virsh define FILE`,
@@ -545,7 +576,7 @@ function libvirtPlace(group: ControllerGroup, machine: Machine): LibvirtPlace {
 
 /** IDE's controller is part of the machine, and NVMe disks as virtio-blk need none. */
 function controllerXml(group: ControllerGroup, machine: Machine): string[] {
-  if (group.bus === 'scsi') return [`    <controller type="scsi" index="${group.index}" model="${scsiModel(group).libvirt}"/>`];
+  if (group.bus === 'scsi') return [`    <controller type="scsi" index="${group.index}" model="${scsiModel(group, machine).libvirt}"/>`];
   const place = libvirtPlace(group, machine);
   // Both IDE channels share q35's one AHCI controller: declared once.
   if (place.sataIndex === undefined || (group.bus === 'ide' && group.index > 0)) return [];

@@ -42,7 +42,7 @@ qemu-system-x86_64 \
   -device VGA \
   -drive if=pflash,format=raw,unit=0,readonly=on,file=/usr/share/OVMF/OVMF_CODE_4M.fd \
   -drive if=pflash,format=raw,unit=1,file=pc-OVMF_VARS.fd \
-  -device pvscsi,id=scsi0 \
+  -device virtio-scsi-pci,id=scsi0 \
   -drive if=none,id=disk0,file=pc-hdd0.qcow2,format=qcow2,discard=unmap \
   -device scsi-hd,bus=scsi0.0,scsi-id=0,drive=disk0,bootindex=0 \
   -netdev tap,id=net0,ifname=vt456af24e,script=no,downscript=no \
