@@ -10,8 +10,8 @@ bash scripts/ensure-debs.sh python3-configobj apt chromium redis-server
 bash scripts/ensure-debs.sh mmdebstrap util-linux tar zstd pigz zip unzip \
   lxc systemd-container podman runc skopeo nftables
 # Labs (`vmgen lab up|verify|down`): iproute2 makes the lab's namespace and bridges, ping asks from a
-# container's network stack, podman-compose starts an OCI lab's compose file.
-bash scripts/ensure-debs.sh iproute2 iputils-ping podman-compose
+# container's network stack.
+bash scripts/ensure-debs.sh iproute2 iputils-ping
 # VM builds: partitions and file systems (fdisk's sfdisk, mkfs.*, mtools for the EFI partition: no
 # FAT is ever mounted), bootloaders (extlinux, systemd-boot's EFI binary), disk formats (qemu-img; qemu-storage-daemon
 # opens cached VMDK and qcow2 images to patch them),

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
+# Only the tests use it: docker-compose starts an OCI lab's compose file against podman's API.
+bash scripts/ensure-debs.sh docker-compose
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent depcheck

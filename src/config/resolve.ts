@@ -121,7 +121,7 @@ export function resolveSpec(config: VmConfig, catalogs: Catalogs, opts: ResolveO
   const provision = resolveProvision(config, nics, hostname);
   const apps = resolveApps(config, catalogs, os, isWindows(os) ? [] : impliedApps(provision.services));
   const disks = Object.values(config.hardware.hdds).map((d) => d.size);
-  const dns = unique([...config.network.dns, ...nics.flatMap((n) => n.dns)]);
+  const dns = dnsServersOf(config);
   const spec: ResolvedSpec = {
     name: machineNameOf(config),
     hostname,
@@ -174,6 +174,11 @@ function password(plain: string | undefined, hash: string | undefined): { passwo
   if (hash !== undefined) return { password: { hash } };
   if (plain !== undefined) return { password: { plain } };
   return {};
+}
+
+/** The machine's own DNS servers: [network] dns, then each NIC's, without duplicates. */
+export function dnsServersOf(config: VmConfig): string[] {
+  return unique([...config.network.dns, ...resolveNics(config).flatMap((n) => n.dns)]);
 }
 
 /** Hardware NICs in config order; a NIC configured only under [network] still gets one. */

@@ -22,7 +22,7 @@ export const HOST_TOOLS = {
   'lxc-create': 'lxc', 'lxc-start': 'lxc', 'lxc-stop': 'lxc', 'lxc-attach': 'lxc', 'lxc-destroy': 'lxc', nsenter: 'util-linux',
   'systemd-nspawn': 'systemd-container', podman: 'podman', 'qemu-system-x86_64': 'qemu-system-x86',
   // What `vmgen lab up|verify|down` adds: the lab's namespace and bridges, container state, ICMP from a guest's stack, compose files.
-  ip: 'iproute2', 'lxc-info': 'lxc', ping: 'iputils-ping', 'podman-compose': 'podman-compose',
+  ip: 'iproute2', 'lxc-info': 'lxc', ping: 'iputils-ping', 'docker-compose': 'docker-compose',
   // An OCI lab's images, copied from the lab's layout into podman's store (skopeo copy oci:DIR:NAME …).
   skopeo: 'skopeo',
 } as const satisfies Record<string, string>;

@@ -51,15 +51,16 @@ import { z } from 'zod';
  *                                 no bases/ directory) and one top layer per machine (its overlay upper
  *                                 directory, OCI whiteouts); index.json has one manifest per machine with
  *                                 org.opencontainers.image.ref.name = NAME. Load one image with
- *                                 `skopeo copy oci:LABDIR/oci:NAME containers-storage:localhost/NAME:latest`
+ *                                 `skopeo copy oci:LABDIR/oci:NAME containers-storage:localhost/LAB-NAME:latest`
  *   machines/NAME/image.json      files: image. The machine's entry of index.json (the manifest's descriptor,
  *                                 ref name NAME)
- *   topology/compose.yaml         files: topology. Networks with ipam subnets (the bridge on the highest free
- *                                 address), each service its image (localhost/NAME:latest once loaded),
- *                                 ipv4_address / mac_address per network (DHCP NICs: fixed addresses from the
- *                                 lab's DHCP range), NET_ADMIN, the router's forwarding, DNS. podman-compose
- *                                 1.0.3 refuses per-network options: there, run podman from the same plan
- *                                 (topology/oci.ts: ociLabPlan, podmanNetworkArgs, podmanRunArgs)
+ *   topology/compose.yaml         files: topology. Compose file (docker-compose 1.29 and later): networks with ipam
+ *                                 subnets (the bridge on the highest free address), each service its image
+ *                                 (localhost/LAB-NAME:latest once loaded), ipv4_address per network (DHCP NICs:
+ *                                 fixed addresses from the lab's DHCP range), NET_ADMIN, the router's forwarding,
+ *                                 DNS. podman-compose 1.0.3 cannot read per-network addresses; `vmgen lab up` runs
+ *                                 podman itself from the same plan (topology/oci.ts: ociLabPlan, podmanNetworkArgs,
+ *                                 podmanRunArgs)
  *
  * vmware (format tar):
  *   machines/NAME/NAME.vmx, *.vmdk  files: vmx, disk:DISK. Disks copied per machine (monolithicSparse); NICs

@@ -1,18 +1,20 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import { parseLabManifest, type LabManifest } from '../../src/lab/manifest.js';
 import type { LabVerifyReport } from '../../src/lab/verify/verify.js';
-import { IS_ROOT, ROOT, lastLine, mountsUnder, processesMentioning, vmgen } from './helpers.js';
+import { IS_ROOT, ROOT, lastLine, mountsUnder, processesMentioning, spawnCapture, vmgen } from './helpers.js';
 
 /*
  * Issue 16's acceptance for `vmgen lab up|verify|down`: the example lab (a router with NAT, DNS
  * and DHCP, a web server, six students' machines) built for lxc, brought up in its own network
  * namespace, verified (each machine's own checks and every network check), and brought down
- * leaving nothing behind. The lab is unpacked in a state directory of the test's own, so a lab of
+ * leaving nothing behind; the same lab for oci under podman, and its compose file started by
+ * docker-compose; a two-VM lab under qemu. The lab is unpacked in a state directory of the test's own, so a lab of
  * the same name another process brings up under the default directory is not touched.
  */
 const LAB = join(ROOT, 'examples', 'net101', 'lab.conf');
@@ -187,5 +189,132 @@ describe('a two-VM lab under qemu: up, verify, down', { skip }, () => {
     assert.deepEqual(processesMentioning(stateDir), [], 'no qemu of the lab');
     assert.deepEqual(mountsUnder(stateDir), [], 'no mount');
     assert.ok(!existsSync(stateDir), 'the state dir is removed');
+  });
+});
+
+/** podman's state that names the lab: containers, networks, images and CNI lease directories. */
+async function podmanLeftovers(lab: string): Promise<string[]> {
+  const lines = async (argv: [string, ...string[]]): Promise<string[]> => (await run(argv)).stdout.split('\n').filter((l) => l.includes(lab));
+  return [
+    ...(await lines(['podman', 'ps', '-a', '--format', 'container {{.Names}}'])),
+    ...(await lines(['podman', 'network', 'ls', '--format', 'network {{.Name}}'])),
+    ...(await lines(['podman', 'images', '--format', 'image {{.Repository}}'])),
+    ...(existsSync('/var/lib/cni/networks') ? readdirSync('/var/lib/cni/networks').filter((n) => n.includes(lab)).map((n) => `leases ${n}`) : []),
+  ];
+}
+
+/** Handles under /run/netns that no longer hold a namespace (a podman netns bind mount lost to a private mount namespace). */
+function staleNetnsHandles(): string[] {
+  const mounted = new Set(mountsUnder('/run/netns'));
+  return existsSync('/run/netns') ? readdirSync('/run/netns').map((n) => join('/run/netns', n)).filter((p) => !mounted.has(p)) : [];
+}
+
+describe('the example lab as OCI images under podman: up, verify, down, and its compose file', { skip }, () => {
+  const stateDir = join(work, 'state-oci');
+  let archive = '';
+  let manifest: LabManifest;
+
+  before(async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'build', LAB, '-t', 'oci', '-o', join(work, 'out-oci')]);
+    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
+    archive = lastLine(r.stdout);
+    manifest = await manifestOf(archive);
+    console.log(`# lab build -t oci: ${seconds(t0)}`);
+  });
+
+  after(async () => {
+    await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+  });
+
+  it('comes up: every image loaded into podman, the containers on podman networks whose bridges are in the lab namespace', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'up', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab up failed:\n${r.stderr}`);
+    console.log(`# lab up (8 OCI containers): ${seconds(t0)}`);
+    assert.match(r.stdout, /^net101 is up: 8 machines with podman/m, 'says it is up under podman');
+    for (const m of manifest.machines) {
+      const image = await run(['podman', 'image', 'exists', `localhost/net101-${m.name}:latest`]).then(() => true, () => false);
+      assert.ok(image, `${m.name}'s image is in podman's store`);
+      const state = (await run(['podman', 'inspect', '--format', '{{.State.Status}}', `net101-${m.name}`])).stdout.trim();
+      assert.equal(state, 'running', `${m.name}'s container runs`);
+    }
+    const bridges = JSON.parse((await run(['ip', '-n', 'vmgen-net101', '-j', 'link', 'show', 'type', 'bridge'])).stdout) as Array<{ ifname: string }>;
+    assert.equal(bridges.length, manifest.networks.length, `a bridge per lab network in the namespace: ${bridges.map((b) => b.ifname).join(' ')}`);
+    const host = await hostLinks();
+    for (const b of bridges) assert.ok(!host.has(b.ifname), `no bridge ${b.ifname} in the host's namespace`);
+  });
+
+  it('verifies: every machine\'s own checks and the network checks pass; DHCP is podman\'s, and said so', async () => {
+    const t0 = Date.now();
+    const r = await vmgen(['lab', 'verify', archive, '--state-dir', stateDir, '--json']);
+    console.log(`# lab verify (oci): ${seconds(t0)}`);
+    const report = JSON.parse(r.stdout || '{"results":[]}') as LabVerifyReport;
+    assert.deepEqual(report.results.filter((x) => x.status === 'FAIL'), [], `no check fails:\n${r.stderr}`);
+    assert.equal(r.code, 0, 'exit 0');
+    const dhcp = report.results.filter((x) => x.kind === 'dhcp');
+    assert.equal(dhcp.length, 6, 'a DHCP row per student');
+    assert.ok(dhcp.every((x) => x.status === 'skip' && /^holds 10\.10\.0\.1\d\d, given by podman/.test(x.detail)), `skipped, with the address podman gave in the range: ${JSON.stringify(dhcp[0])}`);
+    const kinds = new Set(report.results.filter((x) => x.status === 'ok').map((x) => x.kind));
+    for (const kind of ['machine', 'reach', 'route', 'dns', 'port']) assert.ok(kinds.has(kind as never), `${kind} checks passed`);
+    assert.ok(report.results.some((x) => x.kind === 'route' && x.status === 'ok' && /ttl 63/.test(x.detail)), 'a student reaches web through gw');
+  });
+
+  it('comes down leaving no namespace, container, podman network, image, lease or stale netns handle', async () => {
+    const staleBefore = staleNetnsHandles();
+    const r = await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
+    assert.equal(r.code, 0, `lab down failed:\n${r.stderr}`);
+    assert.ok(!existsSync('/run/netns/vmgen-net101'), 'no namespace');
+    assert.deepEqual(await podmanLeftovers('net101'), [], 'nothing of the lab in podman');
+    assert.deepEqual(staleNetnsHandles().filter((h) => !staleBefore.includes(h)), [], 'no stale handle under /run/netns');
+    assert.deepEqual(processesMentioning(stateDir), [], 'no process of the lab');
+    assert.ok(!existsSync(stateDir), 'the state dir is removed');
+  });
+
+  describe('its compose file, started by docker-compose against podman\'s API in a namespace of the test\'s', () => {
+    const ns = 'vmgen-t-compose';
+    const dir = join(work, 'compose');
+    const sock = join(dir, 'podman.sock');
+    const env = { ...process.env, DOCKER_HOST: `unix://${sock}` };
+    let service: ChildProcess | undefined;
+    const compose = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
+      spawnCapture('docker-compose', ['-f', join(dir, 'topology', 'compose.yaml'), '-p', 'net101', ...args], { env });
+
+    after(async () => {
+      if (service !== undefined) await compose(['down', '-t', '0']);
+      service?.kill();
+      for (const m of manifest.machines) await run(['podman', 'rmi', '-f', `localhost/net101-${m.name}:latest`]).catch(() => undefined);
+      await run(['podman', 'network', 'rm', '-f', ...manifest.networks.map((n) => n.libvirtNetwork)]).catch(() => undefined);
+      for (const n of manifest.networks) rmSync(join('/var/lib/cni/networks', n.libvirtNetwork), { recursive: true, force: true });
+      if (existsSync(`/run/netns/${ns}`)) await run(['ip', 'netns', 'delete', ns]);
+    });
+
+    it('creates the networks and starts every machine at its address', async () => {
+      const t0 = Date.now();
+      await run(['mkdir', '-p', dir]);
+      await run(['tar', '-xf', archive, '-C', dir, 'oci', 'topology']);
+      for (const m of manifest.machines) await run(['skopeo', 'copy', '--quiet', `oci:${join(dir, 'oci')}:${m.name}`, `containers-storage:localhost/net101-${m.name}:latest`]);
+      await run(['ip', 'netns', 'add', ns]);
+      service = spawn('nsenter', [`--net=/run/netns/${ns}`, '--', 'podman', 'system', 'service', '--time=0', `unix://${sock}`], { stdio: 'ignore' });
+      for (let i = 0; i < 100 && !existsSync(sock); i++) await new Promise((res) => setTimeout(res, 100));
+      assert.ok(existsSync(sock), "podman's API socket appears");
+      const up = await compose(['up', '-d']);
+      assert.equal(up.code, 0, `docker-compose up:\n${up.stderr}`);
+      console.log(`# compose up (8 containers): ${seconds(t0)}`);
+      for (const m of manifest.machines) {
+        const name = `net101_${m.name}_1`;
+        const held = (await run(['podman', 'inspect', '--format', '{{range $k, $v := .NetworkSettings.Networks}}{{$k}}={{$v.IPAddress}} {{end}}', name])).stdout.trim().split(' ').sort();
+        const want = m.nics.filter((n) => n.address !== 'dhcp').map((n) => `${manifest.networks.find((x) => x.name === n.network)!.libvirtNetwork}=${n.address}`);
+        for (const w of want) assert.ok(held.includes(w), `${m.name} holds ${w} (holds ${held.join(' ')})`);
+        if (m.nics.some((n) => n.address === 'dhcp')) assert.ok(held.some((h) => /^net101-lan=10\.10\.0\.1\d\d$/.test(h)), `${m.name} holds an address of the lab's DHCP range: ${held.join(' ')}`);
+        const hostname = await spawnCapture('podman', ['exec', name, 'hostname']);
+        assert.equal(hostname.stdout.trim(), m.name, `${m.name} runs, named`);
+      }
+      const bridges = JSON.parse((await run(['ip', '-n', ns, '-j', 'link', 'show', 'type', 'bridge'])).stdout) as unknown[];
+      assert.equal(bridges.length, manifest.networks.length, 'the bridges are in the namespace the API service runs in');
+      const pid = (await run(['podman', 'inspect', '--format', '{{.State.Pid}}', 'net101_pc1_1'])).stdout.trim();
+      const ping = await spawnCapture('nsenter', [`--net=/proc/${pid}/ns/net`, '--', 'ping', '-c', '1', '-W', '3', '10.10.0.1']);
+      assert.equal(ping.code, 0, `pc1 reaches gw on the lab network: ${ping.stdout}${ping.stderr}`);
+    });
   });
 });

@@ -162,12 +162,12 @@ test('the podman arguments of the example lab are the ones that ran it by hand, 
     ['--internal', '--disable-dns', '--subnet', '10.10.0.0/24', '--gateway', '10.10.0.254', 'net101-lan'],
   ], 'internal networks whose bridges leave .1 to the router');
   const run = (name: string): string[] => podmanRunArgs(lab.name, plan.services.find((s) => s.name === name)!);
-  assert.deepEqual(run('gw'), ['--name', 'net101-gw', '--hostname', 'gw', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--sysctl', 'net.ipv4.ip_forward=1', '--dns', '10.20.0.1',
-    '--network', 'net101-dmz:ip=10.20.0.1,mac=52:54:00:7a:3f:7e', '--network', 'net101-lan:ip=10.10.0.1,mac=52:54:00:1c:09:fd', 'localhost/gw:latest'], 'the router');
+  assert.deepEqual(run('gw'), ['--name', 'net101-gw', '--hostname', 'gw', '--cap-add', 'NET_ADMIN', '--cap-add', 'NET_RAW', '--sysctl', 'net.ipv4.ip_forward=1', '--dns', '10.20.0.1', '--dns', '10.10.0.1',
+    '--network', 'net101-dmz:ip=10.20.0.1,mac=52:54:00:7a:3f:7e,interface_name=eth0', '--network', 'net101-lan:ip=10.10.0.1,mac=52:54:00:1c:09:fd,interface_name=eth1', 'localhost/net101-gw:latest'], 'the router, with both its NICs\' DNS servers as its config names them');
   assert.deepEqual(run('web'), ['--name', 'net101-web', '--hostname', 'web', '--cap-add', 'NET_ADMIN', '--dns', '10.20.0.1',
-    '--network', 'net101-dmz:ip=10.20.0.10,mac=52:54:00:6e:d4:c1', 'localhost/web:latest'], 'a static server');
+    '--network', 'net101-dmz:ip=10.20.0.10,mac=52:54:00:6e:d4:c1,interface_name=eth0', 'localhost/net101-web:latest'], 'a static server');
   assert.deepEqual(run('pc1'), ['--name', 'net101-pc1', '--hostname', 'pc1', '--cap-add', 'NET_ADMIN', '--dns', '10.10.0.1',
-    '--network', 'net101-lan:ip=10.10.0.100,mac=52:54:00:af:b5:b6', 'localhost/pc1:latest'], 'a DHCP client: the first address of the lab\'s DHCP range');
+    '--network', 'net101-lan:ip=10.10.0.100,mac=52:54:00:af:b5:b6,interface_name=eth0', 'localhost/net101-pc1:latest'], 'a DHCP client: the first address of the lab\'s DHCP range');
   assert.deepEqual(plan.services.map((x) => `${x.name}:${x.defaultRoute ?? '-'}`), ['gw:-', 'web:10.20.0.1', ...[1, 2, 3, 4, 5, 6].map((i) => `pc${i}:10.10.0.1`)],
     'every machine routes through the router, which has the gateways\' addresses itself');
 });

@@ -9,7 +9,7 @@ import { run } from '../../exec/run.js';
 import { VmgenError } from '../../errors.js';
 import { LAB_MANIFEST_FILE, type LabManifest } from '../manifest.js';
 import { bridgeArgvs, loopbackUpArgv, netnsAddArgv, netnsDeleteArgv, netnsName, netnsPath } from './netns.js';
-import { runtimeById, runtimeForManifest } from './runtimes/registry.js';
+import { LAB_RUNTIMES, runtimeById, runtimeForManifest } from './runtimes/registry.js';
 import type { LabRunContext, LabRuntime } from './runtimes/types.js';
 import { defaultStateDir, loadMachine, manifestOfArchive, readManifest, readRunState, startStages, writeRunState, type RunState } from './state.js';
 
@@ -51,7 +51,7 @@ function context(manifest: LabManifest, labDir: string, state: RunState, machine
 
 function runtimeOf(manifest: LabManifest): LabRuntime {
   const rt = runtimeForManifest(manifest);
-  if (rt === undefined) throw new VmgenError('VMG_UNSUPPORTED', `vmgen lab up cannot run a ${manifest.target} lab on this host`, { hint: 'lab up runs LXC labs and qemu labs; OCI (podman-compose) labs are not started by lab up yet' });
+  if (rt === undefined) throw new VmgenError('VMG_UNSUPPORTED', `vmgen lab up cannot run a ${manifest.target} lab on this host`, { hint: `lab up runs ${LAB_RUNTIMES.map((r) => r.label).join('; ')}` });
   return rt;
 }
 

@@ -65,6 +65,8 @@ interface Ctx {
   networks: readonly LabNetwork[];
   /** machine/nic → the address it holds, filled by the DHCP checks. */
   dhcpAddresses: Map<string, string>;
+  /** Who gives DHCP NICs their addresses when it is not the lab's DHCP server (podman): the check then says so and skips. */
+  leasesBy?: string;
   signal?: AbortSignal;
 }
 
@@ -114,7 +116,8 @@ const RUNNERS: { [K in LabCheckKind]: (ctx: Ctx, c: Extract<LabCheck, { kind: K 
       const a = addressIn(held, subnet, net.prefix);
       if (a !== undefined) {
         ctx.dhcpAddresses.set(`${c.machine}/${c.nic}`, a);
-        return inRange(a, c.from, c.to) ? ok(`holds ${a}`) : bad(`holds ${a}, outside ${c.from}-${c.to}`);
+        if (!inRange(a, c.from, c.to)) return bad(`holds ${a}, outside ${c.from}-${c.to}`);
+        return ctx.leasesBy === undefined ? ok(`holds ${a}`) : { status: 'skip', detail: `holds ${a}, given by ${ctx.leasesBy} from the lab's range; the lab's DHCP server is not asked` };
       }
       if (Date.now() > deadline) return bad(`no address in ${net.subnet} (holds ${held.join(' ') || 'none'})`);
       await new Promise((r) => setTimeout(r, 1000));
@@ -181,8 +184,8 @@ async function runOne(ctx: Ctx, c: LabCheck): Promise<LabCheckResult> {
  * The DHCP checks first (the others need the addresses they read), then the rest, one machine's
  * checks in order and the machines in parallel: a serial console carries one command at a time.
  */
-export async function runLabChecks(checks: readonly LabCheck[], access: ReadonlyMap<string, MachineAccess>, networks: readonly LabNetwork[], signal?: AbortSignal): Promise<LabCheckResult[]> {
-  const ctx: Ctx = { access, networks, dhcpAddresses: new Map(), ...(signal ? { signal } : {}) };
+export async function runLabChecks(checks: readonly LabCheck[], access: ReadonlyMap<string, MachineAccess>, networks: readonly LabNetwork[], signal?: AbortSignal, leasesBy?: string): Promise<LabCheckResult[]> {
+  const ctx: Ctx = { access, networks, dhcpAddresses: new Map(), ...(signal ? { signal } : {}), ...(leasesBy === undefined ? {} : { leasesBy }) };
   const byMachine = async (list: readonly LabCheck[]): Promise<Map<LabCheck, LabCheckResult>> => {
     const groups = new Map<string, LabCheck[]>();
     for (const c of list) groups.set(c.machine, [...(groups.get(c.machine) ?? []), c]);

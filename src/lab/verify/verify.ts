@@ -38,7 +38,7 @@ async function checkLab(ctx: LabRunContext, rt: LabRuntime, access: ReadonlyMap<
     return results.map((r): LabCheckResult => ({ machine: m.name, peer: '-', kind: 'machine', check: r.name, status: r.ok ? 'ok' : 'FAIL', detail: r.detail }));
   }));
   ctx.log('checking the network');
-  const network = await runLabChecks(planLabChecks({ networks: ctx.manifest.networks, machines }), access, ctx.manifest.networks, signal);
+  const network = await runLabChecks(planLabChecks({ networks: ctx.manifest.networks, machines }), access, ctx.manifest.networks, signal, rt.leasesBy);
   const results = [...own.flat(), ...network];
   const counts = summarize(results);
   return { lab: ctx.manifest.lab.name, runtime: rt.label, results, ok: counts.failed === 0, ...counts };

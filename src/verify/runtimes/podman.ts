@@ -1,4 +1,6 @@
 import { randomBytes } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { PodmanExecCommunicator } from '../../communicators/podman-exec.js';
 import { run } from '../../exec/run.js';
 import { VmgenError } from '../../errors.js';
@@ -12,6 +14,9 @@ import { waitForBoot } from './wait.js';
  * io.vmgen.hostname label, the firewall through CAP_NET_ADMIN. runc, with ulimits podman can set,
  * because crun fails on hosts like this one (hybrid cgroups).
  */
+/** host-local IPAM's lease directories, one per CNI network. */
+export const CNI_LEASES = '/var/lib/cni/networks';
+
 export const ociRuntimeFactory: RuntimeFactory = {
   matches: async () => false, // an OCI archive is recognized before unpacking, see verify.ts
   async create({ archive, spec }) {
@@ -56,7 +61,11 @@ export const ociRuntimeFactory: RuntimeFactory = {
       },
       async stop() {
         if (container) await run(['podman', 'rm', '-f', '-t', '0', container]).catch(() => undefined);
-        if (network) await run(['podman', 'network', 'rm', '-f', network]).catch(() => undefined);
+        if (network) {
+          await run(['podman', 'network', 'rm', '-f', network]).catch(() => undefined);
+          // Under CNI, host-local IPAM keeps the network's lease files after the network is gone.
+          await rm(join(CNI_LEASES, network), { recursive: true, force: true });
+        }
         if (image) await run(['podman', 'rmi', '-f', image]).catch(() => undefined);
       },
       targetChecks: async () => [],

@@ -32,6 +32,8 @@ export interface LabRuntime {
   matches(manifest: LabManifest): boolean;
   /** Host programs it runs, for the tool check before anything is made. */
   readonly tools: readonly string[];
+  /** Set when the runtime, not the lab's DHCP server, gives DHCP NICs their addresses: its name, for verify's table. */
+  readonly leasesBy?: string;
   /** Whether `up` makes the bridges (false: the runtime's own network tool makes them in the namespace). */
   readonly makesBridges: boolean;
   /** Once, after the namespace and bridges exist and before any machine starts. */
