@@ -19,12 +19,16 @@ export const TAR_COMPRESSION = {
 } as const satisfies Record<string, { flags: readonly string[]; tools: readonly string[] }>;
 export type TarFormat = keyof typeof TAR_COMPRESSION;
 
+/** A Vagrant box is a tar.gz, as `vagrant package` and vagrant-libvirt's create_box.sh write it. */
+const BOX_TAR: TarFormat = 'tar.gz';
+
 /** Archive formats whose members are already packed files and kept in the given order. */
 const PLAIN_TAR: ReadonlySet<string> = new Set<ArchiveFormat>(['ova', 'image.tar']);
 
 /** The host tools packing an archive of `format` runs. */
 export function archiveTools(format: ArchiveFormat | TarFormat): string[] {
   if (format === 'zip') return ['zip'];
+  if (format === 'box') return archiveTools(BOX_TAR);
   if (PLAIN_TAR.has(format)) return ['tar'];
   return ['tar', ...TAR_COMPRESSION[format as TarFormat].tools];
 }
@@ -35,6 +39,7 @@ export function archiveTools(format: ArchiveFormat | TarFormat): string[] {
  */
 export function archiveArgv(format: ArchiveFormat | TarFormat, output: string, cwd: string, entries: readonly string[]): [string, ...string[]] {
   if (format === 'zip') return ['zip', '-q', '-r', '-y', output, '--', ...entries];
+  if (format === 'box') return archiveArgv(BOX_TAR, output, cwd, entries);
   // An OVA is a plain ustar archive whose members keep the given order (the OVF descriptor first).
   if (format === 'ova') return ['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '-C', cwd, '-cf', output, '--', ...entries];
   // An LXC image holds its two tarballs; not ustar, whose members stop at 8 GiB.

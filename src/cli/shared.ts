@@ -16,7 +16,7 @@ import { hasErrors } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';
 import { findTarget, TARGET_IDS } from '../targets/registry.js';
 import type { TargetLimits } from '../targets/limits.js';
-import type { Target } from '../targets/types.js';
+import type { ArchiveFormat, Target } from '../targets/types.js';
 import type { CliIo } from './io.js';
 
 const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
@@ -122,10 +122,10 @@ export interface LoadedConfig {
  * warnings are printed, errors stop the command with every diagnostic at its line. The files it
  * names beside itself are checked too, unless `beside` is false (verify reads only the config).
  */
-export function loadConfigBeside(io: CliIo, file: string, catalogs: Catalogs, target?: TargetLimits, beside = true): LoadedConfig {
+export function loadConfigBeside(io: CliIo, file: string, catalogs: Catalogs, target?: TargetLimits, beside = true, format?: ArchiveFormat): LoadedConfig {
   const text = readConfigText(io, file);
   const sources = dirSources(dirname(resolve(io.cwd, file)));
-  const result = loadConfig(text, { catalogs, ...(target ? { target } : {}), ...(beside ? { sources } : {}) });
+  const result = loadConfig(text, { catalogs, ...(target ? { target } : {}), ...(beside ? { sources } : {}), ...(format ? { format } : {}) });
   if (hasErrors(result.diagnostics) || result.config === undefined || result.places === undefined) {
     throw new VmgenError('VMG_CONFIG_INVALID', `${file} does not validate`, { diagnostics: { file, items: result.diagnostics } });
   }

@@ -107,14 +107,15 @@ export function familyFor(config: VmConfig, catalogs: Catalogs): Family | undefi
 export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string, options: PlanOptions = {}): BuildPlan {
   const target = buildableTarget(targetId);
   const { commander } = target;
-  const spec = resolveSpec(config, catalogs, { target: target.id, defaultMirror: options.defaultMirror ?? '' });
-  const family = FAMILIES[spec.os.family];
   const format = options.format ?? commander.formats[0];
   if (format === undefined || !commander.formats.includes(format)) {
     throw new VmgenError('VMG_USAGE', `${target.label} archives are ${commander.formats.join(' or ')}, not ${format}`);
   }
+  const machine = commander.formatConfigs?.[format]?.(config) ?? config;
+  const spec = resolveSpec(machine, catalogs, { target: target.id, defaultMirror: options.defaultMirror ?? '' });
+  const family = FAMILIES[spec.os.family];
   const targetOptions = options.targetOptions ?? {};
-  const layout = target.kind === 'vm' ? resolveVmLayout(config, spec.os, spec.name) : undefined;
+  const layout = target.kind === 'vm' ? resolveVmLayout(machine, spec.os, spec.name) : undefined;
   // What the first step checks: every tool of the steps that run, known once they are listed.
   const check = { tools: [] as string[], needRoot: true };
   let root: LayerRootPlan | DiskImageRootPlan;

@@ -7,6 +7,7 @@ import { isVmwareStaticMac } from '../config/validators.js';
 import { machineNameOf, resolveNics } from '../config/resolve.js';
 import { deviceSlots, planVmLayout, type Controller, type VmLayout } from '../disks/layout.js';
 import { SAFE_NAME, SAFE_NAME_HINT } from './names.js';
+import type { ArchiveFormat } from '../archive/formats.js';
 
 export type TargetKind = 'container' | 'vm';
 
@@ -26,9 +27,13 @@ export interface TargetLimits {
   kind: TargetKind;
   label: string;
   check(config: VmConfig, os: OsEntry, report: Report, targets: TargetDirectory): void;
+  /** What an archive format asks of the machine beyond the target's own limits (a Vagrant box: sshd, DHCP). */
+  formatChecks?: Partial<Record<ArchiveFormat, FormatCheck>>;
   /** Where a MAC vmgen makes up (a lab's NICs) must lie for the target to keep it; without, QEMU's 52:54:00 prefix. */
   staticMacs?: MacRange;
 }
+
+export type FormatCheck = (config: VmConfig, os: OsEntry, report: Report) => void;
 
 /** MAC addresses from prefix:00:00:00 to prefix:fourthMax:ff:ff. */
 export interface MacRange {

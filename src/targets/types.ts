@@ -1,4 +1,5 @@
 import type { ResolvedSpec } from '../config/resolve.js';
+import type { VmConfig } from '../config/model.js';
 import type { GuestFile } from '../families/types.js';
 import type { TargetLimits } from './limits.js';
 
@@ -78,6 +79,12 @@ export interface Commander {
   nicOwner: 'target' | 'guest';
   /** Archive formats this target's runtime accepts; the first is the default. */
   formats: readonly ArchiveFormat[];
+  /**
+   * What a format adds to the machine before it is resolved (a Vagrant box: the vagrant account and
+   * sshd), so the guest plan, `vmgen render` and the build all see it. Its limits are the target's
+   * `formatChecks`.
+   */
+  formatConfigs?: Partial<Record<ArchiveFormat, (config: VmConfig) => VmConfig>>;
   /** `layout` is given for VM targets: the disks their description files name. */
   render(spec: ResolvedSpec, options?: TargetOptions, layout?: VmLayout): TargetRender;
   /**

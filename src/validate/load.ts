@@ -3,6 +3,7 @@ import { findOs } from '../catalog/load.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../diagnostics.js';
 import type { z } from 'zod';
 import type { TargetLimits } from '../targets/limits.js';
+import type { ArchiveFormat } from '../archive/formats.js';
 import { targetIdsOf } from '../targets/registry.js';
 import { diagnosticAt, issuesToDiagnostics } from '../config/diagnose.js';
 import { parseIni } from '../config/ini/parse.js';
@@ -17,6 +18,8 @@ import { sourceDiagnostics } from './sources.js';
 export interface LoadOptions {
   catalogs: Catalogs;
   target?: TargetLimits;
+  /** The archive format the config is built into, when it asks more of the machine (TargetLimits.formatChecks). */
+  format?: ArchiveFormat;
   /** The files beside the config ([files] source, [scripts] source); without them only inline sizes are checked. */
   sources?: ConfigSources;
 }
@@ -46,8 +49,11 @@ export function loadConfig(text: string, opts: LoadOptions): LoadResult {
     const os = findOs(opts.catalogs, typed.hardware.os)!;
     const later: Diagnostic[] = semanticDiagnostics(typed, os, opts.catalogs, places, { hardware: opts.target?.kind !== 'container' });
     later.push(...sourceDiagnostics(typed, opts.sources, places));
-    opts.target?.check(typed, os, (path, severity, code, message, hint) =>
-      later.push(diagnosticAt(places, path, severity, code, message, hint)), { idsOf: targetIdsOf });
+    const report = (path: readonly (string | number)[], severity: Diagnostic['severity'], code: string, message: string, hint?: string): void => {
+      later.push(diagnosticAt(places, path, severity, code, message, hint));
+    };
+    opts.target?.check(typed, os, report, { idsOf: targetIdsOf });
+    if (opts.format !== undefined) opts.target?.formatChecks?.[opts.format]?.(typed, os, report);
     // A section that lost a bad value already has its error; what follows from the loss is noise.
     const damaged = new Set<number | undefined>();
     for (const p of repaired.removed) if (p.length > 1) damaged.add(places.get(pathKey(p.slice(0, -1)))?.line);

@@ -19,6 +19,8 @@ describe('archiveArgv', () => {
     ['zip', ['zip', '-q', '-r', '-y', OUT, '--', ...ENTRIES]],
     ['ova', ['tar', '--format=ustar', '--owner=0', '--group=0', '--numeric-owner', '-C', CWD, '-cf', OUT, '--', ...ENTRIES]],
     ['image.tar', ['tar', '--owner=0', '--group=0', '--numeric-owner', '-C', CWD, '-cf', OUT, '--', ...ENTRIES]],
+    // A Vagrant box is the tar.gz `vagrant package` writes.
+    ['box', [...TAR_HEAD, '-z', ...TAR_TAIL]],
   ];
 
   for (const [format, expected] of cases) {
@@ -73,6 +75,7 @@ describe('archiveArgv', () => {
     assert.deepEqual(archiveTools('tar.gz'), ['tar', 'gzip']);
     assert.deepEqual(archiveTools('tar'), ['tar']);
     assert.deepEqual(archiveTools('zip'), ['zip']);
+    assert.deepEqual(archiveTools('box'), ['tar', 'gzip']);
     for (const [format, { flags, tools }] of Object.entries(TAR_COMPRESSION)) {
       const program = flags[0] === '-I' ? flags[1]!.split(' ')[0] : flags[0] === '-z' ? 'gzip' : undefined;
       assert.deepEqual(tools, program === undefined ? [] : [program], `${format}: the tools name the program its flags start`);

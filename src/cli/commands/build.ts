@@ -62,7 +62,7 @@ export const registerBuild: RegisterCommand = (program, io) => {
       const target = targetFor(flags.target)!;
       const targetOptions = targetOptionsFrom(flags);
       const catalogs = catalogsFor(io, flags.catalog);
-      const { config, sources, places } = loadConfigBeside(io, file, catalogs, target);
+      const { config, sources, places } = loadConfigBeside(io, file, catalogs, target, true, flags.format);
       const reporter = new StepReporter(io.stderr as NodeJS.WriteStream);
       const { signal, dispose } = abortOnSignals();
       const started = Date.now();

@@ -11,7 +11,7 @@ import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import type { BuildView } from '../../service/routes/common.js';
 import { isFinalState } from '../../service/types.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
-import { ARCHIVE_FORMATS } from '../../targets/types.js';
+import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { StepReporter } from '../progress.js';
 import { configRequestFiles } from '../../service/request-files.js';
 import { catalogsFor, collect, loadConfigBeside, readConfigText, targetFor } from '../shared.js';
@@ -259,7 +259,7 @@ export const registerSubmit: RegisterCommand = (program, io) => {
       const target = targetFor(flags.target)!;
       // The same check the server makes, so a typo is reported here with no round trip; the files
       // the config names beside itself go with it, as the server reads no directory of this machine.
-      const loaded = loadConfigBeside(io, file, catalogsFor(io, flags.catalog), target);
+      const loaded = loadConfigBeside(io, file, catalogsFor(io, flags.catalog), target, true, flags.format as ArchiveFormat | undefined);
       const files = configRequestFiles(loaded.config, loaded.sources);
       const config = readConfigText(io, file);
       const client = new ApiClient(base, token);

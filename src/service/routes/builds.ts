@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../targets/registry.js';
+import type { ArchiveFormat } from '../../targets/types.js';
 import type { RouteDeps } from '../app-deps.js';
 import { BUILD_STATES, type BuildState } from '../types.js';
 import { filesBodyLimit, readRequestFiles } from '../request-files.js';
@@ -28,7 +29,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
       throw new VmgenError('VMG_USAGE', `${target.label} archives are ${formats.join(' or ')}, not "${chosen}"`);
     }
     // `vmgen validate --target`'s check plus the server's mirror policy, off this thread and under a time budget.
-    const checked = await checker.check({ kind: 'submit', text: config, target: target.id, ...(files ? { files } : {}) }, user.id);
+    const checked = await checker.check({ kind: 'submit', text: config, target: target.id, format: chosen as ArchiveFormat, ...(files ? { files } : {}) }, user.id);
     if (!checked.valid) {
       const errors = checked.diagnostics.filter((d) => d.severity === 'error').length;
       return reply.code(422).send({

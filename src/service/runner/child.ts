@@ -57,7 +57,7 @@ async function runBuild(msg: StartMessage): Promise<ChildMessage> {
   // The service validated the config when it was submitted; catalogs or the code may have changed since.
   // The request's files are read as the CLI reads the directory beside a config.
   const sources = requestSources(msg.files);
-  const loaded = loadConfig(msg.config, { catalogs, target, sources });
+  const loaded = loadConfig(msg.config, { catalogs, target, sources, ...(msg.format ? { format: msg.format as ArchiveFormat } : {}) });
   if (hasErrors(loaded.diagnostics) || !loaded.config) {
     const lines = loaded.diagnostics.filter((d) => d.severity === 'error').map((d) => formatDiagnostic('config', d));
     throw new VmgenError('VMG_CONFIG_INVALID', `the config does not validate: ${lines.join('; ')}`);

@@ -7,6 +7,7 @@ import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.j
 import { VmgenError } from '../../errors.js';
 import { planBuild } from '../../orchestrator/plan.js';
 import { findTarget } from '../../targets/registry.js';
+import type { ArchiveFormat } from '../../targets/types.js';
 import { requestSources, type RequestFiles } from '../request-files.js';
 import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
@@ -23,7 +24,7 @@ import { labTopology } from '../labs/topology.js';
  * take and return only plain data.
  */
 export type CheckTask =
-  | { kind: 'submit'; text: string; target: string; files?: RequestFiles }
+  | { kind: 'submit'; text: string; target: string; format?: ArchiveFormat; files?: RequestFiles }
   | { kind: 'parse'; text: string; target?: string; files?: RequestFiles }
   | { kind: 'edit'; text: string; edits: ConfigEdit[]; target?: string; files?: RequestFiles }
   | { kind: 'lab'; text: string; target: string; files?: RequestFiles };
@@ -64,12 +65,12 @@ export function checkContext(catalogs: Catalogs, policy?: SourcePolicy): CheckCo
   return { catalogs, policy, order: keyOrderFromSchema(configJsonSchema(catalogs)) };
 }
 
-function submitCheck(ctx: CheckContext, text: string, targetId: string, files: RequestFiles | undefined): SubmitCheck {
+function submitCheck(ctx: CheckContext, text: string, targetId: string, files: RequestFiles | undefined, format?: ArchiveFormat): SubmitCheck {
   const target = findTarget(targetId);
   if (!target) throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`);
   // The same check `vmgen validate --target` makes, so the API and the CLI agree line for line;
   // the request's files stand where the CLI has the directory beside the config.
-  const loaded = loadConfig(text, { catalogs: ctx.catalogs, target, sources: requestSources(files) });
+  const loaded = loadConfig(text, { catalogs: ctx.catalogs, target, sources: requestSources(files), ...(format ? { format } : {}) });
   const policy = ctx.policy && loaded.places && loaded.doc ? sourceDiagnostics(normalize(loaded.doc.root).tree, loaded.places, ctx.policy) : [];
   const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
   const c = loaded.config;
@@ -78,7 +79,7 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string, files: R
   // A request is accepted only when the build can be planned, as `vmgen build` would plan it;
   // the mirror is the worker's to choose, so a placeholder stands for it here.
   try {
-    const plan = planBuild(c, ctx.catalogs, target.id, { defaultMirror: PLAN_MIRROR });
+    const plan = planBuild(c, ctx.catalogs, target.id, { defaultMirror: PLAN_MIRROR, ...(format ? { format } : {}) });
     return { valid: true, diagnostics, name, steps: plan.steps.map((s) => s.name) };
   } catch (err) {
     if (!(err instanceof VmgenError)) throw err;
@@ -122,7 +123,7 @@ function labCheck(ctx: CheckContext, text: string, targetId: string, files: Requ
 export function runCheck<T extends CheckTask>(ctx: CheckContext, task: T): CheckResult<T> {
   switch (task.kind) {
     case 'submit':
-      return submitCheck(ctx, task.text, task.target, task.files) as CheckResult<T>;
+      return submitCheck(ctx, task.text, task.target, task.files, task.format) as CheckResult<T>;
     case 'lab':
       return labCheck(ctx, task.text, task.target, task.files) as CheckResult<T>;
     case 'parse':

@@ -6,6 +6,8 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../disks/layout.js';
 import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
+import { boxCheck, boxConfig } from './box.js';
+import { packageBox } from './box-package.js';
 import { AHCI_MAX_UNIT, nvmeOnSata, QEMU_PLATFORM_SECURITY, qemuPlatform, qemuScsiModel, renderLibvirtXml, renderRunSh } from './render.js';
 
 /** QEMU's SCSI and AHCI models have fewer units than VMware's, whose numbering the layout uses. */
@@ -64,13 +66,15 @@ export function libvirtOvmf(spec: ResolvedSpec, layout: VmLayout): { code: strin
 /**
  * QEMU/KVM: qcow2 disks, a libvirt domain XML (copy the disks to /var/lib/libvirt/images, then
  * `virsh define NAME.xml`) and run.sh, the plain qemu command line, which runs from the unpacked
- * directory. UEFI machines carry their own copy of OVMF's variable store.
+ * directory. UEFI machines carry their own copy of OVMF's variable store. With `-f box`, a Vagrant
+ * box for vagrant-libvirt instead (box.ts), whose machine gets what Vagrant logs in with.
  */
 export const qemuCommander: Commander = {
   nicOwner: 'guest',
   // Plain tar first, as OVA and the field's image builders ship disks: the disk format is already
   // sparse, and compressing a VM's disks takes longer than making them from the cache.
-  formats: ['tar', 'tar.zst', 'tar.gz', 'zip'],
+  formats: ['tar', 'tar.zst', 'tar.gz', 'zip', 'box'],
+  formatConfigs: { box: boxConfig },
   diskFormat: 'qcow2',
   platformSecurity: QEMU_PLATFORM_SECURITY,
   render: (spec, _options, layout) => {
@@ -83,6 +87,7 @@ export const qemuCommander: Commander = {
     ], layout);
   },
   async package(ctx) {
+    if (ctx.format === 'box') return packageBox(ctx);
     const { layout, images } = ctx.vm!;
     const dir = join(ctx.stageDir, 'vm');
     const name = ctx.spec.name;
@@ -101,4 +106,4 @@ export const qemuCommander: Commander = {
 };
 
 /** QEMU/KVM (libvirt)'s row in the target registry (src/targets/registry.ts). */
-export const qemuTarget: Target = { id: 'qemu', kind: 'vm', label: 'QEMU/KVM (libvirt)', check: qemuLimits, commander: qemuCommander };
+export const qemuTarget: Target = { id: 'qemu', kind: 'vm', label: 'QEMU/KVM (libvirt)', check: qemuLimits, formatChecks: { box: boxCheck }, commander: qemuCommander };
