@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
+import { VAGRANT_INSECURE_KEY } from '../../src/targets/qemu/box.js';
 import { IS_ROOT, ROOT, lastLine, vmgen } from './helpers.js';
 
 /*
@@ -17,6 +18,9 @@ const skip = IS_ROOT ? false : 'needs root (loop devices, mounts, mmdebstrap)';
 const work = mkdtempSync(join(tmpdir(), 'vmgen-vm-'));
 const WEB_BIOS = join(work, 'web-bios.conf');
 writeFileSync(WEB_BIOS, readFileSync(WEB, 'utf8').replace('    os = debian12-64\n', '    os = debian12-64\n    firmware = bios\n'));
+/** The BIOS machine as a Vagrant box takes it: eth0 by DHCP (vagrant-libvirt finds the guest by its lease). */
+const WEB_BOX = join(work, 'web-box.conf');
+writeFileSync(WEB_BOX, readFileSync(WEB_BIOS, 'utf8').replace('            type = static\n            address = 192.168.1.2\n            network = 255.255.255.0\n', '            type = dhcp\n'));
 
 async function build(config: string, target: string, format?: string): Promise<string> {
   const r = await vmgen(['build', config, '--target', target, ...(format ? ['--format', format] : []), '--out', join(work, 'out')]);
@@ -118,6 +122,63 @@ describe('VM builds boot under qemu and pass vmgen verify', { skip }, () => {
     await qemuImgCheckClean(join(dir, 'web1-hdd0.vmdk'));
     await run(['xmllint', '--noout', join(dir, 'web1.ovf')]);
     if (boot) await verify(archive, WEB, WEB_CHECKS);
+  }
+
+  /*
+   * Not booted: vagrant up needs libvirtd and KVM, which this host has not. The box's layout is
+   * checked against vagrant-libvirt's source in test/targets/qemu-box.test.ts; here Debian's
+   * vagrant takes the built box, and the guest's disk holds what vagrant up logs in with.
+   */
+  it('qemu -f box: vagrant box add takes it, vagrant box list shows it for libvirt, and its disk has the vagrant account', async () => {
+    const archive = await build(WEB_BOX, 'qemu', 'box');
+    assert.match(archive, /web1-qemu\.box$/);
+    assert.deepEqual((await run(['tar', '-tzf', archive])).stdout.trim().split('\n'), ['metadata.json', 'Vagrantfile', 'box.img']);
+    const dir = await unpack(archive);
+    assert.deepEqual(JSON.parse(readFileSync(join(dir, 'metadata.json'), 'utf8')), { provider: 'libvirt', format: 'qcow2', virtual_size: 4 });
+    const info = JSON.parse((await run(['qemu-img', 'info', '--output=json', join(dir, 'box.img')])).stdout) as Record<string, unknown>;
+    assert.equal(info.format, 'qcow2');
+    assert.equal(info['backing-filename'], undefined, 'box.img stands alone');
+    await qemuImgCheckClean(join(dir, 'box.img'));
+    await run(['ruby', '-c', join(dir, 'Vagrantfile')]);
+    await checkVagrantAccount(join(dir, 'box.img'));
+
+    const home = mkdtempSync(join(work, 'vagrant-home-'));
+    const vagrant = (args: string[]) => run(['vagrant', ...args], { env: { ...process.env, VAGRANT_HOME: home } });
+    await vagrant(['box', 'add', '--name', 'vmgen-test', archive]);
+    const listed = (await vagrant(['box', 'list', '--machine-readable'])).stdout;
+    const fields = listed.trim().split('\n').map((line) => line.split(',').slice(2, 4).join(','));
+    assert.ok(fields.includes('box-name,vmgen-test'), `vagrant box list names the box:\n${listed}`);
+    assert.ok(fields.includes('box-provider,libvirt'), `vagrant box list gives it for libvirt:\n${listed}`);
+    await vagrant(['box', 'remove', 'vmgen-test', '--provider', 'libvirt']);
+    assert.doesNotMatch((await vagrant(['box', 'list', '--machine-readable'])).stdout, /box-name,vmgen-test/);
+  });
+
+  /** The root file system of a box's disk, read-only: the account, its key and sudo rights, sshd enabled. */
+  async function checkVagrantAccount(image: string): Promise<void> {
+    const raw = join(work, 'box.raw');
+    const mnt = mkdtempSync(join(work, 'box-root-'));
+    await run(['qemu-img', 'convert', '-O', 'raw', image, raw]);
+    // The root file system is the first partition; no partition devices here (no udev), so mount at its offset.
+    const table = JSON.parse((await run(['sfdisk', '--json', raw])).stdout) as { partitiontable: { sectorsize?: number; partitions: Array<{ start: number }> } };
+    const offset = table.partitiontable.partitions[0]!.start * (table.partitiontable.sectorsize ?? 512);
+    try {
+      await run(['mount', '-o', `loop,ro,noload,offset=${offset}`, raw, mnt]);
+      try {
+        assert.match(readFileSync(join(mnt, 'etc/passwd'), 'utf8'), /^vagrant:x:\d+:\d+::\/home\/vagrant:\/bin\/bash$/m);
+        const key = readFileSync(join(mnt, 'home/vagrant/.ssh/authorized_keys'), 'utf8');
+        assert.ok(key.split('\n').includes(VAGRANT_INSECURE_KEY), `authorized_keys has Vagrant's insecure key:\n${key}`);
+        assert.equal(readFileSync(join(mnt, 'etc/sudoers.d/vagrant'), 'utf8'), 'vagrant ALL=(ALL) NOPASSWD: ALL\n');
+        assert.equal(statSync(join(mnt, 'etc/sudoers.d/vagrant')).mode & 0o777, 0o440, 'sudo reads a drop-in of mode 0440');
+        // The link is absolute in the guest: read it, not what it points to on this host.
+        assert.match(readlinkSync(join(mnt, 'etc/systemd/system/multi-user.target.wants/ssh.service')), /\/ssh\.service$/, 'sshd starts at boot');
+        const network = readFileSync(join(mnt, 'etc/systemd/network/10-eth0.network'), 'utf8');
+        assert.match(network, /^DHCP=(yes|ipv4)$/m);
+      } finally {
+        await run(['umount', mnt]);
+      }
+    } finally {
+      rmSync(raw, { force: true });
+    }
   }
 
   it('virtualbox, BIOS', async () => {
