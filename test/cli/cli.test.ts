@@ -67,3 +67,17 @@ test('vmgen verify of a missing archive is a plain error, not an internal one', 
   assert.equal(r.code, 1);
   assert.match(r.stderr, /error: cannot read \/nonexistent\/web1\.tar: no such file/);
 });
+
+test('validate -t qemu -f box and build -f box refuse, at their lines, what would leave a Vagrant box unusable', async () => {
+  const r = await run('vmgen', ['validate', 'examples/debian-web.conf', '--target', 'qemu', '-f', 'box', '--json']);
+  assert.equal(r.code, 1);
+  const out = JSON.parse(r.stdout) as { valid: boolean; diagnostics: Array<{ line: number; code: string; severity: string }> };
+  // Line 4: os = debian12-64, whose default firmware is UEFI; line 49: eth0's type = static.
+  assert.deepEqual(out.diagnostics.filter((d) => d.severity === 'error').map((d) => [d.code, d.line]), [['CFG_BOX_FIRMWARE', 4], ['CFG_BOX_NIC', 49]]);
+  const plain = await run('vmgen', ['validate', 'examples/debian-web.conf', '--target', 'qemu', '--json']);
+  assert.equal(plain.code, 0, plain.stdout);
+  const build = await run('vmgen', ['build', 'examples/debian-web.conf', '-t', 'qemu', '-f', 'box', '-o', '/nonexistent/out']);
+  assert.equal(build.code, 1, build.stderr);
+  assert.match(build.stderr, /debian-web\.conf:49:\d+: error: eth0 is static/);
+  assertNoStack(build.stderr);
+});
