@@ -129,6 +129,15 @@ describe('API: submitting', () => {
     assert.equal(r.statusCode, 422, r.body);
   });
 
+  it('the checks of the format apply too: the README machine builds for qemu, but a Vagrant box of it is 422 at its lines', async () => {
+    svc = await testService();
+    const r = await submit(svc, 'alice', { config: CONFIG, target: 'qemu', format: 'box' });
+    assert.equal(r.statusCode, 422, r.body);
+    const body = r.json() as { diagnostics: Array<{ code: string; line: number }> };
+    assert.deepEqual(body.diagnostics.filter((d) => d.code.startsWith('CFG_BOX_')).map((d) => [d.code, d.line]), [['CFG_BOX_FIRMWARE', 4], ['CFG_BOX_NIC', 49]]);
+    assert.equal((await submit(svc, 'alice', { config: CONFIG, target: 'qemu' })).statusCode, 202);
+  });
+
   it('bad requests are 400, 413 or 415 with an error code', async () => {
     svc = await testService();
     assertError(await submit(svc, 'alice', { config: CONFIG, target: 'xen' }), 400, 'VMG_USAGE');
