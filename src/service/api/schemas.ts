@@ -58,12 +58,14 @@ export const BuildViewSchema = z.object({
 export type BuildView = z.infer<typeof BuildViewSchema>;
 
 export const BuildDetailSchema = BuildViewSchema.extend({ config: z.string() }).describe('A build with its config text');
+export type BuildDetail = z.infer<typeof BuildDetailSchema>;
 
 export const BuildAcceptedSchema = z.object({
   id: BuildIdSchema,
   state: BuildStateSchema,
   diagnostics: z.array(DiagnosticSchema).optional().describe('warnings'),
 });
+export type BuildAccepted = z.infer<typeof BuildAcceptedSchema>;
 
 export const DownloadLinkSchema = z.object({
   url: z.string().describe('path and query on this server'),
@@ -99,6 +101,7 @@ export const LabViewSchema = z.object({
 export const LabAcceptedSchema = LabViewSchema.extend({ diagnostics: z.array(LabDiagnosticSchema).optional().describe('warnings') });
 
 export const CatalogSchema = z.object({ os: z.array(OsEntrySchema), apps: z.array(AppEntrySchema) });
+export type CatalogBody = z.infer<typeof CatalogSchema>;
 
 export const TargetInfoSchema = z.object({
   id: z.enum(BUILDABLE_TARGET_IDS as [string, ...string[]]),
@@ -107,6 +110,7 @@ export const TargetInfoSchema = z.object({
   formats: z.array(z.enum(ARCHIVE_FORMATS)),
   defaultFormat: z.enum(ARCHIVE_FORMATS),
 });
+export type TargetInfo = z.infer<typeof TargetInfoSchema>;
 
 export const RequestFileLimitsSchema = z.object({ maxFileBytes: z.number().int(), maxTotalBytes: z.number().int(), maxFiles: z.number().int() });
 
@@ -117,6 +121,7 @@ export const MeSchema = z.object({
   allowScripts: z.boolean().describe('whether build-time scripts are accepted'),
   files: RequestFileLimitsSchema,
 });
+export type Me = z.infer<typeof MeSchema>;
 
 export const JsonSchemaObject = z.record(z.string(), z.unknown()).describe('A JSON Schema');
 
@@ -133,6 +138,7 @@ export const OfferedAppSchema = z.object({
 export const AppsOfferSchema = z.object({ os: z.object({ id: z.string(), label: z.string(), family: FamilySchema }), apps: z.array(OfferedAppSchema) });
 
 export const HealthSchema = z.object({ ok: z.boolean() });
+export type Health = z.infer<typeof HealthSchema>;
 
 /** What every error leaves the API as; `diagnostics` when a config or lab does not validate. */
 export function errorBodySchema(codes: readonly [string, ...string[]], diagnostics?: z.ZodType): z.ZodObject {
