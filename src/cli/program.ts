@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import type { CliIo } from './io.js';
 import { COMMANDS, registerVmgctl } from './commands/index.js';
+import { registerCompletion } from './commands/completion.js';
 
 export const VERSION = '0.1.0';
 
@@ -19,6 +20,8 @@ function buildVmgen(io: CliIo, setExit: (code: number) => void): Command {
     .version(VERSION)
     .showHelpAfterError('(run with --help for usage)');
   for (const register of COMMANDS) register(program, io, setExit);
+  // Last, and here rather than in COMMANDS: it completes both programs, so it needs their builders.
+  registerCompletion(program, io, { vmgen: () => program, vmgctl: () => buildVmgctl(io, setExit) });
   return program;
 }
 
