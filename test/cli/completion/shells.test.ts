@@ -3,6 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { completionScript, type CompletionShell } from '../../../src/cli/completion/index.js';
 import type { CliIo } from '../../../src/cli/io.js';
@@ -13,9 +14,11 @@ import { run } from '../../helpers/cli.js';
 /*
  * vmgen's and vmgctl's completion scripts in the real shells (scripts/test.sh installs zsh and
  * fish): bash through COMP_WORDS/COMP_CWORD and the completion function, fish through
- * `complete -C`, zsh with its completion builtins replaced by functions that print what they are
- * given (filtered by the word's prefix, as zsh's matcher would), so the script's own walk over
- * $words is what is tested. A directory with x.conf and xdir/ is the working directory.
+ * `complete -C`, zsh twice: with its completion builtins replaced by functions that print what they
+ * are given (filtered by the word's prefix, as zsh's matcher would), so the script's own walk over
+ * $words is tested case by case, and for real, autoloaded by compinit in an interactive zsh under
+ * zpty (zsh-pty.zsh), reading the list zsh shows. A directory with x.conf and xdir/ is the working
+ * directory.
  */
 
 const silentIo: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, cwd: '/' };
@@ -113,5 +116,57 @@ describe('completion scripts in bash, zsh and fish', () => {
     const bad = await run('vmgen', ['completion', 'ksh']);
     assert.equal(bad.code, 2, 'an unknown shell is a usage error');
     assert.match(bad.stderr, /bash, zsh, fish/);
+  });
+});
+
+/**
+ * The matches zsh lists after LINE<TAB>: the text between the echo of the line and the cursor's
+ * move back up to redraw it, before the next command is typed; "name -- description" rows give
+ * their name, rows without descriptions are columns of names.
+ */
+function zshListing(raw: string): string[] {
+  const upToNext = raw.slice(0, raw.indexOf('print done'));
+  const start = upToNext.indexOf('\n\x1b[J');
+  if (start < 0) return [];
+  const rest = upToNext.slice(start + 4);
+  const listing = rest.slice(0, rest.includes('\x1b[A') ? rest.indexOf('\x1b[A') : undefined);
+  return listing.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').replaceAll('\r', '').split('\n')
+    .flatMap((row) => row.includes(' -- ') ? [row.trim().split(/\s+/)[0]!] : row.trim().split(/\s+/).filter(Boolean));
+}
+
+describe('zsh completion through compinit, in a terminal (zpty)', () => {
+  let dir = '';
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'vmgen-zpty-'));
+    mkdirSync(join(dir, 'fpath'));
+    mkdirSync(join(dir, 'work', 'xdir'), { recursive: true });
+    writeFileSync(join(dir, 'work', 'x.conf'), '');
+    for (const program of ['vmgen', 'vmgctl'] as const) {
+      writeFileSync(join(dir, 'fpath', `_${program}`), completionScript('zsh', buildProgram(program, silentIo)));
+    }
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('lists what the walk finds, from the autoloaded _vmgen and _vmgctl', () => {
+    const cases: [string, string[]][] = [
+      ['vmgen la', ['lab']],
+      ['vmgen lab b', ['build']],
+      ['vmgen build x.conf --target q', ['qemu']],
+      ['vmgen build x.conf -t ', [...BUILDABLE_TARGET_IDS]],
+      ['vmgen lab build --p', ['--parallel']],
+      ['vmgen build x', ['x.conf', 'xdir/']],
+      ['vmgen build x.conf -o x', ['xdir/']],
+      ['vmgctl x.conf --un', ['--unset']],
+    ];
+    const driver = fileURLToPath(new URL('./zsh-pty.zsh', import.meta.url));
+    // zpty -r waits for its pattern without end: the timeout turns a zsh that never answers into a failure, not a hang.
+    const r = spawnSync('zsh', ['-f', driver, join(dir, 'fpath'), ...cases.map(([line]) => line)], { cwd: join(dir, 'work'), encoding: 'utf8', timeout: 120_000 });
+    assert.ifError(r.error);
+    assert.equal(r.status, 0, r.stderr);
+    const answers = r.stdout.split('\0').slice(0, -1);
+    assert.equal(answers.length, cases.length, 'one answer per line typed');
+    cases.forEach(([line, want], i) => {
+      assert.deepEqual(zshListing(answers[i]!).sort(), [...want].sort(), `zsh lists for "${line}<TAB>"`);
+    });
   });
 });
