@@ -87,8 +87,15 @@ function walk(cmd: Command, path: readonly string[], out: CompletionCommand[]): 
     options: help.visibleOptions(cmd).map(optionSpec),
     arguments: cmd.registeredArguments.map(argumentSpec),
   });
-  // The help command commander adds has no definition of its own to walk.
   for (const sub of cmd.commands) walk(sub, [...path, sub.name()], out);
+  // The help command commander adds is not among cmd.commands: its one argument names a sibling.
+  for (const implicit of subs.filter((s) => !cmd.commands.includes(s))) {
+    const siblings = cmd.commands.map((c) => c.name());
+    out.push({
+      path: [...path, implicit.name()], description: implicit.description(), subcommands: [], options: [],
+      arguments: [{ name: 'command', variadic: false, value: { kind: 'choice', choices: siblings } }],
+    });
+  }
 }
 
 export function completionSpec(program: Command): CompletionSpec {

@@ -80,6 +80,8 @@ describe('completion scripts in bash, zsh and fish', () => {
     [['vmgen', 'lab', 'build', '--p'], ['--parallel']],
     [['vmgen', 'catalog', 'apps', '--category', ''], ['devel', 'gui', 'services']],
     [['vmgen', 'completion', ''], ['bash', 'fish', 'zsh']],
+    [['vmgen', 'help', 'la'], ['lab']],
+    [['vmgen', 'lab', 'help', 'u'], ['up']],
     [['vmgen', 'build', 'x.conf', ''], []],
     [['vmgctl', 'x.conf', '--un'], ['--unset']],
   ];

@@ -31,9 +31,10 @@ describe('completion spec', () => {
   };
 
   it('walks every command, each before its subcommands, with commander\'s own help command listed', () => {
-    assert.deepEqual(spec.commands.map((c) => c.path.join(' ')), ['', 'build', 'group', 'group add', 'group mode']);
+    assert.deepEqual(spec.commands.map((c) => c.path.join(' ')), ['', 'build', 'group', 'group add', 'group mode', 'group help', 'help']);
     assert.deepEqual(at('').subcommands.map((s) => s.name), ['build', 'group', 'help']);
     assert.deepEqual(at('group').subcommands.map((s) => s.name), ['add', 'mode', 'help']);
+    assert.deepEqual(at('group help').arguments.map((a) => a.value), [{ kind: 'choice', choices: ['add', 'mode'] }]);
   });
 
   it('reads choices, and path kinds from the placeholders\' names', () => {

@@ -11,6 +11,8 @@ declare -gA _demo_opts=(
   ['demo group']='-h --help'
   ['demo group add']='--catalog -h --help'
   ['demo group mode']='-h --help'
+  ['demo group help']=''
+  ['demo help']=''
 )
 declare -gA _demo_valued=(
   ['demo build']='-t --target -o --out --name'
@@ -27,11 +29,15 @@ declare -gA _demo_choices=(
   ['demo build|-t']='lxc qemu'
   ['demo build|--target']='lxc qemu'
   ['demo group mode|#0']='fast slow'
+  ['demo group help|#0']='add mode'
+  ['demo help|#0']='build group'
 )
 declare -gA _demo_args=(
   ['demo build']='file'
   ['demo group add']='file -*'
   ['demo group mode']='choice'
+  ['demo group help']='choice'
+  ['demo help']='choice'
 )
 
 _demo() {

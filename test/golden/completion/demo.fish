@@ -85,3 +85,5 @@ complete -c demo -n '_demo_at \'demo group add\'' -s h -l help -d 'display help 
 complete -c demo -n '_demo_at \'demo group add\' 0' -F
 complete -c demo -n '_demo_at \'demo group mode\'' -s h -l help -d 'display help for command'
 complete -c demo -n '_demo_at \'demo group mode\' 0' -a 'fast slow'
+complete -c demo -n '_demo_at \'demo group help\' 0' -a 'add mode'
+complete -c demo -n '_demo_at \'demo help\' 0' -a 'build group'

@@ -37,6 +37,8 @@ _demo_optdesc=(
 --help:display help for command'
   'demo group mode' '-h:display help for command
 --help:display help for command'
+  'demo group help' ''
+  'demo help' ''
 )
 typeset -gA _demo_valued
 _demo_valued=(
@@ -56,12 +58,16 @@ _demo_choices=(
   'demo build|-t' 'lxc qemu'
   'demo build|--target' 'lxc qemu'
   'demo group mode|#0' 'fast slow'
+  'demo group help|#0' 'add mode'
+  'demo help|#0' 'build group'
 )
 typeset -gA _demo_args
 _demo_args=(
   'demo build' 'file'
   'demo group add' 'file -*'
   'demo group mode' 'choice'
+  'demo group help' 'choice'
+  'demo help' 'choice'
 )
 
 _demo() {
