@@ -3,8 +3,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-# Only the tests use it: docker-compose starts an OCI lab's compose file against podman's API.
-bash scripts/ensure-debs.sh docker-compose
+# Only the tests use them: docker-compose starts an OCI lab's compose file against podman's API;
+# systemd's systemd-analyze verifies contrib/systemd's units; bash, zsh and fish run the completion
+# scripts of `vmgen completion`.
+bash scripts/ensure-debs.sh docker-compose systemd bash zsh fish
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent depcheck
