@@ -4,8 +4,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 # Only the tests use them: docker-compose starts an OCI lab's compose file against podman's API;
-# vagrant (with vagrant-libvirt, whose libvirt daemon it does not need for that) adds a built box.
-bash scripts/ensure-debs.sh docker-compose vagrant vagrant-libvirt
+# systemd's systemd-analyze verifies contrib/systemd's units; bash, zsh and fish run the completion
+# scripts of `vmgen completion`; vagrant (with vagrant-libvirt, whose libvirt daemon it does not
+# need for that) adds a built box.
+bash scripts/ensure-debs.sh docker-compose systemd bash zsh fish vagrant vagrant-libvirt
 npm run --silent typecheck
 npm run --silent lint
 npm run --silent depcheck

@@ -1,32 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { CommanderError } from 'commander';
 import { formatDiagnostic } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';
 import { processIo, type CliIo } from './io.js';
-import { COMMANDS, registerVmgctl } from './commands/index.js';
-
-const VERSION = '0.1.0';
-
-/** Settings that subcommands inherit must be made before they are added. */
-function baseProgram(name: string, io: CliIo): Command {
-  return new Command(name)
-    .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) });
-}
-
-function buildVmgen(io: CliIo, setExit: (code: number) => void): Command {
-  const program = baseProgram('vmgen', io)
-    .description('Generate configured machines (LXC, OpenVZ, OCI, VMware, QEMU/KVM, VirtualBox) from one config file')
-    .version(VERSION)
-    .showHelpAfterError('(run with --help for usage)');
-  for (const register of COMMANDS) register(program, io, setExit);
-  return program;
-}
-
-function buildVmgctl(io: CliIo, setExit: (code: number) => void): Command {
-  const program = baseProgram('vmgctl', io).version(VERSION).showHelpAfterError('(run with --help for usage)');
-  registerVmgctl(program, io, setExit);
-  return program;
-}
+import { buildProgram } from './program.js';
 
 /**
  * The one place that turns failures into exit codes: usage errors exit 2, user errors (VmgenError)
@@ -37,7 +13,7 @@ export async function main(name: 'vmgen' | 'vmgctl', argv: string[], io: CliIo =
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);
   };
-  const program = name === 'vmgen' ? buildVmgen(io, setExit) : buildVmgctl(io, setExit);
+  const program = buildProgram(name, io, setExit);
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;

@@ -28,6 +28,8 @@ export interface AppDeps {
   checker?: ConfigChecker;
   /** The built web page; default: dist/web of this checkout or package (tests build their own). */
   webAssetsDir?: string;
+  /** Told of every route as fastify registers it, before any: the API description's test lists them so. */
+  onRoute?: (route: { method: string; url: string }) => void;
 }
 
 /** What routes get: the app's dependencies with the checker made. */

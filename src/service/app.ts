@@ -6,6 +6,8 @@ import { bearerToken, hashToken } from './auth.js';
 import { clientAddressKey } from './ip.js';
 import { filesBodyLimit } from './request-files.js';
 import { hostSourcePolicy } from './source-policy.js';
+import { isPublicRoute } from './api/routes.js';
+import { apiDocRoutes } from './routes/api-docs.js';
 import { artifactRoutes } from './routes/artifact.js';
 import { buildRoutes } from './routes/builds.js';
 import { eventRoutes } from './routes/events.js';
@@ -49,6 +51,13 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     // Request bodies are configs with passwords in them: the default serializers log no bodies or headers.
     return503OnClosing: true,
   }) as unknown as FastifyInstance;
+
+  const onRoute = deps.onRoute;
+  if (onRoute) {
+    app.addHook('onRoute', (r) => {
+      for (const method of [r.method].flat()) onRoute({ method, url: r.url });
+    });
+  }
 
   app.setErrorHandler((err: FastifyError | VmgenError, req, reply) => {
     if (err instanceof VmgenError) {
@@ -96,6 +105,8 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
     const user = hash === undefined ? undefined : deps.db.userForTokenHash(hash);
     req.rateKey = user ? `t:${hash}` : `a:${clientAddressKey(req.ip)}`;
     await limiter.call(app, req, reply);
+    // The route table says which /api/ routes anyone may call (the description of the API itself).
+    if (isPublicRoute(req.method, req.routeOptions.url)) return;
     if (!user) {
       reply.header('www-authenticate', 'Bearer realm="vmgen"');
       throw new VmgenError('VMG_UNAUTHORIZED', 'a valid API token is required', { hint: 'send Authorization: Bearer TOKEN (an admin makes one: vmgen token create NAME)' });
@@ -118,6 +129,7 @@ export async function createApp(deps: AppDeps): Promise<FastifyInstance> {
   artifactRoutes(app, routeDeps);
   infoRoutes(app, routeDeps);
   opsRoutes(app, routeDeps);
+  apiDocRoutes(app);
   await app.register(webPlugin as FastifyPluginAsync<{ catalogs: Catalogs; checker: ConfigChecker; filesBodyLimit: number; assetsDir?: string }>,
     { catalogs: deps.catalogs, checker, filesBodyLimit: filesBodyLimit(deps.limits.bodyLimit), ...(deps.webAssetsDir ? { assetsDir: deps.webAssetsDir } : {}) });
   return app;

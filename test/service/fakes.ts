@@ -119,6 +119,7 @@ export interface TestService {
 /** The app with an in-memory job table, a real directory store in a temp dir, and a fake executor. */
 export async function testService(opts: {
   auto?: boolean; limits?: Partial<ServiceLimits>; heartbeatMs?: number; cancelWaitMs?: number; sourcePolicy?: SourcePolicy; webAssetsDir?: string;
+  onRoute?: (route: { method: string; url: string }) => void;
 } = {}): Promise<TestService> {
   const dir = mkdtempSync(join(tmpdir(), 'vmgen-svc-'));
   const db = ServiceDb.memory();
@@ -134,6 +135,7 @@ export async function testService(opts: {
     // Tests name mirror.example; the host's own apt sources are no business of theirs.
     sourcePolicy: opts.sourcePolicy ?? { allow: ['http://mirror.example'], allowPublic: false },
     ...(opts.webAssetsDir ? { webAssetsDir: opts.webAssetsDir } : {}),
+    ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
   });
   const tokens = {
     alice: createToken(db, 'alice', false).token,

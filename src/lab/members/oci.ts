@@ -18,8 +18,9 @@ import type { MemberPackRow } from './types.js';
  */
 
 const BLOBS = 'oci/blobs/sha256';
-/** The layout's directory at the archive's top (lab.json's manifest.ts names it). */
-const LAYOUT = dirname(dirname(BLOBS));
+/** The layout's directory at the archive's top (lab.json's manifest.ts names it); `lab up` copies each machine's image from it. */
+export const LAB_OCI_LAYOUT = dirname(dirname(BLOBS));
+const LAYOUT = LAB_OCI_LAYOUT;
 const LAYER_FILE = 'layer.json';
 
 const baseLayerSchema = z.object({

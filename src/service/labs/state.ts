@@ -11,6 +11,8 @@ export interface LabStateInput {
 
 const FINAL_LAB: Record<LabState, boolean> = { queued: false, running: false, done: true, failed: true, cancelled: true };
 
+export const LAB_STATES = Object.keys(FINAL_LAB) as LabState[];
+
 export function isFinalLabState(state: LabState): boolean {
   return FINAL_LAB[state];
 }

@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import { BUILDABLE_TARGET_IDS, findTarget } from '../../targets/registry.js';
 import type { ArchiveFormat } from '../../targets/types.js';
+import type { BuildAccepted, BuildDetail } from '../api/schemas.js';
 import type { RouteDeps } from '../app-deps.js';
 import { BUILD_STATES, type BuildState } from '../types.js';
 import { filesBodyLimit, readRequestFiles } from '../request-files.js';
@@ -39,8 +40,8 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
     }
     const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name, steps: checked.steps, ...(files ? { files } : {}) });
     const warnings = checked.diagnostics;
-    return reply.code(202).header('location', `/api/builds/${row.id}`)
-      .send({ id: row.id, state: row.state, ...(warnings.length ? { diagnostics: warnings } : {}) });
+    const accepted: BuildAccepted = { id: row.id, state: row.state, ...(warnings.length ? { diagnostics: warnings } : {}) };
+    return reply.code(202).header('location', `/api/builds/${row.id}`).send(accepted);
   });
 
   app.get('/api/builds', async (req) => {
@@ -60,7 +61,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
     return rows.map((r) => buildView(r, user));
   });
 
-  app.get<{ Params: { id: string } }>('/api/builds/:id', async (req) => {
+  app.get<{ Params: { id: string } }>('/api/builds/:id', async (req): Promise<BuildDetail> => {
     const row = visibleBuild(lookup, req, req.params.id);
     return { ...buildView(row, userOf(req)), config: row.config };
   });

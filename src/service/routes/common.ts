@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import { VmgenError } from '../../errors.js';
 import type { BuildRow, User } from '../db.js';
-import { isFinalState, type BuildState } from '../types.js';
+import { isFinalState } from '../types.js';
 import { TARGET_IDS } from '../../targets/registry.js';
+import type { BuildView } from '../api/schemas.js';
+
+export type { BuildView } from '../api/schemas.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -41,28 +44,6 @@ export function newBuildId(): string {
 }
 
 /** A build as the API shows it: the config stays out (fetch it with the build, not in lists), the owner only for admins. */
-export interface BuildView {
-  id: string;
-  state: BuildState;
-  /** Whether the state is one a build ends in, so a client needs no list of states to stop following. */
-  final: boolean;
-  target: string;
-  format: string;
-  name: string;
-  step: string | null;
-  /** The build plan's step names in order, so a client numbers `step` as `vmgen build` does; empty for older builds. */
-  steps: string[];
-  progress: number;
-  created: string;
-  started: string | null;
-  finished: string | null;
-  error?: string;
-  errorCode?: string;
-  worker?: string;
-  artifact?: { name: string; bytes: number; sha256: string };
-  owner?: string;
-}
-
 export function buildView(row: BuildRow, viewer: User): BuildView {
   return {
     id: row.id, state: row.state, final: isFinalState(row.state), target: row.target, format: row.format, name: row.name,

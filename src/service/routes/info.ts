@@ -1,6 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { configJsonSchema } from '../../config/json-schema.js';
 import { TARGETS } from '../../targets/registry.js';
+import type { CatalogBody, Me, TargetInfo } from '../api/schemas.js';
 import type { AppDeps } from '../app-deps.js';
 import { REQUEST_FILE_LIMITS } from '../request-files.js';
 import { userOf } from './common.js';
@@ -11,16 +12,16 @@ export function infoRoutes(app: FastifyInstance, deps: AppDeps): void {
   // Both are fixed for the server's life; made once, on first use.
   let schema: Record<string, unknown> | undefined;
 
-  app.get('/api/catalog', async () => ({ os: catalogs.os, apps: catalogs.apps }));
+  app.get('/api/catalog', async (): Promise<CatalogBody> => ({ os: catalogs.os, apps: catalogs.apps }));
 
   app.get('/api/schema', async () => (schema ??= configJsonSchema(catalogs)));
 
-  app.get('/api/targets', async () => TARGETS.filter((t) => t.commander).map((t) => ({
-    id: t.id, label: t.label, kind: t.kind, formats: t.commander!.formats, defaultFormat: t.commander!.formats[0],
+  app.get('/api/targets', async (): Promise<TargetInfo[]> => TARGETS.filter((t) => t.commander).map((t) => ({
+    id: t.id, label: t.label, kind: t.kind, formats: [...t.commander!.formats], defaultFormat: t.commander!.formats[0]!,
   })));
 
   // Who the caller is, and what this server takes from them: the page offers only what it accepts.
-  app.get('/api/me', async (req) => {
+  app.get('/api/me', async (req): Promise<Me> => {
     const user = userOf(req);
     return {
       name: user.name, admin: user.admin, maxQueued: deps.limits.maxQueuedPerUser,

@@ -1,4 +1,5 @@
 import type { FastifyInstance } from 'fastify';
+import type { Health } from '../api/schemas.js';
 import type { AppDeps } from '../app-deps.js';
 
 /** Public, for load balancers and Prometheus: no token, nothing about anyone's builds beyond counts. */
@@ -9,9 +10,9 @@ export function opsRoutes(app: FastifyInstance, deps: AppDeps): void {
     try {
       db.schemaVersion();
     } catch {
-      return reply.code(503).send({ ok: false });
+      return reply.code(503).send({ ok: false } satisfies Health);
     }
-    return { ok: true };
+    return { ok: true } satisfies Health;
   });
 
   app.get('/metrics', async (_req, reply) => {

@@ -3,12 +3,12 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
+import { AppsQuery, EditBody, ParseBody, SetBody, UnsetBody } from '../api/schemas.js';
 import { appsForOs, findOs, resolveApp } from '../../catalog/load.js';
 import type { Catalogs, OsEntry } from '../../catalog/schema.js';
 import { schemaFor } from '../../config/schema-for.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
-import { TARGET_IDS } from '../../targets/registry.js';
 import { readRequestFiles, type RequestFiles } from '../request-files.js';
 import { inlineChecker, type ConfigChecker } from '../validation/checker.js';
 import type { ConfigEdit } from './edit.js';
@@ -35,29 +35,6 @@ export interface WebPluginOptions {
 
 // src/service/web (under tsx) and dist/service/web (built) both sit three levels below the root.
 export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
-
-/** A config is text a person writes; this is far more than any machine needs. */
-const MAX_TEXT = 256 * 1024;
-// Names in the file are letters, digits and a few marks (the catalog's app names include '+' and '.';
-// a DNS record's owner may be '@', the zone itself, or a wildcard '*').
-const SEGMENT = /^[A-Za-z0-9_.+@*-]{1,64}$/;
-
-const targetField = z.string().refine((t) => (TARGET_IDS as readonly string[]).includes(t), { message: `target is one of: ${TARGET_IDS.join(', ')}` }).optional();
-const keyPath = z.array(z.string().regex(SEGMENT, 'a key path segment is letters, digits, _ . + or -')).min(1).max(12);
-const iniValue = z.union([z.string().max(MAX_TEXT), z.array(z.string().max(MAX_TEXT)).max(1000)]);
-const configText = z.string().max(MAX_TEXT);
-const editSchema = z.union([
-  z.strictObject({ path: keyPath, value: iniValue }),
-  z.strictObject({ path: keyPath, unset: z.literal(true) }),
-]);
-
-// The files the config's source keys name, checked by readRequestFiles (paths, base64, sizes).
-const filesField = z.unknown().optional();
-const parseBody = z.strictObject({ text: configText, target: targetField, files: filesField });
-const editBody = z.strictObject({ text: configText, edits: z.array(editSchema).max(500), target: targetField, files: filesField });
-const setBody = z.strictObject({ text: configText, path: keyPath, value: iniValue, target: targetField, files: filesField });
-const unsetBody = z.strictObject({ text: configText, path: keyPath, target: targetField, files: filesField });
-const appsQuery = z.strictObject({ os: z.string().max(64) });
 
 const SECURITY_HEADERS = {
   // Everything is served from here; nothing inline, so an injected tag in a config value cannot run.
@@ -146,27 +123,27 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   };
   const routeOptions = opts.filesBodyLimit === undefined ? {} : { bodyLimit: opts.filesBodyLimit };
   app.post('/api/config/parse', routeOptions, async (req) => {
-    const body = parsed(parseBody, req.body);
+    const body = parsed(ParseBody, req.body);
     return checker.check({ kind: 'parse', text: body.text, ...(body.target ? { target: body.target } : {}), ...withFiles(body) }, who(req));
   });
 
   const edit = (req: FastifyRequest, body: { text: string; target?: string | undefined; files?: unknown }, edits: ConfigEdit[]) =>
     checker.check({ kind: 'edit', text: body.text, edits, ...(body.target ? { target: body.target } : {}), ...withFiles(body) }, who(req));
   app.post('/api/config/edit', routeOptions, async (req) => {
-    const body = parsed(editBody, req.body);
+    const body = parsed(EditBody, req.body);
     return edit(req, body, body.edits);
   });
   app.post('/api/config/set', routeOptions, async (req) => {
-    const body = parsed(setBody, req.body);
+    const body = parsed(SetBody, req.body);
     return edit(req, body, [{ path: body.path, value: body.value }]);
   });
   app.post('/api/config/unset', routeOptions, async (req) => {
-    const body = parsed(unsetBody, req.body);
+    const body = parsed(UnsetBody, req.body);
     return edit(req, body, [{ path: body.path, unset: true }]);
   });
 
   app.get('/api/config/apps', async (req) => {
-    const query = parsed(appsQuery, req.query);
+    const query = parsed(AppsQuery, req.query);
     const os = findOs(catalogs, query.os);
     if (!os) throw new VmgenError('VMG_NOT_FOUND', `unknown OS id '${query.os}'`, { hint: 'GET /api/catalog lists the OS ids' });
     return { os: { id: os.id, label: os.label, family: os.family }, apps: appOffer(catalogs, os) };

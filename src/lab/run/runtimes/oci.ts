@@ -6,6 +6,7 @@ import { VmgenError } from '../../../errors.js';
 import { CNI_LEASES } from '../../../verify/runtimes/podman.js';
 import { waitForBoot } from '../../../verify/runtimes/wait.js';
 import type { LabManifest, LabManifestMachine } from '../../manifest.js';
+import { LAB_OCI_LAYOUT } from '../../members/oci.js';
 import { labImageRef, ociLabPlan, podmanNetworkArgs, podmanRunArgs, type OciServicePlan } from '../../topology/oci.js';
 import { netOnlyArgv } from '../netns.js';
 import { pingFrom } from './containers.js';
@@ -73,7 +74,7 @@ export const ociLabRuntime: LabRuntime = {
   makesBridges: false,
   async prepare(ctx, signal) {
     const plan = planOf(ctx);
-    const layout = join(ctx.labDir, 'oci');
+    const layout = join(ctx.labDir, LAB_OCI_LAYOUT);
     for (const m of ctx.manifest.machines) {
       const image = labImageRef(ctx.manifest.lab.name, m.name);
       ctx.log(`${m.name}: loading ${image}`);
