@@ -13,7 +13,7 @@ import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
 import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
-  STEPS, toInput,
+  STEPS, toInput, withUnit,
   type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 import { SseParser, type SseEvent } from '../../web/src/sse.js';
@@ -39,6 +39,16 @@ const FILES = [
 
 const spec = (path: string) => fieldSpecAt(schemas, path);
 
+describe('withUnit: a default as a person reads it', () => {
+  test('MiB as MB or GB, seconds named, anything else as it is', () => {
+    assert.equal(withUnit('1024', 'memory (MiB; write 8GB)'), '1 GB');
+    assert.equal(withUnit('512', 'memory (MiB)'), '512 MB');
+    assert.equal(withUnit('3600', 'lease time, seconds'), '3600 seconds');
+    assert.equal(withUnit('nat', 'memory (MiB)'), 'nat');
+    assert.equal(withUnit('2', 'number of virtual CPUs'), '2');
+  });
+});
+
 describe('fieldSpec: the widget each key gets, from the two schemas', () => {
   test('choices, yes/no, lists, passwords, text', () => {
     const os = spec('hardware.os');
@@ -50,6 +60,8 @@ describe('fieldSpec: the widget each key gets, from the two schemas', () => {
     assert.equal(spec('hardware.num_cpu').defaultText, '1');
     assert.equal(spec('hardware.ram').numeric, false, 'a size is written 1GB');
     assert.equal(spec('network.eths.eth0.network').numeric, false, 'a netmask may be dotted');
+    assert.deepEqual([spec('hardware.ram').defaultText, spec('hardware.ram').defaultShown], ['1024', '1 GB'], 'a default is shown with its unit');
+    assert.equal(spec('hardware.num_cpu').defaultShown, undefined, 'a count has no unit');
     assert.deepEqual([spec('config.bash_completion').kind, spec('config.bash_completion').defaultText], ['checkbox', '0']);
     assert.deepEqual([spec('hardware.cd_drives.cd0.connected').kind, spec('hardware.cd_drives.cd0.connected').defaultText], ['checkbox', '1']);
     assert.equal(spec('users.users.user0.groups').kind, 'list');

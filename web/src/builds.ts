@@ -51,6 +51,8 @@ interface Elements {
   log: HTMLElement;
   error: HTMLElement;
   download: HTMLButtonElement;
+  /** The archive's name, size and SHA-256, shown once it is built. */
+  artifact: { box: HTMLElement; name: HTMLElement; size: HTMLElement; sha256: HTMLElement };
   cancel: HTMLButtonElement;
   list: HTMLTableSectionElement;
   listStatus: HTMLElement;
@@ -178,6 +180,11 @@ export class BuildsPanel {
     }));
     el.error.textContent = b.error ? `${b.errorCode ? `${b.errorCode}: ` : ''}${b.error}` : '';
     el.download.hidden = !(b.state === 'succeeded' && b.artifact);
+    // What to check the downloaded file against (sha256sum prints the same).
+    el.artifact.box.hidden = !(b.state === 'succeeded' && b.artifact);
+    el.artifact.name.textContent = b.artifact?.name ?? '';
+    el.artifact.size.textContent = b.artifact ? `${formatBytes(b.artifact.bytes)} (${b.artifact.bytes} bytes)` : '';
+    el.artifact.sha256.textContent = b.artifact?.sha256 ?? '';
     if (b.artifact) el.download.textContent = `Download ${b.artifact.name} (${formatBytes(b.artifact.bytes)})`;
     el.cancel.hidden = isFinal(b);
   }

@@ -87,7 +87,7 @@ export class ConfigForm {
     }
     steps.forEach((step, i) => {
       body.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
-        h('h2', { id: `step-${step.id}-title` }, `${i + 1}. ${step.title}`),
+        h('h2', { id: `step-${step.id}-title`, tabindex: '-1' }, `${i + 1}. ${step.title}`),
         step.section ? h('ul', { class: 'field-errors', id: `err-${step.section}` }) : null,
         step.items.map((p) => this.placed(p))));
     });
@@ -191,7 +191,7 @@ export class ConfigForm {
         autocomplete: spec.kind === 'password' ? 'new-password' : 'off',
         spellcheck: 'false',
         inputmode: spec.numeric ? 'numeric' : undefined,
-        placeholder: spec.defaultText !== undefined ? `default: ${spec.defaultText}` : spec.kind === 'list' ? 'a, b' : undefined,
+        placeholder: spec.defaultText !== undefined ? `default: ${spec.defaultShown ?? spec.defaultText}` : spec.kind === 'list' ? 'a, b' : undefined,
       });
       control.addEventListener('input', () => this.typedValue(spec, control.value));
       control.addEventListener('change', () => this.commitNow(spec, control.value));
@@ -241,7 +241,7 @@ export class ConfigForm {
       const os = s.osList.find((o) => o.id === v);
       return os ? `${os.label} (${v})` : v;
     };
-    const none = spec.defaultText !== undefined ? `default (${spec.defaultText})` : spec.required ? 'choose…' : 'not set';
+    const none = spec.defaultText !== undefined ? `default (${spec.defaultShown ?? spec.defaultText})` : spec.required ? 'choose…' : 'not set';
     const options = spec.options ?? [];
     const option = (v: string): HTMLOptionElement => h('option', { value: v, selected: v === current }, label(v));
     const children: Child[] = [h('option', { value: '', selected: current === '' }, none)];

@@ -41,12 +41,23 @@ const el = {
   submit: byId<HTMLButtonElement>('submit'),
   submitStatus: byId('submit-status'),
   refresh: byId<HTMLButtonElement>('refresh-builds'),
+  start: byId('start'),
+  startTitle: byId('start-title'),
+  presets: byId<HTMLUListElement>('preset-list'),
 };
+
+/** A machine a new config can start from (GET /api/config/presets), its text made for the target's kind. */
+interface Preset {
+  id: string;
+  label: string;
+  summary: string;
+  text: string;
+}
 
 let api: Api | undefined;
 let form: ConfigForm | undefined;
 let builds: BuildsPanel | undefined;
-let state: (FormState & { text: string; valid: boolean; appsFor: string | undefined }) | undefined;
+let state: (FormState & { text: string; valid: boolean; appsFor: string | undefined; presets: Preset[] }) | undefined;
 /**
  * Files picked for source keys, by their path beside the config, sent with every check and the
  * build. Kept in this page only: too large for session storage, and re-picked after a reload.
@@ -145,6 +156,7 @@ async function enter(token: string): Promise<void> {
     appsFor: undefined,
     text: sessionStorage.getItem(DRAFT_KEY) ?? '',
     valid: false,
+    presets: [],
     files: new Map(),
     allowScripts: me?.allowScripts === true,
   };
@@ -164,6 +176,7 @@ async function enter(token: string): Promise<void> {
     log: byId('build-log'),
     error: byId('build-error'),
     download: byId<HTMLButtonElement>('build-download'),
+    artifact: { box: byId('build-artifact'), name: byId('artifact-name'), size: byId('artifact-size'), sha256: byId('artifact-sha256') },
     cancel: byId<HTMLButtonElement>('build-cancel'),
     list: byId<HTMLTableSectionElement>('build-list'),
     listStatus: byId('builds-status'),
@@ -180,8 +193,36 @@ async function enter(token: string): Promise<void> {
     diagram: byId('lab-diagram'),
     download: byId<HTMLButtonElement>('lab-download'),
   }, targetList);
-  await queue(parseNow);
+  await Promise.all([queue(parseNow), loadPresets()]);
   void builds.refreshList();
+  // Past the sign-in form, which is gone: to where the work starts.
+  (isBlank(state.text) ? el.startTitle : el.form.querySelector<HTMLElement>('.step h2') ?? el.text).focus();
+}
+
+// ---- a start that is never empty ------------------------------------------------------------------
+
+const isBlank = (text: string): boolean => text.trim() === '';
+
+/** The presets of the chosen target, as buttons; shown while the config text is empty. */
+async function loadPresets(): Promise<void> {
+  if (!state || !api) return;
+  const target = state.target;
+  const { presets } = await api.json<{ presets: Preset[] }>('GET', `/api/config/presets?target=${encodeURIComponent(target)}`).catch(() => ({ presets: [] as Preset[] }));
+  if (state.target !== target) return;
+  state.presets = presets;
+  el.presets.replaceChildren(...presets.map((p) => {
+    const button = h('button', { type: 'button', id: `preset-${p.id}`, class: 'preset', 'aria-describedby': `preset-${p.id}-summary` }, p.label);
+    button.addEventListener('click', () => {
+      replaceText(p.text);
+      el.form.querySelector<HTMLElement>('.step h2')?.focus();
+    });
+    return h('li', null, button, h('p', { class: 'help', id: `preset-${p.id}-summary` }, p.summary));
+  }));
+  showStart();
+}
+
+function showStart(): void {
+  el.start.hidden = !state || !isBlank(state.text) || state.presets.length === 0;
 }
 
 // ---- the text and the form, each following the other --------------------------------------------
@@ -200,8 +241,11 @@ async function show(result: ParseResult): Promise<void> {
       ? (await api.json<{ apps: OfferedApp[] }>('GET', `/api/config/apps?os=${encodeURIComponent(osId)}`).catch(() => ({ apps: [] }))).apps
       : [];
   }
-  showProblems(result.diagnostics);
-  form?.render(state);
+  // An empty text is a start, not a mistake: the presets are shown instead of "[hardware] is missing".
+  const blank = isBlank(state.text);
+  showProblems(blank ? [] : result.diagnostics, blank);
+  form?.render(blank ? { ...state, diagnostics: [] } : state);
+  showStart();
 }
 
 async function parseNow(): Promise<void> {
@@ -245,6 +289,7 @@ function setTarget(id: string): void {
   state.target = id;
   sessionStorage.setItem(TARGET_KEY, id);
   void queue(parseNow).catch(reportError);
+  void loadPresets();
 }
 
 function reportError(err: unknown): void {
@@ -255,19 +300,21 @@ function reportError(err: unknown): void {
 }
 
 /** Every diagnostic under the text, each a link to its line. */
-function showProblems(diagnostics: Diagnostic[]): void {
+function showProblems(diagnostics: Diagnostic[], blank = false): void {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
-  el.summary.textContent = errors === 0
+  el.summary.textContent = blank ? 'Nothing written yet: start from a machine above, or fill in the form.' : errors === 0
     ? `Valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.`
     : `${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.`;
-  el.summary.dataset.valid = String(errors === 0);
+  el.summary.dataset.valid = String(errors === 0 && !blank);
   el.problems.replaceChildren(...diagnostics.map((d) => {
-    const go = h('button', { type: 'button', class: 'link', 'aria-label': `Go to line ${d.line}` }, d.line > 0 ? `${d.line}:${d.column}` : '—');
+    const where = d.line > 0 ? `${d.line}:${d.column}` : '—';
+    // The visible text starts the name, so a voice user can say what they see.
+    const go = h('button', { type: 'button', class: 'link', 'aria-label': d.line > 0 ? `${where}, go to line ${d.line}` : 'no line' }, where);
     go.addEventListener('click', () => selectLine(d.line));
     return h('li', { class: d.severity }, go, ` ${d.severity}: ${d.message}`, d.hint ? h('span', { class: 'hint' }, ` (hint: ${d.hint})`) : null);
   }));
-  el.submit.disabled = errors > 0;
+  el.submit.disabled = errors > 0 || blank;
   el.submitStatus.textContent = errors > 0 ? 'Fix the errors to build.' : '';
 }
 

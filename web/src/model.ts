@@ -85,6 +85,8 @@ export interface FieldSpec {
   options?: string[];
   /** The model's default, as the text would write it ('1' for true). */
   defaultText?: string;
+  /** The default as a person reads it, with its unit ("1 GB" for ram's 1024 MiB); unset where that is defaultText. */
+  defaultShown?: string;
   required: boolean;
   numeric: boolean;
   /** A section with keys of its own and items named by the user besides ([dns]: forwarders and zones). */
@@ -122,7 +124,8 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
     return { ...base, kind: 'record' };
   }
   const defaultText = defaultAsText(model.default);
-  const withDefault = defaultText === undefined ? base : { ...base, defaultText };
+  const shown = defaultText === undefined ? undefined : withUnit(defaultText, model.description ?? '');
+  const withDefault = defaultText === undefined ? base : { ...base, defaultText, ...(shown !== defaultText ? { defaultShown: shown } : {}) };
   if (model.enum) return { ...withDefault, kind: 'select', options: [...model.enum] };
   if (model.type === 'boolean') return { ...withDefault, kind: 'checkbox' };
   if (text.anyOf || model.type === 'array') return { ...withDefault, kind: 'list' };
@@ -130,6 +133,15 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
   if (model.contentMediaType === 'text/plain') return { ...withDefault, kind: 'multiline' };
   if (SOURCE_FIELDS.has(patternOf(schemas, path))) return { ...withDefault, kind: 'source' };
   return { ...withDefault, kind: 'text', numeric: model.type === 'integer' && !/MiB|netmask/.test(model.description ?? '') };
+}
+
+/** A bare number with the unit its description names: sizes in MiB as MB or GB, times in seconds. */
+export function withUnit(text: string, description: string): string {
+  if (!/^\d+$/.test(text)) return text;
+  const n = Number(text);
+  if (/\bMiB\b/.test(description)) return n >= 1024 && n % 1024 === 0 ? `${n / 1024} GB` : `${n} MB`;
+  if (/\bseconds\b/.test(description)) return `${n} seconds`;
+  return text;
 }
 
 function defaultAsText(value: unknown): string | undefined {

@@ -8,10 +8,11 @@ import type { Catalogs, OsEntry } from '../../catalog/schema.js';
 import { schemaFor } from '../../config/schema-for.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
-import { TARGET_IDS } from '../../targets/registry.js';
+import { findTarget, TARGET_IDS } from '../../targets/registry.js';
 import { readRequestFiles, type RequestFiles } from '../request-files.js';
 import { inlineChecker, type ConfigChecker } from '../validation/checker.js';
 import type { ConfigEdit } from './edit.js';
+import { presetsFor, presetText } from './presets.js';
 import type { OfferedApp } from './shared-types.js';
 
 export type { OfferedApp } from './shared-types.js';
@@ -58,6 +59,7 @@ const editBody = z.strictObject({ text: configText, edits: z.array(editSchema).m
 const setBody = z.strictObject({ text: configText, path: keyPath, value: iniValue, target: targetField, files: filesField });
 const unsetBody = z.strictObject({ text: configText, path: keyPath, target: targetField, files: filesField });
 const appsQuery = z.strictObject({ os: z.string().max(64) });
+const presetsQuery = z.strictObject({ target: z.string().refine((t) => (TARGET_IDS as readonly string[]).includes(t), { message: `target is one of: ${TARGET_IDS.join(', ')}` }) });
 
 const SECURITY_HEADERS = {
   // Everything is served from here; nothing inline, so an injected tag in a config value cannot run.
@@ -163,6 +165,12 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   app.post('/api/config/unset', routeOptions, async (req) => {
     const body = parsed(unsetBody, req.body);
     return edit(req, body, [{ path: body.path, unset: true }]);
+  });
+
+  // The machines a new config starts from, each as this target's kind needs it (a VM's disk, no disk for a container).
+  app.get('/api/config/presets', async (req) => {
+    const kind = findTarget(parsed(presetsQuery, req.query).target)!.kind;
+    return { presets: presetsFor(kind).map((p) => ({ id: p.id, label: p.label, summary: p.summary, text: presetText(p, kind) })) };
   });
 
   app.get('/api/config/apps', async (req) => {

@@ -1,0 +1,202 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import ts from 'typescript';
+import { PRESETS, presetText } from '../../src/service/web/presets.js';
+import { fakeArchive, testService, ROOT, type TestService } from '../service/fakes.js';
+
+/*
+ * A new user's first hour in Chromium, against the API with the fake executor that "builds" a small
+ * archive (nothing real is built): sign in with the keyboard, a first view with no error and the
+ * presets of the target, a preset that fills a valid machine, Build, the archive's size and
+ * SHA-256, the download; a pasted text that does not parse; the same start on a phone. axe-core
+ * (from node_modules) checks every state, and each is photographed into test-results/web/.
+ */
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip = existsSync(CHROMIUM) ? false : 'needs Debian\'s chromium (scripts/setup.sh installs it)';
+const work = mkdtempSync(join(tmpdir(), 'vmgen-web-first-'));
+const assets = join(work, 'assets');
+const SHOTS = join(ROOT, 'test-results', 'web');
+const AXE = readFileSync(join(ROOT, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+
+let svc: TestService | undefined;
+let browser: Browser | undefined;
+let context: BrowserContext;
+let page: Page;
+let url = '';
+
+interface AxeViolation { id: string; impact: string; help: string; nodes: { target: string[] }[] }
+
+/** axe-core on the page as it is now: every WCAG 2.2 A/AA rule and its best practices; none may fail. */
+async function noViolations(p: Page, state: string): Promise<void> {
+  // Evaluated through the debugger protocol, so the page's own policy (script-src 'self') stays on.
+  if (!(await p.evaluate(() => 'axe' in window))) await p.evaluate(AXE);
+  const violations = await p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map((n) => ({ target: n.target })) }));
+  });
+  const lines = violations.map((v) => `${v.id} (${v.impact}): ${v.help} at ${v.nodes.slice(0, 5).map((n) => n.target.join(' ')).join(', ')}`);
+  assert.deepEqual(lines, [], `axe-core on "${state}"`);
+}
+
+async function shot(p: Page, name: string, fullPage = true): Promise<void> {
+  await p.screenshot({ path: join(SHOTS, `first-hour-${name}.png`), fullPage });
+}
+
+const activeId = (p: Page): Promise<string> => p.evaluate(() => document.activeElement?.id ?? '');
+
+/** Presses Tab until `id` has the focus, as a keyboard user would; fails after `most` presses. */
+async function tabTo(p: Page, id: string, most = 40): Promise<void> {
+  for (let i = 0; i < most; i++) {
+    if ((await activeId(p)) === id) return;
+    await p.keyboard.press('Tab');
+  }
+  assert.equal(await activeId(p), id, `Tab reaches #${id} within ${most} presses`);
+}
+
+async function signIn(p: Page): Promise<void> {
+  await p.goto(url);
+  await tabTo(p, 'token');
+  await p.keyboard.type(svc!.tokens.alice);
+  await p.keyboard.press('Enter');
+  await p.locator('#config-form .step').first().waitFor();
+}
+
+describe('the page: a new user\'s first hour', { skip }, () => {
+  before(async () => {
+    // The page's modules, transpiled one by one (npm run build type-checks them; this only runs them).
+    mkdirSync(join(assets, 'js'), { recursive: true });
+    for (const f of readdirSync(join(ROOT, 'web', 'src')).filter((n) => n.endsWith('.ts'))) {
+      const { outputText } = ts.transpileModule(readFileSync(join(ROOT, 'web', 'src', f), 'utf8'),
+        { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: false } });
+      writeFileSync(join(assets, 'js', f.replace(/\.ts$/, '.js')), outputText);
+    }
+    for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(assets, f));
+    mkdirSync(SHOTS, { recursive: true });
+    svc = await testService({ webAssetsDir: assets, auto: true });
+    await svc.app.listen({ host: '127.0.0.1', port: 0 });
+    const address = svc.app.server.address();
+    assert.ok(address && typeof address === 'object', 'listening on a TCP port');
+    url = `http://127.0.0.1:${address.port}/`;
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking'] });
+    context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+    page = await context.newPage();
+    page.on('pageerror', (err) => {
+      throw new Error(`error in the page: ${err.message}`);
+    });
+  });
+
+  after(async () => {
+    await browser?.close();
+    await svc?.close();
+    rmSync(work, { recursive: true, force: true });
+  });
+
+  test('sign in with the keyboard: focus moves to the start, which shows no error', async () => {
+    await page.goto(url);
+    await noViolations(page, 'sign-in');
+    await shot(page, '01-sign-in');
+    await signIn(page);
+    await page.locator('#start:not([hidden]) #preset-web-server').waitFor();
+    assert.equal(await activeId(page), 'start-title', 'focus left the gone sign-in form for the start');
+    assert.match(await page.textContent('#problem-summary') ?? '', /^Nothing written yet/);
+    assert.equal(await page.locator('#problem-list li').count(), 0, 'no problem listed on the first view');
+    assert.equal(await page.locator('#config-form .field-errors li').count(), 0, 'no error beside a field on the first view');
+    assert.equal(await page.locator('#submit').isDisabled(), true, 'nothing to build yet');
+    // A default is shown as a value with its unit.
+    assert.equal(await page.getAttribute('[id="f-hardware.ram"]', 'placeholder'), 'default: 1 GB');
+    await noViolations(page, 'first view');
+    await shot(page, '02-first-view');
+  });
+
+  test('the presets are the target\'s: a desktop only for VM targets', async () => {
+    const offered = (): Promise<string[]> => page.$$eval('#preset-list button', (bs) => bs.map((b) => b.id));
+    assert.equal(await page.inputValue('#target-select'), 'lxc');
+    assert.deepEqual(await offered(), PRESETS.filter((p) => p.kinds.includes('container')).map((p) => `preset-${p.id}`));
+    await page.selectOption('#target-select', 'qemu');
+    await page.locator('#preset-desktop').waitFor();
+    assert.deepEqual(await offered(), PRESETS.map((p) => `preset-${p.id}`));
+    await page.selectOption('#target-select', 'lxc');
+    await page.locator('#preset-desktop').waitFor({ state: 'detached' });
+  });
+
+  test('keyboard only: a preset fills a valid machine, Build, its size and SHA-256, the archive downloads', async () => {
+    await page.focus('#start-title');
+    await tabTo(page, 'preset-web-server', 3);
+    await page.keyboard.press('Enter');
+    const web = PRESETS.find((p) => p.id === 'web-server')!;
+    await page.waitForFunction((t) => (document.getElementById('config-text') as HTMLTextAreaElement).value === t, presetText(web, 'container'));
+    await page.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
+    assert.equal(await page.textContent('#problem-summary'), 'Valid.', 'a preset is valid for its target, without a warning');
+    assert.equal(await page.locator('#start').isHidden(), true, 'the start goes once the text holds a machine');
+    assert.equal(await page.inputValue('[id="f-hardware.vm_id"]'), 'web1');
+    assert.equal(await page.inputValue('[id="f-config.hostname"]'), 'web1');
+    assert.equal(await page.isChecked('[id="f-services.httpd"]'), true);
+    assert.equal(await page.isDisabled('#submit'), false);
+    await noViolations(page, 'preset filled');
+    await shot(page, '03-preset-filled');
+
+    // Build: the form's last control before it is the text; Tab from there, as from the form.
+    await page.focus('#config-text');
+    await tabTo(page, 'submit', 20);
+    await page.keyboard.press('Enter');
+    await page.locator('#build[data-state="succeeded"]').waitFor({ timeout: 20_000 });
+    assert.equal(await activeId(page), 'build-title', 'focus follows to the build');
+    assert.equal(svc!.executor.submitted.length, 1, 'one build submitted');
+    const req = svc!.executor.submitted[0]!;
+    assert.equal(req.target, 'lxc');
+    const archive = Buffer.from(fakeArchive(req));
+    const sha = createHash('sha256').update(archive).digest('hex');
+    assert.equal(await page.textContent('#artifact-sha256'), sha);
+    assert.match(await page.textContent('#artifact-size') ?? '', new RegExp(`\\(${archive.length} bytes\\)`));
+    await noViolations(page, 'build succeeded');
+    await shot(page, '04-built');
+
+    await tabTo(page, 'build-download', 10);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);
+    assert.equal(download.suggestedFilename(), `${req.id}-lxc.tar.zst`);
+    const saved = join(work, download.suggestedFilename());
+    await download.saveAs(saved);
+    assert.equal(createHash('sha256').update(readFileSync(saved)).digest('hex'), sha, 'the downloaded archive is the one shown');
+  });
+
+  test('a pasted config with a syntax error: the error on top, the form not editable', async () => {
+    const broken = presetText(PRESETS[0]!, 'container').replace('[config]', '[config');
+    await page.fill('#config-text', broken);
+    await page.waitForFunction(() => /error/.test(document.getElementById('problem-summary')?.textContent ?? ''));
+    assert.match(await page.textContent('#problem-list') ?? '', /error/);
+    await page.locator('#config-form .notice').waitFor();
+    assert.equal(await page.getAttribute('#config-form', 'inert'), '', 'the form cannot be changed while the text does not parse');
+    assert.equal(await page.isDisabled('#submit'), true);
+    await noViolations(page, 'syntax error');
+    await shot(page, '05-syntax-error');
+  });
+
+  test('a phone (390×844): the start fits, its buttons are tap targets, no violation', async () => {
+    const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const p = await phone.newPage();
+    p.on('pageerror', (err) => {
+      throw new Error(`error in the page: ${err.message}`);
+    });
+    try {
+      await signIn(p);
+      await p.locator('#start:not([hidden]) #preset-lab-client').waitFor();
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 0, `the page is ${overflow}px wider than the screen`);
+      const small = await p.$$eval('#preset-list button', (bs) => bs.filter((b) => b.getBoundingClientRect().height < 24 || b.getBoundingClientRect().width < 24).map((b) => b.id));
+      assert.deepEqual(small, [], 'every preset button is at least 24 px each way');
+      const first = await p.locator('#preset-web-server').boundingBox();
+      assert.ok(first && first.y + first.height <= 844, 'the first preset is on the first screen');
+      await noViolations(p, 'phone first view');
+      await shot(p, '06-phone', false);
+    } finally {
+      await phone.close();
+    }
+  });
+});
