@@ -152,7 +152,8 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     await field('config.hostname').fill('web_1!');
     const hostErrors = byId('err-config.hostname');
     await hostErrors.locator('li.error').waitFor();
-    assert.match(await hostErrors.textContent() ?? '', /hostname: 'web_1!' is not a valid hostname/);
+    // In the form's words (the field and its step); the text pane keeps the CLI's.
+    assert.match(await hostErrors.textContent() ?? '', /Host name, step 3 \(error\): 'web_1!' is not a valid hostname/);
     assert.equal(await field('config.hostname').getAttribute('aria-invalid'), 'true');
     assert.match(await page.textContent('#problem-list') ?? '', /not a valid hostname/);
     await field('config.hostname').scrollIntoViewIfNeeded();

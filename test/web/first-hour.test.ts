@@ -166,16 +166,38 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     assert.equal(createHash('sha256').update(readFileSync(saved)).digest('hex'), sha, 'the downloaded archive is the one shown');
   });
 
-  test('a pasted config with a syntax error: the error on top, the form not editable', async () => {
-    const broken = presetText(PRESETS[0]!, 'container').replace('[config]', '[config');
-    await page.fill('#config-text', broken);
-    await page.waitForFunction(() => /error/.test(document.getElementById('problem-summary')?.textContent ?? ''));
+  test('messages in the form\'s words: the field and its step; items named by what they hold', async () => {
+    const legends = await page.$$eval('#config-form fieldset.item > legend, #config-form .field > label', (ls) => ls.map((l) => l.textContent ?? ''));
+    for (const want of ['User admin', 'Port 22/tcp', 'Port 80/tcp']) assert.ok(legends.includes(want), `an item titled "${want}" among: ${legends.join(' | ')}`);
+    assert.ok(!legends.some((l) => /\b(user|port)\d\b|\bssh\b$/.test(l)), `no item titled by its key: ${legends.join(' | ')}`);
+    await page.fill('[id="f-config.hostname"]', 'web_1!');
+    const errors = page.locator('[id="err-config.hostname"]');
+    await errors.locator('li.error').waitFor();
+    assert.match(await errors.textContent() ?? '', /^Host name, step 3 \(error\): 'web_1!' is not a valid hostname/);
+    // The text pane keeps the CLI's wording, key and all.
+    assert.match(await page.textContent('#problem-list') ?? '', /hostname: 'web_1!' is not a valid hostname/);
+    await noViolations(page, 'field error');
+    await page.locator('[id="f-config.hostname"]').scrollIntoViewIfNeeded();
+    await shot(page, '05-field-error', false);
+    await page.fill('[id="f-config.hostname"]', 'web1');
+    await page.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
+  });
+
+  test('a pasted config with a syntax error: the last good form stays, read-only, the error on top', async () => {
+    const good = await page.inputValue('#config-text');
+    await page.fill('#config-text', good.replace('[config]', '[config'));
+    await page.locator('#form-stale').waitFor();
+    assert.match(await page.textContent('#form-stale') ?? '', /does not parse.*last text that did, read-only.*Line \d+: /s);
     assert.match(await page.textContent('#problem-list') ?? '', /error/);
-    await page.locator('#config-form .notice').waitFor();
-    assert.equal(await page.getAttribute('#config-form', 'inert'), '', 'the form cannot be changed while the text does not parse');
+    assert.equal(await page.inputValue('[id="f-hardware.vm_id"]'), 'web1', 'the form still shows the machine');
+    assert.equal(await page.getAttribute('#config-form .steps', 'inert'), '', 'the form cannot be changed while the text does not parse');
+    assert.equal(await page.evaluate(() => document.getElementById('config-form')?.firstElementChild?.id), 'form-stale', 'the error stands on top of the form');
     assert.equal(await page.isDisabled('#submit'), true);
     await noViolations(page, 'syntax error');
-    await shot(page, '05-syntax-error');
+    await shot(page, '06-syntax-error');
+    await page.fill('#config-text', good);
+    await page.locator('#form-stale').waitFor({ state: 'detached' });
+    assert.equal(await page.getAttribute('#config-form .steps', 'inert'), null, 'editable again once the text parses');
   });
 
   test('a phone (390×844): the start fits, its buttons are tap targets, no violation', async () => {
@@ -194,7 +216,7 @@ describe('the page: a new user\'s first hour', { skip }, () => {
       const first = await p.locator('#preset-web-server').boundingBox();
       assert.ok(first && first.y + first.height <= 844, 'the first preset is on the first screen');
       await noViolations(p, 'phone first view');
-      await shot(p, '06-phone', false);
+      await shot(p, '07-phone', false);
     } finally {
       await phone.close();
     }

@@ -13,7 +13,7 @@ import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
 import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
-  STEPS, toInput, withUnit,
+  STEPS, toInput, withUnit, formMessage, itemTitle, placeInForm, stepOf,
   type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 import { SseParser, type SseEvent } from '../../web/src/sse.js';
@@ -292,5 +292,33 @@ describe('SseParser', () => {
       const events = points.slice(1).flatMap((end, i) => p.push(STREAM.slice(points[i], end)));
       assert.deepEqual(events, EXPECTED);
     }), { numRuns: 200 });
+  });
+});
+
+describe('the form\'s words: items by what they hold, places by field and step', () => {
+  const web = treeOf(WEB);
+  test('items are titled by their content, by their key only while they hold nothing to name them by', () => {
+    assert.equal(itemTitle(schemas, web, ['users', 'users'], 'user0'), 'User caesar');
+    assert.equal(itemTitle(schemas, web, ['users', 'groups'], 'group1'), 'Group vmg');
+    assert.equal(itemTitle(schemas, web, ['network', 'open_ports'], 'http'), 'Port 80/tcp');
+    assert.equal(itemTitle(schemas, web, ['hardware', 'hdds'], 'hdd0'), 'Disk 1: 4 GB');
+    assert.equal(itemTitle(schemas, web, ['hardware', 'hdds', 'hdd0', 'partitions'], 'root'), 'Partition 1: ext4 on /');
+    assert.equal(itemTitle(schemas, web, ['hardware', 'hdds', 'hdd0', 'partitions'], 'swap'), 'Partition 2: swap');
+    assert.equal(itemTitle(schemas, {}, ['users', 'users'], 'user5'), 'User user5');
+  });
+
+  test('a place names the field, its item and its step', () => {
+    assert.equal(placeInForm(schemas, web, ['config', 'root_passwd']), 'Root password, step 3');
+    assert.equal(placeInForm(schemas, web, ['users', 'users', 'user0', 'passwd']), `User caesar: ${labelFor(schemas, ['users', 'users', 'user0', 'passwd'])}, step 4`);
+    assert.equal(placeInForm(schemas, web, ['users', 'groups', 'group0']), 'Group julius, step 4');
+    assert.equal(placeInForm(schemas, web, ['network', 'open_ports', 'ssh', 'port']), `Port 22/tcp: ${labelFor(schemas, ['network', 'open_ports', 'ssh', 'port'])}, step 5`);
+    assert.equal(stepOf(schemas, ['hardware', 'os']), 1);
+    assert.equal(stepOf(schemas, ['services', 'sshd']), 6);
+  });
+
+  test('a message loses the file\'s key it starts with, and a CLI flag becomes the form\'s control', () => {
+    assert.equal(formMessage('hostname: \'web_1!\' is not a valid hostname', ['config', 'hostname']), '\'web_1!\' is not a valid hostname');
+    assert.equal(formMessage('use --target vmware, qemu or virtualbox', undefined), 'use the build target vmware, qemu or virtualbox');
+    assert.equal(formMessage('size: too small', ['config', 'hostname']), 'size: too small', 'another key is part of the message');
   });
 });

@@ -1,7 +1,7 @@
 import { h, type Child } from './dom.js';
 import {
-  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
-  toInput, fromInput,
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, formMessage, getAt, itemKeys, itemNames, itemTitle, labelFor, layout, pathId, placeInForm, recordSpec,
+  removeItemEdits, sectionKeys, toInput, fromInput,
   type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
 
@@ -28,6 +28,8 @@ export interface FormState {
   apps: OfferedApp[];
   /** The files the page keeps for source keys, by their path beside the config, with their sizes. */
   files: ReadonlyMap<string, number>;
+  /** Set while the text does not parse and `tree` is the last one that did: the first error, at its line. */
+  stale?: string;
   /** Whether the server runs build-time scripts (`vmgen serve --allow-scripts`). */
   allowScripts: boolean;
 }
@@ -81,19 +83,29 @@ export class ConfigForm {
     const nav = h('nav', { class: 'step-nav', 'aria-label': 'Form steps' },
       h('ol', null, steps.map((s) => h('li', null, h('a', { href: `#step-${s.id}` }, s.title)))));
     const general = h('div', { id: 'form-problems', class: 'form-problems', 'aria-live': 'polite' });
-    const body: Child[] = [nav, general];
-    if (!state.tree) {
-      body.push(h('p', { class: 'notice', role: 'status' }, 'The config text does not parse: fix the errors shown beside the text, and the form follows.'));
+    const body: Child[] = [];
+    const readOnly = !state.tree || state.stale !== undefined;
+    if (readOnly) {
+      // On top, outside the part made inert (inert content is hidden from screen readers too).
+      body.push(h('div', { class: 'notice stale', role: 'status', id: 'form-stale' },
+        h('p', null, state.tree
+          ? 'The config text does not parse. The form shows the last text that did, read-only; fix the text and the form follows again.'
+          : 'The config text does not parse: fix the errors shown beside the text, and the form follows.'),
+        state.stale ? h('p', { class: 'error' }, state.stale) : null));
     }
+    body.push(nav, general);
+    const stepBox: Child[] = [];
     steps.forEach((step, i) => {
-      body.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
+      stepBox.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
         h('h2', { id: `step-${step.id}-title`, tabindex: '-1' }, `${i + 1}. ${step.title}`),
         step.section ? h('ul', { class: 'field-errors', id: `err-${step.section}` }) : null,
         step.items.map((p) => this.placed(p))));
     });
+    body.push(h('div', { class: 'steps', inert: readOnly }, stepBox));
     this.root.replaceChildren(...body.filter((c): c is Node | string => !!c));
-    this.root.toggleAttribute('inert', !state.tree);
-    this.showDiagnostics(state.diagnostics);
+    this.root.classList.toggle('read-only', readOnly);
+    // A stale tree's problems were the last good text's; the text pane lists the current ones.
+    this.showDiagnostics(readOnly ? [] : state.diagnostics);
 
     const focusId = this.focusNext ?? activeId;
     this.focusNext = undefined;
@@ -263,22 +275,24 @@ export class ConfigForm {
     const items = names.map((name) => {
       const item = [...path, name];
       const itemSpec = fieldSpec(s.schemas, item);
-      const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${noun} ${name}` }, 'Remove');
+      // Named by what it holds ("User alice", "Port 80/tcp"), not by its key in the file.
+      const title = itemTitle(s.schemas, s.tree, path, name);
+      const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${title}` }, 'Remove');
       remove.addEventListener('click', () => {
         this.focusNext = `add-${id}`;
         void this.events.edit(removeItemEdits(s.schemas, path, name));
       });
       if (itemSpec?.kind !== 'section') {
         // A record of plain values: one field per item.
-        return itemSpec ? this.input(itemSpec, `${capital(noun)} ${name}`, remove) : null;
+        return itemSpec ? this.input(itemSpec, title, remove) : null;
       }
       const keys = itemKeys(s.schemas, item, s.tree);
       return h('fieldset', { class: 'item', 'data-field': pathId(item) },
-        h('legend', null, `${capital(noun)} ${name}`),
+        h('legend', null, title),
         remove,
         h('ul', { class: 'field-errors', id: `err-${pathId(item)}` }),
         h('div', { class: 'item-fields' }, keys.primary.map((k) => this.field([...item, k]))),
-        keys.more.length > 0 ? this.more(item, keys.more, `More ${noun} ${name} settings`) : null);
+        keys.more.length > 0 ? this.more(item, keys.more, `More settings of ${title.charAt(0).toLowerCase()}${title.slice(1)}`) : null);
     });
     return h('fieldset', { class: 'record', ...(inSection ? {} : { 'data-field': id }) },
       h('legend', null, inSection ? `${capital(noun)}s` : spec.label),
@@ -409,7 +423,9 @@ export class ConfigForm {
     for (const d of diagnostics) {
       const at = fieldFor(d.path, shown);
       const list = at ? document.getElementById(`err-${at}`) : null;
-      const li = h('li', { class: d.severity }, `${d.severity}: ${d.message}`, d.hint ? h('span', { class: 'hint' }, ` (${d.hint})`) : null);
+      // In the form's words: the field and step, not the file's key (the text pane keeps the CLI's).
+      const where = d.path ? `${placeInForm(this.state!.schemas, this.state!.tree, d.path)} (${d.severity})` : d.severity;
+      const li = h('li', { class: d.severity }, `${where}: ${formMessage(d.message, d.path)}`, d.hint ? h('span', { class: 'hint' }, ` (${formMessage(d.hint, undefined)})`) : null);
       if (!list) {
         generalList.append(li);
         continue;

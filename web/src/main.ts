@@ -229,7 +229,11 @@ function showStart(): void {
 
 async function show(result: ParseResult): Promise<void> {
   if (!state || !api) return;
-  state.tree = result.tree ?? undefined;
+  // A text that stops parsing (a paste, a bracket typed) keeps the last good form, read-only.
+  const first = result.diagnostics.find((d) => d.severity === 'error');
+  if (result.tree) state.stale = undefined;
+  else if (state.tree) state.stale = first ? `Line ${first.line}: ${first.message}` : 'The text does not parse.';
+  state.tree = result.tree ?? state.tree;
   state.diagnostics = result.diagnostics;
   state.valid = result.valid;
   state.files = new Map([...kept].map(([path, f]) => [path, f.bytes]));

@@ -602,3 +602,82 @@ export function filesUnder(source: string, kept: Iterable<string>): string[] {
   if (s === '') return [];
   return [...kept].filter((p) => p === s || p.startsWith(`${s}/`)).sort();
 }
+
+// ---- the form's words for items and places ------------------------------------------------------
+
+const text = (v: Value | Tree | undefined): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+/** "8GB" as a person writes it: "8 GB". */
+const spaced = (size: string): string => size.replace(/^(\d+(?:\.\d+)?)\s*([A-Za-z]+)$/, '$1 $2');
+
+/**
+ * An item's title by what it holds, per record pattern; the item's key where it holds nothing to
+ * name it by yet. `n` is its place in the record, from 1.
+ */
+const ITEM_TITLES: Record<string, (item: Value | Tree | undefined, n: number, name: string) => string | undefined> = {
+  'hardware.hdds': (v, n) => `Disk ${n}${text(getAt(v as Tree, ['size'])) ? `: ${spaced(text(getAt(v as Tree, ['size']))!)}` : ''}`,
+  'hardware.hdds.*.partitions': (v, n) => {
+    const fs = text(getAt(v as Tree, ['fs']));
+    const mount = text(getAt(v as Tree, ['mount']));
+    return `Partition ${n}${fs ? `: ${fs}` : ''}${mount ? ` on ${mount}` : ''}`;
+  },
+  'hardware.cd_drives': (_v, n) => `CD drive ${n}`,
+  'users.users': (v) => (text(getAt(v as Tree, ['name'])) ? `User ${text(getAt(v as Tree, ['name']))}` : undefined),
+  'users.groups': (v) => (text(v) ? `Group ${text(v)}` : undefined),
+  'network.open_ports': (v) => {
+    const port = text(getAt(v as Tree, ['port']));
+    return port ? `Port ${port}/${text(getAt(v as Tree, ['proto'])) ?? 'tcp'}` : undefined;
+  },
+  files: (v) => (text(getAt(v as Tree, ['path'])) ? `File ${text(getAt(v as Tree, ['path']))}` : undefined),
+  web: (v) => (text(getAt(v as Tree, ['server_name'])) ? `Web site ${text(getAt(v as Tree, ['server_name']))}` : undefined),
+  dns: (v) => (text(getAt(v as Tree, ['zone'])) ? `Zone ${text(getAt(v as Tree, ['zone']))}` : undefined),
+  database: (v, _n, name) => `Database ${text(getAt(v as Tree, ['name'])) ?? name}`,
+};
+
+/** What the form calls the item `name` of the record at `path`: "User alice", "Port 80/tcp", "Disk 1: 8 GB". */
+export function itemTitle(schemas: Schemas, tree: Tree | undefined, path: readonly string[], name: string): string {
+  const rec = recordSpec(schemas, path);
+  const names = rec.names ? rec.names(tree) : itemNames(tree, path, schemas);
+  const n = Math.max(0, names.indexOf(name)) + 1;
+  const titled = ITEM_TITLES[patternOf(schemas, path)]?.(getAt(tree, [...path, name]), n, name);
+  return titled ?? `${rec.noun.charAt(0).toUpperCase()}${rec.noun.slice(1)} ${name}`;
+}
+
+/** Whether `path` names a record of items (disks, users, ports…), as opposed to a section of keys. */
+const isRecord = (schemas: Schemas, path: readonly string[]): boolean => fieldSpec(schemas, path)?.kind === 'record' || fieldSpec(schemas, path)?.items === true;
+
+/** The number of the form step (from 1) that shows a key path, or undefined for one no step shows. */
+export function stepOf(schemas: Schemas, path: readonly string[]): number | undefined {
+  const key = pathId(path);
+  const under = (p: readonly string[]): boolean => key === pathId(p) || key.startsWith(`${pathId(p)}.`);
+  const i = layout(schemas).findIndex((step) => step.items.some((it) => (it.kind === 'field' && under(it.path))
+    || (it.kind === 'more' && it.keys.some((k) => under([...it.path, k])))));
+  return i === -1 ? undefined : i + 1;
+}
+
+/**
+ * Where a key path is in the form, in its words: "Root password, step 3", "User alice: Password,
+ * step 4". The file's keys stay in the text and its messages; the form speaks of what it shows.
+ */
+export function placeInForm(schemas: Schemas, tree: Tree | undefined, path: readonly string[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  for (; i < path.length; i++) {
+    const at = path.slice(0, i + 1);
+    if (i + 1 < path.length && isRecord(schemas, at)) {
+      parts.length = 0;
+      parts.push(itemTitle(schemas, tree, at, path[i + 1]!));
+      i++;
+    }
+  }
+  const leaf = path.length > 0 && !(path.length >= 2 && isRecord(schemas, path.slice(0, -1))) ? labelFor(schemas, path) : undefined;
+  if (leaf) parts.push(leaf);
+  const step = stepOf(schemas, path);
+  return `${parts.join(': ')}${step ? `, step ${step}` : ''}`;
+}
+
+/** A message in the form's words: without the leading key the CLI names, and a CLI flag said as the form's control. */
+export function formMessage(message: string, path: readonly string[] | undefined): string {
+  const last = path?.[path.length - 1];
+  const withoutKey = last && message.startsWith(`${last}: `) ? message.slice(last.length + 2) : message;
+  return withoutKey.replace(/--target /g, 'the build target ');
+}
