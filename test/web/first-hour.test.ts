@@ -139,6 +139,12 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     assert.equal(await page.inputValue('[id="f-config.hostname"]'), 'web1');
     assert.equal(await page.isChecked('[id="f-services.httpd"]'), true);
     assert.equal(await page.isDisabled('#submit'), false);
+    // The review beside Build: what the machine is, and no warning for a preset.
+    const facts = await page.textContent('#review-facts') ?? '';
+    for (const want of ['web1, host name web1', 'debian12-64', 'LXC (lxc)', '1 GB (default)', 'eth0: dhcp', 'admin', '22/tcp, 80/tcp; every port not listed is closed', 'sshd, httpd']) {
+      assert.ok(facts.includes(want), `the review says "${want}": ${facts}`);
+    }
+    assert.equal(await page.locator('#review-warnings li').count(), 0, 'a preset has nothing to warn of');
     await noViolations(page, 'preset filled');
     await shot(page, '03-preset-filled');
 
@@ -183,6 +189,19 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     await page.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
   });
 
+  test('the review warns of a port open with no server behind it', async () => {
+    await page.uncheck('[id="f-services.sshd"]');
+    const warnings = page.locator('#review-warnings');
+    await warnings.locator('li', { hasText: 'Port 22/tcp is open' }).waitFor();
+    assert.match(await warnings.textContent() ?? '', /Port 22\/tcp is open, but the machine has no SSH server \(Applications: sshd\): nothing will answer there\./);
+    assert.equal(await page.isDisabled('#submit'), false, 'a warning does not stop the build');
+    await noViolations(page, 'review warning');
+    await page.locator('#review').scrollIntoViewIfNeeded();
+    await shot(page, '06-review-warning', false);
+    await page.check('[id="f-services.sshd"]');
+    await warnings.locator('li').first().waitFor({ state: 'detached' });
+  });
+
   test('a pasted config with a syntax error: the last good form stays, read-only, the error on top', async () => {
     const good = await page.inputValue('#config-text');
     await page.fill('#config-text', good.replace('[config]', '[config'));
@@ -194,7 +213,7 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     assert.equal(await page.evaluate(() => document.getElementById('config-form')?.firstElementChild?.id), 'form-stale', 'the error stands on top of the form');
     assert.equal(await page.isDisabled('#submit'), true);
     await noViolations(page, 'syntax error');
-    await shot(page, '06-syntax-error');
+    await shot(page, '07-syntax-error');
     await page.fill('#config-text', good);
     await page.locator('#form-stale').waitFor({ state: 'detached' });
     assert.equal(await page.getAttribute('#config-form .steps', 'inert'), null, 'editable again once the text parses');
@@ -216,7 +235,7 @@ describe('the page: a new user\'s first hour', { skip }, () => {
       const first = await p.locator('#preset-web-server').boundingBox();
       assert.ok(first && first.y + first.height <= 844, 'the first preset is on the first screen');
       await noViolations(p, 'phone first view');
-      await shot(p, '07-phone', false);
+      await shot(p, '08-phone', false);
     } finally {
       await phone.close();
     }

@@ -13,7 +13,7 @@ import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
 import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
-  STEPS, toInput, withUnit, formMessage, itemTitle, placeInForm, stepOf,
+  STEPS, toInput, withUnit, formMessage, reviewOf, itemTitle, placeInForm, stepOf,
   type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 import { SseParser, type SseEvent } from '../../web/src/sse.js';
@@ -320,5 +320,27 @@ describe('the form\'s words: items by what they hold, places by field and step',
     assert.equal(formMessage('hostname: \'web_1!\' is not a valid hostname', ['config', 'hostname']), '\'web_1!\' is not a valid hostname');
     assert.equal(formMessage('use --target vmware, qemu or virtualbox', undefined), 'use the build target vmware, qemu or virtualbox');
     assert.equal(formMessage('size: too small', ['config', 'hostname']), 'size: too small', 'another key is part of the message');
+  });
+});
+
+describe('reviewOf: the machine before Build, and what looks unmeant', () => {
+  test('the facts in the form\'s words, defaults named as such, ports with the closed rest', () => {
+    const r = reviewOf(schemas, treeOf(WEB), 'LXC (lxc)');
+    const facts = Object.fromEntries(r.facts);
+    assert.equal(facts.Machine, 'web1, host name web1');
+    assert.equal(facts.Memory, '1 GB');
+    assert.equal(facts.Disks, 'Disk 1: 4 GB');
+    assert.equal(facts.Network, 'eth0: static 192.168.1.2');
+    assert.equal(facts.Users, 'caesar, vv');
+    assert.equal(facts['Open ports'], '22/tcp, 80/tcp; every port not listed is closed');
+    assert.deepEqual(r.warnings, []);
+    assert.equal(Object.fromEntries(reviewOf(schemas, { hardware: { vm_id: 'x' } }, 'lxc').facts).CPUs, '1 (default)');
+  });
+
+  test('port 22 open with no SSH server, and an SSH server behind a closed port', () => {
+    const noSshd = treeOf(WEB.replace('sshd = 1', 'sshd = 0'));
+    assert.deepEqual(reviewOf(schemas, noSshd, 'lxc').warnings, ['Port 22/tcp is open, but the machine has no SSH server (Applications: sshd): nothing will answer there.']);
+    const closed = treeOf(WEB.replace(/port = 22/, 'port = 2222'));
+    assert.match(reviewOf(schemas, closed, 'lxc').warnings.join('\n'), /An SSH server is installed, but port 22 is not open/);
   });
 });

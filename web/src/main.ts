@@ -3,7 +3,7 @@ import { BuildsPanel } from './builds.js';
 import { LabsPanel } from './labs.js';
 import { byId, debounce, h, saveBlob } from './dom.js';
 import { ConfigForm, type FormState, type OsInfo, type TargetInfo } from './form.js';
-import { filesUnder, getAt, placePicked, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
+import { filesUnder, getAt, placePicked, reviewOf, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
 
 /*
  * The page: sign in with an API token, write a config with the guided form or as text (each
@@ -41,6 +41,9 @@ const el = {
   submit: byId<HTMLButtonElement>('submit'),
   submitStatus: byId('submit-status'),
   refresh: byId<HTMLButtonElement>('refresh-builds'),
+  review: byId('review'),
+  reviewFacts: byId('review-facts'),
+  reviewWarnings: byId<HTMLUListElement>('review-warnings'),
   start: byId('start'),
   startTitle: byId('start-title'),
   presets: byId<HTMLUListElement>('preset-list'),
@@ -250,6 +253,18 @@ async function show(result: ParseResult): Promise<void> {
   showProblems(blank ? [] : result.diagnostics, blank);
   form?.render(blank ? { ...state, diagnostics: [] } : state);
   showStart();
+  showReview(blank || !result.tree ? undefined : result.tree);
+}
+
+/** The machine summed up beside Build, with its warnings: what the user checks before building. */
+function showReview(tree: Tree | undefined): void {
+  el.review.hidden = !tree || !state;
+  if (!tree || !state) return;
+  const target = state.targets.find((t) => t.id === state!.target);
+  const review = reviewOf(state.schemas, tree, target ? `${target.label} (${target.id})` : state.target);
+  el.reviewFacts.replaceChildren(...review.facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+  const warnings = [...review.warnings, ...state.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message)];
+  el.reviewWarnings.replaceChildren(...warnings.map((w) => h('li', { class: 'warning' }, w)));
 }
 
 async function parseNow(): Promise<void> {

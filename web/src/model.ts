@@ -681,3 +681,51 @@ export function formMessage(message: string, path: readonly string[] | undefined
   const withoutKey = last && message.startsWith(`${last}: `) ? message.slice(last.length + 2) : message;
   return withoutKey.replace(/--target /g, 'the build target ');
 }
+
+// ---- review before Build -------------------------------------------------------------------------
+
+/** Ports that mean nothing without a server behind them, and the applications that are one. */
+const PORT_SERVERS: readonly { port: string; apps: readonly string[]; what: string }[] = [
+  { port: '22', apps: ['services.sshd'], what: 'an SSH server (Applications: sshd)' },
+  { port: '80', apps: ['services.httpd', 'services.nginx'], what: 'a web server (Applications: httpd or nginx)' },
+  { port: '443', apps: ['services.httpd', 'services.nginx'], what: 'a web server (Applications: httpd or nginx)' },
+];
+
+export interface Review {
+  /** What the machine is, one line a fact, in the form's words. */
+  facts: [string, string][];
+  /** What may not be what the user meant; none stops the build. */
+  warnings: string[];
+}
+
+const on = (tree: Tree | undefined, path: string): boolean => TRUE.has((text(getAt(tree, path.split('.'))) ?? '').toLowerCase());
+
+/** The machine summed up before Build, with what looks unmeant (a port open with no server behind it). */
+export function reviewOf(schemas: Schemas, tree: Tree | undefined, target: string): Review {
+  const at = (path: string): string | undefined => text(getAt(tree, path.split('.')));
+  const nics = nicNames(tree).map((n) => {
+    const type = at(`network.eths.${n}.type`) ?? 'dhcp';
+    return `${n}: ${type === 'static' ? `static ${at(`network.eths.${n}.address`) ?? '(no address)'}` : type}`;
+  });
+  const ports = itemNames(tree, ['network', 'open_ports'], schemas);
+  const open = ports.map((p) => ({ port: at(`network.open_ports.${p}.port`) ?? '', proto: at(`network.open_ports.${p}.proto`) ?? 'tcp' }));
+  const apps = ['devel', 'services', 'gui'].flatMap((c) => Object.keys((getAt(tree, [c]) as Tree | undefined) ?? {}).filter((a) => on(tree, `${c}.${a}`)));
+  const ram = at('hardware.ram');
+  const facts: [string, string][] = [
+    ['Machine', `${at('hardware.vm_id') ?? '(no name)'}${at('config.hostname') ? `, host name ${at('config.hostname')}` : ''}`],
+    ['Operating system', at('hardware.os') ?? '(none chosen)'],
+    ['Build target', target],
+    ['CPUs', at('hardware.num_cpu') ?? '1 (default)'],
+    ['Memory', ram ? (/^\d+$/.test(ram) ? withUnit(ram, 'MiB') : spaced(ram)) : '1 GB (default)'],
+    ['Disks', itemNames(tree, ['hardware', 'hdds'], schemas).map((d) => itemTitle(schemas, tree, ['hardware', 'hdds'], d)).join('; ') || 'none'],
+    ['Network', nics.join('; ') || 'no network adapter'],
+    ['Users', itemNames(tree, ['users', 'users'], schemas).map((u) => at(`users.users.${u}.name`) ?? u).join(', ') || 'root only'],
+    ['Open ports', open.length > 0 ? `${open.map((p) => `${p.port}/${p.proto}`).join(', ')}; every port not listed is closed` : 'none: every port is closed'],
+    ['Applications', apps.join(', ') || 'none'],
+  ];
+  const warnings = PORT_SERVERS.filter((s) => open.some((p) => p.port === s.port && p.proto !== 'udp') && !s.apps.some((a) => on(tree, a)))
+    .map((s) => `Port ${s.port}/tcp is open, but the machine has no ${s.what.replace(/^an? /, '')}: nothing will answer there.`);
+  const served = PORT_SERVERS.filter((s) => s.port === '22' && on(tree, s.apps[0]!) && !open.some((p) => p.port === '22'));
+  if (served.length > 0) warnings.push('An SSH server is installed, but port 22 is not open: every port not listed is closed, so it cannot be reached.');
+  return { facts, warnings };
+}
