@@ -7,7 +7,7 @@ import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import ts from 'typescript';
 import { PRESETS, presetText } from '../../src/service/web/presets.js';
-import { fakeArchive, testService, ROOT, type TestService } from '../service/fakes.js';
+import { fakeArchive, testService, waitFor, ROOT, type TestService } from '../service/fakes.js';
 
 /*
  * A new user's first hour in Chromium, against the API with the fake executor that "builds" a small
@@ -219,6 +219,45 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     assert.equal(await page.getAttribute('#config-form .steps', 'inert'), null, 'editable again once the text parses');
   });
 
+  test('work is kept: the draft survives a reload and a sign-out; a past build is opened, copied, built again and deleted', async () => {
+    page.on('dialog', (d) => void d.accept());
+    const draft = await page.inputValue('#config-text');
+    await page.reload();
+    await page.locator('#config-form .step').first().waitFor();
+    assert.equal(await page.inputValue('#config-text'), draft, 'the draft after a reload');
+    await page.click('#sign-out');
+    await signIn(page);
+    await page.waitForFunction((t) => (document.getElementById('config-text') as HTMLTextAreaElement).value === t, draft);
+
+    // The build of the first test, from the list: its state, steps, log and config.
+    const first = svc!.executor.submitted[0]!;
+    await page.click(`#build-list tr[data-build="${first.id}"] button`);
+    await page.locator(`#build[data-build="${first.id}"][data-state="succeeded"]`).waitFor();
+    await page.waitForFunction((id) => (document.getElementById('build-log')?.textContent ?? '').includes(`building ${id}`), first.id);
+    assert.ok(await page.locator('#build-steps li').count() >= 1, 'the steps it went through');
+    assert.equal(await page.textContent('#build-config'), first.config, 'the config it was built from');
+    await noViolations(page, 'past build');
+    await shot(page, '08-past-build');
+
+    await page.click('#new-conf');
+    await page.locator('#start:not([hidden])').waitFor();
+    await page.click('#build-clone');
+    await page.waitForFunction((t) => (document.getElementById('config-text') as HTMLTextAreaElement).value === t, first.config);
+    await page.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
+
+    await page.click('#build-rebuild');
+    await waitFor(() => svc!.executor.submitted.length === 2, 10_000);
+    const again = svc!.executor.submitted[1]!;
+    assert.equal(again.config, first.config, 'built again from the same config');
+    await page.locator(`#build[data-build="${again.id}"][data-state="succeeded"]`).waitFor({ timeout: 20_000 });
+
+    await page.click('#build-delete');
+    await page.locator(`#build-list tr[data-build="${again.id}"]`).waitFor({ state: 'detached' });
+    assert.equal(await page.isHidden('#build'), true, 'the deleted build\'s view goes');
+    assert.equal(await page.locator(`#build-list tr[data-build="${first.id}"]`).count(), 1, 'the other build stays');
+    await noViolations(page, 'build deleted');
+  });
+
   test('a phone (390×844): the start fits, its buttons are tap targets, no violation', async () => {
     const phone = await browser!.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
     const p = await phone.newPage();
@@ -235,7 +274,7 @@ describe('the page: a new user\'s first hour', { skip }, () => {
       const first = await p.locator('#preset-web-server').boundingBox();
       assert.ok(first && first.y + first.height <= 844, 'the first preset is on the first screen');
       await noViolations(p, 'phone first view');
-      await shot(p, '08-phone', false);
+      await shot(p, '09-phone', false);
     } finally {
       await phone.close();
     }

@@ -11,8 +11,12 @@ import { filesUnder, getAt, placePicked, reviewOf, type OfferedApp, type Diagnos
  */
 
 const TOKEN_KEY = 'vmgen.token';
+/** The draft and its target are kept per user in this browser, through sign-out and reload. */
 const DRAFT_KEY = 'vmgen.draft';
 const TARGET_KEY = 'vmgen.target';
+let user = '';
+const keyOf = (key: string): string => `${key}:${user}`;
+const saveDraft = (text: string): void => localStorage.setItem(keyOf(DRAFT_KEY), text);
 const MAX_UPLOAD = 256 * 1024;
 
 interface ParseResult {
@@ -95,11 +99,13 @@ function showSignIn(message = ''): void {
   el.token.focus();
 }
 
-/** Signing out forgets the draft too (it may hold passwords); a token that stopped working keeps it for the next sign-in. */
-function signOut(message = '', keepDraft = false): void {
+/**
+ * Signing out keeps the draft for this user's next sign-in in this browser (work is never lost; "New"
+ * empties it); the files kept for source keys go, as they live in this page only.
+ */
+function signOut(message = '', keepFiles = false): void {
   sessionStorage.removeItem(TOKEN_KEY);
-  if (!keepDraft) sessionStorage.removeItem(DRAFT_KEY);
-  if (!keepDraft) kept.clear();
+  if (!keepFiles) kept.clear();
   builds?.stop();
   api = undefined;
   state = undefined;
@@ -140,6 +146,7 @@ async function enter(token: string): Promise<void> {
   if (me?.files) fileLimits = me.files;
   sessionStorage.setItem(TOKEN_KEY, token);
   api = candidate;
+  user = me?.name ?? me?.user ?? '';
   const [model, text, targets, catalog] = await Promise.all([
     api.json<SchemaNode>('GET', '/api/schema'),
     api.json<SchemaNode>('GET', '/api/config/text-schema'),
@@ -147,7 +154,7 @@ async function enter(token: string): Promise<void> {
     api.json<unknown>('GET', '/api/catalog'),
   ]);
   const targetList = targetsFrom(targets);
-  const saved = sessionStorage.getItem(TARGET_KEY);
+  const saved = localStorage.getItem(keyOf(TARGET_KEY));
   state = {
     schemas: { model, text },
     tree: undefined,
@@ -157,7 +164,7 @@ async function enter(token: string): Promise<void> {
     osList: osFrom(catalog, model),
     apps: [],
     appsFor: undefined,
-    text: sessionStorage.getItem(DRAFT_KEY) ?? '',
+    text: localStorage.getItem(keyOf(DRAFT_KEY)) ?? '',
     valid: false,
     presets: [],
     files: new Map(),
@@ -181,8 +188,26 @@ async function enter(token: string): Promise<void> {
     download: byId<HTMLButtonElement>('build-download'),
     artifact: { box: byId('build-artifact'), name: byId('artifact-name'), size: byId('artifact-size'), sha256: byId('artifact-sha256') },
     cancel: byId<HTMLButtonElement>('build-cancel'),
+    clone: byId<HTMLButtonElement>('build-clone'),
+    rebuild: byId<HTMLButtonElement>('build-rebuild'),
+    remove: byId<HTMLButtonElement>('build-delete'),
+    actionStatus: byId('build-action-status'),
+    configBox: byId('build-config-box'),
+    config: byId('build-config'),
     list: byId<HTMLTableSectionElement>('build-list'),
     listStatus: byId('builds-status'),
+  }, {
+    clone: (config, target) => {
+      if (state?.text.trim() && state.text !== config && !window.confirm('Replace your draft with this build\'s config?')) return;
+      if (state && state.targets.some((t) => t.id === target)) {
+        state.target = target;
+        localStorage.setItem(keyOf(TARGET_KEY), target);
+      }
+      replaceText(config);
+      void loadPresets();
+      el.form.querySelector<HTMLElement>('.step h2')?.focus();
+    },
+    rebuild: async (config, target) => (await api!.json<{ id: string }>('POST', '/api/builds', { config, target, ...filesBody() })).id,
   });
   new LabsPanel(api, {
     labFile: byId<HTMLInputElement>('lab-file'),
@@ -281,7 +306,7 @@ const parseSoon = debounce(() => void queue(parseNow).catch(reportError), 400);
 el.text.addEventListener('input', () => {
   if (!state) return;
   state.text = el.text.value;
-  sessionStorage.setItem(DRAFT_KEY, state.text);
+  saveDraft(state.text);
   form?.reset();
   parseSoon();
 });
@@ -295,7 +320,7 @@ function formEdit(edits: Edit[]): Promise<void> {
       if (state.text !== text) return;
       state.text = result.text;
       el.text.value = result.text;
-      sessionStorage.setItem(DRAFT_KEY, result.text);
+      saveDraft(result.text);
       await show(result);
     } catch (err) {
       reportError(err);
@@ -306,7 +331,7 @@ function formEdit(edits: Edit[]): Promise<void> {
 function setTarget(id: string): void {
   if (!state) return;
   state.target = id;
-  sessionStorage.setItem(TARGET_KEY, id);
+  localStorage.setItem(keyOf(TARGET_KEY), id);
   void queue(parseNow).catch(reportError);
   void loadPresets();
 }
@@ -352,7 +377,7 @@ function replaceText(text: string): void {
   if (!state) return;
   state.text = text;
   el.text.value = text;
-  sessionStorage.setItem(DRAFT_KEY, text);
+  saveDraft(text);
   form?.reset();
   parseSoon.cancel();
   void queue(parseNow).catch(reportError);
