@@ -115,6 +115,25 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     await shot(page, '02-first-view');
   });
 
+  test('the focus ring is at least 3:1 against the page and the panels', async () => {
+    await page.focus('#preset-web-server');
+    const [ring, ...around] = await page.evaluate(() => {
+      const b = document.getElementById('preset-web-server')!;
+      return [getComputedStyle(b).outlineColor, getComputedStyle(document.body).backgroundColor, getComputedStyle(document.getElementById('start')!).backgroundColor];
+    });
+    const rgb = (c: string): number[] => (c.match(/\d+(\.\d+)?/g) ?? []).slice(0, 3).map(Number);
+    const lum = (c: string): number => {
+      const [r, g, b] = rgb(c).map((v) => { const s = v / 255; return s <= 0.03928 ? s / 12.92 : ((s + 0.055) / 1.055) ** 2.4; });
+      return 0.2126 * r! + 0.7152 * g! + 0.0722 * b!;
+    };
+    for (const bg of around) {
+      const [hi, lo] = [lum(ring!), lum(bg!)].sort((a, b) => b - a);
+      const ratio = (hi! + 0.05) / (lo! + 0.05);
+      assert.ok(ratio >= 3, `focus ring ${ring} on ${bg}: ${ratio.toFixed(2)}:1`);
+    }
+    assert.equal(await page.evaluate(() => getComputedStyle(document.getElementById('preset-web-server')!).outlineWidth), '3px');
+  });
+
   test('the presets are the target\'s: a desktop only for VM targets', async () => {
     const offered = (): Promise<string[]> => page.$$eval('#preset-list button', (bs) => bs.map((b) => b.id));
     assert.equal(await page.inputValue('#target-select'), 'lxc');
@@ -275,6 +294,22 @@ describe('the page: a new user\'s first hour', { skip }, () => {
       assert.ok(first && first.y + first.height <= 844, 'the first preset is on the first screen');
       await noViolations(p, 'phone first view');
       await shot(p, '09-phone', false);
+
+      // A preset, then halfway down the form: Build and the problems' summary are on the screen.
+      await p.click('#preset-lab-client');
+      await p.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
+      await p.locator('#step-network-title').scrollIntoViewIfNeeded();
+      for (const id of ['submit', 'problem-summary', 'to-problems']) {
+        const box = await p.locator(`#${id}`).boundingBox();
+        assert.ok(box && box.y >= 0 && box.y + box.height <= 844, `#${id} is on the screen halfway down the form: ${JSON.stringify(box)}`);
+      }
+      const tiny = await p.$$eval('#app button, #app input, #app select, #app summary, #app nav a, #app .action-bar a', (els) => els
+        .filter((e) => (e as HTMLElement).offsetParent !== null && (e as HTMLInputElement).type !== 'file')
+        .filter((e) => { const r = e.getBoundingClientRect(); return r.width < 24 || r.height < 24; })
+        .map((e) => e.id || e.textContent?.slice(0, 30) || e.outerHTML.slice(0, 60)));
+      assert.deepEqual(tiny, [], 'every control is a tap target of at least 24 × 24 px');
+      await noViolations(p, 'phone preset filled');
+      await shot(p, '10-phone-action-bar', false);
     } finally {
       await phone.close();
     }
