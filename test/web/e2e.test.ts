@@ -143,9 +143,9 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     await fill('hardware.vm_id', 'web1', /^ {4}vm_id = web1$/);
     await fill('hardware.num_cpu', '2', /^ {4}num_cpu = 2$/);
     await fill('hardware.ram', '1GB', /^ {4}ram = 1GB$/);
-    await add('hardware.hdds', '4GB', /^ {12}size = 4GB$/);
-    await add('hardware.hdds.hdd0.partitions', 'ext4', /^ {20}fs = ext4$/);
-    await fill('hardware.hdds.hdd0.partitions.partition0.mount', '/', /^ {20}mount = \/$/);
+    // A container has no disks: the form does not offer them for LXC.
+    assert.match(await byId('vm-only-hardware.hdds').textContent() ?? '', /Disks: none, .* is a container/);
+    assert.equal(await byId('add-hardware.hdds').count(), 0);
     await add('hardware.eths', undefined, /^ {12}type = dhcp$/);
 
     // The CLI's own message, beside the field, while the value is wrong.
@@ -188,7 +188,7 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     const text = await configText();
     const tree = normalize(parseIni(text).doc.root).tree as Record<string, Record<string, unknown>>;
     assert.deepEqual(Object.keys(tree), ['hardware', 'config', 'users', 'network', 'devel', 'services'], 'sections in the examples\' order');
-    assert.deepEqual(Object.keys(tree.hardware!), ['vm_id', 'os', 'num_cpu', 'ram', 'hdds', 'eths']);
+    assert.deepEqual(Object.keys(tree.hardware!), ['vm_id', 'os', 'num_cpu', 'ram', 'eths']);
     assert.deepEqual(tree.users, { groups: { group0: 'julius' }, users: { user0: { name: 'caesar', passwd: 'alesia', groups: ['julius', 'sudo'], shell: '/bin/bash' } } });
     await shot('04-filled');
   });

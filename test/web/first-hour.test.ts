@@ -141,8 +141,26 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     await page.selectOption('#target-select', 'qemu');
     await page.locator('#preset-desktop').waitFor();
     assert.deepEqual(await offered(), PRESETS.map((p) => `preset-${p.id}`));
+    // A VM is offered disks, CD drives and every OS; seed-era ids are not listed beside the ids they build as.
+    await page.locator('[id="add-hardware.hdds"]').waitFor();
+    const osOptions = (): Promise<{ value: string; disabled: boolean; group: string }[]> => page.$$eval('[id="f-hardware.os"] option', (os) => os
+      .map((o) => ({ value: (o as HTMLOptionElement).value, disabled: (o as HTMLOptionElement).disabled, group: (o.parentElement as HTMLOptGroupElement).label ?? '' })));
+    const vm = await osOptions();
+    assert.ok(vm.some((o) => o.value === 'windows10-64' && !o.disabled), 'a VM target offers Windows');
+    assert.ok(!vm.some((o) => ['debian5-64', 'winxppro', 'ubuntu'].includes(o.value)), `no seed-era id: ${vm.map((o) => o.value).join(' ')}`);
+
     await page.selectOption('#target-select', 'lxc');
     await page.locator('#preset-desktop').waitFor({ state: 'detached' });
+    // A container: no disks or CD drives to add, and Windows shown disabled with the reason.
+    await page.locator('[id="vm-only-hardware.hdds"]').waitFor();
+    assert.equal(await page.locator('[id="add-hardware.hdds"]').count(), 0, 'no disks for a container');
+    assert.equal(await page.locator('[id="add-hardware.cd_drives"]').count(), 0, 'no CD drives for a container');
+    const ct = await osOptions();
+    const win = ct.find((o) => o.value === 'windows10-64');
+    assert.ok(win?.disabled, 'Windows cannot be picked for a container');
+    assert.match(win.group, /^Not for LXC: a container runs Linux only$/);
+    assert.ok(ct.some((o) => o.value === 'debian12-64' && !o.disabled), 'Debian can');
+    await noViolations(page, 'container choices');
   });
 
   test('keyboard only: a preset fills a valid machine, Build, its size and SHA-256, the archive downloads', async () => {

@@ -8,7 +8,14 @@ import {
 export interface TargetInfo {
   id: string;
   label: string;
+  /** container or vm; unknown from an older server. */
+  kind?: string;
+  /** The OS ids it can run; all, from an older server. */
+  os?: string[];
 }
+
+/** Keys only a VM has: a container target is not offered them (a config that has them still shows them, to remove). */
+const VM_ONLY = new Set(['hardware.hdds', 'hardware.cd_drives', 'hardware.firmware']);
 
 export interface OsInfo {
   id: string;
@@ -159,6 +166,10 @@ export class ConfigForm {
   private field(path: string[]): Child {
     const spec = fieldSpec(this.state!.schemas, path);
     if (!spec) return null;
+    const target = this.state!.targets.find((t) => t.id === this.state!.target);
+    if (target?.kind === 'container' && VM_ONLY.has(pathId(path)) && getAt(this.state!.tree, path) === undefined) {
+      return h('p', { class: 'help', 'data-field': pathId(path), id: `vm-only-${pathId(path)}` }, `${spec.label}: none, ${target.label} is a container (a VM target has them).`);
+    }
     switch (spec.kind) {
       case 'section':
         return h('fieldset', { class: 'group', 'data-field': pathId(path) },
@@ -258,9 +269,17 @@ export class ConfigForm {
     const option = (v: string): HTMLOptionElement => h('option', { value: v, selected: v === current }, label(v));
     const children: Child[] = [h('option', { value: '', selected: current === '' }, none)];
     if (current !== '' && !options.includes(current)) children.push(h('option', { value: current, selected: true }, `${current} (not a known value)`));
-    const legacy = new Set(isOs ? s.osList.filter((o) => o.legacy).map((o) => o.id) : []);
-    children.push(...options.filter((v) => !legacy.has(v)).map(option));
-    if (legacy.size > 0) children.push(h('optgroup', { label: 'Seed-era ids, kept for old files' }, options.filter((v) => legacy.has(v)).map(option)));
+    // Seed-era ids build as a current OS listed already: offered only to a file that has one.
+    const legacy = new Set(isOs ? s.osList.filter((o) => o.legacy && o.id !== current).map((o) => o.id) : []);
+    const target = s.targets.find((t) => t.id === s.target);
+    const runs = isOs && target?.os ? new Set(target.os) : undefined;
+    const offered = options.filter((v) => !legacy.has(v));
+    children.push(...offered.filter((v) => !runs || runs.has(v)).map(option));
+    const cannot = runs ? offered.filter((v) => !runs.has(v)) : [];
+    if (cannot.length > 0) {
+      children.push(h('optgroup', { label: `Not for ${target!.label}: ${target!.kind === 'container' ? 'a container runs Linux only' : 'this target cannot run them'}` },
+        cannot.map((v) => h('option', { value: v, disabled: v !== current, selected: v === current }, label(v)))));
+    }
     return h('select', attrs, children);
   }
 

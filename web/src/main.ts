@@ -131,7 +131,14 @@ el.signOut.addEventListener('click', () => signOut());
 /** /api/targets as a list of {id, label}, whichever of the usual shapes it comes in. */
 function targetsFrom(body: unknown): TargetInfo[] {
   const list = Array.isArray(body) ? body : ((body as { targets?: unknown[] })?.targets ?? []);
-  return list.map((t) => (typeof t === 'string' ? { id: t, label: t } : { id: String((t as TargetInfo).id), label: String((t as TargetInfo).label ?? (t as TargetInfo).id) }));
+  return list.map((t) => {
+    if (typeof t === 'string') return { id: t, label: t };
+    const info = t as TargetInfo;
+    return {
+      id: String(info.id), label: String(info.label ?? info.id),
+      ...(typeof info.kind === 'string' ? { kind: info.kind } : {}), ...(Array.isArray(info.os) ? { os: info.os.map(String) } : {}),
+    };
+  });
 }
 
 function osFrom(catalog: unknown, model: SchemaNode): OsInfo[] {
