@@ -213,6 +213,11 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     const legends = await page.$$eval('#config-form fieldset.item > legend, #config-form .field > label', (ls) => ls.map((l) => l.textContent ?? ''));
     for (const want of ['User admin', 'Port 22/tcp', 'Port 80/tcp']) assert.ok(legends.includes(want), `an item titled "${want}" among: ${legends.join(' | ')}`);
     assert.ok(!legends.some((l) => /\b(user|port)\d\b|\bssh\b$/.test(l)), `no item titled by its key: ${legends.join(' | ')}`);
+    // Pickers for values from lists the config does not close: any other value can still be typed.
+    const picks = (id: string): Promise<string[]> => page.evaluate((i) => [...((document.getElementById(i) as HTMLInputElement).list?.options ?? [])].map((o) => o.value), id);
+    assert.ok((await picks('f-config.timezone')).includes('Europe/Bucharest'), 'time zones to pick from');
+    assert.ok((await picks('f-config.locale')).includes('en_US.UTF-8'), 'locales to pick from');
+    assert.ok((await picks('f-users.users.admin.shell')).includes('/bin/bash'), 'shells to pick from');
     await page.fill('[id="f-config.hostname"]', 'web_1!');
     const errors = page.locator('[id="err-config.hostname"]');
     await errors.locator('li.error').waitFor();

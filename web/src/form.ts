@@ -1,7 +1,7 @@
 import { h, type Child } from './dom.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, formMessage, getAt, itemKeys, itemNames, itemTitle, labelFor, layout, pathId, placeInForm, recordSpec,
-  removeItemEdits, sectionKeys, toInput, fromInput,
+  patternOf, removeItemEdits, sectionKeys, SUGGESTIONS, toInput, fromInput,
   type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
 
@@ -194,6 +194,7 @@ export class ConfigForm {
     const described = [spec.help ? `help-${id}` : undefined, `err-${id}`].filter(Boolean).join(' ');
     const common = { id: fieldId(id), name: id, 'data-path': id, 'aria-describedby': described, 'aria-required': spec.required ? 'true' : undefined };
     let control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    let picker: HTMLDataListElement | undefined;
     if (spec.kind === 'multiline') {
       // A script or a file's text: Enter is a line break here, never a submit.
       control = h('textarea', { ...common, rows: '6', spellcheck: 'false', autocomplete: 'off' });
@@ -218,11 +219,17 @@ export class ConfigForm {
       });
       control.addEventListener('input', () => this.typedValue(spec, control.value));
       control.addEventListener('change', () => this.commitNow(spec, control.value));
+      const suggest = SUGGESTIONS[patternOf(s.schemas, spec.path)];
+      if (suggest) {
+        control.setAttribute('list', `list-${id}`);
+        picker = h('datalist', { id: `list-${id}` }, suggest().map((v) => h('option', { value: v })));
+      }
     }
     const labelEl = h('label', { for: fieldId(id) }, label, spec.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
     return h('div', { class: `field field-${spec.kind}`, 'data-field': id },
       spec.kind === 'checkbox' ? [control, labelEl] : [labelEl, control],
       spec.kind === 'source' ? this.sourceFiles(spec, String(current)) : null,
+      picker,
       extra,
       spec.help ? h('p', { class: 'help', id: `help-${id}` }, spec.help) : null,
       h('ul', { class: 'field-errors', id: `err-${id}` }));

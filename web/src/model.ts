@@ -729,3 +729,16 @@ export function reviewOf(schemas: Schemas, tree: Tree | undefined, target: strin
   if (served.length > 0) warnings.push('An SSH server is installed, but port 22 is not open: every port not listed is closed, so it cannot be reached.');
   return { facts, warnings };
 }
+
+// ---- suggestions for free-text keys -----------------------------------------------------------------
+
+/**
+ * Values offered as a picker (a datalist: any other value can still be typed) for keys whose values
+ * come from a list the config does not close: time zones from the browser's own table.
+ */
+export const SUGGESTIONS: Record<string, () => readonly string[]> = {
+  'config.timezone': () => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['Etc/UTC']),
+  'config.locale': () => ['en_US.UTF-8', 'en_GB.UTF-8', 'de_DE.UTF-8', 'fr_FR.UTF-8', 'es_ES.UTF-8', 'it_IT.UTF-8', 'ro_RO.UTF-8', 'pt_BR.UTF-8', 'nl_NL.UTF-8', 'pl_PL.UTF-8', 'C.UTF-8'],
+  'config.keyboard': () => ['us', 'gb', 'de', 'fr', 'es', 'it', 'ro', 'pt', 'br', 'nl', 'pl', 'se', 'no', 'dk', 'fi', 'ch'],
+  'users.users.*.shell': () => ['/bin/bash', '/bin/sh', '/usr/bin/zsh', '/usr/bin/fish', '/usr/sbin/nologin'],
+};
