@@ -150,6 +150,10 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
 
     // The CLI's own message, beside the field, while the value is wrong.
     await field('config.hostname').fill('web_1!');
+    // Not mid-typing: the field's problem shows once the user leaves it.
+    await textHas(/^ {4}hostname = web_1!$/);
+    assert.equal(await byId('err-config.hostname').locator('li').count(), 0, 'no error while typing');
+    await page.keyboard.press('Tab');
     const hostErrors = byId('err-config.hostname');
     await hostErrors.locator('li.error').waitFor();
     // In the form's words (the field and its step); the text pane keeps the CLI's.

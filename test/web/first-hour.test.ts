@@ -219,7 +219,12 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     assert.ok((await picks('f-config.locale')).includes('en_US.UTF-8'), 'locales to pick from');
     assert.ok((await picks('f-users.users.admin.shell')).includes('/bin/bash'), 'shells to pick from');
     await page.fill('[id="f-config.hostname"]', 'web_1!');
+    // Not mid-typing: the text pane has it at once, the field once the user leaves it.
+    await page.waitForFunction(() => /not a valid hostname/.test(document.getElementById('problem-list')?.textContent ?? ''));
     const errors = page.locator('[id="err-config.hostname"]');
+    assert.equal(await errors.locator('li').count(), 0, 'no error beside the field being typed in');
+    assert.equal(await page.getAttribute('[id="f-config.hostname"]', 'aria-invalid'), null);
+    await page.keyboard.press('Tab');
     await errors.locator('li.error').waitFor();
     assert.match(await errors.textContent() ?? '', /^Host name, step 3 \(error\): 'web_1!' is not a valid hostname/);
     // The text pane keeps the CLI's wording, key and all.

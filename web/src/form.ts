@@ -73,6 +73,10 @@ export class ConfigForm {
   private readonly openMore = new Set<string>();
   private readonly closedMore = new Set<string>();
   private focusNext: string | undefined;
+  /** The text field being typed in: its own problems wait until the user leaves it (no error mid-word). */
+  private typingIn: string | undefined;
+  /** Set while the form is redrawn: removing the focused field blurs it, which is no leaving. */
+  private redrawing = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -109,7 +113,12 @@ export class ConfigForm {
         step.items.map((p) => this.placed(p))));
     });
     body.push(h('div', { class: 'steps', inert: readOnly }, stepBox));
-    this.root.replaceChildren(...body.filter((c): c is Node | string => !!c));
+    this.redrawing = true;
+    try {
+      this.root.replaceChildren(...body.filter((c): c is Node | string => !!c));
+    } finally {
+      this.redrawing = false;
+    }
     this.root.classList.toggle('read-only', readOnly);
     // A stale tree's problems were the last good text's; the text pane lists the current ones.
     this.showDiagnostics(readOnly ? [] : state.diagnostics);
@@ -217,8 +226,18 @@ export class ConfigForm {
         inputmode: spec.numeric ? 'numeric' : undefined,
         placeholder: spec.defaultText !== undefined ? `default: ${spec.defaultShown ?? spec.defaultText}` : spec.kind === 'list' ? 'a, b' : undefined,
       });
-      control.addEventListener('input', () => this.typedValue(spec, control.value));
+      control.addEventListener('input', () => {
+        this.typingIn = id;
+        this.typedValue(spec, control.value);
+      });
       control.addEventListener('change', () => this.commitNow(spec, control.value));
+      control.addEventListener('blur', () => {
+        if (this.typingIn !== id || this.redrawing) return;
+        this.typingIn = undefined;
+        // Left unchanged (no edit to redraw the form): show what was held back now, without a redraw
+        // that would lose what is typed elsewhere (an "add" field).
+        setTimeout(() => !this.timers.has(id) && !this.typed.has(id) && this.redrawDiagnostics());
+      });
       const suggest = SUGGESTIONS[patternOf(s.schemas, spec.path)];
       if (suggest) {
         control.setAttribute('list', `list-${id}`);
@@ -441,6 +460,16 @@ export class ConfigForm {
     this.typed.clear();
   }
 
+  /** The problems beside the fields again, on the form as it stands. */
+  private redrawDiagnostics(): void {
+    const s = this.state;
+    if (!s || !s.tree || s.stale !== undefined) return;
+    for (const list of this.root.querySelectorAll('.field-errors')) list.replaceChildren();
+    for (const el of this.root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    this.root.querySelector('#form-problems')?.replaceChildren();
+    this.showDiagnostics(s.diagnostics);
+  }
+
   private showDiagnostics(diagnostics: Diagnostic[]): void {
     const shown = new Set<string>();
     for (const el of this.root.querySelectorAll<HTMLElement>('[data-field]')) shown.add(el.dataset.field!);
@@ -448,6 +477,8 @@ export class ConfigForm {
     const generalList = h('ul', { class: 'field-errors' });
     for (const d of diagnostics) {
       const at = fieldFor(d.path, shown);
+      // The field being typed in: its problem shows once the user leaves it (the text pane lists it meanwhile).
+      if (at !== undefined && at === this.typingIn) continue;
       const list = at ? document.getElementById(`err-${at}`) : null;
       // In the form's words: the field and step, not the file's key (the text pane keeps the CLI's).
       const where = d.path ? `${placeInForm(this.state!.schemas, this.state!.tree, d.path)} (${d.severity})` : d.severity;
