@@ -41,9 +41,14 @@ export interface MacRange {
   fourthMax: number;
 }
 
+/** Whether a kind of target can run an OS at all: a container shares the host's Linux kernel. */
+export function kindRunsOs(kind: TargetKind, os: OsEntry): boolean {
+  return kind === 'vm' || kernelOf(os) === 'linux';
+}
+
 /** Containers share the host's kernel: no disks, CD drives or firmware, and no Windows. */
 export function containerLimits(config: VmConfig, os: OsEntry, report: Report, label: string, targets: TargetDirectory): void {
-  if (kernelOf(os) !== 'linux') {
+  if (!kindRunsOs('container', os)) {
     report(['hardware', 'os'], 'error', 'CFG_TARGET_OS', `${label} containers run Linux only; ${os.id} needs a VM target`, `use --target ${orList(targets.idsOf('vm'))}`);
   }
   for (const key of ['hdds', 'cd_drives'] as const) {

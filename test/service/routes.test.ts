@@ -394,6 +394,9 @@ describe('API: catalog, schema, targets, me', () => {
       assert.equal(t.label, def.label);
       assert.deepEqual(t.formats, def.commander!.formats);
       assert.equal(t.defaultFormat, def.commander!.formats[0]);
+      // The OSes it can run: a container no Windows, a VM every one.
+      assert.equal(t.os.includes('windows10-64'), def.kind === 'vm', `${t.id}: windows10-64`);
+      assert.ok(t.os.includes('debian12-64'), `${t.id} runs Debian 12`);
     }
     assert.deepEqual(await get('/api/me'), { name: 'root', admin: true, maxQueued: 20, allowScripts: false, files: REQUEST_FILE_LIMITS });
   });

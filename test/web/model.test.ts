@@ -13,7 +13,7 @@ import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
 import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
-  STEPS, toInput,
+  STEPS, toInput, withUnit, formMessage, reviewOf, itemTitle, placeInForm, stepOf,
   type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 import { SseParser, type SseEvent } from '../../web/src/sse.js';
@@ -39,6 +39,16 @@ const FILES = [
 
 const spec = (path: string) => fieldSpecAt(schemas, path);
 
+describe('withUnit: a default as a person reads it', () => {
+  test('MiB as MB or GB, seconds named, anything else as it is', () => {
+    assert.equal(withUnit('1024', 'memory (MiB; write 8GB)'), '1 GB');
+    assert.equal(withUnit('512', 'memory (MiB)'), '512 MB');
+    assert.equal(withUnit('3600', 'lease time, seconds'), '3600 seconds');
+    assert.equal(withUnit('nat', 'memory (MiB)'), 'nat');
+    assert.equal(withUnit('2', 'number of virtual CPUs'), '2');
+  });
+});
+
 describe('fieldSpec: the widget each key gets, from the two schemas', () => {
   test('choices, yes/no, lists, passwords, text', () => {
     const os = spec('hardware.os');
@@ -50,6 +60,8 @@ describe('fieldSpec: the widget each key gets, from the two schemas', () => {
     assert.equal(spec('hardware.num_cpu').defaultText, '1');
     assert.equal(spec('hardware.ram').numeric, false, 'a size is written 1GB');
     assert.equal(spec('network.eths.eth0.network').numeric, false, 'a netmask may be dotted');
+    assert.deepEqual([spec('hardware.ram').defaultText, spec('hardware.ram').defaultShown], ['1024', '1 GB'], 'a default is shown with its unit');
+    assert.equal(spec('hardware.num_cpu').defaultShown, undefined, 'a count has no unit');
     assert.deepEqual([spec('config.bash_completion').kind, spec('config.bash_completion').defaultText], ['checkbox', '0']);
     assert.deepEqual([spec('hardware.cd_drives.cd0.connected').kind, spec('hardware.cd_drives.cd0.connected').defaultText], ['checkbox', '1']);
     assert.equal(spec('users.users.user0.groups').kind, 'list');
@@ -280,5 +292,55 @@ describe('SseParser', () => {
       const events = points.slice(1).flatMap((end, i) => p.push(STREAM.slice(points[i], end)));
       assert.deepEqual(events, EXPECTED);
     }), { numRuns: 200 });
+  });
+});
+
+describe('the form\'s words: items by what they hold, places by field and step', () => {
+  const web = treeOf(WEB);
+  test('items are titled by their content, by their key only while they hold nothing to name them by', () => {
+    assert.equal(itemTitle(schemas, web, ['users', 'users'], 'user0'), 'User caesar');
+    assert.equal(itemTitle(schemas, web, ['users', 'groups'], 'group1'), 'Group vmg');
+    assert.equal(itemTitle(schemas, web, ['network', 'open_ports'], 'http'), 'Port 80/tcp');
+    assert.equal(itemTitle(schemas, web, ['hardware', 'hdds'], 'hdd0'), 'Disk 1: 4 GB');
+    assert.equal(itemTitle(schemas, web, ['hardware', 'hdds', 'hdd0', 'partitions'], 'root'), 'Partition 1: ext4 on /');
+    assert.equal(itemTitle(schemas, web, ['hardware', 'hdds', 'hdd0', 'partitions'], 'swap'), 'Partition 2: swap');
+    assert.equal(itemTitle(schemas, {}, ['users', 'users'], 'user5'), 'User user5');
+  });
+
+  test('a place names the field, its item and its step', () => {
+    assert.equal(placeInForm(schemas, web, ['config', 'root_passwd']), 'Root password, step 3');
+    assert.equal(placeInForm(schemas, web, ['users', 'users', 'user0', 'passwd']), `User caesar: ${labelFor(schemas, ['users', 'users', 'user0', 'passwd'])}, step 4`);
+    assert.equal(placeInForm(schemas, web, ['users', 'groups', 'group0']), 'Group julius, step 4');
+    assert.equal(placeInForm(schemas, web, ['network', 'open_ports', 'ssh', 'port']), `Port 22/tcp: ${labelFor(schemas, ['network', 'open_ports', 'ssh', 'port'])}, step 5`);
+    assert.equal(stepOf(schemas, ['hardware', 'os']), 1);
+    assert.equal(stepOf(schemas, ['services', 'sshd']), 6);
+  });
+
+  test('a message loses the file\'s key it starts with, and a CLI flag becomes the form\'s control', () => {
+    assert.equal(formMessage('hostname: \'web_1!\' is not a valid hostname', ['config', 'hostname']), '\'web_1!\' is not a valid hostname');
+    assert.equal(formMessage('use --target vmware, qemu or virtualbox', undefined), 'use the build target vmware, qemu or virtualbox');
+    assert.equal(formMessage('size: too small', ['config', 'hostname']), 'size: too small', 'another key is part of the message');
+  });
+});
+
+describe('reviewOf: the machine before Build, and what looks unmeant', () => {
+  test('the facts in the form\'s words, defaults named as such, ports with the closed rest', () => {
+    const r = reviewOf(schemas, treeOf(WEB), 'LXC (lxc)');
+    const facts = Object.fromEntries(r.facts);
+    assert.equal(facts.Machine, 'web1, host name web1');
+    assert.equal(facts.Memory, '1 GB');
+    assert.equal(facts.Disks, 'Disk 1: 4 GB');
+    assert.equal(facts.Network, 'eth0: static 192.168.1.2');
+    assert.equal(facts.Users, 'caesar, vv');
+    assert.equal(facts['Open ports'], '22/tcp, 80/tcp; every port not listed is closed');
+    assert.deepEqual(r.warnings, []);
+    assert.equal(Object.fromEntries(reviewOf(schemas, { hardware: { vm_id: 'x' } }, 'lxc').facts).CPUs, '1 (default)');
+  });
+
+  test('port 22 open with no SSH server, and an SSH server behind a closed port', () => {
+    const noSshd = treeOf(WEB.replace('sshd = 1', 'sshd = 0'));
+    assert.deepEqual(reviewOf(schemas, noSshd, 'lxc').warnings, ['Port 22/tcp is open, but the machine has no SSH server (Applications: sshd): nothing will answer there.']);
+    const closed = treeOf(WEB.replace(/port = 22/, 'port = 2222'));
+    assert.match(reviewOf(schemas, closed, 'lxc').warnings.join('\n'), /An SSH server is installed, but port 22 is not open/);
   });
 });

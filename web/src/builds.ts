@@ -20,6 +20,16 @@ export interface BuildInfo {
   errorCode?: string;
   worker?: string;
   artifact?: { name: string; bytes: number; sha256: string };
+  /** The config text it was built from (GET /api/builds/:id). */
+  config?: string;
+}
+
+/** What the page does with a past build's config. */
+export interface BuildActions {
+  /** Makes the config the draft, for the target (a new draft; the build stays as it was). */
+  clone(config: string, target: string): void;
+  /** Submits the config again for the target; resolves with the new build's id. */
+  rebuild(config: string, target: string): Promise<string>;
 }
 
 /** The service's table of states, held to it by its type (a declaration shared with the service). */
@@ -51,7 +61,15 @@ interface Elements {
   log: HTMLElement;
   error: HTMLElement;
   download: HTMLButtonElement;
+  /** The archive's name, size and SHA-256, shown once it is built. */
+  artifact: { box: HTMLElement; name: HTMLElement; size: HTMLElement; sha256: HTMLElement };
   cancel: HTMLButtonElement;
+  clone: HTMLButtonElement;
+  rebuild: HTMLButtonElement;
+  remove: HTMLButtonElement;
+  actionStatus: HTMLElement;
+  configBox: HTMLElement;
+  config: HTMLElement;
   list: HTMLTableSectionElement;
   listStatus: HTMLElement;
 }
@@ -65,9 +83,29 @@ export class BuildsPanel {
   constructor(
     private readonly api: Api,
     private readonly el: Elements,
+    private readonly actions: BuildActions,
   ) {
     el.download.addEventListener('click', () => this.current && void this.download(this.current));
     el.cancel.addEventListener('click', () => this.current && void this.cancel(this.current.id));
+    el.clone.addEventListener('click', () => {
+      const b = this.current;
+      if (b?.config === undefined) return;
+      this.actions.clone(b.config, b.target);
+      el.actionStatus.textContent = `The config of build ${b.id} is now your draft.`;
+    });
+    el.rebuild.addEventListener('click', () => {
+      const b = this.current;
+      if (b?.config === undefined) return;
+      el.actionStatus.textContent = 'Submitting…';
+      this.actions.rebuild(b.config, b.target).then((id) => {
+        el.actionStatus.textContent = `Build ${id} submitted.`;
+        void this.refreshList();
+        void this.open(id);
+      }, (err: unknown) => {
+        el.actionStatus.textContent = `Not submitted: ${(err as Error).message}`;
+      });
+    });
+    el.remove.addEventListener('click', () => this.current && void this.remove(this.current));
   }
 
   stop(): void {
@@ -109,7 +147,14 @@ export class BuildsPanel {
     this.steps = [];
     this.el.log.textContent = '';
     this.el.view.hidden = false;
+    this.el.actionStatus.textContent = '';
     const build = await this.api.json<BuildInfo>('GET', `/api/builds/${id}`);
+    // Reopened after it ended: every step it went through, as far as the plan says.
+    const planned = build.steps ?? [];
+    if (isFinal(build) && planned.length > 0) {
+      const last = build.step ? planned.indexOf(build.step) : -1;
+      this.steps = build.state === 'succeeded' ? [...planned] : planned.slice(0, last + 1);
+    }
     this.show(build);
     this.el.view.scrollIntoView({ block: 'start' });
     this.el.title.focus();
@@ -155,7 +200,14 @@ export class BuildsPanel {
   }
 
   private show(b: BuildInfo): void {
-    this.current = b;
+    // Events carry the build without its config: keep the one GET /api/builds/:id gave.
+    this.current = { ...b, config: b.config ?? (this.current?.id === b.id ? this.current.config : undefined) };
+    const hasConfig = this.current.config !== undefined;
+    this.el.configBox.hidden = !hasConfig;
+    this.el.config.textContent = this.current.config ?? '';
+    this.el.clone.hidden = !hasConfig;
+    this.el.rebuild.hidden = !hasConfig || !isFinal(b);
+    this.el.remove.hidden = !isFinal(b);
     const el = this.el;
     el.view.dataset.build = b.id;
     el.view.dataset.state = b.state;
@@ -178,6 +230,11 @@ export class BuildsPanel {
     }));
     el.error.textContent = b.error ? `${b.errorCode ? `${b.errorCode}: ` : ''}${b.error}` : '';
     el.download.hidden = !(b.state === 'succeeded' && b.artifact);
+    // What to check the downloaded file against (sha256sum prints the same).
+    el.artifact.box.hidden = !(b.state === 'succeeded' && b.artifact);
+    el.artifact.name.textContent = b.artifact?.name ?? '';
+    el.artifact.size.textContent = b.artifact ? `${formatBytes(b.artifact.bytes)} (${b.artifact.bytes} bytes)` : '';
+    el.artifact.sha256.textContent = b.artifact?.sha256 ?? '';
     if (b.artifact) el.download.textContent = `Download ${b.artifact.name} (${formatBytes(b.artifact.bytes)})`;
     el.cancel.hidden = isFinal(b);
   }
@@ -189,6 +246,22 @@ export class BuildsPanel {
       followDownload(link.url, b.artifact?.name ?? `${b.id}.archive`);
     } catch (err) {
       this.el.error.textContent = `Download failed: ${(err as Error).message}`;
+    }
+  }
+
+  /** Deletes an ended build with its archive, after asking. */
+  private async remove(b: BuildInfo): Promise<void> {
+    if (!window.confirm(`Delete build ${b.id}${b.artifact ? ` and ${b.artifact.name}` : ''}?`)) return;
+    try {
+      await this.api.json('DELETE', `/api/builds/${b.id}`);
+      this.current = undefined;
+      this.el.view.hidden = true;
+      delete this.el.view.dataset.build;
+      this.el.listStatus.textContent = `Build ${b.id} deleted.`;
+      await this.refreshList();
+      this.el.listStatus.focus();
+    } catch (err) {
+      this.el.error.textContent = `Delete failed: ${(err as Error).message}`;
     }
   }
 

@@ -1,14 +1,21 @@
 import { h, type Child } from './dom.js';
 import {
-  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, getAt, itemKeys, itemNames, labelFor, layout, pathId, recordSpec, removeItemEdits, sectionKeys,
-  toInput, fromInput,
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, formMessage, getAt, itemKeys, itemNames, itemTitle, labelFor, layout, pathId, placeInForm, recordSpec,
+  patternOf, removeItemEdits, sectionKeys, SUGGESTIONS, toInput, fromInput,
   type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
 
 export interface TargetInfo {
   id: string;
   label: string;
+  /** container or vm; unknown from an older server. */
+  kind?: string;
+  /** The OS ids it can run; all, from an older server. */
+  os?: string[];
 }
+
+/** Keys only a VM has: a container target is not offered them (a config that has them still shows them, to remove). */
+const VM_ONLY = new Set(['hardware.hdds', 'hardware.cd_drives', 'hardware.firmware']);
 
 export interface OsInfo {
   id: string;
@@ -28,6 +35,8 @@ export interface FormState {
   apps: OfferedApp[];
   /** The files the page keeps for source keys, by their path beside the config, with their sizes. */
   files: ReadonlyMap<string, number>;
+  /** Set while the text does not parse and `tree` is the last one that did: the first error, at its line. */
+  stale?: string;
   /** Whether the server runs build-time scripts (`vmgen serve --allow-scripts`). */
   allowScripts: boolean;
 }
@@ -64,6 +73,10 @@ export class ConfigForm {
   private readonly openMore = new Set<string>();
   private readonly closedMore = new Set<string>();
   private focusNext: string | undefined;
+  /** The text field being typed in: its own problems wait until the user leaves it (no error mid-word). */
+  private typingIn: string | undefined;
+  /** Set while the form is redrawn: removing the focused field blurs it, which is no leaving. */
+  private redrawing = false;
 
   constructor(
     private readonly root: HTMLElement,
@@ -81,19 +94,34 @@ export class ConfigForm {
     const nav = h('nav', { class: 'step-nav', 'aria-label': 'Form steps' },
       h('ol', null, steps.map((s) => h('li', null, h('a', { href: `#step-${s.id}` }, s.title)))));
     const general = h('div', { id: 'form-problems', class: 'form-problems', 'aria-live': 'polite' });
-    const body: Child[] = [nav, general];
-    if (!state.tree) {
-      body.push(h('p', { class: 'notice', role: 'status' }, 'The config text does not parse: fix the errors shown beside the text, and the form follows.'));
+    const body: Child[] = [];
+    const readOnly = !state.tree || state.stale !== undefined;
+    if (readOnly) {
+      // On top, outside the part made inert (inert content is hidden from screen readers too).
+      body.push(h('div', { class: 'notice stale', role: 'status', id: 'form-stale' },
+        h('p', null, state.tree
+          ? 'The config text does not parse. The form shows the last text that did, read-only; fix the text and the form follows again.'
+          : 'The config text does not parse: fix the errors shown beside the text, and the form follows.'),
+        state.stale ? h('p', { class: 'error' }, state.stale) : null));
     }
+    body.push(nav, general);
+    const stepBox: Child[] = [];
     steps.forEach((step, i) => {
-      body.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
-        h('h2', { id: `step-${step.id}-title` }, `${i + 1}. ${step.title}`),
+      stepBox.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
+        h('h2', { id: `step-${step.id}-title`, tabindex: '-1' }, `${i + 1}. ${step.title}`),
         step.section ? h('ul', { class: 'field-errors', id: `err-${step.section}` }) : null,
         step.items.map((p) => this.placed(p))));
     });
-    this.root.replaceChildren(...body.filter((c): c is Node | string => !!c));
-    this.root.toggleAttribute('inert', !state.tree);
-    this.showDiagnostics(state.diagnostics);
+    body.push(h('div', { class: 'steps', inert: readOnly }, stepBox));
+    this.redrawing = true;
+    try {
+      this.root.replaceChildren(...body.filter((c): c is Node | string => !!c));
+    } finally {
+      this.redrawing = false;
+    }
+    this.root.classList.toggle('read-only', readOnly);
+    // A stale tree's problems were the last good text's; the text pane lists the current ones.
+    this.showDiagnostics(readOnly ? [] : state.diagnostics);
 
     const focusId = this.focusNext ?? activeId;
     this.focusNext = undefined;
@@ -147,6 +175,10 @@ export class ConfigForm {
   private field(path: string[]): Child {
     const spec = fieldSpec(this.state!.schemas, path);
     if (!spec) return null;
+    const target = this.state!.targets.find((t) => t.id === this.state!.target);
+    if (target?.kind === 'container' && VM_ONLY.has(pathId(path)) && getAt(this.state!.tree, path) === undefined) {
+      return h('p', { class: 'help', 'data-field': pathId(path), id: `vm-only-${pathId(path)}` }, `${spec.label}: none, ${target.label} is a container (a VM target has them).`);
+    }
     switch (spec.kind) {
       case 'section':
         return h('fieldset', { class: 'group', 'data-field': pathId(path) },
@@ -171,6 +203,7 @@ export class ConfigForm {
     const described = [spec.help ? `help-${id}` : undefined, `err-${id}`].filter(Boolean).join(' ');
     const common = { id: fieldId(id), name: id, 'data-path': id, 'aria-describedby': described, 'aria-required': spec.required ? 'true' : undefined };
     let control: HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement;
+    let picker: HTMLDataListElement | undefined;
     if (spec.kind === 'multiline') {
       // A script or a file's text: Enter is a line break here, never a submit.
       control = h('textarea', { ...common, rows: '6', spellcheck: 'false', autocomplete: 'off' });
@@ -191,15 +224,31 @@ export class ConfigForm {
         autocomplete: spec.kind === 'password' ? 'new-password' : 'off',
         spellcheck: 'false',
         inputmode: spec.numeric ? 'numeric' : undefined,
-        placeholder: spec.defaultText !== undefined ? `default: ${spec.defaultText}` : spec.kind === 'list' ? 'a, b' : undefined,
+        placeholder: spec.defaultText !== undefined ? `default: ${spec.defaultShown ?? spec.defaultText}` : spec.kind === 'list' ? 'a, b' : undefined,
       });
-      control.addEventListener('input', () => this.typedValue(spec, control.value));
+      control.addEventListener('input', () => {
+        this.typingIn = id;
+        this.typedValue(spec, control.value);
+      });
       control.addEventListener('change', () => this.commitNow(spec, control.value));
+      control.addEventListener('blur', () => {
+        if (this.typingIn !== id || this.redrawing) return;
+        this.typingIn = undefined;
+        // Left unchanged (no edit to redraw the form): show what was held back now, without a redraw
+        // that would lose what is typed elsewhere (an "add" field).
+        setTimeout(() => !this.timers.has(id) && !this.typed.has(id) && this.redrawDiagnostics());
+      });
+      const suggest = SUGGESTIONS[patternOf(s.schemas, spec.path)];
+      if (suggest) {
+        control.setAttribute('list', `list-${id}`);
+        picker = h('datalist', { id: `list-${id}` }, suggest().map((v) => h('option', { value: v })));
+      }
     }
     const labelEl = h('label', { for: fieldId(id) }, label, spec.required ? h('span', { class: 'req', 'aria-hidden': 'true' }, ' *') : null);
     return h('div', { class: `field field-${spec.kind}`, 'data-field': id },
       spec.kind === 'checkbox' ? [control, labelEl] : [labelEl, control],
       spec.kind === 'source' ? this.sourceFiles(spec, String(current)) : null,
+      picker,
       extra,
       spec.help ? h('p', { class: 'help', id: `help-${id}` }, spec.help) : null,
       h('ul', { class: 'field-errors', id: `err-${id}` }));
@@ -241,14 +290,22 @@ export class ConfigForm {
       const os = s.osList.find((o) => o.id === v);
       return os ? `${os.label} (${v})` : v;
     };
-    const none = spec.defaultText !== undefined ? `default (${spec.defaultText})` : spec.required ? 'choose…' : 'not set';
+    const none = spec.defaultText !== undefined ? `default (${spec.defaultShown ?? spec.defaultText})` : spec.required ? 'choose…' : 'not set';
     const options = spec.options ?? [];
     const option = (v: string): HTMLOptionElement => h('option', { value: v, selected: v === current }, label(v));
     const children: Child[] = [h('option', { value: '', selected: current === '' }, none)];
     if (current !== '' && !options.includes(current)) children.push(h('option', { value: current, selected: true }, `${current} (not a known value)`));
-    const legacy = new Set(isOs ? s.osList.filter((o) => o.legacy).map((o) => o.id) : []);
-    children.push(...options.filter((v) => !legacy.has(v)).map(option));
-    if (legacy.size > 0) children.push(h('optgroup', { label: 'Seed-era ids, kept for old files' }, options.filter((v) => legacy.has(v)).map(option)));
+    // Seed-era ids build as a current OS listed already: offered only to a file that has one.
+    const legacy = new Set(isOs ? s.osList.filter((o) => o.legacy && o.id !== current).map((o) => o.id) : []);
+    const target = s.targets.find((t) => t.id === s.target);
+    const runs = isOs && target?.os ? new Set(target.os) : undefined;
+    const offered = options.filter((v) => !legacy.has(v));
+    children.push(...offered.filter((v) => !runs || runs.has(v)).map(option));
+    const cannot = runs ? offered.filter((v) => !runs.has(v)) : [];
+    if (cannot.length > 0) {
+      children.push(h('optgroup', { label: `Not for ${target!.label}: ${target!.kind === 'container' ? 'a container runs Linux only' : 'this target cannot run them'}` },
+        cannot.map((v) => h('option', { value: v, disabled: v !== current, selected: v === current }, label(v)))));
+    }
     return h('select', attrs, children);
   }
 
@@ -263,22 +320,24 @@ export class ConfigForm {
     const items = names.map((name) => {
       const item = [...path, name];
       const itemSpec = fieldSpec(s.schemas, item);
-      const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${noun} ${name}` }, 'Remove');
+      // Named by what it holds ("User alice", "Port 80/tcp"), not by its key in the file.
+      const title = itemTitle(s.schemas, s.tree, path, name);
+      const remove = h('button', { type: 'button', class: 'remove', 'aria-label': `Remove ${title}` }, 'Remove');
       remove.addEventListener('click', () => {
         this.focusNext = `add-${id}`;
         void this.events.edit(removeItemEdits(s.schemas, path, name));
       });
       if (itemSpec?.kind !== 'section') {
         // A record of plain values: one field per item.
-        return itemSpec ? this.input(itemSpec, `${capital(noun)} ${name}`, remove) : null;
+        return itemSpec ? this.input(itemSpec, title, remove) : null;
       }
       const keys = itemKeys(s.schemas, item, s.tree);
       return h('fieldset', { class: 'item', 'data-field': pathId(item) },
-        h('legend', null, `${capital(noun)} ${name}`),
+        h('legend', null, title),
         remove,
         h('ul', { class: 'field-errors', id: `err-${pathId(item)}` }),
         h('div', { class: 'item-fields' }, keys.primary.map((k) => this.field([...item, k]))),
-        keys.more.length > 0 ? this.more(item, keys.more, `More ${noun} ${name} settings`) : null);
+        keys.more.length > 0 ? this.more(item, keys.more, `More settings of ${title.charAt(0).toLowerCase()}${title.slice(1)}`) : null);
     });
     return h('fieldset', { class: 'record', ...(inSection ? {} : { 'data-field': id }) },
       h('legend', null, inSection ? `${capital(noun)}s` : spec.label),
@@ -401,6 +460,16 @@ export class ConfigForm {
     this.typed.clear();
   }
 
+  /** The problems beside the fields again, on the form as it stands. */
+  private redrawDiagnostics(): void {
+    const s = this.state;
+    if (!s || !s.tree || s.stale !== undefined) return;
+    for (const list of this.root.querySelectorAll('.field-errors')) list.replaceChildren();
+    for (const el of this.root.querySelectorAll('[aria-invalid]')) el.removeAttribute('aria-invalid');
+    this.root.querySelector('#form-problems')?.replaceChildren();
+    this.showDiagnostics(s.diagnostics);
+  }
+
   private showDiagnostics(diagnostics: Diagnostic[]): void {
     const shown = new Set<string>();
     for (const el of this.root.querySelectorAll<HTMLElement>('[data-field]')) shown.add(el.dataset.field!);
@@ -408,8 +477,12 @@ export class ConfigForm {
     const generalList = h('ul', { class: 'field-errors' });
     for (const d of diagnostics) {
       const at = fieldFor(d.path, shown);
+      // The field being typed in: its problem shows once the user leaves it (the text pane lists it meanwhile).
+      if (at !== undefined && at === this.typingIn) continue;
       const list = at ? document.getElementById(`err-${at}`) : null;
-      const li = h('li', { class: d.severity }, `${d.severity}: ${d.message}`, d.hint ? h('span', { class: 'hint' }, ` (${d.hint})`) : null);
+      // In the form's words: the field and step, not the file's key (the text pane keeps the CLI's).
+      const where = d.path ? `${placeInForm(this.state!.schemas, this.state!.tree, d.path)} (${d.severity})` : d.severity;
+      const li = h('li', { class: d.severity }, `${where}: ${formMessage(d.message, d.path)}`, d.hint ? h('span', { class: 'hint' }, ` (${formMessage(d.hint, undefined)})`) : null);
       if (!list) {
         generalList.append(li);
         continue;

@@ -3,7 +3,7 @@ import { BuildsPanel } from './builds.js';
 import { LabsPanel } from './labs.js';
 import { byId, debounce, h, saveBlob } from './dom.js';
 import { ConfigForm, type FormState, type OsInfo, type TargetInfo } from './form.js';
-import { filesUnder, getAt, placePicked, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
+import { filesUnder, getAt, placePicked, reviewOf, type OfferedApp, type Diagnostic, type Edit, type SchemaNode, type Tree } from './model.js';
 
 /*
  * The page: sign in with an API token, write a config with the guided form or as text (each
@@ -11,8 +11,12 @@ import { filesUnder, getAt, placePicked, type OfferedApp, type Diagnostic, type 
  */
 
 const TOKEN_KEY = 'vmgen.token';
+/** The draft and its target are kept per user in this browser, through sign-out and reload. */
 const DRAFT_KEY = 'vmgen.draft';
 const TARGET_KEY = 'vmgen.target';
+let user = '';
+const keyOf = (key: string): string => `${key}:${user}`;
+const saveDraft = (text: string): void => localStorage.setItem(keyOf(DRAFT_KEY), text);
 const MAX_UPLOAD = 256 * 1024;
 
 interface ParseResult {
@@ -41,12 +45,26 @@ const el = {
   submit: byId<HTMLButtonElement>('submit'),
   submitStatus: byId('submit-status'),
   refresh: byId<HTMLButtonElement>('refresh-builds'),
+  review: byId('review'),
+  reviewFacts: byId('review-facts'),
+  reviewWarnings: byId<HTMLUListElement>('review-warnings'),
+  start: byId('start'),
+  startTitle: byId('start-title'),
+  presets: byId<HTMLUListElement>('preset-list'),
 };
+
+/** A machine a new config can start from (GET /api/config/presets), its text made for the target's kind. */
+interface Preset {
+  id: string;
+  label: string;
+  summary: string;
+  text: string;
+}
 
 let api: Api | undefined;
 let form: ConfigForm | undefined;
 let builds: BuildsPanel | undefined;
-let state: (FormState & { text: string; valid: boolean; appsFor: string | undefined }) | undefined;
+let state: (FormState & { text: string; valid: boolean; appsFor: string | undefined; presets: Preset[] }) | undefined;
 /**
  * Files picked for source keys, by their path beside the config, sent with every check and the
  * build. Kept in this page only: too large for session storage, and re-picked after a reload.
@@ -81,11 +99,13 @@ function showSignIn(message = ''): void {
   el.token.focus();
 }
 
-/** Signing out forgets the draft too (it may hold passwords); a token that stopped working keeps it for the next sign-in. */
-function signOut(message = '', keepDraft = false): void {
+/**
+ * Signing out keeps the draft for this user's next sign-in in this browser (work is never lost; "New"
+ * empties it); the files kept for source keys go, as they live in this page only.
+ */
+function signOut(message = '', keepFiles = false): void {
   sessionStorage.removeItem(TOKEN_KEY);
-  if (!keepDraft) sessionStorage.removeItem(DRAFT_KEY);
-  if (!keepDraft) kept.clear();
+  if (!keepFiles) kept.clear();
   builds?.stop();
   api = undefined;
   state = undefined;
@@ -111,7 +131,14 @@ el.signOut.addEventListener('click', () => signOut());
 /** /api/targets as a list of {id, label}, whichever of the usual shapes it comes in. */
 function targetsFrom(body: unknown): TargetInfo[] {
   const list = Array.isArray(body) ? body : ((body as { targets?: unknown[] })?.targets ?? []);
-  return list.map((t) => (typeof t === 'string' ? { id: t, label: t } : { id: String((t as TargetInfo).id), label: String((t as TargetInfo).label ?? (t as TargetInfo).id) }));
+  return list.map((t) => {
+    if (typeof t === 'string') return { id: t, label: t };
+    const info = t as TargetInfo;
+    return {
+      id: String(info.id), label: String(info.label ?? info.id),
+      ...(typeof info.kind === 'string' ? { kind: info.kind } : {}), ...(Array.isArray(info.os) ? { os: info.os.map(String) } : {}),
+    };
+  });
 }
 
 function osFrom(catalog: unknown, model: SchemaNode): OsInfo[] {
@@ -126,6 +153,7 @@ async function enter(token: string): Promise<void> {
   if (me?.files) fileLimits = me.files;
   sessionStorage.setItem(TOKEN_KEY, token);
   api = candidate;
+  user = me?.name ?? me?.user ?? '';
   const [model, text, targets, catalog] = await Promise.all([
     api.json<SchemaNode>('GET', '/api/schema'),
     api.json<SchemaNode>('GET', '/api/config/text-schema'),
@@ -133,7 +161,7 @@ async function enter(token: string): Promise<void> {
     api.json<unknown>('GET', '/api/catalog'),
   ]);
   const targetList = targetsFrom(targets);
-  const saved = sessionStorage.getItem(TARGET_KEY);
+  const saved = localStorage.getItem(keyOf(TARGET_KEY));
   state = {
     schemas: { model, text },
     tree: undefined,
@@ -143,8 +171,9 @@ async function enter(token: string): Promise<void> {
     osList: osFrom(catalog, model),
     apps: [],
     appsFor: undefined,
-    text: sessionStorage.getItem(DRAFT_KEY) ?? '',
+    text: localStorage.getItem(keyOf(DRAFT_KEY)) ?? '',
     valid: false,
+    presets: [],
     files: new Map(),
     allowScripts: me?.allowScripts === true,
   };
@@ -164,9 +193,28 @@ async function enter(token: string): Promise<void> {
     log: byId('build-log'),
     error: byId('build-error'),
     download: byId<HTMLButtonElement>('build-download'),
+    artifact: { box: byId('build-artifact'), name: byId('artifact-name'), size: byId('artifact-size'), sha256: byId('artifact-sha256') },
     cancel: byId<HTMLButtonElement>('build-cancel'),
+    clone: byId<HTMLButtonElement>('build-clone'),
+    rebuild: byId<HTMLButtonElement>('build-rebuild'),
+    remove: byId<HTMLButtonElement>('build-delete'),
+    actionStatus: byId('build-action-status'),
+    configBox: byId('build-config-box'),
+    config: byId('build-config'),
     list: byId<HTMLTableSectionElement>('build-list'),
     listStatus: byId('builds-status'),
+  }, {
+    clone: (config, target) => {
+      if (state?.text.trim() && state.text !== config && !window.confirm('Replace your draft with this build\'s config?')) return;
+      if (state && state.targets.some((t) => t.id === target)) {
+        state.target = target;
+        localStorage.setItem(keyOf(TARGET_KEY), target);
+      }
+      replaceText(config);
+      void loadPresets();
+      el.form.querySelector<HTMLElement>('.step h2')?.focus();
+    },
+    rebuild: async (config, target) => (await api!.json<{ id: string }>('POST', '/api/builds', { config, target, ...filesBody() })).id,
   });
   new LabsPanel(api, {
     labFile: byId<HTMLInputElement>('lab-file'),
@@ -180,15 +228,47 @@ async function enter(token: string): Promise<void> {
     diagram: byId('lab-diagram'),
     download: byId<HTMLButtonElement>('lab-download'),
   }, targetList);
-  await queue(parseNow);
+  await Promise.all([queue(parseNow), loadPresets()]);
   void builds.refreshList();
+  // Past the sign-in form, which is gone: to where the work starts.
+  (isBlank(state.text) ? el.startTitle : el.form.querySelector<HTMLElement>('.step h2') ?? el.text).focus();
+}
+
+// ---- a start that is never empty ------------------------------------------------------------------
+
+const isBlank = (text: string): boolean => text.trim() === '';
+
+/** The presets of the chosen target, as buttons; shown while the config text is empty. */
+async function loadPresets(): Promise<void> {
+  if (!state || !api) return;
+  const target = state.target;
+  const { presets } = await api.json<{ presets: Preset[] }>('GET', `/api/config/presets?target=${encodeURIComponent(target)}`).catch(() => ({ presets: [] as Preset[] }));
+  if (state.target !== target) return;
+  state.presets = presets;
+  el.presets.replaceChildren(...presets.map((p) => {
+    const button = h('button', { type: 'button', id: `preset-${p.id}`, class: 'preset', 'aria-describedby': `preset-${p.id}-summary` }, p.label);
+    button.addEventListener('click', () => {
+      replaceText(p.text);
+      el.form.querySelector<HTMLElement>('.step h2')?.focus();
+    });
+    return h('li', null, button, h('p', { class: 'help', id: `preset-${p.id}-summary` }, p.summary));
+  }));
+  showStart();
+}
+
+function showStart(): void {
+  el.start.hidden = !state || !isBlank(state.text) || state.presets.length === 0;
 }
 
 // ---- the text and the form, each following the other --------------------------------------------
 
 async function show(result: ParseResult): Promise<void> {
   if (!state || !api) return;
-  state.tree = result.tree ?? undefined;
+  // A text that stops parsing (a paste, a bracket typed) keeps the last good form, read-only.
+  const first = result.diagnostics.find((d) => d.severity === 'error');
+  if (result.tree) state.stale = undefined;
+  else if (state.tree) state.stale = first ? `Line ${first.line}: ${first.message}` : 'The text does not parse.';
+  state.tree = result.tree ?? state.tree;
   state.diagnostics = result.diagnostics;
   state.valid = result.valid;
   state.files = new Map([...kept].map(([path, f]) => [path, f.bytes]));
@@ -200,8 +280,23 @@ async function show(result: ParseResult): Promise<void> {
       ? (await api.json<{ apps: OfferedApp[] }>('GET', `/api/config/apps?os=${encodeURIComponent(osId)}`).catch(() => ({ apps: [] }))).apps
       : [];
   }
-  showProblems(result.diagnostics);
-  form?.render(state);
+  // An empty text is a start, not a mistake: the presets are shown instead of "[hardware] is missing".
+  const blank = isBlank(state.text);
+  showProblems(blank ? [] : result.diagnostics, blank);
+  form?.render(blank ? { ...state, diagnostics: [] } : state);
+  showStart();
+  showReview(blank || !result.tree ? undefined : result.tree);
+}
+
+/** The machine summed up beside Build, with its warnings: what the user checks before building. */
+function showReview(tree: Tree | undefined): void {
+  el.review.hidden = !tree || !state;
+  if (!tree || !state) return;
+  const target = state.targets.find((t) => t.id === state!.target);
+  const review = reviewOf(state.schemas, tree, target ? `${target.label} (${target.id})` : state.target);
+  el.reviewFacts.replaceChildren(...review.facts.flatMap(([k, v]) => [h('dt', null, k), h('dd', null, v)]));
+  const warnings = [...review.warnings, ...state.diagnostics.filter((d) => d.severity === 'warning').map((d) => d.message)];
+  el.reviewWarnings.replaceChildren(...warnings.map((w) => h('li', { class: 'warning' }, w)));
 }
 
 async function parseNow(): Promise<void> {
@@ -218,7 +313,7 @@ const parseSoon = debounce(() => void queue(parseNow).catch(reportError), 400);
 el.text.addEventListener('input', () => {
   if (!state) return;
   state.text = el.text.value;
-  sessionStorage.setItem(DRAFT_KEY, state.text);
+  saveDraft(state.text);
   form?.reset();
   parseSoon();
 });
@@ -232,7 +327,7 @@ function formEdit(edits: Edit[]): Promise<void> {
       if (state.text !== text) return;
       state.text = result.text;
       el.text.value = result.text;
-      sessionStorage.setItem(DRAFT_KEY, result.text);
+      saveDraft(result.text);
       await show(result);
     } catch (err) {
       reportError(err);
@@ -243,8 +338,9 @@ function formEdit(edits: Edit[]): Promise<void> {
 function setTarget(id: string): void {
   if (!state) return;
   state.target = id;
-  sessionStorage.setItem(TARGET_KEY, id);
+  localStorage.setItem(keyOf(TARGET_KEY), id);
   void queue(parseNow).catch(reportError);
+  void loadPresets();
 }
 
 function reportError(err: unknown): void {
@@ -255,19 +351,21 @@ function reportError(err: unknown): void {
 }
 
 /** Every diagnostic under the text, each a link to its line. */
-function showProblems(diagnostics: Diagnostic[]): void {
+function showProblems(diagnostics: Diagnostic[], blank = false): void {
   const errors = diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = diagnostics.length - errors;
-  el.summary.textContent = errors === 0
+  el.summary.textContent = blank ? 'Nothing written yet: start from a machine above, or fill in the form.' : errors === 0
     ? `Valid${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.`
     : `${errors} error${errors > 1 ? 's' : ''}${warnings ? `, ${warnings} warning${warnings > 1 ? 's' : ''}` : ''}.`;
-  el.summary.dataset.valid = String(errors === 0);
+  el.summary.dataset.valid = String(errors === 0 && !blank);
   el.problems.replaceChildren(...diagnostics.map((d) => {
-    const go = h('button', { type: 'button', class: 'link', 'aria-label': `Go to line ${d.line}` }, d.line > 0 ? `${d.line}:${d.column}` : '—');
+    const where = d.line > 0 ? `${d.line}:${d.column}` : '—';
+    // The visible text starts the name, so a voice user can say what they see.
+    const go = h('button', { type: 'button', class: 'link', 'aria-label': d.line > 0 ? `${where}, go to line ${d.line}` : 'no line' }, where);
     go.addEventListener('click', () => selectLine(d.line));
     return h('li', { class: d.severity }, go, ` ${d.severity}: ${d.message}`, d.hint ? h('span', { class: 'hint' }, ` (hint: ${d.hint})`) : null);
   }));
-  el.submit.disabled = errors > 0;
+  el.submit.disabled = errors > 0 || blank;
   el.submitStatus.textContent = errors > 0 ? 'Fix the errors to build.' : '';
 }
 
@@ -286,7 +384,7 @@ function replaceText(text: string): void {
   if (!state) return;
   state.text = text;
   el.text.value = text;
-  sessionStorage.setItem(DRAFT_KEY, text);
+  saveDraft(text);
   form?.reset();
   parseSoon.cancel();
   void queue(parseNow).catch(reportError);

@@ -85,6 +85,8 @@ export interface FieldSpec {
   options?: string[];
   /** The model's default, as the text would write it ('1' for true). */
   defaultText?: string;
+  /** The default as a person reads it, with its unit ("1 GB" for ram's 1024 MiB); unset where that is defaultText. */
+  defaultShown?: string;
   required: boolean;
   numeric: boolean;
   /** A section with keys of its own and items named by the user besides ([dns]: forwarders and zones). */
@@ -122,7 +124,8 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
     return { ...base, kind: 'record' };
   }
   const defaultText = defaultAsText(model.default);
-  const withDefault = defaultText === undefined ? base : { ...base, defaultText };
+  const shown = defaultText === undefined ? undefined : withUnit(defaultText, model.description ?? '');
+  const withDefault = defaultText === undefined ? base : { ...base, defaultText, ...(shown !== defaultText ? { defaultShown: shown } : {}) };
   if (model.enum) return { ...withDefault, kind: 'select', options: [...model.enum] };
   if (model.type === 'boolean') return { ...withDefault, kind: 'checkbox' };
   if (text.anyOf || model.type === 'array') return { ...withDefault, kind: 'list' };
@@ -130,6 +133,15 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
   if (model.contentMediaType === 'text/plain') return { ...withDefault, kind: 'multiline' };
   if (SOURCE_FIELDS.has(patternOf(schemas, path))) return { ...withDefault, kind: 'source' };
   return { ...withDefault, kind: 'text', numeric: model.type === 'integer' && !/MiB|netmask/.test(model.description ?? '') };
+}
+
+/** A bare number with the unit its description names: sizes in MiB as MB or GB, times in seconds. */
+export function withUnit(text: string, description: string): string {
+  if (!/^\d+$/.test(text)) return text;
+  const n = Number(text);
+  if (/\bMiB\b/.test(description)) return n >= 1024 && n % 1024 === 0 ? `${n / 1024} GB` : `${n} MB`;
+  if (/\bseconds\b/.test(description)) return `${n} seconds`;
+  return text;
 }
 
 function defaultAsText(value: unknown): string | undefined {
@@ -590,3 +602,143 @@ export function filesUnder(source: string, kept: Iterable<string>): string[] {
   if (s === '') return [];
   return [...kept].filter((p) => p === s || p.startsWith(`${s}/`)).sort();
 }
+
+// ---- the form's words for items and places ------------------------------------------------------
+
+const text = (v: Value | Tree | undefined): string | undefined => (typeof v === 'string' && v.trim() !== '' ? v.trim() : undefined);
+/** "8GB" as a person writes it: "8 GB". */
+const spaced = (size: string): string => size.replace(/^(\d+(?:\.\d+)?)\s*([A-Za-z]+)$/, '$1 $2');
+
+/**
+ * An item's title by what it holds, per record pattern; the item's key where it holds nothing to
+ * name it by yet. `n` is its place in the record, from 1.
+ */
+const ITEM_TITLES: Record<string, (item: Value | Tree | undefined, n: number, name: string) => string | undefined> = {
+  'hardware.hdds': (v, n) => `Disk ${n}${text(getAt(v as Tree, ['size'])) ? `: ${spaced(text(getAt(v as Tree, ['size']))!)}` : ''}`,
+  'hardware.hdds.*.partitions': (v, n) => {
+    const fs = text(getAt(v as Tree, ['fs']));
+    const mount = text(getAt(v as Tree, ['mount']));
+    return `Partition ${n}${fs ? `: ${fs}` : ''}${mount ? ` on ${mount}` : ''}`;
+  },
+  'hardware.cd_drives': (_v, n) => `CD drive ${n}`,
+  'users.users': (v) => (text(getAt(v as Tree, ['name'])) ? `User ${text(getAt(v as Tree, ['name']))}` : undefined),
+  'users.groups': (v) => (text(v) ? `Group ${text(v)}` : undefined),
+  'network.open_ports': (v) => {
+    const port = text(getAt(v as Tree, ['port']));
+    return port ? `Port ${port}/${text(getAt(v as Tree, ['proto'])) ?? 'tcp'}` : undefined;
+  },
+  files: (v) => (text(getAt(v as Tree, ['path'])) ? `File ${text(getAt(v as Tree, ['path']))}` : undefined),
+  web: (v) => (text(getAt(v as Tree, ['server_name'])) ? `Web site ${text(getAt(v as Tree, ['server_name']))}` : undefined),
+  dns: (v) => (text(getAt(v as Tree, ['zone'])) ? `Zone ${text(getAt(v as Tree, ['zone']))}` : undefined),
+  database: (v, _n, name) => `Database ${text(getAt(v as Tree, ['name'])) ?? name}`,
+};
+
+/** What the form calls the item `name` of the record at `path`: "User alice", "Port 80/tcp", "Disk 1: 8 GB". */
+export function itemTitle(schemas: Schemas, tree: Tree | undefined, path: readonly string[], name: string): string {
+  const rec = recordSpec(schemas, path);
+  const names = rec.names ? rec.names(tree) : itemNames(tree, path, schemas);
+  const n = Math.max(0, names.indexOf(name)) + 1;
+  const titled = ITEM_TITLES[patternOf(schemas, path)]?.(getAt(tree, [...path, name]), n, name);
+  return titled ?? `${rec.noun.charAt(0).toUpperCase()}${rec.noun.slice(1)} ${name}`;
+}
+
+/** Whether `path` names a record of items (disks, users, ports…), as opposed to a section of keys. */
+const isRecord = (schemas: Schemas, path: readonly string[]): boolean => fieldSpec(schemas, path)?.kind === 'record' || fieldSpec(schemas, path)?.items === true;
+
+/** The number of the form step (from 1) that shows a key path, or undefined for one no step shows. */
+export function stepOf(schemas: Schemas, path: readonly string[]): number | undefined {
+  const key = pathId(path);
+  const under = (p: readonly string[]): boolean => key === pathId(p) || key.startsWith(`${pathId(p)}.`);
+  const i = layout(schemas).findIndex((step) => step.items.some((it) => (it.kind === 'field' && under(it.path))
+    || (it.kind === 'more' && it.keys.some((k) => under([...it.path, k])))));
+  return i === -1 ? undefined : i + 1;
+}
+
+/**
+ * Where a key path is in the form, in its words: "Root password, step 3", "User alice: Password,
+ * step 4". The file's keys stay in the text and its messages; the form speaks of what it shows.
+ */
+export function placeInForm(schemas: Schemas, tree: Tree | undefined, path: readonly string[]): string {
+  const parts: string[] = [];
+  let i = 0;
+  for (; i < path.length; i++) {
+    const at = path.slice(0, i + 1);
+    if (i + 1 < path.length && isRecord(schemas, at)) {
+      parts.length = 0;
+      parts.push(itemTitle(schemas, tree, at, path[i + 1]!));
+      i++;
+    }
+  }
+  const leaf = path.length > 0 && !(path.length >= 2 && isRecord(schemas, path.slice(0, -1))) ? labelFor(schemas, path) : undefined;
+  if (leaf) parts.push(leaf);
+  const step = stepOf(schemas, path);
+  return `${parts.join(': ')}${step ? `, step ${step}` : ''}`;
+}
+
+/** A message in the form's words: without the leading key the CLI names, and a CLI flag said as the form's control. */
+export function formMessage(message: string, path: readonly string[] | undefined): string {
+  const last = path?.[path.length - 1];
+  const withoutKey = last && message.startsWith(`${last}: `) ? message.slice(last.length + 2) : message;
+  return withoutKey.replace(/--target /g, 'the build target ');
+}
+
+// ---- review before Build -------------------------------------------------------------------------
+
+/** Ports that mean nothing without a server behind them, and the applications that are one. */
+const PORT_SERVERS: readonly { port: string; apps: readonly string[]; what: string }[] = [
+  { port: '22', apps: ['services.sshd'], what: 'an SSH server (Applications: sshd)' },
+  { port: '80', apps: ['services.httpd', 'services.nginx'], what: 'a web server (Applications: httpd or nginx)' },
+  { port: '443', apps: ['services.httpd', 'services.nginx'], what: 'a web server (Applications: httpd or nginx)' },
+];
+
+export interface Review {
+  /** What the machine is, one line a fact, in the form's words. */
+  facts: [string, string][];
+  /** What may not be what the user meant; none stops the build. */
+  warnings: string[];
+}
+
+const on = (tree: Tree | undefined, path: string): boolean => TRUE.has((text(getAt(tree, path.split('.'))) ?? '').toLowerCase());
+
+/** The machine summed up before Build, with what looks unmeant (a port open with no server behind it). */
+export function reviewOf(schemas: Schemas, tree: Tree | undefined, target: string): Review {
+  const at = (path: string): string | undefined => text(getAt(tree, path.split('.')));
+  const nics = nicNames(tree).map((n) => {
+    const type = at(`network.eths.${n}.type`) ?? 'dhcp';
+    return `${n}: ${type === 'static' ? `static ${at(`network.eths.${n}.address`) ?? '(no address)'}` : type}`;
+  });
+  const ports = itemNames(tree, ['network', 'open_ports'], schemas);
+  const open = ports.map((p) => ({ port: at(`network.open_ports.${p}.port`) ?? '', proto: at(`network.open_ports.${p}.proto`) ?? 'tcp' }));
+  const apps = ['devel', 'services', 'gui'].flatMap((c) => Object.keys((getAt(tree, [c]) as Tree | undefined) ?? {}).filter((a) => on(tree, `${c}.${a}`)));
+  const ram = at('hardware.ram');
+  const facts: [string, string][] = [
+    ['Machine', `${at('hardware.vm_id') ?? '(no name)'}${at('config.hostname') ? `, host name ${at('config.hostname')}` : ''}`],
+    ['Operating system', at('hardware.os') ?? '(none chosen)'],
+    ['Build target', target],
+    ['CPUs', at('hardware.num_cpu') ?? '1 (default)'],
+    ['Memory', ram ? (/^\d+$/.test(ram) ? withUnit(ram, 'MiB') : spaced(ram)) : '1 GB (default)'],
+    ['Disks', itemNames(tree, ['hardware', 'hdds'], schemas).map((d) => itemTitle(schemas, tree, ['hardware', 'hdds'], d)).join('; ') || 'none'],
+    ['Network', nics.join('; ') || 'no network adapter'],
+    ['Users', itemNames(tree, ['users', 'users'], schemas).map((u) => at(`users.users.${u}.name`) ?? u).join(', ') || 'root only'],
+    ['Open ports', open.length > 0 ? `${open.map((p) => `${p.port}/${p.proto}`).join(', ')}; every port not listed is closed` : 'none: every port is closed'],
+    ['Applications', apps.join(', ') || 'none'],
+  ];
+  const warnings = PORT_SERVERS.filter((s) => open.some((p) => p.port === s.port && p.proto !== 'udp') && !s.apps.some((a) => on(tree, a)))
+    .map((s) => `Port ${s.port}/tcp is open, but the machine has no ${s.what.replace(/^an? /, '')}: nothing will answer there.`);
+  const served = PORT_SERVERS.filter((s) => s.port === '22' && on(tree, s.apps[0]!) && !open.some((p) => p.port === '22'));
+  if (served.length > 0) warnings.push('An SSH server is installed, but port 22 is not open: every port not listed is closed, so it cannot be reached.');
+  return { facts, warnings };
+}
+
+// ---- suggestions for free-text keys -----------------------------------------------------------------
+
+/**
+ * Values offered as a picker (a datalist: any other value can still be typed) for keys whose values
+ * come from a list the config does not close: time zones from the browser's own table.
+ */
+export const SUGGESTIONS: Record<string, () => readonly string[]> = {
+  'config.timezone': () => (typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : ['Etc/UTC']),
+  'config.locale': () => ['en_US.UTF-8', 'en_GB.UTF-8', 'de_DE.UTF-8', 'fr_FR.UTF-8', 'es_ES.UTF-8', 'it_IT.UTF-8', 'ro_RO.UTF-8', 'pt_BR.UTF-8', 'nl_NL.UTF-8', 'pl_PL.UTF-8', 'C.UTF-8'],
+  'config.keyboard': () => ['us', 'gb', 'de', 'fr', 'es', 'it', 'ro', 'pt', 'br', 'nl', 'pl', 'se', 'no', 'dk', 'fi', 'ch'],
+  'users.users.*.shell': () => ['/bin/bash', '/bin/sh', '/usr/bin/zsh', '/usr/bin/fish', '/usr/sbin/nologin'],
+};

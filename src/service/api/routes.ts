@@ -3,7 +3,7 @@ import type { ErrorCode } from '../../errors.js';
 import {
   AppsOfferSchema, AppsQuery, DiagnosticSchema, BuildAcceptedSchema, BuildDetailSchema, BuildViewSchema, CatalogSchema, DownloadLinkBody, DownloadLinkSchema,
   EditBody, EditedConfigSchema, HealthSchema, JsonSchemaObject, LabAcceptedSchema, LabDiagnosticSchema, LabListQuery, LabViewSchema, LinkQuery,
-  ListQuery, MeSchema, ParseBody, ParsedConfigSchema, SetBody, SubmitBuildBody, SubmitLabBody, TargetInfoSchema, UnsetBody,
+  ListQuery, MeSchema, ParseBody, ParsedConfigSchema, PresetsQuery, PresetsSchema, SetBody, SubmitBuildBody, SubmitLabBody, TargetInfoSchema, UnsetBody,
 } from './schemas.js';
 
 /*
@@ -166,6 +166,10 @@ export const API_ROUTES: readonly ApiRoute[] = [
   {
     method: 'GET', url: '/api/config/apps', operationId: 'appsForOs', tag: 'config', auth: 'token', summary: 'Every catalog app, and whether this OS can install it',
     query: AppsQuery, replies: { 200: { description: 'the offer', json: AppsOfferSchema } }, errors: ['VMG_USAGE', 'VMG_NOT_FOUND'],
+  },
+  {
+    method: 'GET', url: '/api/config/presets', operationId: 'presetsForTarget', tag: 'config', auth: 'token', summary: 'The machines a new config can start from, for one target',
+    query: PresetsQuery, replies: { 200: { description: 'the presets', json: PresetsSchema } }, errors: ['VMG_USAGE'],
   },
   {
     method: 'GET', url: '/api/openapi.json', operationId: 'getOpenApi', tag: 'info', auth: 'public', summary: 'This description (OpenAPI 3.1)',

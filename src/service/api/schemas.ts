@@ -109,6 +109,7 @@ export const TargetInfoSchema = z.object({
   kind: z.enum(['container', 'vm']),
   formats: z.array(z.enum(ARCHIVE_FORMATS)),
   defaultFormat: z.enum(ARCHIVE_FORMATS),
+  os: z.array(z.string()).describe('the OS ids this target can run'),
 });
 export type TargetInfo = z.infer<typeof TargetInfoSchema>;
 
@@ -193,6 +194,11 @@ export const EditBody = z.strictObject({ text: configText, edits: z.array(editSc
 export const SetBody = z.strictObject({ text: configText, path: keyPath, value: iniValue, target: configTarget, files: RequestFilesSchema.optional() });
 export const UnsetBody = z.strictObject({ text: configText, path: keyPath, target: configTarget, files: RequestFilesSchema.optional() });
 export const AppsQuery = z.strictObject({ os: z.string().max(64) });
+export const PresetsQuery = z.strictObject({ target: z.enum(TARGET_IDS as [string, ...string[]], { error: `target is one of: ${TARGET_IDS.join(', ')}` }) });
+export const PresetsSchema = z.object({
+  presets: z.array(z.object({ id: z.string(), label: z.string(), summary: z.string(), text: z.string().describe('the preset as config text') })),
+}).describe('The machines a new config can start from, for one target');
+export type PresetsBody = z.infer<typeof PresetsSchema>;
 
 // ---- the web page's copies (web/shared-types.d.ts) must be these types ----
 

@@ -3,15 +3,17 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AppsQuery, EditBody, ParseBody, SetBody, UnsetBody } from '../api/schemas.js';
+import { AppsQuery, EditBody, ParseBody, PresetsQuery, SetBody, UnsetBody, type PresetsBody } from '../api/schemas.js';
 import { appsForOs, findOs, resolveApp } from '../../catalog/load.js';
 import type { Catalogs, OsEntry } from '../../catalog/schema.js';
 import { schemaFor } from '../../config/schema-for.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
+import { findTarget } from '../../targets/registry.js';
 import { readRequestFiles, type RequestFiles } from '../request-files.js';
 import { inlineChecker, type ConfigChecker } from '../validation/checker.js';
 import type { ConfigEdit } from './edit.js';
+import { presetsFor, presetText } from './presets.js';
 import type { OfferedApp } from './shared-types.js';
 
 export type { OfferedApp } from './shared-types.js';
@@ -140,6 +142,12 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   app.post('/api/config/unset', routeOptions, async (req) => {
     const body = parsed(UnsetBody, req.body);
     return edit(req, body, [{ path: body.path, unset: true }]);
+  });
+
+  // The machines a new config starts from, each as this target's kind needs it (a VM's disk, no disk for a container).
+  app.get('/api/config/presets', async (req): Promise<PresetsBody> => {
+    const kind = findTarget(parsed(PresetsQuery, req.query).target)!.kind;
+    return { presets: presetsFor(kind).map((p) => ({ id: p.id, label: p.label, summary: p.summary, text: presetText(p, kind) })) };
   });
 
   app.get('/api/config/apps', async (req) => {
