@@ -189,6 +189,8 @@ describe('the OpenAPI description against real answers', () => {
     await expect(200, 'GET /api/config/apps', `/api/config/apps?os=${os}`, { user: 'alice' });
     await expect(404, 'GET /api/config/apps', '/api/config/apps?os=no-such-os', { user: 'alice' });
     await expect(400, 'GET /api/config/apps', '/api/config/apps', { user: 'alice' });
+    await expect(200, 'GET /api/config/presets', '/api/config/presets?target=lxc', { user: 'alice' });
+    await expect(400, 'GET /api/config/presets', '/api/config/presets?target=no-such-target', { user: 'alice' });
   });
 
   it('public routes: the description, its page, health, metrics, the web page', async () => {
