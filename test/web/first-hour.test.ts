@@ -1,13 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import ts from 'typescript';
 import { PRESETS, presetText } from '../../src/service/web/presets.js';
 import { fakeArchive, testService, waitFor, ROOT, type TestService } from '../service/fakes.js';
+import { stagePageAssets } from './page-assets.js';
 
 /*
  * A new user's first hour in Chromium, against the API with the fake executor that "builds" a small
@@ -70,14 +70,7 @@ async function signIn(p: Page): Promise<void> {
 
 describe('the page: a new user\'s first hour', { skip }, () => {
   before(async () => {
-    // The page's modules, transpiled one by one (npm run build type-checks them; this only runs them).
-    mkdirSync(join(assets, 'js'), { recursive: true });
-    for (const f of readdirSync(join(ROOT, 'web', 'src')).filter((n) => n.endsWith('.ts'))) {
-      const { outputText } = ts.transpileModule(readFileSync(join(ROOT, 'web', 'src', f), 'utf8'),
-        { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: false } });
-      writeFileSync(join(assets, 'js', f.replace(/\.ts$/, '.js')), outputText);
-    }
-    for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(assets, f));
+    stagePageAssets(assets);
     mkdirSync(SHOTS, { recursive: true });
     svc = await testService({ webAssetsDir: assets, auto: true });
     await svc.app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import ts from 'typescript';
 import { testService, waitFor, ROOT, type TestService } from '../service/fakes.js';
+import { stagePageAssets } from './page-assets.js';
 
 /*
  * The page's labs in Chromium, against the API with the real lab checker and a fake executor:
@@ -32,13 +32,7 @@ async function stateIs(name: string, state: string): Promise<void> {
 
 describe('the page: a lab submitted and drawn as a diagram', { skip }, () => {
   before(async () => {
-    mkdirSync(join(assets, 'js'), { recursive: true });
-    for (const f of readdirSync(join(ROOT, 'web', 'src')).filter((n) => n.endsWith('.ts'))) {
-      const { outputText } = ts.transpileModule(readFileSync(join(ROOT, 'web', 'src', f), 'utf8'),
-        { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: false } });
-      writeFileSync(join(assets, 'js', f.replace(/\.ts$/, '.js')), outputText);
-    }
-    for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(assets, f));
+    stagePageAssets(assets);
     mkdirSync(SHOTS, { recursive: true });
     svc = await testService({ webAssetsDir: assets });
     await svc.app.listen({ host: '127.0.0.1', port: 0 });

@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import ts from 'typescript';
-import { testService, waitFor, WEB_CONF, ROOT, type TestService } from '../service/fakes.js';
+import { testService, waitFor, WEB_CONF, type TestService } from '../service/fakes.js';
+import { stagePageAssets } from './page-assets.js';
 
 /*
  * The page's uploads in a browser, against the API with a fake executor (nothing is built): the
@@ -40,15 +40,7 @@ async function problemsMatch(re: RegExp, yes = true): Promise<void> {
 
 describe('the page: files for source keys, and scripts the server does not run', { skip }, () => {
   before(async () => {
-    // The page's modules, transpiled one by one into a directory of this test's own (npm run
-    // build type-checks them; this only needs them to run, in a second rather than ten).
-    mkdirSync(join(assets, 'js'), { recursive: true });
-    for (const f of readdirSync(join(ROOT, 'web', 'src')).filter((n) => n.endsWith('.ts'))) {
-      const { outputText } = ts.transpileModule(readFileSync(join(ROOT, 'web', 'src', f), 'utf8'),
-        { compilerOptions: { target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.ES2022, verbatimModuleSyntax: false } });
-      writeFileSync(join(assets, 'js', f.replace(/\.ts$/, '.js')), outputText);
-    }
-    for (const f of ['index.html', 'style.css']) copyFileSync(join(ROOT, 'web', f), join(assets, f));
+    stagePageAssets(assets);
     mkdirSync(join(work, 'site', 'img'), { recursive: true });
     writeFileSync(join(work, 'site', 'index.html'), '<h1>lab</h1>\n');
     writeFileSync(join(work, 'site', 'img', 'logo.svg'), '<svg/>');
