@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { run } from '../helpers/cli.js';
+import { freePort } from '../helpers/net.js';
 
 /*
  * What contrib/systemd/vmgen-serve-queue.service rests on: `vmgen serve --queue` works with no
@@ -16,17 +16,6 @@ import { run } from '../helpers/cli.js';
  */
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => ok(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 /** Resolves with the first stdout line matching `re`; rejects if the process ends first. */
 function lineOf(child: ChildProcess, re: RegExp): Promise<string> {

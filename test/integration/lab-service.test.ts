@@ -2,12 +2,12 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { LabView } from '../../src/service/web/shared-types.js';
 import { IS_ROOT, lastLine, ROOT, vmgen } from './helpers.js';
+import { freePort } from '../helpers/net.js';
 
 /**
  * A lab through the service on BullMQ: redis on a free loopback port, two `vmgen worker`s (the
@@ -20,17 +20,6 @@ const skip = !IS_ROOT ? 'needs root (real builds)' : !hasRedis ? 'needs redis-se
 const NET101 = join(ROOT, 'examples', 'net101');
 const LAB = readFileSync(join(NET101, 'lab.conf'), 'utf8').replace(/^(\s*count\s*=\s*)6\s*$/m, (_all, key: string) => `${key}1`);
 const FILES = Object.fromEntries(['gw.conf', 'web.conf', 'pc.conf', 'students.csv'].map((f) => [f, readFileSync(join(NET101, f)).toString('base64')]));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 function startProcess(cmd: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; output: () => string }> {
   const proc = spawn(cmd, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });

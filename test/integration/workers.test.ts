@@ -2,7 +2,6 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +9,7 @@ import { createArtifactStore } from '../../src/service/artifacts/index.js';
 import { createExecutor } from '../../src/service/executors/index.js';
 import { isFinalState, type BuildUpdate, type Executor } from '../../src/service/types.js';
 import { IS_ROOT, lastLine, ROOT, vmgen } from './helpers.js';
+import { freePort } from '../helpers/net.js';
 
 /**
  * Scale-out on BullMQ: a redis-server started here on a free loopback port, two `vmgen worker`
@@ -23,17 +23,6 @@ const CONFIG = readFileSync(join(ROOT, 'examples', 'debian-web.conf'), 'utf8');
 const withHostname = (name: string): string => CONFIG.replace(/^(\s*hostname\s*=\s*).*$/m, `$1${name}`);
 // Short locks so a killed worker's build is noticed in seconds rather than the default 30 s.
 const LOCK_MS = 3000;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-    s.on('error', reject);
-  });
-}
 
 /** Starts a process and resolves once its stdout matches `ready`. */
 function startProcess(cmd: string, args: string[], ready: RegExp, env: NodeJS.ProcessEnv = {}): Promise<{ proc: ChildProcess; output: () => string }> {

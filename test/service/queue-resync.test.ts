@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { VmgenError } from '../../src/errors.js';
 import { Queue } from 'bullmq';
@@ -9,6 +8,7 @@ import { RedisExecutor } from '../../src/service/executors/redis.js';
 import { startQueueWorker, type QueueWorker } from '../../src/service/executors/worker.js';
 import type { Runner } from '../../src/service/runner/run.js';
 import type { ArtifactInfo, BuildRequest, BuildUpdate } from '../../src/service/types.js';
+import { freePort } from '../helpers/net.js';
 
 /*
  * A server that was down while workers went on: the restarted server's executor asks the queue
@@ -16,17 +16,6 @@ import type { ArtifactInfo, BuildRequest, BuildUpdate } from '../../src/service/
  * of the builds its table still has queued or running.
  */
 const hasRedis = spawnSync('redis-server', ['--version']).status === 0;
-
-async function freePort(): Promise<number> {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.once('error', fail);
-    s.listen(0, '127.0.0.1', () => {
-      const address = s.address();
-      s.close(() => ok(typeof address === 'object' && address ? address.port : 0));
-    });
-  });
-}
 
 const artifactOf = (id: string): ArtifactInfo => ({ key: `${id}/m-lxc.tar`, name: 'm-lxc.tar', bytes: 10, sha256: 'cd'.repeat(32) });
 const request = (id: string): BuildRequest => ({ id, owner: 'alice', config: '[hardware]\n', target: 'lxc' });
