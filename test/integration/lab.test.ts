@@ -26,6 +26,16 @@ async function manifestOf(archive: string): Promise<LabManifest> {
   return parseLabManifest((await run(['tar', '-xOf', archive, 'lab.json'])).stdout);
 }
 
+/** Builds a lab file for one target into WORK/out-TARGET: the archive and its manifest. */
+async function buildLab(labFile: string, target: string, what: string): Promise<{ archive: string; manifest: LabManifest }> {
+  const t0 = Date.now();
+  const r = await vmgen(['lab', 'build', labFile, '-t', target, '-o', join(work, `out-${target}`)]);
+  assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
+  const archive = lastLine(r.stdout);
+  console.log(`# lab build -t ${what}: ${seconds(t0)}`);
+  return { archive, manifest: await manifestOf(archive) };
+}
+
 /** The host namespace's interfaces: name → the bridge it is enslaved to, if any. */
 async function hostLinks(): Promise<Map<string, string | undefined>> {
   const links = JSON.parse((await run(['ip', '-j', 'link', 'show'])).stdout) as Array<{ ifname: string; master?: string }>;
@@ -40,12 +50,7 @@ describe('the example lab as LXC containers: up, verify, down', { skip }, () => 
   let manifest: LabManifest;
 
   before(async () => {
-    const t0 = Date.now();
-    const r = await vmgen(['lab', 'build', LAB, '-t', 'lxc', '-o', join(work, 'out-lxc')]);
-    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
-    archive = lastLine(r.stdout);
-    manifest = await manifestOf(archive);
-    console.log(`# lab build -t lxc: ${seconds(t0)}`);
+    ({ archive, manifest } = await buildLab(LAB, 'lxc', 'lxc'));
   });
 
   after(async () => {
@@ -129,12 +134,7 @@ describe('a two-VM lab under qemu: up, verify, down', { skip }, () => {
   let manifest: LabManifest;
 
   before(async () => {
-    const t0 = Date.now();
-    const r = await vmgen(['lab', 'build', LAB2, '-t', 'qemu', '-o', join(work, 'out-qemu')]);
-    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
-    archive = lastLine(r.stdout);
-    manifest = await manifestOf(archive);
-    console.log(`# lab build -t qemu (2 VMs): ${seconds(t0)}`);
+    ({ archive, manifest } = await buildLab(LAB2, 'qemu', 'qemu (2 VMs)'));
   });
 
   after(async () => {
@@ -218,12 +218,7 @@ describe('the two-machine lab as OCI images under podman: up, verify, down, and 
   let manifest: LabManifest;
 
   before(async () => {
-    const t0 = Date.now();
-    const r = await vmgen(['lab', 'build', LAB2, '-t', 'oci', '-o', join(work, 'out-oci')]);
-    assert.equal(r.code, 0, `lab build failed:\n${r.stderr}`);
-    archive = lastLine(r.stdout);
-    manifest = await manifestOf(archive);
-    console.log(`# lab build -t oci: ${seconds(t0)}`);
+    ({ archive, manifest } = await buildLab(LAB2, 'oci', 'oci'));
   });
 
   after(async () => {

@@ -38,8 +38,8 @@ function planOf(ctx: LabRunContext): ReturnType<typeof ociLabPlan> {
   return ociLabPlan({ name: ctx.manifest.lab.name, machines }, ctx.manifest.networks);
 }
 
-function serviceOf(ctx: LabRunContext, m: LabManifestMachine): OciServicePlan {
-  const s = planOf(ctx).services.find((x) => x.name === m.name);
+function serviceOf(plan: ReturnType<typeof ociLabPlan>, m: LabManifestMachine): OciServicePlan {
+  const s = plan.services.find((x) => x.name === m.name);
   if (s === undefined) throw new Error(`${m.name} is not in the lab's plan`);
   return s;
 }
@@ -91,14 +91,15 @@ export const ociLabRuntime: LabRuntime = {
     }
   },
   async start(ctx, machines, signal) {
+    const plan = planOf(ctx);
     for (const m of machines) {
-      const service = serviceOf(ctx, m);
+      const service = serviceOf(plan, m);
       await ctx.record('container', containerOf(ctx, m));
       await run(inLab(ctx, ['podman', 'run', '-d', ...HOST_RUN_OPTIONS, ...podmanRunArgs(ctx.manifest.lab.name, service)]), { signal });
     }
     await Promise.all(machines.map(async (m) => {
       await waitForBoot(new PodmanExecCommunicator(containerOf(ctx, m)), signal);
-      const route = serviceOf(ctx, m).defaultRoute;
+      const route = serviceOf(plan, m).defaultRoute;
       if (route !== undefined) {
         // Internal podman networks give no default route: the lab's router is the way out (ociLabPlan).
         // The host's ip in the container's network stack: the guest needs no route tool of its own.
