@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { rename, rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { unmountUnder } from '../exec/mounts.js';
 import { isLayerKey } from './key.js';
 import { isLocked, tryLock } from './lock.js';
 import {
@@ -154,6 +155,15 @@ async function removeUnderLock(cache: LayerCache, out: PruneResult, item: Omit<P
  * interrupted delete leaves a .del-* that the next prune finishes.
  */
 async function removeItem(cache: LayerCache, out: PruneResult, item: Omit<PrunedItem, 'bytes'>, bytes?: number): Promise<void> {
+  if (!out.dryRun) {
+    // A killed build can leave its overlay (or a fill its /proc) mounted: deleting through it would
+    // reach what the mount shows, and the mount point itself would refuse to go.
+    const stuck = await unmountUnder(item.path);
+    if (stuck.length > 0) {
+      out.skipped.push({ ...item, reason: `still mounted: ${stuck.join(', ')}` });
+      return;
+    }
+  }
   const size = bytes ?? (await treeBytes(item.path));
   if (!out.dryRun) {
     const doomed = item.what === 'layer' ? join(cache.layersDir, `${DEL_PREFIX}${basename(item.path)}-${randomBytes(6).toString('hex')}`) : item.path;

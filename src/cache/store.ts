@@ -81,8 +81,8 @@ export interface LayerCacheOptions {
   maxWaitMs?: number;
 }
 
-/** What the cache runs on the host: sync for a layer's metadata, du for its size. */
-export const CACHE_TOOLS = ['sync', 'du'] as const;
+/** What the cache runs on the host: sync for a layer's metadata, du for its size, umount for what a killed build left mounted. */
+export const CACHE_TOOLS = ['sync', 'du', 'umount'] as const;
 
 const DEFAULT_STALE_MS = 20_000;
 // Filling a layer with many packages from a slow mirror can take long; a build stuck for longer is broken.
@@ -322,7 +322,7 @@ function processAlive(pid: number): boolean {
 /** Apparent size of a tree, hard links counted once: `du -sb`, ten times faster than walking it from node. */
 export async function treeBytes(path: string): Promise<number> {
   try {
-    const r = await run(['du', '-sb', '--', path]);
+    const r = await run(['du', '-sbx', '--', path]);
     return Number(r.stdout.split('\t')[0]) || 0;
   } catch {
     return 0;

@@ -6,6 +6,7 @@ import { CONTROLLERS, type Controller } from '../catalog/controllers.js';
 import type { LayerCache } from '../cache/store.js';
 import { VmgenError } from '../errors.js';
 import { run } from '../exec/run.js';
+import { mountedUnder } from '../exec/mounts.js';
 import type { DiskFormat, DiskImage } from './types.js';
 import { attach, buildDiskImages, mountTree, partitionNodes } from './disk-image.js';
 import { Releases, tool, type AttachedPartition, type DiskImageContext, type DiskToolContext } from './disk-tools.js';
@@ -156,11 +157,6 @@ async function running(pid: number): Promise<boolean> {
   return stat !== undefined && stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
 }
 
-function mountedAt(path: string, mountinfo: string): boolean {
-  const escaped = path.replace(/[\\ \t\n]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
-  return mountinfo.split('\n').some((line) => line.split(' ')[4] === escaped);
-}
-
 async function stopDaemon(pid: number, exportFile: string): Promise<void> {
   try {
     process.kill(pid, 'SIGTERM');
@@ -173,7 +169,7 @@ async function stopDaemon(pid: number, exportFile: string): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
   // A daemonized export can leave its FUSE mount behind, connected to nothing.
-  if (mountedAt(exportFile, await readFile('/proc/self/mountinfo', 'utf8'))) await run(['umount', exportFile]);
+  if ((await mountedUnder(exportFile)).includes(exportFile)) await run(['umount', exportFile]);
 }
 
 /** Copies of a cached disk set for one build, attached and with their Linux file systems mounted at `mnt`. */

@@ -92,13 +92,14 @@ async function runtimeFor(req: VerifyRequest, names: Set<string>): Promise<Runti
 
 /** Starts the guest, checks it from inside against the spec, stops it and removes what it made. */
 export async function verifyArchive(req: VerifyRequest): Promise<VerifyReport> {
-  familyChecksFor(req.spec);
-  await access(req.archive, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
-    throw new VmgenError('VMG_FILE_READ', `cannot read ${req.archive}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { hint: 'give the archive vmgen build printed' });
-  });
-  await mkdir(req.workDir, { recursive: true });
   let runtime: Runtime | undefined;
+  // The work directory goes whatever fails, the first checks too: the caller may have made it already.
   try {
+    familyChecksFor(req.spec);
+    await access(req.archive, constants.R_OK).catch((err: NodeJS.ErrnoException) => {
+      throw new VmgenError('VMG_FILE_READ', `cannot read ${req.archive}: ${err.code === 'ENOENT' ? 'no such file' : err.message}`, { hint: 'give the archive vmgen build printed' });
+    });
+    await mkdir(req.workDir, { recursive: true });
     const names = await topLevelNames(req.archive, req.signal);
     const vm = VM_ARCHIVES.find((k) => k.matches(names));
     if (vm) return await verifyVmArchive(req, vm);

@@ -4,6 +4,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pruneCache } from '../../src/cache/prune.js';
+import { mountedUnder } from '../../src/exec/mounts.js';
 import { deferred, layer, tempCache, writeHello } from './helpers.js';
 
 const DAY_MS = 24 * 60 * 60_000;
@@ -77,4 +78,30 @@ test('prune --all keeps a layer whose lock is held and the .deb pool while a fil
   gate.resolve();
   assert.equal((await filling).filled, true);
   assert.deepEqual(readdirSync(cache.layersDir), [busy.key]);
+});
+
+test('prune unmounts what a killed build left mounted in its work dir, and never deletes through the mount', { skip: process.getuid?.() === 0 ? false : 'needs root (mount)' }, async () => {
+  const cache = await tempCache();
+  // Stands for the cached layer under a dead build's overlay: it must survive the prune.
+  const lower = join(cache.root, 'lower');
+  mkdirSync(lower, { recursive: true });
+  writeFileSync(join(lower, 'precious'), 'x');
+  const dead = join(cache.workDir, 'build-killed');
+  const mnt = join(dead, 'stage', 'rootfs');
+  mkdirSync(mnt, { recursive: true });
+  writeFileSync(join(dead, 'owner'), `${spawnSync(process.execPath, ['-e', '']).pid}\n`);
+  const bind = spawnSync('mount', ['--bind', lower, mnt], { encoding: 'utf8' });
+  assert.equal(bind.status, 0, bind.stderr);
+  try {
+    const dry = await pruneCache(cache, { dryRun: true });
+    assert.deepEqual(dry.removed.map((r) => r.path), [dead]);
+    assert.deepEqual(await mountedUnder(dead), [mnt], 'a dry run unmounts nothing');
+    const pruned = await pruneCache(cache);
+    assert.deepEqual(pruned.removed.map((r) => [r.what, r.path]), [['work', dead]]);
+    assert.deepEqual(await mountedUnder(dead), [], 'nothing left mounted');
+    assert.equal(existsSync(dead), false, 'the work dir is gone');
+    assert.deepEqual(readdirSync(lower), ['precious'], 'what the mount showed is untouched');
+  } finally {
+    if ((await mountedUnder(mnt)).length > 0) spawnSync('umount', ['--lazy', mnt]);
+  }
 });
