@@ -444,7 +444,8 @@ describe('SSH host keys', () => {
     const argv = argvs(plan);
     const drop = argv.findIndex((a) => a[0] === 'find' && a.includes('ssh_host_*') && a.includes('-delete'));
     const made = argv.filter((a) => a[0] === 'ssh-keygen');
-    assert.deepEqual(made.map((a) => a.at(-1)), ['/etc/ssh/ssh_host_rsa_key', '/etc/ssh/ssh_host_ecdsa_key', '/etc/ssh/ssh_host_ed25519_key']);
+    // No RSA key: its 3072-bit prime search was half of the step, and sshd skips a missing default key quietly.
+    assert.deepEqual(made.map((a) => a.at(-1)), ['/etc/ssh/ssh_host_ecdsa_key', '/etc/ssh/ssh_host_ed25519_key']);
     assert.ok(made.every((a) => a.includes('root@bare')), 'key comments name the machine, not the build host');
     assert.ok(drop >= 0 && argv.indexOf(made[0]!) > drop, JSON.stringify(argv));
   });
