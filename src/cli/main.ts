@@ -2,7 +2,7 @@ import { CommanderError } from 'commander';
 import { formatDiagnostic } from '../diagnostics.js';
 import { VmgenError } from '../errors.js';
 import { processIo, type CliIo } from './io.js';
-import { buildProgram } from './program.js';
+import { buildProgram, commandOf } from './program.js';
 
 /**
  * The one place that turns failures into exit codes: usage errors exit 2, user errors (VmgenError)
@@ -13,8 +13,8 @@ export async function main(name: 'vmgen' | 'vmgctl', argv: string[], io: CliIo =
   const setExit = (code: number): void => {
     exitCode = Math.max(exitCode, code);
   };
-  const program = buildProgram(name, io, setExit);
   try {
+    const program = await buildProgram(name, io, setExit, name === 'vmgen' ? commandOf(argv) : undefined);
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
   } catch (err) {

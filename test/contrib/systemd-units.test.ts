@@ -23,6 +23,9 @@ const INSTALLED_BIN = '/usr/local/bin/vmgen';
 
 const silentIo: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, cwd: ROOT };
 
+/** Both programs' definitions, loaded once (buildProgram loads the commands' modules). */
+const PROGRAMS = { vmgen: await buildProgram('vmgen', silentIo), vmgctl: await buildProgram('vmgctl', silentIo) };
+
 function serviceKeys(text: string, key: string): string[] {
   return text.split('\n').filter((l) => l.startsWith(`${key}=`)).map((l) => l.slice(key.length + 1));
 }
@@ -112,7 +115,7 @@ describe('contrib/systemd units', () => {
     });
 
     it(`${unit}: every option it passes, with each example value of its variables, is one of vmgen's`, () => {
-      const program = buildProgram('vmgen', silentIo);
+      const program = PROGRAMS.vmgen;
       const lines = commandLines(readFileSync(join(DIR, unit), 'utf8'));
       assert.ok(lines.length >= 2, `${unit}: the example file shows values for the unit's variables (${lines.length} command lines)`);
       for (const argv of lines) assertOptionsExist(program, argv, unit);
@@ -120,7 +123,7 @@ describe('contrib/systemd units', () => {
   }
 
   it('the checker refuses an option vmgen does not have', () => {
-    const program = buildProgram('vmgen', silentIo);
+    const program = PROGRAMS.vmgen;
     assert.throws(() => assertOptionsExist(program, [INSTALLED_BIN, 'serve', '--no-such-option'], 'probe'), /no option --no-such-option/);
     assert.throws(() => assertOptionsExist(program, [INSTALLED_BIN, 'worker', '--queue'], 'probe'), /needs a value/);
   });

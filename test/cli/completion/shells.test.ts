@@ -23,6 +23,9 @@ import { run } from '../../helpers/cli.js';
 
 const silentIo: CliIo = { stdout: { write: () => true }, stderr: { write: () => true }, cwd: '/' };
 
+/** Both programs' definitions, loaded once (buildProgram loads the commands' modules). */
+const PROGRAMS = { vmgen: await buildProgram('vmgen', silentIo), vmgctl: await buildProgram('vmgctl', silentIo) };
+
 const ZSH_STUBS = [
   '_describe() { local a; for a in ${(P)${@[-1]}}; do a=${a%%:*}; [[ $a == ${words[CURRENT]}* ]] && print -r -- "$a"; done; return 0 }',
   'compadd() { [[ $1 == -- ]] && shift; local a; for a in "$@"; do [[ $a == ${words[CURRENT]}* ]] && print -r -- "$a"; done; return 0 }',
@@ -37,7 +40,7 @@ describe('completion scripts in bash, zsh and fish', () => {
     const key = `${program}.${shell}`;
     if (!scripts.has(key)) {
       const file = join(dir, key);
-      writeFileSync(file, completionScript(shell, buildProgram(program, silentIo)));
+      writeFileSync(file, completionScript(shell, PROGRAMS[program]));
       scripts.set(key, file);
     }
     return scripts.get(key)!;
@@ -114,7 +117,7 @@ describe('completion scripts in bash, zsh and fish', () => {
   it('vmgen completion SHELL [PROGRAM] prints the same script', async () => {
     const r = await run('vmgen', ['completion', 'fish', 'vmgctl']);
     assert.equal(r.code, 0, r.stderr);
-    assert.equal(r.stdout, completionScript('fish', buildProgram('vmgctl', silentIo)));
+    assert.equal(r.stdout, completionScript('fish', PROGRAMS.vmgctl));
     const bad = await run('vmgen', ['completion', 'ksh']);
     assert.equal(bad.code, 2, 'an unknown shell is a usage error');
     assert.match(bad.stderr, /bash, zsh, fish/);
@@ -144,7 +147,7 @@ describe('zsh completion through compinit, in a terminal (zpty)', () => {
     mkdirSync(join(dir, 'work', 'xdir'), { recursive: true });
     writeFileSync(join(dir, 'work', 'x.conf'), '');
     for (const program of ['vmgen', 'vmgctl'] as const) {
-      writeFileSync(join(dir, 'fpath', `_${program}`), completionScript('zsh', buildProgram(program, silentIo)));
+      writeFileSync(join(dir, 'fpath', `_${program}`), completionScript('zsh', PROGRAMS[program]));
     }
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
