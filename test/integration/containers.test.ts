@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
-import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, systemState, vmgen } from './helpers.js';
+import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, strayProcessesOf, systemState, vmgen, workDirNames, workDirsOwnedBy } from './helpers.js';
 
 /*
  * Real builds: mmdebstrap from the host's mirror, lxc-start, systemd-nspawn and podman. They run as
@@ -259,6 +259,7 @@ describe('failed builds leave nothing behind', { skip }, () => {
     const cache = process.env.VMGEN_CACHE_DIR ?? '/var/cache/vmgen';
     // The cache is shared: only what this build adds counts, not what another process holds meanwhile.
     const mountsBefore = new Set(mountsUnder(join(cache, 'work')));
+    const workBefore = workDirNames(cache);
     const child = spawn(process.execPath, [join(ROOT, 'bin', 'vmgen.js'), 'build', CONFIG, '--target', 'lxc', '--out', dirs.out], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (s: string) => {
@@ -270,7 +271,8 @@ describe('failed builds leave nothing behind', { skip }, () => {
     assert.match(stderr, /cancelled/);
     assert.deepEqual(listTree(dirs.out), []);
     assert.deepEqual(mountsUnder(join(cache, 'work')).filter((mp) => !mountsBefore.has(mp)), []);
-    assert.deepEqual(processesMentioning(join(cache, 'work')), []);
+    assert.deepEqual(strayProcessesOf(cache, child.pid ?? -1, workBefore), [], 'no process of this build');
+    assert.deepEqual(workDirsOwnedBy(cache, child.pid ?? -1), [], 'no work directory of this build');
   });
 
   it('a full disk for the archive (a small tmpfs): exit 1, no partial archive, the overlay unmounted', async () => {
@@ -279,14 +281,13 @@ describe('failed builds leave nothing behind', { skip }, () => {
     await run(['mount', '-t', 'tmpfs', '-o', 'size=16m', 'tmpfs', small]);
     try {
       const cache = process.env.VMGEN_CACHE_DIR ?? '/var/cache/vmgen';
-      const before = existsSync(join(cache, 'work')) ? readdirSync(join(cache, 'work')) : [];
       const mountsBefore = new Set(mountsUnder(join(cache, 'work')));
       const r = await vmgen(['build', CONFIG, '--target', 'lxc', '--out', small]);
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /no space left/i);
       assert.deepEqual(listTree(small), []);
       assert.deepEqual(mountsUnder(join(cache, 'work')).filter((mp) => !mountsBefore.has(mp)), []);
-      assert.deepEqual(existsSync(join(cache, 'work')) ? readdirSync(join(cache, 'work')) : [], before);
+      assert.deepEqual(workDirsOwnedBy(cache, r.pid), [], 'no work directory of this build');
     } finally {
       await run(['umount', small]);
     }

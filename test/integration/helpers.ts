@@ -9,6 +9,8 @@ export interface ProcResult {
   code: number | null;
   stdout: string;
   stderr: string;
+  /** The process's id: what its cache work directories' `owner` files hold. */
+  pid: number;
 }
 
 /** Runs the built CLI as a separate process, as a user would: real exit codes, real signals. */
@@ -24,7 +26,7 @@ export function spawnCapture(cmd: string, args: readonly string[], opts: { env?:
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
     child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
+    child.on('close', (code) => resolve({ code, stdout, stderr, pid: child.pid ?? -1 }));
   });
 }
 
@@ -42,6 +44,22 @@ export async function systemState(name: string, lxcpath: string): Promise<string
 /** The last non-empty line of stdout: where `vmgen build` prints the archive's path. */
 export function lastLine(text: string): string {
   return text.trim().split('\n').pop() ?? '';
+}
+
+/**
+ * The cache work directories (ROOT/work/*) a process made and left: the cache is shared, and other
+ * tests' builds and verifies come and go there meanwhile.
+ */
+export function workDirsOwnedBy(cacheRoot: string, pid: number): string[] {
+  const work = join(cacheRoot, 'work');
+  if (!existsSync(work)) return [];
+  return readdirSync(work).filter((name) => {
+    try {
+      return readFileSync(join(work, name, 'owner'), 'utf8').split('\n')[0] === String(pid);
+    } catch {
+      return false;
+    }
+  });
 }
 
 /** Mount points under `dir`, from the kernel's own table. */
@@ -64,6 +82,26 @@ export function processesMentioning(needle: string): string[] {
     }
   }
   return found;
+}
+
+/**
+ * Processes still using a work directory of one build (process `pid`) in the shared cache: those
+ * mentioning a work directory that was not there before the build (`before`) and that is now
+ * gone or owned by it. Other tests' builds and verifies running meanwhile own theirs.
+ */
+export function strayProcessesOf(cacheRoot: string, pid: number, before: ReadonlySet<string>): string[] {
+  const work = join(cacheRoot, 'work');
+  const owned = new Set(workDirsOwnedBy(cacheRoot, pid));
+  return processesMentioning(`${work}/`).filter((line) => {
+    const names = [...line.matchAll(new RegExp(`${work.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/([^/\\s]+)`, 'g'))].map((m) => m[1]!);
+    return names.some((name) => !before.has(name) && (owned.has(name) || !existsSync(join(work, name))));
+  });
+}
+
+/** The entries of a cache's work directory now. */
+export function workDirNames(cacheRoot: string): Set<string> {
+  const work = join(cacheRoot, 'work');
+  return new Set(existsSync(work) ? readdirSync(work) : []);
 }
 
 /** Everything in a directory, recursively, as relative paths (to show what a failure left). */
