@@ -1,4 +1,4 @@
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { z } from 'zod';
 import type { Catalogs } from '../catalog/schema.js';
@@ -9,6 +9,8 @@ import type { StepEvent } from '../steps/run-steps.js';
 import type { Packer, TargetOptions } from '../targets/types.js';
 import { DEFAULT_LAB_ROOT, labBridgeName, labMachineDir, labNetworkName, type LabManifestNetwork } from './manifest.js';
 import { labTar, type Renamed } from './member-tar.js';
+import { hashesFromShadow, plainPasswords } from './shared-hashes.js';
+import { resolveInRoot } from '../communicators/rootfs-path.js';
 import { MEMBER_PACKERS } from './members/registry.js';
 import type { MemberPackRow } from './members/types.js';
 import type { Lab } from './types.js';
@@ -45,6 +47,8 @@ export interface LabMemberOutput {
   /** The member file: NAME-TARGET.member.tar. */
   file: string;
   info: MemberInfo;
+  /** The hashes its guest made of the config's plain passwords, by account (shared-hashes.ts). */
+  passwordHashes: Record<string, string>;
 }
 
 export interface LabBuildOptions {
@@ -99,9 +103,12 @@ export async function buildLabMember(lab: Lab, machineName: string, targetId: st
     const machineDir = join(staging, 'machine');
     await mkdir(machineDir);
     let info: MemberInfo | undefined;
+    let passwordHashes: Record<string, string> = {};
+    const accounts = plainPasswords(machine.config).map(([account]) => account);
     const packer: Packer = {
       hostTools: () => ['tar', 'qemu-img'],
       package: async (ctx) => {
+        if (accounts.length > 0) passwordHashes = await guestHashes(join(ctx.stageDir, 'rootfs'), accounts);
         const packed = await row.pack(ctx, { lab, machine, networks: labManifestNetworks(lab), labDir: labDirOf(lab, opts), machineDir });
         const base = packed.base;
         info = {
@@ -123,9 +130,18 @@ export async function buildLabMember(lab: Lab, machineName: string, targetId: st
     if (info === undefined) throw new VmgenError('VMG_INTERNAL', `${machine.name}: the build packed no member`);
     const file = join(outDir, `${machine.name}-${target.id}.member.tar`);
     await rename(result.archive, file);
-    return { file, info };
+    return { file, info, passwordHashes };
   } finally {
     await rm(staging, { recursive: true, force: true });
+  }
+}
+
+/** A guest without /etc/shadow (Windows) has none to share. */
+async function guestHashes(rootfs: string, accounts: readonly string[]): Promise<Record<string, string>> {
+  try {
+    return hashesFromShadow(await readFile(resolveInRoot(rootfs, '/etc/shadow'), 'utf8'), accounts);
+  } catch {
+    return {};
   }
 }
 

@@ -59,6 +59,19 @@ describe('the example lab as LXC containers: up, verify, down', { skip }, () => 
     await vmgen(['lab', 'down', archive, '--state-dir', stateDir]);
   });
 
+  it('hashes each account\'s password once: root\'s hash is the same on every machine, each student\'s is their own', async () => {
+    const shadowOf = async (machine: string): Promise<Map<string, string>> => {
+      const text = (await run(['tar', '-xOf', archive, `machines/${machine}/delta/etc/shadow`])).stdout;
+      return new Map(text.split('\n').filter(Boolean).map((l) => [l.split(':')[0]!, l.split(':')[1]!]));
+    };
+    const shadows = await Promise.all(manifest.machines.map(async (m) => ({ name: m.name, shadow: await shadowOf(m.name) })));
+    const rootHashes = new Set(shadows.map((s) => s.shadow.get('root')));
+    assert.equal(rootHashes.size, 1, `one root hash on ${shadows.length} machines: ${[...rootHashes].join(' ')}`);
+    assert.match([...rootHashes][0] ?? '', /^\$y\$/, 'a yescrypt hash, made by the guest');
+    const students = shadows.filter((s) => /^pc\d+$/.test(s.name)).map((s) => [...s.shadow].find(([account, hash]) => account !== 'root' && hash.startsWith('$'))?.[1]);
+    assert.equal(new Set(students).size, 6, `six students, six hashes: ${students.join(' ')}`);
+  });
+
   it('comes up in a namespace of its own, with the bridges and veths there and none in the host', async () => {
     const t0 = Date.now();
     const r = await vmgen(['lab', 'up', archive, '--state-dir', stateDir]);
