@@ -1,4 +1,3 @@
-/* run-tests: own lane */ // VM boots under TCG and lab networks: minutes of waiting, run beside the other tests (scripts/run-tests.mjs).
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';

@@ -1,4 +1,3 @@
-/* run-tests: own lane */ // VM boots under TCG and lab networks: minutes of waiting, run beside the other tests (scripts/run-tests.mjs).
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, readdirSync, readlinkSync, rmSync, statSync, writeFileSync } from 'node:fs';
