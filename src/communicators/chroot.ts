@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, posix } from 'node:path';
 import { run, type RunResult } from '../exec/run.js';
+import { batchArgv } from './batch.js';
 import { GUEST_ENV } from './command.js';
 import type { Communicator } from './types.js';
 import { resolveInRoot } from './rootfs-path.js';
@@ -36,6 +37,11 @@ export class ChrootCommunicator implements Communicator {
       ...(opts.input === undefined ? {} : { input: opts.input }),
       ...(opts.signal === undefined ? {} : { signal: opts.signal }),
     });
+  }
+
+  /** One set of namespaces for all of them: starting fresh ones per command cost more than the commands. */
+  execAll(argvs: ReadonlyArray<readonly string[]>, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    return this.exec(batchArgv(argvs), opts);
   }
 
   /** Host path of the guest path's parent, created inside the root if missing. */

@@ -1,5 +1,6 @@
 import { posix } from 'node:path';
 import { run, type RunResult } from '../exec/run.js';
+import { batchArgv } from './batch.js';
 import type { Communicator } from './types.js';
 
 /** The environment commands see in the guest: the same as under chroot, nothing of the host's. */
@@ -69,6 +70,10 @@ export abstract class CommandCommunicator implements Communicator {
 
   exec(argv: readonly string[], opts: { input?: string; signal?: AbortSignal } = {}): Promise<RunResult> {
     return this.spawn(argv, opts.input, opts.signal);
+  }
+
+  execAll(argvs: ReadonlyArray<readonly string[]>, opts: { signal?: AbortSignal } = {}): Promise<RunResult> {
+    return this.spawn(batchArgv(argvs), undefined, opts.signal);
   }
 
   private spawn(argv: readonly string[], input: string | Uint8Array | undefined, signal?: AbortSignal): Promise<RunResult> {

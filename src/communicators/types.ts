@@ -8,6 +8,11 @@ export interface Communicator {
   /** For logs and `vmgen verify`: "chroot namespace on /…/rootfs", "lxc-attach web1"… */
   readonly description: string;
   exec(argv: readonly string[], opts?: { input?: string; signal?: AbortSignal }): Promise<RunResult>;
+  /**
+   * Runs commands in order in one guest process (batch.ts), stopping at the first that fails; its
+   * error's stderr ends with the line batchFailure() reads. Where missing, each runs on its own.
+   */
+  execAll?(argvs: ReadonlyArray<readonly string[]>, opts?: { signal?: AbortSignal }): Promise<RunResult>;
   writeFile(path: string, content: string | Uint8Array, mode?: number): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
   readFile(path: string): Promise<Buffer>;

@@ -1,4 +1,5 @@
 import { posix } from 'node:path';
+import { batchFailure } from '../communicators/batch.js';
 import type { Communicator } from '../communicators/types.js';
 import { walkSource, type ConfigSources } from '../config/sources.js';
 import { CommandError } from '../exec/run.js';
@@ -23,16 +24,38 @@ export async function applyPlan(comm: Communicator, plan: GuestPlan, opts: Apply
   for (const link of plan.links) await comm.symlink(link.target, link.path);
   const finish: GuestCommand[] = [];
   for (const copy of plan.copies ?? []) finish.push(...await writeCopy(comm, copy, opts));
-  for (const cmd of [...plan.commands, ...finish]) {
+  for (const group of commandGroups([...plan.commands, ...finish], comm.execAll !== undefined)) {
     if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('cancelled');
-    opts.log?.(`${cmd.why}: ${cmd.argv.join(' ')}`);
+    for (const cmd of group) opts.log?.(`${cmd.why}: ${cmd.argv.join(' ')}`);
+    const signal = opts.signal ? { signal: opts.signal } : {};
     try {
-      await comm.exec(cmd.argv, { ...(cmd.input === undefined ? {} : { input: cmd.input }), ...(opts.signal ? { signal: opts.signal } : {}) });
+      const [only] = group;
+      if (group.length === 1 && only) await comm.exec(only.argv, { ...(only.input === undefined ? {} : { input: only.input }), ...signal });
+      else await comm.execAll!(group.map((c) => c.argv), signal);
     } catch (err) {
       if (opts.signal?.aborted || !(err instanceof CommandError)) throw err;
-      throw new VmgenError('VMG_BUILD', `in the guest, ${cmd.why} failed: ${cmd.argv.join(' ')}: ${err.stderr.trim().split('\n').slice(-2).join(' | ')}`, { cause: err });
+      const failure = group.length > 1 ? batchFailure(err.stderr) : undefined;
+      const cmd = group[failure?.index ?? 0]!;
+      const stderr = failure?.stderr ?? err.stderr;
+      throw new VmgenError('VMG_BUILD', `in the guest, ${cmd.why} failed: ${cmd.argv.join(' ')}: ${stderr.trim().split('\n').slice(-2).join(' | ')}`, { cause: err });
     }
   }
+}
+
+/**
+ * Consecutive commands that read nothing on stdin run as one batch where the communicator can;
+ * one with input (a password for chpasswd) runs on its own, so a secret never shares a process's
+ * stdin with another command nor appears in an argv.
+ */
+export function commandGroups(commands: readonly GuestCommand[], batching: boolean): GuestCommand[][] {
+  if (!batching) return commands.map((c) => [c]);
+  const groups: GuestCommand[][] = [];
+  for (const cmd of commands) {
+    const last = groups.at(-1);
+    if (cmd.input === undefined && last !== undefined && last[0]!.input === undefined) last.push(cmd);
+    else groups.push([cmd]);
+  }
+  return groups;
 }
 
 /**

@@ -118,6 +118,10 @@ describe('applying copies to a guest root', () => {
       ran.push([...argv]);
       return { stdout: '', stderr: '' };
     };
+    comm.execAll = async (argvs) => {
+      for (const argv of argvs) ran.push([...argv]);
+      return { stdout: '', stderr: '' };
+    };
     const plan: GuestPlan = {
       files: [], links: [],
       commands: [{ argv: ['useradd', 'web'], why: 'accounts' }],
