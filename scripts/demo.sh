@@ -3,7 +3,7 @@
 # then start it with vmgen verify (lxc-start) and check it against its config.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup-demo.sh
 mkdir -p out
 archive=$(npx vmgen build examples/debian-web.conf --target lxc --out out | tail -n 1)
 echo "archive: $archive"

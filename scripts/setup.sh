@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Everything vmgen and its tests need on a Debian 12 host: Debian packages, npm packages, the build.
+# Everything vmgen and its tests need on a Debian 12 host: what the demo needs (setup-demo.sh:
+# an LXC build, npm packages, the build), then every other target's tools and the tests' own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+bash scripts/setup-demo.sh
 # Reference parser for the config tests; apt for the catalog tests.
 bash scripts/ensure-debs.sh python3-configobj apt chromium redis-server
 # What builds run: mmdebstrap makes root file systems; tar, zstd, pigz and zip pack archives;
@@ -33,8 +35,3 @@ if [ "$(id -u)" -eq 0 ] && command -v systemctl >/dev/null && [ -d /run/systemd/
 fi
 # The catalog tests ask apt-cache whether every package name exists: they need package lists.
 if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1 && [ "$(id -u)" -eq 0 ]; then apt-get update -qq; fi
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
-else
-  npm run --silent build
-fi

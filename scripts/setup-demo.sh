@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# What the README's first command needs, and nothing more: the tools an LXC build and its
+# `vmgen verify` run, then the npm packages and the build. scripts/setup.sh adds what the other
+# targets and the tests need.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+started=$SECONDS
+step() { echo "setup: $* ($((SECONDS - started)) s)" >&2; }
+# mmdebstrap makes the root file system (in namespaces: util-linux's unshare), tar and zstd pack
+# it, and lxc starts it for vmgen verify.
+step "Debian packages for an LXC build"
+bash scripts/ensure-debs.sh mmdebstrap util-linux tar zstd lxc
+step "npm packages and the build"
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  npm run --silent build
+fi
+step "ready"
