@@ -10,9 +10,16 @@ step() { echo "setup: $* ($((SECONDS - started)) s)" >&2; }
 # it, and lxc starts it for vmgen verify.
 step "Debian packages for an LXC build"
 bash scripts/ensure-debs.sh mmdebstrap util-linux tar zstd lxc
+# better-sqlite3, the service's database, is an optional dependency the demo leaves out: where no
+# prebuilt binary can be fetched it compiles for a minute. `--all` (scripts/setup.sh) includes it.
 step "npm packages and the build"
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-  npm ci --no-audit --no-fund
+if [ "${1:-}" = "--all" ]; then
+  omit=() have=node_modules/better-sqlite3/package.json
+else
+  omit=(--omit=optional) have=node_modules/.package-lock.json
+fi
+if [ ! -f "$have" ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  npm ci --no-audit --no-fund "${omit[@]}"
 else
   npm run --silent build
 fi

@@ -3,7 +3,7 @@
 # an LXC build, npm packages, the build), then every other target's tools and the tests' own.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup-demo.sh
+bash scripts/setup-demo.sh --all
 # Reference parser for the config tests; apt for the catalog tests.
 bash scripts/ensure-debs.sh python3-configobj apt chromium redis-server
 # What builds run: mmdebstrap makes root file systems; tar, zstd, pigz and zip pack archives;

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
+import { createRequire } from 'node:module';
+import type Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
 import type { RequestFiles } from './request-files.js';
 import type { LabTopology } from './web/shared-types.js';
@@ -253,13 +254,28 @@ function labRow(r: RawLab): LabRow {
   };
 }
 
+/**
+ * better-sqlite3 is an optional dependency: it compiles for a minute where no prebuilt binary can
+ * be fetched, and only the service uses it, so the demo's setup leaves it out (npm ci
+ * --omit=optional). Loaded when a database is opened, with a message saying what to install.
+ */
+function loadSqlite(): typeof Database {
+  try {
+    return createRequire(import.meta.url)('better-sqlite3') as typeof Database;
+  } catch (err) {
+    throw new VmgenError('VMG_TOOL_MISSING', `the service needs the npm package better-sqlite3, which is not installed: ${(err as Error).message.split('\n')[0]}`,
+      { hint: 'run npm ci in vmgen\'s directory (bash scripts/setup.sh does it); the demo setup omits it', cause: err });
+  }
+}
+
 export class ServiceDb {
   readonly db: Database.Database;
   private readonly secrets = new Map<string, Buffer>();
 
   private constructor(file: string) {
+    const Sqlite = loadSqlite();
     try {
-      this.db = new Database(file);
+      this.db = new Sqlite(file);
     } catch (err) {
       throw new VmgenError('VMG_FILE_WRITE', `cannot open the service database ${file}: ${(err as Error).message}`, { cause: err });
     }
