@@ -21,14 +21,21 @@ export async function mountedUnder(dir: string): Promise<string[]> {
   return mountPointsUnder(dir, await readFile('/proc/self/mountinfo', 'utf8'));
 }
 
+/** Lazy unmount as a last resort, so a busy mount cannot survive the build that made it. */
+export async function unmount(path: string): Promise<void> {
+  try {
+    await run(['umount', path]);
+  } catch {
+    await run(['umount', '--lazy', path]);
+  }
+}
+
 /**
  * Unmounts everything at or below `dir`, deepest first, lazily where a mount is busy, so what a
  * killed build left mounted can be deleted without reaching through the mount into what it shows.
  * Returns the mount points that are still there.
  */
 export async function unmountUnder(dir: string): Promise<string[]> {
-  for (const mp of await mountedUnder(dir)) {
-    await run(['umount', mp]).catch(() => run(['umount', '--lazy', mp])).catch(() => undefined);
-  }
+  for (const mp of await mountedUnder(dir)) await unmount(mp).catch(() => undefined);
   return mountedUnder(dir);
 }

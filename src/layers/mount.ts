@@ -1,5 +1,6 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { unmount } from '../exec/mounts.js';
 import { CommandError, run } from '../exec/run.js';
 
 /**
@@ -69,14 +70,5 @@ export async function mountLayer(layerRootfs: string, workDir: string, mountPoin
     // cp -a, not fs.cp: a root file system needs its owners, modes, links and device nodes kept.
     await run(['cp', '-a', '--reflink=auto', `${layerRootfs}/.`, mountPoint], signal ? { signal } : {});
     return { path: mountPoint, how: 'copy', release: async () => {} };
-  }
-}
-
-/** Lazy unmount as a last resort, so a busy mount cannot survive the build that made it. */
-async function unmount(path: string): Promise<void> {
-  try {
-    await run(['umount', path]);
-  } catch {
-    await run(['umount', '--lazy', path]);
   }
 }

@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { unmountUnder } from '../../src/exec/mounts.js';
 import { run } from '../../src/exec/run.js';
 import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, strayProcessesOf, systemState, vmgen, workDirNames, workDirsOwnedBy } from './helpers.js';
 
@@ -211,7 +212,7 @@ describe('other releases and package sets', { skip }, () => {
 describe('failed builds leave nothing behind', { skip }, () => {
   const failWork = mkdtempSync(join(tmpdir(), 'vmgen-fail-'));
   after(async () => {
-    for (const mp of mountsUnder(failWork).reverse()) await run(['umount', '-l', mp]).catch(() => undefined);
+    await unmountUnder(failWork);
     rmSync(failWork, { recursive: true, force: true });
   });
 

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { mountPointsUnder } from '../../src/exec/mounts.js';
 
 export const ROOT = join(import.meta.dirname, '..', '..');
 export const IS_ROOT = process.getuid?.() === 0;
@@ -64,9 +65,7 @@ export function workDirsOwnedBy(cacheRoot: string, pid: number): string[] {
 
 /** Mount points under `dir`, from the kernel's own table. */
 export function mountsUnder(dir: string): string[] {
-  return readFileSync('/proc/self/mountinfo', 'utf8').split('\n')
-    .map((l) => l.split(' ')[4] ?? '')
-    .filter((mp) => mp === dir || mp.startsWith(`${dir}/`));
+  return mountPointsUnder(dir, readFileSync('/proc/self/mountinfo', 'utf8'));
 }
 
 /** Processes whose command line mentions `needle` (a build's private path), other than this one. */

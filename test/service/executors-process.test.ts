@@ -5,11 +5,12 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
+import { unmountUnder } from '../../src/exec/mounts.js';
 import { run } from '../../src/exec/run.js';
 import { createArtifactStore } from '../../src/service/artifacts/index.js';
 import { createExecutor } from '../../src/service/executors/index.js';
 import { isFinalState, type BuildUpdate, type Executor } from '../../src/service/types.js';
-import { IS_ROOT, mountsUnder, ROOT } from '../integration/helpers.js';
+import { IS_ROOT, ROOT } from '../integration/helpers.js';
 
 /**
  * The local executor with the real runner: each build in its own process, on the default cache
@@ -59,7 +60,7 @@ describe('local executor with the process runner', { skip }, () => {
   const executors: Executor[] = [];
   after(async () => {
     await Promise.all(executors.map((e) => e.close()));
-    for (const mp of mountsUnder(dir).reverse()) await run(['umount', '-l', mp]).catch(() => undefined);
+    await unmountUnder(dir);
     rmSync(dir, { recursive: true, force: true });
   });
   const harness = async (concurrency: number, cacheRoot?: string): Promise<Harness> => {
