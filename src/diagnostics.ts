@@ -13,6 +13,12 @@ export interface Diagnostic {
   /** 1-based column. */
   column: number;
   hint?: string;
+  /**
+   * The key path it is about, which may name a key the file does not have (a missing value): where
+   * the web form shows it. Line and column say where the file says the thing, which for a missing
+   * value is the nearest key or section that is there.
+   */
+  path?: string[];
 }
 
 export function formatDiagnostic(file: string, d: Diagnostic): string {

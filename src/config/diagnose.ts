@@ -23,10 +23,17 @@ export function placeOf(places: PlaceIndex, path: Path, at: 'value' | 'key' = 'v
   return { line: 1, column: 1 };
 }
 
+/**
+ * Where a diagnostic is placed in the file: at the value or the key of its path, or at another
+ * path's value (a static NIC without an address is about `address`, and the file says so at `type`).
+ */
+export type PlaceAt = 'value' | 'key' | { near: Path };
+
 export function diagnosticAt(
-  places: PlaceIndex, path: Path, severity: Severity, code: string, message: string, hint?: string, at: 'value' | 'key' = 'value',
+  places: PlaceIndex, path: Path, severity: Severity, code: string, message: string, hint?: string, at: PlaceAt = 'value',
 ): Diagnostic {
-  return { code, severity, ...placeOf(places, path, at), message, ...(hint ? { hint } : {}) };
+  const place = typeof at === 'object' ? placeOf(places, at.near) : placeOf(places, path, at);
+  return { code, severity, ...place, message, ...(hint ? { hint } : {}), path: path.map(String) };
 }
 
 /** The schema that validates the value at `path`, to list the keys a section accepts. */

@@ -16,7 +16,18 @@ export interface ModelVocabulary {
   appNames: readonly string[];
 }
 
-export const NIC_TYPES = ['nat', 'bridge', 'bridged', 'host-only', 'hostonly'] as const;
+/**
+ * A NIC's connection to the host, by every spelling the model reads (the seed's and VMware's words
+ * for the same three links), each to the link it names. The first spelling of a link is the one a
+ * form offers; the others are the same as it (`x-same-as` in the JSON Schema).
+ */
+export const NIC_LINKS = { nat: 'nat', bridged: 'bridged', 'host-only': 'hostonly', bridge: 'bridged', hostonly: 'hostonly' } as const;
+export const NIC_TYPES = Object.keys(NIC_LINKS) as [keyof typeof NIC_LINKS, ...(keyof typeof NIC_LINKS)[]];
+/** Each later spelling of a link, to the first. */
+const NIC_SAME_AS = Object.fromEntries(NIC_TYPES.flatMap((t) => {
+  const first = NIC_TYPES.find((u) => NIC_LINKS[u] === NIC_LINKS[t])!;
+  return first === t ? [] : [[t, first]];
+}));
 export const APP_SECTIONS = ['devel', 'services', 'gui'] as const;
 
 const partition = z.strictObject({
@@ -46,7 +57,7 @@ const cdDrive = z.strictObject({
 });
 
 const hwEth = z.strictObject({
-  type: choice(NIC_TYPES, 'connection to the host: nat, bridge or host-only').default('nat'),
+  type: z.enum(NIC_TYPES).meta({ description: 'connection to the host: nat, bridged or host-only', 'x-same-as': NIC_SAME_AS }).default('nat'),
   connected: bool('connected at power on').default(true),
   hw_addr: mac().optional(),
 });

@@ -2,7 +2,7 @@ import { impliedApps, resolveProvision, type ResolvedProvision } from './resolve
 import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import { findOs, resolveApp } from '../catalog/load.js';
 import { isWindows } from '../catalog/families.js';
-import { APP_SECTIONS, type VmConfig } from './model.js';
+import { APP_SECTIONS, NIC_LINKS, type VmConfig } from './model.js';
 import { formatIPv4, networkAddress, parseIPv4, prefixToNetmask } from './validators.js';
 
 /**
@@ -105,7 +105,6 @@ export interface ResolveOptions {
   defaultMirror: string;
 }
 
-const LINK = { nat: 'nat', bridge: 'bridged', bridged: 'bridged', 'host-only': 'hostonly', hostonly: 'hostonly' } as const;
 
 /** Assumes a config that validated without errors against the same catalogs. */
 /** What a machine's files, container and image are named after: vm_id, else its hostname. */
@@ -189,7 +188,7 @@ export function resolveNics(config: VmConfig): ResolvedNic[] {
     const net = config.network.eths[name];
     const nic: ResolvedNic = {
       name, index,
-      link: LINK[hw?.type ?? 'nat'],
+      link: NIC_LINKS[hw?.type ?? 'nat'],
       connected: hw?.connected ?? true,
       mode: net?.type ?? 'dhcp',
       dns: net?.dns ?? [],

@@ -3,6 +3,7 @@ import type { Catalogs, OsEntry } from '../catalog/schema.js';
 import type { planVmLayout } from '../disks/layout.js';
 import type { VmConfig } from '../config/model.js';
 import type { PlaceIndex } from '../config/normalize.js';
+import type { PlaceAt } from '../config/diagnose.js';
 
 /**
  * What a semantic check reads, and where it reports: checks that need more than one field, or the
@@ -18,5 +19,5 @@ export interface SemanticContext {
   hardware: boolean;
   /** The VM layout the disk builder and the VM targets work from, planned once for every check. */
   plan: () => ReturnType<typeof planVmLayout>;
-  report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string, at?: 'value' | 'key') => void;
+  report: (path: readonly (string | number)[], severity: Severity, code: string, message: string, hint?: string, at?: PlaceAt) => void;
 }

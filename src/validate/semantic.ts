@@ -155,8 +155,9 @@ function checkAdapters({ config, report }: SemanticContext): void {
       }
       continue;
     }
-    if (eth.address === undefined) report([...at, 'type'], 'error', 'CFG_STATIC_ADDRESS', `${name} is static but has no address`, "add 'address = 192.168.1.2'");
-    if (eth.network === undefined) report([...at, 'type'], 'error', 'CFG_STATIC_NETMASK', `${name} is static but has no netmask`, "add 'network = 255.255.255.0'");
+    // About the missing key (the form shows it at the empty field); the file says it at 'type = static'.
+    if (eth.address === undefined) report([...at, 'address'], 'error', 'CFG_STATIC_ADDRESS', `${name} is static but has no address`, "add 'address = 192.168.1.2'", { near: [...at, 'type'] });
+    if (eth.network === undefined) report([...at, 'network'], 'error', 'CFG_STATIC_NETMASK', `${name} is static but has no netmask`, "add 'network = 255.255.255.0'", { near: [...at, 'type'] });
     if (eth.address === undefined || eth.network === undefined) continue;
     const ip = ip4(eth.address);
     if (!v.isUsableHost(ip, eth.network)) {

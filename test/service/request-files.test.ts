@@ -173,7 +173,8 @@ describe('API: build scripts need --allow-scripts', () => {
 
     const page = await post('/api/config/parse', { text: SCRIPTS, target: 'lxc' });
     assert.deepEqual((page.json() as { diagnostics: Diag[] }).diagnostics.filter((d) => d.code === 'SVC_SCRIPTS_DISABLED').map((d) => d.path),
-      [['scripts', 'stamp'], ['scripts', 'explicit', 'when']]);
+      // Both at the When field (the one to change), though stamp's is the default, which its file does not write.
+      [['scripts', 'stamp', 'when'], ['scripts', 'explicit', 'when']]);
 
     const firstBootOnly = `${CONFIG}\n[scripts]\n    [[later]]\n        when = first-boot\n        run = touch /var/lib/later\n`;
     assert.equal((await post('/api/builds', { config: firstBootOnly, target: 'lxc' })).statusCode, 202);

@@ -106,8 +106,9 @@ describe('API: submitting', () => {
     const errors = body.diagnostics.filter((d: { severity: string }) => d.severity === 'error');
     assert.deepEqual(errors.map((d: { line: number }) => d.line).sort((a: number, b: number) => a - b), [ramLine, portLine]);
     for (const d of body.diagnostics) {
-      assert.deepEqual(Object.keys(d).filter((k) => !['line', 'column', 'severity', 'message', 'hint', 'code'].includes(k)), []);
+      assert.deepEqual(Object.keys(d).filter((k) => !['line', 'column', 'severity', 'message', 'hint', 'code', 'path'].includes(k)), []);
     }
+    assert.deepEqual(errors.map((d: { path?: string[] }) => d.path?.join('.')).sort(), ['hardware.ram', 'network.open_ports.ssh.port'], 'each names the key it is about');
     const dir = mkdtempSync(join(tmpdir(), 'vmgen-422-'));
     try {
       writeFileSync(join(dir, 'bad.conf'), bad);

@@ -75,8 +75,8 @@ describe('fieldPath of the CLI\'s own diagnostics', () => {
     assert.deepEqual(pathOf(WEB.replace('hostname = web1', 'hostname = web_1!'), 'CFG_BAD_VALUE'), ['config', 'hostname']);
   });
 
-  test('a bad item of a list', () => {
-    assert.deepEqual(pathOf(WEB.replace('dns = 192.168.1.254', 'dns = 192.168.1.254, 10.0.0.999'), 'CFG_BAD_VALUE'), ['network', 'dns']);
+  test('a bad item of a list: the item (the form shows it at the list\'s field)', () => {
+    assert.deepEqual(pathOf(WEB.replace('dns = 192.168.1.254', 'dns = 192.168.1.254, 10.0.0.999'), 'CFG_BAD_VALUE'), ['network', 'dns', '1']);
   });
 
   test('a bad choice inside an item', () => {
@@ -87,8 +87,21 @@ describe('fieldPath of the CLI\'s own diagnostics', () => {
     assert.deepEqual(pathOf(WEB.replace('    hostname = web1\n', '    hostname = web1\n    colour = red\n'), 'CFG_UNKNOWN_KEY'), ['config', 'colour']);
   });
 
-  test('something missing: the section it is missing from', () => {
-    assert.deepEqual(pathOf(WEB.replace('                    fs = swap\n', '                    size = 1GB\n'), 'CFG_MISSING'), ['hardware', 'hdds', 'hdd0', 'partitions', 'swap']);
+  test('something missing: the missing key itself, so the form shows it at the empty field', () => {
+    const text = WEB.replace('                    fs = swap\n', '                    size = 1GB\n');
+    assert.deepEqual(pathOf(text, 'CFG_MISSING'), ['hardware', 'hdds', 'hdd0', 'partitions', 'swap', 'fs']);
+    // The file still says it where the item is: the section the key is missing from.
+    const d = parseConfigText(text, catalogs).diagnostics.find((x) => x.code === 'CFG_MISSING')!;
+    assert.deepEqual(fieldPath(placesOf(text), d.line, d.column), ['hardware', 'hdds', 'hdd0', 'partitions', 'swap']);
+  });
+
+  test('a static NIC without an address: at its address field, and in the file at its type', () => {
+    const text = WEB.replace(/\n +address = 192\.168\.1\.2\n/, '\n');
+    const r = parseConfigText(text, catalogs);
+    const d = r.diagnostics.find((x) => x.code === 'CFG_STATIC_ADDRESS');
+    assert.ok(d, `CFG_STATIC_ADDRESS among ${JSON.stringify(r.diagnostics.map((x) => x.code))}`);
+    assert.deepEqual(d.path, ['network', 'eths', 'eth0', 'address']);
+    assert.match(text.split('\n')[d.line - 1]!, /type = static/, 'the line the CLI names');
   });
 
   test('the seed\'s flat lists and a container target for Windows', () => {

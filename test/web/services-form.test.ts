@@ -149,6 +149,7 @@ describe('the config endpoints with the service sections', () => {
     assert.equal(r.status, 200);
     assert.match(r.body.text, /^ {12}@ = A 10\.0\.1\.1, CNAME gw$/m);
     assert.match(r.body.text, /run = ('''|""")echo one\necho two\n\1\n/);
-    assert.deepEqual(r.body.diagnostics.map((d) => [d.code, d.path]), [['CFG_DNS_CNAME', ['dns', 'lab', 'records', '@']]]);
+    // About the record's second item (the CNAME beside the A); the form shows it at the record's field.
+    assert.deepEqual(r.body.diagnostics.map((d) => [d.code, d.path]), [['CFG_DNS_CNAME', ['dns', 'lab', 'records', '@', '1']]]);
   });
 });

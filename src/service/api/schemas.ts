@@ -27,12 +27,13 @@ export const DiagnosticSchema = z.object({
   line: z.number().int().min(0).describe('1-based; 0 when the problem has no place in the file'),
   column: z.number().int().min(0),
   hint: z.string().optional(),
+  path: z.array(z.string()).optional().describe('the key path it is about; it may name a key the file lacks (a missing value)'),
 }).describe('A problem in a config, as `vmgen validate` prints it at FILE:LINE:COL');
 
 export const LabDiagnosticSchema = DiagnosticSchema.extend({ file: z.string().describe('the file it is about; the lab file is lab.conf') });
 
-/** A diagnostic of the page's parse: with the key path of the field it is about, when it has one. */
-export const FieldDiagnosticSchema = DiagnosticSchema.extend({ path: z.array(z.string()).optional() });
+/** A diagnostic of the page's parse: every one the file places has its key path (read back from its place where a check gave none). */
+export const FieldDiagnosticSchema = DiagnosticSchema;
 
 export const ArtifactSummarySchema = z.object({ name: z.string(), bytes: z.number().int().min(0), sha256 });
 

@@ -10,7 +10,7 @@ import { fieldPath } from './field-path.js';
 export interface ParsedConfig {
   /** The logical tree (flat-form items inside their containers); null when the text does not parse. */
   tree: unknown;
-  diagnostics: (Diagnostic & { path?: string[] })[];
+  diagnostics: Diagnostic[];
   valid: boolean;
 }
 
@@ -27,7 +27,8 @@ export function parseConfigText(text: string, catalogs: Catalogs, target?: strin
   const tree = places && result.doc ? normalize(result.doc.root).tree : null;
   const all = tree && places && policy ? sortDiagnostics([...result.diagnostics, ...sourceDiagnostics(tree, places, policy)]) : result.diagnostics;
   const diagnostics = all.map((d) => {
-    const path = places ? fieldPath(places, d.line, d.column) : undefined;
+    // A check names the key it is about; the parser's own messages are placed by line and column only.
+    const path = d.path ?? (places ? fieldPath(places, d.line, d.column) : undefined);
     return path ? { ...d, path } : { ...d };
   });
   return { tree, diagnostics, valid: !hasErrors(all) };
