@@ -7,7 +7,7 @@
  * (quadratic) or worse.
  *
  * This is the one test of the suite that asserts on time; its bounds are generous, because the
- * machines that run it are shared, and the best of three runs is taken.
+ * machines that run it are shared, and the best of five runs is taken.
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -23,10 +23,10 @@ const catalogs = loadCatalogs({ env: {} });
 /** Repeats `unit` until the text is about `size` characters long. */
 const fill = (unit: string, size: number): string => unit.repeat(Math.max(1, Math.floor(size / unit.length)));
 
-/** Best of three, in milliseconds. */
+/** Best of five, in milliseconds: a garbage collection or another process can stall any one run. */
 function time(f: () => void): number {
   let best = Infinity;
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < 5; i++) {
     const start = performance.now();
     f();
     best = Math.min(best, performance.now() - start);
@@ -43,11 +43,13 @@ function timeSizes(prepare: (size: number) => () => void): [number, number, numb
 
 /**
  * Under 1 s at 256 KiB, and at most 48 times the time at 16 KiB: linear growth is 16 times,
- * quadratic 256 times. The constant absorbs timer noise on times of a few milliseconds.
+ * quadratic 256 times. The constant absorbs noise on times of a few milliseconds: a 256 KiB list
+ * makes 64 Ki objects, and on a loaded machine one collection of them took 100 ms in every run
+ * (16 KiB 2.2 ms, 256 KiB 137 ms), which a quadratic reader of these inputs exceeds many times over.
  */
 function assertLinear(name: string, t16: number, t256: number): void {
   assert.ok(t256 < 1000, `${name}: 256 KiB took ${t256.toFixed(0)} ms`);
-  assert.ok(t256 < 48 * t16 + 30, `${name}: 16 KiB took ${t16.toFixed(1)} ms, 256 KiB ${t256.toFixed(1)} ms`);
+  assert.ok(t256 < 48 * t16 + 150, `${name}: 16 KiB took ${t16.toFixed(1)} ms, 256 KiB ${t256.toFixed(1)} ms`);
 }
 
 /** Generated lines of config syntax, the kind the property tests use, as one file of `size`. */

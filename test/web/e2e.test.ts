@@ -172,7 +172,10 @@ describe('the web page, end to end', { skip, timeout: 600_000 }, () => {
     await add('users.groups', 'julius', /^ {8}group0 = julius$/);
     await add('users.users', 'caesar', /^ {12}name = caesar$/);
     await fill('users.users.user0.passwd', 'alesia', /^ {12}passwd = alesia$/);
-    await fill('users.users.user0.groups', 'julius, sudo', /^ {12}groups = julius, sudo$/);
+    // The defined group from the user's checklist; the OS's own typed beside it.
+    await page.locator('[data-field="users.users.user0.groups"]').getByLabel('julius', { exact: true }).check();
+    await textHas(/^ {12}groups = julius$/);
+    await fill('users.users.user0.groups.other', 'sudo', /^ {12}groups = julius, sudo$/);
     await fill('users.users.user0.shell', '/bin/bash', /^ {12}shell = \/bin\/bash$/);
     await field('network.eths.eth0.type').selectOption('static');
     await textHas(/^ {12}type = static$/);

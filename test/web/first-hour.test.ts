@@ -229,6 +229,54 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     await page.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
   });
 
+  test('one place per thing: a network adapter added and addressed in its step, a missing address at its field, groups from a checklist', async () => {
+    const text = (): Promise<string> => page.inputValue('#config-text');
+    // The preset's adapter: its card and its addresses in one item of the network step, none in hardware.
+    const nic = page.locator('#step-network fieldset.item[data-field="hardware.eths.eth0"]');
+    await nic.waitFor();
+    assert.equal(await nic.locator('legend').textContent(), 'Network adapter eth0 (DHCP)');
+    for (const id of ['f-hardware.eths.eth0.type', 'f-network.eths.eth0.type']) assert.equal(await nic.locator(`[id="${id}"]`).count(), 1, `#${id} in the adapter's item`);
+    assert.equal(await page.locator('#step-hardware [data-field^="hardware.eths"]').count(), 0, 'no network adapter in the hardware step');
+    assert.match(await page.textContent('#step-network') ?? '', /Default gateway of the machine.*DNS servers of the machine/s);
+
+    // Static without an address: the error sits at the empty address field, in the form's words.
+    await page.selectOption('[id="f-network.eths.eth0.type"]', 'static');
+    const addressErr = page.locator('[id="err-network.eths.eth0.address"] li.error');
+    await addressErr.waitFor();
+    assert.match(await addressErr.textContent() ?? '', /^Network adapter eth0 \(static\): IPv4 address, step 5 \(error\): eth0 is static but has no address \(for example 192\.168\.1\.2\)$/);
+    assert.equal(await page.getAttribute('[id="f-network.eths.eth0.address"]', 'aria-invalid'), 'true');
+    assert.equal(await nic.locator('[id="f-network.eths.eth0.address"]').count(), 1, 'the address field is in the adapter\'s item');
+    await noViolations(page, 'static NIC without an address');
+    await nic.scrollIntoViewIfNeeded();
+    await shot(page, '05b-nic-missing-address', false);
+    await page.fill('[id="f-network.eths.eth0.address"]', '10.0.0.5');
+    await page.keyboard.press('Tab');
+    await page.fill('[id="f-network.eths.eth0.network"]', '255.255.255.0');
+    await page.keyboard.press('Tab');
+    await page.waitForFunction(() => document.getElementById('problem-summary')?.dataset.valid === 'true');
+    assert.equal(await nic.locator('legend').textContent(), 'Network adapter eth0 (10.0.0.5)');
+    // One spelling per connection (the seed's 'bridge' and 'hostonly' read as the same, not offered twice).
+    assert.deepEqual(await page.$$eval('[id="f-hardware.eths.eth0.type"] option', (os) => os.map((o) => (o as HTMLOptionElement).value)), ['', 'nat', 'bridged', 'host-only']);
+    // Its card is added to [hardware] when its connection is chosen, and the two halves stay one item.
+    await page.selectOption('[id="f-hardware.eths.eth0.type"]', 'bridged');
+    await page.waitForFunction(() => /\[hardware\][^[]*\[\[eths\]\]\s*\[\[\[eth0\]\]\]\s*type = bridged/.test((document.getElementById('config-text') as HTMLTextAreaElement).value));
+    assert.equal(await page.locator('#step-network fieldset.item').filter({ hasText: 'Network adapter eth0' }).count(), 1, 'one item for the adapter');
+
+    // A user's groups: a checklist of the groups the config defines, the OS's own typed beside it.
+    await page.fill('[id="ask-users.groups"]', 'staff');
+    await page.click('[id="add-users.groups"]');
+    const groups = page.locator('fieldset.groups[data-field="users.users.admin.groups"]');
+    await groups.getByLabel('staff', { exact: true }).waitFor();
+    assert.equal(await groups.getByLabel('staff', { exact: true }).isChecked(), false);
+    assert.equal(await groups.getByLabel('Other groups (comma-separated)').inputValue(), 'sudo');
+    await groups.getByLabel('staff', { exact: true }).check();
+    await page.waitForFunction(() => /^ {12}groups = staff, sudo$/m.test((document.getElementById('config-text') as HTMLTextAreaElement).value));
+    assert.match(await text(), /^ {8}group0 = staff$/m);
+    await noViolations(page, 'groups checklist');
+    await groups.scrollIntoViewIfNeeded();
+    await shot(page, '05c-groups', false);
+  });
+
   test('the review warns of a port open with no server behind it', async () => {
     await page.uncheck('[id="f-services.sshd"]');
     const warnings = page.locator('#review-warnings');
@@ -274,7 +322,11 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     await page.click(`#build-list tr[data-build="${first.id}"] button`);
     await page.locator(`#build[data-build="${first.id}"][data-state="succeeded"]`).waitFor();
     await page.waitForFunction((id) => (document.getElementById('build-log')?.textContent ?? '').includes(`building ${id}`), first.id);
-    assert.ok(await page.locator('#build-steps li').count() >= 1, 'the steps it went through');
+    // Every step of its plan, numbered and done, not only the last one its events named.
+    const view = (await svc!.app.inject({ method: 'GET', url: `/api/builds/${first.id}`, headers: svc!.auth('alice') })).json() as { steps: string[] };
+    assert.ok(view.steps.length > 3, `the plan has its steps: ${view.steps.join(', ')}`);
+    const shown = await page.$$eval('#build-steps li', (ls) => ls.map((l) => l.textContent ?? ''));
+    assert.deepEqual(shown, view.steps.map((st, i) => `✓ ${i + 1}/${view.steps.length} ${st} (done)`), 'the steps it went through');
     assert.equal(await page.textContent('#build-config'), first.config, 'the config it was built from');
     await noViolations(page, 'past build');
     await shot(page, '08-past-build');

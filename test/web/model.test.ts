@@ -13,7 +13,7 @@ import { applyEdits, keyOrderFromSchema } from '../../src/service/web/edit.js';
 import { appOffer, configTextSchema } from '../../src/service/web/plugin.js';
 import {
   addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, fromInput, getAt, itemKeys, labelFor, layout, nextItemName, nicNames, removeItemEdits, sectionKeys,
-  STEPS, toInput, withUnit, formMessage, reviewOf, itemTitle, placeInForm, stepOf,
+  STEPS, toInput, withUnit, formHint, formMessage, reviewOf, itemTitle, placeInForm, stepOf, groupChoices, groupsEdit, recordSpec,
   type Edit, type SchemaNode, type Schemas, type Tree,
 } from '../../web/src/model.js';
 import { SseParser, type SseEvent } from '../../web/src/sse.js';
@@ -150,7 +150,11 @@ describe('layout: the guided steps', () => {
     for (const step of steps) {
       for (const item of step.items) {
         // A section placed whole (the service sections) places each of its keys.
-        if (item.kind === 'field') placed.push(...(spec(item.path.join('.')).kind === 'section' ? sectionKeys(schemas, item.path).map((k) => [...item.path, k].join('.')) : [item.path.join('.')]));
+        if (item.kind === 'field') {
+          for (const path of [item.path, ...(item.also ?? [])]) {
+            placed.push(...(spec(path.join('.')).kind === 'section' ? sectionKeys(schemas, path).map((k) => [...path, k].join('.')) : [path.join('.')]));
+          }
+        }
         if (item.kind === 'more') placed.push(...item.keys.map((k) => [...item.path, k].join('.')));
       }
     }
@@ -316,6 +320,14 @@ describe('the form\'s words: items by what they hold, places by field and step',
     assert.equal(stepOf(schemas, ['services', 'sshd']), 6);
   });
 
+  test('a hint names the field, not the file\'s key = value', () => {
+    const at = ['network', 'eths', 'eth0', 'address'];
+    assert.equal(formHint(schemas, "add 'address = 192.168.1.2'", at), 'for example 192.168.1.2');
+    assert.equal(formHint(schemas, "set 'type = static' to use it", ['network', 'eths', 'eth0', 'gateway']), 'set Addressing: static to use it');
+    assert.equal(formHint(schemas, "add 'colour = red'", at), "add 'colour = red'", 'a key the form has no label for stays as written');
+    assert.equal(formHint(schemas, 'use --target lxc', undefined), 'use the build target lxc');
+  });
+
   test('a message loses the file\'s key it starts with, and a CLI flag becomes the form\'s control', () => {
     assert.equal(formMessage('hostname: \'web_1!\' is not a valid hostname', ['config', 'hostname']), '\'web_1!\' is not a valid hostname');
     assert.equal(formMessage('use --target vmware, qemu or virtualbox', undefined), 'use the build target vmware, qemu or virtualbox');
@@ -342,5 +354,66 @@ describe('reviewOf: the machine before Build, and what looks unmeant', () => {
     assert.deepEqual(reviewOf(schemas, noSshd, 'lxc').warnings, ['Port 22/tcp is open, but the machine has no SSH server (Applications: sshd): nothing will answer there.']);
     const closed = treeOf(WEB.replace(/port = 22/, 'port = 2222'));
     assert.match(reviewOf(schemas, closed, 'lxc').warnings.join('\n'), /An SSH server is installed, but port 22 is not open/);
+  });
+});
+
+describe('one place per thing: a network adapter is its card and its addresses', () => {
+  const web = treeOf(WEB);
+  const steps = layout(schemas);
+  const stepWith = (path: string): string | undefined => steps.find((st) => st.items.some((i) => i.kind === 'field' && [i.path, ...(i.also ?? [])].some((p) => p.join('.') === path)))?.id;
+
+  test('both halves are placed in the network step, none in hardware', () => {
+    assert.equal(stepWith('hardware.eths'), 'network');
+    assert.equal(stepWith('network.eths'), 'network');
+    const hardware = steps.find((st) => st.id === 'hardware')!;
+    assert.ok(!hardware.items.some((i) => i.kind !== 'target' && i.path.join('.').startsWith('hardware.eths')), 'no NIC field in the hardware step');
+    assert.deepEqual(recordSpec(schemas, ['hardware', 'eths']).joined?.('eth1'), ['network', 'eths', 'eth1']);
+  });
+
+  test('a message about either half names the adapter by what it is, in the network step', () => {
+    assert.equal(itemTitle(schemas, web, ['hardware', 'eths'], 'eth0'), 'Network adapter eth0 (192.168.1.2)');
+    assert.equal(itemTitle(schemas, { network: { eths: { eth3: { type: 'dhcp' } } } }, ['network', 'eths'], 'eth3'), 'Network adapter eth3 (DHCP)');
+    assert.equal(placeInForm(schemas, web, ['network', 'eths', 'eth0', 'address']), 'Network adapter eth0 (192.168.1.2): IPv4 address, step 5');
+    assert.equal(placeInForm(schemas, web, ['hardware', 'eths', 'eth0', 'type']), 'Network adapter eth0 (192.168.1.2): Connection to the host, step 5');
+  });
+
+  test('the machine\'s gateway and DNS and an adapter\'s own say which they are', () => {
+    assert.match(labelFor(schemas, ['network', 'gateway']), /of the machine/);
+    assert.match(labelFor(schemas, ['network', 'dns']), /of the machine/);
+    assert.match(labelFor(schemas, ['network', 'eths', 'eth0', 'gateway']), /of this adapter/);
+    assert.match(labelFor(schemas, ['network', 'eths', 'eth0', 'dns']), /of this adapter/);
+  });
+});
+
+describe('choices: one spelling each', () => {
+  test('a NIC\'s connection offers nat, bridged and host-only; the seed\'s other spellings are known as the same', () => {
+    const type = spec('hardware.eths.eth0.type');
+    assert.deepEqual(type.options, ['nat', 'bridged', 'host-only']);
+    assert.deepEqual(type.aliases, { bridge: 'bridged', hostonly: 'host-only' });
+    assert.equal(spec('network.eths.eth0.type').aliases, undefined, 'a choice without other spellings has none');
+  });
+});
+
+describe('a user\'s groups: a checklist of the defined groups', () => {
+  const tree: Tree = { users: { groups: { group0: 'staff', group1: 'students', group2: 'staff' }, users: { user0: { name: 'ana', groups: ['students', 'sudo'] } } } };
+  const at = ['users', 'users', 'user0', 'groups'];
+
+  test('each defined group once, checked when the user has it; the others kept as typed', () => {
+    assert.deepEqual(groupChoices(schemas, tree, at), { defined: [{ name: 'staff', checked: false }, { name: 'students', checked: true }], others: ['sudo'] });
+    assert.deepEqual(groupChoices(schemas, { users: { users: { user0: { name: 'x', groups: 'a, b' } } } }, at), { defined: [], others: ['a', 'b'] });
+  });
+
+  test('the edit: checked groups then the others, one value as a plain string, none removes the key', () => {
+    assert.deepEqual(groupsEdit(at, ['staff', 'students'], 'sudo, audio'), { path: at, value: ['staff', 'students', 'sudo', 'audio'] });
+    assert.deepEqual(groupsEdit(at, ['staff'], ' '), { path: at, value: 'staff' });
+    assert.deepEqual(groupsEdit(at, [], ''), { path: at, unset: true });
+    assert.deepEqual(groupsEdit(at, ['staff'], 'staff'), { path: at, value: 'staff' }, 'no group twice');
+  });
+
+  test('the edit reads back through the text as the checklist it came from', () => {
+    const text = applyEdits(WEB, [groupsEdit(['users', 'users', 'user0', 'groups'], ['julius'], 'sudo')], order);
+    const back = groupChoices(schemas, treeOf(text), ['users', 'users', 'user0', 'groups']);
+    assert.deepEqual(back.defined.filter((g) => g.checked).map((g) => g.name), ['julius']);
+    assert.deepEqual(back.others, ['sudo']);
   });
 });

@@ -218,8 +218,10 @@ export class BuildsPanel {
     el.progress.value = pct;
     el.progress.setAttribute('aria-valuetext', `${pct}%${b.step ? `, ${b.step}` : ''}`);
     el.percent.textContent = `${pct}%`;
-    if (b.step && !this.steps.includes(b.step)) this.steps.push(b.step);
     const planned = b.steps ?? [];
+    // A build that succeeded went through its plan: that is its list, whatever its last event named.
+    if (b.state === 'succeeded' && planned.length > 0) this.steps = [...planned];
+    else if (b.step && !this.steps.includes(b.step)) this.steps.push(b.step);
     el.steps.replaceChildren(...this.steps.map((s, i) => {
       const last = i === this.steps.length - 1;
       const status = !last || b.state === 'succeeded' ? 'done' : b.state === 'running' ? 'running' : b.state === 'failed' ? 'failed' : b.state;

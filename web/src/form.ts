@@ -1,7 +1,7 @@
 import { h, type Child } from './dom.js';
 import {
-  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, formMessage, getAt, itemKeys, itemNames, itemTitle, labelFor, layout, pathId, placeInForm, recordSpec,
-  patternOf, removeItemEdits, sectionKeys, SUGGESTIONS, toInput, fromInput,
+  addItemEdits, appChoices, appEdit, fieldFor, fieldSpec, filesUnder, formHint, formMessage, getAt, groupChoices, groupsEdit, itemKeys, itemNames, itemTitle, labelFor, layout, pathId,
+  placeInForm, recordSpec, patternOf, removeItemEdits, sectionKeys, SUGGESTIONS, toInput, fromInput,
   type OfferedApp, type Diagnostic, type Edit, type FieldSpec, type Placed, type Schemas, type Tree,
 } from './model.js';
 
@@ -57,6 +57,8 @@ function formatBytes(n: number): string {
   return n < 1024 ? `${n} bytes` : n < 2 ** 20 ? `${(n / 1024).toFixed(1)} KiB` : `${(n / 2 ** 20).toFixed(1)} MiB`;
 }
 const fieldId = (id: string): string => `f-${id}`;
+/** A user's groups: a checklist of the groups the config defines. */
+const GROUPS_OF_USER = 'users.users.*.groups';
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /**
@@ -69,6 +71,8 @@ export class ConfigForm {
   /** Values typed but not yet applied to the text, by field id. */
   private readonly typed = new Map<string, string | boolean>();
   private readonly timers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Controls that are not one key's field (a user's other groups): how to apply what they hold. */
+  private readonly pending = new Map<string, () => void>();
   /** Disclosures the user opened or closed stay so across redraws. */
   private readonly openMore = new Set<string>();
   private readonly closedMore = new Set<string>();
@@ -110,7 +114,7 @@ export class ConfigForm {
       stepBox.push(h('section', { id: `step-${step.id}`, class: 'step', 'aria-labelledby': `step-${step.id}-title`, 'data-field': step.section },
         h('h2', { id: `step-${step.id}-title`, tabindex: '-1' }, `${i + 1}. ${step.title}`),
         step.section ? h('ul', { class: 'field-errors', id: `err-${step.section}` }) : null,
-        step.items.map((p) => this.placed(p))));
+        step.items.flatMap((p) => this.placed(p))));
     });
     body.push(h('div', { class: 'steps', inert: readOnly }, stepBox));
     this.redrawing = true;
@@ -138,21 +142,27 @@ export class ConfigForm {
     }
   }
 
-  private placed(p: Placed): Child {
+  private placed(p: Placed): Child | Child[] {
     if (p.kind === 'target') return this.targetField();
-    if (p.kind === 'field') return this.field(p.path);
-    return this.more(p.path, p.keys, `More ${labelFor(this.state!.schemas, p.path).toLowerCase()} settings`);
+    // A section shown with another (a NIC's addresses with its card): its own messages sit there too.
+    if (p.kind === 'field') return [this.field(p.path), ...(p.also ?? []).map((a) => this.errorsOf(a))];
+    return this.more([{ path: p.path, keys: p.keys }], `More ${labelFor(this.state!.schemas, p.path).toLowerCase()} settings`);
+  }
+
+  /** Where the messages about a path go that has no field of its own on the form. */
+  private errorsOf(path: readonly string[]): HTMLElement {
+    return h('div', { 'data-field': pathId(path) }, h('ul', { class: 'field-errors', id: `err-${pathId(path)}` }));
   }
 
   /** Keys that wait behind a disclosure; open when one of them holds a value, or the user opened it. */
-  private more(path: string[], keys: string[], title: string): HTMLElement {
-    const id = `more-${pathId(path)}`;
+  private more(parts: { path: string[]; keys: string[] }[], title: string): HTMLElement {
+    const id = `more-${pathId(parts[0]!.path)}`;
     const tree = this.state!.tree;
-    const hasValue = keys.some((k) => getAt(tree, [...path, k]) !== undefined);
+    const hasValue = parts.some(({ path, keys }) => keys.some((k) => getAt(tree, [...path, k]) !== undefined));
     const open = !this.closedMore.has(id) && (this.openMore.has(id) || hasValue);
     const details = h('details', { class: 'more', id, open },
       h('summary', null, title),
-      h('div', { class: path.length > 1 ? 'item-fields' : 'more-fields' }, keys.map((k) => this.field([...path, k]))));
+      h('div', { class: parts[0]!.path.length > 1 ? 'item-fields' : 'more-fields' }, parts.flatMap(({ path, keys }) => keys.map((k) => this.field([...path, k])))));
     details.addEventListener('toggle', () => {
       (details.open ? this.openMore : this.closedMore).add(id);
       (details.open ? this.closedMore : this.openMore).delete(id);
@@ -179,6 +189,7 @@ export class ConfigForm {
     if (target?.kind === 'container' && VM_ONLY.has(pathId(path)) && getAt(this.state!.tree, path) === undefined) {
       return h('p', { class: 'help', 'data-field': pathId(path), id: `vm-only-${pathId(path)}` }, `${spec.label}: none, ${target.label} is a container (a VM target has them).`);
     }
+    if (patternOf(this.state!.schemas, path) === GROUPS_OF_USER) return this.groups(spec);
     switch (spec.kind) {
       case 'section':
         return h('fieldset', { class: 'group', 'data-field': pathId(path) },
@@ -294,7 +305,8 @@ export class ConfigForm {
     const options = spec.options ?? [];
     const option = (v: string): HTMLOptionElement => h('option', { value: v, selected: v === current }, label(v));
     const children: Child[] = [h('option', { value: '', selected: current === '' }, none)];
-    if (current !== '' && !options.includes(current)) children.push(h('option', { value: current, selected: true }, `${current} (not a known value)`));
+    const same = spec.aliases?.[current];
+    if (current !== '' && !options.includes(current)) children.push(h('option', { value: current, selected: true }, same ? `${current} (the same as ${same})` : `${current} (not a known value)`));
     // Seed-era ids build as a current OS listed already: offered only to a file that has one.
     const legacy = new Set(isOs ? s.osList.filter((o) => o.legacy && o.id !== current).map((o) => o.id) : []);
     const target = s.targets.find((t) => t.id === s.target);
@@ -331,13 +343,16 @@ export class ConfigForm {
         // A record of plain values: one field per item.
         return itemSpec ? this.input(itemSpec, title, remove) : null;
       }
-      const keys = itemKeys(s.schemas, item, s.tree);
+      // One thing in two sections (a NIC's card and its addresses): both halves' keys in one item.
+      const halves = [item, ...(rec.joined ? [rec.joined(name)] : [])].map((p) => ({ path: p, ...itemKeys(s.schemas, p, s.tree) }));
+      const more = halves.filter((half) => half.more.length > 0).map((half) => ({ path: half.path, keys: half.more }));
       return h('fieldset', { class: 'item', 'data-field': pathId(item) },
         h('legend', null, title),
         remove,
         h('ul', { class: 'field-errors', id: `err-${pathId(item)}` }),
-        h('div', { class: 'item-fields' }, keys.primary.map((k) => this.field([...item, k]))),
-        keys.more.length > 0 ? this.more(item, keys.more, `More settings of ${title.charAt(0).toLowerCase()}${title.slice(1)}`) : null);
+        halves.slice(1).map((half) => this.errorsOf(half.path)),
+        h('div', { class: 'item-fields' }, halves.flatMap((half) => half.primary.map((k) => this.field([...half.path, k])))),
+        more.length > 0 ? this.more(more, `More settings of ${title.charAt(0).toLowerCase()}${title.slice(1)}`) : null);
     });
     return h('fieldset', { class: 'record', ...(inSection ? {} : { 'data-field': id }) },
       h('legend', null, inSection ? `${capital(noun)}s` : spec.label),
@@ -394,6 +409,52 @@ export class ConfigForm {
       button, message);
   }
 
+  /**
+   * A user's groups: a box per group the config defines, and a text field for the rest (the OS's
+   * own groups, such as sudo), so nothing the text holds is hidden.
+   */
+  private groups(spec: FieldSpec): HTMLElement {
+    const s = this.state!;
+    const id = pathId(spec.path);
+    const { defined, others } = groupChoices(s.schemas, s.tree, spec.path);
+    const checkedNow = (): string[] => [...list.querySelectorAll<HTMLInputElement>('input[type=checkbox]')].filter((b) => b.checked).map((b) => b.value);
+    const otherId = `${id}.other`;
+    const other = h('input', {
+      id: fieldId(otherId), type: 'text', autocomplete: 'off', spellcheck: 'false', value: String(this.typed.get(otherId) ?? others.join(', ')),
+      placeholder: 'e.g. sudo, audio', 'aria-describedby': `err-${id}`,
+    });
+    const apply = (): void => {
+      clearTimeout(this.timers.get(otherId));
+      this.timers.delete(otherId);
+      this.pending.delete(otherId);
+      const edit = groupsEdit(spec.path, checkedNow(), other.value);
+      void this.events.edit([edit]).finally(() => {
+        if (this.typed.get(otherId) === other.value) this.typed.delete(otherId);
+      });
+    };
+    // Typed groups are applied as other text fields are: a moment after the last key, or on leaving.
+    other.addEventListener('input', () => {
+      this.typed.set(otherId, other.value);
+      clearTimeout(this.timers.get(otherId));
+      this.timers.set(otherId, setTimeout(apply, TEXT_DELAY_MS));
+      this.pending.set(otherId, apply);
+    });
+    other.addEventListener('change', () => this.typed.has(otherId) && apply());
+    const list = h('div', { class: 'group-list' }, defined.map((g, i) => {
+      const boxId = fieldId(`${id}.${i}`);
+      const box = h('input', { type: 'checkbox', id: boxId, value: g.name, checked: g.checked });
+      box.addEventListener('change', apply);
+      return h('span', { class: 'group-choice' }, box, h('label', { for: boxId }, g.name));
+    }));
+    return h('fieldset', { class: 'groups', 'data-field': id, id: fieldId(id), tabindex: '-1' },
+      h('legend', null, 'Groups'),
+      defined.length === 0 ? h('p', { class: 'help' }, 'No groups defined yet: add them under Groups above, or type the OS\'s own below.') : list,
+      h('div', { class: 'field field-text' },
+        h('label', { for: fieldId(otherId) }, defined.length === 0 ? 'Groups (comma-separated)' : 'Other groups (comma-separated)'),
+        other),
+      h('ul', { class: 'field-errors', id: `err-${id}` }));
+  }
+
   private apps(spec: FieldSpec): HTMLElement {
     const s = this.state!;
     const category = spec.path[0]!;
@@ -448,6 +509,11 @@ export class ConfigForm {
   flush(): void {
     if (!this.state) return;
     for (const id of [...this.timers.keys()]) {
+      const own = this.pending.get(id);
+      if (own) {
+        own();
+        continue;
+      }
       const spec = fieldSpec(this.state.schemas, id.split('.'));
       if (spec) this.commit(spec);
     }
@@ -457,6 +523,7 @@ export class ConfigForm {
   reset(): void {
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.pending.clear();
     this.typed.clear();
   }
 
@@ -482,7 +549,7 @@ export class ConfigForm {
       const list = at ? document.getElementById(`err-${at}`) : null;
       // In the form's words: the field and step, not the file's key (the text pane keeps the CLI's).
       const where = d.path ? `${placeInForm(this.state!.schemas, this.state!.tree, d.path)} (${d.severity})` : d.severity;
-      const li = h('li', { class: d.severity }, `${where}: ${formMessage(d.message, d.path)}`, d.hint ? h('span', { class: 'hint' }, ` (${formMessage(d.hint, undefined)})`) : null);
+      const li = h('li', { class: d.severity }, `${where}: ${formMessage(d.message, d.path)}`, d.hint ? h('span', { class: 'hint' }, ` (${formHint(this.state!.schemas, d.hint, d.path)})`) : null);
       if (!list) {
         generalList.append(li);
         continue;

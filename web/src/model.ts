@@ -26,6 +26,8 @@ export interface SchemaNode {
   required?: string[];
   /** text/plain: a document of its own (a file's text, a script), where line breaks belong. */
   contentMediaType?: string;
+  /** Choices that are another spelling of an earlier one (a NIC's `bridge` is `bridged`). */
+  'x-same-as'?: Record<string, string>;
 }
 
 export type Value = string | string[];
@@ -81,8 +83,10 @@ export interface FieldSpec {
   path: string[];
   label: string;
   help?: string;
-  /** Choices of a select. */
+  /** Choices of a select, one spelling each. */
   options?: string[];
+  /** Other spellings the text may hold, each to the choice it is the same as. */
+  aliases?: Record<string, string>;
   /** The model's default, as the text would write it ('1' for true). */
   defaultText?: string;
   /** The default as a person reads it, with its unit ("1 GB" for ram's 1024 MiB); unset where that is defaultText. */
@@ -126,7 +130,10 @@ export function fieldSpec(schemas: Schemas, path: readonly string[]): FieldSpec 
   const defaultText = defaultAsText(model.default);
   const shown = defaultText === undefined ? undefined : withUnit(defaultText, model.description ?? '');
   const withDefault = defaultText === undefined ? base : { ...base, defaultText, ...(shown !== defaultText ? { defaultShown: shown } : {}) };
-  if (model.enum) return { ...withDefault, kind: 'select', options: [...model.enum] };
+  if (model.enum) {
+    const aliases = model['x-same-as'] ?? {};
+    return { ...withDefault, kind: 'select', options: model.enum.filter((v) => !Object.hasOwn(aliases, v)), ...(Object.keys(aliases).length > 0 ? { aliases } : {}) };
+  }
   if (model.type === 'boolean') return { ...withDefault, kind: 'checkbox' };
   if (text.anyOf || model.type === 'array') return { ...withDefault, kind: 'list' };
   if (PASSWORD_KEYS.has(key)) return { ...withDefault, kind: 'password' };
@@ -217,6 +224,11 @@ export interface RecordSpec {
   names?: (tree: Tree | undefined) => string[];
   /** Whether the form offers to add items here (network adapters are added under hardware). */
   addable?: boolean;
+  /**
+   * Another section whose item of the same name is the same thing, shown in one place with this
+   * one's: a network adapter is its card in [hardware] and its addresses in [network].
+   */
+  joined?: (name: string) => string[];
   /** Word for one item in headings and buttons. */
   noun: string;
 }
@@ -240,6 +252,7 @@ export const RECORDS: Record<string, RecordSpec> = {
   'hardware.eths': {
     prefix: 'eth', seed: { type: 'nat' }, noun: 'network adapter', names: nicNames,
     alsoAdd: (name) => [{ path: ['network', 'eths', name, 'type'], value: 'dhcp' }], alsoRemove: nicBoth,
+    joined: (name) => ['network', 'eths', name],
   },
   'network.eths': { prefix: 'eth', noun: 'network adapter', names: nicNames, addable: false, alsoRemove: nicBoth },
   'users.groups': { prefix: 'group', noun: 'group' },
@@ -327,6 +340,7 @@ const ITEM_KEYS: Record<string, (item: Tree) => string[]> = {
   'hardware.hdds.*.partitions.*': () => ['fs', 'size', 'mount'],
   'hardware.cd_drives.*': () => ['path', 'type', 'connected'],
   'users.users.*': () => ['name', 'passwd', 'groups', 'shell'],
+  'hardware.eths.*': () => ['type'],
   'network.eths.*': (item) => (item.type === 'static' ? ['type', 'address', 'network', 'gateway', 'dns'] : ['type']),
   'files.*': () => ['path', 'source', 'content'],
   'scripts.*': () => ['when', 'run', 'source'],
@@ -401,7 +415,10 @@ export interface StepSpec {
   title: string;
   /** The section whose own messages (a missing root password) the step shows. */
   section?: string;
-  /** Key paths shown in this step, in order; 'x.*' is every other key of x, under "more options". */
+  /**
+   * Key paths shown in this step, in order; 'x.*' is every other key of x, under "more options";
+   * 'a+b': b is shown with a (its items joined to a's, RecordSpec.joined).
+   */
   fields: string[];
 }
 
@@ -409,15 +426,16 @@ export const TARGET_FIELD = '@target';
 
 export const STEPS: readonly StepSpec[] = [
   { id: 'machine', title: 'Target and operating system', fields: [TARGET_FIELD, 'hardware.os', 'hardware.vm_id'] },
-  { id: 'hardware', title: 'Hardware', section: 'hardware', fields: ['hardware.num_cpu', 'hardware.ram', 'hardware.hdds', 'hardware.cd_drives', 'hardware.eths', 'hardware.*'] },
+  { id: 'hardware', title: 'Hardware', section: 'hardware', fields: ['hardware.num_cpu', 'hardware.ram', 'hardware.hdds', 'hardware.cd_drives', 'hardware.*'] },
   { id: 'system', title: 'System', section: 'config', fields: ['config.hostname', 'config.root_passwd', 'config.timezone', 'config.*'] },
   { id: 'users', title: 'Users and groups', section: 'users', fields: ['users.groups', 'users.users', 'users.*'] },
-  { id: 'network', title: 'Network', section: 'network', fields: ['network.eths', 'network.dns', 'network.gateway', 'network.open_ports', 'network.*'] },
+  // A network adapter in one place: its card ([hardware]) and its addresses ([network]).
+  { id: 'network', title: 'Network', section: 'network', fields: ['hardware.eths+network.eths', 'network.gateway', 'network.dns', 'network.open_ports', 'network.*'] },
   { id: 'apps', title: 'Applications', fields: ['devel', 'services', 'gui', 'kits'] },
   { id: 'provision', title: 'Files, scripts and services', fields: ['files', 'scripts', 'web', 'dns', 'dhcp', 'router', 'database'] },
 ];
 
-export type Placed = { kind: 'field'; path: string[] } | { kind: 'more'; path: string[]; keys: string[] } | { kind: 'target' };
+export type Placed = { kind: 'field'; path: string[]; also?: string[][] } | { kind: 'more'; path: string[]; keys: string[] } | { kind: 'target' };
 
 /**
  * The steps with every key of the model placed exactly once: a key no step names lands in its
@@ -425,14 +443,16 @@ export type Placed = { kind: 'field'; path: string[] } | { kind: 'more'; path: s
  */
 export function layout(schemas: Schemas): { id: string; title: string; section?: string; items: Placed[] }[] {
   const named = new Set<string>();
-  for (const step of STEPS) for (const f of step.fields) if (!f.endsWith('.*') && f !== TARGET_FIELD) named.add(f);
+  for (const step of STEPS) for (const f of step.fields) if (!f.endsWith('.*') && f !== TARGET_FIELD) f.split('+').forEach((p) => named.add(p));
   const steps = STEPS.map((step) => ({
     id: step.id,
     title: step.title,
     ...(step.section ? { section: step.section } : {}),
     items: step.fields.map((f): Placed => {
       if (f === TARGET_FIELD) return { kind: 'target' };
-      const path = f.split('.');
+      const [first, ...also] = f.split('+');
+      const path = first!.split('.');
+      if (also.length > 0) return { kind: 'field', path, also: also.map((a) => a.split('.')) };
       if (path[path.length - 1] !== '*') return { kind: 'field', path };
       const section = path.slice(0, -1);
       const keys = sectionKeys(schemas, section).filter((k) => !named.has(pathId([...section, k])));
@@ -473,7 +493,7 @@ const LABELS: Record<string, string> = {
   'hardware.cd_drives.*.copy': 'Copy the ISO into the archive',
   'hardware.cd_drives.*.connected': 'Connected at power on',
   'hardware.eths': 'Network adapters',
-  'hardware.eths.*.type': 'Connection',
+  'hardware.eths.*.type': 'Connection to the host',
   'hardware.eths.*.connected': 'Connected at power on',
   'hardware.eths.*.hw_addr': 'MAC address',
   'config.hostname': 'Host name',
@@ -498,10 +518,10 @@ const LABELS: Record<string, string> = {
   'network.eths.*.type': 'Addressing',
   'network.eths.*.address': 'IPv4 address',
   'network.eths.*.network': 'Netmask',
-  'network.eths.*.gateway': 'Gateway',
-  'network.eths.*.dns': 'DNS servers (comma-separated)',
-  'network.dns': 'DNS servers (comma-separated)',
-  'network.gateway': 'Default gateway',
+  'network.eths.*.gateway': 'Gateway of this adapter',
+  'network.eths.*.dns': 'DNS servers of this adapter (comma-separated)',
+  'network.dns': 'DNS servers of the machine (comma-separated)',
+  'network.gateway': 'Default gateway of the machine',
   'network.routes': 'Routes',
   'network.routes.*.to': 'Destination (CIDR)',
   'network.routes.*.via': 'Next hop',
@@ -613,7 +633,14 @@ const spaced = (size: string): string => size.replace(/^(\d+(?:\.\d+)?)\s*([A-Za
  * An item's title by what it holds, per record pattern; the item's key where it holds nothing to
  * name it by yet. `n` is its place in the record, from 1.
  */
-const ITEM_TITLES: Record<string, (item: Value | Tree | undefined, n: number, name: string) => string | undefined> = {
+const nicTitle = (_v: Value | Tree | undefined, _n: number, name: string, tree: Tree | undefined): string => {
+  const addr = getAt(tree, ['network', 'eths', name]);
+  const type = text(getAt(addr as Tree, ['type'])) ?? 'dhcp';
+  const address = text(getAt(addr as Tree, ['address']));
+  return `Network adapter ${name} (${type === 'static' ? address ?? 'static' : type.toUpperCase()})`;
+};
+
+const ITEM_TITLES: Record<string, (item: Value | Tree | undefined, n: number, name: string, tree: Tree | undefined) => string | undefined> = {
   'hardware.hdds': (v, n) => `Disk ${n}${text(getAt(v as Tree, ['size'])) ? `: ${spaced(text(getAt(v as Tree, ['size']))!)}` : ''}`,
   'hardware.hdds.*.partitions': (v, n) => {
     const fs = text(getAt(v as Tree, ['fs']));
@@ -621,6 +648,9 @@ const ITEM_TITLES: Record<string, (item: Value | Tree | undefined, n: number, na
     return `Partition ${n}${fs ? `: ${fs}` : ''}${mount ? ` on ${mount}` : ''}`;
   },
   'hardware.cd_drives': (_v, n) => `CD drive ${n}`,
+  // One adapter, whichever half a message is about.
+  'hardware.eths': nicTitle,
+  'network.eths': nicTitle,
   'users.users': (v) => (text(getAt(v as Tree, ['name'])) ? `User ${text(getAt(v as Tree, ['name']))}` : undefined),
   'users.groups': (v) => (text(v) ? `Group ${text(v)}` : undefined),
   'network.open_ports': (v) => {
@@ -638,7 +668,7 @@ export function itemTitle(schemas: Schemas, tree: Tree | undefined, path: readon
   const rec = recordSpec(schemas, path);
   const names = rec.names ? rec.names(tree) : itemNames(tree, path, schemas);
   const n = Math.max(0, names.indexOf(name)) + 1;
-  const titled = ITEM_TITLES[patternOf(schemas, path)]?.(getAt(tree, [...path, name]), n, name);
+  const titled = ITEM_TITLES[patternOf(schemas, path)]?.(getAt(tree, [...path, name]), n, name, tree);
   return titled ?? `${rec.noun.charAt(0).toUpperCase()}${rec.noun.slice(1)} ${name}`;
 }
 
@@ -649,7 +679,7 @@ const isRecord = (schemas: Schemas, path: readonly string[]): boolean => fieldSp
 export function stepOf(schemas: Schemas, path: readonly string[]): number | undefined {
   const key = pathId(path);
   const under = (p: readonly string[]): boolean => key === pathId(p) || key.startsWith(`${pathId(p)}.`);
-  const i = layout(schemas).findIndex((step) => step.items.some((it) => (it.kind === 'field' && under(it.path))
+  const i = layout(schemas).findIndex((step) => step.items.some((it) => (it.kind === 'field' && [it.path, ...(it.also ?? [])].some(under))
     || (it.kind === 'more' && it.keys.some((k) => under([...it.path, k])))));
   return i === -1 ? undefined : i + 1;
 }
@@ -680,6 +710,24 @@ export function formMessage(message: string, path: readonly string[] | undefined
   const last = path?.[path.length - 1];
   const withoutKey = last && message.startsWith(`${last}: `) ? message.slice(last.length + 2) : message;
   return withoutKey.replace(/--target /g, 'the build target ');
+}
+
+/**
+ * A hint in the form's words: the file's `'key = value'` becomes the field's label and the value
+ * ("add 'address = 192.168.1.2'" at the address field: "for example 192.168.1.2"), for keys of the
+ * item the diagnostic is about; anything else as formMessage says it.
+ */
+export function formHint(schemas: Schemas, hint: string, path: readonly string[] | undefined): string {
+  if (!path || path.length === 0) return formMessage(hint, undefined);
+  const item = path.slice(0, -1);
+  const own = path[path.length - 1];
+  const adds = /^add '([\w-]+) = ([^']+)'$/.exec(hint);
+  if (adds && adds[1] === own) return `for example ${adds[2]}`;
+  const worded = hint.replace(/'([\w-]+) = ([^']+)'/g, (all, key: string, value: string) => {
+    const known = LABELS[patternOf(schemas, [...item, key])];
+    return known ? `${known}: ${value}` : all;
+  });
+  return formMessage(worded, undefined);
 }
 
 // ---- review before Build -------------------------------------------------------------------------
@@ -742,3 +790,30 @@ export const SUGGESTIONS: Record<string, () => readonly string[]> = {
   'config.keyboard': () => ['us', 'gb', 'de', 'fr', 'es', 'it', 'ro', 'pt', 'br', 'nl', 'pl', 'se', 'no', 'dk', 'fi', 'ch'],
   'users.users.*.shell': () => ['/bin/bash', '/bin/sh', '/usr/bin/zsh', '/usr/bin/fish', '/usr/sbin/nologin'],
 };
+
+// ---- a user's groups ----------------------------------------------------------------------------
+
+export interface GroupChoice {
+  name: string;
+  checked: boolean;
+}
+
+const listOf = (v: Value | Tree | undefined): string[] =>
+  (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : []).map((g) => g.trim()).filter((g) => g !== '');
+
+/**
+ * A user's groups as the form offers them: a checklist of the groups the config defines ([users]
+ * groups), and the user's other groups (the OS's own, such as sudo), which stay typed.
+ */
+export function groupChoices(schemas: Schemas, tree: Tree | undefined, groupsPath: readonly string[]): { defined: GroupChoice[]; others: string[] } {
+  const has = listOf(getAt(tree, groupsPath));
+  const defined = [...new Set(itemNames(tree, ['users', 'groups'], schemas).map((g) => text(getAt(tree, ['users', 'groups', g]))).filter((g): g is string => g !== undefined))];
+  return { defined: defined.map((name) => ({ name, checked: has.includes(name) })), others: has.filter((g) => !defined.includes(g)) };
+}
+
+/** The edit that gives a user these groups: the checked defined ones in their order, then the others. */
+export function groupsEdit(groupsPath: readonly string[], checked: readonly string[], others: string): Edit {
+  const names = [...new Set([...checked, ...listOf(others)])];
+  if (names.length === 0) return { path: [...groupsPath], unset: true };
+  return { path: [...groupsPath], value: names.length === 1 ? names[0]! : names };
+}
