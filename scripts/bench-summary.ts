@@ -1,7 +1,7 @@
 // The bench's figures shaped for the reader: one summary per goal (the same shape in the table and
 // in --json), the table's ratio and verdict cells, and one line per pair with the load around it.
 // Pure: it formats what the parts measured.
-import type { Measured, PairLoad } from './bench-load.js';
+import type { LoadPoint, Measured, PairLoad } from './bench-load.js';
 import { series } from './bench-stats.js';
 import { table } from './bench-table.js';
 
@@ -96,4 +96,28 @@ export function pairLines(title: string, pairs: readonly PairRecord[], unit = 's
   ]);
   const header = ['pair', 'vmgen', 'baseline', 'ratio', 'load avg', 'other work', 'tries', ''];
   return [title, ...table([header, ...rows]).split('\n').map((l) => `${indent}${l}`)];
+}
+
+/** The whole run, as --json prints it under summary. */
+export interface BenchSummary {
+  /** The load rule in force (bench-load.ts): other work's runnable tasks above it make a pair loaded. */
+  loadLimit: number;
+  loadRetries: number;
+  cores: number;
+  /** The host at the start and at the end of the whole run. */
+  hostLoad: { before: LoadPoint; after: LoadPoint };
+  goals: GoalSummary[];
+}
+
+/** The closing lines: the verdicts counted, which figures rest on a loaded host, and the rule that decides it. */
+export function summaryLines(summary: BenchSummary): string[] {
+  const { goals, hostLoad } = summary;
+  const marked = goals.filter((g) => g.loadedRuns > 0);
+  return [
+    `goals: ${goals.filter((g) => g.pass).length} PASS, ${goals.filter((g) => !g.pass).length} MISS`
+      + `${marked.length > 0 ? `; ${marked.length} of them rest on runs kept under load (${marked.map((g) => g.name).join('; ')})` : ''}`,
+    `under load = other work (runnable tasks not the bench's) above ${summary.loadLimit} on average during a pair; such a pair is run`,
+    `  again up to ${summary.loadRetries} time(s), then kept and marked. Host load (1 min average) ${hostLoad.before.avg1.toFixed(2)} at the start,`
+      + ` ${hostLoad.after.avg1.toFixed(2)} at the end, on ${summary.cores} cores`,
+  ];
 }

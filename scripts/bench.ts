@@ -42,9 +42,11 @@ import { resolveSpec } from '../src/config/resolve.js';
 import { run } from '../src/exec/run.js';
 import { table } from './bench-table.js';
 import { compare, median, type Series } from './bench-stats.js';
-import { LOAD_LIMIT, LOAD_RETRIES, type LoadPoint, type Measure } from './bench-load.js';
+import { LOAD_LIMIT, LOAD_RETRIES, type Measure } from './bench-load.js';
 import { procMeasure, readLoadPoint } from './bench-proc.js';
-import { goalCell, goalSummary, pairLines, pairRecord, ratioCell, verdictCell, type GoalSummary, type PairRecord } from './bench-summary.js';
+import {
+  goalCell, goalSummary, pairLines, pairRecord, ratioCell, summaryLines, verdictCell, type BenchSummary, type GoalSummary, type PairRecord,
+} from './bench-summary.js';
 import { debianConfigurator } from '../src/families/debian/configure.js';
 import { FAMILIES } from '../src/families/registry.js';
 import type { GuestFile } from '../src/families/types.js';
@@ -645,19 +647,6 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
   });
 }
 
-/** The closing lines: the verdicts counted, how many figures rest on a loaded host, and the rule that decides it. */
-function summaryLines(summary: { loadLimit: number; loadRetries: number; cores: number; hostLoad: { before: LoadPoint; after: LoadPoint }; goals: GoalSummary[] }): string[] {
-  const { goals, hostLoad } = summary;
-  const marked = goals.filter((g) => g.loadedRuns > 0);
-  return [
-    `goals: ${goals.filter((g) => g.pass).length} PASS, ${goals.filter((g) => !g.pass).length} MISS`
-      + `${marked.length > 0 ? `; ${marked.length} of them rest on runs kept under load (${marked.map((g) => g.name).join('; ')})` : ''}`,
-    `under load = other work (runnable tasks not the bench's) above ${summary.loadLimit} on average during a pair; such a pair is run`,
-    `  again up to ${summary.loadRetries} time(s), then kept and marked. Host load (1 min average) ${hostLoad.before.avg1.toFixed(2)} at the start,`
-      + ` ${hostLoad.after.avg1.toFixed(2)} at the end, on ${summary.cores} cores`,
-  ];
-}
-
 async function main(): Promise<number> {
   if (!Number.isInteger(COLD_RUNS) || COLD_RUNS < 1) {
     note('--cold-runs takes a whole number from 1');
@@ -708,7 +697,7 @@ async function main(): Promise<number> {
         ...pairLines('lab pairs (lab build, one machine\'s build):', lab.pairs)]
       : [];
     const rowGoals = (rows: readonly Row[]): GoalSummary[] => rows.flatMap((r) => (r.goal ? [r.goal] : []));
-    const summary = {
+    const summary: BenchSummary = {
       loadLimit: LOAD_LIMIT, loadRetries: RETRIES, cores: cpus().length,
       hostLoad: { before: loadBefore, after: await readLoadPoint() },
       goals: [...(lxc?.goals ?? []), ...(vmware?.goals ?? []), ...rowGoals(service ?? []), ...rowGoals(lab?.rows ?? [])],

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { goalCell, goalSummary, pairLines, pairRecord, ratioCell, verdictCell } from '../../scripts/bench-summary.js';
+import { goalCell, goalSummary, pairLines, pairRecord, ratioCell, summaryLines, verdictCell } from '../../scripts/bench-summary.js';
 import { pairLoad } from '../../scripts/bench-load.js';
 
 test('goalSummary: median, spread, runs, loaded runs and the verdict, in one shape', () => {
@@ -32,4 +32,17 @@ test('pairLines: each pair with its load, the tries, and a mark when kept under 
   assert.match(lines[1]!, /^ {2}pair +vmgen +baseline +ratio +load avg +other work +tries$/);
   assert.match(lines[2]!, /^ {2}1 +4\.0 s +2\.0 s +2\.00× +0\.50 → 1\.20 +0\.0 \(max 0\)$/);
   assert.match(lines[3]!, /^ {2}2 +6\.0 s +2\.0 s +3\.00× +2\.50 → 3\.00 +2\.5 \(max 3\) +3 +under load$/);
+});
+
+test('summaryLines: verdicts counted, the goals resting on loaded runs named, the rule and the host load', () => {
+  const goals = [
+    goalSummary({ name: 'lxc warm', part: 'lxc', values: [1.5, 1.6, 1.7], loaded: [false, true, false], goal: 2 }),
+    goalSummary({ name: 'lxc cold', part: 'lxc', values: [1.3, 1.3, 1.4], loaded: [false, false, false], goal: 1.2 }),
+  ];
+  const lines = summaryLines({ loadLimit: 1, loadRetries: 2, cores: 2, hostLoad: { before: { avg1: 0.5, others: 0 }, after: { avg1: 1.25, others: 1 } }, goals });
+  assert.equal(lines[0], 'goals: 1 PASS, 1 MISS; 1 of them rest on runs kept under load (lxc warm)');
+  assert.match(lines[1]!, /above 1 on average during a pair/);
+  assert.match(lines[2]!, /up to 2 time\(s\).* 0\.50 at the start, 1\.25 at the end, on 2 cores$/);
+  const calm = summaryLines({ loadLimit: 1, loadRetries: 0, cores: 2, hostLoad: { before: { avg1: 0, others: 0 }, after: { avg1: 0, others: 0 } }, goals: [goals[1]!] });
+  assert.equal(calm[0], 'goals: 0 PASS, 1 MISS');
 });
