@@ -1,5 +1,5 @@
 // Build speed next to its baselines, measured in the same run and reported as ratios:
-//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service|lab]
+//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service|lab] [-- --load-retries N]
 // A measurement, not a test: it prints PASS/MISS next to each goal and exits 0 either way (1 only
 // when it could not measure). Needs root (mmdebstrap --mode=root, overlay mounts, loop devices), like vmgen build.
 //
@@ -20,6 +20,13 @@
 // then starts from. One cold pair is noisy (dpkg's fsyncs, other work on the host), so the output
 // also splits the cold build into its own mmdebstrap run and the rest; --cold-runs N repeats the pair
 // (default 3 for lxc; 1 for vmware, whose pair takes minutes and has no goal).
+//
+// Every pair (a vmgen run and its baseline run, side by side) is watched for other work on the host
+// (bench-proc.ts reads /proc once a second); a pair measured under load is run again, up to
+// --load-retries N times (default 2), and if the host stays busy it is kept and marked "under load"
+// (the rule and its limit: bench-load.ts). A ratio is the median of the pairs' own ratios, printed
+// with its min–max; --json adds `summary`: per goal its name, median, min, max, runs, loaded runs,
+// goal and verdict, in one shape for every part (bench-summary.ts).
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { cpus, loadavg } from 'node:os';
 import { basename, dirname, join } from 'node:path';
@@ -34,6 +41,12 @@ import type { VmConfig } from '../src/config/model.js';
 import { resolveSpec } from '../src/config/resolve.js';
 import { run } from '../src/exec/run.js';
 import { table } from './bench-table.js';
+import { compare, median, type Series } from './bench-stats.js';
+import { LOAD_LIMIT, LOAD_RETRIES, type Measure } from './bench-load.js';
+import { procMeasure, readLoadPoint } from './bench-proc.js';
+import {
+  goalCell, goalSummary, pairLines, pairRecord, ratioCell, summaryLines, verdictCell, type BenchSummary, type GoalSummary, type PairRecord,
+} from './bench-summary.js';
 import { debianConfigurator } from '../src/families/debian/configure.js';
 import { FAMILIES } from '../src/families/registry.js';
 import type { GuestFile } from '../src/families/types.js';
@@ -44,7 +57,7 @@ import { convertArgv, vmdkAdapter } from '../src/targets/vm/common.js';
 import { resolveVmLayout } from '../src/disks/layout.js';
 import { layerInputs, layerPackages } from '../src/layers/inputs.js';
 import { planPartitions, sfdiskScript } from '../src/disks/partition-plan.js';
-import { benchService, HEADER as SERVICE_HEADER } from './bench-service.js';
+import { benchService, HEADER as SERVICE_HEADER, type Row } from './bench-service.js';
 import { benchLab } from './bench-lab.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -73,21 +86,6 @@ interface BuildJson {
   layer: { rootfs: string; key: string; bytes?: number; events: string[]; packageToolRuns: number };
 }
 
-interface Series {
-  runs: number[];
-  min: number;
-  median: number;
-  max: number;
-}
-
-interface Comparison {
-  vmgen: Series;
-  baseline: Series;
-  ratio: number;
-  goal: number;
-  pass: boolean;
-}
-
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const controller = new AbortController();
@@ -98,6 +96,8 @@ const COLD_RUNS = coldRunsArg === -1 ? 3 : Number(args[coldRunsArg + 1]);
 const VM_COLD_RUNS = coldRunsArg === -1 ? 1 : COLD_RUNS;
 const onlyArg = args.indexOf('--only');
 const ONLY = onlyArg === -1 ? undefined : args[onlyArg + 1];
+const retriesArg = args.indexOf('--load-retries');
+const RETRIES = retriesArg === -1 ? LOAD_RETRIES : Number(args[retriesArg + 1]);
 
 function note(line: string): void {
   process.stderr.write(`bench: ${line}\n`);
@@ -107,24 +107,6 @@ async function timed<T>(what: () => Promise<T>): Promise<{ seconds: number; valu
   const start = performance.now();
   const value = await what();
   return { seconds: (performance.now() - start) / 1000, value };
-}
-
-function median(runs: readonly number[]): number {
-  const sorted = [...runs].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
-}
-
-function series(runs: number[]): Series {
-  const sorted = [...runs].sort((a, b) => a - b);
-  return { runs, min: sorted[0]!, median: median(runs), max: sorted[sorted.length - 1]! };
-}
-
-function compare(vmgen: number[], baseline: number[], goal: number): Comparison {
-  const v = series(vmgen);
-  const b = series(baseline);
-  const ratio = v.median / b.median;
-  return { vmgen: v, baseline: b, ratio, goal, pass: ratio <= goal };
 }
 
 async function debCount(dir: string): Promise<number> {
@@ -190,11 +172,19 @@ interface Shared {
   mirror: string;
   defaultPool: string;
   signal: AbortSignal;
+  /** Runs one pair, again when other work loaded the host (bench-load.ts). */
+  measure: Measure;
 }
 
 interface PartResult {
   results: Record<string, unknown>;
   lines: string[];
+  goals: GoalSummary[];
+}
+
+/** A table row for a goal: its figure with the spread, the goal, and the verdict with the under-load mark. */
+function goalRow(label: string, vmgen: string, baseline: string, g: GoalSummary): string[] {
+  return [label, vmgen, baseline, ratioCell(g), goalCell(g), verdictCell(g)];
 }
 
 async function withTmp<T>(prefix: string, what: (tmp: string) => Promise<T>): Promise<T> {
@@ -253,41 +243,49 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
     note(`.deb pool: ${seeded} files copied from ${defaultPool}`);
     const mmdebstrapRuns: number[] = [];
     const coldRuns: BuildRun[] = [];
+    const coldPairs: PairRecord[] = [];
     let primed = 0;
     let mmdebstrapBytes = 0;
     let coldFetched = 0;
     let cache = '';
     for (let i = 1; i <= COLD_RUNS; i++) {
       const nth = COLD_RUNS > 1 ? ` ${i}/${COLD_RUNS}` : '';
-      for (;;) {
-        const rootfs = join(tmp, 'mmdebstrap-rootfs');
-        await rm(rootfs, { recursive: true, force: true });
-        await mkdir(rootfs);
-        const before = await debCount(pool);
-        note(`cold baseline${nth}: mmdebstrap alone (${packages.length} packages)`);
-        const seconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
-          signal, env: { ...process.env, VMGEN_DEBS: pool, DEBIAN_FRONTEND: 'noninteractive' },
-        }))).seconds;
-        const fetched = (await debCount(pool)) - before;
-        mmdebstrapBytes = await treeBytes(rootfs);
-        await rm(rootfs, { recursive: true, force: true });
-        if (fetched === 0) {
-          mmdebstrapRuns.push(seconds);
-          break;
+      const pair = await sh.measure(`cold pair${nth}`, async () => {
+        let baseline: number;
+        for (;;) {
+          const rootfs = join(tmp, 'mmdebstrap-rootfs');
+          await rm(rootfs, { recursive: true, force: true });
+          await mkdir(rootfs);
+          const before = await debCount(pool);
+          note(`cold baseline${nth}: mmdebstrap alone (${packages.length} packages)`);
+          const seconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
+            signal, env: { ...process.env, VMGEN_DEBS: pool, DEBIAN_FRONTEND: 'noninteractive' },
+          }))).seconds;
+          const fetched = (await debCount(pool)) - before;
+          mmdebstrapBytes = await treeBytes(rootfs);
+          await rm(rootfs, { recursive: true, force: true });
+          if (fetched === 0) {
+            baseline = seconds;
+            break;
+          }
+          if (primed > 0) throw new Error(`mmdebstrap downloaded ${fetched} more packages with a completed pool`);
+          primed = fetched;
+          note(`the default pool lacked ${fetched} packages; mmdebstrap downloaded them, so that run does not count`);
         }
-        if (primed > 0) throw new Error(`mmdebstrap downloaded ${fetched} more packages with a completed pool`);
-        primed = fetched;
-        note(`the default pool lacked ${fetched} packages; mmdebstrap downloaded them, so that run does not count`);
-      }
 
-      // Only the last cold build's cache is kept, for the warm builds.
-      if (cache !== '') await rm(cache, { recursive: true, force: true });
-      cache = join(tmp, `cache-${i}`);
-      await seedPool(pool, join(cache, 'debs'), signal);
-      const coldPool = await debCount(join(cache, 'debs'));
-      note(`cold${nth}: vmgen build into an empty cache`);
-      coldRuns.push(await vmgenBuild(CONFIG, outDir, cache, signal));
-      coldFetched += (await debCount(join(cache, 'debs'))) - coldPool;
+        // Only the last cold build's cache is kept, for the warm builds.
+        if (cache !== '') await rm(cache, { recursive: true, force: true });
+        cache = join(tmp, `cache-${i}`);
+        await seedPool(pool, join(cache, 'debs'), signal);
+        const coldPool = await debCount(join(cache, 'debs'));
+        note(`cold${nth}: vmgen build into an empty cache`);
+        const build = await vmgenBuild(CONFIG, outDir, cache, signal);
+        return { baseline, build, fetched: (await debCount(join(cache, 'debs'))) - coldPool };
+      });
+      mmdebstrapRuns.push(pair.value.baseline);
+      coldRuns.push(pair.value.build);
+      coldFetched += pair.value.fetched;
+      coldPairs.push(pairRecord(pair.value.build.seconds, pair.value.baseline, pair));
     }
     const cold = coldRuns[coldRuns.length - 1]!;
     const coldArchiveBytes = await fileBytes(cold.result.archive);
@@ -303,24 +301,37 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
     const toolRuns: number[] = [];
     const tarRuns: number[] = [];
     const layerReused: boolean[] = [];
+    const warmPairs: PairRecord[] = [];
     let warmArchiveBytes = 0;
     let tarBytes = 0;
     for (let i = 1; i <= REPEATS; i++) {
-      note(`warm ${i}/${REPEATS}: vmgen build, hostname ${WARM_HOSTNAME}`);
-      const warm = await vmgenBuild(warmConfig, outDir, cache, signal);
+      const pair = await sh.measure(`warm pair ${i}/${REPEATS}`, async () => {
+        note(`warm ${i}/${REPEATS}: vmgen build, hostname ${WARM_HOSTNAME}`);
+        const warm = await vmgenBuild(warmConfig, outDir, cache, signal);
+        warmArchiveBytes = await fileBytes(warm.result.archive);
+        note(`warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the layer`);
+        const tar = await tarZstd(rootfs, tarOut, signal);
+        tarBytes = await fileBytes(tarOut);
+        return { warm, tar };
+      });
+      const { warm, tar } = pair.value;
       warmRuns.push(warm.seconds);
       warmInternal.push(warm.result.seconds);
       toolRuns.push(warm.result.layer.packageToolRuns);
       layerReused.push(warm.result.layer.rootfs === rootfs);
-      warmArchiveBytes = await fileBytes(warm.result.archive);
-      note(`warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the layer`);
-      tarRuns.push(await tarZstd(rootfs, tarOut, signal));
-      tarBytes = await fileBytes(tarOut);
+      tarRuns.push(tar);
+      warmPairs.push(pairRecord(warm.seconds, tar, pair));
     }
 
     const coldCmp = compare(coldRuns.map((r) => r.seconds), mmdebstrapRuns, GOALS.cold);
     const warmCmp = compare(warmRuns, tarRuns, GOALS.warm);
     const noApt = { runs: toolRuns, pass: toolRuns.every((n) => n === 0) };
+    const goals = [
+      goalSummary({ name: 'lxc cold build vs mmdebstrap alone', part: 'lxc', values: coldCmp.ratios.runs, loaded: coldPairs.map((p) => p.loaded), goal: GOALS.cold }),
+      goalSummary({ name: 'lxc warm build vs tar | zstd', part: 'lxc', values: warmCmp.ratios.runs, loaded: warmPairs.map((p) => p.loaded), goal: GOALS.warm }),
+      goalSummary({ name: 'lxc warm build packageToolRuns', part: 'lxc', unit: 'count', values: toolRuns, loaded: [], goal: 0 }),
+    ];
+    const [coldGoal, warmGoal] = goals as [GoalSummary, GoalSummary, GoalSummary];
     const results = {
       config: CONFIG_NAME,
       target: TARGET,
@@ -331,12 +342,16 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
       },
       cold: {
         ...coldCmp, baselineName: 'mmdebstrap alone, same command line', samePackages,
+        pairs: coldPairs,
         buildSeconds: coldRuns.map((r) => r.result.seconds),
         ownMmdebstrapSeconds: inner,
         restSeconds: innerKnown ? coldRuns.map((r, i) => r.seconds - inner[i]!) : undefined,
         layerBytes: cold.result.layer.bytes, mmdebstrapBytes, archiveBytes: coldArchiveBytes,
       },
-      warm: { ...warmCmp, baselineName: 'tar -cf - | zstd -T0 -3 of the layer', layerReused: layerReused.every(Boolean), archiveBytes: warmArchiveBytes, baselineBytes: tarBytes, buildSeconds: warmInternal },
+      warm: {
+        ...warmCmp, baselineName: 'tar -cf - | zstd -T0 -3 of the layer', pairs: warmPairs,
+        layerReused: layerReused.every(Boolean), archiveBytes: warmArchiveBytes, baselineBytes: tarBytes, buildSeconds: warmInternal,
+      },
       warmPackageToolRuns: noApt,
     };
 
@@ -346,11 +361,13 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
       `  so neither downloads packages (only apt's indexes); .debs downloaded in timed runs: vmgen ${coldFetched}, mmdebstrap 0`,
       '',
       table([
-        ['', 'vmgen', 'baseline', 'ratio', 'goal', ''],
-        [`cold build  vs mmdebstrap alone${COLD_RUNS > 1 ? ` (median of ${COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), `${coldCmp.ratio.toFixed(2)}×`, `≤ ${GOALS.cold}×`, verdict(coldCmp)],
-        [`warm build  vs tar | zstd (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), `${warmCmp.ratio.toFixed(2)}×`, `≤ ${GOALS.warm}×`, verdict(warmCmp)],
+        ['', 'vmgen', 'baseline', 'ratio (min–max)', 'goal', ''],
+        goalRow(`cold build  vs mmdebstrap alone${COLD_RUNS > 1 ? ` (median of ${COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), coldGoal),
+        goalRow(`warm build  vs tar | zstd (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), warmGoal),
       ]),
       '',
+      ...pairLines('cold pairs (vmgen build, mmdebstrap alone):', coldPairs),
+      ...pairLines('warm pairs (vmgen build, tar | zstd):', warmPairs),
       ...(COLD_RUNS > 1 ? [`cold build runs, s:  ${range(coldCmp.vmgen)}`, `mmdebstrap runs, s:  ${range(coldCmp.baseline)}`] : []),
       innerKnown
         ? `cold build split: its own mmdebstrap run ${inner.map((n) => n.toFixed(1)).join(', ')} s (mmdebstrap's count), everything else ${coldRuns.map((r, i) => (r.seconds - inner[i]!).toFixed(1)).join(', ')} s`
@@ -361,7 +378,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
       `same packages as the baseline: ${samePackages ? 'yes' : 'NO'}; warm builds reused the cold build's layer: ${results.warm.layerReused ? 'yes' : 'NO'}`,
       `sizes: layer ${cold.result.layer.bytes === undefined ? '?' : mib(cold.result.layer.bytes)}, mmdebstrap rootfs ${mib(mmdebstrapBytes)}; archive ${mib(warmArchiveBytes)}, tar|zstd ${mib(tarBytes)}`,
     ];
-    return { results, lines };
+    return { results, lines, goals };
   });
 }
 
@@ -449,51 +466,58 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
     note(`vmware: .deb pool: ${seeded} files copied from ${defaultPool}`);
     const byHand: Array<{ mmdebstrap: number; disk: number; convert: number; total: number }> = [];
     const coldRuns: BuildRun[] = [];
+    const coldPairs: PairRecord[] = [];
     let primed = 0;
     let rootfsBytes = 0;
     let coldFetched = 0;
     let cache = '';
     for (let i = 1; i <= VM_COLD_RUNS; i++) {
       const nth = VM_COLD_RUNS > 1 ? ` ${i}/${VM_COLD_RUNS}` : '';
-      const rootfs = join(tmp, 'byhand-rootfs');
-      let mmdebstrapSeconds = 0;
-      for (;;) {
+      const pair = await sh.measure(`vmware cold pair${nth}`, async () => {
+        const rootfs = join(tmp, 'byhand-rootfs');
+        let mmdebstrapSeconds = 0;
+        for (;;) {
+          await rm(rootfs, { recursive: true, force: true });
+          await mkdir(rootfs);
+          const before = await debCount(pool);
+          await settle(signal);
+          note(`vmware cold baseline${nth}: mmdebstrap (${packages.length} packages, ${setupFiles.length} setup files)`);
+          mmdebstrapSeconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
+            signal, env: { ...process.env, VMGEN_DEBS: pool, VMGEN_FILES: files, DEBIAN_FRONTEND: 'noninteractive' },
+          }))).seconds;
+          const fetched = (await debCount(pool)) - before;
+          if (fetched === 0) break;
+          if (primed > 0) throw new Error(`mmdebstrap downloaded ${fetched} more packages with a completed pool`);
+          primed = fetched;
+          note(`the default pool lacked ${fetched} packages; mmdebstrap downloaded them, so that run does not count`);
+        }
+        rootfsBytes = await treeBytes(rootfs);
+        note(`vmware cold baseline${nth}: truncate, sfdisk, mkfs.ext4 -d, qemu-img convert`);
+        await rm(raw, { force: true });
+        await rm(vmdk, { force: true });
+        const diskSeconds = (await timed(async () => {
+          await run(['truncate', '-s', `${disk.sizeMiB}M`, raw], { signal });
+          await run(['sfdisk', '--quiet', '--no-reread', '--no-tell-kernel', raw], { signal, input: sfdiskScript(disk, layout.firmware) });
+          await run(['mkfs.ext4', '-q', '-F', '-d', rootfs, '-E', `offset=${rootPart.startMiB * MIB}`, raw, `${rootPart.sizeMiB * 1024}k`], { signal });
+        })).seconds;
+        const convertSeconds = (await timed(() => run(convert(raw, vmdk), { signal }))).seconds;
+        const hand = { mmdebstrap: mmdebstrapSeconds, disk: diskSeconds, convert: convertSeconds, total: mmdebstrapSeconds + diskSeconds + convertSeconds };
         await rm(rootfs, { recursive: true, force: true });
-        await mkdir(rootfs);
-        const before = await debCount(pool);
-        await settle(signal);
-        note(`vmware cold baseline${nth}: mmdebstrap (${packages.length} packages, ${setupFiles.length} setup files)`);
-        mmdebstrapSeconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
-          signal, env: { ...process.env, VMGEN_DEBS: pool, VMGEN_FILES: files, DEBIAN_FRONTEND: 'noninteractive' },
-        }))).seconds;
-        const fetched = (await debCount(pool)) - before;
-        if (fetched === 0) break;
-        if (primed > 0) throw new Error(`mmdebstrap downloaded ${fetched} more packages with a completed pool`);
-        primed = fetched;
-        note(`the default pool lacked ${fetched} packages; mmdebstrap downloaded them, so that run does not count`);
-      }
-      rootfsBytes = await treeBytes(rootfs);
-      note(`vmware cold baseline${nth}: truncate, sfdisk, mkfs.ext4 -d, qemu-img convert`);
-      await rm(raw, { force: true });
-      await rm(vmdk, { force: true });
-      const diskSeconds = (await timed(async () => {
-        await run(['truncate', '-s', `${disk.sizeMiB}M`, raw], { signal });
-        await run(['sfdisk', '--quiet', '--no-reread', '--no-tell-kernel', raw], { signal, input: sfdiskScript(disk, layout.firmware) });
-        await run(['mkfs.ext4', '-q', '-F', '-d', rootfs, '-E', `offset=${rootPart.startMiB * MIB}`, raw, `${rootPart.sizeMiB * 1024}k`], { signal });
-      })).seconds;
-      const convertSeconds = (await timed(() => run(convert(raw, vmdk), { signal }))).seconds;
-      byHand.push({ mmdebstrap: mmdebstrapSeconds, disk: diskSeconds, convert: convertSeconds, total: mmdebstrapSeconds + diskSeconds + convertSeconds });
-      await rm(rootfs, { recursive: true, force: true });
 
-      // Only the last cold build's cache is kept, for the warm builds.
-      if (cache !== '') await rm(cache, { recursive: true, force: true });
-      cache = join(tmp, `cache-${i}`);
-      await seedPool(pool, join(cache, 'debs'), signal);
-      const coldPool = await debCount(join(cache, 'debs'));
-      await settle(signal);
-      note(`vmware cold${nth}: vmgen build --target ${VM_TARGET} into an empty cache`);
-      coldRuns.push(await vmgenBuild(CONFIG, outDir, cache, signal, VM_TARGET));
-      coldFetched += (await debCount(join(cache, 'debs'))) - coldPool;
+        // Only the last cold build's cache is kept, for the warm builds.
+        if (cache !== '') await rm(cache, { recursive: true, force: true });
+        cache = join(tmp, `cache-${i}`);
+        await seedPool(pool, join(cache, 'debs'), signal);
+        const coldPool = await debCount(join(cache, 'debs'));
+        await settle(signal);
+        note(`vmware cold${nth}: vmgen build --target ${VM_TARGET} into an empty cache`);
+        const build = await vmgenBuild(CONFIG, outDir, cache, signal, VM_TARGET);
+        return { hand, build, fetched: (await debCount(join(cache, 'debs'))) - coldPool };
+      });
+      byHand.push(pair.value.hand);
+      coldRuns.push(pair.value.build);
+      coldFetched += pair.value.fetched;
+      coldPairs.push(pairRecord(pair.value.build.seconds, pair.value.hand.total, pair));
     }
     const cold = coldRuns[coldRuns.length - 1]!;
     const layerRootfs = cold.result.layer.rootfs;
@@ -512,38 +536,50 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
     const tarRuns: number[] = [];
     const toolRuns: number[] = [];
     const layerReused: boolean[] = [];
+    const warmPairs: PairRecord[] = [];
     let warmArchiveBytes = 0;
     let warmArchiveName = '';
     let copyVmdkBytes = 0;
     for (let i = 1; i <= REPEATS; i++) {
-      await settle(signal);
-      note(`vmware warm ${i}/${REPEATS}: vmgen build --target ${VM_TARGET}, hostname ${WARM_HOSTNAME}`);
-      const warm = await vmgenBuild(warmConfig, outDir, cache, signal, VM_TARGET);
+      const pair = await sh.measure(`vmware warm pair ${i}/${REPEATS}`, async () => {
+        await settle(signal);
+        note(`vmware warm ${i}/${REPEATS}: vmgen build --target ${VM_TARGET}, hostname ${WARM_HOSTNAME}`);
+        const warm = await vmgenBuild(warmConfig, outDir, cache, signal, VM_TARGET);
+        warmArchiveBytes = await fileBytes(warm.result.archive);
+        warmArchiveName = basename(warm.result.archive);
+        await settle(signal);
+        note(`vmware warm ${i}/${REPEATS}: cp --sparse=always of the raw disk + qemu-img convert`);
+        const copy = (await timed(() => run(['cp', '--sparse=always', raw, rawCopy], { signal }))).seconds;
+        const conv = (await timed(() => run(convert(rawCopy, vmdkCopy), { signal }))).seconds;
+        copyVmdkBytes = await fileBytes(vmdkCopy);
+        // Not part of the baseline: what packing that vmdk costs, next to the build's archive step.
+        await settle(signal);
+        note(`vmware warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the vmdk (for reference)`);
+        const tar = (await timed(() => run(['bash', '-c', TAR_ZSTD_FILE, 'bench-tar-zstd', tmp, 'copy.vmdk', tarOut], { signal }))).seconds;
+        await rm(rawCopy, { force: true });
+        await rm(vmdkCopy, { force: true });
+        await rm(tarOut, { force: true });
+        return { warm, copy, conv, tar };
+      });
+      const { warm, copy, conv, tar } = pair.value;
       warmRuns.push(warm);
       toolRuns.push(warm.result.layer.packageToolRuns);
       layerReused.push(warm.result.layer.rootfs === layerRootfs);
-      warmArchiveBytes = await fileBytes(warm.result.archive);
-      warmArchiveName = basename(warm.result.archive);
-      await settle(signal);
-      note(`vmware warm ${i}/${REPEATS}: cp --sparse=always of the raw disk + qemu-img convert`);
-      const copy = (await timed(() => run(['cp', '--sparse=always', raw, rawCopy], { signal }))).seconds;
-      const conv = (await timed(() => run(convert(rawCopy, vmdkCopy), { signal }))).seconds;
       copyRuns.push(copy);
       convertRuns.push(conv);
       baselineRuns.push(copy + conv);
-      copyVmdkBytes = await fileBytes(vmdkCopy);
-      // Not part of the baseline: what packing that vmdk costs, next to the build's archive step.
-      await settle(signal);
-      note(`vmware warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the vmdk (for reference)`);
-      tarRuns.push((await timed(() => run(['bash', '-c', TAR_ZSTD_FILE, 'bench-tar-zstd', tmp, 'copy.vmdk', tarOut], { signal }))).seconds);
-      await rm(rawCopy, { force: true });
-      await rm(vmdkCopy, { force: true });
-      await rm(tarOut, { force: true });
+      tarRuns.push(tar);
+      warmPairs.push(pairRecord(warm.seconds, copy + conv, pair));
     }
 
     const coldCmp = compare(coldRuns.map((r) => r.seconds), byHand.map((b) => b.total), Number.NaN);
     const warmCmp = compare(warmRuns.map((r) => r.seconds), baselineRuns, VM_GOALS.warm);
     const noApt = { runs: toolRuns, pass: toolRuns.every((n) => n === 0) };
+    const goals = [
+      goalSummary({ name: 'vmware warm build vs cp --sparse + qemu-img convert', part: 'vmware', values: warmCmp.ratios.runs, loaded: warmPairs.map((p) => p.loaded), goal: VM_GOALS.warm }),
+      goalSummary({ name: 'vmware warm build packageToolRuns', part: 'vmware', unit: 'count', values: toolRuns, loaded: [], goal: 0 }),
+    ];
+    const warmGoal = goals[0]!;
     const warmSteps = stepMedians(warmRuns.map((r) => r.steps));
     const coldSteps = stepMedians(coldRuns.map((r) => r.steps));
     const byHandMedian = {
@@ -561,13 +597,13 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       cold: {
         ...coldCmp, goal: null, pass: null,
         baselineName: 'by hand: mmdebstrap (same packages and setup files), truncate + sfdisk + mkfs.ext4 -d -E offset, qemu-img convert -O vmdk monolithicSparse',
-        samePackages, byHand, steps: coldRuns.map((r) => r.steps), buildSeconds: coldRuns.map((r) => r.result.seconds),
+        samePackages, byHand, pairs: coldPairs, steps: coldRuns.map((r) => r.steps), buildSeconds: coldRuns.map((r) => r.result.seconds),
         ownMmdebstrapSeconds: coldRuns.map((r) => r.mmdebstrapSeconds),
         layerBytes: cold.result.layer.bytes, byHandRootfsBytes: rootfsBytes, byHandVmdkBytes,
       },
       warm: {
         ...warmCmp, baselineName: 'cp --sparse=always RAW RAW2 + qemu-img convert -O vmdk -o subformat=monolithicSparse RAW2',
-        copySeconds: copyRuns, convertSeconds: convertRuns, tarZstdVmdkSeconds: tarRuns,
+        pairs: warmPairs, copySeconds: copyRuns, convertSeconds: convertRuns, tarZstdVmdkSeconds: tarRuns,
         steps: warmRuns.map((r) => r.steps), stepMedians: warmSteps, buildSeconds: warmRuns.map((r) => r.result.seconds),
         layerReused: layerReused.every(Boolean), archiveBytes: warmArchiveBytes, baselineVmdkBytes: copyVmdkBytes,
         rawDiskBytes: rawBytes, rawDiskAllocatedBytes: rawAllocated,
@@ -584,11 +620,14 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       '  each measurement starts after an untimed sync (no side pays for the previous one\'s writeback)',
       '',
       table([
-        ['', 'vmgen', 'baseline', 'ratio', 'goal', ''],
-        [`cold build  vs the same steps by hand${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), `${coldCmp.ratio.toFixed(2)}×`, '—', ''],
-        [`warm build  vs cp --sparse + qemu-img convert (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), `${warmCmp.ratio.toFixed(2)}×`, `≤ ${VM_GOALS.warm}×`, verdict(warmCmp)],
+        ['', 'vmgen', 'baseline', 'ratio (min–max)', 'goal', ''],
+        [`cold build  vs the same steps by hand${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median),
+          ratioCell({ unit: '×', ...coldCmp.ratios, runs: coldPairs.length }), '—', coldPairs.some((p) => p.loaded) ? `${coldPairs.filter((p) => p.loaded).length}/${coldPairs.length} under load` : ''],
+        goalRow(`warm build  vs cp --sparse + qemu-img convert (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), warmGoal),
       ]),
       '',
+      ...pairLines('cold pairs (vmgen build, the same steps by hand):', coldPairs),
+      ...pairLines('warm pairs (vmgen build, cp --sparse + qemu-img convert):', warmPairs),
       ...(VM_COLD_RUNS > 1 ? [`cold build runs, s:  ${range(coldCmp.vmgen)}`, `by-hand runs, s:     ${range(coldCmp.baseline)}`] : []),
       `by hand, cold: mmdebstrap ${s(byHandMedian.mmdebstrap)}, disk image ${s(byHandMedian.disk)}, qemu-img convert ${s(byHandMedian.convert)}`,
       `cold build steps${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}${cold.mmdebstrapSeconds === undefined ? '' : `; its mmdebstrap said ${s(cold.mmdebstrapSeconds)}`}:`,
@@ -604,13 +643,17 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       `  vmdk ${mib(copyVmdkBytes)} (by hand), archive ${mib(warmArchiveBytes)} (vmgen, ${warmArchiveName}: vmx + vmdk in the default format)`,
       `host load (1 min average) before ${results.hostLoad.before.toFixed(1)}, after ${results.hostLoad.after.toFixed(1)}, on ${results.hostLoad.cores} cores`,
     ];
-    return { results, lines };
+    return { results, lines, goals };
   });
 }
 
 async function main(): Promise<number> {
   if (!Number.isInteger(COLD_RUNS) || COLD_RUNS < 1) {
     note('--cold-runs takes a whole number from 1');
+    return 1;
+  }
+  if (!Number.isInteger(RETRIES) || RETRIES < 0) {
+    note('--load-retries takes a whole number from 0');
     return 1;
   }
   if (ONLY !== undefined && !(PARTS as readonly string[]).includes(ONLY)) {
@@ -628,7 +671,9 @@ async function main(): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
   const signal = controller.signal;
+  const measure = procMeasure(RETRIES, note, signal);
   try {
+    const loadBefore = await readLoadPoint();
     note('npm run build');
     await run(['npm', 'run', 'build'], { cwd: ROOT, signal });
 
@@ -640,21 +685,30 @@ async function main(): Promise<number> {
     const mirror = config.config.mirror ?? defaultMirror(catalogs, config.hardware.os);
     const warmText = text.replace(/^(\s*hostname\s*=\s*)\S.*$/m, `$1${WARM_HOSTNAME}`);
     if (warmText === text) throw new Error(`${CONFIG_NAME} has no hostname line to change`);
-    const shared: Shared = { catalogs, config, warmText, mirror, defaultPool: join(defaultCacheRoot(), 'debs'), signal };
+    const shared: Shared = { catalogs, config, warmText, mirror, defaultPool: join(defaultCacheRoot(), 'debs'), signal, measure };
 
     const lxc = parts.includes('lxc') ? await benchLxc(shared) : undefined;
     const vmware = parts.includes('vmware') ? await benchVmware(shared) : undefined;
-    const service = parts.includes('service') ? await benchService({ json }) : undefined;
+    const service = parts.includes('service') ? await benchService({ json, measure }) : undefined;
     const serviceLines = service ? ['service (scripts/bench-service.ts): warm lxc builds through vmgen serve, and its API latency', table([SERVICE_HEADER, ...service.map((r) => r.cells)]).trimEnd()] : [];
-    const lab = parts.includes('lab') ? await benchLab({ signal }) : undefined;
-    const labLines = lab ? ['lab (scripts/bench-lab.ts): 20 machines sharing a package set against one of them, both warm', table([SERVICE_HEADER, ...lab.map((r) => r.cells)]).trimEnd()] : [];
+    const lab = parts.includes('lab') ? await benchLab({ signal, measure }) : undefined;
+    const labLines = lab
+      ? ['lab (scripts/bench-lab.ts): 20 machines sharing a package set against one of them, both warm', table([SERVICE_HEADER, ...lab.rows.map((r) => r.cells)]).trimEnd(), '',
+        ...pairLines('lab pairs (lab build, one machine\'s build):', lab.pairs)]
+      : [];
+    const rowGoals = (rows: readonly Row[]): GoalSummary[] => rows.flatMap((r) => (r.goal ? [r.goal] : []));
+    const summary: BenchSummary = {
+      loadLimit: LOAD_LIMIT, loadRetries: RETRIES, cores: cpus().length,
+      hostLoad: { before: loadBefore, after: await readLoadPoint() },
+      goals: [...(lxc?.goals ?? []), ...(vmware?.goals ?? []), ...rowGoals(service ?? []), ...rowGoals(lab?.rows ?? [])],
+    };
 
     if (json) {
       // The lxc results stay at the top level, as before the vmware part existed.
-      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}), ...(lab ? { lab: lab.map((r) => r.values) } : {}) };
+      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}), ...(lab ? { lab: { rows: lab.rows.map((r) => r.values), pairs: lab.pairs } } : {}), summary };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      const sections = [lxc?.lines, vmware?.lines, serviceLines, labLines].filter((l): l is string[] => l !== undefined && l.length > 0);
+      const sections = [lxc?.lines, vmware?.lines, serviceLines, labLines, summaryLines(summary)].filter((l): l is string[] => l !== undefined && l.length > 0);
       const lines = sections.flatMap((l, i) => (i === 0 ? l : ['', ...l]));
       process.stdout.write(`${lines.join('\n')}\n`);
     }

@@ -1,0 +1,123 @@
+// The host's load as the bench reads it from /proc: the 1-minute load average, and the runnable
+// tasks of other work, i.e. the kernel's count of running tasks (the 4th field of /proc/loadavg)
+// less the bench's own, found by walking its process tree. That count reacts at once, and leaves
+// out the bench's own previous pair, which the load average keeps counting for a minute.
+import { readdir, readFile } from 'node:fs/promises';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { LOAD_LIMIT, measurePair, pairLoad, type LoadPoint, type LoadWatch, type Measure } from './bench-load.js';
+
+/** Readings a second during a pair: cheap (a few hundred small files), and enough for a mean. */
+const SAMPLE_MS = 1000;
+/** How long a loaded pair waits for the other work to pass before it is run again anyway. */
+const CALM_WAIT_S = 30;
+
+export interface Loadavg {
+  avg1: number;
+  /** Tasks running or ready to run, system-wide, the reader included. */
+  running: number;
+}
+
+/** /proc/loadavg: "0.52 0.58 0.59 3/189 12345". */
+export function parseLoadavg(text: string): Loadavg {
+  const m = /^([\d.]+) [\d.]+ [\d.]+ (\d+)\/\d+ /.exec(text);
+  if (!m) throw new Error(`/proc/loadavg: unexpected ${JSON.stringify(text.slice(0, 80))}`);
+  return { avg1: Number(m[1]), running: Number(m[2]) };
+}
+
+export interface ProcStat {
+  pid: number;
+  state: string;
+  ppid: number;
+}
+
+/** /proc/PID/stat; the command name may hold spaces and parentheses, so fields count from its last ')'. */
+export function parseStat(text: string): ProcStat {
+  const close = text.lastIndexOf(')');
+  const [state, ppid] = text.slice(close + 2).split(' ');
+  const pid = Number.parseInt(text, 10);
+  if (close < 0 || state === undefined || ppid === undefined || !Number.isInteger(pid)) throw new Error(`/proc stat: unexpected ${JSON.stringify(text.slice(0, 80))}`);
+  return { pid, state, ppid: Number(ppid) };
+}
+
+/** `root` and every process below it. */
+export function treeOf(procs: readonly ProcStat[], root: number): Set<number> {
+  const children = new Map<number, number[]>();
+  for (const p of procs) children.set(p.ppid, [...(children.get(p.ppid) ?? []), p.pid]);
+  const tree = new Set<number>();
+  const stack = [root];
+  while (stack.length > 0) {
+    const pid = stack.pop()!;
+    if (tree.has(pid)) continue;
+    tree.add(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return tree;
+}
+
+/** Other work: the kernel's count less the bench's own runnable threads, never below 0 (the two are read a moment apart). */
+export function othersRunning(total: number, own: number): number {
+  return Math.max(0, total - own);
+}
+
+/** A file that vanished with its process reads as nothing. */
+async function readGone(path: string): Promise<string | undefined> {
+  return readFile(path, 'utf8').catch(() => undefined);
+}
+
+/** The bench's runnable threads: a multi-threaded child (zstd -T0) runs in threads whose process may sleep. */
+async function ownRunning(root: number): Promise<number> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  const stats = (await Promise.all(pids.map((pid) => readGone(`/proc/${pid}/stat`)))).filter((t): t is string => t !== undefined).map(parseStat);
+  let running = 0;
+  for (const pid of treeOf(stats, root)) {
+    const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
+    for (const tid of tids) {
+      const text = await readGone(`/proc/${pid}/task/${tid}/stat`);
+      if (text !== undefined && parseStat(text).state === 'R') running++;
+    }
+  }
+  return running;
+}
+
+export async function readLoadPoint(root: number = process.pid): Promise<LoadPoint> {
+  const { avg1, running } = parseLoadavg(await readFile('/proc/loadavg', 'utf8'));
+  return { avg1, others: othersRunning(running, await ownRunning(root)) };
+}
+
+/** Reads the load now, then every SAMPLE_MS, until stopped. */
+export async function watchLoad(): Promise<LoadWatch> {
+  const points: LoadPoint[] = [await readLoadPoint()];
+  let reading: Promise<void> = Promise.resolve();
+  const timer = setInterval(() => {
+    reading = reading.then(async () => {
+      points.push(await readLoadPoint());
+    });
+  }, SAMPLE_MS);
+  return {
+    async stop() {
+      clearInterval(timer);
+      await reading;
+      points.push(await readLoadPoint());
+      return pairLoad(points);
+    },
+  };
+}
+
+/** Waits, up to CALM_WAIT_S, for the other work to drop to LOAD_LIMIT. */
+export async function waitForCalm(signal?: AbortSignal): Promise<void> {
+  for (let waited = 0; waited < CALM_WAIT_S; waited++) {
+    if ((await readLoadPoint()).others <= LOAD_LIMIT) return;
+    await sleep(1000, undefined, signal ? { signal } : {});
+  }
+}
+
+/** The Measure the parts are handed: pairs watched through /proc, `retries` more tries when loaded. */
+export function procMeasure(retries: number, note: (line: string) => void, signal?: AbortSignal): Measure {
+  return (label, pair) => measurePair(pair, {
+    watch: watchLoad,
+    retries,
+    calm: () => waitForCalm(signal),
+    onLoaded: (load, n, again) => note(`${label}, try ${n}: under load (other work ${load.others.mean.toFixed(1)} runnable on average, `
+      + `load average ${load.before.avg1.toFixed(1)} → ${load.after.avg1.toFixed(1)})${again ? '; running it again' : '; kept, marked'}`),
+  });
+}
