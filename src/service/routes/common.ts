@@ -53,6 +53,7 @@ export function buildView(row: BuildRow, viewer: User): BuildView {
     ...(row.worker !== null ? { worker: row.worker } : {}),
     // Only a finished artifact is offered: a row gets one only after the store holds all of it.
     ...(row.artifact && row.state === 'succeeded' ? { artifact: { name: row.artifact.name, bytes: row.artifact.bytes, sha256: row.artifact.sha256 } } : {}),
+    ...(row.artifact && row.state === 'succeeded' && row.run.length > 0 ? { run: row.run } : {}),
     ...(viewer.admin ? { owner: row.owner } : {}),
   };
 }
