@@ -5,7 +5,8 @@ import { createRequire } from 'node:module';
 import type Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
 import type { RequestFiles } from './request-files.js';
-import type { LabTopology, RunStep } from './web/shared-types.js';
+import type { LabTopology } from './web/shared-types.js';
+import type { RunCommand } from '../targets/types.js';
 import { BUILD_STATES, FINAL_STATES, isFinalState, type ArtifactInfo, type BuildState, type BuildUpdate } from './types.js';
 
 /**
@@ -63,8 +64,8 @@ export interface BuildRow {
   steps: string[];
   /** The lab this build is a job of (a machine's, or the lab's assembly), else null. */
   lab: string | null;
-  /** The commands that start the archive, as the server made them at submit time; empty for labs and older builds. */
-  run: RunStep[];
+  /** The commands that start the archive, as the server made them at submit time (ARCHIVE_PLACEHOLDER for it); empty for labs and older builds. */
+  run: RunCommand[];
 }
 
 export interface NewBuild {
@@ -78,7 +79,7 @@ export interface NewBuild {
   config: string;
   created: string;
   steps?: readonly string[];
-  run?: readonly RunStep[];
+  run?: readonly RunCommand[];
   /** The files the config names (relative path → base64), for the build to read. */
   files?: RequestFiles;
   /** The lab it is a job of. */
@@ -225,7 +226,7 @@ function toRow(r: RawBuild): BuildRow {
   const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact' | 'steps' | 'run'>;
   return {
     ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' },
-    steps: steps === null ? [] : JSON.parse(steps) as string[], run: run === null ? [] : JSON.parse(run) as RunStep[],
+    steps: steps === null ? [] : JSON.parse(steps) as string[], run: run === null ? [] : JSON.parse(run) as RunCommand[],
   };
 }
 

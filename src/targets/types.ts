@@ -92,7 +92,7 @@ export interface RunContext {
 /** One command of starting a built archive: its words, and what it does in a few words. */
 export interface RunCommand {
   what: string;
-  argv: string[];
+  argv: [string, ...string[]];
 }
 
 /** What packs a build's archive: the target's Commander, or another packer with the same entry (a lab's member). */

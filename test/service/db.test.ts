@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { createToken, hashToken } from '../../src/service/auth.js';
 import { MAX_LOG_LINES, ServiceDb } from '../../src/service/db.js';
 import { VmgenError } from '../../src/errors.js';
+import type { RunCommand } from '../../src/targets/types.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -218,7 +219,7 @@ describe('service database', () => {
     db.applyUpdate({ id: 'b1', state: 'succeeded' });
     db.insertBuild({ id: 'b3', owner: 'alice', target: 'lxc', format: 'tar.zst', name: 'web1', config: '', created: 'x', steps: ['check host tools', 'publish'] });
     assert.deepEqual(db.getBuild('b3')!.steps, ['check host tools', 'publish'], 'the step names come back as they went in');
-    const run = [{ what: 'start it', command: 'lxc-start -n web1 -P /var/lib/lxc' }];
+    const run: RunCommand[] = [{ what: 'start it', argv: ['lxc-start', '-n', 'web1', '-P', '/var/lib/lxc'] }];
     db.insertBuild({ id: 'b4', owner: 'alice', target: 'lxc', format: 'tar.zst', name: 'web1', config: '', created: 'x', run });
     assert.deepEqual(db.getBuild('b4')!.run, run, 'the run commands come back as they went in');
     newBuild(db, 'b2');

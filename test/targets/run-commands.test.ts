@@ -1,9 +1,13 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { run } from '../../src/exec/run.js';
 import { shellLine } from '../../src/exec/shell-quote.js';
 import { archivePath } from '../../src/archive/publish.js';
 import { TARGETS } from '../../src/targets/registry.js';
-import { runSteps } from '../../src/targets/run-commands.js';
+import { ARCHIVE_PLACEHOLDER, runSteps, stepsOf } from '../../src/targets/run-commands.js';
 import { lxcCommander } from '../../src/targets/lxc/index.js';
 import { ociCommander } from '../../src/targets/oci/index.js';
 import { openvzCommander } from '../../src/targets/openvz/index.js';
@@ -135,4 +139,51 @@ describe('run commands: what each target archive holds, where its runtime reads 
     const downloaded = runSteps(buildable.find((t) => t.commander === vmwareCommander)!, { spec, archive: 'web1-vmware.tar', format: 'tar', options: {}, dir: '~' });
     assert.equal(downloaded.at(-1)!.command, 'vmrun -T ws start ~/web1/web1.vmx');
   });
+});
+
+describe('run commands made before the archive exists (the service, at submit time)', () => {
+  it('the archive\'s name goes in where the placeholder stands, quoted like any word', () => {
+    const target = buildable.find((t) => t.commander === qemuCommander)!;
+    const commands = qemuCommander.run({ ...cliContext(target, 'box'), archive: ARCHIVE_PLACEHOLDER, dir: '~' });
+    assert.deepEqual(stepsOf(commands, "web1's box.box").map((s) => s.command).slice(0, 2),
+      ["vagrant box add --name web1 'web1'\\''s box.box'", 'mkdir -p ~/web1']);
+    assert.ok(stepsOf(commands).some((s) => s.command.includes(ARCHIVE_PLACEHOLDER)), 'without a name the placeholder stays');
+  });
+});
+
+describe('run commands: the text a user pastes runs exactly the argv', () => {
+  const work = mkdtempSync(join(tmpdir(), 'vmgen-run-text-'));
+  after(() => rmSync(work, { recursive: true, force: true }));
+  const stubs = join(work, 'bin');
+  const log = join(work, 'calls');
+  const programs = new Set(buildable.flatMap((t) => t.commander!.formats.flatMap((f) => t.commander!.run(cliContext(t, f)).map((c) => c.argv[0]!))));
+  programs.delete('cd');
+
+  it('every program is a stub that records its words; mkdir also makes the folder', async () => {
+    await run(['mkdir', '-p', stubs]);
+    for (const p of programs) {
+      const real = p === 'mkdir' ? '\n/bin/mkdir "$@"' : '';
+      writeFileSync(join(stubs, p), `#!/bin/bash\nprintf '%s\\0' "\${0##*/}" "$@" >> ${JSON.stringify(log)}\nprintf '\\n' >> ${JSON.stringify(log)}${real}\n`);
+      chmodSync(join(stubs, p), 0o755);
+    }
+    assert.ok(programs.has('lxc-start') && programs.has('podman') && programs.has('VBoxManage'), `stubs: ${[...programs].join(' ')}`);
+  });
+
+  for (const target of buildable) {
+    for (const format of target.commander!.formats) {
+      it(`${target.id} -f ${format}: bash runs the shown commands with the argv, in order`, async () => {
+        // A folder whose name a shell would split, under a home directory a shell expands.
+        const home = join(work, `home of ${target.id} ${format}`);
+        await run(['mkdir', '-p', home]);
+        writeFileSync(log, '');
+        const ctx = { ...cliContext(target, format), archive: "my 'archive' file", dir: '~/my vms' };
+        const text = runSteps(target, ctx).map((s) => `# ${s.what}\n${s.command}\n`).join('');
+        await run(['bash', '--noprofile', '--norc', '-e', '-c', text], { env: { PATH: `${stubs}:/usr/bin:/bin`, HOME: home } });
+        const calls = readFileSync(log, 'utf8').split('\0\n').filter(Boolean).map((l) => l.split('\0'));
+        const expected = target.commander!.run(ctx).filter((c) => c.argv[0] !== 'cd')
+          .map((c) => c.argv.map((w) => (w.startsWith('~/') ? `${home}/${w.slice(2)}` : w)));
+        assert.deepEqual(calls, expected);
+      });
+    }
+  }
 });

@@ -5,12 +5,10 @@ import { normalize } from '../../config/normalize.js';
 import { machineNameOf } from '../../config/resolve.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
-import { basename } from 'node:path';
-import { archivePath } from '../../archive/publish.js';
 import { planBuild, type BuildPlan } from '../../orchestrator/plan.js';
-import { runSteps, type RunStep } from '../../targets/run-commands.js';
+import { ARCHIVE_PLACEHOLDER } from '../../targets/run-commands.js';
 import { findTarget } from '../../targets/registry.js';
-import type { ArchiveFormat } from '../../targets/types.js';
+import type { ArchiveFormat, RunCommand } from '../../targets/types.js';
 import { requestSources, type RequestFiles } from '../request-files.js';
 import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
@@ -40,8 +38,8 @@ export interface SubmitCheck {
   name: string;
   /** The build plan's step names, in order; empty when the config is not valid. */
   steps: string[];
-  /** The commands that will start its archive, run where the download was saved; empty when the config is not valid. */
-  run: RunStep[];
+  /** The commands that will start its archive (ARCHIVE_PLACEHOLDER for it), run where the download was saved; empty when the config is not valid. */
+  run: RunCommand[];
 }
 
 /** A lab file as `vmgen lab validate --target` reads it, plus what the service needs to queue its machines. */
@@ -96,12 +94,11 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string, files: R
 const PLAN_MIRROR = 'http://mirror.invalid/debian';
 
 /**
- * The run commands for the archive as a download offers it: its file name (the runner names it
- * as `vmgen build` does), in the folder it was saved to; the machine's own folders under ~/.
+ * The run commands for the archive as a download offers it, in the folder it was saved to (its name
+ * goes in once it exists); the machine's own folders under ~/.
  */
-function downloadRunSteps(plan: BuildPlan): RunStep[] {
-  const archive = basename(archivePath('.', plan.spec.name, plan.target.id, plan.format));
-  return runSteps(plan.target, { spec: plan.spec, archive, format: plan.format, options: plan.options, dir: '~' });
+function downloadRunSteps(plan: BuildPlan): RunCommand[] {
+  return plan.target.commander.run({ spec: plan.spec, archive: ARCHIVE_PLACEHOLDER, format: plan.format, options: plan.options, dir: '~' });
 }
 
 
