@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runItText } from '../../src/cli/commands/build.js';
+import { runItText } from '../../src/cli/run-it.js';
 
 describe('vmgen build: "Run it:" after the archive', () => {
   it('each command indented, after a comment saying what it does, so the block pastes into a shell', () => {

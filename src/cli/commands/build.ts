@@ -4,7 +4,8 @@ import { build } from '../../orchestrator/build.js';
 import { defaultCacheRoot } from '../../cache/store.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
-import { runSteps, type RunStep } from '../../targets/run-commands.js';
+import { runSteps } from '../../targets/run-commands.js';
+import { runItText } from '../run-it.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { StepReporter } from '../progress.js';
 import { catalogsFor, collect, loadConfigBeside, targetFor } from '../shared.js';
@@ -18,12 +19,6 @@ function atItsLine(err: unknown, file: string, places: PlaceIndex): unknown {
   if (!(err instanceof VmgenError) || err.at === undefined || err.diagnostics) return err;
   const item = diagnosticAt(places, err.at, 'error', err.code, err.message, err.hint, 'key');
   return new VmgenError(err.code, err.message, { cause: err, diagnostics: { file, items: [item] } });
-}
-
-/** "Run it:" and the commands, indented, each after a comment saying what it does. */
-export function runItText(run: readonly RunStep[]): string {
-  if (run.length === 0) return '';
-  return `Run it:\n${run.map((r) => `  # ${r.what}\n  ${r.command}\n`).join('')}`;
 }
 
 interface BuildFlags {
