@@ -82,7 +82,7 @@ export interface RunContext {
   options: TargetOptions;
   /**
    * Where the commands may make a folder of the machine's own (a VM's unpacked files, an image
-   * unpacked for import, a Vagrant project): absolute, or under `~/`.
+   * unpacked for import, a Vagrant project): absolute, or `~` (the service's: the user's home).
    */
   dir: string;
   /** The name to give the machine where the runtime lets its user choose one (lxc-create, podman run); else the spec's. */
