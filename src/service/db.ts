@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { VmgenError } from '../errors.js';
 import type { RequestFiles } from './request-files.js';
 import type { LabTopology } from './web/shared-types.js';
+import type { RunCommand } from '../targets/types.js';
 import { BUILD_STATES, FINAL_STATES, isFinalState, type ArtifactInfo, type BuildState, type BuildUpdate } from './types.js';
 
 /**
@@ -63,6 +64,8 @@ export interface BuildRow {
   steps: string[];
   /** The lab this build is a job of (a machine's, or the lab's assembly), else null. */
   lab: string | null;
+  /** The commands that start the archive, as the server made them at submit time (ARCHIVE_PLACEHOLDER for it); empty for labs and older builds. */
+  run: RunCommand[];
 }
 
 export interface NewBuild {
@@ -76,6 +79,7 @@ export interface NewBuild {
   config: string;
   created: string;
   steps?: readonly string[];
+  run?: readonly RunCommand[];
   /** The files the config names (relative path → base64), for the build to read. */
   files?: RequestFiles;
   /** The lab it is a job of. */
@@ -196,6 +200,7 @@ const MIGRATIONS: readonly string[] = [
    );
    ALTER TABLE builds ADD COLUMN lab TEXT;
    CREATE INDEX builds_lab ON builds(lab);`,
+  'ALTER TABLE builds ADD COLUMN run TEXT;',
 ];
 
 /** 'errorCode' → 'error_code': the API's field names are the table's column names in camelCase. */
@@ -207,18 +212,22 @@ type SnakeKeys<T> = { [K in keyof T & string as CamelToSnake<K>]: T[K] };
 /**
  * A builds row as SQLite returns it, derived from BuildRow: each field is its column, except the
  * artifact, which is four nullable artifact_* columns (one per ArtifactInfo field). A new column
- * is a migration and a BuildRow field; toRow maps it by name. The step names are one JSON column.
+ * is a migration and a BuildRow field; toRow maps it by name. The step names and the run
+ * commands are a JSON column each.
  */
 type ArtifactColumns = SnakeKeys<{ [K in keyof ArtifactInfo & string as `artifact${Capitalize<K>}`]: ArtifactInfo[K] | null }>;
-type RawBuild = SnakeKeys<Omit<BuildRow, 'artifact' | 'steps'>> & ArtifactColumns & { steps: string | null };
+type RawBuild = SnakeKeys<Omit<BuildRow, 'artifact' | 'steps' | 'run'>> & ArtifactColumns & { steps: string | null; run: string | null };
 type BuildColumn = keyof RawBuild & string;
 
 const snakeToCamel = (column: string): string => column.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
 
 function toRow(r: RawBuild): BuildRow {
-  const { artifact_key: key, artifact_name: name, artifact_bytes: bytes, artifact_sha256: sha256, steps, ...columns } = r;
-  const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact' | 'steps'>;
-  return { ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' }, steps: steps === null ? [] : JSON.parse(steps) as string[] };
+  const { artifact_key: key, artifact_name: name, artifact_bytes: bytes, artifact_sha256: sha256, steps, run, ...columns } = r;
+  const row = Object.fromEntries(Object.entries(columns).map(([column, value]) => [snakeToCamel(column), value])) as Omit<BuildRow, 'artifact' | 'steps' | 'run'>;
+  return {
+    ...row, artifact: key === null ? null : { key, name: name ?? '', bytes: bytes ?? 0, sha256: sha256 ?? '' },
+    steps: steps === null ? [] : JSON.parse(steps) as string[], run: run === null ? [] : JSON.parse(run) as RunCommand[],
+  };
 }
 
 export interface LabRow {
@@ -402,9 +411,9 @@ export class ServiceDb {
     const { files, ...row } = b;
     this.db.transaction(() => {
       this.db.prepare(
-        `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps, lab)
-         VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps, @lab)`,
-      ).run({ ...row, ownerId: row.ownerId ?? null, steps: JSON.stringify(row.steps ?? []), lab: row.lab ?? null });
+        `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps, lab, run)
+         VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps, @lab, @run)`,
+      ).run({ ...row, ownerId: row.ownerId ?? null, steps: JSON.stringify(row.steps ?? []), lab: row.lab ?? null, run: row.run?.length ? JSON.stringify(row.run) : null });
       const insert = this.db.prepare('INSERT INTO build_files (build, path, content) VALUES (?, ?, ?)');
       for (const [path, b64] of Object.entries(files ?? {})) insert.run(b.id, path, Buffer.from(b64, 'base64'));
     })();

@@ -1,6 +1,7 @@
 import { VmgenError } from '../errors.js';
 import type { BuildRow, ServiceDb, User } from './db.js';
 import type { RequestFiles } from './request-files.js';
+import type { RunCommand } from '../targets/types.js';
 import type { BuildEvents } from './events.js';
 import type { Metrics } from './metrics.js';
 import { newBuildId } from './routes/common.js';
@@ -92,7 +93,7 @@ export class Jobs {
    * `counted`: the caller held the request to the queue limit already (a lab is one submission,
    * however many machines it has; see labs/lab-jobs.ts).
    */
-  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[]; files?: RequestFiles; lab?: LabJobRequest },
+  async submit(user: User, input: { config: string; target: string; format: string; name: string; steps: readonly string[]; run?: readonly RunCommand[]; files?: RequestFiles; lab?: LabJobRequest },
     counted = false): Promise<BuildRow> {
     const { db, executor, maxQueuedPerUser } = this.o;
     const queued = db.countInState(user.id, 'queued');

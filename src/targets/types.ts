@@ -70,6 +70,31 @@ export interface BuildBase {
   disks?: { key: string; dir: string; files: Record<string, string> };
 }
 
+/**
+ * What the commands that start a built archive need: the machine, where the archive is and in
+ * which format, the choices the build was made with, and a directory for the machine's own files.
+ */
+export interface RunContext {
+  spec: ResolvedSpec;
+  /** The archive as the commands name it: a path, or the file name a download offers (the commands then run where it was saved). */
+  archive: string;
+  format: ArchiveFormat;
+  options: TargetOptions;
+  /**
+   * Where the commands may make a folder of the machine's own (a VM's unpacked files, an image
+   * unpacked for import, a Vagrant project): absolute, or `~` (the service's: the user's home).
+   */
+  dir: string;
+  /** The name to give the machine where the runtime lets its user choose one (lxc-create, podman run); else the spec's. */
+  name?: string;
+}
+
+/** One command of starting a built archive: its words, and what it does in a few words. */
+export interface RunCommand {
+  what: string;
+  argv: [string, ...string[]];
+}
+
 /** What packs a build's archive: the target's Commander, or another packer with the same entry (a lab's member). */
 export type Packer = Pick<Commander, 'package' | 'hostTools'>;
 
@@ -100,6 +125,11 @@ export interface Commander {
   /** Host tools `package` runs for `format`; without it, what the archive format's packer runs. */
   hostTools?(format: ArchiveFormat): string[];
   package(ctx: PackageContext): Promise<void>;
+  /**
+   * The exact commands that start what `package` made, for each of `formats`, in order: pure, so
+   * `vmgen build`, the service's build record and the web page show the same.
+   */
+  run(ctx: RunContext): RunCommand[];
 }
 
 export interface Target extends TargetLimits {

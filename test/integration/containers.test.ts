@@ -6,6 +6,8 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { unmountUnder } from '../../src/exec/mounts.js';
 import { run } from '../../src/exec/run.js';
+import { lxcCommander } from '../../src/targets/lxc/index.js';
+import { specFor } from '../targets/specs.js';
 import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, strayProcessesOf, systemState, vmgen, workDirNames, workDirsOwnedBy } from './helpers.js';
 
 /*
@@ -25,6 +27,15 @@ async function buildOk(target: string, extra: string[] = [], config = CONFIG): P
   const archive = lastLine(r.stdout);
   assert.ok(existsSync(archive), `${archive} exists`);
   return { archive, stderr: r.stderr, stdout: r.stdout };
+}
+
+/** A build with --json: its archive, and the commands that start it as `vmgen build` shows them. */
+async function buildJsonOk(target: string, extra: string[] = []): Promise<{ archive: string; run: Array<{ what: string; command: string }> }> {
+  const r = await vmgen(['build', CONFIG, '--target', target, '--out', out, '--json', ...extra]);
+  assert.equal(r.code, 0, `build ${target} failed:\n${r.stderr}`);
+  const result = JSON.parse(r.stdout) as { archive: string; run: Array<{ what: string; command: string }> };
+  assert.ok(existsSync(result.archive), `${result.archive} exists`);
+  return result;
 }
 
 async function verifyOk(archive: string, runtime: RegExp): Promise<string> {
@@ -49,17 +60,21 @@ function dropMissingBridge(configPath: string): void {
 describe('container builds of the Debian 12 web server', { skip }, () => {
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('lxc: the archive starts with lxc-start as unpacked, with no further step', async () => {
+  it('lxc: the archive starts with lxc-start as unpacked, with the commands vmgen build gives and no further step', async () => {
     const lxcpath = join(work, 'lxc');
-    const { archive } = await buildOk('lxc', ['--lxc-path', lxcpath]);
+    const { archive, run: steps } = await buildJsonOk('lxc', ['--lxc-path', lxcpath]);
     archives.lxc = archive;
     assert.match(archive, /web1-lxc\.tar\.zst$/);
     const dir = join(lxcpath, 'web1');
-    mkdirSync(dir, { recursive: true });
-    await run(['tar', '-xf', archive, '-C', dir]);
-    assert.deepEqual(readdirSync(dir).sort(), ['config', 'fstab', 'rootfs']);
-    dropMissingBridge(join(dir, 'config'));
-    await run(['lxc-start', '-n', 'web1', '-P', lxcpath]);
+    assert.deepEqual(steps.map((s) => s.command.split(' ')[0]), ['mkdir', 'tar', 'lxc-start']);
+    // As a user pastes them, one by one; the bridge this host lacks is dropped just before the start.
+    for (const step of steps) {
+      if (step.command.startsWith('lxc-start ')) {
+        assert.deepEqual(readdirSync(dir).sort(), ['config', 'fstab', 'rootfs']);
+        dropMissingBridge(join(dir, 'config'));
+      }
+      await run(['bash', '--noprofile', '--norc', '-e', '-c', step.command]);
+    }
     try {
       assert.equal(await systemState('web1', lxcpath), 'running');
       const r = await run(['lxc-attach', '-n', 'web1', '-P', lxcpath, '--', 'sh', '-c', 'hostname; ip -4 -o addr show dev eth0']);
@@ -74,25 +89,25 @@ describe('container builds of the Debian 12 web server', { skip }, () => {
     await verifyOk(archives.lxc!, /^runtime: lxc/m);
   });
 
-  it('lxc image.tar: lxc-create -t local imports it under a directory chosen after the build, and it starts', async () => {
-    const { archive } = await buildOk('lxc', ['--format', 'image.tar']);
+  it('lxc image.tar: lxc-create -t local imports it under a directory and name chosen after the build, and it starts', async () => {
+    const { archive, stderr } = await buildOk('lxc', ['--format', 'image.tar']);
     archives.lxcImage = archive;
     assert.match(archive, /web1-lxc\.image\.tar$/);
+    assert.match(stderr, /^Run it:\n {2}# a folder for the image\n {2}mkdir -p /m);
     assert.deepEqual((await run(['tar', '-tf', archive])).stdout.trim().split('\n').sort(), ['meta.tar.xz', 'rootfs.tar.xz']);
-    const image = join(work, 'image');
-    mkdirSync(image);
-    await run(['tar', '-xf', archive, '-C', image]);
     // Chosen now, and named unlike the machine: nothing in the archive knows either.
     const anywhere = mkdtempSync(join(tmpdir(), 'vmgen-lxc-anywhere-'));
+    const image = join(work, 'box1-image');
+    const commands = lxcCommander.run({ spec: specFor('web', 'lxc'), archive, format: 'image.tar', options: { lxcPath: anywhere }, dir: work, name: 'box1' });
+    assert.deepEqual(commands.map((c) => c.argv[0]), ['mkdir', 'tar', 'lxc-create', 'lxc-start']);
     try {
-      await run(['lxc-create', '-n', 'box1', '-P', anywhere, '-f', '/dev/null', '-t', 'local', '--',
-        '--metadata', join(image, 'meta.tar.xz'), '--fstree', join(image, 'rootfs.tar.xz')]);
+      for (const { argv } of commands.slice(0, 3)) await run(argv);
       const config = readFileSync(join(anywhere, 'box1', 'config'), 'utf8');
       assert.match(config, new RegExp(`^lxc\\.rootfs\\.path = dir:${anywhere}/box1/rootfs$`, 'm'));
       assert.match(config, /^lxc\.include = \/usr\/share\/lxc\/config\/common\.conf$/m);
       assert.match(config, /^lxc\.net\.0\.ipv4\.address = 192\.168\.1\.2\/24 /m);
       dropMissingBridge(join(anywhere, 'box1', 'config'));
-      await run(['lxc-start', '-n', 'box1', '-P', anywhere]);
+      await run(commands[3]!.argv);
       try {
         assert.equal(await systemState('box1', anywhere), 'running');
         const r = await run(['lxc-attach', '-n', 'box1', '-P', anywhere, '--', 'sh', '-c', 'hostname; ip -4 -o addr show dev eth0']);
@@ -115,8 +130,9 @@ describe('container builds of the Debian 12 web server', { skip }, () => {
   });
 
   it('oci: skopeo reads the image layout and its labels carry the spec', async () => {
-    const { archive } = await buildOk('oci');
+    const { archive, stderr } = await buildOk('oci');
     archives.oci = archive;
+    assert.ok(stderr.includes(`Run it:\n  # load the image web1:latest\n  podman load -i ${archive}\n`), `vmgen build shows how to load it:\n${stderr}`);
     const inspect = JSON.parse((await run(['skopeo', 'inspect', `oci-archive:${archive}`])).stdout) as { Labels: Record<string, string> };
     const spec = JSON.parse(inspect.Labels['io.vmgen.spec']!) as { hostname: string; users: Array<{ name: string; password: string }> };
     assert.equal(spec.hostname, 'web1');

@@ -212,6 +212,10 @@ describe('vmgen submit against a server', () => {
     assert.match(r.stderr, /configure: system/);
     assert.match(r.stderr, /building /, 'log lines are shown');
     assert.match(r.stderr, new RegExp(`build ${req.id} succeeded`));
+    // How to start it, as vmgen build shows it, naming the archive as it was saved.
+    assert.ok(r.stderr.endsWith(`Run it:\n  # its folder under /var/lib/lxc, the LXC path it was built for\n  mkdir -p /var/lib/lxc/web1\n`
+      + `  # unpack config, fstab and rootfs into it\n  tar -xf ${req.id}-lxc.tar.zst -C /var/lib/lxc/web1\n`
+      + '  # start it (its NICs join lxcbr0: that bridge must exist here)\n  lxc-start -n web1 -P /var/lib/lxc\n'), r.stderr);
   });
 
   it('--json prints the finished build', async () => {
@@ -221,6 +225,7 @@ describe('vmgen submit against a server', () => {
     const b = JSON.parse(r.stdout);
     assert.equal(b.state, 'succeeded');
     assert.equal(b.artifact.bytes, fakeArchive(executor.submitted.at(-1)!).length);
+    assert.deepEqual(b.run.map((s: { command: string }) => s.command.split(' ')[0]), ['mkdir', 'tar', 'lxc-start'], 'with the commands that start it');
   });
 
   it('a build that fails: exit 1 with its error', async () => {

@@ -7,6 +7,7 @@ import Database from 'better-sqlite3';
 import { createToken, hashToken } from '../../src/service/auth.js';
 import { MAX_LOG_LINES, ServiceDb } from '../../src/service/db.js';
 import { VmgenError } from '../../src/errors.js';
+import type { RunCommand } from '../../src/targets/types.js';
 
 const dirs: string[] = [];
 after(() => dirs.forEach((d) => rmSync(d, { recursive: true, force: true })));
@@ -25,7 +26,7 @@ describe('service database', () => {
     const data = join(tempDir(), 'data');
     const db = ServiceDb.open(data);
     assert.equal(db.db.pragma('journal_mode', { simple: true }), 'wal');
-    assert.equal(db.schemaVersion(), 6);
+    assert.equal(db.schemaVersion(), 7);
     assert.equal(statSync(data).mode & 0o777, 0o700);
     createToken(db, 'alice', false);
     // They hold a signing key: the database and its -wal and -shm files are the owner's only.
@@ -34,10 +35,10 @@ describe('service database', () => {
     db.close();
     // Reopening runs no migration twice and keeps the data.
     const again = ServiceDb.open(data);
-    assert.equal(again.schemaVersion(), 6);
+    assert.equal(again.schemaVersion(), 7);
     assert.deepEqual(again.listUsers().map((u) => u.name), ['alice']);
     const raw = new Database(join(data, 'service.db'));
-    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2, 3, 4, 5, 6]);
+    assert.deepEqual((raw.prepare('SELECT version FROM migrations').all() as Array<{ version: number }>).map((r) => r.version), [1, 2, 3, 4, 5, 6, 7]);
     raw.close();
     again.close();
   });
@@ -49,13 +50,13 @@ describe('service database', () => {
     db.close();
     // Back to version 2: no user ids, no owner ids.
     const raw = new Database(join(data, 'service.db'));
-    raw.exec(`DROP TABLE labs; DROP TABLE lab_machines; DROP TABLE lab_files; DROP INDEX builds_lab; ALTER TABLE builds DROP COLUMN lab; DROP TABLE build_files; ALTER TABLE builds DROP COLUMN steps; DROP INDEX users_id; DROP INDEX builds_owner_id; ALTER TABLE users DROP COLUMN id; ALTER TABLE builds DROP COLUMN owner_id;
+    raw.exec(`ALTER TABLE builds DROP COLUMN run; DROP TABLE labs; DROP TABLE lab_machines; DROP TABLE lab_files; DROP INDEX builds_lab; ALTER TABLE builds DROP COLUMN lab; DROP TABLE build_files; ALTER TABLE builds DROP COLUMN steps; DROP INDEX users_id; DROP INDEX builds_owner_id; ALTER TABLE users DROP COLUMN id; ALTER TABLE builds DROP COLUMN owner_id;
       DELETE FROM migrations WHERE version >= 3;
       INSERT INTO builds (id, owner, state, target, format, name, config, created) VALUES
         ('b1', 'alice', 'succeeded', 'lxc', 'tar.zst', 'web1', '', '2026-01-01'), ('b2', 'gone', 'failed', 'lxc', 'tar.zst', 'web1', '', '2026-01-01');`);
     raw.close();
     const again = ServiceDb.open(data);
-    assert.equal(again.schemaVersion(), 6);
+    assert.equal(again.schemaVersion(), 7);
     const alice = (again.db.prepare("SELECT id FROM users WHERE name = 'alice'").get() as { id: string }).id;
     assert.match(alice, /^[0-9a-f]{24}$/);
     assert.equal(again.getBuild('b1')!.ownerId, alice);
@@ -209,7 +210,7 @@ describe('service database', () => {
     assert.deepEqual({ ...row, created: 'x' }, {
       id: 'b1', owner: 'alice', ownerId: null, state: 'failed', target: 'lxc', format: 'tar.zst', name: 'web1', config: '[hardware]\n', step: 'configure',
       progress: 0.5, created: 'x', started: '2026-01-01T00:00:00.000Z', finished: '2026-01-01T00:01:00.000Z', error: 'boom',
-      errorCode: 'VMG_BUILD', worker: 'w1', artifact: null, logLines: 1, steps: [], lab: null,
+      errorCode: 'VMG_BUILD', worker: 'w1', artifact: null, logLines: 1, steps: [], lab: null, run: [],
     });
     // Whatever a migration adds shows up in the row: the mapping goes by the table's own columns.
     const columns = (db.db.prepare('PRAGMA table_info(builds)').all() as Array<{ name: string }>).map((c) => c.name);
@@ -218,6 +219,9 @@ describe('service database', () => {
     db.applyUpdate({ id: 'b1', state: 'succeeded' });
     db.insertBuild({ id: 'b3', owner: 'alice', target: 'lxc', format: 'tar.zst', name: 'web1', config: '', created: 'x', steps: ['check host tools', 'publish'] });
     assert.deepEqual(db.getBuild('b3')!.steps, ['check host tools', 'publish'], 'the step names come back as they went in');
+    const run: RunCommand[] = [{ what: 'start it', argv: ['lxc-start', '-n', 'web1', '-P', '/var/lib/lxc'] }];
+    db.insertBuild({ id: 'b4', owner: 'alice', target: 'lxc', format: 'tar.zst', name: 'web1', config: '', created: 'x', run });
+    assert.deepEqual(db.getBuild('b4')!.run, run, 'the run commands come back as they went in');
     newBuild(db, 'b2');
     db.applyUpdate({ id: 'b2', state: 'succeeded', artifact: { key: 'b2/a.tar', name: 'a.tar', bytes: 7, sha256: 'ab' } });
     assert.deepEqual(db.getBuild('b2')!.artifact, { key: 'b2/a.tar', name: 'a.tar', bytes: 7, sha256: 'ab' });

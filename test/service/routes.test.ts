@@ -289,6 +289,7 @@ describe('API: a build\'s life', () => {
     assert.equal(running.progress, 0.8);
     assert.equal(running.worker, 'fake-worker');
     assert.match(running.started, /^\d{4}-/);
+    assert.equal(running.run, undefined, 'no run commands before there is an archive');
     const log = await svc.app.inject({ url: `/api/builds/${id}/log`, headers: svc.auth('alice') });
     assert.match(String(log.headers['content-type']), /^text\/plain/);
     assert.equal(log.body, 'packing\ndone packing\n');
@@ -297,6 +298,14 @@ describe('API: a build\'s life', () => {
     assert.equal(done.state, 'succeeded');
     assert.deepEqual(Object.keys(done.artifact).sort(), ['bytes', 'name', 'sha256']);
     assert.equal(done.artifact.bytes, 17);
+    // How to start it, for its target and format, naming the archive as the download does.
+    assert.deepEqual(done.run, [
+      { what: 'its folder under /var/lib/lxc, the LXC path it was built for', command: 'mkdir -p /var/lib/lxc/web1' },
+      { what: 'unpack config, fstab and rootfs into it', command: 'tar -xf web1-lxc.tar.zst -C /var/lib/lxc/web1' },
+      { what: 'start it (its NICs join lxcbr0: that bridge must exist here)', command: 'lxc-start -n web1 -P /var/lib/lxc' },
+    ]);
+    const listed = (await svc.app.inject({ url: '/api/builds', headers: svc.auth('alice') })).json() as Array<{ id: string; run?: unknown }>;
+    assert.deepEqual(listed.find((b) => b.id === id)?.run, done.run);
     const art = await svc.app.inject({ url: `/api/builds/${id}/artifact`, headers: svc.auth('alice') });
     assert.equal(art.statusCode, 200);
     assert.equal(art.body, 'the archive bytes');

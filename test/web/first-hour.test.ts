@@ -191,8 +191,25 @@ describe('the page: a new user\'s first hour', { skip }, () => {
     const sha = createHash('sha256').update(archive).digest('hex');
     assert.equal(await page.textContent('#artifact-sha256'), sha);
     assert.match(await page.textContent('#artifact-size') ?? '', new RegExp(`\\(${archive.length} bytes\\)`));
+    // How to run it, for its target: LXC's unpack and start, naming the archive as the download does.
+    assert.equal(await page.locator('#build-run').isVisible(), true, 'the run commands are shown');
+    const commands = await page.textContent('#build-run-code') ?? '';
+    const lines = commands.split('\n').filter((l) => l && !l.startsWith('# '));
+    assert.deepEqual(lines, ['mkdir -p /var/lib/lxc/web1', `tar -xf ${req.id}-lxc.tar.zst -C /var/lib/lxc/web1`, 'lxc-start -n web1 -P /var/lib/lxc']);
+    assert.match(commands, /^# unpack config, fstab and rootfs into it$/m);
     await noViolations(page, 'build succeeded');
     await shot(page, '04-built');
+
+    // The Copy button is the next stop after the commands themselves, and copies them as shown.
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(url).origin });
+    await tabTo(page, 'build-run-commands', 10);
+    await page.keyboard.press('Tab');
+    assert.equal(await activeId(page), 'build-run-copy', 'Tab goes from the commands to Copy');
+    assert.equal(await page.getAttribute('#build-run-copy', 'type'), 'button');
+    assert.equal(await page.textContent('#build-run-copy'), 'Copy the commands');
+    await page.keyboard.press('Enter');
+    await page.waitForFunction(() => document.getElementById('build-run-status')?.textContent === 'Copied.');
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), commands, 'the clipboard holds the commands as shown');
 
     await tabTo(page, 'build-download', 10);
     const [download] = await Promise.all([page.waitForEvent('download'), page.keyboard.press('Enter')]);

@@ -1,5 +1,6 @@
 import { ApiError, type Api } from './api.js';
 import { followDownload, h } from './dom.js';
+import type { RunStep } from '../../src/service/web/shared-types.js';
 
 export interface BuildInfo {
   id: string;
@@ -20,6 +21,8 @@ export interface BuildInfo {
   errorCode?: string;
   worker?: string;
   artifact?: { name: string; bytes: number; sha256: string };
+  /** Succeeded builds: the commands that start the archive, as the server made them for its target and format. */
+  run?: RunStep[];
   /** The config text it was built from (GET /api/builds/:id). */
   config?: string;
 }
@@ -49,6 +52,11 @@ export function formatBytes(n: number): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${units[u]}`;
 }
 
+/** The commands as a shell takes them when pasted: each after a comment that says what it does. */
+export function runText(run: readonly RunStep[]): string {
+  return run.map((r) => `# ${r.what}\n${r.command}\n`).join('');
+}
+
 const when = (iso: string | undefined): string => (iso ? new Date(iso).toLocaleString() : '');
 
 interface Elements {
@@ -63,6 +71,8 @@ interface Elements {
   download: HTMLButtonElement;
   /** The archive's name, size and SHA-256, shown once it is built. */
   artifact: { box: HTMLElement; name: HTMLElement; size: HTMLElement; sha256: HTMLElement };
+  /** "Run it": the commands that start the archive, and a button that copies them. */
+  run: { box: HTMLElement; code: HTMLElement; copy: HTMLButtonElement; status: HTMLElement };
   cancel: HTMLButtonElement;
   clone: HTMLButtonElement;
   rebuild: HTMLButtonElement;
@@ -106,6 +116,7 @@ export class BuildsPanel {
       });
     });
     el.remove.addEventListener('click', () => this.current && void this.remove(this.current));
+    el.run.copy.addEventListener('click', () => void this.copyRun());
   }
 
   stop(): void {
@@ -238,7 +249,26 @@ export class BuildsPanel {
     el.artifact.size.textContent = b.artifact ? `${formatBytes(b.artifact.bytes)} (${b.artifact.bytes} bytes)` : '';
     el.artifact.sha256.textContent = b.artifact?.sha256 ?? '';
     if (b.artifact) el.download.textContent = `Download ${b.artifact.name} (${formatBytes(b.artifact.bytes)})`;
+    const run = b.state === 'succeeded' && b.artifact ? b.run ?? [] : [];
+    el.run.box.hidden = run.length === 0;
+    const text = runText(run);
+    if (el.run.code.textContent !== text) {
+      el.run.code.textContent = text;
+      el.run.status.textContent = '';
+    }
     el.cancel.hidden = isFinal(b);
+  }
+
+  /** Copies the run commands; where the page may not write the clipboard, selects them for the user to copy. */
+  private async copyRun(): Promise<void> {
+    const { code, status } = this.el.run;
+    try {
+      await navigator.clipboard.writeText(code.textContent ?? '');
+      status.textContent = 'Copied.';
+    } catch {
+      window.getSelection()?.selectAllChildren(code);
+      status.textContent = 'Selected: copy them with Ctrl+C.';
+    }
   }
 
   private async download(b: BuildInfo): Promise<void> {

@@ -194,6 +194,7 @@ async function enter(token: string): Promise<void> {
     error: byId('build-error'),
     download: byId<HTMLButtonElement>('build-download'),
     artifact: { box: byId('build-artifact'), name: byId('artifact-name'), size: byId('artifact-size'), sha256: byId('artifact-sha256') },
+    run: { box: byId('build-run'), code: byId('build-run-code'), copy: byId<HTMLButtonElement>('build-run-copy'), status: byId('build-run-status') },
     cancel: byId<HTMLButtonElement>('build-cancel'),
     clone: byId<HTMLButtonElement>('build-clone'),
     rebuild: byId<HTMLButtonElement>('build-rebuild'),

@@ -1,9 +1,11 @@
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { build } from '../../orchestrator/build.js';
 import { defaultCacheRoot } from '../../cache/store.js';
 import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
+import { runSteps } from '../../targets/run-commands.js';
+import { runItText } from '../run-it.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { StepReporter } from '../progress.js';
 import { catalogsFor, collect, loadConfigBeside, targetFor } from '../shared.js';
@@ -56,7 +58,7 @@ export const registerBuild: RegisterCommand = (program, io) => {
     .addOption(new Option('-f, --format <format>', "archive format (default: the target's own)").choices([...ARCHIVE_FORMATS]))
     .option('--cache-dir <dir>', 'cache directory (default: $VMGEN_CACHE_DIR or /var/cache/vmgen)')
     .option('--catalog <path>', 'an extra catalog file (repeatable)', collect)
-    .option('--json', 'print {archive, target, name, seconds, and layer (Linux) or root (Windows: how its disks were made)} as JSON on stdout instead of the path');
+    .option('--json', 'print {archive, target, name, seconds, run (the commands that start it), and layer (Linux) or root (Windows: how its disks were made)} as JSON on stdout instead of the path');
   withTargetOptions(command)
     .action(async (file: string, flags: BuildFlags) => {
       const target = targetFor(flags.target)!;
@@ -77,10 +79,16 @@ export const registerBuild: RegisterCommand = (program, io) => {
         });
         reporter.finish();
         io.stderr.write(`built ${result.spec.name} for ${target.label} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
+        // The machine's folders go beside the archive, where the user is already looking.
+        const run = runSteps(target, {
+          spec: result.spec, archive: result.archive, format: flags.format ?? target.commander!.formats[0]!, options: targetOptions, dir: dirname(result.archive),
+        });
         if (flags.json) {
-          io.stdout.write(`${JSON.stringify({ archive: result.archive, target: target.id, name: result.spec.name, ...(result.root.kind === 'layer' ? { layer: result.root.layer } : { root: result.root }), seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
+          io.stdout.write(`${JSON.stringify({ archive: result.archive, target: target.id, name: result.spec.name, ...(result.root.kind === 'layer' ? { layer: result.root.layer } : { root: result.root }), run, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);
         } else {
           io.stdout.write(`${result.archive}\n`);
+          // On stderr, after the path: the path stays the last line on stdout, for scripts.
+          io.stderr.write(runItText(run));
         }
       } catch (err) {
         throw atItsLine(err, file, places);

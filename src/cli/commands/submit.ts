@@ -15,6 +15,7 @@ import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { StepReporter } from '../progress.js';
 import { configRequestFiles } from '../../service/request-files.js';
 import { catalogsFor, collect, loadConfigBeside, readConfigText, targetFor } from '../shared.js';
+import { runItText } from '../run-it.js';
 import type { RegisterCommand } from './types.js';
 
 interface SubmitFlags {
@@ -302,6 +303,10 @@ export const registerSubmit: RegisterCommand = (program, io) => {
       let path: string | undefined;
       if (flags.download) path = await downloadArtifact(client, build, resolve(io.cwd, flags.download));
       if (flags.json) io.stdout.write(`${JSON.stringify({ ...build, ...(path ? { path } : {}) }, null, 2)}\n`);
-      else io.stdout.write(`${path ?? id}\n`);
+      else {
+        io.stdout.write(`${path ?? id}\n`);
+        // As vmgen build shows them; they name the archive as downloaded, so they run where it was saved.
+        io.stderr.write(runItText(build.run ?? []));
+      }
     });
 };

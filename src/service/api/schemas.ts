@@ -4,7 +4,8 @@ import { AppEntrySchema, FamilySchema, OsEntrySchema } from '../../catalog/schem
 import { BUILDABLE_TARGET_IDS, TARGET_IDS } from '../../targets/registry.js';
 import { LAB_STATES } from '../labs/state.js';
 import { BUILD_STATES } from '../types.js';
-import type { BuildStateTable, DownloadLink, LabTopology, LabView, OfferedApp } from '../web/shared-types.js';
+import type { BuildStateTable, DownloadLink, LabTopology, LabView, OfferedApp, RunStep } from '../web/shared-types.js';
+import type { RunStep as TargetRunStep } from '../../targets/run-commands.js';
 
 /*
  * The bodies the HTTP API takes and sends, as zod schemas: the one source of the TypeScript types
@@ -37,6 +38,11 @@ export const FieldDiagnosticSchema = DiagnosticSchema;
 
 export const ArtifactSummarySchema = z.object({ name: z.string(), bytes: z.number().int().min(0), sha256 });
 
+export const RunStepSchema = z.object({
+  what: z.string().describe('what the command does, in a few words'),
+  command: z.string().describe('the command, quoted for a POSIX shell'),
+}).describe('One command that starts a built archive');
+
 export const BuildViewSchema = z.object({
   id: BuildIdSchema,
   state: BuildStateSchema,
@@ -54,6 +60,8 @@ export const BuildViewSchema = z.object({
   errorCode: z.string().optional(),
   worker: z.string().optional(),
   artifact: ArtifactSummarySchema.optional(),
+  run: z.array(RunStepSchema).optional()
+    .describe('succeeded builds: the commands that start the archive for its target and format, in order, run where the archive was saved'),
   owner: z.string().optional().describe('admins only'),
 }).describe('A build; its config stays out of lists');
 export type BuildView = z.infer<typeof BuildViewSchema>;
@@ -209,5 +217,7 @@ const sameTypes: [
   Same<z.infer<typeof LabTopologySchema>, LabTopology>,
   Same<z.infer<typeof DownloadLinkSchema>, DownloadLink>,
   Same<z.infer<typeof OfferedAppSchema>, OfferedApp>,
-] = [true, true, true, true];
+  Same<z.infer<typeof RunStepSchema>, RunStep>,
+  Same<RunStep, TargetRunStep>,
+] = [true, true, true, true, true, true];
 void sameTypes;

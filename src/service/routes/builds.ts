@@ -38,7 +38,7 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
         diagnostics: checked.diagnostics,
       });
     }
-    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name, steps: checked.steps, ...(files ? { files } : {}) });
+    const row = await jobs.submit(user, { config, target: target.id, format: chosen, name: checked.name, steps: checked.steps, run: checked.run, ...(files ? { files } : {}) });
     const warnings = checked.diagnostics;
     const accepted: BuildAccepted = { id: row.id, state: row.state, ...(warnings.length ? { diagnostics: warnings } : {}) };
     return reply.code(202).header('location', `/api/builds/${row.id}`).send(accepted);

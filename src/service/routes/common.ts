@@ -4,6 +4,7 @@ import { VmgenError } from '../../errors.js';
 import type { BuildRow, User } from '../db.js';
 import { isFinalState } from '../types.js';
 import { TARGET_IDS } from '../../targets/registry.js';
+import { stepsOf } from '../../targets/run-commands.js';
 import type { BuildView } from '../api/schemas.js';
 
 export type { BuildView } from '../api/schemas.js';
@@ -53,6 +54,7 @@ export function buildView(row: BuildRow, viewer: User): BuildView {
     ...(row.worker !== null ? { worker: row.worker } : {}),
     // Only a finished artifact is offered: a row gets one only after the store holds all of it.
     ...(row.artifact && row.state === 'succeeded' ? { artifact: { name: row.artifact.name, bytes: row.artifact.bytes, sha256: row.artifact.sha256 } } : {}),
+    ...(row.artifact && row.state === 'succeeded' && row.run.length > 0 ? { run: stepsOf(row.run, row.artifact.name) } : {}),
     ...(viewer.admin ? { owner: row.owner } : {}),
   };
 }

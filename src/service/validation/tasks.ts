@@ -5,9 +5,10 @@ import { normalize } from '../../config/normalize.js';
 import { machineNameOf } from '../../config/resolve.js';
 import { hasErrors, sortDiagnostics, type Diagnostic } from '../../diagnostics.js';
 import { VmgenError } from '../../errors.js';
-import { planBuild } from '../../orchestrator/plan.js';
+import { planBuild, type BuildPlan } from '../../orchestrator/plan.js';
+import { ARCHIVE_PLACEHOLDER } from '../../targets/run-commands.js';
 import { findTarget } from '../../targets/registry.js';
-import type { ArchiveFormat } from '../../targets/types.js';
+import type { ArchiveFormat, RunCommand } from '../../targets/types.js';
 import { requestSources, type RequestFiles } from '../request-files.js';
 import { sourceDiagnostics, type SourcePolicy } from '../source-policy.js';
 import { applyEdits, keyOrderFromSchema, type ConfigEdit, type KeyOrder } from '../web/edit.js';
@@ -37,6 +38,8 @@ export interface SubmitCheck {
   name: string;
   /** The build plan's step names, in order; empty when the config is not valid. */
   steps: string[];
+  /** The commands that will start its archive (ARCHIVE_PLACEHOLDER for it), run where the download was saved; empty when the config is not valid. */
+  run: RunCommand[];
 }
 
 /** A lab file as `vmgen lab validate --target` reads it, plus what the service needs to queue its machines. */
@@ -75,20 +78,28 @@ function submitCheck(ctx: CheckContext, text: string, targetId: string, files: R
   const diagnostics = policy.length ? sortDiagnostics([...loaded.diagnostics, ...policy]) : loaded.diagnostics;
   const c = loaded.config;
   const name = c === undefined ? 'vmgen' : machineNameOf(c);
-  if (c === undefined || hasErrors(diagnostics)) return { valid: false, diagnostics, name, steps: [] };
+  if (c === undefined || hasErrors(diagnostics)) return { valid: false, diagnostics, name, steps: [], run: [] };
   // A request is accepted only when the build can be planned, as `vmgen build` would plan it;
   // the mirror is the worker's to choose, so a placeholder stands for it here.
   try {
     const plan = planBuild(c, ctx.catalogs, target.id, { defaultMirror: PLAN_MIRROR, ...(format ? { format } : {}) });
-    return { valid: true, diagnostics, name, steps: plan.steps.map((s) => s.name) };
+    return { valid: true, diagnostics, name, steps: plan.steps.map((s) => s.name), run: downloadRunSteps(plan) };
   } catch (err) {
     if (!(err instanceof VmgenError)) throw err;
     const refusal: Diagnostic = { code: err.code, severity: 'error', message: err.message, line: 0, column: 0, ...(err.hint ? { hint: err.hint } : {}) };
-    return { valid: false, diagnostics: sortDiagnostics([...diagnostics, refusal]), name, steps: [] };
+    return { valid: false, diagnostics: sortDiagnostics([...diagnostics, refusal]), name, steps: [], run: [] };
   }
 }
 
 const PLAN_MIRROR = 'http://mirror.invalid/debian';
+
+/**
+ * The run commands for the archive as a download offers it, in the folder it was saved to (its name
+ * goes in once it exists); the machine's own folders under ~/.
+ */
+function downloadRunSteps(plan: BuildPlan): RunCommand[] {
+  return plan.target.commander.run({ spec: plan.spec, archive: ARCHIVE_PLACEHOLDER, format: plan.format, options: plan.options, dir: '~' });
+}
 
 
 function labCheck(ctx: CheckContext, text: string, targetId: string, files: RequestFiles | undefined): LabCheck {

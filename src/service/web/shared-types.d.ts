@@ -23,6 +23,12 @@ export interface DownloadLink {
   expires: string;
 }
 
+/** A succeeded build's `run`: one command that starts its archive, for a POSIX shell in the folder it was saved to, and what it does. */
+export interface RunStep {
+  what: string;
+  command: string;
+}
+
 /**
  * The one table of build states: each state, and whether it is final (the build has ended and no
  * state follows). A declaration holds no values, so service/types.ts and the page each spell the

@@ -5,10 +5,10 @@ import { writeStageFiles } from '../stage.js';
 import type { Commander, PackageContext, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { SAFE_NAME } from '../names.js';
-import { LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.js';
+import { LXC_IMAGE_FILES, LXC_IMAGE_META_DIR, renderLxc, renderLxcExcludesUser } from './render.js';
+import { lxcRunCommands } from './run.js';
 
-/** The members of an image.tar, the two tarballs `lxc-create -t local` takes (--metadata, --fstree). */
-export const LXC_IMAGE_FILES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;
+export { LXC_IMAGE_FILES };
 
 export const lxcLimits: TargetLimits['check'] = (config, os, report, targets) => {
   containerLimits(config, os, report, 'LXC', targets);
@@ -41,6 +41,7 @@ export const lxcCommander: Commander = {
       signal: ctx.signal, progress: ctx.progress, ...(ctx.expectedBytes === undefined ? {} : { expectedBytes: ctx.expectedBytes }),
     });
   },
+  run: lxcRunCommands,
 };
 
 /** meta.tar.xz (config, config-user, fstab, create-message, excludes-user) and rootfs.tar.xz of `.`, as lxc-local reads them, in one tar. */

@@ -17,6 +17,9 @@ import type { ArchiveEntry, TargetRender } from '../types.js';
  */
 export const DEFAULT_LXC_PATH = '/var/lib/lxc';
 
+/** The members of an image.tar, the two tarballs `lxc-create -t local` takes (--metadata, --fstree). */
+export const LXC_IMAGE_FILES = { meta: 'meta.tar.xz', rootfs: 'rootfs.tar.xz' } as const;
+
 export interface LxcOptions {
   /** The directory that holds the container's directory (`lxc-start -P`); absolute. */
   lxcPath?: string;
@@ -37,6 +40,11 @@ export interface LxcOptions {
  * NIC joins no bridge: its host end is a bare veth that the host may give an address to.
  */
 const LINK_BRIDGE: Record<ResolvedNic['link'], string | undefined> = { bridged: 'br0', nat: 'lxcbr0', hostonly: undefined };
+
+/** The host bridges the machine's NICs join, in NIC order, each once. */
+export function lxcBridges(spec: ResolvedSpec): string[] {
+  return [...new Set(spec.nics.map((n) => LINK_BRIDGE[n.link]).filter((b) => b !== undefined))];
+}
 
 const ARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'x86_64', i386: 'i686' };
 

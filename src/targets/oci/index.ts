@@ -8,6 +8,7 @@ import { findTool } from '../../exec/tools.js';
 import type { Commander, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { tap, writeJsonBlob, type OciBlob } from './layer.js';
+import { ociRunCommands } from './run.js';
 import { canonicalJson, ociImageConfig, ociIndex, ociLayout, ociManifest, renderOci, MEDIA_TYPES, REF_NAME } from './render.js';
 
 /** The image is tagged NAME:latest, which the image layout's ref-name grammar must accept. */
@@ -62,6 +63,7 @@ export const ociCommander: Commander = {
     await stat(join(blobs, layer.digest.slice('sha256:'.length)));
     await writeArchive(ctx.format, ctx.output, layout, ['oci-layout', 'index.json', 'blobs'], { signal: ctx.signal });
   },
+  run: ociRunCommands,
 };
 
 /** OCI image's row in the target registry (src/targets/registry.ts). */

@@ -4,15 +4,15 @@ import { writeStageFiles } from '../stage.js';
 import type { Commander, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { SAFE_NAME } from '../names.js';
-import { ostemplateName, renderOpenvz } from './render.js';
+import { DEFAULT_CTID, ostemplateName, renderOpenvz } from './render.js';
+import { openvzRunCommands } from './run.js';
 
 export const openvzLimits: TargetLimits['check'] = (config, os, report, targets) => {
   containerLimits(config, os, report, 'OpenVZ', targets);
   machineNameLimits(config, report, 'OpenVZ', (n) => SAFE_NAME.test(n), 'part of a template name');
 };
 
-/** The container id written into CTID.conf; vzctl's first free id by convention. */
-export const DEFAULT_CTID = 101;
+export { DEFAULT_CTID };
 
 /**
  * OpenVZ: the OS template cache tarball (what vzctl create --ostemplate extracts) and the
@@ -34,6 +34,7 @@ export const openvzCommander: Commander = {
     const names = await writeStageFiles(ctx.stageDir, render.archiveFiles);
     await writeArchive(ctx.format, ctx.output, ctx.stageDir, [...names, template], { signal: ctx.signal });
   },
+  run: openvzRunCommands,
 };
 
 /** OpenVZ's row in the target registry (src/targets/registry.ts). */

@@ -18,6 +18,9 @@ export interface OpenvzOptions {
   ostemplate: string;
 }
 
+/** The container id written into CTID.conf; vzctl's first free id by convention. */
+export const DEFAULT_CTID = 101;
+
 // No quotes, $, backquote, backslash, !, or line break: inside "..." nothing here is special.
 const PLAIN = /^[A-Za-z0-9 ._:,;=/@+-]*$/;
 

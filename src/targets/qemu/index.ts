@@ -8,7 +8,8 @@ import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common
 import { vmLimits, type TargetLimits } from '../limits.js';
 import { boxCheck, boxConfig } from './box.js';
 import { packageBox } from './box-package.js';
-import { AHCI_MAX_UNIT, nvmeOnSata, QEMU_PLATFORM_SECURITY, qemuPlatform, qemuScsiModel, renderLibvirtXml, renderRunSh } from './render.js';
+import { qemuRunCommands } from './run.js';
+import { AHCI_MAX_UNIT, LIBVIRT_IMAGES, nvmeOnSata, QEMU_PLATFORM_SECURITY, qemuPlatform, qemuScsiModel, renderLibvirtXml, renderRunSh } from './render.js';
 
 /** QEMU's SCSI and AHCI models have fewer units than VMware's, whose numbering the layout uses. */
 export const qemuLimits: TargetLimits['check'] = (config, os, report) => vmLimits(config, os, report, {
@@ -22,8 +23,7 @@ export const qemuLimits: TargetLimits['check'] = (config, os, report) => vmLimit
   },
 });
 
-/** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
-export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';
+export { LIBVIRT_IMAGES };
 /**
  * Debian's ovmf package: the plain build, and for Secure Boot the build that enforces it (SMM) with
  * a variable store that has Microsoft's keys enrolled and Secure Boot on, which Windows needs; the
@@ -103,6 +103,7 @@ export const qemuCommander: Commander = {
     await writeFile(join(dir, 'run.sh'), renderRunSh(ctx.spec, layout, { diskPaths: files, isoPaths: isos, ...(ovmf ? { ovmf } : {}) }), { mode: 0o755 });
     await writeArchive(ctx.format, ctx.output, dir, [`${name}.xml`, 'run.sh', ...Object.values(files), ...extra, ...shipped], { signal: ctx.signal });
   },
+  run: qemuRunCommands,
 };
 
 /** QEMU/KVM (libvirt)'s row in the target registry (src/targets/registry.ts). */

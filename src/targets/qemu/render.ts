@@ -6,6 +6,9 @@ import { platformFor, type PlatformSecurity } from '../../families/platform-secu
 import { diskFileOf, isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vm/controllers.js';
 import { comment, esc } from '../xml-text.js';
 
+/** Where libvirt keeps disk images by default; the domain XML names disks there (libvirt needs absolute paths). */
+export const LIBVIRT_IMAGES = '/var/lib/libvirt/images';
+
 /**
  * QEMU/KVM: a libvirt domain XML (`virsh define`) and a run.sh with the plain qemu-system-x86_64
  * command line, both from the same layout. Pure: spec, layout and file paths in, text out.

@@ -3,6 +3,7 @@ import type { Commander, Target } from '../types.js';
 import { isoNames, renderVmCommon } from '../vm/common.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
 import { MAX_NICS, renderOvf } from './render.js';
+import { virtualboxRunCommands } from './run.js';
 
 /** VirtualBox's eight adapters, and the one SATA, SCSI and NVMe controller its OVF import creates (IDE has two channels). */
 export const virtualboxLimits: TargetLimits['check'] = (config, os, report) =>
@@ -26,6 +27,7 @@ export const virtualboxCommander: Commander = {
     }),
   }] : [], layout),
   package: (ctx) => packageOva(ctx, renderOvf),
+  run: virtualboxRunCommands,
 };
 
 /** VirtualBox (OVA)'s row in the target registry (src/targets/registry.ts). */

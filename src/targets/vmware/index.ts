@@ -7,6 +7,7 @@ import { convertImages, isoNames, placeIsos, renderVmCommon } from '../vm/common
 import { vmLimits, vmwareMacLimits, type MacRange, type TargetLimits } from '../limits.js';
 import { renderVmwareOvf } from './ovf.js';
 import { MAX_NICS, renderVmx } from './render.js';
+import { vmwareRunCommands } from './run.js';
 
 /** What a .vmx can hold: ethernet0…9, and VMware's static MAC range. */
 export const vmwareLimits: TargetLimits['check'] = (config, os, report) => {
@@ -46,6 +47,7 @@ export const vmwareCommander: Commander = {
     await writeFile(join(dir, vmx), renderVmx(ctx.spec, layout, { diskFiles, isoFiles }));
     await writeArchive(ctx.format, ctx.output, dir, [vmx, ...Object.values(diskFiles), ...shipped], { signal: ctx.signal });
   },
+  run: vmwareRunCommands,
 };
 
 /** The addresses VMware keeps as configured (isVmwareStaticMac): 00:50:56:00:00:00 to 00:50:56:3f:ff:ff. */

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PodmanExecCommunicator } from '../../communicators/podman-exec.js';
 import { run } from '../../exec/run.js';
 import { VmgenError } from '../../errors.js';
 import { IP_FORWARD_KEY } from '../../families/linux/services/router.js';
+import { ociRunCommands } from '../../targets/oci/run.js';
 import type { Runtime, RuntimeFactory } from './types.js';
 import { waitForBoot } from './wait.js';
 
@@ -31,30 +33,35 @@ export const ociRuntimeFactory: RuntimeFactory = {
       notes,
       addressesInGuest: staticNic !== undefined,
       async start(signal) {
-        const loaded = await run(['podman', 'load', '-q', '-i', archive], { signal });
+        // The commands `vmgen build` shows for the image, under this check's own names, with what
+        // this host needs on top (runc, and ulimits it can set).
+        const [load, ...rest] = ociRunCommands({ spec, archive, format: 'tar', options: {}, dir: tmpdir(), name: id });
+        const loaded = await run(load!.argv, { signal });
         image = /Loaded image(?:\(s\))?:\s*(\S+)/.exec(loaded.stdout)?.[1];
         if (!image) throw new VmgenError('VMG_VERIFY', `podman load did not name the image: ${loaded.stdout.trim()}`);
         const inspect = await run(['podman', 'image', 'inspect', '--format', '{{index .Labels "io.vmgen.hostname"}}', image], { signal });
         const hostname = inspect.stdout.trim() || spec.hostname;
-        const net: string[] = [];
         if (staticNic) {
           network = id;
-          const gw = spec.gateway ?? staticNic.gateway;
-          await run(['podman', 'network', 'create', '--subnet', `${staticNic.networkAddress}/${staticNic.prefix}`,
-            ...(gw && gw !== staticNic.address ? ['--gateway', gw] : []), network], { signal });
-          net.push('--network', network, '--ip', staticNic.address!);
           notes.push(`${staticNic.name}'s address given by podman network ${network} (${staticNic.networkAddress}/${staticNic.prefix})`);
         }
         notes.push(`hostname given by podman from the image label io.vmgen.hostname (${hostname})`);
         if (spec.dns.length > 0) notes.push(`DNS servers given to podman (--dns): podman writes the guest's resolv.conf`);
         // An OCI image cannot carry sysctls, and a container's /proc/sys is read-only: whoever runs
         // a [router] image turns forwarding on, as here.
-        const router = spec.provision.services.router === undefined ? [] : ['--sysctl', `${IP_FORWARD_KEY}=1`];
-        if (router.length > 0) notes.push(`forwarding for [router] given to podman (--sysctl ${IP_FORWARD_KEY}=1): an OCI image cannot carry it`);
-        container = id;
-        await run(['podman', 'run', '-d', '--name', container, '--runtime', 'runc', '--systemd=always',
-          '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', '--cap-add', 'NET_ADMIN',
-          '--hostname', hostname, ...spec.dns.flatMap((d) => ['--dns', d]), ...router, ...net, image], { signal });
+        if (spec.provision.services.router !== undefined) notes.push(`forwarding for [router] given to podman (--sysctl ${IP_FORWARD_KEY}=1): an OCI image cannot carry it`);
+        for (const { argv } of rest) {
+          const [podman, verb, ...args] = argv;
+          if (verb === 'run') {
+            container = id;
+            // The archive's own hostname, not the config's: a check of the one against the other.
+            const named = args.map((a, i) => (args[i - 1] === '--hostname' ? hostname : a));
+            await run([podman, verb, '--runtime', 'runc', '--ulimit', 'nofile=1024:1024', '--ulimit', 'nproc=1024:1024', ...named], { signal });
+          } else {
+            await run(argv, { signal });
+          }
+        }
+        if (container === undefined) throw new VmgenError('VMG_VERIFY', `the image's run commands start no container: ${rest.map((c) => c.argv.join(' ')).join('; ')}`);
         const comm = new PodmanExecCommunicator(container);
         await waitForBoot(comm, signal);
         return comm;
