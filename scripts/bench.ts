@@ -1,5 +1,5 @@
 // Build speed next to its baselines, measured in the same run and reported as ratios:
-//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service|lab]
+//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service|lab|cli]
 // A measurement, not a test: it prints PASS/MISS next to each goal and exits 0 either way (1 only
 // when it could not measure). Needs root (mmdebstrap --mode=root, overlay mounts, loop devices), like vmgen build.
 //
@@ -46,6 +46,7 @@ import { layerInputs, layerPackages } from '../src/layers/inputs.js';
 import { planPartitions, sfdiskScript } from '../src/disks/partition-plan.js';
 import { benchService, HEADER as SERVICE_HEADER } from './bench-service.js';
 import { benchLab } from './bench-lab.js';
+import { benchCli } from './bench-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG_NAME = 'examples/debian-web.conf';
@@ -64,7 +65,7 @@ const TAR_ZSTD = 'set -o pipefail; tar -C "$1" -cf - . | zstd -T0 -3 -q -f -o "$
 const TAR_ZSTD_FILE = 'set -o pipefail; tar -C "$1" -cf - -- "$2" | zstd -T0 -3 -q -f -o "$3"';
 /** The build's plain (non-terminal) step lines on stderr, as src/cli/progress.ts writes them. */
 const STEP_DONE = /^\[(\d+)\/(\d+)\] (.+): done in ([\d.]+) s$/gm;
-const PARTS = ['lxc', 'vmware', 'service', 'lab'] as const;
+const PARTS = ['lxc', 'vmware', 'service', 'lab', 'cli'] as const;
 type Part = (typeof PARTS)[number];
 
 interface BuildJson {
@@ -648,13 +649,15 @@ async function main(): Promise<number> {
     const serviceLines = service ? ['service (scripts/bench-service.ts): warm lxc builds through vmgen serve, and its API latency', table([SERVICE_HEADER, ...service.map((r) => r.cells)]).trimEnd()] : [];
     const lab = parts.includes('lab') ? await benchLab({ signal }) : undefined;
     const labLines = lab ? ['lab (scripts/bench-lab.ts): 20 machines sharing a package set against one of them, both warm', table([SERVICE_HEADER, ...lab.map((r) => r.cells)]).trimEnd()] : [];
+    const cli = parts.includes('cli') ? benchCli() : undefined;
+    const cliLines = cli ? ['cli (scripts/bench-cli.ts): the CLI\'s start against node\'s', table([SERVICE_HEADER, ...cli.map((r) => r.cells)]).trimEnd()] : [];
 
     if (json) {
       // The lxc results stay at the top level, as before the vmware part existed.
-      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}), ...(lab ? { lab: lab.map((r) => r.values) } : {}) };
+      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}), ...(lab ? { lab: lab.map((r) => r.values) } : {}), ...(cli ? { cli: cli.map((r) => r.values) } : {}) };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      const sections = [lxc?.lines, vmware?.lines, serviceLines, labLines].filter((l): l is string[] => l !== undefined && l.length > 0);
+      const sections = [lxc?.lines, vmware?.lines, serviceLines, labLines, cliLines].filter((l): l is string[] => l !== undefined && l.length > 0);
       const lines = sections.flatMap((l, i) => (i === 0 ? l : ['', ...l]));
       process.stdout.write(`${lines.join('\n')}\n`);
     }
