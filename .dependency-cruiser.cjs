@@ -12,7 +12,7 @@
 const FAMILY_ROWS = 'families/(registry|family)\\.ts|families/[^/]+/(index|build)\\.ts';
 
 const LAYERS = [
-  ['errors.ts', 'diagnostics.ts', 'exec', 'fsutil'],
+  ['errors.ts', 'diagnostics.ts', 'package-root.ts', 'exec', 'fsutil'],
   ['catalog'],
   ['config'],
   ['archive', 'cache', 'communicators'],

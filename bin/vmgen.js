@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { main } from '../dist/cli/main.js';
+import { main } from './load-main.js';
 
 process.exitCode = await main('vmgen', process.argv.slice(2));

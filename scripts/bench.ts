@@ -1,5 +1,5 @@
 // Build speed next to its baselines, measured in the same run and reported as ratios:
-//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service|lab] [-- --load-retries N]
+//   npm run bench [-- --json] [-- --cold-runs N] [-- --only lxc|vmware|service|lab|cli] [-- --load-retries N]
 // A measurement, not a test: it prints PASS/MISS next to each goal and exits 0 either way (1 only
 // when it could not measure). Needs root (mmdebstrap --mode=root, overlay mounts, loop devices), like vmgen build.
 //
@@ -59,6 +59,7 @@ import { layerInputs, layerPackages } from '../src/layers/inputs.js';
 import { planPartitions, sfdiskScript } from '../src/disks/partition-plan.js';
 import { benchService, HEADER as SERVICE_HEADER, type Row } from './bench-service.js';
 import { benchLab } from './bench-lab.js';
+import { benchCli } from './bench-cli.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CONFIG_NAME = 'examples/debian-web.conf';
@@ -77,7 +78,7 @@ const TAR_ZSTD = 'set -o pipefail; tar -C "$1" -cf - . | zstd -T0 -3 -q -f -o "$
 const TAR_ZSTD_FILE = 'set -o pipefail; tar -C "$1" -cf - -- "$2" | zstd -T0 -3 -q -f -o "$3"';
 /** The build's plain (non-terminal) step lines on stderr, as src/cli/progress.ts writes them. */
 const STEP_DONE = /^\[(\d+)\/(\d+)\] (.+): done in ([\d.]+) s$/gm;
-const PARTS = ['lxc', 'vmware', 'service', 'lab'] as const;
+const PARTS = ['lxc', 'vmware', 'service', 'lab', 'cli'] as const;
 type Part = (typeof PARTS)[number];
 
 interface BuildJson {
@@ -696,19 +697,21 @@ async function main(): Promise<number> {
       ? ['lab (scripts/bench-lab.ts): 20 machines sharing a package set against one of them, both warm', table([SERVICE_HEADER, ...lab.rows.map((r) => r.cells)]).trimEnd(), '',
         ...pairLines('lab pairs (lab build, one machine\'s build):', lab.pairs)]
       : [];
+    const cli = parts.includes('cli') ? benchCli() : undefined;
+    const cliLines = cli ? ['cli (scripts/bench-cli.ts): the CLI\'s start against node\'s', table([SERVICE_HEADER, ...cli.map((r) => r.cells)]).trimEnd()] : [];
     const rowGoals = (rows: readonly Row[]): GoalSummary[] => rows.flatMap((r) => (r.goal ? [r.goal] : []));
     const summary: BenchSummary = {
       loadLimit: LOAD_LIMIT, loadRetries: RETRIES, cores: cpus().length,
       hostLoad: { before: loadBefore, after: await readLoadPoint() },
-      goals: [...(lxc?.goals ?? []), ...(vmware?.goals ?? []), ...rowGoals(service ?? []), ...rowGoals(lab?.rows ?? [])],
+      goals: [...(lxc?.goals ?? []), ...(vmware?.goals ?? []), ...rowGoals(service ?? []), ...rowGoals(lab?.rows ?? []), ...rowGoals(cli ?? [])],
     };
 
     if (json) {
       // The lxc results stay at the top level, as before the vmware part existed.
-      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}), ...(lab ? { lab: { rows: lab.rows.map((r) => r.values), pairs: lab.pairs } } : {}), summary };
+      const out = { ...(lxc?.results ?? {}), ...(vmware ? { vmware: vmware.results } : {}), ...(service ? { service: service.map((r) => r.values) } : {}), ...(lab ? { lab: { rows: lab.rows.map((r) => r.values), pairs: lab.pairs } } : {}), ...(cli ? { cli: cli.map((r) => r.values) } : {}), summary };
       process.stdout.write(`${JSON.stringify(out, null, 2)}\n`);
     } else {
-      const sections = [lxc?.lines, vmware?.lines, serviceLines, labLines, summaryLines(summary)].filter((l): l is string[] => l !== undefined && l.length > 0);
+      const sections = [lxc?.lines, vmware?.lines, serviceLines, labLines, cliLines, summaryLines(summary)].filter((l): l is string[] => l !== undefined && l.length > 0);
       const lines = sections.flatMap((l, i) => (i === 0 ? l : ['', ...l]));
       process.stdout.write(`${lines.join('\n')}\n`);
     }

@@ -1,9 +1,9 @@
 import { CATALOG_KEY_OF } from './families.js';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { z } from 'zod';
 import { VmgenError } from '../errors.js';
+import { packagePath } from '../package-root.js';
 import {
   AppEntrySchema,
   CatalogFileSchema,
@@ -16,11 +16,7 @@ import {
   type WindowsKit,
 } from './schema.js';
 
-// Both src/catalog (under tsx) and dist/catalog (after the build) sit two levels below the repo root.
-export const BUILTIN_CATALOG_FILES: readonly string[] = [
-  fileURLToPath(new URL('../../catalog/os.json', import.meta.url)),
-  fileURLToPath(new URL('../../catalog/apps.json', import.meta.url)),
-];
+export const BUILTIN_CATALOG_FILES: readonly string[] = [packagePath('catalog/os.json'), packagePath('catalog/apps.json')];
 
 export const CATALOG_PATH_ENV = 'VMGEN_CATALOG_PATH';
 

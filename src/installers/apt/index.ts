@@ -1,15 +1,16 @@
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { GuestFile } from '../../families/types.js';
 import { VmgenError } from '../../errors.js';
+import { packagePath } from '../../package-root.js';
 import { CommandError } from '../../exec/run.js';
 import { runLogged } from '../run-logged.js';
 import { writeSetupFiles } from '../setup-files.js';
 import type { InstallContext, Installer, LayerSource } from '../types.js';
 
-const LIBEXEC = fileURLToPath(new URL('../../../libexec/', import.meta.url));
+// With its slash: the argv builders below append the script's name.
+const LIBEXEC = `${packagePath('libexec')}/`;
 
 /** Options both paths give apt, so a layer holds the same packages however it was made. */
 const APT_OPTIONS = ['APT::Install-Recommends "false"', 'Acquire::Retries "3"'];

@@ -2,9 +2,9 @@ import { readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import { DOCS_SECURITY_HEADERS, docsPage } from '../api/docs-page.js';
 import { openApiDocument, type OpenApiDocument } from '../api/openapi.js';
+import { packagePath } from '../../package-root.js';
 
-// src/service/routes (under tsx) and dist/service/routes (built) both sit three levels below the root.
-const PACKAGE_JSON = new URL('../../../package.json', import.meta.url);
+const PACKAGE_JSON = packagePath('package.json');
 
 /** GET /api/openapi.json and GET /api/docs: public (routes.ts says so), like the page at /. */
 export function apiDocRoutes(app: FastifyInstance): void {

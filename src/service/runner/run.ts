@@ -3,9 +3,9 @@ import { createWriteStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { basename, dirname, extname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename, join, resolve } from 'node:path';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
+import { entryScript } from '../../package-root.js';
 import { DirArtifactStore } from '../artifacts/dir.js';
 import { artifactKey } from '../artifacts/key.js';
 import { pathHider, type HiddenPath } from '../redact.js';
@@ -35,9 +35,7 @@ export interface ProcessRunnerOptions {
   hidePaths?: HiddenPath[];
 }
 
-const here = fileURLToPath(import.meta.url);
-/** The sibling entry with this file's own extension: child.ts under tsx, child.js from dist. */
-const CHILD_ENTRY = join(dirname(here), `child${extname(here)}`);
+const CHILD_ENTRY = entryScript('service/runner/child', import.meta.url);
 const DEFAULT_KILL_AFTER_MS = 60_000;
 const STDERR_TAIL = 4000;
 /** Of the overall progress, what the build's steps make; storing the archive is the rest, so 1 means stored. */

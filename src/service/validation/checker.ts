@@ -1,5 +1,7 @@
 import { availableParallelism } from 'node:os';
+import { pathToFileURL } from 'node:url';
 import { VmgenError } from '../../errors.js';
+import { entryScript } from '../../package-root.js';
 import type { Catalogs } from '../../catalog/schema.js';
 import type { SourcePolicy } from '../source-policy.js';
 import { WorkerPool } from './pool.js';
@@ -39,7 +41,7 @@ export function overBudget(what: 'time' | 'memory' | 'depth', timeoutMs: number)
 export function workerChecker(o: CheckerOptions): ConfigChecker {
   const size = o.workers ?? Math.max(1, Math.min(2, availableParallelism() - 1));
   const pool = new WorkerPool<CheckTask, unknown>({
-    entry: new URL(`./worker${import.meta.url.endsWith('.ts') ? '.ts' : '.js'}`, import.meta.url),
+    entry: pathToFileURL(entryScript('service/validation/worker', import.meta.url)),
     workerData: { catalogs: o.catalogs, ...(o.policy ? { policy: o.policy } : {}) },
     size,
     timeoutMs: o.timeoutMs,

@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises';
-import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -9,6 +8,7 @@ import type { Catalogs, OsEntry } from '../../catalog/schema.js';
 import { schemaFor } from '../../config/schema-for.js';
 import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
+import { packagePath } from '../../package-root.js';
 import { findTarget } from '../../targets/registry.js';
 import { readRequestFiles, type RequestFiles } from '../request-files.js';
 import { inlineChecker, type ConfigChecker } from '../validation/checker.js';
@@ -35,8 +35,7 @@ export interface WebPluginOptions {
   filesBodyLimit?: number;
 }
 
-// src/service/web (under tsx) and dist/service/web (built) both sit three levels below the root.
-export const DEFAULT_ASSETS_DIR = fileURLToPath(new URL('../../../dist/web/', import.meta.url));
+export const DEFAULT_ASSETS_DIR = `${packagePath('dist/web')}/`;
 
 const SECURITY_HEADERS = {
   // Everything is served from here; nothing inline, so an injected tag in a config value cannot run.

@@ -1,0 +1,101 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+/**
+ * The CLI's bundle (scripts/bundle-cli.mjs, which npm run build runs into dist/bundle) against the
+ * same sources run unbundled under tsx: the same output and exit code, run from a directory outside
+ * the checkout, so the bundle finds vmgen's own files through src/package-root.ts and not the cwd.
+ * The bundle is made here, into a folder of its own below dist/, so the test needs no prior build.
+ */
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSX = import.meta.resolve('tsx');
+const SAMPLE = join(ROOT, 'examples', 'debian-web.conf');
+
+let bundleDir: string;
+let work: string;
+
+/** Runs `main(program, argv)` from one of the two in a child node, in `work`. */
+function run(which: 'bundle' | 'source', program: 'vmgen' | 'vmgctl', argv: string[], loaderHook = '') {
+  const entry = which === 'bundle' ? pathToFileURL(join(bundleDir, 'main.js')).href : pathToFileURL(join(ROOT, 'src', 'cli', 'main.ts')).href;
+  const code = `${loaderHook}const { main } = await import(${JSON.stringify(entry)}); process.exitCode = await main(${JSON.stringify(program)}, ${JSON.stringify(argv)});`;
+  const node = which === 'bundle' ? ['--input-type=module', '-e', code] : ['--import', TSX, '--input-type=module', '-e', code];
+  const r = spawnSync(process.execPath, node, { cwd: work, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+before(() => {
+  mkdirSync(join(ROOT, 'dist'), { recursive: true });
+  bundleDir = mkdtempSync(join(ROOT, 'dist', 'bundle-test-'));
+  const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle-cli.mjs'), '--outdir', bundleDir], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, `bundle-cli.mjs:\n${r.stdout}${r.stderr}`);
+  work = mkdtempSync(join(tmpdir(), 'vmgen-bundle-'));
+  copyFileSync(SAMPLE, join(work, 'web.conf'));
+  const text = readFileSync(SAMPLE, 'utf8');
+  const broken = text.replace(/^(\s*num_cpu\s*=\s*).*$/m, '$1lots').replace(/^(\s*os\s*=\s*).*$/m, '$1nosuchos-64');
+  assert.notEqual(broken, text, 'the sample has the num_cpu and os lines this test breaks');
+  writeFileSync(join(work, 'broken.conf'), broken);
+});
+
+after(() => {
+  rmSync(bundleDir, { recursive: true, force: true });
+  rmSync(work, { recursive: true, force: true });
+});
+
+describe('the CLI bundle', () => {
+  const cases: { program: 'vmgen' | 'vmgctl'; argv: string[]; status: number }[] = [
+    { program: 'vmgen', argv: ['validate', 'web.conf'], status: 0 },
+    { program: 'vmgen', argv: ['validate', 'web.conf', '--json'], status: 0 },
+    { program: 'vmgen', argv: ['validate', 'web.conf', '-t', 'lxc'], status: 0 },
+    { program: 'vmgen', argv: ['validate', SAMPLE, '-t', 'qemu', '-f', 'box'], status: 1 },
+    { program: 'vmgen', argv: ['validate', 'broken.conf'], status: 1 },
+    { program: 'vmgen', argv: ['validate', 'broken.conf', '--json'], status: 1 },
+    { program: 'vmgen', argv: ['validate', 'missing.conf'], status: 1 },
+    { program: 'vmgen', argv: ['catalog', 'os', '--json'], status: 0 },
+    { program: 'vmgen', argv: ['catalog', 'apps'], status: 0 },
+    { program: 'vmgen', argv: ['get', 'web.conf', 'hardware.os'], status: 0 },
+    { program: 'vmgen', argv: ['--help'], status: 0 },
+    { program: 'vmgctl', argv: ['--help'], status: 0 },
+  ];
+  for (const c of cases) {
+    it(`${c.program} ${c.argv.join(' ')}: the same output and exit code as the sources`, () => {
+      const bundled = run('bundle', c.program, c.argv);
+      const source = run('source', c.program, c.argv);
+      assert.equal(source.status, c.status, `the sources' exit code\n${source.stderr}`);
+      assert.deepEqual(bundled, source);
+    });
+  }
+
+  it('the catalog it reads is the package\'s, found from the bundle\'s folder and not from the cwd', () => {
+    const r = run('bundle', 'vmgen', ['catalog', 'os', '--json']);
+    assert.equal(r.status, 0, r.stderr);
+    const ids = (JSON.parse(r.stdout) as { id: string }[]).map((o) => o.id);
+    const builtin = (JSON.parse(readFileSync(join(ROOT, 'catalog', 'os.json'), 'utf8')) as { os: { id: string }[] }).os.map((o) => o.id);
+    assert.deepEqual(ids, builtin);
+  });
+
+  it('no module in it finds a file relative to its own URL, which in a bundle is a chunk\'s', () => {
+    const relative = /new URL\([^()]*import\.meta\.url\)/g;
+    const found = readdirSync(bundleDir).filter((f) => f.endsWith('.js'))
+      .flatMap((f) => (readFileSync(join(bundleDir, f), 'utf8').match(relative) ?? []).map((m) => `${f}: ${m}`));
+    assert.deepEqual(found, []);
+  });
+
+  it('its validate loads only its own chunks and node\'s modules: no other command, no service package', () => {
+    const hook = [
+      "import { register } from 'node:module';",
+      "register('data:text/javascript,' + encodeURIComponent(\"export async function resolve(s, c, n) { const r = await n(s, c); process.stderr.write('LOADED ' + r.url + '\\\\n'); return r; }\"));",
+    ].join('\n');
+    const r = run('bundle', 'vmgen', ['validate', 'web.conf'], `${hook}\n`);
+    assert.equal(r.status, 0, r.stderr);
+    const loaded = [...new Set(r.stderr.split('\n').filter((l) => l.startsWith('LOADED ')).map((l) => l.slice('LOADED '.length)))];
+    const chunks = pathToFileURL(bundleDir).href;
+    assert.ok(loaded.some((u) => /\/validate-[A-Z0-9]+\.js$/.test(u)), `the validate command's chunk was loaded (${loaded.join(', ')})`);
+    const unexpected = loaded.filter((u) => !u.startsWith('node:') && !u.startsWith(`${chunks}/chunk-`) && !/\/(main|validate-[A-Z0-9]+)\.js$/.test(u));
+    assert.deepEqual(unexpected, []);
+  });
+});
