@@ -69,8 +69,13 @@ const TARGET = 'lxc';
 const VM_TARGET = 'vmware';
 const REPEATS = 3;
 const WARM_HOSTNAME = 'bench-warm';
-const GOALS = { cold: 1.2, warm: 2 } as const;
-const VM_GOALS = { warm: 2 } as const;
+/**
+ * Issue 18's acceptance: cold LXC within 1.1 times mmdebstrap alone, warm within 1.25 times tar | zstd;
+ * a cold VM within 1.2 times the same steps by hand, a warm one no slower than one sparse copy of its
+ * disk images (cp + qemu-img convert is shown beside it, without a goal).
+ */
+const GOALS = { cold: 1.1, warm: 1.25 } as const;
+const VM_GOALS = { cold: 1.2, warmVsCopy: 1 } as const;
 const MIB = 1024 * 1024;
 // bash for pipefail: a failing tar must fail the baseline, not just zstd. Paths come in as "$1", "$2".
 const TAR_ZSTD = 'set -o pipefail; tar -C "$1" -cf - . | zstd -T0 -3 -q -f -o "$2"';
@@ -93,7 +98,7 @@ const controller = new AbortController();
 const coldRunsArg = args.indexOf('--cold-runs');
 // One cold pair swings by ±20 % with dpkg's disk writes; the median of three is what is reported.
 const COLD_RUNS = coldRunsArg === -1 ? 3 : Number(args[coldRunsArg + 1]);
-// A vmware cold pair takes minutes and the issue sets it no goal: one pair unless asked for more.
+// A vmware cold pair takes minutes: one pair unless asked for more (its goal, 1.2 times by hand, is issue 18's).
 const VM_COLD_RUNS = coldRunsArg === -1 ? 1 : COLD_RUNS;
 const onlyArg = args.indexOf('--only');
 const ONLY = onlyArg === -1 ? undefined : args[onlyArg + 1];
@@ -573,14 +578,16 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       warmPairs.push(pairRecord(warm.seconds, copy + conv, pair));
     }
 
-    const coldCmp = compare(coldRuns.map((r) => r.seconds), byHand.map((b) => b.total), Number.NaN);
-    const warmCmp = compare(warmRuns.map((r) => r.seconds), baselineRuns, VM_GOALS.warm);
+    const coldCmp = compare(coldRuns.map((r) => r.seconds), byHand.map((b) => b.total), VM_GOALS.cold);
+    const warmCmp = compare(warmRuns.map((r) => r.seconds), baselineRuns, Number.NaN);
+    const copyCmp = compare(warmRuns.map((r) => r.seconds), copyRuns, VM_GOALS.warmVsCopy);
     const noApt = { runs: toolRuns, pass: toolRuns.every((n) => n === 0) };
     const goals = [
-      goalSummary({ name: 'vmware warm build vs cp --sparse + qemu-img convert', part: 'vmware', values: warmCmp.ratios.runs, loaded: warmPairs.map((p) => p.loaded), goal: VM_GOALS.warm }),
+      goalSummary({ name: 'vmware cold build vs the same steps by hand', part: 'vmware', values: coldCmp.ratios.runs, loaded: coldPairs.map((p) => p.loaded), goal: VM_GOALS.cold }),
+      goalSummary({ name: 'vmware warm build vs cp --sparse of its disk images', part: 'vmware', values: copyCmp.ratios.runs, loaded: warmPairs.map((p) => p.loaded), goal: VM_GOALS.warmVsCopy }),
       goalSummary({ name: 'vmware warm build packageToolRuns', part: 'vmware', unit: 'count', values: toolRuns, loaded: [], goal: 0 }),
     ];
-    const warmGoal = goals[0]!;
+    const [coldGoal, warmGoal] = [goals[0]!, goals[1]!];
     const warmSteps = stepMedians(warmRuns.map((r) => r.steps));
     const coldSteps = stepMedians(coldRuns.map((r) => r.steps));
     const byHandMedian = {
@@ -596,7 +603,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
         downloadedDuringTimedRuns: { vmgen: coldFetched, byHand: 0 },
       },
       cold: {
-        ...coldCmp, goal: null, pass: null,
+        ...coldCmp, pass: coldGoal.pass,
         baselineName: 'by hand: mmdebstrap (same packages and setup files), truncate + sfdisk + mkfs.ext4 -d -E offset, qemu-img convert -O vmdk monolithicSparse',
         samePackages, byHand, pairs: coldPairs, steps: coldRuns.map((r) => r.steps), buildSeconds: coldRuns.map((r) => r.result.seconds),
         ownMmdebstrapSeconds: coldRuns.map((r) => r.mmdebstrapSeconds),
@@ -605,6 +612,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       warm: {
         ...warmCmp, baselineName: 'cp --sparse=always RAW RAW2 + qemu-img convert -O vmdk -o subformat=monolithicSparse RAW2',
         pairs: warmPairs, copySeconds: copyRuns, convertSeconds: convertRuns, tarZstdVmdkSeconds: tarRuns,
+        vsCopy: { ...copyCmp, baselineName: 'cp --sparse=always of the disk images' }, pass: warmGoal.pass,
         steps: warmRuns.map((r) => r.steps), stepMedians: warmSteps, buildSeconds: warmRuns.map((r) => r.result.seconds),
         layerReused: layerReused.every(Boolean), archiveBytes: warmArchiveBytes, baselineVmdkBytes: copyVmdkBytes,
         rawDiskBytes: rawBytes, rawDiskAllocatedBytes: rawAllocated,
@@ -622,9 +630,10 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       '',
       table([
         ['', 'vmgen', 'baseline', 'ratio (min–max)', 'goal', ''],
-        [`cold build  vs the same steps by hand${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median),
-          ratioCell({ unit: '×', ...coldCmp.ratios, runs: coldPairs.length }), '—', coldPairs.some((p) => p.loaded) ? `${coldPairs.filter((p) => p.loaded).length}/${coldPairs.length} under load` : ''],
-        goalRow(`warm build  vs cp --sparse + qemu-img convert (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median), warmGoal),
+        goalRow(`cold build  vs the same steps by hand${VM_COLD_RUNS > 1 ? ` (median of ${VM_COLD_RUNS})` : ''}`, s(coldCmp.vmgen.median), s(coldCmp.baseline.median), coldGoal),
+        goalRow(`warm build  vs cp --sparse of its disk images (median of ${REPEATS})`, s(copyCmp.vmgen.median), s(copyCmp.baseline.median), warmGoal),
+        [`warm build  vs cp --sparse + qemu-img convert (median of ${REPEATS})`, s(warmCmp.vmgen.median), s(warmCmp.baseline.median),
+          ratioCell({ unit: '×', ...warmCmp.ratios, runs: warmPairs.length }), '—', ''],
       ]),
       '',
       ...pairLines('cold pairs (vmgen build, the same steps by hand):', coldPairs),
