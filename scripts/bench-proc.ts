@@ -1,6 +1,6 @@
 // The host's load as the bench reads it from /proc: the 1-minute load average, and the runnable
 // tasks of other work, i.e. the kernel's count of running tasks (the 4th field of /proc/loadavg)
-// less the bench's own, found by walking its process tree. That count reacts at once, and leaves
+// less the bench's own, found by walking its process tree, and the kernel's own threads. That count reacts at once, and leaves
 // out the bench's own previous pair, which the load average keeps counting for a minute.
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -54,6 +54,18 @@ export function treeOf(procs: readonly ProcStat[], root: number): Set<number> {
   return tree;
 }
 
+/** kthreadd: every kernel thread (writeback, kworkers, the journal) is a child of it. */
+export const KTHREADD = 2;
+
+/**
+ * The tasks whose running is not other work: the bench's tree, and the kernel's threads, which run
+ * mostly to write back what the bench's builds wrote (at 4 concurrent builds they were 1 to 2 of
+ * the runnable tasks, and marked every try as under load). Another program's own threads still count.
+ */
+export function notOtherWork(procs: readonly ProcStat[], root: number): Set<number> {
+  return new Set([...treeOf(procs, root), ...treeOf(procs, KTHREADD)]);
+}
+
 /** Other work: the kernel's count less the bench's own runnable threads, never below 0 (the two are read a moment apart). */
 export function othersRunning(total: number, own: number): number {
   return Math.max(0, total - own);
@@ -69,7 +81,7 @@ async function ownRunning(root: number): Promise<number> {
   const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   const stats = (await Promise.all(pids.map((pid) => readGone(`/proc/${pid}/stat`)))).filter((t): t is string => t !== undefined).map(parseStat);
   let running = 0;
-  for (const pid of treeOf(stats, root)) {
+  for (const pid of notOtherWork(stats, root)) {
     const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
     for (const tid of tids) {
       const text = await readGone(`/proc/${pid}/task/${tid}/stat`);

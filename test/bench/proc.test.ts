@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { othersRunning, parseLoadavg, parseStat, readLoadPoint, treeOf } from '../../scripts/bench-proc.js';
+import { KTHREADD, notOtherWork, othersRunning, parseLoadavg, parseStat, readLoadPoint, treeOf } from '../../scripts/bench-proc.js';
 
 test('parseLoadavg: the 1-minute average and the running count', () => {
   assert.deepEqual(parseLoadavg('4.00 2.11 1.91 7/203 26131\n'), { avg1: 4, running: 7 });
@@ -19,6 +19,24 @@ test('treeOf: the root and everything below it, not its siblings or parent', () 
     { pid: 12, ppid: 11, state: 'R' }, { pid: 20, ppid: 1, state: 'R' }, { pid: 13, ppid: 10, state: 'S' },
   ];
   assert.deepEqual([...treeOf(procs, 10)].sort((a, b) => a - b), [10, 11, 12, 13]);
+});
+
+test('notOtherWork: the bench\'s tree and the kernel\'s threads, not another program', () => {
+  const procs = [
+    { pid: 1, ppid: 0, state: 'S' }, { pid: KTHREADD, ppid: 0, state: 'S' }, { pid: 40, ppid: KTHREADD, state: 'R' },
+    { pid: 10, ppid: 1, state: 'S' }, { pid: 11, ppid: 10, state: 'R' }, { pid: 20, ppid: 1, state: 'R' },
+  ];
+  assert.deepEqual([...notOtherWork(procs, 10)].sort((a, b) => a - b), [2, 10, 11, 40]);
+});
+
+test('this host\'s kernel threads are below kthreadd', async () => {
+  const { readdir, readFile } = await import('node:fs/promises');
+  const kthreads = [];
+  for (const pid of (await readdir('/proc')).filter((n) => /^\d+$/.test(n))) {
+    const text = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+    if (text !== undefined && parseStat(text).ppid === KTHREADD) kthreads.push(pid);
+  }
+  assert.ok(kthreads.length > 0, 'pid 2 has children: the kernel\'s threads');
 });
 
 test('othersRunning never goes below 0', () => {
