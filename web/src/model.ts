@@ -174,6 +174,10 @@ export function sectionKeys(schemas: Schemas, path: readonly string[], tree?: Tr
 
 const TRUE = new Set(['1', 'yes', 'true', 'on']);
 
+/** A list as the form reads it: comma-separated text or the text's list, items trimmed, empty ones dropped. */
+const listOf = (v: Value | Tree | undefined): string[] =>
+  (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : []).map((g) => g.trim()).filter((g) => g !== '');
+
 /** What an input shows for the value the text holds. */
 export function toInput(spec: FieldSpec, raw: Value | Tree | undefined): string | boolean {
   const value = isSection(raw) ? undefined : raw;
@@ -197,7 +201,7 @@ export function fromInput(spec: FieldSpec, input: string | boolean): Edit {
   }
   const text = String(input);
   if (spec.kind === 'list') {
-    const items = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const items = listOf(text);
     if (items.length === 0) return { path, unset: true };
     return { path, value: items.length === 1 ? items[0]! : items };
   }
@@ -797,9 +801,6 @@ export interface GroupChoice {
   name: string;
   checked: boolean;
 }
-
-const listOf = (v: Value | Tree | undefined): string[] =>
-  (typeof v === 'string' ? v.split(',') : Array.isArray(v) ? v : []).map((g) => g.trim()).filter((g) => g !== '');
 
 /**
  * A user's groups as the form offers them: a checklist of the groups the config defines ([users]
