@@ -11,12 +11,12 @@ const CHECKPOINT_MARK = 'vmgen-checkpoint';
  * users: it is the inside of an LXC image, whose reader (lxc-local) unpacks xz only.
  */
 export const TAR_COMPRESSION = {
-  'tar.zst': { flags: ['-I', 'zstd -T0 -3 -q'], tools: ['zstd'] },
-  'tar.gz': { flags: ['-z'], tools: ['gzip'] },
+  'tar.zst': { flags: ['-I', 'zstd -T0 -3 -q'], filter: ['zstd', '-T0', '-3', '-q', '-c'], tools: ['zstd'] },
+  'tar.gz': { flags: ['-z'], filter: ['gzip', '-c'], tools: ['gzip'] },
   // -0: about half the CPU time of -1 for a tenth more bytes; xz is ~20 times slower than zstd -3 as it is.
-  'tar.xz': { flags: ['-I', 'xz -T0 -0'], tools: ['xz'] },
-  tar: { flags: [], tools: [] },
-} as const satisfies Record<string, { flags: readonly string[]; tools: readonly string[] }>;
+  'tar.xz': { flags: ['-I', 'xz -T0 -0'], filter: ['xz', '-T0', '-0', '-c'], tools: ['xz'] },
+  tar: { flags: [], filter: undefined, tools: [] },
+} as const satisfies Record<string, { flags: readonly string[]; filter: readonly [string, ...string[]] | undefined; tools: readonly string[] }>;
 export type TarFormat = keyof typeof TAR_COMPRESSION;
 
 /** A Vagrant box is a tar.gz, as `vagrant package` and vagrant-libvirt's create_box.sh write it. */
@@ -33,6 +33,11 @@ export function archiveTools(format: ArchiveFormat | TarFormat): string[] {
   return ['tar', ...TAR_COMPRESSION[format as TarFormat].tools];
 }
 
+/** Owners as numbers and file capabilities as xattrs, so the guest extracted elsewhere is the same guest. */
+export const ROOT_TAR_FLAGS = ['--numeric-owner', '--xattrs', '--xattrs-include=security.capability'] as const;
+/** One line on stderr per CHECKPOINT_BYTES written, which writeArchive counts for progress. */
+export const CHECKPOINT_FLAGS = ['--record-size=10240', `--checkpoint=${CHECKPOINT_BYTES / 10240}`, `--checkpoint-action=echo=${CHECKPOINT_MARK}`] as const;
+
 /**
  * The argv that packs `entries` (names relative to `cwd`) into `output`. Owners are kept as
  * numbers and file capabilities as xattrs, so the guest extracted elsewhere is the same guest.
@@ -45,11 +50,16 @@ export function archiveArgv(format: ArchiveFormat | TarFormat, output: string, c
   // An LXC image holds its two tarballs; not ustar, whose members stop at 8 GiB.
   if (format === 'image.tar') return ['tar', '--owner=0', '--group=0', '--numeric-owner', '-C', cwd, '-cf', output, '--', ...entries];
   const compress = TAR_COMPRESSION[format as TarFormat].flags;
-  return [
-    'tar', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability', ...compress,
-    '--record-size=10240', `--checkpoint=${CHECKPOINT_BYTES / 10240}`, `--checkpoint-action=echo=${CHECKPOINT_MARK}`,
-    '-C', cwd, '-cf', output, '--', ...entries,
-  ];
+  return ['tar', ...ROOT_TAR_FLAGS, ...compress, ...CHECKPOINT_FLAGS, '-C', cwd, '-cf', output, '--', ...entries];
+}
+
+/** Progress from tar's checkpoint lines on stderr, given the bytes expected. */
+export function checkpointCounter(opts: Pick<WriteArchiveOptions, 'expectedBytes' | 'progress'>): (chunk: string) => void {
+  let checkpoints = 0;
+  return (chunk) => {
+    checkpoints += chunk.split(CHECKPOINT_MARK).length - 1;
+    if (opts.expectedBytes && opts.progress) opts.progress(Math.min(0.99, (checkpoints * CHECKPOINT_BYTES) / opts.expectedBytes));
+  };
 }
 
 export interface WriteArchiveOptions {
@@ -60,13 +70,5 @@ export interface WriteArchiveOptions {
 }
 
 export async function writeArchive(format: ArchiveFormat | TarFormat, output: string, cwd: string, entries: readonly string[], opts: WriteArchiveOptions = {}): Promise<void> {
-  let checkpoints = 0;
-  await run(archiveArgv(format, output, cwd, entries), {
-    cwd,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    onStderr: (chunk) => {
-      checkpoints += chunk.split(CHECKPOINT_MARK).length - 1;
-      if (opts.expectedBytes && opts.progress) opts.progress(Math.min(0.99, (checkpoints * CHECKPOINT_BYTES) / opts.expectedBytes));
-    },
-  });
+  await run(archiveArgv(format, output, cwd, entries), { cwd, ...(opts.signal ? { signal: opts.signal } : {}), onStderr: checkpointCounter(opts) });
 }

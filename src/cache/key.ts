@@ -5,7 +5,7 @@ import { VmgenError } from '../errors.js';
  * Cache keys name a layer by what went into it, so two builds that would make the same root file
  * system share one copy, and a change to any input makes a new layer instead of reusing a wrong one.
  */
-export const LAYER_KINDS = ['base', 'packages', 'disks'] as const;
+export const LAYER_KINDS = ['base', 'packages', 'disks', 'tar'] as const;
 export type LayerKind = (typeof LAYER_KINDS)[number];
 
 export interface LayerKeyParts {

@@ -18,6 +18,12 @@ export interface OverlayDelta {
   deletions: string[];
   /** Paths relative to the root, parents before children, to copy from the upper directory. */
   copies: string[];
+  /**
+   * The copies that replace a file (not a directory) the lower layer has under the same name: an
+   * archive that holds the layer's members and then the build's would hold both, and tar does not
+   * always keep the later one (a symlink over a symlink), so the layer's is left out.
+   */
+  overwritten: string[];
 }
 
 export interface OverlayDirs {
@@ -31,6 +37,7 @@ const isWhiteout = (st: { isCharacterDevice(): boolean; rdev: number }): boolean
 export async function readOverlayDelta(dirs: OverlayDirs): Promise<OverlayDelta> {
   const deletions = new Set<string>();
   const copies: string[] = [];
+  const overwritten: string[] = [];
   const deletedBelow = async (rel: string): Promise<void> => {
     const [lowerNames, mergedNames] = await Promise.all([readdir(join(dirs.lower, rel)), readdir(join(dirs.merged, rel))]);
     const present = new Set(mergedNames);
@@ -46,6 +53,7 @@ export async function readOverlayDelta(dirs: OverlayDirs): Promise<OverlayDelta>
       }
       const low = await lstat(join(dirs.lower, path)).catch(() => undefined);
       if (low && low.isDirectory() !== st.isDirectory()) deletions.add(path);
+      else if (low && !st.isDirectory()) overwritten.push(path);
       copies.push(path);
       if (st.isDirectory()) {
         if (low?.isDirectory()) await deletedBelow(path);
@@ -55,7 +63,7 @@ export async function readOverlayDelta(dirs: OverlayDirs): Promise<OverlayDelta>
   };
   await deletedBelow('');
   await walk('');
-  return { deletions: [...deletions].sort(), copies };
+  return { deletions: [...deletions].sort(), copies, overwritten };
 }
 
 /**

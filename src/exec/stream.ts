@@ -14,13 +14,16 @@ export interface StreamedProcess {
  * Starts a command whose stdin and stdout the caller streams (to hash a layer while it is
  * compressed, say). Argument arrays only, like run().
  */
-export function spawnStream(argv: readonly [string, ...string[]], opts: { signal?: AbortSignal; cwd?: string } = {}): StreamedProcess {
+export function spawnStream(argv: readonly [string, ...string[]], opts: { signal?: AbortSignal; cwd?: string; onStderr?: (chunk: string) => void } = {}): StreamedProcess {
   const child = spawn(argv[0], argv.slice(1), {
     shell: false, stdio: ['pipe', 'pipe', 'pipe'], ...(opts.cwd ? { cwd: opts.cwd } : {}),
     ...(opts.signal ? { signal: opts.signal, killSignal: 'SIGKILL' as const } : {}),
   });
   let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    stderr += s;
+    opts.onStderr?.(s);
+  });
   const done = new Promise<void>((resolve, reject) => {
     let failed: unknown;
     child.on('error', (err) => (failed = err));

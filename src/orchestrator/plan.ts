@@ -156,7 +156,7 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
         await state.driver.package(packer, {
           ...(state.vm ? { vm: state.vm } : {}),
           ...(state.base ? { base: state.base } : {}),
-          spec, options: targetOptions, stageDir, output: partial, format, signal, progress,
+          spec, options: targetOptions, stageDir, output: partial, format, signal, progress, log: state.log,
           ...(expectedBytes === undefined ? {} : { expectedBytes }),
         });
         return { partial };

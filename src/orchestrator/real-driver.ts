@@ -2,6 +2,7 @@ import { copyFile, mkdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { partialArchivePath, publishArchive } from '../archive/publish.js';
 import { LayerCache } from '../cache/store.js';
+import { layerParts } from '../archive/layer-parts.js';
 import { ChrootCommunicator } from '../communicators/chroot.js';
 import { run } from '../exec/run.js';
 import { applyPlan } from '../families/apply.js';
@@ -18,6 +19,7 @@ import { checkHostTools } from './host-tools.js';
 /** The driver of real builds: the cache under `cacheRoot`, real mounts, real tools. */
 export function realDriver(cacheRoot: string): Driver {
   const cache = new LayerCache(cacheRoot);
+  const parts = layerParts(cache);
   return {
     checkHostTools: (tools, opts) => checkHostTools(tools, opts),
     ensureLayer: (req, installer, ctx) => ensureLayer(req, { cache, installer, signal: ctx.signal, log: ctx.log }),
@@ -37,7 +39,7 @@ export function realDriver(cacheRoot: string): Driver {
     readOverlayDelta: (dirs) => readOverlayDelta(dirs),
     patchDisks: (opened, req, ctx) => patchOpenedDisks(opened, { ...req, signal: ctx.signal, log: ctx.log }),
     buildDisks: (ctx) => buildDiskImages(ctx),
-    package: (commander, ctx) => commander.package(ctx),
+    package: (commander, ctx) => commander.package({ ...ctx, layerParts: parts }),
     partialArchivePath: (outDir, name) => partialArchivePath(outDir, name),
     publishArchive: (partial, final) => publishArchive(partial, final),
     cloneBaseDisk: (opts) => buildFromBaseDisk(opts),

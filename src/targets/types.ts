@@ -8,6 +8,7 @@ import type { PlatformSecurity } from '../families/platform-security.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { ArchiveFormat } from '../archive/formats.js';
 import type { DiskFormat, DiskImage } from '../disks/types.js';
+import type { LayerParts } from '../archive/layered.js';
 
 export { ARCHIVE_FORMATS, type ArchiveFormat } from '../archive/formats.js';
 export type { DiskFormat, DiskImage } from '../disks/types.js';
@@ -57,7 +58,14 @@ export interface PackageContext {
    * the shared part once (a lab's member, src/lab) instead of the whole root.
    */
   base?: BuildBase;
+  /**
+   * The cache of layer parts (src/archive/layered.ts), when the driver has one: a packer of a
+   * layer build joins the cached part of the layer with its own changes instead of packing the root.
+   */
+  layerParts?: LayerParts;
   progress(fraction: number): void;
+  /** Notes for the build log. */
+  log?(line: string): void;
 }
 
 /** The shared part a build stood on (a cached layer; for VMs, the cached disk set) and the build's own part. */

@@ -67,7 +67,7 @@ function fakeDriver(fail: Partial<Record<keyof Driver, () => never>> = {}): Fake
     runBuildScripts: async (rootfs, scripts) => call('runBuildScripts', `${rootfs.path} ${scripts.map((s) => s.id).join(' ')}`),
     readOverlayDelta: async () => {
       call('readOverlayDelta');
-      return { deletions: [], copies: ['etc/hostname'] };
+      return { deletions: [], copies: ['etc/hostname'], overwritten: ['etc/hostname'] };
     },
     patchDisks: async (_opened, req) => {
       call('patchDisks');

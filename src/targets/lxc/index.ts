@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
+import { packLayered } from '../layered-package.js';
 import type { Commander, PackageContext, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { SAFE_NAME } from '../names.js';
@@ -37,6 +38,7 @@ export const lxcCommander: Commander = {
       return;
     }
     const names = await writeStageFiles(ctx.stageDir, files.filter((f) => !f.path.startsWith(`${LXC_IMAGE_META_DIR}/`)));
+    if (await packLayered(ctx, names)) return;
     await writeArchive(ctx.format, ctx.output, ctx.stageDir, [...names, 'rootfs'], {
       signal: ctx.signal, progress: ctx.progress, ...(ctx.expectedBytes === undefined ? {} : { expectedBytes: ctx.expectedBytes }),
     });

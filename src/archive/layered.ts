@@ -1,0 +1,133 @@
+import { createWriteStream } from 'node:fs';
+import { copyFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { spawnStream } from '../exec/stream.js';
+import { CommandError } from '../exec/run.js';
+import { CHECKPOINT_FLAGS, ROOT_TAR_FLAGS, TAR_COMPRESSION, type TarFormat } from './write.js';
+import { TarEndStrip } from './tar-end.js';
+
+/*
+ * A container archive in two parts: the cached layer's members, compressed once per layer and kept
+ * in the cache, then one build's own members (its top-level files and what it changed in the root,
+ * the overlay's upper directory). Tar readers take the later of two members with one name, and
+ * zstd, gzip and xz read concatenated frames as one stream, so the parts joined end to end are one
+ * archive that unpacks to the configured guest. A rebuild then copies the layer's part instead of
+ * compressing the whole root again; what it deleted from the layer is left out of that part, which
+ * is why the part is cached per set of deletions.
+ */
+
+/** Formats whose parts can be joined: a tar, or a tar compressed by a tool that reads concatenated frames. */
+export const LAYERED_FORMATS: readonly TarFormat[] = ['tar.zst', 'tar.gz', 'tar.xz', 'tar'];
+
+/** Past this many deletions the layer's part would need too long a command line: the archive is made whole. */
+export const MAX_EXCLUSIONS = 2000;
+
+/** What identifies a cached layer part: the layer, the compression, the root's name in the archive and what is left out. */
+export interface LayerPartRequest {
+  layerKey: string;
+  /** The cached layer's root, `<layer dir>/rootfs`. */
+  layerRootfs: string;
+  format: TarFormat;
+  /** The root's top-level name in the archive ('rootfs'). */
+  rootName: string;
+  /** Paths relative to the root that the build deleted (whiteouts, opaque directories' hidden names). */
+  exclude: readonly string[];
+}
+
+/** The cache of layer parts (the real one: `layerParts` in src/archive/layer-parts.ts). */
+export interface LayerParts {
+  /** The file holding the part: made once per request, then found. */
+  ensure(req: LayerPartRequest, ctx: { signal: AbortSignal; log(line: string): void; onStderr?(chunk: string): void }): Promise<{ path: string; made: boolean }>;
+}
+
+/** Whether a layer part can stand for the request: the cache's root must carry the archive's root name. */
+export function layerPartApplies(req: Omit<LayerPartRequest, 'layerKey'>): boolean {
+  return LAYERED_FORMATS.includes(req.format) && basename(req.layerRootfs) === req.rootName && req.exclude.length <= MAX_EXCLUSIONS;
+}
+
+/** tar's argv for the layer's members (to stdout, end blocks included: TarEndStrip drops them). */
+export function layerPartTarArgv(req: Pick<LayerPartRequest, 'layerRootfs' | 'exclude'>): [string, ...string[]] {
+  const name = basename(req.layerRootfs);
+  return [
+    'tar', ...ROOT_TAR_FLAGS, ...CHECKPOINT_FLAGS,
+    // Literal names from the start of the member name: a deleted `a*` must not take `ab` with it.
+    '--anchored', '--no-wildcards', ...req.exclude.map((p) => `--exclude=${name}/${p}`),
+    '-C', dirname(req.layerRootfs), '-cf', '-', '--', name,
+  ];
+}
+
+/**
+ * tar's argv for the build's own members: the top-level files, then the upper directory's entries
+ * (read NUL-separated from stdin, as `./path`), renamed below `rootName`. Symlink targets keep their text.
+ */
+export function buildPartTarArgv(stage: { dir: string; names: readonly string[] }, upper: string, rootName: string): [string, ...string[]] {
+  const odd = stage.names.find((n) => n.startsWith('-') || n.startsWith('./') || n.includes('\0'));
+  if (odd !== undefined) throw new Error(`'${odd}' cannot be a top-level archive entry here`);
+  return [
+    'tar', ...ROOT_TAR_FLAGS, '-cf', '-',
+    // Positional, as GNU tar reads them: the top-level files whole, then exactly the listed entries.
+    '-C', stage.dir, ...stage.names,
+    '--no-recursion', '-C', upper, `--transform=s,^\\./,${rootName}/,S`, '--null', '--no-unquote', '--verbatim-files-from', '-T', '-',
+  ];
+}
+
+/** The NUL-separated list buildPartTarArgv reads: the upper directory's entries, parents first. */
+export function buildPartList(copies: readonly string[]): string {
+  return copies.map((p) => `./${p}\0`).join('');
+}
+
+/** Writes the layer's part to `dest`: tar of the layer without its end, through the format's compressor. */
+export async function writeLayerPart(req: LayerPartRequest, dest: string, ctx: { signal: AbortSignal; onStderr?(chunk: string): void }): Promise<void> {
+  const tar = spawnStream(layerPartTarArgv(req), { signal: ctx.signal, ...(ctx.onStderr ? { onStderr: ctx.onStderr } : {}) });
+  const strip = new TarEndStrip();
+  await toFile(tar, strip, req.format, dest, 'w', ctx.signal);
+}
+
+/**
+ * Joins the cached layer part and this build's part into `output`: a copy of the first (the file
+ * system copies it in the kernel), then the second compressed after it.
+ */
+export async function writeJoinedArchive(opts: {
+  layerPart: string; format: TarFormat; output: string; stage: { dir: string; names: readonly string[] };
+  upper: string; copies: readonly string[]; rootName: string; signal: AbortSignal;
+}): Promise<void> {
+  await copyFile(opts.layerPart, opts.output);
+  const tar = spawnStream(buildPartTarArgv(opts.stage, opts.upper, opts.rootName), { signal: opts.signal });
+  tar.stdin.end(buildPartList(opts.copies));
+  await toFile(tar, undefined, opts.format, opts.output, 'a', opts.signal);
+}
+
+type Streamed = ReturnType<typeof spawnStream>;
+
+/** tar's stdout, through `strip` when given and the format's compressor, written to `dest` (`a`: appended). */
+async function toFile(tar: Streamed, strip: TarEndStrip | undefined, format: TarFormat, dest: string, flags: 'w' | 'a', signal: AbortSignal): Promise<void> {
+  const sink = createWriteStream(dest, { flags });
+  const filter = TAR_COMPRESSION[format].filter;
+  // One pipeline per process boundary: a failing stage destroys the others, so no tool is left
+  // blocked on a full pipe.
+  const feed = (to: Writable): Promise<void> => (strip ? pipeline(tar.stdout, strip, to, { signal }) : pipeline(tar.stdout, to, { signal }));
+  if (filter === undefined) {
+    const [piped, made] = await Promise.allSettled([feed(sink), tar.done]);
+    throwFirst([made, piped]);
+    return;
+  }
+  const compress = spawnStream(filter, { signal });
+  const [fed, drained, made, compressed] = await Promise.allSettled([
+    feed(compress.stdin), pipeline(compress.stdout, sink, { signal }), tar.done, compress.done,
+  ]);
+  throwFirst([made, compressed, fed, drained]);
+}
+
+/** The most telling failure: a tool's own error (with its stderr) before a broken pipe. */
+function throwFirst(results: readonly PromiseSettledResult<unknown>[]): void {
+  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => r.reason as unknown);
+  const tool = failed.find((e) => e instanceof CommandError && e.exitCode !== null);
+  if (tool !== undefined || failed.length > 0) throw tool ?? failed[0];
+}
+
+/** Where a layer part lives in its cache entry's directory. */
+export function layerPartFile(dir: string, format: TarFormat): string {
+  return join(dir, `layer.${format}`);
+}
