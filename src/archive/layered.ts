@@ -18,6 +18,13 @@ import { TarEndStrip } from './tar-end.js';
  * is why the part is cached per set of deletions.
  */
 
+/**
+ * Directories a build's part carries whole, from the configured root, and the layer's part leaves
+ * out: the configuration lives there, so the layer's part is the same for every build that changes
+ * nothing else of the layer, and it can be packed while the guest is being configured.
+ */
+export const WHOLE_DIRS: readonly string[] = ['etc'];
+
 /** Formats whose parts can be joined: a tar, or a tar compressed by a tool that reads concatenated frames. */
 export const LAYERED_FORMATS: readonly TarFormat[] = ['tar.zst', 'tar.gz', 'tar.xz', 'tar'];
 
@@ -59,18 +66,34 @@ export function layerPartTarArgv(req: Pick<LayerPartRequest, 'layerRootfs' | 'ex
 }
 
 /**
- * tar's argv for the build's own members: the top-level files, then the upper directory's entries
- * (read NUL-separated from stdin, as `./path`), renamed below `rootName`. Symlink targets keep their text.
+ * tar's argv for the build's own members: the top-level files and the directories carried whole
+ * (relative to the stage, whose `rootName` is the configured root), then the upper directory's
+ * entries (read NUL-separated from stdin, as `./path`), renamed below `rootName`. Symlink targets
+ * keep their text.
  */
-export function buildPartTarArgv(stage: { dir: string; names: readonly string[] }, upper: string, rootName: string): [string, ...string[]] {
+export function buildPartTarArgv(stage: { dir: string; names: readonly string[] }, upper: string, rootName: string, whole: readonly string[] = []): [string, ...string[]] {
   const odd = stage.names.find((n) => n.startsWith('-') || n.startsWith('./') || n.includes('\0'));
   if (odd !== undefined) throw new Error(`'${odd}' cannot be a top-level archive entry here`);
   return [
     'tar', ...ROOT_TAR_FLAGS, '-cf', '-',
-    // Positional, as GNU tar reads them: the top-level files whole, then exactly the listed entries.
-    '-C', stage.dir, ...stage.names,
+    // Positional, as GNU tar reads them: the top-level files and whole directories with what is
+    // below them, then exactly the listed entries.
+    '-C', stage.dir, ...stage.names, ...whole.map((d) => `${rootName}/${d}`),
     '--no-recursion', '-C', upper, `--transform=s,^\\./,${rootName}/,S`, '--null', '--no-unquote', '--verbatim-files-from', '-T', '-',
   ];
+}
+
+/**
+ * How a build's changes split between the parts: the layer's part leaves out the directories
+ * carried whole and what the build deleted or replaced elsewhere; the build's part lists the
+ * upper directory's entries outside those directories.
+ */
+export function splitDelta(delta: { deletions: readonly string[]; overwritten: readonly string[]; copies: readonly string[] }, whole: readonly string[]): { exclude: string[]; copies: string[] } {
+  const under = (p: string): boolean => whole.some((d) => p === d || p.startsWith(`${d}/`));
+  return {
+    exclude: [...whole, ...[...delta.deletions, ...delta.overwritten].filter((p) => !under(p))],
+    copies: delta.copies.filter((p) => !under(p)),
+  };
 }
 
 /** The NUL-separated list buildPartTarArgv reads: the upper directory's entries, parents first. */
@@ -91,10 +114,10 @@ export async function writeLayerPart(req: LayerPartRequest, dest: string, ctx: {
  */
 export async function writeJoinedArchive(opts: {
   layerPart: string; format: TarFormat; output: string; stage: { dir: string; names: readonly string[] };
-  upper: string; copies: readonly string[]; rootName: string; signal: AbortSignal;
+  upper: string; copies: readonly string[]; rootName: string; whole?: readonly string[]; signal: AbortSignal;
 }): Promise<void> {
   await copyFile(opts.layerPart, opts.output);
-  const tar = spawnStream(buildPartTarArgv(opts.stage, opts.upper, opts.rootName), { signal: opts.signal });
+  const tar = spawnStream(buildPartTarArgv(opts.stage, opts.upper, opts.rootName, opts.whole), { signal: opts.signal });
   tar.stdin.end(buildPartList(opts.copies));
   await toFile(tar, undefined, opts.format, opts.output, 'a', opts.signal);
 }

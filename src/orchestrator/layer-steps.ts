@@ -16,7 +16,7 @@ import type { ConfigSources } from '../config/sources.js';
 import { VmgenError } from '../errors.js';
 import type { BuildableTarget, BuildInput, RootSteps } from '../steps/phases.js';
 import type { StepList } from '../steps/run-steps.js';
-import type { TargetRender } from '../targets/types.js';
+import type { ArchiveFormat, Packer, TargetRender } from '../targets/types.js';
 
 /** The layer steps' names, as the build log and the service show them. */
 export const LAYER_STEPS = {
@@ -36,6 +36,9 @@ export interface LayerStepsInput {
   inputs: LayerInputs;
   guestPlan: GuestPlan;
   targetRender: TargetRender;
+  /** Who packs the archive, and in which format: it may start on it once the layer is there. */
+  packer: Packer;
+  format: ArchiveFormat;
 }
 
 /**
@@ -76,6 +79,13 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
         const rootfs = await driver.mountLayer(state.layer.rootfs, workDir, join(workDir, 'stage', 'rootfs'), signal);
         defer(() => rootfs.release());
         state.log(`guest root: ${rootfs.how === 'overlay' ? 'overlay on the cached layer' : 'copy of the cached layer'}`);
+        if (rootfs.upper !== undefined && driver.prepareArchive) {
+          // Runs beside the configuration; the archive step waits for what it needs of it, and a
+          // build that stops first waits for it to stop before its undos.
+          const preparing = driver.prepareArchive(p.packer, { layerKey: state.layer.key, layerRootfs: state.layer.rootfs, format: p.format, signal, log: state.log });
+          preparing.catch(() => {});
+          defer(() => preparing.catch(() => {}));
+        }
         const base = { layerKey: state.layer.key, layerRootfs: state.layer.rootfs, ...(rootfs.upper === undefined ? {} : { upper: rootfs.upper }) };
         if (layout === undefined || diskFormat === undefined || rootfs.lower === undefined) return { workDir, rootfs, base };
         const disks = join(workDir, 'disks');

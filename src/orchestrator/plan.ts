@@ -141,7 +141,7 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
       run: ({ state }) => state.log(`${target.label}: ${targetRender.archiveFiles.map((f) => f.path).join(', ')}`),
     });
   const rootSteps = root.kind === 'layer'
-    ? layerSteps(head, { spec, target, layout, installer: root.installer, inputs: root.inputs, guestPlan: root.guestPlan, targetRender })
+    ? layerSteps(head, { spec, target, layout, installer: root.installer, inputs: root.inputs, guestPlan: root.guestPlan, targetRender, packer, format })
     : root.steps(head);
   const run = rootSteps
     .then({

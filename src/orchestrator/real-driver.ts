@@ -40,6 +40,7 @@ export function realDriver(cacheRoot: string): Driver {
     patchDisks: (opened, req, ctx) => patchOpenedDisks(opened, { ...req, signal: ctx.signal, log: ctx.log }),
     buildDisks: (ctx) => buildDiskImages(ctx),
     package: (commander, ctx) => commander.package({ ...ctx, layerParts: parts }),
+    prepareArchive: async (packer, ctx) => packer.prepare?.({ ...ctx, layerParts: parts }),
     partialArchivePath: (outDir, name) => partialArchivePath(outDir, name),
     publishArchive: (partial, final) => publishArchive(partial, final),
     cloneBaseDisk: (opts) => buildFromBaseDisk(opts),

@@ -10,7 +10,7 @@ import type { VmLayout } from '../disks/layout.js';
 import type { LayerRequest, LayerResult } from '../layers/ensure.js';
 import type { MountedRootfs } from '../layers/mount.js';
 import type { BuildScript } from '../layers/sandbox.js';
-import type { DiskFormat, DiskImage, PackageContext, Packer } from '../targets/types.js';
+import type { DiskFormat, DiskImage, PackageContext, Packer, PrepareContext } from '../targets/types.js';
 
 /*
  * Packer's Driver: every operation of a build that touches disks, mounts or processes, behind one
@@ -45,6 +45,8 @@ export interface Driver {
   buildDisks(ctx: DiskImageContext): Promise<BuiltDiskImage[]>;
   /** The target's packing of the staged guest or disks into its archive. */
   package(packer: Packer, ctx: PackageContext): Promise<void>;
+  /** What the packer can do for its archive before the guest is configured (a fake driver may have none). */
+  prepareArchive?(packer: Packer, ctx: Omit<PrepareContext, 'layerParts'>): Promise<void>;
   partialArchivePath(outDir: string, name: string): Promise<string>;
   publishArchive(partial: string, final: string): Promise<void>;
   /** Windows: the machine's disks cloned from the admin's base disk, with files written into its system volume. */

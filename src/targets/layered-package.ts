@@ -1,8 +1,9 @@
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { layerPartApplies, writeJoinedArchive } from '../archive/layered.js';
+import { layerPartApplies, splitDelta, WHOLE_DIRS, writeJoinedArchive } from '../archive/layered.js';
 import { checkpointCounter, type TarFormat } from '../archive/write.js';
 import { readOverlayDelta } from '../disks/overlay-delta.js';
-import type { PackageContext } from './types.js';
+import type { PackageContext, PrepareContext } from './types.js';
 
 /**
  * Packs a container's archive as the cached layer's part joined with this build's own (see
@@ -15,8 +16,9 @@ export async function packLayered(ctx: PackageContext, stageNames: readonly stri
   if (base?.upper === undefined || layerParts === undefined) return false;
   const format = ctx.format as TarFormat;
   const merged = join(ctx.stageDir, rootName);
-  const delta = await readOverlayDelta({ upper: base.upper, lower: base.layerRootfs, merged });
-  const req = { layerKey: base.layerKey, layerRootfs: base.layerRootfs, format, rootName, exclude: [...delta.deletions, ...delta.overwritten] };
+  const whole = await realDirs(merged, WHOLE_DIRS);
+  const delta = splitDelta(await readOverlayDelta({ upper: base.upper, lower: base.layerRootfs, merged }), whole);
+  const req = { layerKey: base.layerKey, layerRootfs: base.layerRootfs, format, rootName, exclude: delta.exclude };
   if (!layerPartApplies(req)) return false;
   const part = await layerParts.ensure(req, {
     signal: ctx.signal, log: ctx.log ?? (() => {}),
@@ -24,8 +26,27 @@ export async function packLayered(ctx: PackageContext, stageNames: readonly stri
   });
   await writeJoinedArchive({
     layerPart: part.path, format, output: ctx.output, stage: { dir: ctx.stageDir, names: stageNames },
-    upper: base.upper, copies: delta.copies, rootName, signal: ctx.signal,
+    upper: base.upper, copies: delta.copies, rootName, whole, signal: ctx.signal,
   });
-  ctx.log?.(`archive: the layer's part (${part.made ? 'packed now' : 'cached'}) and ${delta.copies.length} entr${delta.copies.length === 1 ? 'y' : 'ies'} this build wrote`);
+  ctx.log?.(`archive: the layer's part (${part.made ? 'packed by this build' : 'cached'}), ${whole.map((d) => `/${d}`).join(', ')} and ${delta.copies.length} other entr${delta.copies.length === 1 ? 'y' : 'ies'} this build wrote`);
   return true;
+}
+
+/**
+ * Starts packing the layer's part as soon as the layer is there, while the guest is configured:
+ * the part a build that changes nothing outside the whole directories will ask for. A build that
+ * does change more asks for another part at packing time, and this one is kept for the next.
+ */
+export async function prepareLayered(ctx: PrepareContext, rootName = 'rootfs'): Promise<void> {
+  const format = ctx.format as TarFormat;
+  const whole = await realDirs(ctx.layerRootfs, WHOLE_DIRS);
+  const req = { layerKey: ctx.layerKey, layerRootfs: ctx.layerRootfs, format, rootName, exclude: whole };
+  if (ctx.layerParts === undefined || !layerPartApplies(req)) return;
+  await ctx.layerParts.ensure(req, { signal: ctx.signal, log: ctx.log });
+}
+
+/** Those of `dirs` that are real directories below `root` (not links, which tar would not follow). */
+async function realDirs(root: string, dirs: readonly string[]): Promise<string[]> {
+  const found = await Promise.all(dirs.map(async (d) => ((await lstat(join(root, d)).catch(() => undefined))?.isDirectory() ? d : undefined)));
+  return found.filter((d): d is string => d !== undefined);
 }

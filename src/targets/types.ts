@@ -68,6 +68,16 @@ export interface PackageContext {
   log?(line: string): void;
 }
 
+/** What a packer's `prepare` starts from: the cached layer the build's overlay stands on. */
+export interface PrepareContext {
+  layerKey: string;
+  layerRootfs: string;
+  format: ArchiveFormat;
+  layerParts?: LayerParts;
+  signal: AbortSignal;
+  log(line: string): void;
+}
+
 /** The shared part a build stood on (a cached layer; for VMs, the cached disk set) and the build's own part. */
 export interface BuildBase {
   layerKey: string;
@@ -104,7 +114,7 @@ export interface RunCommand {
 }
 
 /** What packs a build's archive: the target's Commander, or another packer with the same entry (a lab's member). */
-export type Packer = Pick<Commander, 'package' | 'hostTools'>;
+export type Packer = Pick<Commander, 'package' | 'hostTools' | 'prepare'>;
 
 /** The seed's Commander for one target: what it generates and how it packs the result. */
 export interface Commander {
@@ -133,6 +143,11 @@ export interface Commander {
   /** Host tools `package` runs for `format`; without it, what the archive format's packer runs. */
   hostTools?(format: ArchiveFormat): string[];
   package(ctx: PackageContext): Promise<void>;
+  /**
+   * Work for the archive that can start once the layer is there, while the guest is configured (a
+   * container packs its layer's part); `package` waits for what it needs of it.
+   */
+  prepare?(ctx: PrepareContext): Promise<void>;
   /**
    * The exact commands that start what `package` made, for each of `formats`, in order: pure, so
    * `vmgen build`, the service's build record and the web page show the same.

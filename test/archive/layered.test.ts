@@ -6,8 +6,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { layerParts } from '../../src/archive/layer-parts.js';
 import {
-  buildPartList, buildPartTarArgv, layerPartApplies, layerPartTarArgv, MAX_EXCLUSIONS, writeJoinedArchive, writeLayerPart,
+  buildPartList, buildPartTarArgv, layerPartApplies, layerPartTarArgv, MAX_EXCLUSIONS, splitDelta, writeJoinedArchive, writeLayerPart,
 } from '../../src/archive/layered.js';
+import { packLayered, prepareLayered } from '../../src/targets/layered-package.js';
+import type { PackageContext } from '../../src/targets/types.js';
 import { headerSize, paxSize, TarEndStrip } from '../../src/archive/tar-end.js';
 import { TAR_COMPRESSION, writeArchive, type TarFormat } from '../../src/archive/write.js';
 import { layerKey, type LayerKeyParts } from '../../src/cache/key.js';
@@ -135,7 +137,21 @@ describe('layer part and build part argv', () => {
       '--no-recursion', '-C', '/w/upper', '--transform=s,^\\./,rootfs/,S', '--null', '--no-unquote', '--verbatim-files-from', '-T', '-',
     ]);
     assert.equal(buildPartList(['etc', 'etc/host name']), './etc\0./etc/host name\0');
+    assert.deepEqual(buildPartTarArgv({ dir: '/w/stage', names: ['config'] }, '/w/upper', 'rootfs', ['etc']).slice(6, 10), ['-C', '/w/stage', 'config', 'rootfs/etc'],
+      'a directory carried whole comes from the configured root, with what is below it');
     assert.throws(() => buildPartTarArgv({ dir: '/w', names: ['--to-command=x'] }, '/u', 'rootfs'), /cannot be a top-level archive entry/);
+  });
+
+  it('splits a build\'s changes: the whole directories and what was deleted or replaced elsewhere leave the layer\'s part', () => {
+    const delta = {
+      deletions: ['etc/ssh/ssh_host_rsa_key', 'srv/gone'], overwritten: ['etc/hostname', 'var/www/html/index.html'],
+      copies: ['etc', 'etc/hostname', 'etcetera', 'home', 'home/ana', 'var', 'var/www', 'var/www/html', 'var/www/html/index.html'],
+    };
+    assert.deepEqual(splitDelta(delta, ['etc']), {
+      exclude: ['etc', 'srv/gone', 'var/www/html/index.html'],
+      copies: ['etcetera', 'home', 'home/ana', 'var', 'var/www', 'var/www/html', 'var/www/html/index.html'],
+    });
+    assert.deepEqual(splitDelta(delta, []).exclude, [...delta.deletions, ...delta.overwritten]);
   });
 
   it('applies to tar formats whose parts can be joined, with the cache\'s root name, up to a limit of deletions', () => {
@@ -207,8 +223,8 @@ describe('an LXC-style archive joined from a cached layer part and a build\'s ow
       const req = { layerKey: key, layerRootfs: lower, format, rootName: 'rootfs', exclude: [...delta.deletions, ...delta.overwritten] };
       const made = await lp.ensure(req, { signal, log: (l) => logs.push(l) });
       assert.equal(made.made, true, 'the first build packs the layer part');
-      const again = await lp.ensure({ ...req, exclude: [...req.exclude].reverse() }, { signal, log: (l) => logs.push(l) });
-      assert.deepEqual(again, { path: made.path, made: false }, 'the next build with the same deletions finds it, in whatever order they come');
+      const again = await layerParts(cache).ensure({ ...req, exclude: [...req.exclude].reverse() }, { signal, log: (l) => logs.push(l) });
+      assert.deepEqual(again, { path: made.path, made: false }, 'the next build (another driver) with the same deletions finds it, in whatever order they come');
       const other = await lp.ensure({ ...req, exclude: req.exclude.slice(1) }, { signal, log: () => {} });
       assert.notEqual(other.path, made.path, 'other deletions, another part');
 
@@ -233,6 +249,47 @@ describe('an LXC-style archive joined from a cached layer part and a build\'s ow
       assert.deepEqual(files.filter((n, i) => files.indexOf(n) !== i), [], 'no file is in the archive twice');
     });
   }
+
+  it('one build asking twice for a part being packed waits for that packing, and is told it packed it', async () => {
+    const lp = layerParts(cache);
+    const logs: string[] = [];
+    const req = { layerKey: key, layerRootfs: lower, format: 'tar' as const, rootName: 'rootfs', exclude: ['etc', 'var'] };
+    const [first, second] = await Promise.all([lp.ensure(req, { signal, log: (l) => logs.push(l) }), lp.ensure(req, { signal, log: (l) => logs.push(l) })]);
+    assert.deepEqual(second, first);
+    assert.equal(first.made, true);
+    assert.equal(logs.length, 1, `packed once: ${logs.join(' | ')}`);
+  });
+
+  it('packLayered: the part prepare packed while configuring is the one the archive uses, and a rebuild finds it', async () => {
+    const lp = layerParts(cache);
+    const logs: string[] = [];
+    const log = (l: string): void => {
+      logs.push(l);
+    };
+    await prepareLayered({ layerKey: key, layerRootfs: lower, format: 'tar.zst', layerParts: lp, signal, log });
+    const output = join(dir, 'packed.tar.zst');
+    const ctx: PackageContext = {
+      spec: {} as PackageContext['spec'], options: {}, stageDir: stage, output, format: 'tar.zst', signal, progress: () => {}, log, layerParts: lp,
+      base: { layerKey: key, layerRootfs: lower, upper: mounted!.upper! },
+    };
+    assert.equal(await packLayered(ctx, ['config']), true);
+    assert.equal(logs.filter((l) => /packed from the layer/.test(l)).length, 2, `the prepared part (/etc left out) and, since this build deleted files outside /etc, its own: ${logs.join(' | ')}`);
+    const whole = join(dir, 'packed-whole.tar.zst');
+    await writeArchive('tar.zst', whole, stage, ['config', 'rootfs']);
+    const [a, b] = [join(dir, 'x-packed'), join(dir, 'x-packed-whole')];
+    for (const [archive, to] of [[output, a], [whole, b]] as const) {
+      mkdirSync(to);
+      await run(['tar', '--numeric-owner', '-xf', archive, '-C', to]);
+    }
+    assert.deepEqual(treeOf(a), treeOf(b));
+    const names = (await run(['tar', '-tf', output])).stdout.trim().split('\n').filter((n) => !n.endsWith('/'));
+    assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'no file is in the archive twice');
+
+    logs.length = 0;
+    assert.equal(await packLayered({ ...ctx, layerParts: layerParts(cache), output: join(dir, 'again.tar.zst') }, ['config']), true);
+    assert.ok(logs.some((l) => /: cached, without/.test(l)) && !logs.some((l) => /packed from the layer/.test(l)), `a rebuild packs no layer part: ${logs.join(' | ')}`);
+    assert.equal(await packLayered({ ...ctx, base: { layerKey: key, layerRootfs: lower } }, ['config']), false, 'a root that is no overlay is packed whole');
+  });
 
   it('a layer part that fails or is cancelled leaves nothing in the cache', async () => {
     const broken = { layerKey: key, layerRootfs: join(dir, 'no-such/rootfs'), format: 'tar.zst' as const, rootName: 'rootfs', exclude: [] };

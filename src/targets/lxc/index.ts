@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { archiveTools, writeArchive } from '../../archive/write.js';
 import { writeStageFiles } from '../stage.js';
-import { packLayered } from '../layered-package.js';
+import { packLayered, prepareLayered } from '../layered-package.js';
 import type { Commander, PackageContext, Target } from '../types.js';
 import { containerLimits, machineNameLimits, type TargetLimits } from '../limits.js';
 import { SAFE_NAME } from '../names.js';
@@ -43,6 +43,7 @@ export const lxcCommander: Commander = {
       signal: ctx.signal, progress: ctx.progress, ...(ctx.expectedBytes === undefined ? {} : { expectedBytes: ctx.expectedBytes }),
     });
   },
+  prepare: (ctx) => prepareLayered(ctx),
   run: lxcRunCommands,
 };
 
