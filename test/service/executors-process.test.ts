@@ -166,7 +166,10 @@ describe('local executor with the process runner', { skip }, () => {
     const waiter = logs.filter((l) => /waiting for another build to make layer packages-/.test(l) && /packages layer packages-[0-9a-f]+: made by another build/.test(l));
     assert.equal(maker.length, 1, 'exactly one build made the layer');
     assert.equal(waiter.length, 1, 'the other waited for it and used it');
-    assert.equal(readdirSync(join(cache, 'layers')).filter((n) => !n.startsWith('.')).length, 1, 'one layer in the cache');
+    const entries = readdirSync(join(cache, 'layers')).filter((n) => !n.startsWith('.'));
+    assert.equal(entries.filter((n) => n.startsWith('packages-')).length, 1, `one layer in the cache: ${entries.join(' ')}`);
+    assert.equal(entries.filter((n) => n.startsWith('tar-')).length, 1, `and one packed part of it, which both archives start with: ${entries.join(' ')}`);
+    assert.equal(entries.length, 2, entries.join(' '));
   });
 });
 
