@@ -97,5 +97,9 @@ describe('the CLI bundle', () => {
     assert.ok(loaded.some((u) => /\/validate-[A-Z0-9]+\.js$/.test(u)), `the validate command's chunk was loaded (${loaded.join(', ')})`);
     const unexpected = loaded.filter((u) => !u.startsWith('node:') && !u.startsWith(`${chunks}/chunk-`) && !/\/(main|validate-[A-Z0-9]+)\.js$/.test(u));
     assert.deepEqual(unexpected, []);
+    // What only packing, spawning and hashing use: the targets' Commanders (src/targets/commanders.ts)
+    // import them, and validation reads the registry's rows only.
+    const packaging = loaded.filter((u) => /^node:(child_process|crypto|stream|stream\/promises|fs\/promises|zlib|worker_threads)$/.test(u));
+    assert.deepEqual(packaging, []);
   });
 });
