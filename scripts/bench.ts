@@ -52,7 +52,7 @@ import { FAMILIES } from '../src/families/registry.js';
 import type { GuestFile } from '../src/families/types.js';
 import { mmdebstrapArgv } from '../src/installers/apt/index.js';
 import type { LayerSource } from '../src/installers/types.js';
-import { findTarget } from '../src/targets/registry.js';
+import { findBuildable } from '../src/targets/commanders.js';
 import { convertArgv, vmdkAdapter } from '../src/targets/vm/common.js';
 import { resolveVmLayout } from '../src/disks/layout.js';
 import { layerInputs, layerPackages } from '../src/layers/inputs.js';
@@ -231,7 +231,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
   const { catalogs, config, warmText, mirror, defaultPool, signal } = sh;
   // What vmgen build would make the packages layer from, computed the way build.ts does.
   const spec = resolveSpec(config, catalogs, { target: TARGET, defaultMirror: mirror });
-  const commander = findTarget(TARGET)?.commander;
+  const commander = findBuildable(TARGET)?.commander;
   if (!commander) throw new Error(`target ${TARGET} has no commander`);
   const packages = layerPackages(layerInputs(debianConfigurator, undefined, { spec, nicOwner: commander.nicOwner }, undefined));
   const source: LayerSource = { os: spec.os, mirror: spec.mirror, packages };
@@ -432,7 +432,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
   const { catalogs, config, warmText, mirror, defaultPool, signal } = sh;
   // The packages layer and its setup files, assembled the way build.ts does for a VM target.
   const spec = resolveSpec(config, catalogs, { target: VM_TARGET, defaultMirror: mirror });
-  const commander = findTarget(VM_TARGET)?.commander;
+  const commander = findBuildable(VM_TARGET)?.commander;
   if (!commander) throw new Error(`target ${VM_TARGET} has no commander`);
   const family = FAMILIES[spec.os.family];
   if (family.root.kind !== 'layer') throw new Error(`${spec.os.label} guests are not made from a layer`);

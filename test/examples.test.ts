@@ -4,7 +4,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOs, loadCatalogs } from '../src/catalog/load.js';
-import { TARGETS } from '../src/targets/registry.js';
+import { BUILDABLE_TARGETS } from '../src/targets/commanders.js';
 import { run } from './helpers/cli.js';
 
 /**
@@ -34,7 +34,7 @@ describe('every file in examples/', () => {
   for (const file of EXAMPLES) {
     const path = join(ROOT, 'examples', file);
     const windows = findOs(catalogs, osOf(file))?.family === 'windows';
-    const targets = TARGETS.filter((t) => t.commander && (!windows || t.kind === 'vm')).map((t) => t.id);
+    const targets = BUILDABLE_TARGETS.filter((t) => !windows || t.kind === 'vm').map((t) => t.id);
     it(`${file} validates without a target`, async () => {
       const r = await run('vmgen', ['validate', path]);
       assert.equal(r.code, 0, r.stderr);

@@ -27,7 +27,7 @@ describe('package root', () => {
 
   it('a script started on its own is the .ts source under tsx and the tsc output otherwise', () => {
     assert.equal(entryScript('service/runner/child', 'file:///anywhere/chunk-X.ts'), join(ROOT, 'src', 'service', 'runner', 'child.ts'));
-    assert.equal(entryScript('service/runner/child', 'file:///anywhere/dist/bundle/chunk-X.js'), join(ROOT, 'dist', 'service', 'runner', 'child.js'));
+    assert.equal(entryScript('service/runner/child', 'file:///anywhere/dist/bundle/main.cjs'), join(ROOT, 'dist', 'service', 'runner', 'child.js'));
     assert.ok(existsSync(entryScript('service/validation/worker', import.meta.url)), 'the checker\'s worker, as tsx runs it, exists');
   });
 });

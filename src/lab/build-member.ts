@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { Catalogs } from '../catalog/schema.js';
 import { VmgenError } from '../errors.js';
 import { build } from '../orchestrator/build.js';
-import { buildableTarget } from '../orchestrator/plan.js';
+import { buildableTarget } from '../targets/commanders.js';
 import type { StepEvent } from '../steps/run-steps.js';
 import type { Packer, TargetOptions } from '../targets/types.js';
 import { DEFAULT_LAB_ROOT, labBridgeName, labMachineDir, labNetworkName, type LabManifestNetwork } from './manifest.js';

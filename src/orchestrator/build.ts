@@ -9,7 +9,8 @@ import type { ArchiveFormat, Packer, TargetOptions } from '../targets/types.js';
 import type { Driver } from '../steps/driver.js';
 import { defaultMirror } from './mirror.js';
 import type { BuiltRoot, RootFacts } from '../steps/phases.js';
-import { buildableTarget, familyFor, planBuild } from './plan.js';
+import { familyFor, planBuild } from './plan.js';
+import { buildableTarget } from '../targets/commanders.js';
 import { realDriver } from './real-driver.js';
 import type { StepEvent } from '../steps/run-steps.js';
 

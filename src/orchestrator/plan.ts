@@ -12,7 +12,7 @@ import { installerFor } from '../installers/registry.js';
 import type { Installer } from '../installers/types.js';
 import { resolveVmLayout, type VmLayout } from '../disks/layout.js';
 import { layerInputs, type LayerInputs } from '../layers/inputs.js';
-import { BUILDABLE_TARGET_IDS, findTarget } from '../targets/registry.js';
+import { buildableTarget } from '../targets/commanders.js';
 import type { ArchiveFormat, Packer, TargetOptions, TargetRender } from '../targets/types.js';
 import { VM_PACKAGE_TOOLS } from '../targets/vm/common.js';
 import { layerSteps } from './layer-steps.js';
@@ -89,13 +89,6 @@ export interface BuildPlan {
   notes: string[];
   /** The steps, for build() to run. */
   run: StepList<BuildInput, FinalState>;
-}
-
-/** The target a build is for, or why it cannot be built. */
-export function buildableTarget(id: string): BuildableTarget {
-  const target = findTarget(id);
-  if (!target?.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${id} cannot be built yet`, { hint: `buildable targets: ${BUILDABLE_TARGET_IDS.join(', ')}` });
-  return { ...target, commander: target.commander };
 }
 
 /** The family row of the config's OS, when the OS is in the catalogs. */

@@ -5,7 +5,7 @@ import type { LocatedKit } from '../families/windows/kits.js';
 import type { ProvisionPayload } from '../families/windows/provision.js';
 import type { VmLayout } from '../disks/layout.js';
 import type { LayerResult } from '../layers/ensure.js';
-import type { ArchiveFormat, BuildBase, Commander, DiskImage, Target, TargetOptions } from '../targets/types.js';
+import type { ArchiveFormat, BuildableTarget, BuildBase, DiskImage, TargetOptions } from '../targets/types.js';
 import type { Driver } from './driver.js';
 import type { StepList } from './run-steps.js';
 
@@ -14,8 +14,8 @@ import type { StepList } from './run-steps.js';
  * state holds only what steps make at run time, each field typed where a step returns it.
  */
 
-/** A target that can be built: one with a commander. */
-export type BuildableTarget = Target & { commander: Commander };
+/** A target that can be built (its row and its commander). */
+export type { BuildableTarget };
 
 /** What a build starts with, before its first step. */
 export interface BuildInput {

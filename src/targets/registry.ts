@@ -9,23 +9,26 @@ import { orList } from '../diagnostics.js';
 
 /**
  * Every target vmgen knows, one line each, in the order they are listed. CLI choices, the schema's
- * target enum, the web form's list and every message that names targets come from here; a target
- * with a commander can be built.
+ * target enum, the web form's list and every message that names targets come from here. A row holds
+ * what validation needs (the target's limits); its Commander is in the commander table
+ * (commanders.ts), keyed by these ids, which the type checker makes complete.
  */
-export const TARGETS: readonly Target[] = [
+export const TARGETS = [
   lxcTarget,
   openvzTarget,
   ociTarget,
   vmwareTarget,
   qemuTarget,
   virtualboxTarget,
-];
+] as const satisfies readonly Target[];
 
-export const TARGET_IDS = TARGETS.map((t) => t.id);
-export const BUILDABLE_TARGET_IDS = TARGETS.filter((t) => t.commander).map((t) => t.id);
+/** A target's id: what the commander table is keyed by. */
+export type TargetId = (typeof TARGETS)[number]['id'];
+
+export const TARGET_IDS: TargetId[] = TARGETS.map((t) => t.id);
 
 export function findTarget(id: string): Target | undefined {
-  return TARGETS.find((t) => t.id === id);
+  return (TARGETS as readonly Target[]).find((t) => t.id === id);
 }
 
 /** The ids of the targets of a kind, in the table's order. */

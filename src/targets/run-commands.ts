@@ -1,5 +1,5 @@
 import { shellLine } from '../exec/shell-quote.js';
-import type { ArchiveFormat, RunCommand, RunContext, Target } from './types.js';
+import type { ArchiveFormat, BuildableTarget, RunCommand, RunContext } from './types.js';
 
 /** A run command as it is shown and sent (vmgen build --json, the API, the web page): the text to type. */
 export interface RunStep {
@@ -32,6 +32,6 @@ export function stepsOf(commands: readonly RunCommand[], archive?: string): RunS
 }
 
 /** The commands a target gives, as text for a POSIX shell. */
-export function runSteps(target: Target, ctx: RunContext): RunStep[] {
-  return stepsOf(target.commander?.run(ctx) ?? []);
+export function runSteps(target: BuildableTarget, ctx: RunContext): RunStep[] {
+  return stepsOf(target.commander.run(ctx));
 }

@@ -155,7 +155,12 @@ export interface Commander {
   run(ctx: RunContext): RunCommand[];
 }
 
-export interface Target extends TargetLimits {
-  /** Undefined for targets that cannot be built yet. */
-  commander?: Commander;
-}
+/**
+ * A target's row in the registry: what validation, the CLI's choices, the schema and the web form
+ * read. Its Commander (rendering, packing) is in the commander table (commanders.ts), which only
+ * what renders, builds or runs loads: `vmgen validate` then loads no packaging code.
+ */
+export type Target = TargetLimits;
+
+/** A target that can be built: its row with its commander. */
+export type BuildableTarget = Target & { commander: Commander };

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { BUILDABLE_TARGET_IDS } from '../../src/targets/registry.js';
+import { BUILDABLE_TARGET_IDS } from '../../src/targets/commanders.js';
 import { machineConfig, machineText } from '../helpers/arbitraries.js';
 import { validateThenRender } from '../helpers/valid-builds.js';
 

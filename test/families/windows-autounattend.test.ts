@@ -14,7 +14,7 @@ import { VmgenError } from '../../src/errors.js';
 import { resolveVmLayout, type VmLayout } from '../../src/disks/layout.js';
 import { labConfigBypasses, renderAutounattend, windowsLocale } from '../../src/families/windows/autounattend.js';
 import { NO_PLATFORM_SECURITY as NONE, platformNeeds, platformOffered } from '../../src/families/platform-security.js';
-import { findTarget, TARGETS } from '../../src/targets/registry.js';
+import { BUILDABLE_TARGETS, findBuildable } from '../../src/targets/commanders.js';
 import { WINDOWS_RELEASES } from '../../src/families/windows/releases.js';
 import { UNATTEND_DOC_BASE, UNATTEND_SETTINGS } from '../../src/families/windows/unattend-settings.js';
 import { assertGolden } from '../helpers/golden.js';
@@ -162,7 +162,7 @@ describe('autounattend.xml', () => {
 
     it('vmware and virtualbox cannot give a TPM or Secure Boot: Setup skips both checks, and storage for a 40 GB disk (golden)', () => {
       for (const id of ['vmware', 'virtualbox']) {
-        const offered = platformOffered(findTarget(id)?.commander?.platformSecurity, w11.layout);
+        const offered = platformOffered(findBuildable(id)?.commander.platformSecurity, w11.layout);
         assert.deepEqual(offered, NONE, id);
         const xml = renderAutounattend(w11.spec, w11.layout, offered);
         if (id === 'vmware') assertGolden('windows/win11/autounattend.xml', xml);
@@ -176,14 +176,14 @@ describe('autounattend.xml', () => {
     });
 
     it('qemu gives both (swtpm, secure-boot OVMF): only the checks the machine fails', () => {
-      const offered = platformOffered(findTarget('qemu')?.commander?.platformSecurity, w11.layout);
+      const offered = platformOffered(findBuildable('qemu')?.commander.platformSecurity, w11.layout);
       assert.deepEqual(offered, { tpm2: true, secureBoot: true });
       const xml = renderAutounattend(w11.spec, w11.layout, offered);
       assert.deepEqual(commands(xml), [lab('BypassStorageCheck')]);
       const big = { ...w11.layout, disks: w11.layout.disks.map((d) => ({ ...d, sizeMiB: 64 * 1024 })) };
       assert.doesNotMatch(renderAutounattend(w11.spec, big, offered), /RunSynchronous|LabConfig/, 'a machine that passes every check gets no bypass');
       // Secure Boot is a UEFI feature: a BIOS machine on qemu still needs Setup to skip that check.
-      assert.deepEqual(platformOffered(findTarget('qemu')?.commander?.platformSecurity, { ...w11.layout, firmware: 'bios' }), { tpm2: true, secureBoot: false });
+      assert.deepEqual(platformOffered(findBuildable('qemu')?.commander.platformSecurity, { ...w11.layout, firmware: 'bios' }), { tpm2: true, secureBoot: false });
     });
 
     it('memory and cores below the requirements are skipped too; releases before 11 get no LabConfig at all', () => {
@@ -198,8 +198,8 @@ describe('autounattend.xml', () => {
     });
 
     it('every VM target either gives the platform or has its answer file skip the check', () => {
-      for (const t of TARGETS.filter((x) => x.kind === 'vm')) {
-        const offered = platformOffered(t.commander?.platformSecurity, w11.layout);
+      for (const t of BUILDABLE_TARGETS.filter((x) => x.kind === 'vm')) {
+        const offered = platformOffered(t.commander.platformSecurity, w11.layout);
         const xml = renderAutounattend(w11.spec, w11.layout, offered);
         assert.equal(xml.includes('BypassTPMCheck'), !offered.tpm2, `${t.id}: TPM`);
         assert.equal(xml.includes('BypassSecureBootCheck'), !offered.secureBoot, `${t.id}: Secure Boot`);

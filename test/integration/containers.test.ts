@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { unmountUnder } from '../../src/exec/mounts.js';
 import { run } from '../../src/exec/run.js';
-import { lxcCommander } from '../../src/targets/lxc/index.js';
+import { lxcCommander } from '../../src/targets/lxc/commander.js';
 import { specFor } from '../targets/specs.js';
 import { IS_ROOT, ROOT, lastLine, listTree, mountsUnder, processesMentioning, strayProcessesOf, systemState, vmgen, workDirNames, workDirsOwnedBy } from './helpers.js';
 

@@ -12,7 +12,7 @@ import type { VmConfig } from '../../src/config/model.js';
 import { loadConfig } from '../../src/validate/load.js';
 import { VmgenError } from '../../src/errors.js';
 import { HOST_TOOLS, isHostTool } from '../../src/exec/tools.js';
-import { TARGETS } from '../../src/targets/registry.js';
+import { BUILDABLE_TARGETS } from '../../src/targets/commanders.js';
 import type { ArchiveFormat } from '../../src/targets/types.js';
 import type { StepEvent } from '../../src/steps/run-steps.js';
 import { filesystem, FILESYSTEM_NAMES, type Filesystem } from '../../src/catalog/filesystems.js';
@@ -87,8 +87,8 @@ describe('planBuild(...).tools: the tools a build will run, from the steps that 
     const undeclared: string[] = [];
     for (const os of ['debian12-64', 'fedora42-64']) {
       const config = configWith(os, 'efi', ...FILESYSTEM_NAMES);
-      for (const target of TARGETS) {
-        for (const format of target.commander?.formats ?? []) {
+      for (const target of BUILDABLE_TARGETS) {
+        for (const format of target.commander.formats) {
           for (const tool of tools(target.id, format, config)) if (!isHostTool(tool)) undeclared.push(`${os} ${target.id} ${format}: ${tool}`);
         }
       }

@@ -8,7 +8,8 @@ import { loadConfig } from '../../src/validate/load.js';
 import { REQUEST_FILE_LIMITS } from '../../src/service/request-files.js';
 import { configJsonSchema } from '../../src/config/json-schema.js';
 import { planBuild } from '../../src/orchestrator/plan.js';
-import { BUILDABLE_TARGET_IDS, findTarget } from '../../src/targets/registry.js';
+import { BUILDABLE_TARGET_IDS, findBuildable } from '../../src/targets/commanders.js';
+import { findTarget } from '../../src/targets/registry.js';
 import { assertNoStack, run } from '../helpers/cli.js';
 import { fakeArchive, testService, testCatalogs, waitFor, WEB_CONF, type TestService } from './fakes.js';
 
@@ -400,10 +401,10 @@ describe('API: catalog, schema, targets, me', () => {
     const targets = await get('/api/targets');
     assert.deepEqual(targets.map((t: { id: string }) => t.id), BUILDABLE_TARGET_IDS);
     for (const t of targets) {
-      const def = findTarget(t.id)!;
+      const def = findBuildable(t.id)!;
       assert.equal(t.label, def.label);
-      assert.deepEqual(t.formats, def.commander!.formats);
-      assert.equal(t.defaultFormat, def.commander!.formats[0]);
+      assert.deepEqual(t.formats, def.commander.formats);
+      assert.equal(t.defaultFormat, def.commander.formats[0]);
       // The OSes it can run: a container no Windows, a VM every one.
       assert.equal(t.os.includes('windows10-64'), def.kind === 'vm', `${t.id}: windows10-64`);
       assert.ok(t.os.includes('debian12-64'), `${t.id} runs Debian 12`);

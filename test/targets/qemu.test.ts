@@ -9,9 +9,10 @@ import { fileURLToPath } from 'node:url';
 import type { ResolvedSpec } from '../../src/config/resolve.js';
 import type { VmLayout } from '../../src/disks/layout.js';
 import {
-  KVM_PROBE_STATUS, QEMU_BINARY, RUN_SH_TPM_STATE, SCSI_MODELS, qemuArgs, qemuMachine, qemuPlatform, qemuScsiModel, renderLibvirtHostonlyNetwork, renderLibvirtXml,
+  KVM_PROBE_STATUS, QEMU_BINARY, RUN_SH_TPM_STATE, qemuArgs, qemuMachine, qemuPlatform, renderLibvirtHostonlyNetwork, renderLibvirtXml,
   renderRunSh, shellQuote, type QemuOptions,
 } from '../../src/targets/qemu/render.js';
+import { SCSI_MODELS, qemuScsiModel } from '../../src/targets/qemu/controllers.js';
 import { loadCatalogs } from '../../src/catalog/load.js';
 import { CONTROLLER_MODELS } from '../../src/catalog/controllers.js';
 import { kernelOf } from '../../src/catalog/families.js';

@@ -6,14 +6,14 @@ import { after, describe, it } from 'node:test';
 import { run } from '../../src/exec/run.js';
 import { shellLine } from '../../src/exec/shell-quote.js';
 import { archivePath } from '../../src/archive/publish.js';
-import { TARGETS } from '../../src/targets/registry.js';
+import { BUILDABLE_TARGETS } from '../../src/targets/commanders.js';
 import { ARCHIVE_PLACEHOLDER, runSteps, stepsOf } from '../../src/targets/run-commands.js';
-import { lxcCommander } from '../../src/targets/lxc/index.js';
-import { ociCommander } from '../../src/targets/oci/index.js';
-import { openvzCommander } from '../../src/targets/openvz/index.js';
+import { lxcCommander } from '../../src/targets/lxc/commander.js';
+import { ociCommander } from '../../src/targets/oci/commander.js';
+import { openvzCommander } from '../../src/targets/openvz/commander.js';
 import { ostemplateName } from '../../src/targets/openvz/render.js';
-import { LIBVIRT_IMAGES, qemuCommander } from '../../src/targets/qemu/index.js';
-import { vmwareCommander } from '../../src/targets/vmware/index.js';
+import { LIBVIRT_IMAGES, qemuCommander } from '../../src/targets/qemu/commander.js';
+import { vmwareCommander } from '../../src/targets/vmware/commander.js';
 import type { RunContext, Target } from '../../src/targets/types.js';
 import { assertGolden } from '../helpers/golden.js';
 import { specFor } from './specs.js';
@@ -25,16 +25,16 @@ function cliContext(target: Target, format: RunContext['format'], extra: Partial
   return { spec, archive: archivePath('/srv/out', spec.name, target.id, format), format, options: {}, dir: '/srv/out', ...extra };
 }
 
-const buildable = TARGETS.filter((t) => t.commander);
+const buildable = BUILDABLE_TARGETS;
 
 describe('run commands: every buildable target, every format', () => {
   it('the table has buildable targets', () => assert.ok(buildable.length >= 6, `buildable targets: ${buildable.map((t) => t.id).join(', ')}`));
 
   for (const target of buildable) {
-    for (const format of target.commander!.formats) {
+    for (const format of target.commander.formats) {
       it(`${target.id} -f ${format}: commands that name the archive, each with what it does (golden)`, () => {
         const ctx = cliContext(target, format);
-        const commands = target.commander!.run(ctx);
+        const commands = target.commander.run(ctx);
         assert.ok(commands.length > 0, `${target.id} ${format} has run commands`);
         assert.ok(commands.some((c) => c.argv.includes(ctx.archive)), `a command of ${target.id} ${format} names the archive: ${JSON.stringify(commands)}`);
         for (const c of commands) {
@@ -156,7 +156,7 @@ describe('run commands: the text a user pastes runs exactly the argv', () => {
   after(() => rmSync(work, { recursive: true, force: true }));
   const stubs = join(work, 'bin');
   const log = join(work, 'calls');
-  const programs = new Set(buildable.flatMap((t) => t.commander!.formats.flatMap((f) => t.commander!.run(cliContext(t, f)).map((c) => c.argv[0]!))));
+  const programs = new Set(buildable.flatMap((t) => t.commander.formats.flatMap((f) => t.commander.run(cliContext(t, f)).map((c) => c.argv[0]!))));
   programs.delete('cd');
 
   it('every program is a stub that records its words; mkdir also makes the folder', async () => {
@@ -170,7 +170,7 @@ describe('run commands: the text a user pastes runs exactly the argv', () => {
   });
 
   for (const target of buildable) {
-    for (const format of target.commander!.formats) {
+    for (const format of target.commander.formats) {
       it(`${target.id} -f ${format}: bash runs the shown commands with the argv, in order`, async () => {
         // A folder whose name a shell would split, under a home directory a shell expands.
         const home = join(work, `home of ${target.id} ${format}`);
@@ -180,7 +180,7 @@ describe('run commands: the text a user pastes runs exactly the argv', () => {
         const text = runSteps(target, ctx).map((s) => `# ${s.what}\n${s.command}\n`).join('');
         await run(['bash', '--noprofile', '--norc', '-e', '-c', text], { env: { PATH: `${stubs}:/usr/bin:/bin`, HOME: home } });
         const calls = readFileSync(log, 'utf8').split('\0\n').filter(Boolean).map((l) => l.split('\0'));
-        const expected = target.commander!.run(ctx).filter((c) => c.argv[0] !== 'cd')
+        const expected = target.commander.run(ctx).filter((c) => c.argv[0] !== 'cd')
           .map((c) => c.argv.map((w) => (w.startsWith('~/') ? `${home}/${w.slice(2)}` : w)));
         assert.deepEqual(calls, expected);
       });

@@ -2,7 +2,7 @@ import { dirname, resolve } from 'node:path';
 import { Option } from 'commander';
 import { build } from '../../orchestrator/build.js';
 import { defaultCacheRoot } from '../../cache/store.js';
-import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
+import { BUILDABLE_TARGET_IDS, buildableTarget } from '../../targets/commanders.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { runSteps } from '../../targets/run-commands.js';
 import { runItText } from '../run-it.js';
@@ -80,8 +80,9 @@ export const registerBuild: RegisterCommand = (program, io) => {
         reporter.finish();
         io.stderr.write(`built ${result.spec.name} for ${target.label} in ${((Date.now() - started) / 1000).toFixed(1)} s\n`);
         // The machine's folders go beside the archive, where the user is already looking.
-        const run = runSteps(target, {
-          spec: result.spec, archive: result.archive, format: flags.format ?? target.commander!.formats[0]!, options: targetOptions, dir: dirname(result.archive),
+        const buildable = buildableTarget(target.id);
+        const run = runSteps(buildable, {
+          spec: result.spec, archive: result.archive, format: flags.format ?? buildable.commander.formats[0]!, options: targetOptions, dir: dirname(result.archive),
         });
         if (flags.json) {
           io.stdout.write(`${JSON.stringify({ archive: result.archive, target: target.id, name: result.spec.name, ...(result.root.kind === 'layer' ? { layer: result.root.layer } : { root: result.root }), run, seconds: (Date.now() - started) / 1000 }, null, 2)}\n`);

@@ -4,7 +4,7 @@ import { Option } from 'commander';
 import { VmgenError } from '../../errors.js';
 import { planBuild } from '../../orchestrator/plan.js';
 import { planFiles } from '../../orchestrator/plan-files.js';
-import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
+import { BUILDABLE_TARGET_IDS, findBuildable } from '../../targets/commanders.js';
 import { targetOptionsFrom, withTargetOptions } from '../target-options.js';
 import { catalogsFor, collect, loadValidConfig, targetFor } from '../shared.js';
 import type { RegisterCommand } from './types.js';
@@ -21,7 +21,7 @@ export const registerRender: RegisterCommand = (program, io) => {
   withTargetOptions(command)
     .action(async (file: string, flags: { target: string; out: string; mirror?: string; catalog?: string[]; lxcPath?: string; ctid?: string }) => {
       const target = targetFor(flags.target)!;
-      if (!target.commander) throw new VmgenError('VMG_UNSUPPORTED', `target ${target.id} cannot be rendered yet`);
+      if (!findBuildable(target.id)) throw new VmgenError('VMG_UNSUPPORTED', `target ${target.id} cannot be rendered yet`);
       const catalogs = catalogsFor(io, flags.catalog);
       const config = loadValidConfig(io, file, catalogs, target);
       // Rendering reads no host state: the mirror is a placeholder unless one is given, and a

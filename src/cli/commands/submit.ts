@@ -10,7 +10,7 @@ import type { Diagnostic } from '../../diagnostics.js';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
 import type { BuildView } from '../../service/routes/common.js';
 import { isFinalState } from '../../service/types.js';
-import { BUILDABLE_TARGET_IDS } from '../../targets/registry.js';
+import { BUILDABLE_TARGET_IDS } from '../../targets/commanders.js';
 import { ARCHIVE_FORMATS, type ArchiveFormat } from '../../targets/types.js';
 import { StepReporter } from '../progress.js';
 import { configRequestFiles } from '../../service/request-files.js';

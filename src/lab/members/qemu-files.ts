@@ -1,6 +1,6 @@
 import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../disks/layout.js';
-import { libvirtOvmf, runShOvmf } from '../../targets/qemu/index.js';
+import { libvirtOvmf, runShOvmf } from '../../targets/qemu/commander.js';
 import { renderLibvirtXml, renderRunSh, type QemuNicWiring } from '../../targets/qemu/render.js';
 import type { ArchiveEntry } from '../../targets/types.js';
 import { isoNames } from '../../targets/vm/common.js';

@@ -1,7 +1,7 @@
 import { copyFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { run } from '../../exec/run.js';
-import { ovmfBuild, qemuCommander, runShOvmf } from '../../targets/qemu/index.js';
+import { ovmfBuild, qemuCommander, runShOvmf } from '../../targets/qemu/commander.js';
 import { convertImages, placeIsos } from '../../targets/vm/common.js';
 import { labBaseId } from '../manifest.js';
 import { labQemuFiles } from './qemu-files.js';

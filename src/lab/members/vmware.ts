@@ -2,7 +2,7 @@ import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ResolvedSpec } from '../../config/resolve.js';
 import type { VmLayout } from '../../disks/layout.js';
-import { vmwareCommander } from '../../targets/vmware/index.js';
+import { vmwareCommander } from '../../targets/vmware/commander.js';
 import { renderVmx, type VmxSegment } from '../../targets/vmware/render.js';
 import { convertImages, placeIsos } from '../../targets/vm/common.js';
 import type { LabManifestNetwork } from '../manifest.js';

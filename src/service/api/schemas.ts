@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { ARCHIVE_FORMATS } from '../../archive/formats.js';
 import { AppEntrySchema, FamilySchema, OsEntrySchema } from '../../catalog/schema.js';
-import { BUILDABLE_TARGET_IDS, TARGET_IDS } from '../../targets/registry.js';
+import { TARGET_IDS } from '../../targets/registry.js';
+import { BUILDABLE_TARGET_IDS } from '../../targets/commanders.js';
 import { LAB_STATES } from '../labs/state.js';
 import { BUILD_STATES } from '../types.js';
 import type { BuildStateTable, DownloadLink, LabTopology, LabView, OfferedApp, RunStep } from '../web/shared-types.js';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { VmgenError } from '../../errors.js';
-import { BUILDABLE_TARGET_IDS, findTarget } from '../../targets/registry.js';
+import { BUILDABLE_TARGET_IDS, findBuildable } from '../../targets/commanders.js';
 import type { ArchiveFormat } from '../../targets/types.js';
 import type { BuildAccepted, BuildDetail } from '../api/schemas.js';
 import type { RouteDeps } from '../app-deps.js';
@@ -20,8 +20,8 @@ export function buildRoutes(app: FastifyInstance, deps: RouteDeps): void {
     const targetId = stringField(req.body, 'target', true, 64)!;
     const format = stringField(req.body, 'format', false, 16);
     const files = readRequestFiles(bodyField(req.body, 'files'));
-    const target = findTarget(targetId);
-    if (!target?.commander) {
+    const target = findBuildable(targetId);
+    if (!target) {
       throw new VmgenError('VMG_USAGE', `unknown target "${targetId}"`, { hint: `targets: ${BUILDABLE_TARGET_IDS.join(', ')}` });
     }
     const formats: readonly string[] = target.commander.formats;

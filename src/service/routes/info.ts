@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import { configJsonSchema } from '../../config/json-schema.js';
 import { kindRunsOs } from '../../targets/limits.js';
-import { TARGETS } from '../../targets/registry.js';
+import { BUILDABLE_TARGETS } from '../../targets/commanders.js';
 import type { CatalogBody, Me, TargetInfo } from '../api/schemas.js';
 import type { AppDeps } from '../app-deps.js';
 import { REQUEST_FILE_LIMITS } from '../request-files.js';
@@ -17,8 +17,8 @@ export function infoRoutes(app: FastifyInstance, deps: AppDeps): void {
 
   app.get('/api/schema', async () => (schema ??= configJsonSchema(catalogs)));
 
-  app.get('/api/targets', async (): Promise<TargetInfo[]> => TARGETS.filter((t) => t.commander).map((t) => ({
-    id: t.id, label: t.label, kind: t.kind, formats: [...t.commander!.formats], defaultFormat: t.commander!.formats[0]!,
+  app.get('/api/targets', async (): Promise<TargetInfo[]> => BUILDABLE_TARGETS.map((t) => ({
+    id: t.id, label: t.label, kind: t.kind, formats: [...t.commander.formats], defaultFormat: t.commander.formats[0]!,
     // The OSes it can run, so the page offers no other (the validator says the same of a config).
     os: catalogs.os.filter((o) => kindRunsOs(t.kind, o)).map((o) => o.id),
   })));

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { REF_NAME } from './ref-name.js';
 import type { ResolvedPort, ResolvedSpec } from '../../config/resolve.js';
 import type { GuestFile } from '../../families/types.js';
 import type { TargetRender } from '../types.js';
@@ -60,8 +61,6 @@ export type OciIndex = {
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
 // RFC 3339, which the spec's "ISO-8601 combined date and time" means in practice.
 const TIMESTAMP = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/;
-// image-layout's grammar for org.opencontainers.image.ref.name.
-export const REF_NAME = /^[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*(?:\/[A-Za-z0-9]+(?:(?:[-._:@+]|--)[A-Za-z0-9]+)*)*$/;
 
 const GOARCH: Record<ResolvedSpec['os']['arch'], string> = { amd64: 'amd64', i386: '386' };
 const PATH = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';

@@ -1,34 +1,10 @@
-import { packageOva } from '../ovf/package.js';
-import type { Commander, Target } from '../types.js';
-import { isoNames, renderVmCommon } from '../vm/common.js';
+import type { Target } from '../types.js';
 import { vmLimits, type TargetLimits } from '../limits.js';
-import { MAX_NICS, renderOvf } from './render.js';
-import { virtualboxRunCommands } from './run.js';
+import { MAX_NICS } from './capacity.js';
 
 /** VirtualBox's eight adapters, and the one SATA, SCSI and NVMe controller its OVF import creates (IDE has two channels). */
 export const virtualboxLimits: TargetLimits['check'] = (config, os, report) =>
   vmLimits(config, os, report, { label: 'VirtualBox', maxNics: MAX_NICS, singleController: ['sata', 'scsi', 'nvme'] });
 
-/**
- * VirtualBox: an OVA — the OVF descriptor first, its manifest of SHA-256 digests, then
- * streamOptimized VMDKs and shipped ISOs — which VirtualBox's appliance import reads. The
- * descriptor carries VirtualBox's own machine section, so UEFI, MACs and NIC attachment come with it.
- */
-export const virtualboxCommander: Commander = {
-  nicOwner: 'guest',
-  formats: ['ova'],
-  diskFormat: 'raw',
-  // The preview cannot know the VMDKs' compressed sizes; it shows 0 where the build writes them.
-  render: (spec, _options, layout) => renderVmCommon(layout ? [{
-    path: `${spec.name}.ovf`,
-    content: renderOvf(spec, layout, {
-      disks: layout.disks.map((d) => ({ name: d.name, file: `${d.file}.vmdk`, capacityBytes: d.sizeMiB * 1024 * 1024, fileBytes: 0 })),
-      isoFiles: isoNames(layout),
-    }),
-  }] : [], layout),
-  package: (ctx) => packageOva(ctx, renderOvf),
-  run: virtualboxRunCommands,
-};
-
 /** VirtualBox (OVA)'s row in the target registry (src/targets/registry.ts). */
-export const virtualboxTarget: Target = { id: 'virtualbox', kind: 'vm', label: 'VirtualBox (OVA)', check: virtualboxLimits, commander: virtualboxCommander };
+export const virtualboxTarget = { id: 'virtualbox', kind: 'vm', label: 'VirtualBox (OVA)', check: virtualboxLimits } as const satisfies Target;

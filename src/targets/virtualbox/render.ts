@@ -8,6 +8,7 @@ import { stableUuid } from '../ovf/uuid.js';
 import { isoOf, vmControllers, type AttachedDevice, type ControllerGroup } from '../vm/controllers.js';
 import { VIRTUAL_HW_VERSION } from '../vm/hardware-version.js';
 import { vboxMachineXml } from './machine.js';
+import { MAX_NICS } from './capacity.js';
 
 export { renderManifest } from '../ovf/manifest.js';
 export { VMDK_STREAM_OPTIMIZED };
@@ -88,8 +89,6 @@ export function guestType(os: OsEntry): GuestType {
 /** The names VirtualBox's importer knows for a NIC's attachment; any other name becomes "Bridged". */
 const CONNECTION: Record<ResolvedNic['link'], string> = { nat: 'NAT', bridged: 'Bridged', hostonly: 'HostOnly' };
 
-/** VirtualBox's PIIX3 chipset has eight network adapters. */
-export const MAX_NICS = 8;
 
 /** SCSI subtypes both VirtualBox (ApplianceImplExport.cpp) and VMware (open-vmdk ova-compose.py, RasdScsiController) write. */
 const SCSI_SUBTYPE: Record<Extract<Controller, 'lsilogic' | 'buslogic' | 'lsisas1068' | 'pvscsi'>, string> = {

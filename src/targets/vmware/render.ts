@@ -4,6 +4,7 @@ import { isVmwareStaticMac } from '../../config/validators.js';
 import type { Controller, VmCdDrive, VmDisk, VmLayout } from '../../disks/layout.js';
 import { diskFileOf, isoOf, vmControllers, type ControllerGroup } from '../vm/controllers.js';
 import { VIRTUAL_HW_VERSION } from '../vm/hardware-version.js';
+import { MAX_NICS } from './capacity.js';
 
 /**
  * VMware machine description (.vmx): the seed's Listing 4.1 with today's values. Pure: the spec and
@@ -83,8 +84,6 @@ export const VMX_KEYS_DOCUMENTED: Readonly<Record<string, string>> = {
 // ---------------------------------------------------------------------------------------------
 // The .vmx
 
-/** ethernet0 … ethernet9: the most NICs ESXi and Workstation give a VM. */
-export const MAX_NICS = 10;
 
 const CONNECTION_TYPE: Record<ResolvedNic['link'], string> = { nat: 'nat', bridged: 'bridged', hostonly: 'hostonly' };
 

@@ -3,7 +3,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { LxcAttachCommunicator } from '../../communicators/lxc-attach.js';
 import { run } from '../../exec/run.js';
-import { LXC_IMAGE_FILES } from '../../targets/lxc/index.js';
+import { LXC_IMAGE_FILES } from '../../targets/lxc/render.js';
 import type { Runtime, RuntimeFactory } from './types.js';
 import { waitForBoot } from './wait.js';
 

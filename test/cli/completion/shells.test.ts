@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { completionScript, type CompletionShell } from '../../../src/cli/completion/index.js';
 import type { CliIo } from '../../../src/cli/io.js';
 import { buildProgram, type ProgramName } from '../../../src/cli/program.js';
-import { BUILDABLE_TARGET_IDS } from '../../../src/targets/registry.js';
+import { BUILDABLE_TARGET_IDS } from '../../../src/targets/commanders.js';
 import { run } from '../../helpers/cli.js';
 
 /*
