@@ -1,7 +1,7 @@
 // The host's load as the bench reads it from /proc: the 1-minute load average, and the runnable
-// tasks of other work, i.e. the kernel's count of running tasks (the 4th field of /proc/loadavg)
-// less the bench's own, found by walking its process tree, and the kernel's own threads. That count reacts at once, and leaves
-// out the bench's own previous pair, which the load average keeps counting for a minute.
+// tasks of other work, i.e. the running threads of every process outside the bench's process tree
+// and the kernel's own threads. That count reacts at once, and leaves out the bench's own previous
+// pair, which the load average keeps counting for a minute.
 import { readdir, readFile } from 'node:fs/promises';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { LOAD_LIMIT, measurePair, pairLoad, type LoadPoint, type LoadWatch, type Measure } from './bench-load.js';
@@ -66,9 +66,15 @@ export function notOtherWork(procs: readonly ProcStat[], root: number): Set<numb
   return new Set([...treeOf(procs, root), ...treeOf(procs, KTHREADD)]);
 }
 
-/** Other work: the kernel's count less the bench's own runnable threads, never below 0 (the two are read a moment apart). */
-export function othersRunning(total: number, own: number): number {
-  return Math.max(0, total - own);
+/**
+ * Other work: the runnable threads of processes that are neither the bench's nor the kernel's.
+ * Counted from the tasks themselves, not as the kernel's total less the bench's own: a build starts
+ * many short processes (dpkg's maintainer scripts), and one that the total counted but that was gone
+ * when the bench's tree was read counted as someone else's (1 runnable task on average through an
+ * mmdebstrap run on a quiet host).
+ */
+export function othersRunning(threads: ReadonlyArray<{ pid: number; state: string }>, ours: ReadonlySet<number>): number {
+  return threads.filter((t) => t.state === 'R' && !ours.has(t.pid)).length;
 }
 
 /** A file that vanished with its process reads as nothing. */
@@ -76,24 +82,31 @@ async function readGone(path: string): Promise<string | undefined> {
   return readFile(path, 'utf8').catch(() => undefined);
 }
 
-/** The bench's runnable threads: a multi-threaded child (zstd -T0) runs in threads whose process may sleep. */
-async function ownRunning(root: number): Promise<number> {
-  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
-  const stats = (await Promise.all(pids.map((pid) => readGone(`/proc/${pid}/stat`)))).filter((t): t is string => t !== undefined).map(parseStat);
-  let running = 0;
-  for (const pid of notOtherWork(stats, root)) {
+/** Every thread's state, by its process: a multi-threaded program runs in threads whose process may sleep. */
+async function threadStates(pids: readonly number[]): Promise<Array<{ pid: number; state: string }>> {
+  const out: Array<{ pid: number; state: string }> = [];
+  for (const pid of pids) {
     const tids = await readdir(`/proc/${pid}/task`).catch(() => [] as string[]);
     for (const tid of tids) {
       const text = await readGone(`/proc/${pid}/task/${tid}/stat`);
-      if (text !== undefined && parseStat(text).state === 'R') running++;
+      if (text !== undefined) out.push({ pid, state: parseStat(text).state });
     }
   }
-  return running;
+  return out;
+}
+
+async function otherWorkRunning(root: number): Promise<number> {
+  const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
+  const stats = (await Promise.all(pids.map((pid) => readGone(`/proc/${pid}/stat`)))).filter((t): t is string => t !== undefined).map(parseStat);
+  const ours = notOtherWork(stats, root);
+  // The reader itself is running while it reads.
+  ours.add(process.pid);
+  return othersRunning(await threadStates(stats.map((s) => s.pid).filter((pid) => !ours.has(pid))), ours);
 }
 
 export async function readLoadPoint(root: number = process.pid): Promise<LoadPoint> {
-  const { avg1, running } = parseLoadavg(await readFile('/proc/loadavg', 'utf8'));
-  return { avg1, others: othersRunning(running, await ownRunning(root)) };
+  const { avg1 } = parseLoadavg(await readFile('/proc/loadavg', 'utf8'));
+  return { avg1, others: await otherWorkRunning(root) };
 }
 
 /** Reads the load now, then every SAMPLE_MS, until stopped. */

@@ -39,9 +39,10 @@ test('this host\'s kernel threads are below kthreadd', async () => {
   assert.ok(kthreads.length > 0, 'pid 2 has children: the kernel\'s threads');
 });
 
-test('othersRunning never goes below 0', () => {
-  assert.equal(othersRunning(5, 2), 3);
-  assert.equal(othersRunning(1, 3), 0);
+test('othersRunning counts the running threads of processes that are not ours', () => {
+  const threads = [{ pid: 10, state: 'R' }, { pid: 10, state: 'S' }, { pid: 11, state: 'R' }, { pid: 12, state: 'R' }, { pid: 12, state: 'R' }, { pid: 13, state: 'D' }];
+  assert.equal(othersRunning(threads, new Set([10])), 3);
+  assert.equal(othersRunning(threads, new Set([10, 11, 12, 13])), 0);
 });
 
 test('readLoadPoint reads this host: a load average and a whole count of other work', async () => {
