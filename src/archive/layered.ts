@@ -126,19 +126,18 @@ type Streamed = ReturnType<typeof spawnStream>;
 
 /** tar's stdout, through `strip` when given and the format's compressor, written to `dest` (`a`: appended). */
 async function toFile(tar: Streamed, strip: TarEndStrip | undefined, format: TarFormat, dest: string, flags: 'w' | 'a', signal: AbortSignal): Promise<void> {
-  const sink = createWriteStream(dest, { flags });
-  const filter = TAR_COMPRESSION[format].filter;
   // One pipeline per process boundary: a failing stage destroys the others, so no tool is left
   // blocked on a full pipe.
   const feed = (to: Writable): Promise<void> => (strip ? pipeline(tar.stdout, strip, to, { signal }) : pipeline(tar.stdout, to, { signal }));
+  const filter = TAR_COMPRESSION[format].filter;
   if (filter === undefined) {
-    const [piped, made] = await Promise.allSettled([feed(sink), tar.done]);
+    const [piped, made] = await Promise.allSettled([feed(createWriteStream(dest, { flags })), tar.done]);
     throwFirst([made, piped]);
     return;
   }
   const compress = spawnStream(filter, { signal });
   const [fed, drained, made, compressed] = await Promise.allSettled([
-    feed(compress.stdin), pipeline(compress.stdout, sink, { signal }), tar.done, compress.done,
+    feed(compress.stdin), pipeline(compress.stdout, createWriteStream(dest, { flags }), { signal }), tar.done, compress.done,
   ]);
   throwFirst([made, compressed, fed, drained]);
 }

@@ -33,26 +33,32 @@ export function paxSize(records: Buffer): number | undefined {
   return size;
 }
 
-const isZero = (b: Buffer): boolean => b.every((byte) => byte === 0);
+const ZERO_BLOCK = Buffer.alloc(BLOCK);
+const allZero = (b: Buffer): boolean => b.length === 0 || (b.length <= BLOCK ? b.equals(ZERO_BLOCK.subarray(0, b.length)) : b.equals(Buffer.alloc(b.length)));
 
 /**
  * Passes a tar stream through without its end: the two zero blocks and the record's padding
  * after the last member. Tar readers stop at that end, so only a stream without it can be
  * followed by more members in one archive (a cached layer's members, then one build's own).
- * It walks the headers to find the end: a member's last data block may be zeros too.
+ * It walks the headers to find the end (a member's last data block may be zeros too), and passes
+ * the chunks on whole until then: the layer's hundreds of megabytes cost a copy, not a push per member.
  */
 export class TarEndStrip extends Transform {
-  /** Bytes until the next header starts (data and padding of the current member). */
-  private skip = 0;
-  /** A header or pax payload split across chunks. */
-  private pending: Buffer = Buffer.alloc(0);
-  /** Collecting a pax extended header's records: how many bytes of them are still to come. */
-  private paxLeft = 0;
-  private paxPadding = 0;
-  private paxParts: Buffer[] = [];
+  /** Offset of the next header, counted from the start of the stream. */
+  private next = 0;
+  /** Offset of the first byte of the next chunk. */
+  private seen = 0;
+  /** The first bytes of a header split across chunks, held back until it is known not to be the end. */
+  private held: Buffer | undefined;
+  /** A pax extended header's records being gathered: [start, end) in the stream. */
+  private pax: { start: number; end: number; parts: Buffer[] } | undefined;
   private nextSize: number | undefined;
   private ended = false;
   private members = 0;
+
+  constructor() {
+    super({ highWaterMark: 1 << 20 });
+  }
 
   /** Members passed through, for the tests. */
   get count(): number {
@@ -61,7 +67,7 @@ export class TarEndStrip extends Transform {
 
   override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
     try {
-      this.walk(chunk);
+      for (const out of this.scan(chunk)) if (out.length > 0) this.push(out);
       done();
     } catch (err) {
       done(err as Error);
@@ -73,72 +79,79 @@ export class TarEndStrip extends Transform {
     else done();
   }
 
-  private walk(chunk: Buffer): void {
-    let at = 0;
-    while (at < chunk.length) {
-      if (this.ended) {
-        if (!isZero(chunk.subarray(at))) throw new Error('data after the tar stream\'s end-of-archive blocks');
-        return;
-      }
-      if (this.paxLeft > 0 || this.paxPadding > 0) {
-        at = this.takePax(chunk, at);
-        continue;
-      }
-      if (this.skip > 0) {
-        const n = Math.min(this.skip, chunk.length - at);
-        this.push(chunk.subarray(at, at + n));
-        this.skip -= n;
-        at += n;
-        continue;
-      }
-      const need = BLOCK - this.pending.length;
-      const piece = chunk.subarray(at, at + need);
-      at += piece.length;
-      if (piece.length < need) {
-        this.pending = Buffer.concat([this.pending, piece]);
-        continue;
-      }
-      const header = this.pending.length === 0 ? piece : Buffer.concat([this.pending, piece]);
-      this.pending = Buffer.alloc(0);
-      this.header(header);
+  /** What of `chunk` (and of a header held back from the chunk before) goes before the end. */
+  private scan(chunk: Buffer): Buffer[] {
+    const start = this.seen;
+    this.seen += chunk.length;
+    if (this.ended) {
+      if (!allZero(chunk)) throw new Error('data after the tar stream\'s end-of-archive blocks');
+      return [];
     }
+    const out: Buffer[] = [];
+    this.gather(chunk, start);
+    const from = 0;
+    while (this.next < this.seen) {
+      const at = this.next - start;
+      let header: Buffer;
+      if (this.held !== undefined) {
+        header = Buffer.concat([this.held, chunk.subarray(0, BLOCK - this.held.length)]);
+        if (header.length < BLOCK) {
+          this.held = header;
+          return out;
+        }
+      } else if (at + BLOCK > chunk.length) {
+        out.push(chunk.subarray(from, at));
+        this.held = Buffer.from(chunk.subarray(at));
+        return out;
+      } else {
+        header = chunk.subarray(at, at + BLOCK);
+      }
+      if (header.equals(ZERO_BLOCK)) {
+        this.ended = true;
+        if (!allZero(chunk.subarray(Math.max(0, at)))) throw new Error('data after the tar stream\'s end-of-archive blocks');
+        this.held = undefined;
+        out.push(chunk.subarray(from, Math.max(0, at)));
+        return out;
+      }
+      if (this.held !== undefined) {
+        out.push(this.held);
+        this.held = undefined;
+      }
+      this.header(header, this.next);
+      this.gather(chunk, start);
+    }
+    out.push(chunk.subarray(from));
+    return out;
   }
 
-  private header(header: Buffer): void {
-    if (isZero(header)) {
-      this.ended = true;
-      return;
-    }
-    this.push(header);
+  private header(header: Buffer, offset: number): void {
     const type = String.fromCharCode(header[156]!);
     const size = headerSize(header);
-    const padded = Math.ceil(size / BLOCK) * BLOCK;
-    if (type === 'x') {
-      this.paxLeft = size;
-      this.paxPadding = padded - size;
-      this.paxParts = [];
-      return;
-    }
+    const dataAt = offset + BLOCK;
     // pax, GNU long names and global headers describe the member after them.
-    if (type !== 'g' && type !== 'L' && type !== 'K') this.members++;
-    const own = type === 'g' || type === 'L' || type === 'K' ? undefined : this.nextSize;
-    if (type !== 'g' && type !== 'L' && type !== 'K') this.nextSize = undefined;
-    this.skip = own === undefined ? padded : Math.ceil(own / BLOCK) * BLOCK;
+    const meta = type === 'x' || type === 'g' || type === 'L' || type === 'K';
+    const own = meta ? size : (this.nextSize ?? size);
+    if (!meta) {
+      this.members++;
+      this.nextSize = undefined;
+    }
+    if (type === 'x') this.pax = { start: dataAt, end: dataAt + size, parts: [] };
+    this.next = dataAt + Math.ceil(own / BLOCK) * BLOCK;
   }
 
-  private takePax(chunk: Buffer, at: number): number {
-    if (this.paxLeft > 0) {
-      const n = Math.min(this.paxLeft, chunk.length - at);
-      const part = chunk.subarray(at, at + n);
-      this.push(part);
-      this.paxParts.push(Buffer.from(part));
-      this.paxLeft -= n;
-      if (this.paxLeft === 0) this.nextSize = paxSize(Buffer.concat(this.paxParts)) ?? this.nextSize;
-      return at + n;
+  /** Copies the pending pax records that lie in `chunk` (which starts at `start`); reads their size once all are in. */
+  private gather(chunk: Buffer, start: number): void {
+    const pax = this.pax;
+    if (pax === undefined) return;
+    const from = Math.max(pax.start, start);
+    const to = Math.min(pax.end, start + chunk.length);
+    if (to > from) {
+      pax.parts.push(Buffer.from(chunk.subarray(from - start, to - start)));
+      pax.start = to;
     }
-    const n = Math.min(this.paxPadding, chunk.length - at);
-    this.push(chunk.subarray(at, at + n));
-    this.paxPadding -= n;
-    return at + n;
+    if (pax.start >= pax.end) {
+      this.nextSize = paxSize(Buffer.concat(pax.parts)) ?? this.nextSize;
+      this.pax = undefined;
+    }
   }
 }

@@ -33,5 +33,8 @@ export function spawnStream(argv: readonly [string, ...string[]], opts: { signal
     });
   });
   child.stdin.on('error', () => {});
+  // Handled here too: a caller that awaits something else first must not see it reported unhandled.
+  done.catch(() => {});
   return { pid: child.pid, stdin: child.stdin, stdout: child.stdout, done };
 }
+
