@@ -135,6 +135,14 @@ async function toFile(tar: Streamed, strip: TarEndStrip | undefined, format: Tar
     throwFirst([made, piped]);
     return;
   }
+  const toFile = TAR_COMPRESSION[format].toFile;
+  if (toFile !== undefined && flags === 'w') {
+    const writer = spawnStream(toFile(dest), { signal });
+    writer.stdout.resume();
+    const [fed, made, compressed] = await Promise.allSettled([feed(writer.stdin), tar.done, writer.done]);
+    throwFirst([made, compressed, fed]);
+    return;
+  }
   const compress = spawnStream(filter, { signal });
   const [fed, drained, made, compressed] = await Promise.allSettled([
     feed(compress.stdin), pipeline(compress.stdout, createWriteStream(dest, { flags }), { signal }), tar.done, compress.done,

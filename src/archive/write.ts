@@ -11,12 +11,19 @@ const CHECKPOINT_MARK = 'vmgen-checkpoint';
  * users: it is the inside of an LXC image, whose reader (lxc-local) unpacks xz only.
  */
 export const TAR_COMPRESSION = {
-  'tar.zst': { flags: ['-I', 'zstd -T0 -3 -q'], filter: ['zstd', '-T0', '-3', '-q', '-c'], tools: ['zstd'] },
-  'tar.gz': { flags: ['-z'], filter: ['gzip', '-c'], tools: ['gzip'] },
+  'tar.zst': { flags: ['-I', 'zstd -T0 -3 -q'], filter: ['zstd', '-T0', '-3', '-q', '-c'], toFile: (dest: string) => ['zstd', '-T0', '-3', '-q', '-f', '-o', dest], tools: ['zstd'] },
+  'tar.gz': { flags: ['-z'], filter: ['gzip', '-c'], toFile: undefined, tools: ['gzip'] },
   // -0: about half the CPU time of -1 for a tenth more bytes; xz is ~20 times slower than zstd -3 as it is.
-  'tar.xz': { flags: ['-I', 'xz -T0 -0'], filter: ['xz', '-T0', '-0', '-c'], tools: ['xz'] },
-  tar: { flags: [], filter: undefined, tools: [] },
-} as const satisfies Record<string, { flags: readonly string[]; filter: readonly [string, ...string[]] | undefined; tools: readonly string[] }>;
+  'tar.xz': { flags: ['-I', 'xz -T0 -0'], filter: ['xz', '-T0', '-0', '-c'], toFile: undefined, tools: ['xz'] },
+  tar: { flags: [], filter: undefined, toFile: undefined, tools: [] },
+} as const satisfies Record<string, {
+  flags: readonly string[];
+  /** The compressor alone, stdin to stdout. */
+  filter: readonly [string, ...string[]] | undefined;
+  /** The compressor writing a file itself, where it can (the bytes then do not pass through Node). */
+  toFile: ((dest: string) => [string, ...string[]]) | undefined;
+  tools: readonly string[];
+}>;
 export type TarFormat = keyof typeof TAR_COMPRESSION;
 
 /** A Vagrant box is a tar.gz, as `vagrant package` and vagrant-libvirt's create_box.sh write it. */
