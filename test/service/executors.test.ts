@@ -79,6 +79,28 @@ describe('LocalExecutor', () => {
     assert.deepEqual(ex.snapshot(), { queued: [], running: [] });
   });
 
+  it('a build that releases its slot (its process exited, its archive is being stored) lets the next one start, and still ends as itself', async () => {
+    const { ex, runner, updates } = await started(1);
+    for (const id of ['a', 'b', 'c']) await ex.submit(req(id));
+    await tick();
+    assert.deepEqual(runner.started, ['a']);
+    runner.ctx('a').releaseSlot!();
+    runner.ctx('a').releaseSlot!();
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b'], 'b starts while a stores its archive; releasing twice frees one slot');
+    assert.deepEqual(ex.snapshot(), { queued: ['c'], running: ['a', 'b'] }, 'a is still running (and can be cancelled) until it is stored');
+    runner.succeed('a');
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b'], 'a\'s end frees no second slot');
+    assert.equal(of(updates, 'a').at(-1)?.state, 'succeeded');
+    runner.succeed('b');
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b', 'c']);
+    runner.succeed('c');
+    await tick();
+    assert.deepEqual(ex.snapshot(), { queued: [], running: [] });
+  });
+
   it('reports queued → running (worker, started) → the runner\'s updates → succeeded with the artifact', async () => {
     const { ex, runner, updates } = await started(1);
     await ex.submit(req('a'));

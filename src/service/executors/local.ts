@@ -19,11 +19,15 @@ interface Running {
 /**
  * Builds in this process's machine: a FIFO queue and `concurrency` slots, each build run by the
  * runner (in its own process). Nothing here is locked: builds share only the layer cache, whose
- * fills lock themselves, one lock per layer.
+ * fills lock themselves, one lock per layer. A build gives its slot back as soon as its process
+ * has exited (the runner's releaseSlot): storing its archive mostly waits on the disk, and the next
+ * build can use the CPU meanwhile.
  */
 export class LocalExecutor implements Executor {
   private readonly queue: BuildRequest[] = [];
   private readonly running = new Map<string, Running>();
+  /** Builds holding a slot: running, and not yet past their own work (storing the archive holds none). */
+  private busy = 0;
   private onUpdate: ((u: BuildUpdate) => void) | undefined;
   /** Updates made before start() (a submit that came first), delivered when it is called. */
   private early: BuildUpdate[] = [];
@@ -92,23 +96,31 @@ export class LocalExecutor implements Executor {
 
   private pump(): void {
     if (!this.onUpdate || this.closed) return;
-    while (this.running.size < this.opts.concurrency && this.queue.length > 0) {
+    while (this.busy < this.opts.concurrency && this.queue.length > 0) {
       const req = this.queue.shift()!;
       const controller = new AbortController();
       const entry: Running = { controller, done: Promise.resolve() };
       this.running.set(req.id, entry);
-      entry.done = this.run(req, controller.signal).finally(() => {
-        this.running.delete(req.id);
+      this.busy++;
+      let held = true;
+      const release = (): void => {
+        if (!held) return;
+        held = false;
+        this.busy--;
         this.pump();
+      };
+      entry.done = this.run(req, controller.signal, release).finally(() => {
+        this.running.delete(req.id);
+        release();
       });
     }
   }
 
-  private async run(req: BuildRequest, signal: AbortSignal): Promise<void> {
+  private async run(req: BuildRequest, signal: AbortSignal, releaseSlot: () => void): Promise<void> {
     const id = req.id;
     this.emit({ id, state: 'running', started: now(), worker: this.opts.worker, progress: 0 });
     try {
-      const artifact = await this.opts.runner(req, { signal, onUpdate: (u) => this.emit({ ...u, id }) });
+      const artifact = await this.opts.runner(req, { signal, onUpdate: (u) => this.emit({ ...u, id }), releaseSlot });
       // A cancel that came after the archive was stored is too late: the build is whole, and says so.
       this.emit({ id, state: 'succeeded', finished: now(), progress: 1, artifact });
     } catch (err) {

@@ -16,6 +16,11 @@ import { UpdateMapper, type UpdateFields } from './updates.js';
 export interface RunnerContext {
   signal: AbortSignal;
   onUpdate(u: UpdateFields): void;
+  /**
+   * The build's own work is over (its process has exited); what is left, storing the archive
+   * (a hash and a sync, mostly waiting on the disk), need not hold a build slot. Idempotent.
+   */
+  releaseSlot?(): void;
 }
 
 /**
@@ -95,6 +100,7 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
         config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), ...(req.files ? { files: req.files } : {}), cacheRoot: opts.cacheRoot, outDir,
         ...(lab ? { lab } : {}),
       }, { signal: ctx.signal, onUpdate, killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
+      ctx.releaseSlot?.();
       const name = basename(archive);
       const key = artifactKey(req.id, name);
       ctx.onUpdate({ step: 'store the archive', progress: BUILD_SHARE });
