@@ -47,3 +47,13 @@ export function packagePath(relative: string): string {
 export function entryScript(fromSrc: string, callerUrl: string): string {
   return callerUrl.endsWith('.ts') ? packagePath(`src/${fromSrc}.ts`) : packagePath(`dist/${fromSrc}.js`);
 }
+
+/**
+ * How to start a script of `fromSrc` in a process of its own: entryScript's file, except from the
+ * bundle (its URL ends in .cjs), which starts it through bin/run-entry.js from the same bundle
+ * (src/cli/main.ts ENTRIES lists the scripts it carries).
+ */
+export function entryCommand(fromSrc: string, callerUrl: string): { script: string; args: string[] } {
+  if (callerUrl.endsWith('.cjs')) return { script: packagePath('bin/run-entry.js'), args: [fromSrc] };
+  return { script: entryScript(fromSrc, callerUrl), args: [] };
+}

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { entryScript, packagePath, packageRoot } from '../src/package-root.js';
+import { entryCommand, entryScript, packagePath, packageRoot } from '../src/package-root.js';
 import { BUILTIN_CATALOG_FILES, findOs, loadCatalogs } from '../src/catalog/load.js';
 import { mmdebstrapArgv } from '../src/installers/apt/index.js';
 
@@ -29,5 +29,13 @@ describe('package root', () => {
     assert.equal(entryScript('service/runner/child', 'file:///anywhere/chunk-X.ts'), join(ROOT, 'src', 'service', 'runner', 'child.ts'));
     assert.equal(entryScript('service/runner/child', 'file:///anywhere/dist/bundle/main.cjs'), join(ROOT, 'dist', 'service', 'runner', 'child.js'));
     assert.ok(existsSync(entryScript('service/validation/worker', import.meta.url)), 'the checker\'s worker, as tsx runs it, exists');
+  });
+
+  it('from the bundle, a build process starts through bin/run-entry.js from the same bundle, which carries it', async () => {
+    assert.deepEqual(entryCommand('service/runner/child', 'file:///anywhere/dist/bundle/main.cjs'), { script: join(ROOT, 'bin', 'run-entry.js'), args: ['service/runner/child'] });
+    assert.deepEqual(entryCommand('service/runner/child', 'file:///anywhere/run.ts'), { script: join(ROOT, 'src', 'service', 'runner', 'child.ts'), args: [] });
+    assert.ok(existsSync(entryCommand('x', 'file:///b/main.cjs').script), 'bin/run-entry.js exists');
+    const { ENTRIES } = await import('../src/cli/main.js');
+    assert.deepEqual(Object.keys(ENTRIES), ['service/runner/child'], 'the CLI\'s entries name the scripts run.ts starts');
   });
 });

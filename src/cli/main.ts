@@ -6,6 +6,15 @@ import { processIo, type CliIo } from './io.js';
 import { buildProgram, commandOf } from './program.js';
 
 /**
+ * Scripts started on their own that the bundle carries too (src/package-root.ts entryCommand): a
+ * forked build process started by the bundled service starts from it, as fast as the CLI, instead
+ * of from dist/'s hundreds of modules. Each loads its module, whose top level does the work.
+ */
+export const ENTRIES: Readonly<Record<string, () => Promise<unknown>>> = {
+  'service/runner/child': () => import('../service/runner/child.js'),
+};
+
+/**
  * The one place that turns failures into exit codes: usage errors exit 2, user errors (VmgenError)
  * exit with their code's status and no stack trace, anything else is an internal error (exit 70).
  */

@@ -175,15 +175,20 @@ describe('vmgen serve with real builds', { skip }, () => {
     assert.equal(new Set(jobs.map((j) => j.id)).size, 20);
 
     let maxRunning = 0;
+    let maxBuilding = 0;
     const final = await until('all 20 builds to end', async () => {
       const all = (await builds(url, tokens.root!)).filter((b) => jobs.some((j) => j.id === b.id));
-      maxRunning = Math.max(maxRunning, all.filter((b) => b.state === 'running').length);
+      const running = all.filter((b) => b.state === 'running');
+      maxRunning = Math.max(maxRunning, running.length);
+      maxBuilding = Math.max(maxBuilding, running.filter((b) => b.step !== 'store the archive').length);
       return all.length === 20 && all.every((b) => isFinalState(b.state)) ? all : undefined;
     }, 840_000);
     const failed = final.filter((b) => b.state !== 'succeeded');
     assert.deepEqual(failed.map((b) => `${b.id}: ${b.state} ${b.error}`), [], server!.log());
-    assert.ok(maxRunning <= 2, `at most 2 builds ran at once (saw ${maxRunning})`);
-    assert.equal(maxRunning, 2, 'both slots were used');
+    // A build whose process has exited gives its slot back while its archive is stored.
+    assert.ok(maxBuilding <= 2, `at most 2 builds built at once (saw ${maxBuilding})`);
+    assert.ok(maxRunning <= 4, `and at most 2 more stored their archive meanwhile (saw ${maxRunning} running)`);
+    assert.ok(maxBuilding === 2, 'both slots were used');
 
     // Each user sees only their own builds.
     for (const user of users) {

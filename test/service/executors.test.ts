@@ -101,6 +101,27 @@ describe('LocalExecutor', () => {
     assert.deepEqual(ex.snapshot(), { queued: [], running: [] });
   });
 
+  it('at most `concurrency` builds store at once: a build that finds them all storing keeps its slot', async () => {
+    const { ex, runner } = await started(1);
+    for (const id of ['a', 'b', 'c']) await ex.submit(req(id));
+    await tick();
+    runner.ctx('a').releaseSlot!();
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b']);
+    runner.ctx('b').releaseSlot!();
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b'], 'a still stores: b keeps its slot, c waits');
+    runner.succeed('a');
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b'], 'b gave nothing back, and a\'s end frees a storing place, not a slot');
+    runner.succeed('b');
+    await tick();
+    assert.deepEqual(runner.started, ['a', 'b', 'c']);
+    runner.succeed('c');
+    await tick();
+    assert.deepEqual(ex.snapshot(), { queued: [], running: [] });
+  });
+
   it('reports queued → running (worker, started) → the runner\'s updates → succeeded with the artifact', async () => {
     const { ex, runner, updates } = await started(1);
     await ex.submit(req('a'));

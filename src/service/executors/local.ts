@@ -21,13 +21,15 @@ interface Running {
  * runner (in its own process). Nothing here is locked: builds share only the layer cache, whose
  * fills lock themselves, one lock per layer. A build gives its slot back as soon as its process
  * has exited (the runner's releaseSlot): storing its archive mostly waits on the disk, and the next
- * build can use the CPU meanwhile.
+ * build can use the CPU meanwhile. So up to `concurrency` builds build and as many store.
  */
 export class LocalExecutor implements Executor {
   private readonly queue: BuildRequest[] = [];
   private readonly running = new Map<string, Running>();
-  /** Builds holding a slot: running, and not yet past their own work (storing the archive holds none). */
+  /** Builds holding a slot: running, and not yet past their own work. */
   private busy = 0;
+  /** Builds past their own work, storing their archive (they gave their slot back). */
+  private storing = 0;
   private onUpdate: ((u: BuildUpdate) => void) | undefined;
   /** Updates made before start() (a submit that came first), delivered when it is called. */
   private early: BuildUpdate[] = [];
@@ -102,16 +104,21 @@ export class LocalExecutor implements Executor {
       const entry: Running = { controller, done: Promise.resolve() };
       this.running.set(req.id, entry);
       this.busy++;
-      let held = true;
+      let phase: 'building' | 'storing' | 'done' = 'building';
+      // At most `concurrency` builds store at once too, so a slow store (S3) cannot pile up archives.
       const release = (): void => {
-        if (!held) return;
-        held = false;
+        if (phase !== 'building' || this.storing >= this.opts.concurrency) return;
+        phase = 'storing';
         this.busy--;
+        this.storing++;
         this.pump();
       };
       entry.done = this.run(req, controller.signal, release).finally(() => {
         this.running.delete(req.id);
-        release();
+        if (phase === 'building') this.busy--;
+        else if (phase === 'storing') this.storing--;
+        phase = 'done';
+        this.pump();
       });
     }
   }

@@ -5,7 +5,7 @@ import { mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { ERROR_CODES, VmgenError, type ErrorCode } from '../../errors.js';
-import { entryScript } from '../../package-root.js';
+import { entryCommand } from '../../package-root.js';
 import { DirArtifactStore } from '../artifacts/dir.js';
 import { artifactKey } from '../artifacts/key.js';
 import { pathHider, type HiddenPath } from '../redact.js';
@@ -40,7 +40,7 @@ export interface ProcessRunnerOptions {
   hidePaths?: HiddenPath[];
 }
 
-const CHILD_ENTRY = entryScript('service/runner/child', import.meta.url);
+const CHILD_ENTRY = entryCommand('service/runner/child', import.meta.url);
 const DEFAULT_KILL_AFTER_MS = 60_000;
 const STDERR_TAIL = 4000;
 /** Of the overall progress, what the build's steps make; storing the archive is the rest, so 1 means stored. */
@@ -100,10 +100,10 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
         config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), ...(req.files ? { files: req.files } : {}), cacheRoot: opts.cacheRoot, outDir,
         ...(lab ? { lab } : {}),
       }, { signal: ctx.signal, onUpdate, killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
-      ctx.releaseSlot?.();
       const name = basename(archive);
       const key = artifactKey(req.id, name);
       ctx.onUpdate({ step: 'store the archive', progress: BUILD_SHARE });
+      ctx.releaseSlot?.();
       const { bytes, sha256 } = await opts.artifacts.put(key, archive);
       return { key, name, bytes, sha256 };
     } catch (err) {
@@ -159,7 +159,7 @@ export function runInChild(start: Omit<StartMessage, 'type'>, ctx: RunnerContext
   return new Promise((resolvePromise, reject) => {
     const mapper = new UpdateMapper(ctx.onUpdate);
     // Its own process group, so a kill after the grace period takes the tools it started too.
-    const child = fork(CHILD_ENTRY, [], { execArgv: childExecArgv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, serialization: 'json' });
+    const child = fork(CHILD_ENTRY.script, CHILD_ENTRY.args, { execArgv: childExecArgv(), stdio: ['ignore', 'pipe', 'pipe', 'ipc'], detached: true, serialization: 'json' });
     let outcome: ChildMessage | undefined;
     let stderrTail = '';
     let killTimer: NodeJS.Timeout | undefined;
