@@ -14,8 +14,8 @@ import { TarEndStrip } from './tar-end.js';
  * the overlay's upper directory). Tar readers take the later of two members with one name, and
  * zstd, gzip and xz read concatenated frames as one stream, so the parts joined end to end are one
  * archive that unpacks to the configured guest. A rebuild then copies the layer's part instead of
- * compressing the whole root again; what it deleted from the layer is left out of that part, which
- * is why the part is cached per set of deletions.
+ * compressing the whole root again; what it deleted or replaced is left out of that part, which is
+ * why the part is cached per set of paths left out.
  */
 
 /**
@@ -39,7 +39,10 @@ export interface LayerPartRequest {
   format: TarFormat;
   /** The root's top-level name in the archive ('rootfs'). */
   rootName: string;
-  /** Paths relative to the root that the build deleted (whiteouts, opaque directories' hidden names). */
+  /**
+   * Paths relative to the root the part leaves out: the directories the build's part carries whole,
+   * and what the build deleted (whiteouts, opaque directories' hidden names) or replaced elsewhere.
+   */
   exclude: readonly string[];
 }
 
@@ -135,9 +138,9 @@ async function toFile(tar: Streamed, strip: TarEndStrip | undefined, format: Tar
     throwFirst([made, piped]);
     return;
   }
-  const toFile = TAR_COMPRESSION[format].toFile;
-  if (toFile !== undefined && flags === 'w') {
-    const writer = spawnStream(toFile(dest), { signal });
+  const writing = TAR_COMPRESSION[format].toFile;
+  if (writing !== undefined && flags === 'w') {
+    const writer = spawnStream(writing(dest), { signal });
     writer.stdout.resume();
     const [fed, made, compressed] = await Promise.allSettled([feed(writer.stdin), tar.done, writer.done]);
     throwFirst([made, compressed, fed]);
