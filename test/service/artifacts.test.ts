@@ -46,7 +46,8 @@ describe('DirArtifactStore', () => {
   }
 
   it('moves the file in and reports its size and SHA-256; the source is gone, no temp is left', async () => {
-    const data = randomBytes(300_000);
+    // Over two of the store's 1 MiB reads, and not a multiple of them.
+    const data = randomBytes(2_500_001);
     const src = source('a.tar', data);
     const r = await store.put('b1/web1-lxc.tar.zst', src);
     assert.deepEqual(r, { bytes: data.length, sha256: sha(data) });
@@ -69,7 +70,7 @@ describe('DirArtifactStore', () => {
   it('copies across file systems (EXDEV) with the same result', { skip: !existsSync('/dev/shm') && 'no /dev/shm' }, async () => {
     const shm = mkdtempSync('/dev/shm/vmgen-art-');
     try {
-      const data = randomBytes(123_457);
+      const data = randomBytes(1_234_567);
       const src = join(shm, 'c.tar');
       writeFileSync(src, data);
       assert.deepEqual(await store.put('b3/c.tar', src), { bytes: data.length, sha256: sha(data) });
