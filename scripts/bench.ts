@@ -12,7 +12,8 @@
 //         (the root partition), qemu-img convert -O vmdk -o subformat=monolithicSparse
 //   warm  the same machine with another hostname, layer cached  vs  cp --sparse=always of the by-hand
 //         raw disk image + qemu-img convert of the copy; the warm build is also split into its steps
-//   Each vmware measurement starts after an untimed sync, so none pays for the previous one's writeback.
+//   Each measurement (lxc and vmware) starts after an untimed sync, so none pays for the previous one's
+//   writeback (the baseline's removed root file system, the copied .deb pool).
 //
 // Both sides of a cold comparison get their own copy of the default cache's .deb pool, so neither
 // downloads a package (only apt's indexes come from the mirror). Should the pool lack something,
@@ -263,6 +264,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
           await rm(rootfs, { recursive: true, force: true });
           await mkdir(rootfs);
           const before = await debCount(pool);
+          await settle(signal);
           note(`cold baseline${nth}: mmdebstrap alone (${packages.length} packages)`);
           const seconds = (await timed(() => run(mmdebstrapArgv(source, rootfs), {
             signal, env: { ...process.env, VMGEN_DEBS: pool, DEBIAN_FRONTEND: 'noninteractive' },
@@ -284,6 +286,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
         cache = join(tmp, `cache-${i}`);
         await seedPool(pool, join(cache, 'debs'), signal);
         const coldPool = await debCount(join(cache, 'debs'));
+        await settle(signal);
         note(`cold${nth}: vmgen build into an empty cache`);
         const build = await vmgenBuild(CONFIG, outDir, cache, signal);
         return { baseline, build, fetched: (await debCount(join(cache, 'debs'))) - coldPool };
@@ -312,9 +315,11 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
     let tarBytes = 0;
     for (let i = 1; i <= REPEATS; i++) {
       const pair = await sh.measure(`warm pair ${i}/${REPEATS}`, async () => {
+        await settle(signal);
         note(`warm ${i}/${REPEATS}: vmgen build, hostname ${WARM_HOSTNAME}`);
         const warm = await vmgenBuild(warmConfig, outDir, cache, signal);
         warmArchiveBytes = await fileBytes(warm.result.archive);
+        await settle(signal);
         note(`warm ${i}/${REPEATS}: tar | zstd -T0 -3 of the layer`);
         const tar = await tarZstd(rootfs, tarOut, signal);
         tarBytes = await fileBytes(tarOut);

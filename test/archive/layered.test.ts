@@ -87,14 +87,15 @@ describe('TarEndStrip', () => {
     writeFileSync(join(dir, 'b/after'), 'the second part');
   });
 
-  for (const format of ['posix', 'gnu'] as const) {
-    it(`drops only the end of a ${format} tar, so another tar can follow it`, async () => {
-      const first = await tarBytes(['tar', `--format=${format}`, '--record-size=10240', '-C', dir, '-cf', '-', 'a']);
+  // 10 KiB is tar's own record; 1 MiB is what vmgen's archives are written with (CHECKPOINT_FLAGS).
+  for (const [format, record] of [['posix', 10240], ['gnu', 10240], ['posix', 1048576], ['gnu', 1048576]] as const) {
+    it(`drops only the end of a ${format} tar in ${record}-byte records, so another tar can follow it`, async () => {
+      const first = await tarBytes(['tar', `--format=${format}`, `--record-size=${record}`, '-C', dir, '-cf', '-', 'a']);
       const second = await tarBytes(['tar', `--format=${format}`, '-C', dir, '-cf', '-', 'b']);
       const head = await stripped(first);
       assert.ok(head.length < first.length && head.length % 512 === 0, `the end is dropped on a block boundary (${head.length} of ${first.length})`);
       assert.ok(first.subarray(head.length).every((b) => b === 0), 'what is dropped is zeros');
-      const out = join(dir, `out-${format}`);
+      const out = join(dir, `out-${format}-${record}`);
       mkdirSync(out);
       await run(['tar', '-xf', '-', '-C', out], { input: Buffer.concat([head, second]) });
       assert.deepEqual(treeOf(join(out, 'a')), treeOf(join(dir, 'a')), 'the first part unpacks whole');
@@ -124,7 +125,7 @@ describe('layer part and build part argv', () => {
   it('leaves the deleted paths out of the layer part, literally and from the root', () => {
     assert.deepEqual(layerPartTarArgv({ layerRootfs: '/c/layers/packages-1/rootfs', exclude: ['etc/ssh/ssh_host_rsa_key', 'srv/a*'] }), [
       'tar', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability',
-      '--record-size=10240', '--checkpoint=1024', '--checkpoint-action=echo=vmgen-checkpoint',
+      '--record-size=1048576', '--checkpoint=10', '--checkpoint-action=echo=vmgen-checkpoint',
       '--anchored', '--no-wildcards', '--exclude=rootfs/etc/ssh/ssh_host_rsa_key', '--exclude=rootfs/srv/a*',
       '-C', '/c/layers/packages-1', '-cf', '-', '--', 'rootfs',
     ]);

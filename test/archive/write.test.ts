@@ -9,7 +9,7 @@ const CWD = '/var/lib/vmgen/build/web1';
 const ENTRIES = ['config', 'rootfs', 'fstab'];
 
 const TAR_HEAD = ['tar', '--numeric-owner', '--xattrs', '--xattrs-include=security.capability'];
-const TAR_TAIL = ['--record-size=10240', '--checkpoint=1024', '--checkpoint-action=echo=vmgen-checkpoint', '-C', CWD, '-cf', OUT, '--', ...ENTRIES];
+const TAR_TAIL = ['--record-size=1048576', '--checkpoint=10', '--checkpoint-action=echo=vmgen-checkpoint', '-C', CWD, '-cf', OUT, '--', ...ENTRIES];
 
 describe('archiveArgv', () => {
   const cases: ReadonlyArray<readonly [ArchiveFormat, string[]]> = [
@@ -31,9 +31,9 @@ describe('archiveArgv', () => {
     assert.deepEqual(cases.map(([f]) => f).sort(), [...ARCHIVE_FORMATS].sort());
   });
 
-  it('checkpoints tar every CHECKPOINT_BYTES, counted in 10 KiB records', () => {
-    includesAll(archiveArgv('tar', OUT, CWD, ENTRIES), [`--checkpoint=${CHECKPOINT_BYTES / 10240}`]);
-    assert.equal(CHECKPOINT_BYTES % 10240, 0);
+  it('checkpoints tar every CHECKPOINT_BYTES, counted in 1 MiB records', () => {
+    includesAll(archiveArgv('tar', OUT, CWD, ENTRIES), ['--record-size=1048576', `--checkpoint=${CHECKPOINT_BYTES / 1048576}`]);
+    assert.equal(CHECKPOINT_BYTES % 1048576, 0);
   });
 
   for (const format of ARCHIVE_FORMATS) {
