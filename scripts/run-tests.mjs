@@ -2,7 +2,7 @@
 // Runs node's test runner over every *.test.ts below the given folders (Node 20 has no --test globs).
 //
 // Node runs availableParallelism() - 1 test files at once: one on these 2-core machines, so the
-// ~300 files ran one after another, 30 minutes. The files of test/integration (real builds,
+// ~160 files ran one after another, 30 minutes. The files of test/integration (real builds,
 // containers and TCG boots: 1,410 of the 1,640 s the suites took) still run one at a time, as
 // before, and all the other files run beside them in a second runner, on the other core: mostly a
 // build or a boot keeps one core busy. The second runner's report is printed whole when it ends,
@@ -58,23 +58,23 @@ async function main() {
   const fd = openSync(log, 'w');
   const beside = spawn(process.execPath, argv(rest), { stdio: ['ignore', fd, fd] });
   closeSync(fd);
-  const main = spawn(process.execPath, argv(integration), { stdio: ['ignore', 'pipe', 'pipe'] });
-  const flushOut = forwardLines(main.stdout, process.stdout);
-  const flushErr = forwardLines(main.stderr, process.stderr);
+  const integrationRun = spawn(process.execPath, argv(integration), { stdio: ['ignore', 'pipe', 'pipe'] });
+  const flushOut = forwardLines(integrationRun.stdout, process.stdout);
+  const flushErr = forwardLines(integrationRun.stderr, process.stderr);
   process.stdout.write(`run-tests: ${integration.length} file(s) of test/integration here, one at a time; the other ${rest.length} file(s) beside them, reported when they end\n`);
   const besideCode = exited(beside).then((code) => {
-    process.stdout.write(`\nrun-tests: the ${rest.length} files outside test/integration ended (exit ${code}); their report:\n`);
+    process.stdout.write(`\nrun-tests: the ${rest.length} file(s) outside test/integration ended (exit ${code}); their report:\n`);
     process.stdout.write(readFileSync(log, 'utf8'));
     process.stdout.write(`run-tests: end of that report; test/integration goes on\n\n`);
     return code;
   });
-  const mainCode = await exited(main);
+  const integrationCode = await exited(integrationRun);
   flushOut();
   flushErr();
   const other = await besideCode;
   rmSync(dir, { recursive: true, force: true });
-  process.stdout.write(`run-tests: test/integration exit ${mainCode}, the other files exit ${other}\n`);
-  return Math.max(mainCode, other);
+  process.stdout.write(`run-tests: test/integration exit ${integrationCode}, the other files exit ${other}\n`);
+  return Math.max(integrationCode, other);
 }
 
 process.exit(await main());
