@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, readlink, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, posix } from 'node:path';
 import { run, type RunResult } from '../exec/run.js';
 import { batchArgv } from './batch.js';
@@ -75,6 +75,16 @@ export class ChrootCommunicator implements Communicator {
 
   readFile(guestPath: string): Promise<Buffer> {
     return readFile(resolveInRoot(this.root, guestPath));
+  }
+
+  async readLink(guestPath: string): Promise<string | undefined> {
+    try {
+      return await readlink(resolveInRoot(this.root, guestPath, false));
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'EINVAL' || code === 'ENOENT' || code === 'ENOTDIR') return undefined;
+      throw err;
+    }
   }
 
   async remove(guestPath: string): Promise<void> {

@@ -16,5 +16,7 @@ export interface Communicator {
   writeFile(path: string, content: string | Uint8Array, mode?: number): Promise<void>;
   symlink(target: string, path: string): Promise<void>;
   readFile(path: string): Promise<Buffer>;
+  /** A symbolic link's target, or undefined when `path` is no link (or missing). Where missing, nothing reads links. */
+  readLink?(path: string): Promise<string | undefined>;
   remove(path: string): Promise<void>;
 }

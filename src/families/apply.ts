@@ -5,6 +5,7 @@ import { walkSource, type ConfigSources } from '../config/sources.js';
 import { CommandError } from '../exec/run.js';
 import { VmgenError } from '../errors.js';
 import { copyEntries, copyFinishCommands } from './linux/copies.js';
+import { enableOffline } from './linux/enable-offline.js';
 import type { GuestCommand, GuestCopy, GuestPlan } from './types.js';
 
 export interface ApplyOptions {
@@ -24,7 +25,29 @@ export async function applyPlan(comm: Communicator, plan: GuestPlan, opts: Apply
   for (const link of plan.links) await comm.symlink(link.target, link.path);
   const finish: GuestCommand[] = [];
   for (const copy of plan.copies ?? []) finish.push(...await writeCopy(comm, copy, opts));
-  for (const group of commandGroups([...plan.commands, ...finish], comm.execAll !== undefined)) {
+  // A command the applier can carry out by writing files ends the batch before it, so every
+  // command still sees what the ones before it did.
+  let pending: GuestCommand[] = [];
+  for (const cmd of [...plan.commands, ...finish]) {
+    if (cmd.offline === undefined || comm.readLink === undefined) {
+      pending.push(cmd);
+      continue;
+    }
+    await runCommands(comm, pending, opts);
+    pending = [];
+    const done = await enableOffline({ readFile: (p) => comm.readFile(p), readLink: (p) => comm.readLink!(p), symlink: (t, p) => comm.symlink(t, p) }, cmd.offline);
+    const made = done.links.length === 0 ? 'no link to make' : `linked ${done.links.map((l) => posix.basename(l.path)).join(' ')}`;
+    opts.log?.(`${cmd.why}: ${made} (the links systemctl enable makes)${done.already.length > 0 ? `; already enabled: ${done.already.join(' ')}` : ''}`);
+    if (done.leftover.length > 0) {
+      for (const l of done.leftover) opts.log?.(`  ${l.unit}: left to systemctl (${l.why})`);
+      pending.push({ argv: ['systemctl', 'enable', ...done.leftover.map((l) => l.unit)], why: cmd.why });
+    }
+  }
+  await runCommands(comm, pending, opts);
+}
+
+async function runCommands(comm: Communicator, commands: readonly GuestCommand[], opts: ApplyOptions): Promise<void> {
+  for (const group of commandGroups(commands, comm.execAll !== undefined)) {
     if (opts.signal?.aborted) throw opts.signal.reason instanceof Error ? opts.signal.reason : new Error('cancelled');
     for (const cmd of group) opts.log?.(`${cmd.why}: ${cmd.argv.join(' ')}`);
     const signal = opts.signal ? { signal: opts.signal } : {};

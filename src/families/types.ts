@@ -27,6 +27,22 @@ export interface GuestCommand {
   secret?: boolean;
   /** Why the command runs, for the step log. */
   why: string;
+  /**
+   * Set on a `systemctl enable`: where the guest's root is at hand, the applier makes the links
+   * itself (linux/enable-offline.ts) and runs the command only for the units it leaves.
+   */
+  offline?: SystemdEnable;
+}
+
+/** `systemctl enable` of `units`, as data the applier can carry out by writing links. */
+export interface SystemdEnable {
+  units: string[];
+  /**
+   * The family's vendor unit directories in systemd's order, after /etc and /usr/local. One with
+   * `when` is searched only if `when.file` has the line `when.line`: Debian's systemd before 255
+   * (split-usr builds) links to /lib/systemd/system, which its dpkg file list then names.
+   */
+  vendorDirs: Array<{ dir: string; when?: { file: string; line: string } }>;
 }
 
 /**

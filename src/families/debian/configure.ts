@@ -9,7 +9,7 @@ import { joinPlans } from '../linux/services/join.js';
 import { webPackages, webPlan } from '../linux/services/web.js';
 import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
-import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan } from '../types.js';
+import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan, SystemdEnable } from '../types.js';
 import { DEBIAN_DATABASE } from './services/database.js';
 import { DEBIAN_WEB } from './services/web.js';
 import {
@@ -36,6 +36,17 @@ export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
 /** What every guest needs for the plan itself: an init to enable units with, the firewall, `ip`, and sudo for the sudo group. */
 const BASE_PACKAGES = ['iproute2', 'nftables', 'sudo', 'systemd-sysv'];
+
+/**
+ * Where systemd looks for the packages' units: Debian 12 and Ubuntu 22.04 build it split-usr
+ * (/lib/systemd/system first, where its enable links point, and where its package installs its
+ * own units: dpkg's list of its files names that directory); systemd 255 (Debian 13, Ubuntu
+ * 24.04) dropped split-usr and has /usr/lib/systemd/system alone.
+ */
+const DEBIAN_UNIT_DIRS: SystemdEnable['vendorDirs'] = [
+  { dir: '/lib/systemd/system', when: { file: '/var/lib/dpkg/info/systemd.list', line: '/lib/systemd/system' } },
+  { dir: '/usr/lib/systemd/system' },
+];
 
 export function debianPackages({ spec }: GuestContext): string[] {
   const wanted = [
@@ -87,7 +98,7 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
     commands: [
       ...accountCommands(spec),
       ...services.commands,
-      enableCommand(debianServices(ctx), spec.appServices),
+      enableCommand(debianServices(ctx), spec.appServices, DEBIAN_UNIT_DIRS),
     ],
   };
 }

@@ -1,15 +1,18 @@
 import type { ResolvedSpec } from '../../config/resolve.js';
 import { quote } from '../../config/validators.js';
 import { assertTimezone } from '../debian/render.js';
-import type { GuestCommand, GuestLink } from '../types.js';
+import type { GuestCommand, GuestLink, SystemdEnable } from '../types.js';
 
 const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
 
-/** One `systemctl enable` for the family's own services and the config's, each named once. */
-export function enableCommand(services: readonly string[], appServices: readonly string[]): GuestCommand {
+/**
+ * One `systemctl enable` for the family's own services and the config's, each named once. The
+ * applier may make its links itself (enable-offline.ts), from the family's `vendorDirs`.
+ */
+export function enableCommand(services: readonly string[], appServices: readonly string[], vendorDirs: SystemdEnable['vendorDirs']): GuestCommand {
   const units = [...new Set([...services, ...appServices])];
   for (const unit of units) if (!UNIT.test(unit)) throw new Error(`${quote(unit)} is not a systemd unit name`);
-  return { argv: ['systemctl', 'enable', ...units], why: 'start the firewall, network and application services at boot' };
+  return { argv: ['systemctl', 'enable', ...units], why: 'start the firewall, network and application services at boot', offline: { units, vendorDirs } };
 }
 
 /**

@@ -10,7 +10,7 @@ import { joinPlans } from '../linux/services/join.js';
 import { webPackages, webPlan } from '../linux/services/web.js';
 import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
-import type { Configurator, GuestContext, GuestFile, GuestPlan } from '../types.js';
+import type { Configurator, GuestContext, GuestFile, GuestPlan, SystemdEnable } from '../types.js';
 import {
   RAW_RULES_FILE,
   RAW_RULES_UNIT,
@@ -40,6 +40,9 @@ import { REDHAT_NET } from './services/net.js';
 
 /** What the plan itself needs in the guest, by Fedora/EL package name. */
 const BASE_PACKAGES = ['NetworkManager', 'firewalld', 'iproute', 'shadow-utils', 'sudo', 'systemd'];
+
+/** Fedora and EL have been merged-usr from the start: systemd's vendor units are in /usr/lib alone. */
+const REDHAT_UNIT_DIRS: SystemdEnable['vendorDirs'] = [{ dir: '/usr/lib/systemd/system' }];
 
 export { STAGED_KEYS_DIR } from '../linux/accounts.js';
 
@@ -121,7 +124,7 @@ export function redhatPlan(ctx: GuestContext): GuestPlan {
       // shadow-utils takes the same arguments as on Debian.
       ...accountCommands(spec),
       ...services.commands,
-      enableCommand(redhatServices(ctx), spec.appServices),
+      enableCommand(redhatServices(ctx), spec.appServices, REDHAT_UNIT_DIRS),
     ],
   };
 }
