@@ -3,6 +3,7 @@ import { copyFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { LayerKeyParts } from '../cache/key.js';
 import { spawnStream } from '../exec/stream.js';
 import { CommandError } from '../exec/run.js';
 import { CHECKPOINT_FLAGS, ROOT_TAR_FLAGS, TAR_COMPRESSION, type TarFormat } from './write.js';
@@ -21,9 +22,11 @@ import { TarEndStrip } from './tar-end.js';
 /**
  * Directories a build's part carries whole, from the configured root, and the layer's part leaves
  * out: the configuration lives there, so the layer's part is the same for every build that changes
- * nothing else of the layer, and it can be packed while the guest is being configured.
+ * nothing else of the layer, and it can be packed while the guest is being configured. The
+ * generated locales (3 MB for one) too: a cold build then packs the part while locale-gen runs
+ * in the new layer, a core's work for 1.3 s of CPU on which nothing else waited.
  */
-export const WHOLE_DIRS: readonly string[] = ['etc'];
+export const WHOLE_DIRS: readonly string[] = ['etc', 'usr/lib/locale'];
 
 /** Formats whose parts can be joined: a tar, or a tar compressed by a tool that reads concatenated frames. */
 export const LAYERED_FORMATS: readonly TarFormat[] = ['tar.zst', 'tar.gz', 'tar.xz', 'tar'];
@@ -50,6 +53,12 @@ export interface LayerPartRequest {
 export interface LayerParts {
   /** The file holding the part: made once per request, then found. */
   ensure(req: LayerPartRequest, ctx: { signal: AbortSignal; log(line: string): void; onStderr?(chunk: string): void }): Promise<{ path: string; made: boolean }>;
+  /**
+   * Packs the part of a layer still being made (`layerParts`: its key parts), into the layer's own
+   * directory, beside its root: ensure() takes it from there once the layer is published, and a
+   * layer that is never published takes it with it.
+   */
+  packUnpublished(req: LayerPartRequest, layerParts: LayerKeyParts, ctx: { signal: AbortSignal; log(line: string): void }): Promise<void>;
 }
 
 /** Whether a layer part can stand for the request: the cache's root must carry the archive's root name. */

@@ -98,6 +98,17 @@ export interface VmKernel {
 }
 
 /** One OS family's configurator: the seed's ConfigDebian, ConfigRedHat, ConfigWindows. */
+/** Work done once in the packages layer rather than in every build, and what keys it. */
+export interface LayerPlan {
+  key: unknown;
+  plan: GuestPlan;
+  /**
+   * The guest directories the plan changes, when the family knows them: the archive's layer part
+   * can then be packed while the plan runs, when these are all directories it leaves out anyway.
+   */
+  writes?: string[];
+}
+
 export interface Configurator {
   id: FamilyId;
   /** Packages the configuration itself needs in the guest (init, firewall, locales…). */
@@ -109,7 +120,7 @@ export interface Configurator {
    * Slow work that depends only on what already keys the packages layer (generating locales), done
    * once when the layer is made instead of in every build. `key` joins the layer's cache key.
    */
-  layerPlan?(ctx: GuestContext): { key: unknown; plan: GuestPlan } | undefined;
+  layerPlan?(ctx: GuestContext): LayerPlan | undefined;
 }
 
 /** A file `vmgen render` writes; `path` is relative to the render directory. */

@@ -4,7 +4,7 @@ import type { LayerCache } from '../cache/store.js';
 import { layerKey, type LayerKeyParts } from '../cache/key.js';
 import { ChrootCommunicator } from '../communicators/chroot.js';
 import { applyPlan } from '../families/apply.js';
-import type { GuestFile, GuestPlan } from '../families/types.js';
+import type { GuestFile, LayerPlan } from '../families/types.js';
 import type { InstallContext, Installer, LayerSource } from '../installers/types.js';
 
 /** Bumped whenever the way layers are made changes, so old layers are not reused by mistake. */
@@ -18,8 +18,17 @@ export interface LayerRequest {
   appPackages: string[];
   /** Files in place before any package is installed (initramfs-tools settings for VM kernels). */
   setupFiles?: GuestFile[];
-  /** Work done once per layer rather than per build (locale generation), and its key. */
-  prepare?: { key: unknown; plan: GuestPlan };
+  /** Work done once per layer rather than per build (locale generation), its key and what it writes. */
+  prepare?: LayerPlan;
+}
+
+/** A packages layer made but not yet published: what may work on it while its prepare plan runs. */
+export interface UnpublishedLayer {
+  key: string;
+  parts: LayerKeyParts;
+  rootfs: string;
+  /** The guest directories the prepare plan changes. */
+  writes: readonly string[];
 }
 
 export interface LayerResult {
@@ -37,6 +46,11 @@ export interface LayerDeps {
   installer: Installer;
   signal: AbortSignal;
   log(line: string): void;
+  /**
+   * Started once the packages are in, beside a prepare plan that declares what it writes (the
+   * archive's layer part, packed while locales are generated); the layer is published when both end.
+   */
+  besidePrepare?(layer: UnpublishedLayer, signal: AbortSignal): Promise<void>;
 }
 
 function parts(req: LayerRequest, packages: readonly string[], prepareKey?: unknown): LayerKeyParts {
@@ -91,7 +105,7 @@ export async function ensureLayer(req: LayerRequest, deps: LayerDeps): Promise<L
 
   const from = base;
   const filled = await deps.cache.fill(key, { kind: 'packages', parts: keyParts, baseKey },
-    async (rootfs) => {
+    async (rootfs, signal) => {
       result.packageToolRuns++;
       if (from) {
         await run(['cp', '-a', '--reflink=auto', `${from.rootfs}/.`, rootfs], { signal: deps.signal });
@@ -99,10 +113,33 @@ export async function ensureLayer(req: LayerRequest, deps: LayerDeps): Promise<L
       } else {
         await deps.installer.bootstrap({ ...source, packages: all }, rootfs, ctx);
       }
-      if (req.prepare) await applyPlan(new ChrootCommunicator(rootfs), req.prepare.plan, { signal: deps.signal, log: deps.log });
+      if (req.prepare) await prepareLayer(req.prepare, { key, parts: keyParts, rootfs }, deps, signal);
     }, { signal: deps.signal, onWait: () => deps.log(`waiting for another build to make layer ${key}`) });
   result.events.push(`packages layer ${key}: ${filled.filled ? (from ? 'made from the base layer' : 'made in one pass') : 'made by another build'}`);
   return { ...result, rootfs: filled.layer.rootfs, bytes: filled.layer.meta.bytes };
+}
+
+/**
+ * Runs the layer's prepare plan, and beside it what deps.besidePrepare starts when the plan says
+ * what it writes. The plan's failure is the layer's; the other work's is only logged, as what it
+ * makes is made again later when missing. Both have ended when this returns.
+ */
+async function prepareLayer(prepare: LayerPlan, layer: Omit<UnpublishedLayer, 'writes'>, deps: LayerDeps, signal: AbortSignal): Promise<void> {
+  const stop = new AbortController();
+  const besideSignal = AbortSignal.any([signal, stop.signal]);
+  const beside = prepare.writes === undefined || deps.besidePrepare === undefined
+    ? undefined
+    : deps.besidePrepare({ ...layer, writes: prepare.writes }, besideSignal).catch((err: unknown) => {
+      if (!besideSignal.aborted) deps.log(`packing beside the layer's preparation failed (${err instanceof Error ? err.message : String(err)}); it is done again later`);
+    });
+  try {
+    await applyPlan(new ChrootCommunicator(layer.rootfs), prepare.plan, { signal: deps.signal, log: deps.log });
+  } catch (err) {
+    stop.abort(err);
+    throw err;
+  } finally {
+    await beside;
+  }
 }
 
 async function siblingsOf(cache: LayerCache, baseKey: string): Promise<number> {

@@ -1,6 +1,6 @@
 import type { ResolvedSpec } from '../config/resolve.js';
 import { VmgenError } from '../errors.js';
-import type { Configurator, GuestContext, GuestFile, GuestPlan, VmKernel } from '../families/types.js';
+import type { Configurator, GuestContext, GuestFile, GuestPlan, LayerPlan, VmKernel } from '../families/types.js';
 import { filesystemPackages, type VmLayout } from '../disks/layout.js';
 
 /** What a guest's packages layer is made from, beyond its OS and mirror. */
@@ -9,8 +9,8 @@ export interface LayerInputs {
   basePackages: string[];
   appPackages: string[];
   setupFiles: GuestFile[];
-  /** Work done once in the packages layer (locales; a VM kernel's /boot), and what keys it. */
-  prepare?: { key: unknown; plan: GuestPlan };
+  /** Work done once in the packages layer (locales; a VM kernel's /boot), what keys it, and what it writes when known. */
+  prepare?: LayerPlan;
 }
 
 function joinPlans(a: GuestPlan, b: GuestPlan): GuestPlan {
@@ -30,8 +30,9 @@ export function layerInputs(configurator: Configurator, familyVmKernel: VmKernel
   }
   const layer = configurator.layerPlan?.(guest);
   const finish = vmKernel?.finish;
-  // A finish step joins the key only when there is one, so the layers of families without it keep theirs.
-  const prepare = finish === undefined
+  // A finish step joins the key only when there is one, so the layers of families without it keep
+  // theirs; what it writes is not declared, so the joined plan declares nothing.
+  const prepare: LayerPlan | undefined = finish === undefined
     ? layer
     : { key: { ...(layer === undefined ? {} : { layer: layer.key }), vmKernel: finish }, plan: layer === undefined ? finish : joinPlans(layer.plan, finish) };
   return {

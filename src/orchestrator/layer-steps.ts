@@ -8,6 +8,7 @@ import { DISK_CACHE_TOOLS } from '../disks/disk-cache.js';
 import { diskImageTools } from '../disks/disk-image.js';
 import { deltaBlocker } from '../disks/overlay-delta.js';
 import type { VmLayout } from '../disks/layout.js';
+import type { UnpublishedLayer } from '../layers/ensure.js';
 import type { LayerInputs } from '../layers/inputs.js';
 import { MOUNT_TOOLS } from '../layers/mount.js';
 import type { BuildScript } from '../layers/sandbox.js';
@@ -58,13 +59,20 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
       run: async ({ state, signal }) => {
         if (spec.apps.length > 0) state.log(`applications: ${spec.apps.map((a) => a.name).join(', ')} (${spec.appPackages.join(' ')})`);
         const { inputs } = p;
-        const layer = await state.driver.ensureLayer({
+        const { driver } = state;
+        // A layer made now is prepared (locales) with its archive part packed beside it.
+        const besidePrepare = driver.prepareArchive === undefined ? {} : {
+          besidePrepare: (made: UnpublishedLayer, s: AbortSignal) => driver.prepareArchive!(p.packer, {
+            layerKey: made.key, layerRootfs: made.rootfs, format: p.format, signal: s, log: state.log, unpublished: { parts: made.parts, writes: made.writes },
+          }),
+        };
+        const layer = await driver.ensureLayer({
           source: { os: spec.os, mirror: spec.mirror },
           basePackages: inputs.basePackages,
           appPackages: inputs.appPackages,
           ...(inputs.prepare ? { prepare: inputs.prepare } : {}),
           ...(inputs.setupFiles.length > 0 ? { setupFiles: inputs.setupFiles } : {}),
-        }, p.installer, { signal, log: state.log });
+        }, p.installer, { signal, log: state.log, ...besidePrepare });
         for (const e of layer.events) state.log(e);
         return { layer, root: { kind: 'layer' as const, layer } };
       },

@@ -22,7 +22,9 @@ export function realDriver(cacheRoot: string): Driver {
   const parts = layerParts(cache);
   return {
     checkHostTools: (tools, opts) => checkHostTools(tools, opts),
-    ensureLayer: (req, installer, ctx) => ensureLayer(req, { cache, installer, signal: ctx.signal, log: ctx.log }),
+    ensureLayer: (req, installer, ctx) => ensureLayer(req, {
+      cache, installer, signal: ctx.signal, log: ctx.log, ...(ctx.besidePrepare ? { besidePrepare: ctx.besidePrepare } : {}),
+    }),
     newWorkDir: (prefix) => cache.newWorkDir(prefix),
     makeDir: async (path) => {
       await mkdir(path, { recursive: true });

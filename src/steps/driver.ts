@@ -7,7 +7,7 @@ import type { DiskImageContext } from '../disks/disk-tools.js';
 import type { OpenedDisks } from '../disks/disk-cache.js';
 import type { OverlayDelta, OverlayDirs } from '../disks/overlay-delta.js';
 import type { VmLayout } from '../disks/layout.js';
-import type { LayerRequest, LayerResult } from '../layers/ensure.js';
+import type { LayerDeps, LayerRequest, LayerResult } from '../layers/ensure.js';
 import type { MountedRootfs } from '../layers/mount.js';
 import type { BuildScript } from '../layers/sandbox.js';
 import type { DiskFormat, DiskImage, PackageContext, Packer, PrepareContext } from '../targets/types.js';
@@ -27,7 +27,7 @@ export interface Driver {
   /** Fails before any work when a tool is missing (or root is needed and absent). */
   checkHostTools(tools: readonly string[], opts: { needRoot: boolean }): void;
   /** The root file system layer, from the cache when possible. */
-  ensureLayer(req: LayerRequest, installer: Installer, ctx: DriverContext): Promise<LayerResult>;
+  ensureLayer(req: LayerRequest, installer: Installer, ctx: DriverContext & Pick<LayerDeps, 'besidePrepare'>): Promise<LayerResult>;
   /** A fresh work directory under the cache root. */
   newWorkDir(prefix: string): Promise<string>;
   makeDir(path: string): Promise<void>;

@@ -42,7 +42,16 @@ export async function prepareLayered(ctx: PrepareContext, rootName = 'rootfs'): 
   const whole = await realDirs(ctx.layerRootfs, WHOLE_DIRS);
   const req = { layerKey: ctx.layerKey, layerRootfs: ctx.layerRootfs, format, rootName, exclude: whole };
   if (ctx.layerParts === undefined || !layerPartApplies(req)) return;
-  await ctx.layerParts.ensure(req, { signal: ctx.signal, log: ctx.log });
+  if (ctx.unpublished === undefined) {
+    await ctx.layerParts.ensure(req, { signal: ctx.signal, log: ctx.log });
+    return;
+  }
+  // A layer still being prepared: its part is packed now only if the preparation writes nowhere
+  // else than the directories the part leaves out (a directory missing now, made by it, would
+  // change what the part is asked for later: that part is then packed again, nothing worse).
+  const within = (w: string): boolean => whole.some((d) => w.replace(/^\/+|\/+$/g, '') === d || w.replace(/^\/+/, '').startsWith(`${d}/`));
+  if (!ctx.unpublished.writes.every(within)) return;
+  await ctx.layerParts.packUnpublished(req, ctx.unpublished.parts, { signal: ctx.signal, log: ctx.log });
 }
 
 /** Those of `dirs` that are real directories below `root` (not links, which tar would not follow). */

@@ -9,6 +9,7 @@ import type { VmLayout } from '../disks/layout.js';
 import type { ArchiveFormat } from '../archive/formats.js';
 import type { DiskFormat, DiskImage } from '../disks/types.js';
 import type { LayerParts } from '../archive/layered.js';
+import type { LayerKeyParts } from '../cache/key.js';
 
 export { ARCHIVE_FORMATS, type ArchiveFormat } from '../archive/formats.js';
 export type { DiskFormat, DiskImage } from '../disks/types.js';
@@ -74,6 +75,11 @@ export interface PrepareContext {
   layerRootfs: string;
   format: ArchiveFormat;
   layerParts?: LayerParts;
+  /**
+   * Set while the layer is still being made (its key parts, and the directories its preparation
+   * writes): only what those writes cannot change may be packed.
+   */
+  unpublished?: { parts: LayerKeyParts; writes: readonly string[] };
   signal: AbortSignal;
   log(line: string): void;
 }

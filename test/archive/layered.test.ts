@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -290,6 +290,36 @@ describe('an LXC-style archive joined from a cached layer part and a build\'s ow
     assert.equal(await packLayered({ ...ctx, layerParts: layerParts(cache), output: join(dir, 'again.tar.zst') }, ['config']), true);
     assert.ok(logs.some((l) => /: cached, without/.test(l)) && !logs.some((l) => /packed from the layer/.test(l)), `a rebuild packs no layer part: ${logs.join(' | ')}`);
     assert.equal(await packLayered({ ...ctx, base: { layerKey: key, layerRootfs: lower } }, ['config']), false, 'a root that is no overlay is packed whole');
+  });
+
+  it('a part packed while its layer is prepared is the one a build of that layer takes, when the preparation writes only what the part leaves out', async () => {
+    const fresh: LayerKeyParts = { ...parts, packages: ['fake', 'locales'] };
+    const freshKey = layerKey('packages', fresh);
+    const logs: string[] = [];
+    const log = (l: string): void => {
+      logs.push(l);
+    };
+    const lp = layerParts(cache);
+    const filled = await cache.fill(freshKey, { kind: 'packages', parts: fresh }, async (rootfs, s) => {
+      fakeLayer(rootfs);
+      mkdirSync(join(rootfs, 'usr/lib/locale'), { recursive: true });
+      const ctx = { layerKey: freshKey, layerRootfs: rootfs, format: 'tar.zst' as const, layerParts: lp, signal: s, log };
+      // A preparation that also writes /var: nothing may be packed before it ends.
+      await prepareLayered({ ...ctx, unpublished: { parts: fresh, writes: ['/etc', '/var/lib'] } });
+      assert.equal(existsSync(join(rootfs, '../parts')), false, 'nothing packed for a preparation that writes outside the whole directories');
+      await prepareLayered({ ...ctx, unpublished: { parts: fresh, writes: ['/etc', '/usr/lib/locale'] } });
+      // What locale-gen does meanwhile, in a directory the part leaves out.
+      writeFileSync(join(rootfs, 'usr/lib/locale/locale-archive'), 'generated');
+    });
+    assert.ok(logs.some((l) => /packed beside the layer's preparation/.test(l)), logs.join(' | '));
+    logs.length = 0;
+    await prepareLayered({ layerKey: freshKey, layerRootfs: filled.layer.rootfs, format: 'tar.zst', layerParts: lp, signal, log });
+    assert.ok(logs.some((l) => /packed while the layer was made, without 2 paths \(\/etc, \/usr\/lib\/locale\)/.test(l)), `the published layer's part is the one packed early: ${logs.join(' | ')}`);
+    assert.equal(existsSync(join(filled.layer.rootfs, '../parts')), false, 'and it left the layer\'s directory');
+    const part = await lp.ensure({ layerKey: freshKey, layerRootfs: filled.layer.rootfs, format: 'tar.zst', rootName: 'rootfs', exclude: ['etc', 'usr/lib/locale'] }, { signal, log });
+    const names = (await run(['tar', '-tf', part.path])).stdout.trim().split('\n');
+    assert.ok(names.includes('rootfs/var/lib/untouched'), 'the part holds the layer');
+    assert.equal(names.filter((n) => n.startsWith('rootfs/etc') || n.startsWith('rootfs/usr/lib/locale')).length, 0, 'and leaves out what the build carries whole');
   });
 
   it('a layer part that fails or is cancelled leaves nothing in the cache', async () => {

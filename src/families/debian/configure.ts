@@ -9,7 +9,7 @@ import { joinPlans } from '../linux/services/join.js';
 import { webPackages, webPlan } from '../linux/services/web.js';
 import { netPlan } from '../linux/services/net-plan.js';
 import { enableCommand, timezoneLinks } from '../linux/systemd.js';
-import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan, SystemdEnable } from '../types.js';
+import type { Configurator, GuestCommand, GuestContext, GuestFile, GuestPlan, LayerPlan, SystemdEnable } from '../types.js';
 import { DEBIAN_DATABASE } from './services/database.js';
 import { DEBIAN_WEB } from './services/web.js';
 import {
@@ -107,11 +107,13 @@ export function debianPlan(ctx: GuestContext): GuestPlan {
  * Generating a locale takes seconds (localedef), and depends only on the locale, so it is done once
  * in the packages layer, whose key includes it, instead of in every build.
  */
-export function debianLayerPlan({ spec }: GuestContext): { key: unknown; plan: GuestPlan } | undefined {
+export function debianLayerPlan({ spec }: GuestContext): LayerPlan | undefined {
   if (spec.locale === undefined || isBuiltinLocale(spec.locale)) return undefined;
   return {
     key: { locales: [spec.locale] },
     plan: { files: [{ path: '/etc/locale.gen', content: renderLocaleGen(spec.locale) }], links: [], commands: localeCommands(spec) },
+    // locale-gen reads /etc/locale.gen and writes /usr/lib/locale/locale-archive alone.
+    writes: ['/etc', '/usr/lib/locale'],
   };
 }
 
