@@ -6,7 +6,7 @@
 //   throughput  warm container builds (lxc, each with its own hostname) per minute through a real
 //               `vmgen serve` (its default concurrency: the number of cores), submitted by 1, 2 and 4
 //               clients at once, each submitting and polling until its build ends; 2 and 4 are
-//               reported against 1.
+//               reported against 1. Each level starts after an untimed sync.
 //   latency     GET /api/builds/:id, p50 and p95, from a second process polling as fast as it can,
 //               while 4 clients keep the server building, against the same process on an idle server.
 // Each level is watched for other work on the host and run again when loaded (bench-load.ts); the
@@ -199,6 +199,12 @@ export async function benchService(opts: { measure: Measure; json?: boolean }): 
     let loaded: number[] = [];
     for (const clients of LEVELS) {
       results[clients] = await opts.measure(`service, ${clients} client(s)`, async () => {
+        // Untimed, as before every LXC and VMware measurement (bench.ts settle): a level writes about
+        // a gigabyte of archives, which the kernel flushes 30 s later, in whichever level runs then
+        // (after the VMware part, its own gigabytes too). Kernel threads are not "other work"
+        // (bench-proc.ts), so that flushing went unmarked; it took 10 to 25 builds/min off the
+        // 4-client level, measured last.
+        await run(['sync']);
         note(`${BUILDS_PER_LEVEL} warm ${TARGET} builds, ${clients} client(s) at once${clients === 4 ? ', GET latency measured meanwhile' : ''}`);
         const poller = clients === 4 ? startPoller(server!, probeId) : undefined;
         const level = await throughput(server!, config, clients);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, rename, rm, rmdir } from 'node:fs/promises';
+import { lstat, mkdir, rename, rm, rmdir } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { canonicalJson, layerKey, normalizeParts, type LayerKeyParts } from '../cache/key.js';
 import type { LayerCache } from '../cache/store.js';
@@ -66,18 +66,22 @@ export function layerParts(cache: LayerCache): LayerParts {
       finding.catch(() => inflight.delete(key));
       return finding;
     },
-    async packUnpublished(req, layerParts, ctx) {
+    async packUnpublished(req, layerParts, later, ctx) {
       const { key, exclude } = partKey(layerParts, req);
       const dest = unpublishedPartFile(req.layerRootfs, key);
       const tmp = `${dest}.${randomBytes(6).toString('hex')}.tmp`;
       await mkdir(dirname(dest), { recursive: true });
       try {
-        await writeLayerPart({ ...req, exclude }, tmp, { signal: ctx.signal });
+        await writeLayerPart({ ...req, exclude: [...exclude, ...later.dirs] }, tmp, { signal: ctx.signal });
+        await later.ready;
+        const present = [];
+        for (const d of later.dirs) if (await lstat(join(req.layerRootfs, d)).then(() => true, () => false)) present.push(d);
+        if (present.length > 0) await writeLayerPart({ ...req, exclude }, tmp, { signal: ctx.signal, members: present, append: true });
         await rename(tmp, dest);
       } finally {
         await rm(tmp, { force: true });
       }
-      ctx.log(`layer part ${key}: packed beside the layer's preparation`);
+      ctx.log(`layer part ${key}: packed beside the layer's preparation${later.dirs.length > 0 ? `, ${later.dirs.map((d) => `/${d}`).join(', ')} once it ended` : ''}`);
     },
   };
 }

@@ -22,11 +22,9 @@ import { TarEndStrip } from './tar-end.js';
 /**
  * Directories a build's part carries whole, from the configured root, and the layer's part leaves
  * out: the configuration lives there, so the layer's part is the same for every build that changes
- * nothing else of the layer, and it can be packed while the guest is being configured. The
- * generated locales (3 MB for one) too: a cold build then packs the part while locale-gen runs
- * in the new layer, a core's work for 1.3 s of CPU on which nothing else waited.
+ * nothing else of the layer, and it can be packed while the guest is being configured.
  */
-export const WHOLE_DIRS: readonly string[] = ['etc', 'usr/lib/locale'];
+export const WHOLE_DIRS: readonly string[] = ['etc'];
 
 /** Formats whose parts can be joined: a tar, or a tar compressed by a tool that reads concatenated frames. */
 export const LAYERED_FORMATS: readonly TarFormat[] = ['tar.zst', 'tar.gz', 'tar.xz', 'tar'];
@@ -56,9 +54,10 @@ export interface LayerParts {
   /**
    * Packs the part of a layer still being made (`layerParts`: its key parts), into the layer's own
    * directory, beside its root: ensure() takes it from there once the layer is published, and a
-   * layer that is never published takes it with it.
+   * layer that is never published takes it with it. `later.dirs` are still being written: they are
+   * left out, then appended whole once `later.ready` resolves (so the part is the one `req` asks for).
    */
-  packUnpublished(req: LayerPartRequest, layerParts: LayerKeyParts, ctx: { signal: AbortSignal; log(line: string): void }): Promise<void>;
+  packUnpublished(req: LayerPartRequest, layerParts: LayerKeyParts, later: { dirs: readonly string[]; ready: Promise<void> }, ctx: { signal: AbortSignal; log(line: string): void }): Promise<void>;
 }
 
 /** Whether a layer part can stand for the request: the cache's root must carry the archive's root name. */
@@ -66,14 +65,17 @@ export function layerPartApplies(req: Omit<LayerPartRequest, 'layerKey'>): boole
   return LAYERED_FORMATS.includes(req.format) && basename(req.layerRootfs) === req.rootName && req.exclude.length <= MAX_EXCLUSIONS;
 }
 
-/** tar's argv for the layer's members (to stdout, end blocks included: TarEndStrip drops them). */
-export function layerPartTarArgv(req: Pick<LayerPartRequest, 'layerRootfs' | 'exclude'>): [string, ...string[]] {
+/**
+ * tar's argv for the layer's members (to stdout, end blocks included: TarEndStrip drops them): the
+ * whole root, or only `members` (directories below it, with what is under them).
+ */
+export function layerPartTarArgv(req: Pick<LayerPartRequest, 'layerRootfs' | 'exclude'>, members?: readonly string[]): [string, ...string[]] {
   const name = basename(req.layerRootfs);
   return [
     'tar', ...ROOT_TAR_FLAGS, ...CHECKPOINT_FLAGS,
     // Literal names from the start of the member name: a deleted `a*` must not take `ab` with it.
     '--anchored', '--no-wildcards', ...req.exclude.map((p) => `--exclude=${name}/${p}`),
-    '-C', dirname(req.layerRootfs), '-cf', '-', '--', name,
+    '-C', dirname(req.layerRootfs), '-cf', '-', '--', ...(members === undefined ? [name] : members.map((m) => `${name}/${m}`)),
   ];
 }
 
@@ -114,10 +116,10 @@ export function buildPartList(copies: readonly string[]): string {
 }
 
 /** Writes the layer's part to `dest`: tar of the layer without its end, through the format's compressor. */
-export async function writeLayerPart(req: LayerPartRequest, dest: string, ctx: { signal: AbortSignal; onStderr?(chunk: string): void }): Promise<void> {
-  const tar = spawnStream(layerPartTarArgv(req), { signal: ctx.signal, ...(ctx.onStderr ? { onStderr: ctx.onStderr } : {}) });
+export async function writeLayerPart(req: LayerPartRequest, dest: string, ctx: { signal: AbortSignal; onStderr?(chunk: string): void; members?: readonly string[]; append?: boolean }): Promise<void> {
+  const tar = spawnStream(layerPartTarArgv(req, ctx.members), { signal: ctx.signal, ...(ctx.onStderr ? { onStderr: ctx.onStderr } : {}) });
   const strip = new TarEndStrip();
-  await toFile(tar, strip, req.format, dest, 'w', ctx.signal);
+  await toFile(tar, strip, req.format, dest, ctx.append ? 'a' : 'w', ctx.signal);
 }
 
 /**

@@ -29,6 +29,8 @@ export interface UnpublishedLayer {
   rootfs: string;
   /** The guest directories the prepare plan changes. */
   writes: readonly string[];
+  /** Resolves when the prepare plan has run, rejects when it failed. */
+  prepared: Promise<void>;
 }
 
 export interface LayerResult {
@@ -124,18 +126,25 @@ export async function ensureLayer(req: LayerRequest, deps: LayerDeps): Promise<L
  * what it writes. The plan's failure is the layer's; the other work's is only logged, as what it
  * makes is made again later when missing. Both have ended when this returns.
  */
-async function prepareLayer(prepare: LayerPlan, layer: Omit<UnpublishedLayer, 'writes'>, deps: LayerDeps, signal: AbortSignal): Promise<void> {
+async function prepareLayer(prepare: LayerPlan, layer: Omit<UnpublishedLayer, 'writes' | 'prepared'>, deps: LayerDeps, signal: AbortSignal): Promise<void> {
   const stop = new AbortController();
   const besideSignal = AbortSignal.any([signal, stop.signal]);
+  let ended!: (failure?: unknown) => void;
+  const prepared = new Promise<void>((resolve, reject) => {
+    ended = (failure) => (failure === undefined ? resolve() : reject(failure));
+  });
+  prepared.catch(() => {});
   const beside = prepare.writes === undefined || deps.besidePrepare === undefined
     ? undefined
-    : deps.besidePrepare({ ...layer, writes: prepare.writes }, besideSignal).catch((err: unknown) => {
+    : deps.besidePrepare({ ...layer, writes: prepare.writes, prepared }, besideSignal).catch((err: unknown) => {
       if (!besideSignal.aborted) deps.log(`packing beside the layer's preparation failed (${err instanceof Error ? err.message : String(err)}); it is done again later`);
     });
   try {
     await applyPlan(new ChrootCommunicator(layer.rootfs), prepare.plan, { signal: deps.signal, log: deps.log });
+    ended();
   } catch (err) {
     stop.abort(err);
+    ended(err ?? new Error('the preparation failed'));
     throw err;
   } finally {
     await beside;

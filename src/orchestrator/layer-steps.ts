@@ -63,7 +63,7 @@ export function layerSteps(head: StepList<BuildInput>, p: LayerStepsInput): Root
         // A layer made now is prepared (locales) with its archive part packed beside it.
         const besidePrepare = driver.prepareArchive === undefined ? {} : {
           besidePrepare: (made: UnpublishedLayer, s: AbortSignal) => driver.prepareArchive!(p.packer, {
-            layerKey: made.key, layerRootfs: made.rootfs, format: p.format, signal: s, log: state.log, unpublished: { parts: made.parts, writes: made.writes },
+            layerKey: made.key, layerRootfs: made.rootfs, format: p.format, signal: s, log: state.log, unpublished: { parts: made.parts, writes: made.writes, prepared: made.prepared },
           }),
         };
         const layer = await driver.ensureLayer({

@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, posix } from 'node:path';
 import { layerPartApplies, splitDelta, WHOLE_DIRS, writeJoinedArchive } from '../archive/layered.js';
 import { checkpointCounter, type TarFormat } from '../archive/write.js';
 import { readOverlayDelta } from '../disks/overlay-delta.js';
@@ -46,12 +46,15 @@ export async function prepareLayered(ctx: PrepareContext, rootName = 'rootfs'): 
     await ctx.layerParts.ensure(req, { signal: ctx.signal, log: ctx.log });
     return;
   }
-  // A layer still being prepared: its part is packed now only if the preparation writes nowhere
-  // else than the directories the part leaves out (a directory missing now, made by it, would
-  // change what the part is asked for later: that part is then packed again, nothing worse).
-  const within = (w: string): boolean => whole.some((d) => w.replace(/^\/+|\/+$/g, '') === d || w.replace(/^\/+/, '').startsWith(`${d}/`));
-  if (!ctx.unpublished.writes.every(within)) return;
-  await ctx.layerParts.packUnpublished(req, ctx.unpublished.parts, { signal: ctx.signal, log: ctx.log });
+  // A layer still being prepared: the part is packed now without what the preparation writes, which
+  // is appended once it has ended; what it writes in the directories the part leaves out anyway
+  // needs nothing. (A whole directory missing now and made by the preparation would change what the
+  // part is asked for later: that part is then packed again, nothing worse.)
+  const within = (w: string): boolean => whole.some((d) => w === d || w.startsWith(`${d}/`));
+  const writes = ctx.unpublished.writes.map((w) => posix.normalize(w).replace(/^\/+|\/+$/g, ''));
+  if (writes.some((w) => w === '' || w === '.' || w.split('/').includes('..'))) return;
+  const later = [...new Set(writes.filter((w) => !within(w)))];
+  await ctx.layerParts.packUnpublished(req, ctx.unpublished.parts, { dirs: later, ready: ctx.unpublished.prepared }, { signal: ctx.signal, log: ctx.log });
 }
 
 /** Those of `dirs` that are real directories below `root` (not links, which tar would not follow). */

@@ -76,10 +76,10 @@ export interface PrepareContext {
   format: ArchiveFormat;
   layerParts?: LayerParts;
   /**
-   * Set while the layer is still being made (its key parts, and the directories its preparation
-   * writes): only what those writes cannot change may be packed.
+   * Set while the layer is still being prepared: its key parts, the guest directories the
+   * preparation writes, and when it has ended. What it writes is packed only after that.
    */
-  unpublished?: { parts: LayerKeyParts; writes: readonly string[] };
+  unpublished?: { parts: LayerKeyParts; writes: readonly string[]; prepared: Promise<void> };
   signal: AbortSignal;
   log(line: string): void;
 }

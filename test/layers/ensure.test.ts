@@ -50,6 +50,8 @@ describe('ensureLayer: work beside the layer\'s preparation', () => {
       besidePrepare: async (made) => {
         seen.push(made);
         assert.equal(readFileSync(join(made.rootfs, 'usr/bin-fake'), 'utf8'), 'installed', 'the packages are in when it starts');
+        await made.prepared;
+        assert.equal(readFileSync(join(made.rootfs, 'usr/lib/locale/locale-archive'), 'utf8'), 'generated', 'prepared resolves once the plan has run');
         await new Promise((r) => setTimeout(r, 50));
         ended = true;
       },
@@ -95,12 +97,10 @@ describe('ensureLayer: work beside the layer\'s preparation', () => {
     } };
     await assert.rejects(ensureLayer(req, {
       cache, installer, signal, log: () => {},
-      besidePrepare: (_made, s) => new Promise<void>((resolve) => {
-        s.addEventListener('abort', () => {
-          stopped = true;
-          resolve();
-        });
-      }),
+      besidePrepare: async (made, s) => {
+        await assert.rejects(made.prepared, 'prepared rejects when the plan failed');
+        stopped = s.aborted;
+      },
     }));
     assert.ok(stopped, 'the work beside it was told to stop');
   });
