@@ -200,10 +200,9 @@ export async function benchService(opts: { measure: Measure; json?: boolean }): 
     for (const clients of LEVELS) {
       results[clients] = await opts.measure(`service, ${clients} client(s)`, async () => {
         // Untimed, as before every LXC and VMware measurement (bench.ts settle): a level writes about
-        // a gigabyte of archives, which the kernel flushes 30 s later, in whichever level runs then
-        // (after the VMware part, its own gigabytes too). Kernel threads are not "other work"
-        // (bench-proc.ts), so that flushing went unmarked; it took 10 to 25 builds/min off the
-        // 4-client level, measured last.
+        // a gigabyte of archives, which the kernel flushes some 30 s later, in whichever level runs
+        // then (after the VMware part, its gigabytes too), and kernel threads are not "other work"
+        // (bench-proc.ts), so that flushing would go unmarked.
         await run(['sync']);
         note(`${BUILDS_PER_LEVEL} warm ${TARGET} builds, ${clients} client(s) at once${clients === 4 ? ', GET latency measured meanwhile' : ''}`);
         const poller = clients === 4 ? startPoller(server!, probeId) : undefined;
