@@ -97,13 +97,18 @@ export function buildPartTarArgv(stage: { dir: string; names: readonly string[] 
   ];
 }
 
+/** Whether `path` (relative to the root) is one of `dirs` or below one of them. */
+export function isUnder(path: string, dirs: readonly string[]): boolean {
+  return dirs.some((d) => path === d || path.startsWith(`${d}/`));
+}
+
 /**
  * How a build's changes split between the parts: the layer's part leaves out the directories
  * carried whole and what the build deleted or replaced elsewhere; the build's part lists the
  * upper directory's entries outside those directories.
  */
 export function splitDelta(delta: { deletions: readonly string[]; overwritten: readonly string[]; copies: readonly string[] }, whole: readonly string[]): { exclude: string[]; copies: string[] } {
-  const under = (p: string): boolean => whole.some((d) => p === d || p.startsWith(`${d}/`));
+  const under = (p: string): boolean => isUnder(p, whole);
   return {
     exclude: [...whole, ...[...delta.deletions, ...delta.overwritten].filter((p) => !under(p))],
     copies: delta.copies.filter((p) => !under(p)),

@@ -97,7 +97,6 @@ export interface VmKernel {
   finish?: GuestPlan;
 }
 
-/** One OS family's configurator: the seed's ConfigDebian, ConfigRedHat, ConfigWindows. */
 /** Work done once in the packages layer rather than in every build, and what keys it. */
 export interface LayerPlan {
   key: unknown;
@@ -109,6 +108,7 @@ export interface LayerPlan {
   writes?: string[];
 }
 
+/** One OS family's configurator: the seed's ConfigDebian, ConfigRedHat, ConfigWindows. */
 export interface Configurator {
   id: FamilyId;
   /** Packages the configuration itself needs in the guest (init, firewall, locales…). */

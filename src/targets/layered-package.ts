@@ -1,6 +1,6 @@
 import { lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
-import { layerPartApplies, splitDelta, WHOLE_DIRS, writeJoinedArchive } from '../archive/layered.js';
+import { isUnder, layerPartApplies, splitDelta, WHOLE_DIRS, writeJoinedArchive } from '../archive/layered.js';
 import { checkpointCounter, type TarFormat } from '../archive/write.js';
 import { readOverlayDelta } from '../disks/overlay-delta.js';
 import type { PackageContext, PrepareContext } from './types.js';
@@ -50,10 +50,9 @@ export async function prepareLayered(ctx: PrepareContext, rootName = 'rootfs'): 
   // is appended once it has ended; what it writes in the directories the part leaves out anyway
   // needs nothing. (A whole directory missing now and made by the preparation would change what the
   // part is asked for later: that part is then packed again, nothing worse.)
-  const within = (w: string): boolean => whole.some((d) => w === d || w.startsWith(`${d}/`));
   const writes = ctx.unpublished.writes.map((w) => posix.normalize(w).replace(/^\/+|\/+$/g, ''));
   if (writes.some((w) => w === '' || w === '.' || w.split('/').includes('..'))) return;
-  const later = [...new Set(writes.filter((w) => !within(w)))];
+  const later = [...new Set(writes.filter((w) => !isUnder(w, whole)))];
   await ctx.layerParts.packUnpublished(req, ctx.unpublished.parts, { dirs: later, ready: ctx.unpublished.prepared }, { signal: ctx.signal, log: ctx.log });
 }
 

@@ -17,7 +17,7 @@ import { CONFIG_DIR, enableLinks, offlineBlocker, parseInstallSection, unitName 
 type Guest = Pick<Communicator, 'readFile' | 'symlink'> & Required<Pick<Communicator, 'readLink'>>;
 
 export interface EnableResult {
-  /** The links made (or to make, with `dryRun`). */
+  /** The links made. */
   links: GuestLink[];
   /** Units already enabled. */
   already: string[];
@@ -26,12 +26,15 @@ export interface EnableResult {
 }
 
 async function exists(guest: Guest, path: string): Promise<boolean> {
-  if ((await guest.readLink(path)) !== undefined) return true;
+  return (await guest.readLink(path)) !== undefined || isThere(guest, path);
+}
+
+/** Whether `path`, which is no link, is there: a file reads, a directory answers EISDIR. */
+async function isThere(guest: Guest, path: string): Promise<boolean> {
   try {
     await guest.readFile(path);
     return true;
   } catch (err) {
-    // A directory reads as EISDIR: it is there.
     return (err as NodeJS.ErrnoException).code === 'EISDIR';
   }
 }
@@ -67,7 +70,7 @@ async function findUnit(guest: Guest, unit: string, dirs: readonly string[]): Pr
 }
 
 /** Enables `how.units` by writing links where that is exactly what systemctl would do (see above). */
-export async function enableOffline(guest: Guest, how: SystemdEnable, opts: { dryRun?: boolean } = {}): Promise<EnableResult> {
+export async function enableOffline(guest: Guest, how: SystemdEnable): Promise<EnableResult> {
   const dirs = await searchPath(guest, how);
   const result: EnableResult = { links: [], already: [], leftover: [] };
   const queue = how.units.map(unitName);
@@ -92,7 +95,7 @@ export async function enableOffline(guest: Guest, how: SystemdEnable, opts: { dr
     for (const link of enableLinks(unit, found.path, install)) {
       const current = await guest.readLink(link.path);
       if (current === link.target) continue;
-      if (current !== undefined || await exists(guest, link.path)) taken = link.path;
+      if (current !== undefined || await isThere(guest, link.path)) taken = link.path;
       missing.push(link);
     }
     if (taken !== undefined) {
@@ -107,6 +110,6 @@ export async function enableOffline(guest: Guest, how: SystemdEnable, opts: { dr
     result.links.push(...missing);
     queue.push(...install.also.map(unitName));
   }
-  if (!opts.dryRun) for (const link of result.links) await guest.symlink(link.target, link.path);
+  for (const link of result.links) await guest.symlink(link.target, link.path);
   return result;
 }

@@ -2,8 +2,8 @@ import type { ResolvedSpec } from '../../config/resolve.js';
 import { quote } from '../../config/validators.js';
 import { assertTimezone } from '../debian/render.js';
 import type { GuestCommand, GuestLink, SystemdEnable } from '../types.js';
+import { UNIT_NAME } from './unit-install.js';
 
-const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
 
 /**
  * One `systemctl enable` for the family's own services and the config's, each named once. The
@@ -11,7 +11,7 @@ const UNIT = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
  */
 export function enableCommand(services: readonly string[], appServices: readonly string[], vendorDirs: SystemdEnable['vendorDirs']): GuestCommand {
   const units = [...new Set([...services, ...appServices])];
-  for (const unit of units) if (!UNIT.test(unit)) throw new Error(`${quote(unit)} is not a systemd unit name`);
+  for (const unit of units) if (!UNIT_NAME.test(unit)) throw new Error(`${quote(unit)} is not a systemd unit name`);
   return { argv: ['systemctl', 'enable', ...units], why: 'start the firewall, network and application services at boot', offline: { units, vendorDirs } };
 }
 

@@ -8,6 +8,9 @@ import { posix } from 'node:path';
  * why the unit is left to systemctl itself (anything this does not reproduce exactly).
  */
 
+/** A plain unit name: what vmgen asks systemctl to enable, and what links may be named after. */
+export const UNIT_NAME = /^[A-Za-z0-9][A-Za-z0-9@._:-]*$/;
+
 /** Where links go, as for `systemctl enable` without --runtime or --global. */
 export const CONFIG_DIR = '/etc/systemd/system';
 
@@ -95,6 +98,6 @@ export function offlineBlocker(unit: string, install: InstallSection): string | 
   if (unit.includes('@')) return 'a template or instance unit';
   if (install.unsupported.length > 0) return `[Install] ${install.unsupported.join(', ')}`;
   const names = [...install.wantedBy, ...install.requiredBy, ...install.upheldBy, ...install.alias, ...install.also];
-  if (names.some((n) => !/^[A-Za-z0-9][A-Za-z0-9@._:\\-]*$/.test(n) || n.includes('/'))) return 'an [Install] name that is not a plain unit name';
+  if (names.some((n) => !UNIT_NAME.test(n))) return 'an [Install] name that is not a plain unit name';
   return undefined;
 }
