@@ -129,16 +129,17 @@ export async function writeLayerPart(req: LayerPartRequest, dest: string, ctx: {
 
 /**
  * Joins the cached layer part and this build's part into `output`: a copy of the first (the file
- * system copies it in the kernel), then the second compressed after it.
+ * system copies it in the kernel), then the second compressed after it. Without `layerPart`, only
+ * the build's part: the caller keeps the layer's part apart and joins them later.
  */
 export async function writeJoinedArchive(opts: {
-  layerPart: string; format: TarFormat; output: string; stage: { dir: string; names: readonly string[] };
+  layerPart?: string; format: TarFormat; output: string; stage: { dir: string; names: readonly string[] };
   upper: string; copies: readonly string[]; rootName: string; whole?: readonly string[]; signal: AbortSignal;
 }): Promise<void> {
-  await copyFile(opts.layerPart, opts.output);
+  if (opts.layerPart !== undefined) await copyFile(opts.layerPart, opts.output);
   const tar = spawnStream(buildPartTarArgv(opts.stage, opts.upper, opts.rootName, opts.whole), { signal: opts.signal });
   tar.stdin.end(buildPartList(opts.copies));
-  await toFile(tar, undefined, opts.format, opts.output, 'a', opts.signal);
+  await toFile(tar, undefined, opts.format, opts.output, opts.layerPart !== undefined ? 'a' : 'w', opts.signal);
 }
 
 type Streamed = ReturnType<typeof spawnStream>;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, rename, rm } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 
 /**
  * Archives are written under a hidden temporary name in the output directory and renamed when
@@ -16,6 +16,11 @@ export async function partialArchivePath(outDir: string, name: string): Promise<
 /** The archive's real name: NAME-TARGET.FORMAT. */
 export function archivePath(outDir: string, name: string, target: string, format: string): string {
   return join(outDir, `${name}-${target}.${format}`);
+}
+
+/** Where the first part of an archive kept as parts (the service's) is: hidden, beside the archive's file. */
+export function archiveHeadPath(archive: string): string {
+  return join(dirname(archive), `.${basename(archive)}.head`);
 }
 
 /**

@@ -34,10 +34,17 @@ export interface BuildOptions {
   env?: NodeJS.ProcessEnv;
   /** Packs the archive instead of the target's Commander: a lab's member packs only its own part (src/lab). */
   packer?: Packer;
+  /**
+   * The caller stores archives as parts (the service): a container's cached layer part may be left
+   * apart as `head` (a link to the cache's file) instead of copied into the archive.
+   */
+  headApart?: boolean;
 }
 
 export interface BuildResult {
   archive: string;
+  /** With BuildOptions.headApart: the archive's first part, when it was left apart; `archive` is then the rest. */
+  head?: string;
   spec: ResolvedSpec;
   /** What the root was made from: the layer, or (Windows) the disks' method. */
   root: BuiltRoot;
@@ -67,10 +74,13 @@ export async function build(opts: BuildOptions): Promise<BuildResult> {
   for (const note of plan.notes) log(note);
   try {
     const done = await plan.run.run(
-      { driver: opts.driver ?? realDriver(opts.cacheRoot), outDir: resolve(opts.outDir), log, ...(opts.sources ? { sources: opts.sources } : {}) },
+      {
+        driver: opts.driver ?? realDriver(opts.cacheRoot), outDir: resolve(opts.outDir), log,
+        ...(opts.sources ? { sources: opts.sources } : {}), ...(opts.headApart ? { headApart: true } : {}),
+      },
       { ...(opts.signal ? { signal: opts.signal } : {}), ...(opts.onEvent ? { onEvent: opts.onEvent } : {}) },
     );
-    return { archive: done.archive, spec: plan.spec, root: done.root };
+    return { archive: done.archive, ...(done.head === undefined ? {} : { head: done.head }), spec: plan.spec, root: done.root };
   } catch (err) {
     throw classifyBuildError(err, opts.signal);
   }

@@ -1,4 +1,4 @@
-import { archivePath } from '../archive/publish.js';
+import { archiveHeadPath, archivePath } from '../archive/publish.js';
 import { archiveTools } from '../archive/write.js';
 import { findOs } from '../catalog/load.js';
 import type { Catalogs } from '../catalog/schema.js';
@@ -63,7 +63,8 @@ export interface PlannedStep {
   skipped: boolean;
 }
 
-export type FinalState = BuildInput & RootOutput & { archive: string };
+/** `head`: with BuildInput.headApart, the archive's first part when the packer left it apart. */
+export type FinalState = BuildInput & RootOutput & { archive: string; head?: string };
 
 export interface BuildPlan {
   spec: ResolvedSpec;
@@ -143,16 +144,19 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
       run: async ({ state, signal, defer, progress }) => {
         const partial = await state.driver.partialArchivePath(state.outDir, spec.name);
         defer(() => state.driver.remove(partial));
+        const headPath = state.headApart ? archiveHeadPath(partial) : undefined;
+        if (headPath !== undefined) defer(() => state.driver.remove(headPath));
         const stageDir = `${state.workDir}/stage`;
         await state.driver.makeDir(stageDir);
         const expectedBytes = state.root.kind === 'layer' ? state.root.layer.bytes : undefined;
-        await state.driver.package(packer, {
+        const packed = await state.driver.package(packer, {
           ...(state.vm ? { vm: state.vm } : {}),
           ...(state.base ? { base: state.base } : {}),
           spec, options: targetOptions, stageDir, output: partial, format, signal, progress, log: state.log,
           ...(expectedBytes === undefined ? {} : { expectedBytes }),
+          ...(headPath === undefined ? {} : { headPath }),
         });
-        return { partial };
+        return { partial, ...(packed?.headApart && headPath !== undefined ? { partialHead: headPath } : {}) };
       },
     })
     .then({
@@ -160,7 +164,9 @@ export function planBuild(config: VmConfig, catalogs: Catalogs, targetId: string
       run: async ({ state }) => {
         const archive = archivePath(state.outDir, spec.name, target.id, format);
         await state.driver.publishArchive(state.partial, archive);
-        return { archive };
+        if (state.partialHead === undefined) return { archive };
+        await state.driver.publishArchive(state.partialHead, archiveHeadPath(archive));
+        return { archive, head: archiveHeadPath(archive) };
       },
     });
   const steps: PlannedStep[] = run.steps.map((step) => ({ name: step.name, tools: step.tools ?? [], skipped: step.skip === true }));

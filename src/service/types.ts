@@ -86,8 +86,11 @@ export interface Executor {
 
 /** Where finished archives live: a directory shared by server and workers, or an S3 bucket. */
 export interface ArtifactStore {
-  /** Moves or uploads a complete local file; the artifact becomes visible only when whole. */
-  put(key: string, file: string): Promise<{ bytes: number; sha256: string }>;
+  /**
+   * Moves or uploads complete local files, which the artifact is made of joined in order (a
+   * container build's cached layer part, then its own part); it becomes visible only when whole.
+   */
+  put(key: string, files: string | readonly string[]): Promise<{ bytes: number; sha256: string }>;
   /** A readable stream of bytes [start, end] inclusive (the whole object when range is omitted). */
   open(key: string, range?: { start: number; end: number }): Promise<NodeJS.ReadableStream>;
   stat(key: string): Promise<{ bytes: number } | undefined>;

@@ -10,7 +10,7 @@ import type { VmLayout } from '../disks/layout.js';
 import type { LayerDeps, LayerRequest, LayerResult } from '../layers/ensure.js';
 import type { MountedRootfs } from '../layers/mount.js';
 import type { BuildScript } from '../layers/sandbox.js';
-import type { DiskFormat, DiskImage, PackageContext, Packer, PrepareContext } from '../targets/types.js';
+import type { DiskFormat, DiskImage, Packed, PackageContext, Packer, PrepareContext } from '../targets/types.js';
 
 /*
  * Packer's Driver: every operation of a build that touches disks, mounts or processes, behind one
@@ -44,7 +44,7 @@ export interface Driver {
   patchDisks(opened: OpenedDisks, req: { layout: VmLayout; delta: OverlayDelta; upper: string }, ctx: DriverContext): Promise<DiskImage[]>;
   buildDisks(ctx: DiskImageContext): Promise<BuiltDiskImage[]>;
   /** The target's packing of the staged guest or disks into its archive. */
-  package(packer: Packer, ctx: PackageContext): Promise<void>;
+  package(packer: Packer, ctx: PackageContext): Promise<Packed | void>;
   /** What the packer can do for its archive before the guest is configured (a fake driver may have none). */
   prepareArchive?(packer: Packer, ctx: Omit<PrepareContext, 'layerParts'>): Promise<void>;
   partialArchivePath(outDir: string, name: string): Promise<string>;

@@ -24,6 +24,8 @@ export interface BuildInput {
   log(line: string): void;
   /** The files beside the config that [files] and [scripts] name. */
   sources?: ConfigSources;
+  /** The caller stores archives as parts: the archive's first part may be left apart (BuildResult.head). */
+  headApart?: boolean;
 }
 
 /** What the root was made from: a root file system layer, or (Windows) disks made another way. */

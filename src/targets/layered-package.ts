@@ -1,35 +1,40 @@
-import { lstat } from 'node:fs/promises';
+import { link, lstat } from 'node:fs/promises';
 import { join, posix } from 'node:path';
 import { isUnder, layerPartApplies, splitDelta, WHOLE_DIRS, writeJoinedArchive } from '../archive/layered.js';
 import { checkpointCounter, type TarFormat } from '../archive/write.js';
 import { readOverlayDelta } from '../disks/overlay-delta.js';
-import type { PackageContext, PrepareContext } from './types.js';
+import type { Packed, PackageContext, PrepareContext } from './types.js';
 
 /**
  * Packs a container's archive as the cached layer's part joined with this build's own (see
  * src/archive/layered.ts) when it can: the build ran on an overlay of a cached layer, the driver
- * keeps layer parts and the format's parts can be joined. Returns false when the caller must pack
- * the root whole. `stageNames` are the archive's top-level files, beside `rootName` in `stageDir`.
+ * keeps layer parts and the format's parts can be joined. Returns undefined when the caller must
+ * pack the root whole. `stageNames` are the archive's top-level files, beside `rootName` in `stageDir`.
+ * With `ctx.headPath`, the layer's part is linked there rather than copied (when the file system
+ * lets it be), and `output` holds only the build's part.
  */
-export async function packLayered(ctx: PackageContext, stageNames: readonly string[], rootName = 'rootfs'): Promise<boolean> {
+export async function packLayered(ctx: PackageContext, stageNames: readonly string[], rootName = 'rootfs'): Promise<Packed | undefined> {
   const { base, layerParts } = ctx;
-  if (base?.upper === undefined || layerParts === undefined) return false;
+  if (base?.upper === undefined || layerParts === undefined) return undefined;
   const format = ctx.format as TarFormat;
   const merged = join(ctx.stageDir, rootName);
   const whole = await realDirs(merged, WHOLE_DIRS);
   const delta = splitDelta(await readOverlayDelta({ upper: base.upper, lower: base.layerRootfs, merged }), whole);
   const req = { layerKey: base.layerKey, layerRootfs: base.layerRootfs, format, rootName, exclude: delta.exclude };
-  if (!layerPartApplies(req)) return false;
+  if (!layerPartApplies(req)) return undefined;
   const part = await layerParts.ensure(req, {
     signal: ctx.signal, log: ctx.log ?? (() => {}),
     onStderr: checkpointCounter({ progress: (f) => ctx.progress(f * 0.95), ...(ctx.expectedBytes === undefined ? {} : { expectedBytes: ctx.expectedBytes }) }),
   });
+  // A hard link: the cache's file stays as it is (it is replaced, never changed), and another
+  // file system or a refused link (not the caller's file) means a copy, as without headPath.
+  const headApart = ctx.headPath !== undefined && (await link(part.path, ctx.headPath).then(() => true, () => false));
   await writeJoinedArchive({
-    layerPart: part.path, format, output: ctx.output, stage: { dir: ctx.stageDir, names: stageNames },
+    ...(headApart ? {} : { layerPart: part.path }), format, output: ctx.output, stage: { dir: ctx.stageDir, names: stageNames },
     upper: base.upper, copies: delta.copies, rootName, whole, signal: ctx.signal,
   });
-  ctx.log?.(`archive: the layer's part (${part.made ? 'packed by this build' : 'cached'}), ${whole.map((d) => `/${d}`).join(', ')} and ${delta.copies.length} other entr${delta.copies.length === 1 ? 'y' : 'ies'} this build wrote`);
-  return true;
+  ctx.log?.(`archive: the layer's part (${part.made ? 'packed by this build' : 'cached'}${headApart ? ', kept apart' : ''}), ${whole.map((d) => `/${d}`).join(', ')} and ${delta.copies.length} other entr${delta.copies.length === 1 ? 'y' : 'ies'} this build wrote`);
+  return { headApart };
 }
 
 /**

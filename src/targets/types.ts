@@ -48,6 +48,13 @@ export interface PackageContext {
   stageDir: string;
   /** Path to write the finished archive to; the caller renames it into place. */
   output: string;
+  /**
+   * Set when the caller keeps archives as parts (the service's artifact store): where a packer may
+   * leave the archive's first part apart, as a link to a file it did not write (a cached layer
+   * part) instead of a copy of it in `output`. It then returns `{ headApart: true }`, and the
+   * archive is that file followed by `output`.
+   */
+  headPath?: string;
   format: ArchiveFormat;
   signal: AbortSignal;
   /** Size of the root file system, when known, for progress. */
@@ -67,6 +74,12 @@ export interface PackageContext {
   progress(fraction: number): void;
   /** Notes for the build log. */
   log?(line: string): void;
+}
+
+/** What a packer says of the archive it packed. */
+export interface Packed {
+  /** The archive's first part is at the context's `headPath`, and `output` holds only the rest. */
+  headApart: boolean;
 }
 
 /** What a packer's `prepare` starts from: the cached layer the build's overlay stands on. */
@@ -148,7 +161,7 @@ export interface Commander {
   platformSecurity?: PlatformSecurity;
   /** Host tools `package` runs for `format`; without it, what the archive format's packer runs. */
   hostTools?(format: ArchiveFormat): string[];
-  package(ctx: PackageContext): Promise<void>;
+  package(ctx: PackageContext): Promise<Packed | void>;
   /**
    * Work for the archive that can start once the layer is there, while the guest is configured (a
    * container packs its layer's part); `package` waits for what it needs of it.

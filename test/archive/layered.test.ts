@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -273,7 +273,7 @@ describe('an LXC-style archive joined from a cached layer part and a build\'s ow
       spec: {} as PackageContext['spec'], options: {}, stageDir: stage, output, format: 'tar.zst', signal, progress: () => {}, log, layerParts: lp,
       base: { layerKey: key, layerRootfs: lower, upper: mounted!.upper! },
     };
-    assert.equal(await packLayered(ctx, ['config']), true);
+    assert.deepEqual(await packLayered(ctx, ['config']), { headApart: false });
     assert.equal(logs.filter((l) => /packed from the layer/.test(l)).length, 2, `the prepared part (/etc left out) and, since this build deleted files outside /etc, its own: ${logs.join(' | ')}`);
     const whole = join(dir, 'packed-whole.tar.zst');
     await writeArchive('tar.zst', whole, stage, ['config', 'rootfs']);
@@ -287,9 +287,18 @@ describe('an LXC-style archive joined from a cached layer part and a build\'s ow
     assert.deepEqual(names.filter((n, i) => names.indexOf(n) !== i), [], 'no file is in the archive twice');
 
     logs.length = 0;
-    assert.equal(await packLayered({ ...ctx, layerParts: layerParts(cache), output: join(dir, 'again.tar.zst') }, ['config']), true);
+    assert.deepEqual(await packLayered({ ...ctx, layerParts: layerParts(cache), output: join(dir, 'again.tar.zst') }, ['config']), { headApart: false });
     assert.ok(logs.some((l) => /: cached, without/.test(l)) && !logs.some((l) => /packed from the layer/.test(l)), `a rebuild packs no layer part: ${logs.join(' | ')}`);
-    assert.equal(await packLayered({ ...ctx, base: { layerKey: key, layerRootfs: lower } }, ['config']), false, 'a root that is no overlay is packed whole');
+    assert.equal(await packLayered({ ...ctx, base: { layerKey: key, layerRootfs: lower } }, ['config']), undefined, 'a root that is no overlay is packed whole');
+
+    // Kept apart (the service): the cached part is linked, not copied, and the two files joined are the archive.
+    const head = join(dir, 'apart.head');
+    const rest = join(dir, 'apart.tar.zst');
+    assert.deepEqual(await packLayered({ ...ctx, output: rest, headPath: head }, ['config']), { headApart: true });
+    const cachedParts = readdirSync(cache.layersDir).map((d) => join(cache.layersDir, d, 'rootfs', 'layer.tar.zst')).filter((f) => existsSync(f));
+    assert.ok(cachedParts.some((f) => statSync(f).ino === statSync(head).ino), `the head is one of the cache's parts, linked: ${cachedParts.join(', ')}`);
+    assert.ok(statSync(rest).size < statSync(output).size - statSync(head).size / 2, `the rest holds only the build's part: ${statSync(rest).size} of ${statSync(output).size} bytes`);
+    assert.deepEqual(readFileSync(output), Buffer.concat([readFileSync(head), readFileSync(rest)]), 'head and rest joined are the archive packed in one');
   });
 
   it('a part packed while its layer is prepared, with what the preparation writes appended once it ended, is the one a build of that layer takes', async () => {

@@ -297,9 +297,12 @@ describe('vmgen serve with real builds', { skip }, () => {
     assert.equal((await run(['tar', '-xOf', archive, 'rootfs/etc/hostname'])).stdout.trim(), 'kill0');
 
     // What the store holds is exactly the artifacts of the builds that succeeded: no partial files.
+    // A container's archive is kept as its parts (the layer's, linked from the cache, then the build's own).
     const rows = (await builds(url2, tokens.root!)).filter((b) => b.artifact);
-    const expected = rows.flatMap((b) => [b.id, `${b.id}/${b.artifact!.name}`]).sort();
-    assert.deepEqual(listTree(join(data, 'artifacts')).filter((p) => p !== '.incoming').sort(), expected);
+    const stored = join(data, 'artifacts');
+    const expected = rows.flatMap((b) => [b.id, `${b.id}/${b.artifact!.name}`, `${b.id}/${b.artifact!.name}/0`, `${b.id}/${b.artifact!.name}/1`]).sort();
+    assert.deepEqual(listTree(stored).filter((p) => p !== '.incoming').sort(), expected);
+    assert.ok(rows.every((b) => statSync(join(stored, b.id, b.artifact!.name, '0')).nlink >= 2), 'the layer part is a link to the cache\'s file, not a copy');
     // Nor temp output of the killed server's builds.
     assert.deepEqual(listTree(join(data, 'work')).filter((p) => !p.startsWith(`${hostname()}-${server!.proc.pid}`)), []);
   });

@@ -140,6 +140,27 @@ describe('build() with a fake driver', () => {
       // the cleanups, in reverse: the partial archive, the mount, the work directory
       'remove /out/.partial', 'releaseMount', 'remove /work/build-1',
     ]);
+    assert.equal(result.r.head, undefined, 'no head unless asked for');
+  });
+
+  it('a container built for a store of parts: the packer is offered a head path, and the head it left apart is published beside the archive', async () => {
+    for (const leaves of [true, false]) {
+      const fake = fakeDriver();
+      const offered: Array<string | undefined> = [];
+      const pack = fake.driver.package;
+      fake.driver.package = async (packer, ctx) => {
+        offered.push(ctx.headPath);
+        await pack(packer, ctx);
+        return { headApart: leaves };
+      };
+      const { result } = await run(config('../../examples/debian-web.conf'), 'lxc', fake, { headApart: true });
+      assert.ok(result.ok, `the build succeeds: ${result.ok ? '' : String(result.err)}`);
+      assert.deepEqual(offered, ['/out/..partial.head']);
+      const head = `/out/.${result.r.archive.slice('/out/'.length)}.head`;
+      assert.equal(result.r.head, leaves ? head : undefined);
+      assert.deepEqual(fake.calls.filter((c) => c.startsWith('publishArchive')), [`publishArchive ${result.r.archive}`, ...(leaves ? [`publishArchive ${head}`] : [])]);
+      assert.ok(fake.calls.includes('remove /out/..partial.head'), `the head's temp name is removed however the build ends: ${fake.calls.join(' | ')}`);
+    }
   });
 
   it('a Linux VM: cached disks opened while the guest is configured, then patched', async () => {

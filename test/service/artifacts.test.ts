@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { isInstance } from '../helpers/assert-values.js';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -114,6 +114,63 @@ describe('DirArtifactStore', () => {
     // The key is well-formed; the path check cannot see links, so the store must not write through one.
     await store.put('evil/g.tar', source('g', Buffer.from('x'))).catch(() => undefined);
     assert.deepEqual(readdirSync(outside), [], 'nothing written outside the store');
+  });
+
+  it('keeps several files as one artifact read as them joined: size, hash, whole and any range across the joins', async () => {
+    const head = randomBytes(1_300_000);
+    const rest = randomBytes(70_001);
+    const joined = Buffer.concat([head, rest]);
+    const files = [source('h1', head), source('r1', rest)];
+    assert.deepEqual(await store.put('p1/web-lxc.tar.zst', files), { bytes: joined.length, sha256: sha(joined) });
+    assert.ok(files.every((f) => !existsSync(f)), 'the files were moved in');
+    assert.deepEqual(readdirSync(join(root, 'store', '.incoming')), [], 'no temp is left');
+    assert.deepEqual(await store.stat('p1/web-lxc.tar.zst'), { bytes: joined.length });
+    assert.deepEqual(await readAll(await store.open('p1/web-lxc.tar.zst')), joined);
+    const edge = head.length;
+    for (const [start, end] of [[0, 0], [edge - 1, edge], [edge, edge], [edge - 10, joined.length - 1], [5, edge - 1], [joined.length - 1, joined.length - 1]] as const) {
+      assert.deepEqual(await readAll(await store.open('p1/web-lxc.tar.zst', { start, end })), joined.subarray(start, end + 1), `bytes ${start}-${end}`);
+    }
+    await assert.rejects(store.open('p1/web-lxc.tar.zst', { start: 0, end: joined.length }), /outside/);
+    await store.delete('p1/web-lxc.tar.zst');
+    assert.equal(existsSync(join(root, 'store', 'p1')), false, 'delete takes the parts and the build folder');
+  });
+
+  it('a first file shared by two artifacts (a layer part linked from the cache) stays readable through each, and its hash follows its content', async () => {
+    const head = randomBytes(300_000);
+    const cached = source('cached-part', head);
+    const [a, b] = [randomBytes(1000), randomBytes(2000)];
+    const linkA = join(root, 'link-a');
+    linkSync(cached, linkA);
+    assert.equal((await store.put('p2/a.tar', [linkA, source('ra', a)])).sha256, sha(Buffer.concat([head, a])));
+    const linkB = join(root, 'link-b');
+    linkSync(cached, linkB);
+    assert.equal((await store.put('p3/b.tar', [linkB, source('rb', b)])).sha256, sha(Buffer.concat([head, b])), 'the kept hash of the first file, then the second');
+    await store.delete('p2/a.tar');
+    assert.deepEqual(await readAll(await store.open('p3/b.tar')), Buffer.concat([head, b]), 'deleting one artifact leaves the other whole');
+    // Replaced in the cache (a new file under the same name): the next artifact hashes the new one.
+    rmSync(cached);
+    const newer = randomBytes(300_000);
+    source('cached-part', newer);
+    const linkC = join(root, 'link-c');
+    linkSync(cached, linkC);
+    assert.equal((await store.put('p4/c.tar', [linkC, source('rc', a)])).sha256, sha(Buffer.concat([newer, a])));
+  });
+
+  it('an artifact put again under its key replaces it, a single file by parts and back', async () => {
+    const [x, y, z] = [randomBytes(5000), randomBytes(6000), randomBytes(7000)];
+    await store.put('p5/r.tar', source('s1', x));
+    await store.put('p5/r.tar', [source('s2', y), source('s3', z)]);
+    assert.deepEqual(await readAll(await store.open('p5/r.tar')), Buffer.concat([y, z]));
+    await store.put('p5/r.tar', source('s4', x));
+    assert.deepEqual(await readAll(await store.open('p5/r.tar')), x);
+    assert.deepEqual(readdirSync(join(root, 'store', 'p5')), ['r.tar']);
+  });
+
+  it('a directory at a key that put did not make is no artifact', async () => {
+    mkdirSync(join(root, 'store', 'p6', 'odd.tar'), { recursive: true });
+    writeFileSync(join(root, 'store', 'p6', 'odd.tar', 'notes'), 'x');
+    assert.equal(await store.stat('p6/odd.tar'), undefined);
+    await assert.rejects(store.open('p6/odd.tar'), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_NOT_FOUND');
   });
 
   it('createArtifactStore picks the directory or the S3 store', () => {
@@ -253,6 +310,21 @@ describe('S3ArtifactStore against a local endpoint that speaks the S3 protocol (
     assert.deepEqual(s3.requests.slice(1, 4).map((r) => r.bytes), [20_000, 20_000, 5_000]);
     assert.deepEqual(s3.objects.get('vmgen-art/b2/big.tar')?.body, data);
     assert.equal(s3.objects.get('vmgen-art/b2/big.tar')?.meta.sha256, sha(data));
+  });
+
+  it('uploads several files as one object, the files joined, in parts that cross the joins', async () => {
+    const store = new S3ArtifactStore(parseS3Url('s3://vmgen-art'), { endpoint, partBytes: 20_000 });
+    const [head, rest] = [randomBytes(30_000), randomBytes(15_000)];
+    const files = [file('head.tar', head), file('rest.tar', rest)];
+    const joined = Buffer.concat([head, rest]);
+    s3.requests.length = 0;
+    assert.deepEqual(await store.put('b5/joined.tar', files), { bytes: joined.length, sha256: sha(joined) });
+    assert.deepEqual(s3.requests.filter((r) => r.method === 'PUT').map((r) => r.bytes), [20_000, 20_000, 5_000]);
+    assert.deepEqual(s3.objects.get('vmgen-art/b5/joined.tar')?.body, joined);
+    assert.ok(files.every((f) => !existsSync(f)), 'the local files are removed once uploaded');
+    const small = createArtifactStore({ s3: 's3://vmgen-art', endpoint });
+    await small.put('b6/small.tar', [file('h2', head.subarray(0, 10)), file('r2', rest.subarray(0, 5))]);
+    assert.deepEqual(s3.objects.get('vmgen-art/b6/small.tar')?.body, Buffer.concat([head.subarray(0, 10), rest.subarray(0, 5)]), 'one PUT of both');
   });
 
   it('missing objects: stat undefined, open VMG_NOT_FOUND; delete; bad keys never reach the server', async () => {

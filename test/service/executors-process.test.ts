@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -85,9 +85,16 @@ describe('local executor with the process runner', { skip }, () => {
     assert.match(h.log('ok1'), /packages layer packages-[0-9a-f]+: cached/);
     const a = end.artifact!;
     assert.equal(a.key, 'ok1/web1-lxc.tar.zst');
-    const bytes = readFileSync(join(store, a.key));
+    // Kept as its two parts: the cached layer's (a link to the cache's file: no copy) and the build's own.
+    assert.deepEqual(readdirSync(join(store, a.key)).sort(), ['0', '1']);
+    assert.ok(statSync(join(store, a.key, '0')).nlink >= 2, 'the layer part is linked from the cache');
+    assert.match(h.log('ok1'), /the layer's part \((cached|packed by this build), kept apart\)/);
+    const bytes = Buffer.concat([readFileSync(join(store, a.key, '0')), readFileSync(join(store, a.key, '1'))]);
     assert.equal(a.bytes, bytes.length);
     assert.equal(a.sha256, createHash('sha256').update(bytes).digest('hex'));
+    const archive = join(dir, 'ok1.tar.zst');
+    writeFileSync(archive, bytes);
+    assert.equal((await run(['tar', '-xOf', archive, 'rootfs/etc/hostname'])).stdout.trim(), 'exec-ok', 'the parts joined are the archive');
     assert.deepEqual(readdirSync(join(workDir, `${hostname()}-${process.pid}`)), [], 'no temp output left');
   });
 

@@ -1,11 +1,12 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { chmod, mkdir, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
+import { constants } from 'node:fs';
+import { chmod, copyFile, mkdir, open, readdir, realpath, rename, rm, rmdir, stat } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { VmgenError } from '../../errors.js';
 import type { ArtifactStore } from '../types.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private.js';
 import { checkKey } from './key.js';
+import { closeParts, eachChunk, hashFile, hashJoined, joinedStream, openParts } from './joined.js';
 
 /** Hidden (keys never start with a dot), so an upload in progress can never be opened as an artifact. */
 const TEMP_DIR = '.incoming';
@@ -14,8 +15,8 @@ const STALE_TEMP_MS = 24 * 3600_000;
 
 /**
  * Artifacts as files under one directory, which may be shared (NFS) by the server and workers.
- * A put writes or moves the file to a temp name inside the store, syncs it, then renames it into
- * place: readers see nothing or the whole file, also after a crash.
+ * A put writes or moves the files to a temp name inside the store, syncs them, then renames that
+ * into place: readers see nothing or the whole artifact, also after a crash.
  */
 export class DirArtifactStore implements ArtifactStore {
   readonly dir: string;
@@ -34,32 +35,42 @@ export class DirArtifactStore implements ArtifactStore {
     return p;
   }
 
-  async put(key: string, file: string): Promise<{ bytes: number; sha256: string }> {
+  /**
+   * One file is kept as it is. Several (a container's layer part and its build's own part) are kept
+   * as a directory of them, named by their order, which reads as the files joined: the first is
+   * usually a link to a file of the layer cache, so storing it moves no data.
+   */
+  async put(key: string, source: string | readonly string[]): Promise<{ bytes: number; sha256: string }> {
+    const files = typeof source === 'string' ? [source] : [...source];
+    if (files.length === 0) throw new VmgenError('VMG_ARTIFACT_STORE', `artifact ${key} has no files`);
     const final = this.pathOf(key);
     await this.ensureDirs();
     const temp = join(this.tempDir, `${randomBytes(8).toString('hex')}.part`);
     try {
       let sha256: string;
-      try {
-        // Same file system: a rename moves the data without copying it; the hash is one read.
-        await rename(file, temp);
-        sha256 = await hashFile(temp);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
-        sha256 = await copyHashing(file, temp);
-        await rm(file, { force: true });
+      if (files.length === 1) {
+        sha256 = await moveHashing(files[0]!, temp);
+      } else {
+        // Hashed where they are: the first files' hash state is kept for the next artifact made of them.
+        sha256 = await hashJoined(files);
+        await mkdir(temp, { mode: PRIVATE_DIR_MODE });
+        for (const [i, f] of files.entries()) await moveFile(f, join(temp, String(i)));
       }
-      // The build made it world-readable; a user's archive is theirs (and the server's) alone.
-      await chmod(temp, PRIVATE_FILE_MODE);
-      await fsyncPath(temp);
+      for (const f of files.length === 1 ? [temp] : files.map((_, i) => join(temp, String(i)))) {
+        // The build made it world-readable; a user's archive is theirs (and the server's) alone. A
+        // part linked from the layer cache shares its mode with the cache's file, which only the
+        // service's own builds read.
+        await chmod(f, PRIVATE_FILE_MODE);
+        await fsyncPath(f);
+      }
+      if (files.length > 1) await fsyncPath(temp);
       await mkdir(dirname(final), { recursive: true, mode: PRIVATE_DIR_MODE });
       await this.checkInside(dirname(final), key);
-      await rename(temp, final);
+      await this.replace(temp, final);
       await fsyncPath(dirname(final));
-      const bytes = (await stat(final)).size;
-      return { bytes, sha256 };
+      return { bytes: (await this.stat(key))!.bytes, sha256 };
     } catch (err) {
-      await rm(temp, { force: true });
+      await rm(temp, { force: true, recursive: true });
       if (err instanceof VmgenError) throw err;
       throw new VmgenError('VMG_ARTIFACT_STORE', `cannot store artifact ${key} in ${this.dir}: ${(err as Error).message}`, { cause: err });
     }
@@ -67,37 +78,73 @@ export class DirArtifactStore implements ArtifactStore {
 
   async open(key: string, range?: { start: number; end: number }): Promise<NodeJS.ReadableStream> {
     const path = this.pathOf(key);
-    const size = await this.stat(key);
-    if (!size) throw new VmgenError('VMG_NOT_FOUND', `no artifact ${key}`);
-    if (range && !(Number.isInteger(range.start) && Number.isInteger(range.end) && range.start >= 0 && range.start <= range.end && range.end < size.bytes)) {
-      throw new VmgenError('VMG_USAGE', `range ${range.start}-${range.end} is outside artifact ${key} (${size.bytes} bytes)`);
+    const found = await this.files(key);
+    if (!found) throw new VmgenError('VMG_NOT_FOUND', `no artifact ${key}`);
+    const bytes = found.sizes.reduce((sum, n) => sum + n, 0);
+    if (range && !(Number.isInteger(range.start) && Number.isInteger(range.end) && range.start >= 0 && range.start <= range.end && range.end < bytes)) {
+      throw new VmgenError('VMG_USAGE', `range ${range.start}-${range.end} is outside artifact ${key} (${bytes} bytes)`);
     }
     await this.checkInside(path, key);
-    const stream = createReadStream(path, range ? { start: range.start, end: range.end } : {});
-    // Opening is lazy; wait for it so a file removed in between fails here, not mid-response.
-    await new Promise<void>((ok, fail) => {
-      stream.once('open', () => ok());
-      stream.once('error', fail);
-    });
-    return stream;
+    // Opened before the answer starts, so an artifact removed in between fails here, not mid-response.
+    const parts = await openParts(found.paths);
+    if (parts.reduce((sum, p) => sum + p.size, 0) !== bytes) {
+      await closeParts(parts);
+      throw new VmgenError('VMG_NOT_FOUND', `artifact ${key} changed while it was opened`);
+    }
+    return joinedStream(parts, range);
   }
 
   async stat(key: string): Promise<{ bytes: number } | undefined> {
+    const found = await this.files(key);
+    return found && { bytes: found.sizes.reduce((sum, n) => sum + n, 0) };
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    await rm(path, { force: true, recursive: true });
+    // A build's folder (<id>/) goes with its last artifact; a non-empty one stays.
+    const parent = dirname(path);
+    if (parent !== this.dir) await rmdir(parent).catch(() => {});
+  }
+
+  /** The files an artifact is read from, in order, with their sizes: itself, or its directory's parts. */
+  private async files(key: string): Promise<{ paths: string[]; sizes: number[] } | undefined> {
+    const path = this.pathOf(key);
     try {
-      const st = await stat(this.pathOf(key));
-      return st.isFile() ? { bytes: st.size } : undefined;
+      const st = await stat(path);
+      if (st.isFile()) return { paths: [path], sizes: [st.size] };
+      if (!st.isDirectory()) return undefined;
+      const names = await readdir(path);
+      // Only what put() makes: 0, 1, … n-1 and nothing else.
+      if (names.length === 0 || !names.every((n) => /^(0|[1-9][0-9]*)$/.test(n) && Number(n) < names.length)) return undefined;
+      const paths = names.map((_, i) => join(path, String(i)));
+      const sizes: number[] = [];
+      for (const p of paths) {
+        const part = await stat(p);
+        if (!part.isFile()) return undefined;
+        sizes.push(part.size);
+      }
+      return { paths, sizes };
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
       throw err;
     }
   }
 
-  async delete(key: string): Promise<void> {
-    const path = this.pathOf(key);
-    await rm(path, { force: true });
-    // A build's folder (<id>/) goes with its last artifact; a non-empty one stays.
-    const parent = dirname(path);
-    if (parent !== this.dir) await rmdir(parent).catch(() => {});
+  /**
+   * Renames `temp` to `final`. A rename replaces a file but not a directory, nor one kind by the
+   * other: what is there is moved aside first (an artifact put again under its key).
+   */
+  private async replace(temp: string, final: string): Promise<void> {
+    try {
+      await rename(temp, final);
+    } catch (err) {
+      if (!['EISDIR', 'ENOTDIR', 'ENOTEMPTY', 'EEXIST'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+      const aside = `${temp}.old`;
+      await rename(final, aside);
+      await rename(temp, final);
+      await rm(aside, { recursive: true, force: true });
+    }
   }
 
   /** A key is checked by its text; this catches a symbolic link inside the store that leads out of it. */
@@ -120,32 +167,31 @@ export class DirArtifactStore implements ArtifactStore {
   }
 }
 
-/**
- * Hashing and copying read into one buffer, used again for every read: a stream allocates a buffer
- * per chunk, and for an archive of a few hundred MiB that garbage (and at 64 KiB, the event-loop
- * turns) cost the server twice the hash itself, three times with four builds storing at once.
- */
-const READ_CHUNK = 1 << 20;
-
-/** Calls `each` with every chunk of `path`, in order; the chunk is only valid until `each` returns. */
-async function eachChunk(path: string, each: (chunk: Buffer) => Promise<void> | void): Promise<void> {
-  const fh = await open(path, 'r');
+/** Moves `from` to `to`: a rename, or across file systems a copy. */
+async function moveFile(from: string, to: string): Promise<void> {
   try {
-    const buf = Buffer.allocUnsafe(READ_CHUNK);
-    for (;;) {
-      const { bytesRead } = await fh.read(buf, 0, READ_CHUNK, null);
-      if (bytesRead === 0) return;
-      await each(buf.subarray(0, bytesRead));
-    }
-  } finally {
-    await fh.close();
+    await rename(from, to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    await copyFile(from, to, constants.COPYFILE_EXCL);
+    await rm(from, { force: true });
   }
 }
 
-export async function hashFile(path: string): Promise<string> {
-  const hash = createHash('sha256');
-  await eachChunk(path, (chunk) => void hash.update(chunk));
-  return hash.digest('hex');
+/**
+ * Moves `from` to `to` and returns its hash: on one file system a rename moves no data and the hash
+ * is one read; across file systems the copy is hashed as it is written.
+ */
+async function moveHashing(from: string, to: string): Promise<string> {
+  try {
+    await rename(from, to);
+    return await hashFile(to);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EXDEV') throw err;
+    const sha256 = await copyHashing(from, to);
+    await rm(from, { force: true });
+    return sha256;
+  }
 }
 
 async function copyHashing(from: string, to: string): Promise<string> {

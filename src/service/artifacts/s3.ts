@@ -1,4 +1,3 @@
-import { createReadStream } from 'node:fs';
 import { rm, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import {
@@ -7,7 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { VmgenError } from '../../errors.js';
 import type { ArtifactStore } from '../types.js';
-import { hashFile } from './dir.js';
+import { hashJoined, joinedStream, openParts } from './joined.js';
 import { checkKey } from './key.js';
 
 export interface S3Location {
@@ -56,36 +55,38 @@ export class S3ArtifactStore implements ArtifactStore {
     return this.location.prefix === '' ? key : `${this.location.prefix}/${key}`;
   }
 
-  async put(key: string, file: string): Promise<{ bytes: number; sha256: string }> {
+  /** Several files are uploaded as one object, the files joined in order. */
+  async put(key: string, source: string | readonly string[]): Promise<{ bytes: number; sha256: string }> {
+    const files = typeof source === 'string' ? [source] : [...source];
     const Key = this.objectKey(key);
     const Bucket = this.location.bucket;
-    const bytes = (await stat(file)).size;
+    const bytes = (await Promise.all(files.map(async (f) => (await stat(f)).size))).reduce((sum, n) => sum + n, 0);
     // Hashed before the upload so the digest travels as metadata and a later stat can trust it.
-    const sha256 = await hashFile(file);
+    const sha256 = await hashJoined(files);
     const Metadata = { sha256 };
     try {
       if (bytes <= this.partBytes) {
-        await this.client.send(new PutObjectCommand({ Bucket, Key, Body: createReadStream(file), ContentLength: bytes, Metadata }));
+        await this.withBody(files, { start: 0, end: bytes - 1 }, (Body) => this.client.send(new PutObjectCommand({ Bucket, Key, Body, ContentLength: bytes, Metadata })));
       } else {
-        await this.multipart(Bucket, Key, file, bytes, Metadata);
+        await this.multipart(Bucket, Key, files, bytes, Metadata);
       }
     } catch (err) {
       throw storeError(`cannot upload ${key} to s3://${Bucket}/${Key}`, err);
     }
-    await rm(file, { force: true });
+    for (const f of files) await rm(f, { force: true });
     return { bytes, sha256 };
   }
 
-  private async multipart(Bucket: string, Key: string, file: string, bytes: number, Metadata: Record<string, string>): Promise<void> {
+  private async multipart(Bucket: string, Key: string, files: readonly string[], bytes: number, Metadata: Record<string, string>): Promise<void> {
     const { UploadId } = await this.client.send(new CreateMultipartUploadCommand({ Bucket, Key, Metadata }));
     if (!UploadId) throw new Error('the server returned no upload id');
     try {
       const Parts: { ETag: string; PartNumber: number }[] = [];
       for (let start = 0, PartNumber = 1; start < bytes; start += this.partBytes, PartNumber++) {
         const end = Math.min(bytes, start + this.partBytes) - 1;
-        const { ETag } = await this.client.send(new UploadPartCommand({
-          Bucket, Key, UploadId, PartNumber, Body: createReadStream(file, { start, end }), ContentLength: end - start + 1,
-        }));
+        const { ETag } = await this.withBody(files, { start, end }, (Body) => this.client.send(new UploadPartCommand({
+          Bucket, Key, UploadId, PartNumber, Body, ContentLength: end - start + 1,
+        })));
         if (!ETag) throw new Error(`the server returned no ETag for part ${PartNumber}`);
         Parts.push({ ETag, PartNumber });
       }
@@ -94,6 +95,16 @@ export class S3ArtifactStore implements ArtifactStore {
       // Parts of an abandoned upload are billed and invisible; tell the server to drop them.
       await this.client.send(new AbortMultipartUploadCommand({ Bucket, Key, UploadId })).catch(() => {});
       throw err;
+    }
+  }
+
+  /** Calls `send` with bytes [start, end] of the files joined as a stream; the files are closed however it ends. */
+  private async withBody<T>(files: readonly string[], range: { start: number; end: number }, send: (body: Readable) => Promise<T>): Promise<T> {
+    const body = joinedStream(await openParts(files), range);
+    try {
+      return await send(body);
+    } finally {
+      body.destroy();
     }
   }
 

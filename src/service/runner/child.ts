@@ -65,9 +65,9 @@ async function runBuild(msg: StartMessage): Promise<ChildMessage> {
   const result = await build({
     config: loaded.config, catalogs, target: target.id, outDir: msg.outDir, cacheRoot: msg.cacheRoot, signal: controller.signal, sources,
     ...(msg.format ? { format: msg.format as ArchiveFormat } : {}),
-    onEvent, log,
+    onEvent, log, headApart: true,
   });
-  return { type: 'done', archive: result.archive };
+  return { type: 'done', archive: result.archive, ...(result.head === undefined ? {} : { head: result.head }) };
 }
 
 process.once('message', (msg: StartMessage) => {

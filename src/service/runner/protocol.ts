@@ -27,5 +27,6 @@ export type WireStepEvent = Exclude<StepEvent, { kind: 'cleanup-failed' }> | { k
 export type ChildMessage =
   | { type: 'event'; event: WireStepEvent }
   | { type: 'log'; line: string }
-  | { type: 'done'; archive: string }
+  /** `head`: the archive's first part, kept apart (a link to the layer cache's file); `archive` is the rest. */
+  | { type: 'done'; archive: string; head?: string }
   | { type: 'error'; code: string; message: string; hint?: string };

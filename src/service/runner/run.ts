@@ -96,15 +96,15 @@ export function processRunner(opts: ProcessRunnerOptions): Runner {
     };
     try {
       const lab = req.lab ? await labStart(req.lab, opts.artifacts, outDir, ctx) : undefined;
-      const archive = await runInChild({
+      const files = await runInChild({
         config: req.config, target: req.target, ...(req.format ? { format: req.format } : {}), ...(req.files ? { files: req.files } : {}), cacheRoot: opts.cacheRoot, outDir,
         ...(lab ? { lab } : {}),
       }, { signal: ctx.signal, onUpdate, killAfterMs: opts.killAfterMs ?? DEFAULT_KILL_AFTER_MS });
-      const name = basename(archive);
+      const name = basename(typeof files === 'string' ? files : files[1]);
       const key = artifactKey(req.id, name);
       ctx.onUpdate({ step: 'store the archive', progress: BUILD_SHARE });
       ctx.releaseSlot?.();
-      const { bytes, sha256 } = await opts.artifacts.put(key, archive);
+      const { bytes, sha256 } = await opts.artifacts.put(key, files);
       return { key, name, bytes, sha256 };
     } catch (err) {
       // The build's owner reads this error; the server's log has the executor's own record.
@@ -153,8 +153,11 @@ function childExecArgv(): string[] {
   return process.execArgv.filter((a) => !/^--(test|inspect|watch|experimental-test)/.test(a));
 }
 
-/** Runs one build in a forked process and returns the archive's path; see child.ts for the other side. */
-export function runInChild(start: Omit<StartMessage, 'type'>, ctx: RunnerContext & { killAfterMs: number }): Promise<string> {
+/**
+ * Runs one build in a forked process and returns the archive's files: its path, or its first part
+ * and the rest (see child.ts for the other side).
+ */
+export function runInChild(start: Omit<StartMessage, 'type'>, ctx: RunnerContext & { killAfterMs: number }): Promise<string | [string, string]> {
   if (ctx.signal.aborted) return Promise.reject(cancelled());
   return new Promise((resolvePromise, reject) => {
     const mapper = new UpdateMapper(ctx.onUpdate);
@@ -196,7 +199,7 @@ export function runInChild(start: Omit<StartMessage, 'type'>, ctx: RunnerContext
       ctx.signal.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
       mapper.flush();
-      if (outcome?.type === 'done') return resolvePromise(outcome.archive);
+      if (outcome?.type === 'done') return resolvePromise(outcome.head === undefined ? outcome.archive : [outcome.head, outcome.archive]);
       if (outcome?.type === 'error') {
         const known = (outcome.code in ERROR_CODES ? outcome.code : 'VMG_BUILD') as ErrorCode;
         return reject(new VmgenError(known, outcome.message, outcome.hint ? { hint: outcome.hint } : undefined));

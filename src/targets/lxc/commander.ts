@@ -29,7 +29,8 @@ export const lxcCommander: Commander = {
       return;
     }
     const names = await writeStageFiles(ctx.stageDir, files.filter((f) => !f.path.startsWith(`${LXC_IMAGE_META_DIR}/`)));
-    if (await packLayered(ctx, names)) return;
+    const layered = await packLayered(ctx, names);
+    if (layered) return layered;
     await writeArchive(ctx.format, ctx.output, ctx.stageDir, [...names, 'rootfs'], {
       signal: ctx.signal, progress: ctx.progress, ...(ctx.expectedBytes === undefined ? {} : { expectedBytes: ctx.expectedBytes }),
     });
