@@ -280,6 +280,11 @@ function loadSqlite(): typeof Database {
 export class ServiceDb {
   readonly db: Database.Database;
   private readonly secrets = new Map<string, Buffer>();
+  /**
+   * Statements by their text, compiled once: preparing costs more than running the small queries
+   * the API makes on every request (a build's row, a token's user).
+   */
+  private readonly statements = new Map<string, Database.Statement>();
 
   private constructor(file: string) {
     const Sqlite = loadSqlite();
@@ -324,9 +329,18 @@ export class ServiceDb {
     if (this.db.open) this.db.close();
   }
 
+  private sql(text: string): Database.Statement {
+    let stmt = this.statements.get(text);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(text);
+      this.statements.set(text, stmt);
+    }
+    return stmt;
+  }
+
   private migrate(): void {
     this.db.exec('CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY, applied TEXT NOT NULL)');
-    const done = (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number | null }).v ?? 0;
+    const done = (this.sql('SELECT MAX(version) AS v FROM migrations').get() as { v: number | null }).v ?? 0;
     if (done > MIGRATIONS.length) {
       throw new VmgenError('VMG_FILE_WRITE', `the service database is at version ${done}, newer than this vmgen knows (${MIGRATIONS.length})`,
         { hint: 'run the vmgen that created it, or start with an empty --data directory' });
@@ -334,13 +348,13 @@ export class ServiceDb {
     for (let v = done + 1; v <= MIGRATIONS.length; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v - 1]!);
-        this.db.prepare('INSERT INTO migrations (version, applied) VALUES (?, ?)').run(v, new Date().toISOString());
+        this.sql('INSERT INTO migrations (version, applied) VALUES (?, ?)').run(v, new Date().toISOString());
       })();
     }
   }
 
   schemaVersion(): number {
-    return (this.db.prepare('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
+    return (this.sql('SELECT MAX(version) AS v FROM migrations').get() as { v: number }).v;
   }
 
   // ---- server secrets
@@ -352,8 +366,8 @@ export class ServiceDb {
   secret(name: string): Buffer {
     let key = this.secrets.get(name);
     if (!key) {
-      this.db.prepare('INSERT OR IGNORE INTO secrets (name, value, created) VALUES (?, ?, ?)').run(name, randomBytes(32), new Date().toISOString());
-      key = (this.db.prepare('SELECT value FROM secrets WHERE name = ?').get(name) as { value: Buffer }).value;
+      this.sql('INSERT OR IGNORE INTO secrets (name, value, created) VALUES (?, ?, ?)').run(name, randomBytes(32), new Date().toISOString());
+      key = (this.sql('SELECT value FROM secrets WHERE name = ?').get(name) as { value: Buffer }).value;
       this.secrets.set(name, key);
     }
     return key;
@@ -368,32 +382,32 @@ export class ServiceDb {
     }
     return this.db.transaction(() => {
       const now = new Date().toISOString();
-      const existing = this.db.prepare('SELECT admin FROM users WHERE name = ?').get(name) as { admin: number } | undefined;
+      const existing = this.sql('SELECT admin FROM users WHERE name = ?').get(name) as { admin: number } | undefined;
       if (existing && Boolean(existing.admin) !== admin) {
         throw new VmgenError('VMG_USAGE', `user ${name} exists and is ${existing.admin ? '' : 'not '}an admin`,
           { hint: `to change its role: vmgen token revoke ${name}, then create it again` });
       }
-      if (!existing) this.db.prepare('INSERT INTO users (id, name, admin, created) VALUES (?, ?, ?, ?)').run(randomBytes(12).toString('hex'), name, admin ? 1 : 0, now);
-      this.db.prepare('INSERT INTO tokens (hash, user, created) VALUES (?, ?, ?)').run(tokenHash, name, now);
+      if (!existing) this.sql('INSERT INTO users (id, name, admin, created) VALUES (?, ?, ?, ?)').run(randomBytes(12).toString('hex'), name, admin ? 1 : 0, now);
+      this.sql('INSERT INTO tokens (hash, user, created) VALUES (?, ?, ?)').run(tokenHash, name, now);
       return { created: !existing };
     })();
   }
 
   userForTokenHash(hash: string): User | undefined {
-    const row = this.db.prepare(
+    const row = this.sql(
       'SELECT u.id AS id, u.name AS name, u.admin AS admin, t.last_used AS lastUsed FROM tokens t JOIN users u ON u.name = t.user WHERE t.hash = ?',
     ).get(hash) as { id: string; name: string; admin: number; lastUsed: string | null } | undefined;
     if (!row) return undefined;
     // A write per request would serialize every reader behind the WAL; minute precision is enough.
     const now = Date.now();
     if (row.lastUsed === null || now - Date.parse(row.lastUsed) > 60_000) {
-      this.db.prepare('UPDATE tokens SET last_used = ? WHERE hash = ?').run(new Date(now).toISOString(), hash);
+      this.sql('UPDATE tokens SET last_used = ? WHERE hash = ?').run(new Date(now).toISOString(), hash);
     }
     return { id: row.id, name: row.name, admin: Boolean(row.admin) };
   }
 
   listUsers(): UserInfo[] {
-    const rows = this.db.prepare(
+    const rows = this.sql(
       `SELECT u.name AS name, u.admin AS admin, u.created AS created, COUNT(t.hash) AS tokens, MAX(t.last_used) AS lastUsed
        FROM users u LEFT JOIN tokens t ON t.user = u.name GROUP BY u.name ORDER BY u.name`,
     ).all() as Array<{ name: string; admin: number; created: string; tokens: number; lastUsed: string | null }>;
@@ -402,7 +416,7 @@ export class ServiceDb {
 
   /** Removes the user and every token of theirs; their builds stay (for admins), seen by no new user of that name. */
   revokeUser(name: string): boolean {
-    return this.db.prepare('DELETE FROM users WHERE name = ?').run(name).changes > 0;
+    return this.sql('DELETE FROM users WHERE name = ?').run(name).changes > 0;
   }
 
   // ---- builds
@@ -410,11 +424,11 @@ export class ServiceDb {
   insertBuild(b: NewBuild): BuildRow {
     const { files, ...row } = b;
     this.db.transaction(() => {
-      this.db.prepare(
+      this.sql(
         `INSERT INTO builds (id, owner, owner_id, state, target, format, name, config, created, steps, lab, run)
          VALUES (@id, @owner, COALESCE(@ownerId, (SELECT id FROM users WHERE name = @owner)), 'queued', @target, @format, @name, @config, @created, @steps, @lab, @run)`,
       ).run({ ...row, ownerId: row.ownerId ?? null, steps: JSON.stringify(row.steps ?? []), lab: row.lab ?? null, run: row.run?.length ? JSON.stringify(row.run) : null });
-      const insert = this.db.prepare('INSERT INTO build_files (build, path, content) VALUES (?, ?, ?)');
+      const insert = this.sql('INSERT INTO build_files (build, path, content) VALUES (?, ?, ?)');
       for (const [path, b64] of Object.entries(files ?? {})) insert.run(b.id, path, Buffer.from(b64, 'base64'));
     })();
     return this.getBuild(b.id)!;
@@ -422,12 +436,12 @@ export class ServiceDb {
 
   /** The files a build's request carried, until the build ends; undefined when it carried none (or has ended). */
   buildFiles(id: string): RequestFiles | undefined {
-    const rows = this.db.prepare('SELECT path, content FROM build_files WHERE build = ? ORDER BY path').all(id) as Array<{ path: string; content: Buffer }>;
+    const rows = this.sql('SELECT path, content FROM build_files WHERE build = ? ORDER BY path').all(id) as Array<{ path: string; content: Buffer }>;
     return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.path, r.content.toString('base64')]));
   }
 
   getBuild(id: string): BuildRow | undefined {
-    const r = this.db.prepare('SELECT * FROM builds WHERE id = ?').get(id) as RawBuild | undefined;
+    const r = this.sql('SELECT * FROM builds WHERE id = ?').get(id) as RawBuild | undefined;
     return r && toRow(r);
   }
 
@@ -444,28 +458,28 @@ export class ServiceDb {
       args.push(opts.state);
     }
     const sql = `SELECT * FROM builds ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created DESC, rowid DESC LIMIT ?`;
-    return (this.db.prepare(sql).all(...args, opts.limit ?? 100) as RawBuild[]).map(toRow);
+    return (this.sql(sql).all(...args, opts.limit ?? 100) as RawBuild[]).map(toRow);
   }
 
   /** Oldest first: the order builds were submitted, for re-submitting after a restart. */
   buildsInState(state: BuildState): BuildRow[] {
-    return (this.db.prepare('SELECT * FROM builds WHERE state = ? ORDER BY created, rowid').all(state) as RawBuild[]).map(toRow);
+    return (this.sql('SELECT * FROM builds WHERE state = ? ORDER BY created, rowid').all(state) as RawBuild[]).map(toRow);
   }
 
   countInState(ownerId: string, state: BuildState): number {
-    return (this.db.prepare('SELECT COUNT(*) AS n FROM builds WHERE owner_id = ? AND state = ?').get(ownerId, state) as { n: number }).n;
+    return (this.sql('SELECT COUNT(*) AS n FROM builds WHERE owner_id = ? AND state = ?').get(ownerId, state) as { n: number }).n;
   }
 
   /** Builds that ended before `iso`, oldest first: what the build GC deletes. */
   endedBefore(iso: string, limit = 1000): BuildRow[] {
-    return (this.db.prepare(
+    return (this.sql(
       `SELECT * FROM builds WHERE state IN (${FINAL_STATES.map(() => '?').join(', ')}) AND COALESCE(finished, created) < ? ORDER BY COALESCE(finished, created), rowid LIMIT ?`,
     ).all(...FINAL_STATES, iso, limit) as RawBuild[]).map(toRow);
   }
 
   countsByState(): Record<BuildState, number> {
     const counts = Object.fromEntries(BUILD_STATES.map((s) => [s, 0])) as Record<BuildState, number>;
-    for (const r of this.db.prepare('SELECT state, COUNT(*) AS n FROM builds GROUP BY state').all() as Array<{ state: BuildState; n: number }>) {
+    for (const r of this.sql('SELECT state, COUNT(*) AS n FROM builds GROUP BY state').all() as Array<{ state: BuildState; n: number }>) {
       counts[r.state] = r.n;
     }
     return counts;
@@ -507,12 +521,12 @@ export class ServiceDb {
       } else if (u.artifact && u.artifact.key !== before.artifact?.key) {
         orphanArtifact = u.artifact;
       }
-      if (set.length > 0) this.db.prepare(`UPDATE builds SET ${set.join(', ')} WHERE id = @id`).run(args);
+      if (set.length > 0) this.sql(`UPDATE builds SET ${set.join(', ')} WHERE id = @id`).run(args);
       const log = this.appendLog(u.id, before.logLines, u.log ?? []);
       const build = this.getBuild(u.id)!;
       const finished = !ended && isFinalState(build.state);
       // Only a build reads them, and an ended build is never run again: up to 16 MiB less per build kept.
-      if (finished) this.db.prepare('DELETE FROM build_files WHERE build = ?').run(u.id);
+      if (finished) this.sql('DELETE FROM build_files WHERE build = ?').run(u.id);
       return { build, log, finished, ...(orphanArtifact ? { orphanArtifact } : {}) };
     })();
   }
@@ -522,14 +536,14 @@ export class ServiceDb {
     const room = MAX_LOG_LINES - have;
     const kept = lines.slice(0, room).map((l) => (l.length > MAX_LOG_LINE_CHARS ? `${l.slice(0, MAX_LOG_LINE_CHARS)}…` : l));
     if (lines.length > room) kept.push(`(log truncated: more than ${MAX_LOG_LINES} lines)`);
-    const insert = this.db.prepare('INSERT INTO build_logs (build, line) VALUES (?, ?)');
+    const insert = this.sql('INSERT INTO build_logs (build, line) VALUES (?, ?)');
     const out = kept.map((line) => ({ seq: Number(insert.run(id, line).lastInsertRowid), line }));
-    this.db.prepare('UPDATE builds SET log_lines = log_lines + ? WHERE id = ?').run(kept.length, id);
+    this.sql('UPDATE builds SET log_lines = log_lines + ? WHERE id = ?').run(kept.length, id);
     return out;
   }
 
   logLines(id: string, afterSeq = 0): LogLine[] {
-    return this.db.prepare('SELECT seq, line FROM build_logs WHERE build = ? AND seq > ? ORDER BY seq').all(id, afterSeq) as LogLine[];
+    return this.sql('SELECT seq, line FROM build_logs WHERE build = ? AND seq > ? ORDER BY seq').all(id, afterSeq) as LogLine[];
   }
 
   /** Ends a build the service itself decided about (a cancel while queued, a restart). */
@@ -539,22 +553,22 @@ export class ServiceDb {
 
   deleteBuild(id: string): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM build_logs WHERE build = ?').run(id);
-      this.db.prepare('DELETE FROM build_files WHERE build = ?').run(id);
-      this.db.prepare('DELETE FROM builds WHERE id = ?').run(id);
+      this.sql('DELETE FROM build_logs WHERE build = ?').run(id);
+      this.sql('DELETE FROM build_files WHERE build = ?').run(id);
+      this.sql('DELETE FROM builds WHERE id = ?').run(id);
     })();
   }
 
   /** Every build that holds an artifact, oldest finished first (the order GC deletes in). */
   artifacts(): Array<{ id: string; finished: string; artifact: ArtifactInfo }> {
-    const rows = this.db.prepare(
+    const rows = this.sql(
       `SELECT * FROM builds WHERE artifact_key IS NOT NULL ORDER BY COALESCE(finished, created), rowid`,
     ).all() as RawBuild[];
     return rows.map(toRow).map((r) => ({ id: r.id, finished: r.finished ?? r.created, artifact: r.artifact! }));
   }
 
   clearArtifact(id: string): void {
-    this.db.prepare(
+    this.sql(
       'UPDATE builds SET artifact_key = NULL, artifact_name = NULL, artifact_bytes = NULL, artifact_sha256 = NULL WHERE id = ?',
     ).run(id);
   }
@@ -563,46 +577,46 @@ export class ServiceDb {
 
   insertLab(l: NewLab): LabRow {
     this.db.transaction(() => {
-      this.db.prepare(
+      this.sql(
         `INSERT INTO labs (id, owner, owner_id, name, target, format, text, topology, created)
          VALUES (@id, @owner, @ownerId, @name, @target, @format, @text, @topology, @created)`,
       ).run({ ...l, topology: JSON.stringify(l.topology) });
-      const insert = this.db.prepare('INSERT INTO lab_files (lab, path, content) VALUES (?, ?, ?)');
+      const insert = this.sql('INSERT INTO lab_files (lab, path, content) VALUES (?, ?, ?)');
       for (const [path, b64] of Object.entries(l.files ?? {})) insert.run(l.id, path, Buffer.from(b64, 'base64'));
     })();
     return this.getLab(l.id)!;
   }
 
   getLab(id: string): LabRow | undefined {
-    const r = this.db.prepare('SELECT * FROM labs WHERE id = ?').get(id) as RawLab | undefined;
+    const r = this.sql('SELECT * FROM labs WHERE id = ?').get(id) as RawLab | undefined;
     return r && labRow(r);
   }
 
   /** Newest first; `ownerId` undefined lists everyone's. */
   listLabs(opts: { ownerId?: string; limit?: number } = {}): LabRow[] {
     const rows = opts.ownerId === undefined
-      ? this.db.prepare('SELECT * FROM labs ORDER BY created DESC, rowid DESC LIMIT ?').all(opts.limit ?? 100)
-      : this.db.prepare('SELECT * FROM labs WHERE owner_id = ? ORDER BY created DESC, rowid DESC LIMIT ?').all(opts.ownerId, opts.limit ?? 100);
+      ? this.sql('SELECT * FROM labs ORDER BY created DESC, rowid DESC LIMIT ?').all(opts.limit ?? 100)
+      : this.sql('SELECT * FROM labs WHERE owner_id = ? ORDER BY created DESC, rowid DESC LIMIT ?').all(opts.ownerId, opts.limit ?? 100);
     return (rows as RawLab[]).map(labRow);
   }
 
   addLabMachine(lab: string, position: number, machine: string, build: string): void {
-    this.db.prepare('INSERT INTO lab_machines (lab, position, machine, build) VALUES (?, ?, ?, ?)').run(lab, position, machine, build);
+    this.sql('INSERT INTO lab_machines (lab, position, machine, build) VALUES (?, ?, ?, ?)').run(lab, position, machine, build);
   }
 
   /** The lab's machines in the lab's order, each with its build's id. */
   labMachines(lab: string): Array<{ machine: string; build: string }> {
-    return this.db.prepare('SELECT machine, build FROM lab_machines WHERE lab = ? ORDER BY position').all(lab) as Array<{ machine: string; build: string }>;
+    return this.sql('SELECT machine, build FROM lab_machines WHERE lab = ? ORDER BY position').all(lab) as Array<{ machine: string; build: string }>;
   }
 
   /** The lab's files as a request carries them; undefined once the lab has ended (or when it had none). */
   labFiles(lab: string): RequestFiles | undefined {
-    const rows = this.db.prepare('SELECT path, content FROM lab_files WHERE lab = ? ORDER BY path').all(lab) as Array<{ path: string; content: Buffer }>;
+    const rows = this.sql('SELECT path, content FROM lab_files WHERE lab = ? ORDER BY path').all(lab) as Array<{ path: string; content: Buffer }>;
     return rows.length === 0 ? undefined : Object.fromEntries(rows.map((r) => [r.path, r.content.toString('base64')]));
   }
 
   dropLabFiles(lab: string): void {
-    this.db.prepare('DELETE FROM lab_files WHERE lab = ?').run(lab);
+    this.sql('DELETE FROM lab_files WHERE lab = ?').run(lab);
   }
 
   /**
@@ -610,25 +624,25 @@ export class ServiceDb {
    * ended in the same tick both see every machine built; only the first assembles).
    */
   setLabAssembly(lab: string, build: string): boolean {
-    return this.db.prepare('UPDATE labs SET assembly = ? WHERE id = ? AND assembly IS NULL').run(build, lab).changes > 0;
+    return this.sql('UPDATE labs SET assembly = ? WHERE id = ? AND assembly IS NULL').run(build, lab).changes > 0;
   }
 
   /** Marks the lab cancelled or failed by the service, keeping the first reason given. */
   endLab(lab: string, how: { canceled?: boolean; error?: string }): void {
-    if (how.canceled) this.db.prepare('UPDATE labs SET canceled = 1 WHERE id = ?').run(lab);
-    if (how.error !== undefined) this.db.prepare('UPDATE labs SET error = COALESCE(error, ?) WHERE id = ?').run(how.error, lab);
+    if (how.canceled) this.sql('UPDATE labs SET canceled = 1 WHERE id = ?').run(lab);
+    if (how.error !== undefined) this.sql('UPDATE labs SET error = COALESCE(error, ?) WHERE id = ?').run(how.error, lab);
   }
 
   deleteLab(lab: string): void {
     this.db.transaction(() => {
-      this.db.prepare('DELETE FROM lab_files WHERE lab = ?').run(lab);
-      this.db.prepare('DELETE FROM lab_machines WHERE lab = ?').run(lab);
-      this.db.prepare('DELETE FROM labs WHERE id = ?').run(lab);
+      this.sql('DELETE FROM lab_files WHERE lab = ?').run(lab);
+      this.sql('DELETE FROM lab_machines WHERE lab = ?').run(lab);
+      this.sql('DELETE FROM labs WHERE id = ?').run(lab);
     })();
   }
 
   /** Whether any build row refers to this artifact key. */
   hasArtifactKey(key: string): boolean {
-    return this.db.prepare('SELECT 1 FROM builds WHERE artifact_key = ? LIMIT 1').get(key) !== undefined;
+    return this.sql('SELECT 1 FROM builds WHERE artifact_key = ? LIMIT 1').get(key) !== undefined;
   }
 }
