@@ -1,5 +1,6 @@
 import { lstat, readdir, rm, rmdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { artifactFiles } from './artifacts/dir.js';
 import type { ServiceDb } from './db.js';
 import { BUILD_ID } from './routes/common.js';
 import type { ArtifactStore } from './types.js';
@@ -104,8 +105,9 @@ export async function sweepArtifactDir(db: ServiceDb, dir: string, log?: Log): P
       const key = `${e.name}/${name}`;
       if (db.hasArtifactKey(key)) continue;
       const st = await lstat(join(path, name)).catch(() => undefined);
-      if (!st?.isFile()) continue;
-      await rm(join(path, name), { force: true });
+      // A file, or an artifact kept as parts (a directory of 0, 1, …).
+      if (!st?.isFile() && !(st?.isDirectory() && (await artifactFiles(join(path, name))))) continue;
+      await rm(join(path, name), { force: true, recursive: true });
       removed.push(key);
     }
     await rmdir(path).catch(() => {});

@@ -98,8 +98,14 @@ describe('start-up sweep of a directory store', () => {
     writeFileSync(join(root, '.incoming', 'abc.part'), 'half');
     mkdirSync(join(root, id(2)));
     writeFileSync(join(root, id(2), 'web2-lxc.tar'), 'never recorded');
-    // A recorded build with an extra file beside its artifact.
+    // A recorded build with an extra file beside its artifact, and an unrecorded artifact kept as parts.
     writeFileSync(join(root, id(1), 'stray.tar'), 'x');
+    mkdirSync(join(root, id(1), 'parts-lxc.tar.zst'));
+    writeFileSync(join(root, id(1), 'parts-lxc.tar.zst', '0'), 'layer');
+    writeFileSync(join(root, id(1), 'parts-lxc.tar.zst', '1'), 'build');
+    // A directory that is no artifact of ours: left alone.
+    mkdirSync(join(root, id(1), 'other'));
+    writeFileSync(join(root, id(1), 'other', 'x'), 'mine');
     // A queued build's folder is left alone (a queue worker may be storing it).
     db.insertBuild({ id: id(3), owner: 'bob', target: 'lxc', format: 'tar', name: 'w', config: '', created: new Date().toISOString() });
     mkdirSync(join(root, id(3)));
@@ -111,9 +117,9 @@ describe('start-up sweep of a directory store', () => {
     writeFileSync(join(root, '.incoming', 'keep.txt'), 'not a temp of ours');
 
     const removed = await sweepArtifactDir(db, root);
-    assert.deepEqual(removed.sort(), ['.incoming/abc.part', `${id(1)}/stray.tar`, `${id(2)}/web2-lxc.tar`].sort());
+    assert.deepEqual(removed.sort(), ['.incoming/abc.part', `${id(1)}/parts-lxc.tar.zst`, `${id(1)}/stray.tar`, `${id(2)}/web2-lxc.tar`].sort());
     assert.deepEqual(listTree(root).sort(), [
-      '.incoming', '.incoming/keep.txt', 'README', id(1), `${id(1)}/web1-lxc.tar`, id(3), `${id(3)}/w-lxc.tar`, 'notes', 'notes/keep.txt',
+      '.incoming', '.incoming/keep.txt', 'README', id(1), `${id(1)}/web1-lxc.tar`, `${id(1)}/other`, `${id(1)}/other/x`, id(3), `${id(3)}/w-lxc.tar`, 'notes', 'notes/keep.txt',
     ].sort());
     assert.equal(existsSync(join(root, id(2))), false, 'an emptied build folder goes too');
     assert.ok(dir, 'the artifact directory exists');

@@ -107,28 +107,8 @@ export class DirArtifactStore implements ArtifactStore {
     if (parent !== this.dir) await rmdir(parent).catch(() => {});
   }
 
-  /** The files an artifact is read from, in order, with their sizes: itself, or its directory's parts. */
   private async files(key: string): Promise<{ paths: string[]; sizes: number[] } | undefined> {
-    const path = this.pathOf(key);
-    try {
-      const st = await stat(path);
-      if (st.isFile()) return { paths: [path], sizes: [st.size] };
-      if (!st.isDirectory()) return undefined;
-      const names = await readdir(path);
-      // Only what put() makes: 0, 1, … n-1 and nothing else.
-      if (names.length === 0 || !names.every((n) => /^(0|[1-9][0-9]*)$/.test(n) && Number(n) < names.length)) return undefined;
-      const paths = names.map((_, i) => join(path, String(i)));
-      const sizes: number[] = [];
-      for (const p of paths) {
-        const part = await stat(p);
-        if (!part.isFile()) return undefined;
-        sizes.push(part.size);
-      }
-      return { paths, sizes };
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
-      throw err;
-    }
+    return artifactFiles(this.pathOf(key));
   }
 
   /**
@@ -164,6 +144,31 @@ export class DirArtifactStore implements ArtifactStore {
       const st = await stat(p).catch(() => undefined);
       if (st && now - st.mtimeMs > STALE_TEMP_MS) await rm(p, { force: true, recursive: true });
     }
+  }
+}
+
+/**
+ * The files the artifact at `path` is read from, in order, with their sizes: itself, or the parts
+ * of a directory as put() makes it (0, 1, … n-1 and nothing else); undefined for anything else.
+ */
+export async function artifactFiles(path: string): Promise<{ paths: string[]; sizes: number[] } | undefined> {
+  try {
+    const st = await stat(path);
+    if (st.isFile()) return { paths: [path], sizes: [st.size] };
+    if (!st.isDirectory()) return undefined;
+    const names = await readdir(path);
+    if (names.length === 0 || !names.every((n) => /^(0|[1-9][0-9]*)$/.test(n) && Number(n) < names.length)) return undefined;
+    const paths = names.map((_, i) => join(path, String(i)));
+    const sizes: number[] = [];
+    for (const p of paths) {
+      const part = await stat(p);
+      if (!part.isFile()) return undefined;
+      sizes.push(part.size);
+    }
+    return { paths, sizes };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
+    throw err;
   }
 }
 
