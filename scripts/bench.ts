@@ -120,9 +120,24 @@ async function debCount(dir: string): Promise<number> {
   return (await readdir(dir).catch(() => [] as string[])).filter((n) => n.endsWith('.deb')).length;
 }
 
+/**
+ * Hard links where the pools share a file system: a pool's files are added by rename and never
+ * changed, and linking writes no data, so seeding a cold build's pool right before it runs costs
+ * that run nothing (a copy was 89 MB written just before the build, and not before its baseline).
+ */
 async function seedPool(from: string, to: string, signal: AbortSignal): Promise<void> {
   await mkdir(to, { recursive: true });
-  if ((await debCount(from)) > 0) await run(['cp', '-a', '--reflink=auto', `${from}/.`, to], { signal });
+  if ((await debCount(from)) === 0) return;
+  await run(['cp', '-al', `${from}/.`, to], { signal }).catch(() => run(['cp', '-a', '--reflink=auto', `${from}/.`, to], { signal }));
+}
+
+/**
+ * What a cold section's pairs leave (each baseline's root, each build's cache but the last) is
+ * removed only after the last pair: the file system here is mounted with `discard`, and a gigabyte
+ * deleted between a baseline and its build was a cost only the build's side paid.
+ */
+async function removeAll(paths: readonly string[]): Promise<void> {
+  for (const p of paths) await rm(p, { recursive: true, force: true });
 }
 
 interface StepTime {
@@ -247,7 +262,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
     // 1. cold: mmdebstrap alone, then vmgen build into an empty cache; COLD_RUNS such pairs.
     await seedPool(defaultPool, pool, signal);
     const seeded = await debCount(pool);
-    note(`.deb pool: ${seeded} files copied from ${defaultPool}`);
+    note(`.deb pool: ${seeded} files linked (or copied) from ${defaultPool}`);
     const mmdebstrapRuns: number[] = [];
     const coldRuns: BuildRun[] = [];
     const coldPairs: PairRecord[] = [];
@@ -255,12 +270,14 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
     let mmdebstrapBytes = 0;
     let coldFetched = 0;
     let cache = '';
+    const leftovers: string[] = [];
     for (let i = 1; i <= COLD_RUNS; i++) {
       const nth = COLD_RUNS > 1 ? ` ${i}/${COLD_RUNS}` : '';
       const pair = await sh.measure(`cold pair${nth}`, async () => {
         let baseline: number;
+        const rootfs = join(tmp, `mmdebstrap-rootfs-${i}`);
+        leftovers.push(rootfs);
         for (;;) {
-          const rootfs = join(tmp, 'mmdebstrap-rootfs');
           await rm(rootfs, { recursive: true, force: true });
           await mkdir(rootfs);
           const before = await debCount(pool);
@@ -271,7 +288,6 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
           }))).seconds;
           const fetched = (await debCount(pool)) - before;
           mmdebstrapBytes = await treeBytes(rootfs);
-          await rm(rootfs, { recursive: true, force: true });
           if (fetched === 0) {
             baseline = seconds;
             break;
@@ -281,8 +297,8 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
           note(`the default pool lacked ${fetched} packages; mmdebstrap downloaded them, so that run does not count`);
         }
 
-        // Only the last cold build's cache is kept, for the warm builds.
-        if (cache !== '') await rm(cache, { recursive: true, force: true });
+        // Only the last cold build's cache is kept, for the warm builds (the others go after the pairs).
+        if (cache !== '') leftovers.push(cache);
         cache = join(tmp, `cache-${i}`);
         await seedPool(pool, join(cache, 'debs'), signal);
         const coldPool = await debCount(join(cache, 'debs'));
@@ -296,6 +312,7 @@ async function benchLxc(sh: Shared): Promise<PartResult> {
       coldFetched += pair.value.fetched;
       coldPairs.push(pairRecord(pair.value.build.seconds, pair.value.baseline, pair));
     }
+    await removeAll(leftovers);
     const cold = coldRuns[coldRuns.length - 1]!;
     const coldArchiveBytes = await fileBytes(cold.result.archive);
     const rootfs = cold.result.layer.rootfs;
@@ -474,7 +491,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
     // 1. cold: the steps by hand, then vmgen build into an empty cache; VM_COLD_RUNS such pairs.
     await seedPool(defaultPool, pool, signal);
     const seeded = await debCount(pool);
-    note(`vmware: .deb pool: ${seeded} files copied from ${defaultPool}`);
+    note(`vmware: .deb pool: ${seeded} files linked (or copied) from ${defaultPool}`);
     const byHand: Array<{ mmdebstrap: number; disk: number; convert: number; total: number }> = [];
     const coldRuns: BuildRun[] = [];
     const coldPairs: PairRecord[] = [];
@@ -482,10 +499,12 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
     let rootfsBytes = 0;
     let coldFetched = 0;
     let cache = '';
+    const leftovers: string[] = [];
     for (let i = 1; i <= VM_COLD_RUNS; i++) {
       const nth = VM_COLD_RUNS > 1 ? ` ${i}/${VM_COLD_RUNS}` : '';
       const pair = await sh.measure(`vmware cold pair${nth}`, async () => {
-        const rootfs = join(tmp, 'byhand-rootfs');
+        const rootfs = join(tmp, `byhand-rootfs-${i}`);
+        leftovers.push(rootfs);
         let mmdebstrapSeconds = 0;
         for (;;) {
           await rm(rootfs, { recursive: true, force: true });
@@ -513,10 +532,9 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
         })).seconds;
         const convertSeconds = (await timed(() => run(convert(raw, vmdk), { signal }))).seconds;
         const hand = { mmdebstrap: mmdebstrapSeconds, disk: diskSeconds, convert: convertSeconds, total: mmdebstrapSeconds + diskSeconds + convertSeconds };
-        await rm(rootfs, { recursive: true, force: true });
 
-        // Only the last cold build's cache is kept, for the warm builds.
-        if (cache !== '') await rm(cache, { recursive: true, force: true });
+        // Only the last cold build's cache is kept, for the warm builds (the others go after the pairs).
+        if (cache !== '') leftovers.push(cache);
         cache = join(tmp, `cache-${i}`);
         await seedPool(pool, join(cache, 'debs'), signal);
         const coldPool = await debCount(join(cache, 'debs'));
@@ -530,6 +548,7 @@ async function benchVmware(sh: Shared): Promise<PartResult> {
       coldFetched += pair.value.fetched;
       coldPairs.push(pairRecord(pair.value.build.seconds, pair.value.hand.total, pair));
     }
+    await removeAll(leftovers);
     const cold = coldRuns[coldRuns.length - 1]!;
     const layerRootfs = cold.result.layer.rootfs;
     const meta = JSON.parse(await readFile(join(dirname(layerRootfs), 'meta.json'), 'utf8')) as { parts: { packages: string[] } };
