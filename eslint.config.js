@@ -40,6 +40,12 @@ export default tseslint.config(
     },
   },
   {
+    // bin/ is CommonJS (bin/package.json): Node 20 starts a CommonJS entry without its ES module loader.
+    files: ['bin/**/*.js'],
+    languageOptions: { sourceType: 'commonjs', globals: { require: 'readonly', module: 'writable', __dirname: 'readonly' } },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
     // Without a message, a failing assert.ok makes Node 20 rebuild one by parsing the test's source
     // at the call's position; under tsx that position is the transpiled one, and in a long file the
     // parse runs for minutes at full CPU, so a failing test hangs the suite instead of failing.

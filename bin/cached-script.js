@@ -1,8 +1,9 @@
-import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { Script } from 'node:vm';
+'use strict';
+const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const { Script } = require('node:vm');
 
 // Runs the CLI's CommonJS bundle (scripts/bundle-cli.mjs) as a vm.Script with V8's code cache, kept
 // beside it in FILE.cache: Node 20 has no compile cache, and compiling what `vmgen validate` runs was
@@ -48,7 +49,7 @@ function writeCache(cacheFile, key, data) {
  * Runs `file` (ASCII CommonJS) and returns its exports, and `save()`, which writes the code cache
  * when the one read was missing or not taken; call it once the command has run.
  */
-export function loadCachedScript(file, cacheFile = `${file}.cache`) {
+function loadCachedScript(file, cacheFile = `${file}.cache`) {
   const key = cacheKey(file);
   const cachedData = readCache(cacheFile, key);
   const script = new Script(`(function (${PARAMS}) {${readFileSync(file, 'latin1')}\n})`, { filename: file, ...(cachedData ? { cachedData } : {}) });
@@ -64,3 +65,5 @@ export function loadCachedScript(file, cacheFile = `${file}.cache`) {
     },
   };
 }
+
+module.exports = { loadCachedScript };

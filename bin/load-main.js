@@ -1,13 +1,15 @@
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { loadCachedScript } from './cached-script.js';
+'use strict';
+const { existsSync } = require('node:fs');
+const { join } = require('node:path');
+const { loadCachedScript } = require('./cached-script.js');
 
 // The bundle (scripts/bundle-cli.mjs, made by npm run build), run with V8's code cache, starts
 // several times faster than the same code as dist/'s hundreds of modules; without it (a build that
-// stopped after tsc) dist/ runs.
-const BUNDLE = fileURLToPath(new URL('../dist/bundle/main.cjs', import.meta.url));
+// stopped after tsc) dist/ runs. bin/ is CommonJS (bin/package.json): Node 20 starts a CommonJS
+// entry without its ES module loader, a few ms of every command.
+const BUNDLE = join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
 
-async function fromBundle() {
+function fromBundle() {
   const bundle = loadCachedScript(BUNDLE);
   return async (program, argv) => {
     try {
@@ -18,4 +20,7 @@ async function fromBundle() {
   };
 }
 
-export const main = existsSync(BUNDLE) ? await fromBundle() : (await import('../dist/cli/main.js')).main;
+/** Runs the CLI named `program` on `argv` and resolves to its exit code. */
+const main = existsSync(BUNDLE) ? fromBundle() : async (program, argv) => (await import('../dist/cli/main.js')).main(program, argv);
+
+module.exports = { main };

@@ -1,4 +1,7 @@
 #!/usr/bin/env node
-import { main } from './load-main.js';
+'use strict';
+const { main } = require('./load-main.js');
 
-process.exitCode = await main('vmgctl', process.argv.slice(2));
+main('vmgctl', process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+});
