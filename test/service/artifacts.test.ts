@@ -57,6 +57,11 @@ describe('DirArtifactStore', () => {
     assert.deepEqual(await store.stat('b1/web1-lxc.tar.zst'), { bytes: data.length });
   });
 
+  it('refuses an artifact of no files, and stores nothing for it', async () => {
+    await assert.rejects(store.put('b0/none.tar', []), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_ARTIFACT_STORE' && /no files/.test(e.message));
+    assert.equal(await store.stat('b0/none.tar'), undefined);
+  });
+
   it('opens whole files and inclusive byte ranges', async () => {
     const data = randomBytes(70_000);
     await store.put('b2/x.tar', source('b.tar', data));
@@ -325,6 +330,9 @@ describe('S3ArtifactStore against a local endpoint that speaks the S3 protocol (
     const small = createArtifactStore({ s3: 's3://vmgen-art', endpoint });
     await small.put('b6/small.tar', [file('h2', head.subarray(0, 10)), file('r2', rest.subarray(0, 5))]);
     assert.deepEqual(s3.objects.get('vmgen-art/b6/small.tar')?.body, Buffer.concat([head.subarray(0, 10), rest.subarray(0, 5)]), 'one PUT of both');
+    s3.requests.length = 0;
+    await assert.rejects(small.put('b7/none.tar', []), (e: unknown) => e instanceof VmgenError && e.code === 'VMG_ARTIFACT_STORE' && /no files/.test(e.message));
+    assert.deepEqual(s3.requests, [], 'an artifact of no files never reaches the server');
   });
 
   it('missing objects: stat undefined, open VMG_NOT_FOUND; delete; bad keys never reach the server', async () => {

@@ -6,7 +6,7 @@ import { VmgenError } from '../../errors.js';
 import type { ArtifactStore } from '../types.js';
 import { PRIVATE_DIR_MODE, PRIVATE_FILE_MODE } from '../private.js';
 import { checkKey } from './key.js';
-import { closeParts, eachChunk, hashFile, hashJoined, joinedStream, openParts } from './joined.js';
+import { closeParts, eachChunk, hashFile, hashJoined, joinedStream, openParts, sourceFiles } from './joined.js';
 
 /** Hidden (keys never start with a dot), so an upload in progress can never be opened as an artifact. */
 const TEMP_DIR = '.incoming';
@@ -41,11 +41,12 @@ export class DirArtifactStore implements ArtifactStore {
    * usually a link to a file of the layer cache, so storing it moves no data.
    */
   async put(key: string, source: string | readonly string[]): Promise<{ bytes: number; sha256: string }> {
-    const files = typeof source === 'string' ? [source] : [...source];
-    if (files.length === 0) throw new VmgenError('VMG_ARTIFACT_STORE', `artifact ${key} has no files`);
+    const files = sourceFiles(key, source);
     const final = this.pathOf(key);
     await this.ensureDirs();
     const temp = join(this.tempDir, `${randomBytes(8).toString('hex')}.part`);
+    // One file is stored as the temp itself; several as the parts of a temp directory.
+    const stored = files.length === 1 ? [temp] : files.map((_, i) => join(temp, String(i)));
     try {
       let sha256: string;
       if (files.length === 1) {
@@ -54,21 +55,22 @@ export class DirArtifactStore implements ArtifactStore {
         // Hashed where they are: the first files' hash state is kept for the next artifact made of them.
         sha256 = await hashJoined(files);
         await mkdir(temp, { mode: PRIVATE_DIR_MODE });
-        for (const [i, f] of files.entries()) await moveFile(f, join(temp, String(i)));
+        for (const [i, f] of files.entries()) await moveFile(f, stored[i]!);
       }
-      for (const f of files.length === 1 ? [temp] : files.map((_, i) => join(temp, String(i)))) {
+      let bytes = 0;
+      for (const f of stored) {
         // The build made it world-readable; a user's archive is theirs (and the server's) alone. A
         // part linked from the layer cache shares its mode with the cache's file, which only the
         // service's own builds read.
         await chmod(f, PRIVATE_FILE_MODE);
-        await fsyncPath(f);
+        bytes += await syncedSize(f);
       }
-      if (files.length > 1) await fsyncPath(temp);
+      if (files.length > 1) await syncedSize(temp);
       await mkdir(dirname(final), { recursive: true, mode: PRIVATE_DIR_MODE });
       await this.checkInside(dirname(final), key);
       await this.replace(temp, final);
-      await fsyncPath(dirname(final));
-      return { bytes: (await this.stat(key))!.bytes, sha256 };
+      await syncedSize(dirname(final));
+      return { bytes, sha256 };
     } catch (err) {
       await rm(temp, { force: true, recursive: true });
       if (err instanceof VmgenError) throw err;
@@ -80,7 +82,7 @@ export class DirArtifactStore implements ArtifactStore {
     const path = this.pathOf(key);
     const found = await this.files(key);
     if (!found) throw new VmgenError('VMG_NOT_FOUND', `no artifact ${key}`);
-    const bytes = found.sizes.reduce((sum, n) => sum + n, 0);
+    const { bytes } = found;
     if (range && !(Number.isInteger(range.start) && Number.isInteger(range.end) && range.start >= 0 && range.start <= range.end && range.end < bytes)) {
       throw new VmgenError('VMG_USAGE', `range ${range.start}-${range.end} is outside artifact ${key} (${bytes} bytes)`);
     }
@@ -96,7 +98,7 @@ export class DirArtifactStore implements ArtifactStore {
 
   async stat(key: string): Promise<{ bytes: number } | undefined> {
     const found = await this.files(key);
-    return found && { bytes: found.sizes.reduce((sum, n) => sum + n, 0) };
+    return found && { bytes: found.bytes };
   }
 
   async delete(key: string): Promise<void> {
@@ -107,7 +109,7 @@ export class DirArtifactStore implements ArtifactStore {
     if (parent !== this.dir) await rmdir(parent).catch(() => {});
   }
 
-  private async files(key: string): Promise<{ paths: string[]; sizes: number[] } | undefined> {
+  private async files(key: string): Promise<StoredFiles | undefined> {
     return artifactFiles(this.pathOf(key));
   }
 
@@ -147,14 +149,21 @@ export class DirArtifactStore implements ArtifactStore {
   }
 }
 
+/** The files an artifact is read from, in order, and their sizes and total. */
+export interface StoredFiles {
+  paths: string[];
+  sizes: number[];
+  bytes: number;
+}
+
 /**
- * The files the artifact at `path` is read from, in order, with their sizes: itself, or the parts
- * of a directory as put() makes it (0, 1, … n-1 and nothing else); undefined for anything else.
+ * The files the artifact at `path` is read from: itself, or the parts of a directory as put() makes
+ * it (0, 1, … n-1 and nothing else); undefined for anything else.
  */
-export async function artifactFiles(path: string): Promise<{ paths: string[]; sizes: number[] } | undefined> {
+export async function artifactFiles(path: string): Promise<StoredFiles | undefined> {
   try {
     const st = await stat(path);
-    if (st.isFile()) return { paths: [path], sizes: [st.size] };
+    if (st.isFile()) return { paths: [path], sizes: [st.size], bytes: st.size };
     if (!st.isDirectory()) return undefined;
     const names = await readdir(path);
     if (names.length === 0 || !names.every((n) => /^(0|[1-9][0-9]*)$/.test(n) && Number(n) < names.length)) return undefined;
@@ -165,7 +174,7 @@ export async function artifactFiles(path: string): Promise<{ paths: string[]; si
       if (!part.isFile()) return undefined;
       sizes.push(part.size);
     }
-    return { paths, sizes };
+    return { paths, sizes, bytes: sizes.reduce((sum, n) => sum + n, 0) };
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return undefined;
     throw err;
@@ -213,10 +222,12 @@ async function copyHashing(from: string, to: string): Promise<string> {
   return hash.digest('hex');
 }
 
-async function fsyncPath(path: string): Promise<void> {
+/** Syncs `path` (a file or a directory) to the disk and returns its size. */
+async function syncedSize(path: string): Promise<number> {
   const fh = await open(path, 'r');
   try {
     await fh.sync();
+    return (await fh.stat()).size;
   } finally {
     await fh.close();
   }

@@ -1,6 +1,7 @@
 import { createHash, type Hash } from 'node:crypto';
 import { open, stat, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
+import { VmgenError } from '../../errors.js';
 
 /*
  * An artifact kept as the files it was made of, read as if they were joined end to end. A container
@@ -13,6 +14,13 @@ import { Readable } from 'node:stream';
 const READ_CHUNK = 1 << 20;
 /** A download's chunks: each is handed to the reader, so each is a fresh buffer. */
 const STREAM_CHUNK = 256 << 10;
+
+/** The files an artifact is put from, in order: a store's put() takes one path or several. */
+export function sourceFiles(key: string, source: string | readonly string[]): string[] {
+  const files = typeof source === 'string' ? [source] : [...source];
+  if (files.length === 0) throw new VmgenError('VMG_ARTIFACT_STORE', `artifact ${key} has no files`);
+  return files;
+}
 
 /** Calls `each` with every chunk of `path`, in order; the chunk is only valid until `each` returns. */
 export async function eachChunk(path: string, each: (chunk: Buffer) => Promise<void> | void): Promise<void> {

@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { VmgenError } from '../../errors.js';
 import type { ArtifactStore } from '../types.js';
-import { hashJoined, joinedStream, openParts } from './joined.js';
+import { hashJoined, joinedStream, openParts, sourceFiles } from './joined.js';
 import { checkKey } from './key.js';
 
 export interface S3Location {
@@ -57,7 +57,7 @@ export class S3ArtifactStore implements ArtifactStore {
 
   /** Several files are uploaded as one object, the files joined in order. */
   async put(key: string, source: string | readonly string[]): Promise<{ bytes: number; sha256: string }> {
-    const files = typeof source === 'string' ? [source] : [...source];
+    const files = sourceFiles(key, source);
     const Key = this.objectKey(key);
     const Bucket = this.location.bucket;
     const bytes = (await Promise.all(files.map(async (f) => (await stat(f)).size))).reduce((sum, n) => sum + n, 0);
