@@ -1,7 +1,7 @@
 'use strict';
 const { readFileSync, renameSync, rmSync, statSync, writeFileSync } = require('node:fs');
 const { createRequire } = require('node:module');
-const { dirname } = require('node:path');
+const { dirname, join } = require('node:path');
 const { pathToFileURL } = require('node:url');
 const { Script } = require('node:vm');
 
@@ -14,6 +14,9 @@ const { Script } = require('node:vm');
 // has run (so it holds the functions the command compiled); a cache that cannot be written (a
 // read-only install) is left as it is. Writing goes through a temporary file and a rename, so a
 // concurrent run reads the old cache or the new one, never half of one.
+
+/** The CLI's bundle (scripts/bundle-cli.mjs, made by npm run build), which bin/'s entries run. */
+const CLI_BUNDLE = join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
 
 /** The parameters the bundle's code is wrapped in, as Node wraps a CommonJS module, plus its import.meta. */
 const PARAMS = 'exports, require, module, __filename, __dirname, __vmgenImportMeta';
@@ -66,4 +69,4 @@ function loadCachedScript(file, cacheFile = `${file}.cache`) {
   };
 }
 
-module.exports = { loadCachedScript };
+module.exports = { CLI_BUNDLE, loadCachedScript };

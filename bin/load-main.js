@@ -1,13 +1,11 @@
 'use strict';
 const { existsSync } = require('node:fs');
-const { join } = require('node:path');
-const { loadCachedScript } = require('./cached-script.js');
+const { CLI_BUNDLE: BUNDLE, loadCachedScript } = require('./cached-script.js');
 
 // The bundle (scripts/bundle-cli.mjs, made by npm run build), run with V8's code cache, starts
 // several times faster than the same code as dist/'s hundreds of modules; without it (a build that
 // stopped after tsc) dist/ runs. bin/ is CommonJS (bin/package.json): Node 20 starts a CommonJS
 // entry without its ES module loader, a few ms of every command.
-const BUNDLE = join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
 
 function fromBundle() {
   const bundle = loadCachedScript(BUNDLE);

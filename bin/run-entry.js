@@ -1,14 +1,12 @@
 #!/usr/bin/env node
 'use strict';
 const { existsSync } = require('node:fs');
-const { join } = require('node:path');
-const { loadCachedScript } = require('./cached-script.js');
+const { CLI_BUNDLE: BUNDLE, loadCachedScript } = require('./cached-script.js');
 
 // Runs one of the scripts the CLI's bundle carries (src/cli/main.ts ENTRIES), named by its path
 // below src/ without extension: `node bin/run-entry.js service/runner/child`. The bundled service
 // forks its build processes through this, so each starts from the bundle and its code cache, not
 // from dist/'s hundreds of modules; without the bundle, dist/'s module of that name runs.
-const BUNDLE = join(__dirname, '..', 'dist', 'bundle', 'main.cjs');
 const name = process.argv[2] ?? '';
 
 async function run() {
