@@ -128,7 +128,14 @@ async function debCount(dir: string): Promise<number> {
 async function seedPool(from: string, to: string, signal: AbortSignal): Promise<void> {
   await mkdir(to, { recursive: true });
   if ((await debCount(from)) === 0) return;
-  await run(['cp', '-al', `${from}/.`, to], { signal }).catch(() => run(['cp', '-a', '--reflink=auto', `${from}/.`, to], { signal }));
+  try {
+    await run(['cp', '-al', `${from}/.`, to], { signal });
+  } catch {
+    // Emptied first: cp refuses to copy a file onto a link to itself, which a link that did get made is.
+    await rm(to, { recursive: true, force: true });
+    await mkdir(to, { recursive: true });
+    await run(['cp', '-a', '--reflink=auto', `${from}/.`, to], { signal });
+  }
 }
 
 /**
